@@ -1,0 +1,54 @@
+import { migrate } from "../db/migrate";
+import { startServer } from "../http/serve";
+import { VERSION } from "../version";
+import type { Command } from "./frame";
+
+export const coreCommands: Command[] = [
+  {
+    name: "serve",
+    summary: "Run the HTTP server (applies migrations first). The default command.",
+    help: "Stops cleanly on SIGTERM or SIGINT: in-flight requests are finished, the database is closed.",
+    async run(ctx) {
+      const deps = ctx.deps();
+      const running = startServer(deps);
+      deps.log.info("listening", { url: running.url, version: VERSION, billing: deps.config.billing.mode });
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          deps.log.info("stopping", { signal });
+          void running.stop().then(resolve);
+        };
+        process.once("SIGTERM", () => stop("SIGTERM"));
+        process.once("SIGINT", () => stop("SIGINT"));
+      });
+      deps.handle.close();
+      return 0;
+    },
+  },
+  {
+    name: "migrate",
+    summary: "Apply the embedded database migrations and print the schema version.",
+    run(ctx) {
+      const { handle } = ctx.deps();
+      const status = migrate(handle.sqlite);
+      ctx.emit({ version: status.version, applied: status.applied, pending: status.pending });
+      ctx.say(`schema ${status.version} (${status.applied} migrations applied)`);
+    },
+  },
+  {
+    name: "version",
+    summary: "Print the Kriora version.",
+    run(ctx) {
+      ctx.emit({ version: VERSION });
+      ctx.say(`kriora ${VERSION}`);
+    },
+  },
+  {
+    name: "config check",
+    summary: "Validate the configuration and print it (secrets are read from env and never printed).",
+    run(ctx) {
+      const config = ctx.config();
+      ctx.emit(config);
+      ctx.say(JSON.stringify(config, null, 2));
+    },
+  },
+];

@@ -1,0 +1,14 @@
+/**
+ * Migrations embedded in the binary (a compiled binary has no drizzle/ folder beside it).
+ * Each drizzle-kit migration is listed here by its journal tag; a test checks the two agree.
+ */
+import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
+import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
+import m0001 from "../../drizzle/0001_audit_append_only.sql" with { type: "text" };
+
+export const embeddedJournal: { entries: { idx: number; when: number; tag: string }[] } = journal;
+
+export const embeddedSql: Record<string, string> = {
+  "0000_init": m0000,
+  "0001_audit_append_only": m0001,
+};

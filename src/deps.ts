@@ -1,0 +1,48 @@
+import type { Config } from "./config/schema";
+import { createAuditTrail, type AuditTrail } from "./audit/audit";
+import { openDatabase, type Db, type DbHandle } from "./db/client";
+import { migrate } from "./db/migrate";
+import { loadOrCreateMasterKey } from "./crypto/masterKey";
+import { createFieldCipher, type FieldCipher } from "./crypto/fields";
+import { systemClock, type Clock } from "./lib/clock";
+import { createLogger, type Logger } from "./lib/log";
+import { createAuthenticator } from "./auth/authenticate";
+import type { Authenticator } from "./auth/principal";
+
+/**
+ * Everything a service or route needs, passed down explicitly. Tests build one around a
+ * temporary data dir and swap parts (clock, logger) without module mocking.
+ */
+export interface Deps {
+  config: Readonly<Config>;
+  handle: DbHandle;
+  db: Db;
+  cipher: FieldCipher;
+  audit: AuditTrail;
+  clock: Clock;
+  log: Logger;
+  auth: Authenticator;
+}
+
+export interface OpenOptions {
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** Load the master key, open and migrate the database, and wire the services. */
+export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
+  const master = loadOrCreateMasterKey(config.security.master_key_file);
+  const handle = openDatabase(config.database.path);
+  migrate(handle.sqlite);
+  const clock = opts.clock ?? systemClock;
+  return {
+    config,
+    handle,
+    db: handle.db,
+    cipher: createFieldCipher({ keys: [{ id: "k1", key: master }] }),
+    audit: createAuditTrail(handle.db, clock),
+    clock,
+    log: opts.log ?? createLogger(),
+    auth: createAuthenticator(),
+  };
+}

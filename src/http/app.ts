@@ -1,0 +1,62 @@
+import { Elysia } from "elysia";
+import type { Deps } from "../deps";
+import { KrioraError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { VERSION } from "../version";
+import { docsPlugin } from "./docs";
+import { errorResponse, toKrioraError } from "./errors";
+import { opsRoutes } from "./routes/ops";
+import { securityHeaders } from "./security";
+
+interface RequestMeta {
+  id: string;
+  start: number;
+  /** Set when the request ended in an error, whose response Elysia does not report after. */
+  status?: number;
+}
+
+/**
+ * The root HTTP app: request ids, security headers, the body-size limit, one error mapping
+ * into the SPEC shapes, one JSON log line per request (id, route, status, latency, nothing
+ * personal), then each domain's routes.
+ */
+export function createApp(deps: Deps) {
+  const meta = new WeakMap<Request, RequestMeta>();
+  const hsts = deps.config.server.tls_cert !== "" || deps.config.server.public_url.startsWith("https://");
+  const maxBody = deps.config.server.max_body_bytes;
+
+  const requestId = (request: Request) => meta.get(request)?.id ?? "req_unknown";
+
+  return new Elysia({ name: "kriora" })
+    .onRequest(({ request, set }) => {
+      const path = new URL(request.url).pathname;
+      const id = newId("req");
+      meta.set(request, { id, start: performance.now() });
+      Object.assign(set.headers, securityHeaders(path, hsts), { "x-request-id": id });
+      const length = Number(request.headers.get("content-length") ?? 0);
+      if (length > maxBody) throw new KrioraError("payload_too_large", `The request body exceeds ${maxBody} bytes.`);
+    })
+    .onError({ as: "global" }, ({ code, error, request, path, set }) => {
+      const err = toKrioraError(code, error, deps.log, path);
+      const m = meta.get(request);
+      if (m) m.status = err.status;
+      const response = errorResponse(err, path, requestId(request));
+      for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") response.headers.set(k, v);
+      return response;
+    })
+    .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
+      const m = meta.get(request);
+      const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200);
+      deps.log.info("request", {
+        id: m?.id ?? null,
+        method: request.method,
+        route: route || "unmatched",
+        status,
+        ms: m ? Math.round((performance.now() - m.start) * 100) / 100 : null,
+      });
+    })
+    .use(docsPlugin(VERSION))
+    .use(opsRoutes(deps));
+}
+
+export type App = ReturnType<typeof createApp>;

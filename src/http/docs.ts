@@ -1,0 +1,37 @@
+import { Elysia } from "elysia";
+import { openapi } from "@elysiajs/openapi";
+import scalarBundle from "../../node_modules/@scalar/api-reference/dist/browser/standalone.js" with { type: "file" };
+
+const SCALAR_PATH = "/docs/assets/scalar.js";
+
+/**
+ * `/openapi.json` and `/docs`. The UI bundle is embedded in the binary and served from here:
+ * the docs page makes no request to a CDN or any third party (fonts off, CSP `'self'`).
+ */
+export function docsPlugin(version: string) {
+  return new Elysia({ name: "kriora-docs" })
+    .use(
+      openapi({
+        path: "/docs",
+        specPath: "/openapi.json",
+        documentation: {
+          info: {
+            title: "Kriora API",
+            version,
+            description: "Privacy-first AI API gateway. Prompts and responses are processed in memory only and never stored.",
+          },
+          components: {
+            securitySchemes: {
+              apiKey: { type: "http", scheme: "bearer", description: "A Kriora API key (kr_…) as a bearer token" },
+              session: { type: "apiKey", in: "cookie", name: "kriora_session" },
+            },
+          },
+        },
+        exclude: { paths: [SCALAR_PATH] },
+        scalar: { cdn: SCALAR_PATH, withDefaultFonts: false, hideClientButton: true, telemetry: false } as never,
+      }),
+    )
+    .get(SCALAR_PATH, () => new Response(Bun.file(scalarBundle), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" } }), {
+      detail: { hide: true },
+    });
+}

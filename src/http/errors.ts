@@ -1,0 +1,50 @@
+import { ValueErrorType } from "@sinclair/typebox/errors";
+import { KrioraError, anthropicErrorBody, openAIErrorBody } from "../lib/errors";
+import { errorKind, type Logger } from "../lib/log";
+
+/** `/v1/messages` speaks Anthropic's error shape; every other route speaks OpenAI's. */
+export function usesAnthropicShape(path: string): boolean {
+  return path === "/v1/messages" || path.startsWith("/v1/messages/");
+}
+
+/**
+ * Turn anything thrown into the product's error. Elysia's own errors (validation, parse) carry
+ * the request body in their messages, so none of their text is reused: only a generic message
+ * and, for validation, the schema path of the offending field.
+ */
+export function toKrioraError(code: string | number, error: unknown, log: Logger, route: string): KrioraError {
+  if (error instanceof KrioraError) return error;
+  switch (code) {
+    case "VALIDATION":
+      return new KrioraError("invalid_request", "The request is invalid: a field is missing or has the wrong type or value.", {
+        param: validationParam(error),
+      });
+    case "PARSE":
+      return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+    case "NOT_FOUND":
+      return new KrioraError("not_found", "No such route.");
+    case "INVALID_COOKIE_SIGNATURE":
+      return new KrioraError("unauthenticated", "Invalid session.");
+  }
+  log.error("unhandled_error", { route, kind: errorKind(error) });
+  return new KrioraError("internal", "Internal error.");
+}
+
+/**
+ * The field's path from the schema, e.g. `/messages/0/role`. A path segment that the client
+ * invented (an unexpected property) is never echoed: it is the client's content.
+ */
+function validationParam(error: unknown): string | undefined {
+  const first = (error as { all?: { path?: string; schema?: unknown; type?: number }[] }).all?.[0];
+  if (!first?.path || typeof first.path !== "string") return undefined;
+  if (first.type === ValueErrorType.ObjectAdditionalProperties) return undefined;
+  return /^[\w/.-]{1,128}$/.test(first.path) ? first.path : undefined;
+}
+
+export function errorResponse(err: KrioraError, path: string, requestId: string): Response {
+  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId);
+  return new Response(JSON.stringify(body), {
+    status: err.status,
+    headers: { "content-type": "application/json", ...err.headers },
+  });
+}

@@ -1,0 +1,17 @@
+/** Headers on every response (Policy §9). The docs page gets a CSP that still forbids third parties. */
+export function securityHeaders(path: string, hsts: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "cache-control": "no-store",
+    "content-security-policy": path.startsWith("/docs")
+      ? "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+      : "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  };
+  if (hsts) headers["strict-transport-security"] = "max-age=63072000; includeSubDomains";
+  return headers;
+}

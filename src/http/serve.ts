@@ -1,0 +1,30 @@
+import type { Server } from "bun";
+import type { Deps } from "../deps";
+import { createApp } from "./app";
+
+export interface RunningServer {
+  server: Server<undefined>;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Bind the app with `development: false` always (Bun's development error page can embed request
+ * data), the body limit enforced also for bodies without a content-length, and TLS when configured.
+ */
+export function startServer(deps: Deps): RunningServer {
+  const app = createApp(deps).compile();
+  const { server: cfg } = deps.config;
+  const tls = cfg.tls_cert ? { cert: Bun.file(cfg.tls_cert), key: Bun.file(cfg.tls_key) } : undefined;
+  const server = Bun.serve({
+    hostname: cfg.host,
+    port: cfg.port,
+    development: false,
+    maxRequestBodySize: cfg.max_body_bytes,
+    idleTimeout: 255,
+    tls,
+    fetch: (request) => app.handle(request),
+  });
+  const url = `${tls ? "https" : "http"}://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
+  return { server, url, stop: () => server.stop(true) };
+}

@@ -1,0 +1,116 @@
+/**
+ * The one error type of the product. Services return `{ ok: false, code }` for expected
+ * failures or throw a KrioraError; the HTTP edge maps it to the wire shapes in SPEC.
+ * A message here must never contain request content: it is shown to clients as is.
+ */
+export type ErrorCode =
+  | "invalid_request"
+  | "invalid_json"
+  | "payload_too_large"
+  | "unauthenticated"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "conflict"
+  | "rate_limited"
+  | "payment_required"
+  | "policy_violation"
+  | "upstream_error"
+  | "upstream_timeout"
+  | "unavailable"
+  | "internal";
+
+const statusByCode: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_json: 400,
+  payload_too_large: 413,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  rate_limited: 429,
+  payment_required: 402,
+  policy_violation: 422,
+  upstream_error: 502,
+  upstream_timeout: 504,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** OpenAI's `error.type` vocabulary, so SDKs raise their matching exception classes. */
+const openAITypeByCode: Record<ErrorCode, string> = {
+  invalid_request: "invalid_request_error",
+  invalid_json: "invalid_request_error",
+  payload_too_large: "invalid_request_error",
+  unauthenticated: "authentication_error",
+  forbidden: "permission_error",
+  not_found: "not_found_error",
+  method_not_allowed: "invalid_request_error",
+  conflict: "invalid_request_error",
+  rate_limited: "rate_limit_error",
+  payment_required: "insufficient_quota",
+  policy_violation: "invalid_request_error",
+  upstream_error: "api_error",
+  upstream_timeout: "api_error",
+  unavailable: "api_error",
+  internal: "api_error",
+};
+
+/** Anthropic's `error.type` vocabulary. */
+const anthropicTypeByCode: Record<ErrorCode, string> = {
+  invalid_request: "invalid_request_error",
+  invalid_json: "invalid_request_error",
+  payload_too_large: "request_too_large",
+  unauthenticated: "authentication_error",
+  forbidden: "permission_error",
+  not_found: "not_found_error",
+  method_not_allowed: "invalid_request_error",
+  conflict: "invalid_request_error",
+  rate_limited: "rate_limit_error",
+  payment_required: "billing_error",
+  policy_violation: "invalid_request_error",
+  upstream_error: "api_error",
+  upstream_timeout: "timeout_error",
+  unavailable: "overloaded_error",
+  internal: "api_error",
+};
+
+export class KrioraError extends Error {
+  readonly code: ErrorCode;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, message: string, opts: { param?: string; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = "KrioraError";
+    this.code = code;
+    this.param = opts.param ?? null;
+    this.headers = opts.headers ?? {};
+  }
+
+  get status(): number {
+    return statusByCode[this.code];
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return statusByCode[code];
+}
+
+/** `{"error":{"message","type","code","param"},"request_id"}` */
+export function openAIErrorBody(err: KrioraError, requestId: string) {
+  return {
+    error: { message: err.message, type: openAITypeByCode[err.code], code: err.code, param: err.param },
+    request_id: requestId,
+  };
+}
+
+/** `{"type":"error","error":{"type","message"},"request_id"}` */
+export function anthropicErrorBody(err: KrioraError, requestId: string) {
+  return {
+    type: "error",
+    error: { type: anthropicTypeByCode[err.code], message: err.message },
+    request_id: requestId,
+  };
+}
