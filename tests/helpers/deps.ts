@@ -1,0 +1,50 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load";
+import type { Config } from "../../src/config/schema";
+import { openDeps, type Deps } from "../../src/deps";
+import type { Logger, LogFields } from "../../src/lib/log";
+
+export interface CapturedLog extends Logger {
+  lines: string[];
+  text(): string;
+}
+
+/** A logger that keeps every line, so tests can scan what would have reached stdout/stderr. */
+export function captureLog(): CapturedLog {
+  const lines: string[] = [];
+  const push = (level: string) => (event: string, fields: LogFields = {}) => {
+    lines.push(JSON.stringify({ level, event, ...fields }));
+  };
+  return { lines, text: () => lines.join("\n"), info: push("info"), warn: push("warn"), error: push("error") };
+}
+
+export interface TestEnv {
+  dir: string;
+  deps: Deps;
+  log: CapturedLog;
+  close(): void;
+}
+
+/**
+ * A real data dir (SQLite file + master key) in a fresh temporary folder. `toml` is a
+ * kriora.toml body; `--data` semantics put the database and key inside the folder.
+ */
+export function makeTestEnv(toml = "", overrides: Partial<Pick<Deps, "clock">> & { env?: Record<string, string> } = {}): TestEnv {
+  const dir = mkdtempSync(join(tmpdir(), "kriora-test-"));
+  const file = join(dir, "kriora.toml");
+  writeFileSync(file, toml);
+  const config: Readonly<Config> = loadConfig({ file, dataDir: join(dir, "data"), env: overrides.env ?? {} });
+  const log = captureLog();
+  const deps = openDeps(config, { log, clock: overrides.clock });
+  return {
+    dir,
+    deps,
+    log,
+    close() {
+      deps.handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
