@@ -1,4 +1,3 @@
-import { ValueErrorType } from "@sinclair/typebox/errors";
 import { KrioraError, anthropicErrorBody, openAIErrorBody } from "../lib/errors";
 import { errorKind, type Logger } from "../lib/log";
 
@@ -31,13 +30,12 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
 }
 
 /**
- * The field's path from the schema, e.g. `/messages/0/role`. A path segment that the client
- * invented (an unexpected property) is never echoed: it is the client's content.
+ * The field's path from the schema, e.g. `/messages/0/role`. Unknown properties never get here:
+ * Elysia strips them before validation, so a path names schema fields and array indexes.
  */
 function validationParam(error: unknown): string | undefined {
-  const first = (error as { all?: { path?: string; schema?: unknown; type?: number }[] }).all?.[0];
-  if (!first?.path || typeof first.path !== "string") return undefined;
-  if (first.type === ValueErrorType.ObjectAdditionalProperties) return undefined;
+  const first = (error as { all?: { path?: unknown }[] }).all?.[0];
+  if (typeof first?.path !== "string") return undefined;
   return /^[\w/.-]{1,128}$/.test(first.path) ? first.path : undefined;
 }
 
