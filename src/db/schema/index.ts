@@ -1,1 +1,4 @@
 export * from "./audit";
+export * from "./accounts";
+export * from "./sessions";
+export * from "./keys";
