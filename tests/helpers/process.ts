@@ -1,0 +1,56 @@
+import type { Subprocess } from "bun";
+
+export interface Served {
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  url: string;
+  /** Everything the process wrote so far. */
+  stdout(): string;
+  stderr(): string;
+  /** SIGTERM, then the exit code (SIGKILL after 5 s so a test never hangs). */
+  stop(): Promise<number>;
+}
+
+async function drain(stream: ReadableStream<Uint8Array>, into: { text: string }) {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) into.text += decoder.decode(chunk, { stream: true });
+}
+
+/** Start `kriora serve` (binary or `bun src/main.ts`) on a free port and wait for its listening line. */
+export async function startServe(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Served> {
+  const proc = Bun.spawn(cmd, {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, KRIORA_SERVER_PORT: "0", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const out = { text: "" };
+  const err = { text: "" };
+  const outDone = drain(proc.stdout, out);
+  const errDone = drain(proc.stderr, err);
+  const deadline = Date.now() + 15_000;
+  let url: string | undefined;
+  while (!url) {
+    url = /"event":"listening","url":"([^"]+)"/.exec(out.text)?.[1];
+    if (url) break;
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`server did not start (exit ${proc.exitCode}): ${err.text.slice(0, 500)}`);
+    }
+    await Bun.sleep(20);
+  }
+  return {
+    proc,
+    url,
+    stdout: () => out.text,
+    stderr: () => err.text,
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      await Promise.all([outDone, errDone]);
+      return code;
+    },
+  };
+}
