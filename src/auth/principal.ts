@@ -1,4 +1,5 @@
-export type Scope = "model" | "account" | "admin";
+export const SCOPES = ["model", "account", "admin"] as const;
+export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling, after authentication. Every route decides from this alone. */
 export interface Principal {
@@ -7,6 +8,7 @@ export interface Principal {
   /** The API key's id (its `jti`); null for a session cookie or an external-issuer JWT. */
   keyId: string | null;
   via: "api_key" | "session" | "external";
+  /** A restricted account (Art. 18) keeps access to its own data but never has `model`. */
   scopes: ReadonlySet<Scope>;
   /** Retention and routing constraints from the key and its account (Policy §12, SPEC routing). */
   policy: {
