@@ -8,6 +8,7 @@ import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createAuthenticator } from "./auth/authenticate";
 import type { Authenticator } from "./auth/principal";
+import { MemoryUsageSink, type UsageSink } from "./usage/sink";
 
 /**
  * Everything a service or route needs, passed down explicitly. Tests build one around a
@@ -22,6 +23,8 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   auth: Authenticator;
+  /** Per-request usage from the model proxy; in memory until metering (issue 5) writes it to the database. */
+  usage: UsageSink;
 }
 
 export interface OpenOptions {
@@ -44,5 +47,6 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     clock,
     log: opts.log ?? createLogger(),
     auth: createAuthenticator(),
+    usage: new MemoryUsageSink(),
   };
 }

@@ -1,0 +1,61 @@
+/** The model endpoints the proxy serves, as recorded in usage. */
+export type Endpoint = "chat.completions" | "completions" | "embeddings" | "responses" | "messages";
+
+/**
+ * How a proxied request ended: `ok` (answered in full), `upstream_error` (the provider failed or
+ * refused), `timeout` (a provider timeout fired), `client_abort` (the caller went away),
+ * `refused` (policy or validation stopped it before any provider was called).
+ */
+export type Outcome = "ok" | "upstream_error" | "timeout" | "client_abort" | "refused";
+
+/**
+ * One proxied request, as metering sees it (SPEC "Minimal metadata"). Ids, counts and codes
+ * only: never a prompt, a response, or an upstream error message (Policy §2, §3).
+ * `inputTokens` counts every input token, cached ones included; `cachedInputTokens` is the part
+ * read from the provider's prompt cache. `estimated` marks counts the gateway approximated
+ * because the provider sent none (aborted or cut streams).
+ */
+export interface UsageEvent {
+  requestId: string;
+  /** Epoch milliseconds when the request arrived. */
+  at: number;
+  accountId: string;
+  keyId: string | null;
+  /** The public model id asked for. */
+  model: string;
+  /** The provider that answered last; null when none was called. */
+  provider: string | null;
+  endpoint: Endpoint;
+  stream: boolean;
+  /** The HTTP status the client received. */
+  status: number;
+  outcome: Outcome;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  estimated: boolean;
+  latencyMs: number;
+  /** The error's type and code (e.g. `api_error` / `upstream_error`); null on success. */
+  errorType: string | null;
+  errorCode: string | null;
+}
+
+/**
+ * Where usage goes. `record` is on the request path: an implementation must return at once and
+ * never throw (the metering issue provides a batched database writer).
+ */
+export interface UsageSink {
+  record(event: UsageEvent): void;
+}
+
+/** Keeps the newest events in memory (bounded), for tests and until metering is wired. */
+export class MemoryUsageSink implements UsageSink {
+  readonly events: UsageEvent[] = [];
+
+  constructor(private readonly max = 10_000) {}
+
+  record(event: UsageEvent): void {
+    if (this.events.length >= this.max) this.events.shift();
+    this.events.push(event);
+  }
+}
