@@ -21,6 +21,8 @@ export interface UsageEvent {
   at: number;
   accountId: string;
   keyId: string | null;
+  /** The caller's address, stored encrypted and erased after `retention.ip_days` (Policy §2). */
+  clientIp?: string | null;
   /** The public model id asked for. */
   model: string;
   /** The provider that answered last; null when none was called. */

@@ -2,3 +2,4 @@ export * from "./audit";
 export * from "./accounts";
 export * from "./sessions";
 export * from "./keys";
+export * from "./usage";

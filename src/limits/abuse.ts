@@ -1,0 +1,122 @@
+import { and, eq, gt, isNull, or } from "drizzle-orm";
+import type { AuditTrail } from "../audit/audit";
+import type { Db } from "../db/client";
+import { abuseFlags } from "../db/schema";
+import type { Clock } from "../lib/clock";
+import { newId } from "../lib/ids";
+import type { Logger } from "../lib/log";
+
+/** Thresholds of the abuse controls (Policy §5: detect abuse, prevent fraud). */
+export const ABUSE = {
+  authFailures: 20,
+  authWindowMs: 5 * 60_000,
+  blockMs: 15 * 60_000,
+  keyAddresses: 20,
+  keyWindowMs: 60 * 60_000,
+} as const;
+
+export type AbuseFlag = typeof abuseFlags.$inferSelect;
+
+/**
+ * Counters live in memory, keyed by an HMAC of the address — never the address in clear.
+ * Decisions (a block, a flag) are written to `abuse_flags` and the audit trail so that admins can
+ * list and clear them (`kriora abuse list|clear`), also from another process.
+ */
+export interface AbuseControls {
+  /** Seconds until the address may try again, or null when it is not blocked. */
+  blockedFor(addressHash: string): number | null;
+  authFailed(addressHash: string): void;
+  keyUsed(keyId: string, addressHash: string): void;
+  active(): AbuseFlag[];
+  clear(id: string, actor: string): boolean;
+}
+
+export function createAbuseControls(db: Db, audit: AuditTrail, clock: Clock, log: Logger, maxTracked = 100_000): AbuseControls {
+  const failures = new Map<string, { start: number; count: number }>();
+  const blocks = new Map<string, { id: string; until: number }>();
+  const keyAddresses = new Map<string, { start: number; seen: Set<string>; flagged: boolean }>();
+
+  const prune = <V>(m: Map<string, V>, stale: (v: V) => boolean) => {
+    if (m.size < maxTracked) return;
+    for (const [k, v] of m) if (stale(v)) m.delete(k);
+    if (m.size >= maxTracked) m.delete(m.keys().next().value!);
+  };
+  const decide = (kind: AbuseFlag["kind"], subject: string, details: Record<string, number>, expiresAt: number | null) => {
+    const id = newId("abuse");
+    db.transaction((tx) => {
+      tx.insert(abuseFlags).values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt }).run();
+      audit.record({ actor: "system", action: `abuse.${kind}`, target: id, details }, tx);
+    });
+    log.warn("abuse_decision", { id, kind });
+    return id;
+  };
+
+  for (const f of activeFlags(db, clock.now())) if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
+
+  return {
+    blockedFor(addressHash) {
+      const b = blocks.get(addressHash);
+      if (!b) return null;
+      const now = clock.now();
+      const cleared = db.select({ clearedAt: abuseFlags.clearedAt }).from(abuseFlags).where(eq(abuseFlags.id, b.id)).get()?.clearedAt;
+      if (b.until <= now || cleared) {
+        blocks.delete(addressHash);
+        failures.delete(addressHash);
+        return null;
+      }
+      return Math.ceil((b.until - now) / 1000);
+    },
+    authFailed(addressHash) {
+      const now = clock.now();
+      let f = failures.get(addressHash);
+      if (!f || now - f.start > ABUSE.authWindowMs) {
+        prune(failures, (v) => now - v.start > ABUSE.authWindowMs);
+        f = { start: now, count: 0 };
+        failures.set(addressHash, f);
+      }
+      f.count++;
+      if (f.count >= ABUSE.authFailures && !blocks.has(addressHash)) {
+        const until = now + ABUSE.blockMs;
+        blocks.set(addressHash, { id: decide("address_block", addressHash, { failures: f.count }, until), until });
+      }
+    },
+    keyUsed(keyId, addressHash) {
+      const now = clock.now();
+      let k = keyAddresses.get(keyId);
+      if (!k || now - k.start > ABUSE.keyWindowMs) {
+        prune(keyAddresses, (v) => now - v.start > ABUSE.keyWindowMs);
+        k = { start: now, seen: new Set(), flagged: false };
+        keyAddresses.set(keyId, k);
+      }
+      if (k.flagged || k.seen.has(addressHash)) return;
+      k.seen.add(addressHash);
+      if (k.seen.size > ABUSE.keyAddresses) {
+        k.flagged = true;
+        k.seen.clear();
+        decide("key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
+      }
+    },
+    active: () => activeFlags(db, clock.now()),
+    clear(id, actor) {
+      const row = db.select().from(abuseFlags).where(eq(abuseFlags.id, id)).get();
+      if (!row || row.clearedAt) return false;
+      db.transaction((tx) => {
+        tx.update(abuseFlags).set({ clearedAt: clock.now() }).where(eq(abuseFlags.id, id)).run();
+        audit.record({ actor, action: "abuse.clear", target: id, details: { kind: row.kind } }, tx);
+      });
+      if (row.kind === "address_block") {
+        blocks.delete(row.subject);
+        failures.delete(row.subject);
+      }
+      return true;
+    },
+  };
+}
+
+function activeFlags(db: Db, now: number): AbuseFlag[] {
+  return db
+    .select()
+    .from(abuseFlags)
+    .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now))))
+    .all();
+}

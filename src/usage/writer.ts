@@ -1,0 +1,167 @@
+import { sql } from "drizzle-orm";
+import type { FieldCipher } from "../crypto/fields";
+import type { Db } from "../db/client";
+import { usageDaily, usageEvents } from "../db/schema";
+import { errorKind, type Logger } from "../lib/log";
+import type { GatewayMetrics } from "../metrics/gateway";
+import { costMicros, type TokenPrices } from "./cost";
+import type { UsageEvent, UsageSink } from "./sink";
+import type { SpendTracker } from "./spend";
+
+export interface UsageWriter extends UsageSink {
+  /** Write everything queued, in one transaction. */
+  flush(): void;
+  /** Stop the timer and flush what is left (called on SIGTERM/SIGINT). */
+  close(): void;
+  pending(): number;
+}
+
+export interface WriterOptions {
+  db: Db;
+  cipher: FieldCipher;
+  log: Logger;
+  metrics: GatewayMetrics;
+  spend: SpendTracker;
+  pricesFor(model: string): TokenPrices;
+  /** Flush at most this long after a row is queued. */
+  intervalMs?: number;
+  /** Flush at once when this many rows are queued. */
+  batchRows?: number;
+  /** Beyond this many unwritten rows (a database that keeps failing) the oldest are dropped and counted. */
+  maxQueue?: number;
+}
+
+type Row = typeof usageEvents.$inferInsert;
+const ROWS_PER_STATEMENT = 400;
+
+/**
+ * The batched usage writer: `record` only queues (the request path pays for an array push and
+ * the cost arithmetic); a timer writes the queue in one transaction per flush — the rows and
+ * their daily aggregates together, so a crash leaves either both or neither. A `kill -9` loses at
+ * most the rows queued since the last flush (≤ intervalMs of traffic); nothing is half-written.
+ */
+export function createUsageWriter(o: WriterOptions): UsageWriter {
+  const intervalMs = o.intervalMs ?? 100;
+  const batchRows = o.batchRows ?? 1000;
+  const maxQueue = o.maxQueue ?? 200_000;
+  let queue: Row[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let alerting = false;
+
+  const schedule = (ms: number) => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      writer.flush();
+    }, ms);
+    timer.unref?.();
+  };
+
+  const toRow = (e: UsageEvent): Row => ({
+    id: e.requestId,
+    at: e.at,
+    accountId: e.accountId,
+    keyId: e.keyId,
+    ipEnc: e.clientIp ? o.cipher.encrypt(e.clientIp, { table: "usage_events", column: "ip", rowId: e.requestId }) : null,
+    model: e.model,
+    provider: e.provider,
+    endpoint: e.endpoint,
+    stream: e.stream,
+    status: e.status,
+    outcome: e.outcome,
+    inputTokens: e.inputTokens,
+    outputTokens: e.outputTokens,
+    cachedInputTokens: e.cachedInputTokens,
+    estimated: e.estimated,
+    costMicros: costMicros(e, o.pricesFor(e.model)),
+    latencyMs: Math.round(e.latencyMs),
+    errorType: e.errorType,
+    errorCode: e.errorCode,
+  });
+
+  const writer: UsageWriter = {
+    record(e) {
+      const row = toRow(e);
+      queue.push(row);
+      o.spend.add(row.accountId, row.at, row.costMicros);
+      const labels = { model: e.model, provider: e.provider ?? "none" };
+      o.metrics.requests.inc({ ...labels, status: String(e.status) });
+      o.metrics.latency.observe(e.latencyMs / 1000, labels);
+      o.metrics.inputTokens.inc(labels, e.inputTokens);
+      o.metrics.outputTokens.inc(labels, e.outputTokens);
+      if (e.outcome === "upstream_error" || e.outcome === "timeout") o.metrics.upstreamErrors.inc({ provider: labels.provider, status: String(e.status) });
+      if (queue.length > maxQueue) queue.splice(0, queue.length - maxQueue);
+      o.metrics.writerQueueDepth.set(queue.length);
+      schedule(queue.length >= batchRows ? 0 : intervalMs);
+    },
+    flush() {
+      if (queue.length === 0) return;
+      const batch = queue;
+      queue = [];
+      const started = performance.now();
+      try {
+        writeBatch(o.db, batch);
+        o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
+        if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
+        alerting = false;
+      } catch (err) {
+        queue = batch.concat(queue);
+        o.metrics.writerFailures.inc();
+        if (!alerting) o.log.error("usage_writer_failed", { kind: errorKind(err), code: sqliteCode(err), queued: queue.length });
+        alerting = true;
+        schedule(Math.max(intervalMs, 1000));
+      }
+      o.metrics.writerQueueDepth.set(queue.length);
+    },
+    close() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      writer.flush();
+    },
+    pending: () => queue.length,
+  };
+  return writer;
+}
+
+function writeBatch(db: Db, rows: Row[]) {
+  const daily = new Map<string, typeof usageDaily.$inferInsert>();
+  for (const r of rows) {
+    const day = new Date(r.at).toISOString().slice(0, 10);
+    const k = `${day}\u0000${r.accountId}\u0000${r.model}`;
+    const d = daily.get(k) ?? { day, accountId: r.accountId, model: r.model, requests: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicros: 0, errors: 0 };
+    d.requests!++;
+    d.inputTokens! += r.inputTokens;
+    d.outputTokens! += r.outputTokens;
+    d.cachedInputTokens! += r.cachedInputTokens ?? 0;
+    d.costMicros! += r.costMicros;
+    if (r.outcome !== "ok") d.errors!++;
+    daily.set(k, d);
+  }
+  db.transaction((tx) => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+      tx.insert(usageEvents).values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing().run();
+    }
+    const add = (col: string) => sql.raw(`${col} + excluded.${col}`);
+    for (const d of daily.values()) {
+      tx.insert(usageDaily)
+        .values(d)
+        .onConflictDoUpdate({
+          target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
+          set: {
+            requests: add("requests"),
+            inputTokens: add("input_tokens"),
+            outputTokens: add("output_tokens"),
+            cachedInputTokens: add("cached_input_tokens"),
+            costMicros: add("cost_micros"),
+            errors: add("errors"),
+          },
+        })
+        .run();
+    }
+  });
+}
+
+function sqliteCode(err: unknown): string | null {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? code : null;
+}
