@@ -1,0 +1,36 @@
+import type { AuditTrail } from "../audit/audit";
+import type { Config } from "../config/schema";
+import type { FieldCipher } from "../crypto/fields";
+import type { Db } from "../db/client";
+import type { Clock } from "../lib/clock";
+import type { Logger } from "../lib/log";
+import { createAbuseControls, type AbuseControls } from "../limits/abuse";
+import { createMemoryLimiter, type Limiter } from "../limits/limiter";
+import { createGatewayMetrics, type GatewayMetrics } from "../metrics/gateway";
+import { pricesOf, type TokenPrices } from "./cost";
+import { createSpendTracker, type SpendTracker } from "./spend";
+import { createUsageWriter, type UsageWriter } from "./writer";
+
+export interface Metering {
+  metrics: GatewayMetrics;
+  limiter: Limiter;
+  abuse: AbuseControls;
+  spend: SpendTracker;
+  usage: UsageWriter;
+}
+
+const FREE: TokenPrices = { input: 0n, output: 0n, cachedInput: 0n };
+
+/** Metering, limits and abuse controls, wired once per process. */
+export function createMetering(p: { config: Readonly<Config>; db: Db; cipher: FieldCipher; audit: AuditTrail; clock: Clock; log: Logger }): Metering {
+  const prices = new Map(p.config.models.map((m) => [m.id, pricesOf(m)]));
+  const metrics = createGatewayMetrics();
+  const spend = createSpendTracker(p.db);
+  return {
+    metrics,
+    spend,
+    limiter: createMemoryLimiter(p.clock),
+    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log),
+    usage: createUsageWriter({ db: p.db, cipher: p.cipher, log: p.log, metrics, spend, pricesFor: (model) => prices.get(model) ?? FREE }),
+  };
+}

@@ -1,0 +1,26 @@
+import type { UsageEvent } from "../../src/usage/sink";
+
+/** A usage event as the proxy records it; `i` makes the request id and varies the counts. */
+export function usageEvent(i: number, over: Partial<UsageEvent> = {}): UsageEvent {
+  return {
+    requestId: `req_${String(i).padStart(6, "0")}`,
+    at: Date.UTC(2026, 10, 27, 12, 0, i % 60),
+    accountId: "acc_a",
+    keyId: "key_a",
+    clientIp: "203.0.113.77",
+    model: "m",
+    provider: "p",
+    endpoint: "chat.completions",
+    stream: true,
+    status: 200,
+    outcome: "ok",
+    inputTokens: 100 + i,
+    outputTokens: 10,
+    cachedInputTokens: 0,
+    estimated: false,
+    latencyMs: 12.5,
+    errorType: null,
+    errorCode: null,
+    ...over,
+  };
+}

@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { readFileSync } from "node:fs";
+import { usageDaily, usageEvents } from "../../src/db/schema";
+import { createMetering } from "../../src/usage/metering";
+import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { usageEvent } from "../helpers/usage";
+
+let env: TestEnv | undefined;
+afterEach(() => env?.close());
+
+const MODELS = `
+[[providers]]
+id = "p"
+kind = "openai"
+base_url = "http://127.0.0.1:1/v1"
+[[models]]
+id = "m"
+provider = "p"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 2.0
+`;
+
+function setup() {
+  env = makeTestEnv(MODELS);
+  const m = createMetering({ ...env.deps });
+  return { env, m };
+}
+
+describe("§2 usage data: the batched writer", () => {
+  test("N recorded events become exactly N rows and matching daily aggregates, in one flush", () => {
+    const { env, m } = setup();
+    for (let i = 0; i < 250; i++) m.usage.record(usageEvent(i));
+    m.usage.record(usageEvent(250, { outcome: "upstream_error", status: 502, outputTokens: 0 }));
+    expect(m.usage.pending()).toBe(251);
+    m.usage.flush();
+    expect(m.usage.pending()).toBe(0);
+    const rows = env.deps.db.select().from(usageEvents).all();
+    expect(rows.length).toBe(251);
+    expect(rows.find((r) => r.id === "req_000007")).toMatchObject({ inputTokens: 107, outputTokens: 10, costMicros: 127, stream: true, estimated: false });
+    const daily = env.deps.db.select().from(usageDaily).all();
+    expect(daily).toEqual([
+      {
+        day: "2026-11-27",
+        accountId: "acc_a",
+        model: "m",
+        requests: 251,
+        inputTokens: rows.reduce((s, r) => s + r.inputTokens, 0),
+        outputTokens: 2500,
+        cachedInputTokens: 0,
+        costMicros: rows.reduce((s, r) => s + r.costMicros, 0),
+        errors: 1,
+      },
+    ]);
+  });
+
+  test("§9 encryption at rest: the address is stored encrypted, bound to its row", () => {
+    const { env, m } = setup();
+    m.usage.record(usageEvent(1, { clientIp: "198.51.100.23" }));
+    m.usage.record(usageEvent(2, { clientIp: null }));
+    m.usage.flush();
+    const row = env.deps.db.select().from(usageEvents).all()[0]!;
+    expect(row.ipEnc).not.toContain("198.51.100.23");
+    expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe("198.51.100.23");
+    env.deps.handle.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    const file = readFileSync(env.deps.config.database.path);
+    expect(file.includes("198.51.100.23")).toBe(false);
+    // Positive control: the same scan finds a value that is stored in clear.
+    expect(file.includes("req_000001")).toBe(true);
+  });
+
+  test("rows are flushed by the timer within ~100 ms without an explicit flush", async () => {
+    const { env, m } = setup();
+    m.usage.record(usageEvent(1));
+    await Bun.sleep(400);
+    expect(env.deps.db.select().from(usageEvents).all().length).toBe(1);
+  });
+
+  test("a locked database: the flush fails whole, rows stay queued, one alert without personal data; then it recovers", () => {
+    const { env, m } = setup();
+    const other = new Database(env.deps.config.database.path);
+    other.run("PRAGMA busy_timeout = 0");
+    other.run("BEGIN IMMEDIATE");
+    env.deps.handle.sqlite.run("PRAGMA busy_timeout = 0");
+    for (let i = 0; i < 5; i++) m.usage.record(usageEvent(i));
+    m.usage.flush();
+    m.usage.flush();
+    expect(m.usage.pending()).toBe(5);
+    const alerts = env.log.lines.filter((l) => l.includes("usage_writer_failed"));
+    expect(alerts.length).toBe(1);
+    expect(alerts[0]).toContain('"level":"error"');
+    expect(env.log.text()).not.toContain("203.0.113.77");
+    expect(env.log.text()).not.toContain("acc_a");
+    other.run("ROLLBACK");
+    other.close();
+    m.usage.flush();
+    expect(m.usage.pending()).toBe(0);
+    expect(env.deps.db.select().from(usageEvents).all().length).toBe(5);
+    expect(env.deps.db.select().from(usageDaily).get()?.requests).toBe(5);
+    expect(env.log.text()).toContain("usage_writer_recovered");
+  });
+
+  test("metrics count requests and tokens by model/provider/status", () => {
+    const { m } = setup();
+    m.usage.record(usageEvent(1));
+    m.usage.record(usageEvent(2, { status: 502, outcome: "upstream_error" }));
+    const text = m.metrics.registry.render();
+    expect(text).toContain('kriora_requests_total{model="m",provider="p",status="200"} 1');
+    expect(text).toContain('kriora_upstream_errors_total{provider="p",status="502"} 1');
+    expect(text).toContain('kriora_input_tokens_total{model="m",provider="p"} 203');
+    expect(text).toContain("kriora_usage_writer_queue_depth 2");
+  });
+
+  test("the spend tracker sees usage before it is flushed, and loads flushed spend after a restart", () => {
+    const { env, m } = setup();
+    const now = Date.UTC(2026, 10, 27, 13);
+    m.usage.record(usageEvent(1, { inputTokens: 1_000_000, outputTokens: 0 }));
+    expect(m.spend.spent("acc_a", now)).toBe(1_000_000);
+    m.usage.flush();
+    const again = createMetering({ ...env.deps });
+    expect(again.spend.spent("acc_a", now)).toBe(1_000_000);
+    expect(again.spend.spent("acc_a", Date.UTC(2026, 11, 1))).toBe(0);
+  });
+});
+
+describe("§2 usage data: crash safety", () => {
+  test("kill -9 under load: every row flushed before the kill is there, aggregates agree, the database opens clean", async () => {
+    env = makeTestEnv(MODELS);
+    env.deps.handle.close();
+    const child = Bun.spawn([process.execPath, `${import.meta.dir}/fixtures/writer-child.ts`, `${env.dir}/data`, `${env.dir}/kriora.toml`], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    let out = "";
+    const decoder = new TextDecoder();
+    const reader = child.stdout.getReader();
+    const deadline = Date.now() + 15_000;
+    while ((out.match(/flushed/g) ?? []).length < 10 && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += decoder.decode(value);
+    }
+    child.kill("SIGKILL");
+    await child.exited;
+    const reported = Math.max(...[...out.matchAll(/flushed (\d+)/g)].map((m) => Number(m[1])));
+    expect(reported).toBeGreaterThanOrEqual(2000);
+
+    const db = new Database(`${env.dir}/data/kriora.db`);
+    expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
+    const count = (db.query("SELECT count(*) AS n FROM usage_events").get() as { n: number }).n;
+    expect(count).toBeGreaterThanOrEqual(reported);
+    const missing = db.query("SELECT count(*) AS n FROM usage_events WHERE id <= ?").get(`req_${String(reported - 1).padStart(6, "0")}`) as { n: number };
+    expect(missing.n).toBe(reported);
+    const daily = db.query("SELECT sum(requests) AS n FROM usage_daily").get() as { n: number };
+    expect(daily.n).toBe(count);
+    db.close();
+  });
+});
