@@ -8,6 +8,8 @@ import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createAuthenticator } from "./auth/authenticate";
 import type { Authenticator } from "./auth/principal";
+import { loadAuthView, type AuthView } from "./auth/view";
+import { createMailer, type Mailer } from "./mail/mailer";
 import { MemoryUsageSink, type UsageSink } from "./usage/sink";
 
 /**
@@ -23,6 +25,9 @@ export interface Deps {
   clock: Clock;
   log: Logger;
   auth: Authenticator;
+  /** Live keys, account status and the keyring's public keys, in memory (see auth/view.ts). */
+  authView: AuthView;
+  mailer: Mailer;
   /** Per-request usage from the model proxy; in memory until metering (issue 5) writes it to the database. */
   usage: UsageSink;
 }
@@ -38,15 +43,18 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   const handle = openDatabase(config.database.path);
   migrate(handle.sqlite);
   const clock = opts.clock ?? systemClock;
-  return {
+  const log = opts.log ?? createLogger();
+  const base = {
     config,
     handle,
     db: handle.db,
     cipher: createFieldCipher({ keys: [{ id: "k1", key: master }] }),
     audit: createAuditTrail(handle.db, clock),
     clock,
-    log: opts.log ?? createLogger(),
-    auth: createAuthenticator(),
+    log,
     usage: new MemoryUsageSink(),
+    authView: loadAuthView(handle),
+    mailer: createMailer(config.mail, log),
   };
+  return { ...base, auth: createAuthenticator(base) };
 }

@@ -2,12 +2,15 @@ import { ConfigError, loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
 import { MasterKeyError } from "../crypto/masterKey";
 import { openDeps, type Deps } from "../deps";
+import { KrioraError } from "../lib/errors";
+import { accountCommands } from "./accounts";
 import { auditCommands } from "./audit";
 import { coreCommands } from "./core";
+import { keyCommands } from "./keys";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
 /** Every command of the binary; each group arrives with its issue. */
-export const commands: Command[] = [...coreCommands, ...auditCommands];
+export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands];
 
 const globalFlags: Record<string, FlagSpec> = {
   config: { type: "string", help: "config file (default ./kriora.toml if present)" },
@@ -63,7 +66,8 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       io.err(`kriora ${command.name}: ${err.message}\n\n${commandHelp(command)}`);
       return 2;
     }
-    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError) {
+    // A KrioraError's message is written to be shown to whoever made the request.
+    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError || err instanceof KrioraError) {
       io.err(`kriora ${command.name}: ${err.message}\n`);
       return 1;
     }

@@ -5,6 +5,11 @@ import { newId } from "../lib/ids";
 import { VERSION } from "../version";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
+import { accountRoutes } from "./routes/account";
+import { accountKeyRoutes } from "./routes/accountKeys";
+import { adminRoutes } from "./routes/admin";
+import { authRoutes } from "./routes/auth";
+import { jwksRoutes } from "./routes/jwks";
 import { opsRoutes } from "./routes/ops";
 import { securityHeaders } from "./security";
 
@@ -56,7 +61,12 @@ export function createApp(deps: Deps) {
       });
     })
     .use(docsPlugin(VERSION))
-    .use(opsRoutes(deps));
+    .use(opsRoutes(deps))
+    .use(jwksRoutes(deps))
+    .use(authRoutes(deps))
+    .use(accountRoutes(deps))
+    .use(accountKeyRoutes(deps))
+    .use(adminRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,140 @@
+import { asc, eq } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { Actor } from "../audit/audit";
+import type { FieldCipher } from "../crypto/fields";
+import { accounts, type AccountRole } from "../db/schema";
+import { KrioraError } from "../lib/errors";
+import { newId } from "../lib/ids";
+import { emailIndex, normaliseEmail } from "./email";
+
+export type AccountRow = typeof accounts.$inferSelect;
+export type Tx = Parameters<Parameters<Deps["db"]["transaction"]>[0]>[0];
+
+/** The account as shown to its owner, an admin or the CLI: the email decrypted, times in ISO 8601. */
+export interface AccountInfo {
+  id: string;
+  email: string | null;
+  status: AccountRow["status"];
+  role: AccountRole;
+  verified_at: string | null;
+  age_confirmed_at: string | null;
+  policy_version: string | null;
+  policy_accepted_at: string | null;
+  require_zdr: boolean;
+  regions: string[] | null;
+  created_at: string;
+}
+
+export const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const emailAt = (rowId: string) => ({ table: "accounts", column: "email_enc", rowId });
+
+export function describeAccount(cipher: FieldCipher, row: AccountRow): AccountInfo {
+  return {
+    id: row.id,
+    email: row.emailEnc === null ? null : cipher.decrypt(row.emailEnc, emailAt(row.id)),
+    status: row.status,
+    role: row.role,
+    verified_at: isoOrNull(row.verifiedAt),
+    age_confirmed_at: isoOrNull(row.ageConfirmedAt),
+    policy_version: row.policyVersion,
+    policy_accepted_at: isoOrNull(row.policyAcceptedAt),
+    require_zdr: row.requireZdr,
+    regions: row.regions,
+    created_at: new Date(row.createdAt).toISOString(),
+  };
+}
+
+export function requireEmail(raw: string): string {
+  const email = normaliseEmail(raw);
+  if (!email) throw new KrioraError("invalid_request", "The email address is not valid.", { param: "email" });
+  return email;
+}
+
+export function findAccountByEmail(deps: Pick<Deps, "db" | "cipher">, normalisedEmail: string): AccountRow | undefined {
+  return deps.db.select().from(accounts).where(eq(accounts.emailIndex, emailIndex(deps.cipher, normalisedEmail))).get();
+}
+
+export function getAccount(deps: Pick<Deps, "db">, id: string): AccountRow | undefined {
+  return deps.db.select().from(accounts).where(eq(accounts.id, id)).get();
+}
+
+/** `<email|id>` as the CLI accepts it: an account id, or an address in any case and spacing. */
+export function resolveAccount(deps: Pick<Deps, "db" | "cipher">, ref: string): AccountRow {
+  const row = ref.includes("@") ? findAccountByEmail(deps, requireEmail(ref)) : getAccount(deps, ref);
+  if (!row) throw new KrioraError("not_found", "No such account.");
+  return row;
+}
+
+export function listAccounts(deps: Pick<Deps, "db">): AccountRow[] {
+  return deps.db.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).all();
+}
+
+export interface NewAccount {
+  email: string;
+  role?: AccountRole;
+  /** Sign-up: the minimum age confirmed and the policy version accepted (Policy §7, §15). */
+  consent?: { ageConfirmedAt: number; policyVersion: string };
+  verified?: boolean;
+}
+
+/** Create an account inside the caller's transaction; the email must be free. */
+export function insertAccount(deps: Pick<Deps, "cipher" | "clock" | "audit">, tx: Tx, input: NewAccount, actor: Actor | ((id: string) => Actor)): AccountRow {
+  const email = requireEmail(input.email);
+  const index = emailIndex(deps.cipher, email);
+  if (tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)).get())
+    throw new KrioraError("conflict", "An account with this email already exists.", { param: "email" });
+  const id = newId("acc");
+  const now = deps.clock.now();
+  const row = tx
+    .insert(accounts)
+    .values({
+      id,
+      emailEnc: deps.cipher.encrypt(email, emailAt(id)),
+      emailIndex: index,
+      role: input.role ?? "user",
+      ageConfirmedAt: input.consent?.ageConfirmedAt ?? null,
+      policyVersion: input.consent?.policyVersion ?? null,
+      policyAcceptedAt: input.consent ? now : null,
+      verifiedAt: input.verified ? now : null,
+      createdAt: now,
+      updatedAt: now,
+    })
+    .returning()
+    .get();
+  deps.audit.record({ actor: typeof actor === "function" ? actor(id) : actor, action: "account.create", target: id, details: { role: row.role } }, tx);
+  return row;
+}
+
+export function createAccount(deps: Deps, input: NewAccount, actor: Actor): AccountRow {
+  const row = deps.db.transaction((tx) => insertAccount(deps, tx, input, actor));
+  deps.authView.refreshAccount(row.id);
+  return row;
+}
+
+/** Correct the address (Art. 16): re-encrypted for the row, re-indexed; refused if another account has it. */
+export function setAccountEmail(deps: Deps, id: string, rawEmail: string, actor: Actor): AccountRow {
+  const email = requireEmail(rawEmail);
+  const index = emailIndex(deps.cipher, email);
+  return deps.db.transaction((tx) => {
+    requireLiveAccount(tx, id);
+    const owner = tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)).get();
+    if (owner && owner.id !== id) throw new KrioraError("conflict", "Another account has this email.", { param: "email" });
+    const row = tx
+      .update(accounts)
+      .set({ emailEnc: deps.cipher.encrypt(email, emailAt(id)), emailIndex: index, updatedAt: deps.clock.now() })
+      .where(eq(accounts.id, id))
+      .returning()
+      .get()!;
+    deps.audit.record({ actor, action: "account.set_email", target: id }, tx);
+    return row;
+  });
+}
+
+/** The account, unless it does not exist or has been erased (then there is nothing left to change). */
+export function requireLiveAccount(tx: Pick<Deps["db"], "select">, id: string): AccountRow {
+  const row = tx.select().from(accounts).where(eq(accounts.id, id)).get();
+  if (!row) throw new KrioraError("not_found", "No such account.");
+  if (row.status === "erased") throw new KrioraError("conflict", "The account has been erased.");
+  return row;
+}

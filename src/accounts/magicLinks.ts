@@ -1,0 +1,108 @@
+import { eq, lt } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { Config } from "../config/schema";
+import { accounts, magicLinks } from "../db/schema";
+import { KrioraError } from "../lib/errors";
+import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
+import { findAccountByEmail, insertAccount, type Tx } from "./accounts";
+import { emailIndex } from "./email";
+
+export const MAGIC_LINK_TTL_MS = 15 * 60_000;
+
+/** The consent a sign-up records: minimum age confirmed (Policy §15), policy version accepted (§7). */
+export interface SignupConsent {
+  ageConfirmedAt: number;
+  policyVersion: string;
+}
+
+/** Refuses a sign-up that lacks either confirmation, with a message saying which. */
+export function signupConsent(deps: Pick<Deps, "config" | "clock">, input: { age_confirmed: boolean; accept_policy: boolean }): SignupConsent {
+  const { minimum_age, version } = deps.config.policy;
+  if (!input.age_confirmed)
+    throw new KrioraError("invalid_request", `Sign-up requires confirming that you are at least ${minimum_age} years old.`, { param: "age_confirmed" });
+  if (!input.accept_policy) throw new KrioraError("invalid_request", `Sign-up requires accepting the privacy policy (version ${version}).`, { param: "accept_policy" });
+  return { ageConfirmedAt: deps.clock.now(), policyVersion: version };
+}
+
+const signupEmailAt = (rowId: string) => ({ table: "magic_links", column: "email_enc", rowId });
+const canSignIn = (status: string) => status === "active" || status === "restricted";
+
+/**
+ * Sign-up: a new address gets a confirmation link that creates the account when opened; a known
+ * one gets a sign-in link. Same outcome for the caller either way (no account enumeration).
+ */
+export function requestSignupLink(deps: Deps, email: string, consent: SignupConsent): void {
+  const existing = findAccountByEmail(deps, email);
+  if (existing) {
+    if (canSignIn(existing.status)) sendLink(deps, email, "login", (id) => ({ id, accountId: existing.id }));
+    return;
+  }
+  sendLink(deps, email, "signup", (id) => ({
+    id,
+    emailEnc: deps.cipher.encrypt(email, signupEmailAt(id)),
+    emailIndex: emailIndex(deps.cipher, email),
+    ageConfirmedAt: consent.ageConfirmedAt,
+    policyVersion: consent.policyVersion,
+  }));
+}
+
+/** Sign-in: a link only if the address has an account that may sign in; silence otherwise. */
+export function requestLoginLink(deps: Deps, email: string): void {
+  const account = findAccountByEmail(deps, email);
+  if (account && canSignIn(account.status)) sendLink(deps, email, "login", (id) => ({ id, accountId: account.id }));
+}
+
+type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
+
+function sendLink(deps: Deps, email: string, purpose: "signup" | "login", fields: (id: string) => LinkFields): void {
+  const now = deps.clock.now();
+  const { id, token, secretHash } = newOpaqueToken("mlk");
+  deps.db.transaction((tx) => {
+    tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
+    tx.insert(magicLinks).values({ ...fields(id), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }).run();
+  });
+  // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
+  void deps.mailer.send({ kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) });
+}
+
+function linkMessage(config: Readonly<Config>, purpose: "signup" | "login", token: string) {
+  const url = `${config.server.public_url.replace(/\/+$/, "")}/auth/verify?token=${encodeURIComponent(token)}`;
+  const minutes = MAGIC_LINK_TTL_MS / 60_000;
+  const what = purpose === "signup" ? "confirm your new Kriora account" : "sign in to Kriora";
+  return {
+    subject: purpose === "signup" ? "Confirm your Kriora account" : "Your Kriora sign-in link",
+    text: `Open this link within ${minutes} minutes to ${what}:\n\n${url}\n\nThe link works once. If you did not ask for it, ignore this message.\n`,
+  };
+}
+
+/**
+ * Open a link: the row is deleted whatever happens next (single use). A sign-up link creates the
+ * account with its consent record; any link marks the address verified. Returns the account id
+ * that may now have a session, or null.
+ */
+export function redeemMagicLink(deps: Deps, token: string): string | null {
+  const parsed = parseOpaqueToken(token);
+  if (!parsed) return null;
+  const now = deps.clock.now();
+  const accountId = deps.db.transaction((tx) => {
+    const link = tx.select().from(magicLinks).where(eq(magicLinks.id, parsed.id)).get();
+    if (!link || !secretMatches(parsed.secret, link.secretHash)) return null;
+    tx.delete(magicLinks).where(eq(magicLinks.id, link.id)).run();
+    if (link.expiresAt <= now) return null;
+    const id = link.accountId ?? accountForSignup(deps, tx, link);
+    const account = tx.select().from(accounts).where(eq(accounts.id, id)).get();
+    if (!account || !canSignIn(account.status)) return null;
+    if (account.verifiedAt === null) tx.update(accounts).set({ verifiedAt: now, updatedAt: now }).where(eq(accounts.id, id)).run();
+    return id;
+  });
+  if (accountId) deps.authView.refreshAccount(accountId);
+  return accountId;
+}
+
+function accountForSignup(deps: Deps, tx: Tx, link: typeof magicLinks.$inferSelect): string {
+  const existing = link.emailIndex ? tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)).get() : undefined;
+  if (existing) return existing.id;
+  const email = deps.cipher.decrypt(link.emailEnc!, signupEmailAt(link.id));
+  const consent = { ageConfirmedAt: link.ageConfirmedAt!, policyVersion: link.policyVersion! };
+  return insertAccount(deps, tx, { email, consent }, (id) => `account:${id}`).id;
+}

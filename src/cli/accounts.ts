@@ -1,0 +1,89 @@
+import { createAccount, describeAccount, resolveAccount, setAccountEmail, type AccountInfo } from "../accounts/accounts";
+import { listAccountsAudited, showAccount } from "../accounts/admin";
+import { suspendAccount, unsuspendAccount } from "../accounts/status";
+import { requireFlag, UsageError, type CliContext, type Command } from "./frame";
+
+const ACTOR = "cli";
+
+function oneArg(ctx: CliContext, what: string): string {
+  const [ref, extra] = ctx.args;
+  if (!ref || extra !== undefined) throw new UsageError(`expected exactly one ${what}`);
+  return ref;
+}
+
+function report(ctx: CliContext, info: AccountInfo, verb?: string) {
+  ctx.emit(info);
+  if (verb) ctx.say(`${verb} ${info.id}`);
+  ctx.say(
+    [
+      `id:        ${info.id}`,
+      `email:     ${info.email ?? "(erased)"}`,
+      `status:    ${info.status}`,
+      `role:      ${info.role}`,
+      `verified:  ${info.verified_at ?? "no"}`,
+      `consent:   ${info.policy_version ? `policy ${info.policy_version} at ${info.policy_accepted_at}, age confirmed at ${info.age_confirmed_at}` : "none recorded"}`,
+      `zdr:       ${info.require_zdr ? "required" : "not required"}; regions: ${info.regions?.join(",") ?? "any"}`,
+      `created:   ${info.created_at}`,
+    ].join("\n"),
+  );
+}
+
+/** Account administration; each change and each read of an account is audited with actor `cli`. */
+export const accountCommands: Command[] = [
+  {
+    name: "accounts list",
+    summary: "List accounts (audited).",
+    run(ctx) {
+      const infos = listAccountsAudited(ctx.deps(), ACTOR);
+      ctx.emit(infos);
+      for (const a of infos) ctx.say(`${a.id}\t${a.status}\t${a.role}\t${a.email ?? "(erased)"}`);
+    },
+  },
+  {
+    name: "accounts show",
+    summary: "Show one account (audited).",
+    args: "<email|id>",
+    run(ctx) {
+      report(ctx, showAccount(ctx.deps(), oneArg(ctx, "<email|id>"), ACTOR));
+    },
+  },
+  {
+    name: "accounts create",
+    summary: "Create an account (verified on its first sign-in).",
+    flags: { email: { type: "string", help: "the account's email address" }, admin: { type: "boolean", help: "give it the admin role" } },
+    run(ctx) {
+      const deps = ctx.deps();
+      const row = createAccount(deps, { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" }, ACTOR);
+      report(ctx, describeAccount(deps.cipher, row), "created");
+    },
+  },
+  {
+    name: "accounts set-email",
+    summary: "Correct an account's email address.",
+    args: "<email|id> <new-email>",
+    run(ctx) {
+      const [ref, email, extra] = ctx.args;
+      if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
+      const deps = ctx.deps();
+      report(ctx, describeAccount(deps.cipher, setAccountEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
+    },
+  },
+  {
+    name: "accounts suspend",
+    summary: "Suspend an account: its keys, sessions and sign-ins stop working at once.",
+    args: "<email|id>",
+    run(ctx) {
+      const deps = ctx.deps();
+      report(ctx, describeAccount(deps.cipher, suspendAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), "suspended");
+    },
+  },
+  {
+    name: "accounts unsuspend",
+    summary: "Lift a suspension.",
+    args: "<email|id>",
+    run(ctx) {
+      const deps = ctx.deps();
+      report(ctx, describeAccount(deps.cipher, unsuspendAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), "unsuspended");
+    },
+  },
+];

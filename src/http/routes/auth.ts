@@ -1,0 +1,85 @@
+import { Elysia, t } from "elysia";
+import type { Deps } from "../../deps";
+import { requireEmail } from "../../accounts/accounts";
+import { redeemMagicLink, requestLoginLink, requestSignupLink, signupConsent } from "../../accounts/magicLinks";
+import { endSession, SESSION_TTL_MS, startSession } from "../../accounts/sessions";
+import { assertSameOrigin, readSessionToken, sessionCookie } from "../../auth/sessionCookie";
+import { createSignInThrottle } from "../../auth/throttle";
+import { KrioraError } from "../../lib/errors";
+import { clientIp } from "../clientIp";
+
+const Accepted = t.Object({ status: t.Literal("accepted"), message: t.String() });
+const accepted = { status: "accepted" as const, message: "If this address can sign in, a link is on its way. It works once, for 15 minutes." };
+
+/**
+ * Sign-up and sign-in by magic link, and the session cookie (Policy §2: email only, no
+ * passwords; §11: the cookie only authenticates). Both link requests answer 202 alike whether or
+ * not the address has an account.
+ */
+export function authRoutes(deps: Deps) {
+  const throttle = createSignInThrottle(deps.cipher, deps.clock);
+  const { public_url, trust_proxy } = deps.config.server;
+  const secure = public_url.startsWith("https://");
+  const publicOrigin = new URL(public_url).origin;
+
+  return new Elysia({ prefix: "/auth", detail: { tags: ["auth"] } })
+    .post(
+      "/signup",
+      ({ body, request, server, set }) => {
+        const consent = signupConsent(deps, { age_confirmed: body.age_confirmed ?? false, accept_policy: body.accept_policy ?? false });
+        const email = requireEmail(body.email);
+        throttle(clientIp(request, server, trust_proxy), email);
+        requestSignupLink(deps, email, consent);
+        set.status = 202;
+        return accepted;
+      },
+      {
+        body: t.Object({
+          email: t.String({ maxLength: 320 }),
+          age_confirmed: t.Optional(t.Boolean({ description: "I am at least the minimum age (policy.minimum_age)" })),
+          accept_policy: t.Optional(t.Boolean({ description: "I accept the privacy policy in force" })),
+        }),
+        response: { 202: Accepted },
+        detail: { summary: "Sign up: mails a confirmation link (refused without the age confirmation and policy acceptance)" },
+      },
+    )
+    .post(
+      "/login",
+      ({ body, request, server, set }) => {
+        const email = requireEmail(body.email);
+        throttle(clientIp(request, server, trust_proxy), email);
+        requestLoginLink(deps, email);
+        set.status = 202;
+        return accepted;
+      },
+      { body: t.Object({ email: t.String({ maxLength: 320 }) }), response: { 202: Accepted }, detail: { summary: "Sign in: mails a magic link" } },
+    )
+    .get(
+      "/verify",
+      ({ query, set }) => {
+        const accountId = redeemMagicLink(deps, query.token);
+        if (!accountId) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
+        const session = startSession(deps, accountId);
+        set.headers["set-cookie"] = sessionCookie(session.token, SESSION_TTL_MS / 1000, secure);
+        return { status: "signed_in" as const, account_id: accountId, expires_at: new Date(session.expiresAt).toISOString() };
+      },
+      {
+        query: t.Object({ token: t.String({ maxLength: 200 }) }),
+        response: t.Object({ status: t.Literal("signed_in"), account_id: t.String(), expires_at: t.String({ format: "date-time" }) }),
+        detail: { summary: "Open a magic link: sets the session cookie (single use)" },
+      },
+    )
+    .post(
+      "/logout",
+      ({ request, set }) => {
+        const token = readSessionToken(request);
+        if (token) {
+          assertSameOrigin(request, publicOrigin);
+          endSession(deps, token);
+        }
+        set.headers["set-cookie"] = sessionCookie("", 0, secure);
+        set.status = 204;
+      },
+      { detail: { summary: "End the session and clear the cookie" } },
+    );
+}

@@ -1,0 +1,49 @@
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { desc, sql } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { Actor } from "../audit/audit";
+import { signingKeys } from "../db/schema";
+import { newId } from "../lib/ids";
+import { KEY_ALG } from "./token";
+
+export interface Signer {
+  kid: string;
+  key: KeyObject;
+}
+
+const privateAt = (kid: string) => ({ table: "signing_keys", column: "private_jwk_enc", rowId: kid });
+
+/**
+ * Add a new Ed25519 signing key; it signs every key issued from now on, and the older ones keep
+ * verifying the keys they signed. The private half is stored only encrypted under the master key.
+ */
+export function rotateKeyring(deps: Deps, actor: Actor): { kid: string } {
+  const kid = newId("kid");
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  deps.db.transaction((tx) => {
+    tx.insert(signingKeys)
+      .values({
+        kid,
+        alg: KEY_ALG,
+        publicJwk: JSON.stringify(publicKey.export({ format: "jwk" })),
+        privateJwkEnc: deps.cipher.encrypt(JSON.stringify(privateKey.export({ format: "jwk" })), privateAt(kid)),
+        createdAt: deps.clock.now(),
+      })
+      .run();
+    deps.audit.record({ actor, action: "keyring.rotate", target: kid }, tx);
+  });
+  deps.authView.refreshSigningKeys();
+  return { kid };
+}
+
+/** The newest signing key, decrypted; the keyring's first key is made on first use. */
+export function currentSigner(deps: Deps): Signer {
+  const newest = () => deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1).get();
+  let row = newest();
+  if (!row) {
+    rotateKeyring(deps, "system");
+    row = newest()!;
+  }
+  const jwk = JSON.parse(deps.cipher.decrypt(row.privateJwkEnc, privateAt(row.kid)));
+  return { kid: row.kid, key: createPrivateKey({ key: jwk, format: "jwk" }) };
+}
