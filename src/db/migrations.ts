@@ -7,6 +7,7 @@ import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m0001 from "../../drizzle/0001_audit_append_only.sql" with { type: "text" };
 import m0002 from "../../drizzle/0002_accounts_keys.sql" with { type: "text" };
 import m0003 from "../../drizzle/0003_usage_metering.sql" with { type: "text" };
+import m0004 from "../../drizzle/0004_billing.sql" with { type: "text" };
 
 export const embeddedJournal: { entries: { idx: number; when: number; tag: string }[] } = journal;
 
@@ -15,4 +16,5 @@ export const embeddedSql: Record<string, string> = {
   "0001_audit_append_only": m0001,
   "0002_accounts_keys": m0002,
   "0003_usage_metering": m0003,
+  "0004_billing": m0004,
 };

@@ -3,3 +3,4 @@ export * from "./accounts";
 export * from "./sessions";
 export * from "./keys";
 export * from "./usage";
+export * from "./billing";
