@@ -9,7 +9,7 @@ import { createMemoryLimiter, type Limiter } from "../limits/limiter";
 import { createGatewayMetrics, type GatewayMetrics } from "../metrics/gateway";
 import { pricesOf, type TokenPrices } from "./cost";
 import { createSpendTracker, type SpendTracker } from "./spend";
-import { createUsageWriter, type UsageWriter } from "./writer";
+import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./writer";
 
 export interface Metering {
   metrics: GatewayMetrics;
@@ -21,8 +21,19 @@ export interface Metering {
 
 const FREE: TokenPrices = { input: 0n, output: 0n, cachedInput: 0n };
 
-/** Metering, limits and abuse controls, wired once per process. */
-export function createMetering(p: { config: Readonly<Config>; db: Db; cipher: FieldCipher; audit: AuditTrail; clock: Clock; log: Logger }): Metering {
+/**
+ * Metering, limits and abuse controls, wired once per process. `billing.onUsageBatch` (prepaid
+ * debits, the metered outbox) is written in the same transaction as each batch of usage rows.
+ */
+export function createMetering(p: {
+  config: Readonly<Config>;
+  db: Db;
+  cipher: FieldCipher;
+  audit: AuditTrail;
+  clock: Clock;
+  log: Logger;
+  billing?: { onUsageBatch?: UsageBatchHook };
+}): Metering {
   const prices = new Map(p.config.models.map((m) => [m.id, pricesOf(m)]));
   const metrics = createGatewayMetrics();
   const spend = createSpendTracker(p.db);
@@ -31,6 +42,14 @@ export function createMetering(p: { config: Readonly<Config>; db: Db; cipher: Fi
     spend,
     limiter: createMemoryLimiter(p.clock),
     abuse: createAbuseControls(p.db, p.audit, p.clock, p.log),
-    usage: createUsageWriter({ db: p.db, cipher: p.cipher, log: p.log, metrics, spend, pricesFor: (model) => prices.get(model) ?? FREE }),
+    usage: createUsageWriter({
+      db: p.db,
+      cipher: p.cipher,
+      log: p.log,
+      metrics,
+      spend,
+      pricesFor: (model) => prices.get(model) ?? FREE,
+      onBatch: p.billing?.onUsageBatch,
+    }),
   };
 }

@@ -29,9 +29,20 @@ export interface WriterOptions {
   batchRows?: number;
   /** Beyond this many unwritten rows (a database that keeps failing) the oldest are dropped and counted. */
   maxQueue?: number;
+  /** Billing's share of each flush (see UsageBatchHook). */
+  onBatch?: UsageBatchHook;
 }
 
-type Row = typeof usageEvents.$inferInsert;
+export type UsageRow = typeof usageEvents.$inferInsert;
+type Row = UsageRow;
+export type WriterTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/**
+ * Called inside each flush transaction after its rows are inserted, so what it writes (billing
+ * debits, the meter outbox) commits or rolls back together with the usage rows.
+ */
+export type UsageBatchHook = (tx: WriterTx, rows: readonly UsageRow[]) => void;
+
 const ROWS_PER_STATEMENT = 400;
 
 /**
@@ -100,7 +111,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       queue = [];
       const started = performance.now();
       try {
-        writeBatch(o.db, batch);
+        writeBatch(o.db, batch, o.onBatch);
         o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
         if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
         alerting = false;
@@ -123,7 +134,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   return writer;
 }
 
-function writeBatch(db: Db, rows: Row[]) {
+function writeBatch(db: Db, rows: Row[], onBatch: UsageBatchHook | undefined) {
   const daily = new Map<string, typeof usageDaily.$inferInsert>();
   for (const r of rows) {
     const day = new Date(r.at).toISOString().slice(0, 10);
@@ -158,6 +169,7 @@ function writeBatch(db: Db, rows: Row[]) {
         })
         .run();
     }
+    onBatch?.(tx, rows);
   });
 }
 
