@@ -28,6 +28,18 @@ function report(ctx: CliContext, info: AccountInfo, verb?: string) {
   );
 }
 
+function statusCommand(name: string, summary: string, change: typeof suspendAccount, verb: string): Command {
+  return {
+    name,
+    summary,
+    args: "<email|id>",
+    run(ctx) {
+      const deps = ctx.deps();
+      report(ctx, describeAccount(deps.cipher, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), verb);
+    },
+  };
+}
+
 /** Account administration; each change and each read of an account is audited with actor `cli`. */
 export const accountCommands: Command[] = [
   {
@@ -68,22 +80,6 @@ export const accountCommands: Command[] = [
       report(ctx, describeAccount(deps.cipher, setAccountEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
     },
   },
-  {
-    name: "accounts suspend",
-    summary: "Suspend an account: its keys, sessions and sign-ins stop working at once.",
-    args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, suspendAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), "suspended");
-    },
-  },
-  {
-    name: "accounts unsuspend",
-    summary: "Lift a suspension.",
-    args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, unsuspendAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), "unsuspended");
-    },
-  },
+  statusCommand("accounts suspend", "Suspend an account: its keys, sessions and sign-ins stop working at once.", suspendAccount, "suspended"),
+  statusCommand("accounts unsuspend", "Lift a suspension.", unsuspendAccount, "unsuspended"),
 ];

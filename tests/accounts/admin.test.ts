@@ -52,6 +52,12 @@ describe("§9 access control: admin routes", () => {
     expect(deps.authView.key(userKey.id)).toBeDefined();
   });
 
+  test("authorization comes before validation: a non-admin's malformed body is 403, an anonymous one 401", async () => {
+    const { app, userKey } = await setUp();
+    expect((await call(app, "POST", "/admin/accounts", { key: userKey.key, body: { email: 42 } })).status).toBe(403);
+    expect((await call(app, "POST", "/admin/accounts", { body: { email: 42 } })).status).toBe(401);
+  });
+
   test("an admin account's key without the admin scope is 403 too", async () => {
     const { deps, app, admin } = await setUp();
     const { key } = await makeKey(deps, admin.id, { scopes: ["model", "account"] });

@@ -10,7 +10,7 @@ import { AccountModel, AccountPatch } from "./accountSchemas";
 /** The caller's own account (session cookie, IdP token or a key with the `account` scope). */
 export function accountRoutes(deps: Deps) {
   return new Elysia({ prefix: "/account", detail: { tags: ["account"], security: [{ session: [] }, { apiKey: [] }] } })
-    .resolve(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
+    .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
     .get(
       "",
       ({ principal }) => {

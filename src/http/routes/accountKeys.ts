@@ -17,7 +17,7 @@ function assertMayGrant(principal: Principal, scopes: readonly Scope[]) {
 /** The caller's keys. Another account's key id is 404, as if it did not exist (object-level authorization). */
 export function accountKeyRoutes(deps: Deps) {
   return new Elysia({ prefix: "/account/keys", detail: { tags: ["account"], security: [{ session: [] }, { apiKey: [] }] } })
-    .resolve(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
+    .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
     .get("", ({ principal }) => listKeys(deps, principal.accountId).map(describeKey), { response: t.Array(KeyModel), detail: { summary: "Your keys" } })
     .post(
       "",

@@ -19,7 +19,7 @@ function accountId(deps: Deps, id: string): string {
 /** `/admin/…` mirrors the CLI's accounts, keys and keyring commands; every call needs an admin (403 otherwise). */
 export function adminRoutes(deps: Deps) {
   return new Elysia({ prefix: "/admin", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
-    .resolve(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
+    .derive(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
     .get("/accounts", ({ admin }) => listAccountsAudited(deps, admin), { response: t.Array(AccountModel), detail: { summary: "All accounts (audited read)" } })
     .post(
       "/accounts",
