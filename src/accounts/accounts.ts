@@ -75,7 +75,6 @@ export interface NewAccount {
   role?: AccountRole;
   /** Sign-up: the minimum age confirmed and the policy version accepted (Policy §7, §15). */
   consent?: { ageConfirmedAt: number; policyVersion: string };
-  verified?: boolean;
 }
 
 /** Create an account inside the caller's transaction; the email must be free. */
@@ -96,7 +95,6 @@ export function insertAccount(deps: Pick<Deps, "cipher" | "clock" | "audit">, tx
       ageConfirmedAt: input.consent?.ageConfirmedAt ?? null,
       policyVersion: input.consent?.policyVersion ?? null,
       policyAcceptedAt: input.consent ? now : null,
-      verifiedAt: input.verified ? now : null,
       createdAt: now,
       updatedAt: now,
     })

@@ -17,7 +17,7 @@ async function kriora(...args: string[]): Promise<any> {
 /** The official SDK, its HTTP going to the app in-process. */
 function sdk(apiKey: string) {
   const app = createApp(env!.deps);
-  return new OpenAI({ apiKey, baseURL: "http://kriora.test", maxRetries: 0, fetch: (url, init) => app.handle(new Request(url, init)) });
+  return new OpenAI({ apiKey, baseURL: "http://kriora.test", maxRetries: 0, fetch: (url, init) => app.handle(new Request(url instanceof Request ? url.url : String(url), init)) });
 }
 
 describe("§5 authenticate accounts: the official openai SDK with a key from `kriora keys issue`", () => {
@@ -26,7 +26,7 @@ describe("§5 authenticate accounts: the official openai SDK with a key from `kr
     const account = await kriora("accounts", "create", "--email", "sdk@example.com");
     const issued = await kriora("keys", "issue", "--account", "sdk@example.com", "--scopes", "model,account");
     const client = sdk(issued.key);
-    const me = await client.get<unknown, { id: string; email: string }>("/account");
+    const me = await client.get<{ id: string; email: string }>("/account");
     expect(me).toMatchObject({ id: account.id, email: "sdk@example.com" });
 
     await kriora("keys", "revoke", issued.id);
