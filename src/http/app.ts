@@ -10,6 +10,7 @@ import { accountKeyRoutes } from "./routes/accountKeys";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { jwksRoutes } from "./routes/jwks";
+import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
 import { securityHeaders } from "./security";
 
@@ -66,7 +67,8 @@ export function createApp(deps: Deps) {
     .use(authRoutes(deps))
     .use(accountRoutes(deps))
     .use(accountKeyRoutes(deps))
-    .use(adminRoutes(deps));
+    .use(adminRoutes(deps))
+    .use(modelRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

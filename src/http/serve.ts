@@ -25,6 +25,8 @@ export function startServer(deps: Deps): RunningServer {
     tls,
     fetch: (request) => app.handle(request),
   });
+  // Routes reach the connection through Elysia's `server` (client address, per-request idle timeout).
+  app.server = server;
   const url = `${tls ? "https" : "http"}://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
   return { server, url, stop: () => server.stop(true) };
 }

@@ -1,0 +1,83 @@
+import { Elysia, t } from "elysia";
+import type { Deps } from "../../deps";
+import { KrioraError } from "../../lib/errors";
+import { ENDPOINTS, type EndpointSpec } from "../../proxy/endpoints";
+import { createProxy, type ProxyCall } from "../../proxy/relay";
+import { listModels } from "../../proxy/routing";
+
+/**
+ * Only the fields the gateway reads are checked; every other field goes to the provider as it
+ * came, so new provider features work without a gateway release.
+ */
+const ModelRequest = t.Object(
+  {
+    model: t.String({ pattern: "^[\\w.:/@+-]{1,256}$", description: "A model id from GET /v1/models (in env-only mode any upstream model name, optionally as `provider/model`)" }),
+    stream: t.Optional(t.Boolean({ description: "Server-sent events, relayed as the provider sends them" })),
+  },
+  { additionalProperties: true },
+);
+
+const ModelList = t.Object({
+  object: t.Literal("list"),
+  data: t.Array(
+    t.Object({
+      id: t.String(),
+      object: t.Literal("model"),
+      created: t.Integer(),
+      owned_by: t.String(),
+      zdr: t.Boolean({ description: "Every provider this key may reach for the model declares zero data retention" }),
+      region: t.String({ description: "Region of the first provider this key may reach" }),
+      providers: t.Array(t.Object({ id: t.String(), zdr: t.Boolean(), region: t.String() }), { description: "The providers this key may reach, in failover order" }),
+    }),
+  ),
+});
+
+const relayed = {
+  200: {
+    description: "The provider's answer, relayed as it arrives: JSON, or server-sent events when `stream` is true",
+    content: { "application/json": { schema: { type: "object" as const } }, "text/event-stream": { schema: { type: "string" as const } } },
+  },
+};
+
+interface RelayContext {
+  request: Request;
+  body: { model: string };
+  set: { headers: Record<string, unknown> };
+  principal: ProxyCall["principal"];
+  server: ProxyCall["server"];
+}
+
+function describe(summary: string, description: string) {
+  return { summary, description, security: [{ apiKey: [] }], responses: relayed };
+}
+
+/**
+ * The model API (SPEC "Model API"): OpenAI-format routes, Anthropic's `/v1/messages`, and the
+ * list of models this key may use. Bodies are processed in memory only (Policy §2, §3).
+ */
+export function modelRoutes(deps: Deps) {
+  const proxy = createProxy(deps);
+  const relay =
+    (endpoint: EndpointSpec) =>
+    ({ request, body, set, principal, server }: RelayContext) =>
+      proxy.relay({ request, principal, endpoint, body: body as ProxyCall["body"], requestId: String(set.headers["x-request-id"]), server });
+
+  return new Elysia({ name: "models", detail: { tags: ["model"] } })
+    .derive(async ({ request }) => {
+      const principal = await deps.auth.authenticate(request);
+      if (!principal.scopes.has("model")) throw new KrioraError("forbidden", "This credential does not have the model scope.");
+      return { principal };
+    })
+    .get("/v1/models", ({ principal }) => ({ object: "list" as const, data: listModels(deps.config, principal.policy) }), {
+      response: ModelList,
+      detail: { summary: "Models this key may use", description: "Each with the retention (zdr) and region of the providers this key's policy lets it reach.", security: [{ apiKey: [] }] },
+    })
+    .post("/v1/chat/completions", relay(ENDPOINTS.chat), { body: ModelRequest, detail: describe("Chat completions (OpenAI format)", "Streams with `stream: true`; usage is metered whether or not `stream_options.include_usage` is set.") })
+    .post("/v1/completions", relay(ENDPOINTS.completions), { body: ModelRequest, detail: describe("Text completions (OpenAI format)", "Legacy completions, streamed or not.") })
+    .post("/v1/embeddings", relay(ENDPOINTS.embeddings), { body: ModelRequest, detail: describe("Embeddings (OpenAI format)", "Vectors for the input; never streamed.") })
+    .post("/v1/responses", relay(ENDPOINTS.responses), { body: ModelRequest, detail: describe("Responses (OpenAI format)", "OpenAI's Responses API, streamed or not.") })
+    .post("/v1/messages", relay(ENDPOINTS.messages), {
+      body: ModelRequest,
+      detail: describe("Messages (Anthropic format)", "Anthropic's Messages API; the key may also be sent as `x-api-key`. Errors use Anthropic's shape."),
+    });
+}

@@ -1,0 +1,85 @@
+import type { ProviderConfig } from "../config/schema";
+import type { TimeoutKind } from "./failure";
+
+/** One read from an upstream body. */
+export type ByteChunk = { done: true; value?: undefined } | { done: false; value: Uint8Array };
+
+/** What the relay needs of a body reader (Bun's and Node's typings of the Web Streams reader differ). */
+export interface ByteReader {
+  read(): Promise<ByteChunk>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+type Timeouts = Pick<ProviderConfig, "first_byte_timeout_ms" | "idle_timeout_ms" | "total_timeout_ms">;
+
+/**
+ * The clock of one upstream attempt. Its signal aborts the upstream fetch when the client goes
+ * away or a provider timeout fires: first byte (from the start until the first body chunk),
+ * idle (between chunks, counted only while the gateway waits on the provider, so a client that
+ * reads slowly is not mistaken for a silent provider) and total.
+ */
+export class Deadlines {
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  expired: TimeoutKind | null = null;
+  private readonly total: Timer;
+  private firstByte: Timer | null;
+  private idle: Timer | null = null;
+  private waiting = false;
+
+  constructor(
+    private readonly timeouts: Timeouts,
+    private readonly client: AbortSignal,
+  ) {
+    this.total = setTimeout(() => this.expire("total"), timeouts.total_timeout_ms);
+    this.firstByte = setTimeout(() => this.expire("first_byte"), timeouts.first_byte_timeout_ms);
+    if (client.aborted) this.controller.abort();
+    else client.addEventListener("abort", this.onClientAbort);
+  }
+
+  get clientGone(): boolean {
+    return this.client.aborted;
+  }
+
+  /** Read the next upstream chunk; the first one stops the first-byte clock and starts the idle clock. */
+  async read(reader: ByteReader): Promise<ByteChunk> {
+    this.waiting = true;
+    this.idle?.refresh();
+    try {
+      return await reader.read();
+    } finally {
+      this.waiting = false;
+      if (this.firstByte) {
+        clearTimeout(this.firstByte);
+        this.firstByte = null;
+        this.idle = setTimeout(this.onIdle, this.timeouts.idle_timeout_ms);
+      }
+    }
+  }
+
+  expire(kind: TimeoutKind): void {
+    if (this.signal.aborted) return;
+    this.expired = kind;
+    this.controller.abort();
+  }
+
+  /** The client went away from the relayed stream: abort the upstream request. */
+  cancel(): void {
+    this.controller.abort();
+  }
+
+  /** Stop every clock; the attempt is over. */
+  done(): void {
+    clearTimeout(this.total);
+    if (this.firstByte) clearTimeout(this.firstByte);
+    if (this.idle) clearTimeout(this.idle);
+    this.client.removeEventListener("abort", this.onClientAbort);
+  }
+
+  private readonly onClientAbort = () => this.controller.abort();
+
+  private readonly onIdle = () => {
+    if (this.waiting) this.expire("idle");
+    else this.idle?.refresh();
+  };
+}

@@ -1,0 +1,92 @@
+import type { Principal } from "../auth/principal";
+import type { Deps } from "../deps";
+import { KrioraError } from "../lib/errors";
+import { createConnectCheck } from "./connect";
+import type { EndpointSpec, WireKind } from "./endpoints";
+import type { Failure } from "./failure";
+import { jsonInspector, sseInspector } from "./inspect";
+import { startMeter, type Meter } from "./meter";
+import { anthropicWire } from "./providers/anthropic";
+import { openaiWire } from "./providers/openai";
+import { relayBody } from "./relayBody";
+import { routeModel, type Target } from "./routing";
+import { callUpstream, type Committed } from "./upstream";
+import type { WireFormat } from "./wire";
+
+export interface ProxyCall {
+  request: Request;
+  principal: Principal;
+  endpoint: EndpointSpec;
+  /** The client's JSON body, `model` validated; every other field is forwarded as it came. */
+  body: Record<string, unknown> & { model: string };
+  requestId: string;
+  /** The HTTP server, to lift its idle timeout for this request; null in-process (tests). */
+  server: { timeout(request: Request, seconds: number): void } | null;
+}
+
+export interface Proxy {
+  relay(call: ProxyCall): Promise<Response>;
+}
+
+const wires: Record<WireKind, WireFormat> = { openai: openaiWire, anthropic: anthropicWire };
+
+/**
+ * The model proxy: route, try each target until one answers (failover only before the first
+ * byte reaches the client), relay its answer as it streams, meter it.
+ */
+export function createProxy(deps: Deps): Proxy {
+  const { config, log } = deps;
+  const connect = createConnectCheck(process.env);
+  const keys = new Map(config.providers.map((p) => [p.id, p.api_key_env ? (process.env[p.api_key_env] ?? "") : ""]));
+  for (const p of config.providers) if (p.api_key_env && !keys.get(p.id)) log.warn("provider_key_missing", { provider: p.id, env: p.api_key_env });
+  const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
+
+  return {
+    async relay(call) {
+      const { endpoint, request, requestId } = call;
+      const meter = startMeter(deps.usage, call, deps.clock);
+      let targets: Target[];
+      try {
+        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy);
+      } catch (err) {
+        if (err instanceof KrioraError) meter.refused(err);
+        throw err;
+      }
+      // The provider's deadlines bound this request instead of the server's idle timeout, so a
+      // model that thinks for minutes before its first token is not cut off by accident.
+      call.server?.timeout(request, 0);
+      const wire = wires[endpoint.kind];
+      let last: { provider: string; failure: Failure; chars: number } | undefined;
+      for (const { provider, upstream } of targets) {
+        const { text, dropUsage } = wire.body(endpoint, call.body, upstream);
+        const attempt = await callUpstream({
+          provider,
+          url: new URL(bases.get(provider.id) + endpoint.path),
+          headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(provider.id) ?? "", request.headers) },
+          body: text,
+          client: request.signal,
+          connect,
+        });
+        if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter);
+        last = { provider: provider.id, failure: attempt.failure, chars: text.length };
+        log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });
+        if (!attempt.failure.retry) break;
+      }
+      meter.failed(last!.provider, last!.failure, last!.chars);
+      throw last!.failure.error;
+    },
+  };
+
+  function respond(call: ProxyCall, attempt: Committed, wire: WireFormat, dropUsage: boolean, requestChars: number, provider: string, meter: Meter): Response {
+    const { status, headers } = attempt.response;
+    const contentType = headers.get("content-type") ?? "application/json";
+    const sse = contentType.includes("text/event-stream");
+    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage)) : jsonInspector(wire.usage);
+    const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
+      if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
+      meter.finished(provider, status, inspector.result(requestChars), end);
+    });
+    // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
+    return new Response(body, { status, headers: sse ? { "content-type": contentType, "x-accel-buffering": "no" } : { "content-type": contentType } });
+  }
+}

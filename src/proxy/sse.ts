@@ -1,0 +1,114 @@
+import { ByteTail } from "./tail";
+import type { StreamWatch } from "./watch";
+
+const LF = 10;
+const CR = 13;
+const SPACE = 32;
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * Relays an upstream SSE byte stream event by event while its watcher reads it on the side.
+ * A complete event goes out as the very bytes that came in (views into the upstream chunk, no
+ * copy); a partial event waits for its end (normally the next chunk) so that it can be dropped
+ * or replaced whole. Memory per stream is bounded by `maxEventBytes`: a larger event is relayed
+ * as it arrives without being parsed, keeping only its last bytes for formats that meter from them.
+ */
+export class SseRelay {
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private line: Uint8Array[] = [];
+  private lineBytes = 0;
+  private lineFirst = 0;
+  private name = "";
+  private data: string | null = null;
+  private oversize: ByteTail | null = null;
+  private oversizeBytes = 0;
+
+  constructor(
+    readonly watch: StreamWatch,
+    private readonly maxEventBytes = 1 << 20,
+  ) {}
+
+  /** Take one upstream chunk; push onto `out` the bytes to relay now. */
+  push(chunk: Uint8Array, out: Uint8Array[]): void {
+    let lineStart = 0;
+    let eventStart = 0;
+    for (let nl = chunk.indexOf(LF); nl !== -1; nl = chunk.indexOf(LF, lineStart)) {
+      const end = nl + 1;
+      const length = this.lineBytes + nl - lineStart;
+      const first = this.lineBytes > 0 ? this.lineFirst : chunk[lineStart];
+      if (!this.oversize && this.heldBytes + end - eventStart > this.maxEventBytes) eventStart = this.startOversize(chunk, eventStart, end, out);
+      if (length === 0 || (length === 1 && first === CR)) {
+        this.endEvent(chunk.subarray(eventStart, end), out);
+        eventStart = end;
+      } else if (!this.oversize) this.field(chunk.subarray(lineStart, nl));
+      this.line = [];
+      this.lineBytes = 0;
+      lineStart = end;
+    }
+    const rest = chunk.subarray(eventStart);
+    if (this.oversize) this.relayOversize(rest, out);
+    else {
+      this.held.push(rest);
+      this.heldBytes += rest.length;
+      if (lineStart < chunk.length) this.line.push(chunk.subarray(lineStart));
+    }
+    if (lineStart < chunk.length && this.lineBytes === 0) this.lineFirst = chunk[lineStart]!;
+    this.lineBytes += chunk.length - lineStart;
+    if (!this.oversize && this.heldBytes > this.maxEventBytes) this.startOversize(chunk, chunk.length, chunk.length, out);
+  }
+
+  /** The upstream body ended: relay whatever is held (an unterminated last event, unparsed). */
+  end(out: Uint8Array[]): void {
+    out.push(...this.held);
+    this.held = [];
+    this.heldBytes = 0;
+  }
+
+  private field(piece: Uint8Array): void {
+    let text = decoder.decode(this.line.length ? Buffer.concat([...this.line, piece]) : piece);
+    if (text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
+    if (text.startsWith("data:")) {
+      const value = text.slice(text.charCodeAt(5) === SPACE ? 6 : 5);
+      this.data = this.data === null ? value : `${this.data}\n${value}`;
+    } else if (text.startsWith("event:")) this.name = text.slice(text.charCodeAt(6) === SPACE ? 7 : 6);
+  }
+
+  private endEvent(bytes: Uint8Array, out: Uint8Array[]): void {
+    if (this.oversize) {
+      this.relayOversize(bytes, out);
+      this.watch.oversized(this.name, this.oversize.text(), this.oversizeBytes);
+      this.oversize = null;
+    } else {
+      const verdict = this.data === null && !this.name ? "keep" : this.watch.event(this.name, this.data ?? "");
+      if (verdict === "keep") out.push(...this.held, bytes);
+      else if (verdict !== "drop") out.push(encoder.encode(verdict.replace));
+    }
+    this.held = [];
+    this.heldBytes = 0;
+    this.name = "";
+    this.data = null;
+  }
+
+  /** The event outgrew the cap: relay what is held and stop parsing it. Returns where the unrelayed bytes start. */
+  private startOversize(chunk: Uint8Array, eventStart: number, upTo: number, out: Uint8Array[]): number {
+    this.oversize = new ByteTail();
+    this.oversizeBytes = 0;
+    const pending = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    this.line = [];
+    this.data = null;
+    for (const part of pending) this.relayOversize(part, out);
+    this.relayOversize(chunk.subarray(eventStart, upTo), out);
+    return upTo;
+  }
+
+  private relayOversize(bytes: Uint8Array, out: Uint8Array[]): void {
+    if (bytes.length === 0) return;
+    out.push(bytes);
+    this.oversize!.push(bytes);
+    this.oversizeBytes += bytes.length;
+  }
+}

@@ -1,0 +1,184 @@
+import * as wire from "./fakeWire";
+
+/** Planted in every upstream error message: it must never reach a client or a log line. */
+export const UPSTREAM_CANARY = "CANARY-upstream-error-5d1e";
+
+export interface SeenRequest {
+  path: string;
+  model: string;
+  headers: Headers;
+  body: Record<string, any>;
+  /** performance.now() when the gateway aborted this request; null while it has not. */
+  abortedAt: number | null;
+}
+
+export interface FakeUpstream {
+  url: string;
+  requests: SeenRequest[];
+  /** The text every answer carries, split on spaces into stream chunks. */
+  reply: string;
+  /** Bytes the `flood` stream has produced so far. */
+  produced: number;
+  /** Requests that reached `/redirected` (a followed redirect). */
+  redirectHits: number;
+  stop(): Promise<void>;
+}
+
+type Kind = "chat" | "completions" | "embeddings" | "responses" | "messages";
+
+interface Pieces {
+  head: string[];
+  words: string[];
+  delta(text: string, n: number): string;
+  tail: string[];
+  /** An in-stream error event whose message carries the canary. */
+  error: string;
+}
+
+const encoder = new TextEncoder();
+const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve())));
+
+/**
+ * A model provider on loopback that speaks the OpenAI and Anthropic wire formats. The model name
+ * picks a behaviour: `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
+ * the reader takes them), `cut` (connection dropped after 3 chunks), `cut-clean` (closed without
+ * the closing event), `stall`, `hang`, `hang-body`, `stream-error`, `huge-line`, `no-usage`,
+ * `gzip`, `redirect`, `fail-500`, `fail-429`, `bad-400`; any other name answers normally.
+ */
+export function startFakeUpstream(): FakeUpstream {
+  const fake: FakeUpstream = {
+    url: "",
+    requests: [],
+    reply: "Hello from the fake upstream model",
+    produced: 0,
+    redirectHits: 0,
+    stop: () => server.stop(true),
+  };
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 0,
+    async fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path === "/redirected") {
+        fake.redirectHits++;
+        return Response.json(wire.chatJson("redirected", fake.reply, false));
+      }
+      const body = (await req.json()) as Record<string, any>;
+      const seen: SeenRequest = { path, model: String(body.model), headers: req.headers, body, abortedAt: null };
+      req.signal.addEventListener("abort", () => (seen.abortedAt = performance.now()));
+      fake.requests.push(seen);
+      return answer(fake, seen, req.signal);
+    },
+  });
+  fake.url = `http://127.0.0.1:${server.port}`;
+  return fake;
+}
+
+function kindOf(path: string): Kind {
+  const last = path.split("/").pop()!;
+  return last === "completions" && path.endsWith("/chat/completions") ? "chat" : (last as Kind);
+}
+
+async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal): Promise<Response> {
+  const { model, body } = seen;
+  const kind = kindOf(seen.path);
+  switch (model) {
+    case "redirect":
+      return new Response(null, { status: 302, headers: { location: `${fake.url}/redirected` } });
+    case "fail-500":
+      return Response.json({ error: { message: `internal failure ${UPSTREAM_CANARY}`, type: "server_error" } }, { status: 500 });
+    case "fail-429":
+      return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429 });
+    case "bad-400":
+      return Response.json({ error: { message: `Invalid prompt ${JSON.stringify(body)} ${UPSTREAM_CANARY}`, type: "invalid_request_error", code: "invalid_prompt" } }, { status: 400 });
+    case "hang":
+      await until(signal);
+      return new Response(null, { status: 499 });
+  }
+  if (!body.stream) {
+    const json = kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, fake.reply) : kind === "messages" ? wire.messagesJson(model, fake.reply) : wire.chatJson(model, fake.reply, kind === "completions");
+    if (model === "gzip") return new Response(Bun.gzipSync(JSON.stringify(json)), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    return Response.json(json);
+  }
+  const pieces = piecesOf(kind, model, fake.reply, body.stream_options?.include_usage === true && model !== "no-usage");
+  const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
+  if (model === "gzip") return new Response(Bun.gzipSync([...pieces.head, ...pieces.words.map(pieces.delta), ...pieces.tail].join("")), { headers: { ...headers, "content-encoding": "gzip" } });
+  const chunks = deliver(model, pieces, signal, fake);
+  return new Response(
+    new ReadableStream({
+      async pull(ctl) {
+        const next = await chunks.next();
+        if (next.done) ctl.close();
+        else ctl.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await chunks.return(undefined);
+      },
+    }),
+    { headers },
+  );
+}
+
+function piecesOf(kind: Kind, model: string, reply: string, usage: boolean): Pieces {
+  const words = reply.split(/(?<= )/);
+  switch (kind) {
+    case "responses":
+      return { head: [wire.responsesStart(model)], words, delta: wire.responsesDelta, tail: [wire.responsesEnd(model, reply)], error: wire.sse({ type: "error", code: "server_error", message: UPSTREAM_CANARY }, "error") };
+    case "messages":
+      return { head: [wire.messagesStart(model)], words, delta: wire.messagesDelta, tail: [wire.messagesEnd()], error: wire.sse({ type: "error", error: { type: "overloaded_error", message: UPSTREAM_CANARY } }, "error") };
+    default: {
+      const completions = kind === "completions";
+      return { head: [], words, delta: (text) => wire.chatChunk(model, text, completions), tail: [wire.chatEnd(model, usage)], error: wire.sse({ error: { message: UPSTREAM_CANARY, type: "server_error" } }) };
+    }
+  }
+}
+
+async function* deliver(mode: string, p: Pieces, signal: AbortSignal, fake: FakeUpstream): AsyncGenerator<string> {
+  const all = [...p.head, ...p.words.map(p.delta), ...p.tail];
+  switch (mode) {
+    case "paced":
+      for (const piece of all) {
+        yield piece;
+        await Bun.sleep(100);
+      }
+      return;
+    case "endless":
+      yield* p.head;
+      for (let n = 0; ; n++) {
+        yield p.delta(p.words[n % p.words.length]!, n);
+        await Bun.sleep(20);
+      }
+    case "flood": {
+      const big = p.delta("x".repeat(64 * 1024), 0);
+      for (;;) {
+        fake.produced += big.length;
+        yield big;
+      }
+    }
+    case "cut":
+      yield* all.slice(0, 3);
+      throw new Error("connection dropped");
+    case "cut-clean":
+      yield* all.slice(0, 3);
+      return;
+    case "stall":
+      yield* all.slice(0, 3);
+      await until(signal);
+      return;
+    case "hang-body":
+      await until(signal);
+      return;
+    case "stream-error":
+      yield* all.slice(0, 3);
+      yield p.error;
+      return;
+    case "huge-line":
+      yield* p.head;
+      yield p.delta("y".repeat(3 * 1024 * 1024), 0);
+      yield* all.slice(p.head.length);
+      return;
+    default:
+      yield* all;
+  }
+}

@@ -1,0 +1,110 @@
+import type { Authenticator, Principal, Scope } from "../../src/auth/principal";
+import { startServer, type RunningServer } from "../../src/http/serve";
+import { KrioraError } from "../../src/lib/errors";
+import { MemoryUsageSink, type UsageEvent } from "../../src/usage/sink";
+import { makeTestEnv, type TestEnv } from "./deps";
+import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
+
+/** The gateway's own provider keys, read from env by the proxy; the fake checks it receives these. */
+export const PROVIDER_KEYS = { openai: "sk-provider-openai-7c1", anthropic: "sk-provider-anthropic-3b9" };
+process.env.FAKE_OPENAI_KEY = PROVIDER_KEYS.openai;
+process.env.FAKE_ANTHROPIC_KEY = PROVIDER_KEYS.anthropic;
+
+export function testPrincipal(policy: Partial<Principal["policy"]> = {}, scopes: Scope[] = ["model"]): Principal {
+  return {
+    accountId: "acc_test",
+    role: "user",
+    keyId: "key_test",
+    via: "api_key",
+    scopes: new Set(scopes),
+    policy: { requireZdr: false, regions: null, models: null, rpm: null, tpm: null, ...policy },
+  };
+}
+
+/** Client keys of the in-test authenticator (the real key verifier lives in src/keys). */
+export const KEYS = {
+  user: "kr_test_user",
+  zdr: "kr_test_requires_zdr",
+  eu: "kr_test_eu_only",
+  limited: "kr_test_only_gpt_test",
+  noModelScope: "kr_test_account_scope",
+};
+
+const principals: Record<string, Principal> = {
+  [KEYS.user]: testPrincipal(),
+  [KEYS.zdr]: testPrincipal({ requireZdr: true }),
+  [KEYS.eu]: testPrincipal({ regions: ["eu"] }),
+  [KEYS.limited]: testPrincipal({ models: ["gpt-test"] }),
+  [KEYS.noModelScope]: testPrincipal({}, ["account"]),
+};
+
+/** Maps `Authorization: Bearer <key>` or `x-api-key: <key>` to a fixed principal. */
+export const tokenAuthenticator: Authenticator = {
+  async authenticate(request) {
+    const key = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? request.headers.get("x-api-key") ?? "";
+    const principal = principals[key];
+    if (!principal) throw new KrioraError("unauthenticated", "Missing or invalid API key.");
+    return principal;
+  },
+};
+
+/** Providers of both formats at the fake upstream; with no [[models]], model names pass through. */
+export function providersToml(fakeUrl: string, opts: { openai?: string; anthropic?: string } = {}): string {
+  return `[server]
+port = 0
+[[providers]]
+id = "oa"
+kind = "openai"
+base_url = "${fakeUrl}/v1"
+api_key_env = "FAKE_OPENAI_KEY"
+zdr = true
+region = "eu"
+${opts.openai ?? ""}
+[[providers]]
+id = "an"
+kind = "anthropic"
+base_url = "${fakeUrl}/v1"
+api_key_env = "FAKE_ANTHROPIC_KEY"
+zdr = false
+region = "us"
+${opts.anthropic ?? ""}
+`;
+}
+
+export interface Gateway {
+  env: TestEnv;
+  fake: FakeUpstream;
+  server: RunningServer;
+  url: string;
+  usage: MemoryUsageSink;
+  /** Wait until `n` usage events were recorded (streams record when they end). */
+  events(n: number): Promise<UsageEvent[]>;
+  close(): Promise<void>;
+}
+
+/** The real server on a loopback port, in front of a fresh fake upstream. `toml` gets the fake's URL. */
+export function startGateway(toml: (fakeUrl: string) => string = providersToml): Gateway {
+  const fake = startFakeUpstream();
+  const env = makeTestEnv(toml(fake.url));
+  const usage = new MemoryUsageSink();
+  env.deps.auth = tokenAuthenticator;
+  env.deps.usage = usage;
+  const server = startServer(env.deps);
+  return {
+    env,
+    fake,
+    server,
+    url: server.url,
+    usage,
+    async events(n) {
+      const deadline = Date.now() + 5_000;
+      while (usage.events.length < n && Date.now() < deadline) await Bun.sleep(5);
+      return usage.events;
+    },
+    async close() {
+      await server.stop();
+      await fake.stop();
+      env.close();
+    },
+  };
+}
