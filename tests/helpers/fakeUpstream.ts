@@ -157,8 +157,11 @@ async function* deliver(mode: string, p: Pieces, signal: AbortSignal, fake: Fake
       }
     }
     case "cut":
-      yield* all.slice(0, 3);
-      throw new Error("connection dropped");
+      for (const piece of all.slice(0, 3)) {
+        yield piece;
+        await Bun.sleep(30);
+      }
+      throw new Error("fake upstream drops the connection here, as the test intends");
     case "cut-clean":
       yield* all.slice(0, 3);
       return;
