@@ -11,6 +11,8 @@ import type { Authenticator } from "./auth/principal";
 import { loadAuthView, type AuthView } from "./auth/view";
 import { createMailer, type Mailer } from "./mail/mailer";
 import { MemoryUsageSink, type UsageSink } from "./usage/sink";
+import { createBilling, type Billing } from "./billing/billing";
+import type { StripeEndpoint } from "./billing/stripe";
 
 /**
  * Everything a service or route needs, passed down explicitly. Tests build one around a
@@ -30,11 +32,17 @@ export interface Deps {
   mailer: Mailer;
   /** Per-request usage from the model proxy; in memory until metering (issue 5) writes it to the database. */
   usage: UsageSink;
+  /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
+  billing: Billing;
 }
 
 export interface OpenOptions {
   clock?: Clock;
   log?: Logger;
+  /** Where Stripe secrets are read; process.env by default. */
+  env?: Record<string, string | undefined>;
+  /** Tests point Stripe at a loopback fake. */
+  stripe?: StripeEndpoint;
 }
 
 /** Load the master key, open and migrate the database, and wire the services. */
@@ -44,17 +52,19 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   migrate(handle.sqlite);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
+  const audit = createAuditTrail(handle.db, clock);
   const base = {
     config,
     handle,
     db: handle.db,
     cipher: createFieldCipher({ keys: [{ id: "k1", key: master }] }),
-    audit: createAuditTrail(handle.db, clock),
+    audit,
     clock,
     log,
     usage: new MemoryUsageSink(),
     authView: loadAuthView(handle),
     mailer: createMailer(config.mail, log),
+    billing: createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe }),
   };
   return { ...base, auth: createAuthenticator(base) };
 }

@@ -1,0 +1,50 @@
+import { and, eq, gt, lte, max, sql, sum } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { billingLedger } from "../db/schema";
+
+/**
+ * Balances in memory, kept in step with the ledger so admission costs no aggregate query. Each
+ * look reads only ledger rows newer than the last one seen (an indexed range on `seq`, usually
+ * empty), whoever wrote them: webhooks, the usage writer, or `kriora credits` in another process.
+ * SQLite commits one writer at a time, so `seq` order is commit order and nothing is skipped.
+ */
+export interface BalanceView {
+  balance(accountId: string): number;
+}
+
+export function createBalanceView(db: Db): BalanceView {
+  const balances = new Map<string, number>();
+  let lastSeq = db.select({ seq: max(billingLedger.seq) }).from(billingLedger).get()?.seq ?? 0;
+
+  const newer = db
+    .select({ seq: billingLedger.seq, accountId: billingLedger.accountId, amount: billingLedger.amountMicros })
+    .from(billingLedger)
+    .where(gt(billingLedger.seq, sql.placeholder("after")))
+    .orderBy(billingLedger.seq)
+    .prepare();
+  const upTo = db
+    .select({ total: sum(billingLedger.amountMicros) })
+    .from(billingLedger)
+    .where(and(eq(billingLedger.accountId, sql.placeholder("account")), lte(billingLedger.seq, sql.placeholder("seq"))))
+    .prepare();
+
+  const catchUp = () => {
+    for (const row of newer.all({ after: lastSeq })) {
+      const current = balances.get(row.accountId);
+      if (current !== undefined) balances.set(row.accountId, current + row.amount);
+      lastSeq = row.seq;
+    }
+  };
+
+  return {
+    balance(accountId) {
+      catchUp();
+      let b = balances.get(accountId);
+      if (b === undefined) {
+        b = Number(upTo.get({ account: accountId, seq: lastSeq })?.total ?? 0);
+        balances.set(accountId, b);
+      }
+      return b;
+    },
+  };
+}

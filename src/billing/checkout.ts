@@ -1,0 +1,58 @@
+import { and, desc, eq } from "drizzle-orm";
+import { billingCheckouts } from "../db/schema";
+import { MICROS_PER_CENT, formatUsd } from "../lib/money";
+import type { BillingContext, DbOrTx } from "./context";
+import { ensureCustomer } from "./customers";
+
+export type CheckoutRow = typeof billingCheckouts.$inferSelect;
+
+/** Smallest and largest top-up: Stripe's card minimum with room, and a cap against typos. */
+export const MIN_TOPUP_MICROS = 1_000_000;
+export const MAX_TOPUP_MICROS = 10_000_000_000;
+
+/**
+ * Start a prepaid top-up: a Stripe Checkout Session in payment mode for the account's customer,
+ * carrying the account id as `client_reference_id` and in metadata (on the session and on the
+ * payment, so refunds find the account too). The signed `checkout.session.completed` credits it.
+ */
+export async function createCheckout(ctx: BillingContext, accountId: string, amountMicros: number): Promise<CheckoutRow> {
+  const customer = await ensureCustomer(ctx, accountId);
+  const base = ctx.config.server.public_url.replace(/\/+$/, "");
+  const metadata = { account_id: accountId };
+  const session = await ctx.stripe.checkout.sessions.create({
+    mode: "payment",
+    customer,
+    client_reference_id: accountId,
+    metadata,
+    payment_intent_data: { metadata },
+    line_items: [
+      {
+        quantity: 1,
+        price_data: { currency: "usd", unit_amount: amountMicros / MICROS_PER_CENT, product_data: { name: `Kriora credits (${formatUsd(amountMicros)} USD)` } },
+      },
+    ],
+    success_url: `${base}/account/billing?checkout=complete`,
+    cancel_url: `${base}/account/billing?checkout=cancelled`,
+  });
+  const row: CheckoutRow = {
+    id: session.id,
+    accountId,
+    amountMicros,
+    url: session.url,
+    status: "open",
+    createdAt: ctx.clock.now(),
+    expiresAt: session.expires_at * 1000,
+  };
+  ctx.db.insert(billingCheckouts).values(row).onConflictDoNothing().run();
+  return row;
+}
+
+/** A session's end as its events report it; a completed one never goes back to open or expired. */
+export function settleCheckout(db: DbOrTx, id: string, status: "complete" | "expired" | "failed") {
+  const match = status === "complete" ? eq(billingCheckouts.id, id) : and(eq(billingCheckouts.id, id), eq(billingCheckouts.status, "open"));
+  db.update(billingCheckouts).set({ status, url: null }).where(match).run();
+}
+
+export function recentCheckouts(db: BillingContext["db"], accountId: string, limit: number): CheckoutRow[] {
+  return db.select().from(billingCheckouts).where(eq(billingCheckouts.accountId, accountId)).orderBy(desc(billingCheckouts.createdAt)).limit(limit).all();
+}

@@ -1,0 +1,44 @@
+import { eq } from "drizzle-orm";
+import { billingCustomers } from "../db/schema";
+import type { BillingContext } from "./context";
+import { stripeFailure } from "./stripe";
+
+export function customerOf(ctx: Pick<BillingContext, "db">, accountId: string): string | undefined {
+  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.accountId, accountId)).get()?.stripeCustomerId;
+}
+
+export function accountOfCustomer(ctx: Pick<BillingContext, "db">, customerId: string): string | undefined {
+  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.stripeCustomerId, customerId)).get()?.accountId;
+}
+
+/**
+ * The account's Stripe customer, created on first need with the account id as its only data:
+ * no email, no name (Policy §10: the processor gets what payment needs; Checkout asks the payer
+ * itself). The idempotency key makes two racing callers get the same customer.
+ */
+export async function ensureCustomer(ctx: BillingContext, accountId: string): Promise<string> {
+  const known = customerOf(ctx, accountId);
+  if (known) return known;
+  const customer = await ctx.stripe.customers.create({ metadata: { account_id: accountId } }, { idempotencyKey: `kriora-customer-${accountId}` });
+  ctx.db.insert(billingCustomers).values({ accountId, stripeCustomerId: customer.id, createdAt: ctx.clock.now() }).onConflictDoNothing().run();
+  return customerOf(ctx, accountId) ?? customer.id;
+}
+
+/**
+ * Erasure (Policy §8, §14; SPEC "Erasure"): delete the account's customer at Stripe, then the
+ * link to it here. Billing rows stay (legal hold); they never held the customer id. Returns
+ * whether there was a customer. A customer Stripe no longer knows counts as deleted; any other
+ * failure throws and leaves the link, so the caller can retry.
+ */
+export async function deleteCustomer(ctx: BillingContext, accountId: string): Promise<boolean> {
+  const customerId = customerOf(ctx, accountId);
+  if (!customerId) return false;
+  try {
+    await ctx.stripe.customers.del(customerId);
+  } catch (err) {
+    const f = stripeFailure(err);
+    if (f.code !== "resource_missing") throw err;
+  }
+  ctx.db.delete(billingCustomers).where(eq(billingCustomers.accountId, accountId)).run();
+  return true;
+}

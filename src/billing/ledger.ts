@@ -1,0 +1,62 @@
+import { and, desc, eq, sum } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { billingLedger, type LedgerKind } from "../db/schema";
+import { newId } from "../lib/ids";
+import { formatUsd } from "../lib/money";
+import type { DbOrTx } from "./context";
+
+export interface LedgerEntry {
+  accountId: string;
+  at: number;
+  kind: LedgerKind;
+  amountMicros: number;
+  requests?: number;
+  ref?: string;
+  reason?: string;
+}
+
+export type LedgerRow = typeof billingLedger.$inferSelect;
+
+/** Append one row; a purchase whose Checkout Session is already credited is skipped (returns undefined). */
+export function appendLedger(db: DbOrTx, e: LedgerEntry): LedgerRow | undefined {
+  return db
+    .insert(billingLedger)
+    .values({ id: newId("led"), accountId: e.accountId, at: e.at, kind: e.kind, amountMicros: e.amountMicros, requests: e.requests, ref: e.ref, reason: e.reason })
+    .onConflictDoNothing()
+    .returning()
+    .get();
+}
+
+/** The balance, derived from the ledger: the sum of every row of the account. */
+export function ledgerBalance(db: DbOrTx, accountId: string): number {
+  const row = db.select({ total: sum(billingLedger.amountMicros) }).from(billingLedger).where(eq(billingLedger.accountId, accountId)).get();
+  return Number(row?.total ?? 0);
+}
+
+/** What has been refunded so far on a Stripe charge (a positive number of micro-dollars). */
+export function refundedOnCharge(db: DbOrTx, chargeId: string): number {
+  const row = db
+    .select({ total: sum(billingLedger.amountMicros) })
+    .from(billingLedger)
+    .where(and(eq(billingLedger.kind, "refund"), eq(billingLedger.ref, chargeId)))
+    .get();
+  return -Number(row?.total ?? 0);
+}
+
+export function recentLedger(db: Db, accountId: string, limit: number): LedgerRow[] {
+  return db.select().from(billingLedger).where(eq(billingLedger.accountId, accountId)).orderBy(desc(billingLedger.seq)).limit(limit).all();
+}
+
+/** A ledger row as accounts, admins and the CLI see it: exact decimal text beside the integer. */
+export function describeLedgerRow(r: LedgerRow) {
+  return {
+    id: r.id,
+    at: new Date(r.at).toISOString(),
+    kind: r.kind,
+    amount_micros: r.amountMicros,
+    amount_usd: formatUsd(r.amountMicros),
+    requests: r.requests,
+    ref: r.ref,
+    reason: r.reason,
+  };
+}
