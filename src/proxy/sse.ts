@@ -49,7 +49,7 @@ export class SseRelay {
     }
     const rest = chunk.subarray(eventStart);
     if (this.oversize) this.relayOversize(rest, out);
-    else {
+    else if (rest.length > 0) {
       this.held.push(rest);
       this.heldBytes += rest.length;
       if (lineStart < chunk.length) this.line.push(chunk.subarray(lineStart));
