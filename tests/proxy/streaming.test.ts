@@ -65,6 +65,19 @@ describe("streaming passthrough (§2/§3: content only in memory, in flight)", (
     await gw.events(1);
   }, 10_000);
 
+  test("a model request lifts the server's idle timeout (255 s): the provider's deadlines bound it instead", async () => {
+    const server = gw.server.server;
+    const lifted: number[] = [];
+    const timeout = server.timeout.bind(server);
+    server.timeout = (request, seconds) => {
+      lifted.push(seconds);
+      timeout(request, seconds);
+    };
+    await (await post("/v1/chat/completions", chatBody("fine"))).text();
+    server.timeout = timeout;
+    expect(lifted).toEqual([0]);
+  });
+
   test("a gzip-compressed upstream is decoded and relayed without content-encoding, streamed or not", async () => {
     const json = await post("/v1/chat/completions", JSON.stringify({ model: "gzip", messages: [] }));
     expect(json.headers.get("content-encoding")).toBeNull();
