@@ -27,8 +27,8 @@ export interface Meter {
  */
 export function startMeter(sink: UsageSink, call: ProxyCall, clock: Clock): Meter {
   const started = performance.now();
-  const { principal, body, endpoint, requestId } = call;
-  const base = { requestId, at: clock.now(), accountId: principal.accountId, keyId: principal.keyId, model: body.model, endpoint: endpoint.name, stream: body.stream === true };
+  const { principal, body, endpoint, requestId, clientIp } = call;
+  const base = { requestId, at: clock.now(), accountId: principal.accountId, keyId: principal.keyId, clientIp, model: body.model, endpoint: endpoint.name, stream: body.stream === true };
   const record = (event: Omit<UsageEvent, keyof typeof base | "latencyMs">) => sink.record({ ...base, ...event, latencyMs: Math.round(performance.now() - started) });
   return {
     refused(err) {

@@ -20,6 +20,8 @@ export interface ProxyCall {
   /** The client's JSON body, `model` validated; every other field is forwarded as it came. */
   body: Record<string, unknown> & { model: string };
   requestId: string;
+  /** The caller's address, for metering only (stored encrypted, erased after `retention.ip_days`). */
+  clientIp: string | null;
   /** The HTTP server, to lift its idle timeout for this request; null in-process (tests). */
   server: { timeout(request: Request, seconds: number): void } | null;
 }

@@ -9,7 +9,7 @@ import { routeModel } from "../../src/proxy/routing";
 import { captureLog } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { KEYS, testPrincipal, tokenAuthenticator } from "../helpers/gateway";
-import type { Handler } from "../helpers/http";
+import { json, type Handler } from "../helpers/http";
 
 const open = testPrincipal().policy;
 let dir: string;
@@ -63,14 +63,14 @@ describe("env-only mode: models are offered under their upstream names", () => {
         }),
       );
       expect(res.status).toBe(200);
-      expect((await res.json()).choices[0].message.content).toBe(fake.reply);
+      expect((await json(res)).choices[0].message.content).toBe(fake.reply);
       expect(fake.requests[0]!.model).toBe("llama3.1:8b");
       expect(fake.requests[0]!.headers.get("authorization")).toBe("Bearer sk-local-server");
     });
 
     test("GET /v1/models lists configured models only: none in env-only mode", async () => {
       const res = await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } }));
-      expect(await res.json()).toEqual({ object: "list", data: [] });
+      expect(await json(res)).toEqual({ object: "list", data: [] });
     });
   });
 });

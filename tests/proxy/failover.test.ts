@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { UPSTREAM_CANARY } from "../helpers/fakeUpstream";
 import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
+import { json } from "../helpers/http";
 
 const provider = (id: string, baseUrl: string) => `[[providers]]
 id = "${id}"
@@ -78,7 +79,7 @@ describe("failover to the next target, only before the first byte reached the cl
   test("a 4xx about the request itself is not retried; the client gets a sanitised message", async () => {
     const res = await chat("m-bad");
     expect(res.status).toBe(400);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error).toMatchObject({ type: "invalid_request_error", code: "invalid_request" });
     expect(body.error.message).toContain("invalid_prompt");
     expect(JSON.stringify(body)).not.toContain(UPSTREAM_CANARY);
@@ -88,7 +89,7 @@ describe("failover to the next target, only before the first byte reached the cl
   test("when every target fails the client gets 502 and the failure is metered without tokens", async () => {
     const res = await chat("m-all-fail");
     expect(res.status).toBe(502);
-    expect((await res.json()).error.code).toBe("upstream_error");
+    expect((await json(res)).error.code).toBe("upstream_error");
     expect(gw.fake.requests).toHaveLength(2);
     const [event] = await gw.events(1);
     expect(event).toMatchObject({ provider: "backup", status: 502, outcome: "upstream_error", errorType: "server_error", inputTokens: 0, outputTokens: 0 });
@@ -99,7 +100,7 @@ describe("upstream redirects and timeouts", () => {
   test("a 3xx from the provider is never followed", async () => {
     const res = await chat("m-redirect");
     expect(res.status).toBe(502);
-    expect((await res.json()).error.message).toContain("redirect");
+    expect((await json(res)).error.message).toContain("redirect");
     expect(gw.fake.redirectHits).toBe(0);
   });
 

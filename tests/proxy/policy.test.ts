@@ -4,7 +4,7 @@ import { MemoryUsageSink } from "../../src/usage/sink";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { KEYS, tokenAuthenticator } from "../helpers/gateway";
-import type { Handler } from "../helpers/http";
+import { json, type Handler } from "../helpers/http";
 
 const provider = (id: string, kind: string, url: string, zdr: boolean, region: string) =>
   `[[providers]]\nid = "${id}"\nkind = "${kind}"\nbase_url = "${url}/v1"\nzdr = ${zdr}\nregion = "${region}"\n`;
@@ -48,13 +48,13 @@ const call = (path: string, key: string | null, body: Record<string, unknown>) =
       body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 8, ...body }),
     }),
   );
-const listModels = async (key: string) => (await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } }))).json();
+const listModels = async (key: string) => json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } })));
 
 describe("§3/§12 retention-aware routing fails closed", () => {
   test("§3 zero retention: a key requiring ZDR is refused with the policy named, and no provider is called", async () => {
     const res = await call("/v1/chat/completions", KEYS.zdr, { model: "gpt-us-only" });
     expect(res.status).toBe(422);
-    const { error } = await res.json();
+    const { error } = await json(res);
     expect(error.code).toBe("policy_violation");
     expect(error.message).toContain("zero data retention");
     expect(error.message).toContain('model "gpt-us-only"');
@@ -72,7 +72,7 @@ describe("§3/§12 retention-aware routing fails closed", () => {
   test("§12 transfers: a key limited to region eu never reaches a us provider; refusals use the Anthropic shape on /v1/messages", async () => {
     const refused = await call("/v1/messages", KEYS.eu, { model: "claude-test" });
     expect(refused.status).toBe(422);
-    const body = await refused.json();
+    const body = await json(refused);
     expect(body.type).toBe("error");
     expect(body.error.message).toContain("region among: eu");
     const allowed = await call("/v1/chat/completions", KEYS.eu, { model: "gpt-test" });
@@ -111,17 +111,17 @@ describe("model access", () => {
   test("a model of the other wire format is refused with the route to use", async () => {
     const res = await call("/v1/messages", KEYS.user, { model: "gpt-test" });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toContain("/v1/chat/completions");
+    expect((await json(res)).error.message).toContain("/v1/chat/completions");
   });
 
   test("credentials without the model scope are 403; none at all is 401, in each route's error shape", async () => {
     expect((await call("/v1/chat/completions", KEYS.noModelScope, { model: "gpt-test" })).status).toBe(403);
     const openai = await call("/v1/chat/completions", null, { model: "gpt-test" });
     expect(openai.status).toBe(401);
-    expect((await openai.json()).error.type).toBe("authentication_error");
+    expect((await json(openai)).error.type).toBe("authentication_error");
     const anthropic = await call("/v1/messages", null, { model: "claude-test" });
     expect(anthropic.status).toBe(401);
-    expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    expect(await json(anthropic)).toMatchObject({ type: "error", error: { type: "authentication_error" } });
     const models = await app.handle(new Request("http://localhost/v1/models"));
     expect(models.status).toBe(401);
     expect(fake.requests).toHaveLength(0);
@@ -130,7 +130,7 @@ describe("model access", () => {
   test("a body without a model is refused before any provider is called, naming the field only", async () => {
     const res = await call("/v1/chat/completions", KEYS.user, { model: undefined });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.param).toBe("/model");
+    expect((await json(res)).error.param).toBe("/model");
     expect(fake.requests).toHaveLength(0);
   });
 });

@@ -33,7 +33,7 @@ describe("the official openai SDK works unchanged against the gateway", () => {
   test("chat completion: answer relayed, usage recorded from the JSON body", async () => {
     const completion = await openai.chat.completions.create({ model: "fake-model", messages });
     expect(completion.choices[0]!.message.content).toBe(gw.fake.reply);
-    expect(await recorded()).toMatchObject({ endpoint: "chat.completions", stream: false, provider: "oa", status: 200, outcome: "ok", model: "fake-model", ...chatCounts });
+    expect(await recorded()).toMatchObject({ endpoint: "chat.completions", stream: false, provider: "oa", status: 200, outcome: "ok", model: "fake-model", clientIp: "127.0.0.1", ...chatCounts });
   });
 
   test("streaming chat without include_usage: usage is requested upstream, recorded, and the usage-only chunk never reaches the client", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { UPSTREAM_CANARY } from "../helpers/fakeUpstream";
 import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
+import { json } from "../helpers/http";
 import { openRawStream } from "../helpers/rawClient";
 
 let gw: Gateway;
@@ -79,9 +80,9 @@ describe("streaming passthrough (§2/§3: content only in memory, in flight)", (
   });
 
   test("a gzip-compressed upstream is decoded and relayed without content-encoding, streamed or not", async () => {
-    const json = await post("/v1/chat/completions", JSON.stringify({ model: "gzip", messages: [] }));
-    expect(json.headers.get("content-encoding")).toBeNull();
-    expect((await json.json()).choices[0].message.content).toBe(gw.fake.reply);
+    const plain = await post("/v1/chat/completions", JSON.stringify({ model: "gzip", messages: [] }));
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect((await json(plain)).choices[0].message.content).toBe(gw.fake.reply);
     const stream = await post("/v1/chat/completions", chatBody("gzip"));
     expect(stream.headers.get("content-encoding")).toBeNull();
     expect(await stream.text()).toContain("data: [DONE]");

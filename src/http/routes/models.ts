@@ -4,6 +4,7 @@ import { KrioraError } from "../../lib/errors";
 import { ENDPOINTS, type EndpointSpec } from "../../proxy/endpoints";
 import { createProxy, type ProxyCall } from "../../proxy/relay";
 import { listModels } from "../../proxy/routing";
+import { clientIp } from "../clientIp";
 
 /**
  * Only the fields the gateway reads are checked; every other field goes to the provider as it
@@ -44,7 +45,7 @@ interface RelayContext {
   body: { model: string };
   set: { headers: Record<string, unknown> };
   principal: ProxyCall["principal"];
-  server: ProxyCall["server"];
+  server: (ProxyCall["server"] & Parameters<typeof clientIp>[1]) | null;
 }
 
 function describe(summary: string, description: string) {
@@ -57,10 +58,19 @@ function describe(summary: string, description: string) {
  */
 export function modelRoutes(deps: Deps) {
   const proxy = createProxy(deps);
+  const { trust_proxy } = deps.config.server;
   const relay =
     (endpoint: EndpointSpec) =>
     ({ request, body, set, principal, server }: RelayContext) =>
-      proxy.relay({ request, principal, endpoint, body: body as ProxyCall["body"], requestId: String(set.headers["x-request-id"]), server });
+      proxy.relay({
+        request,
+        principal,
+        endpoint,
+        body: body as ProxyCall["body"],
+        requestId: String(set.headers["x-request-id"]),
+        clientIp: clientIp(request, server, trust_proxy),
+        server,
+      });
 
   return new Elysia({ name: "models", detail: { tags: ["model"] } })
     .derive(async ({ request }) => {
