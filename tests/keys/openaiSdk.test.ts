@@ -7,6 +7,23 @@ import { makeTestEnv, type TestEnv } from "../helpers/deps";
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
+const CONFIG = `
+[[providers]]
+id = "local"
+kind = "openai"
+base_url = "http://127.0.0.1:9/v1"
+zdr = true
+region = "eu"
+
+[[models]]
+id = "small"
+provider = "local"
+
+[[models]]
+id = "large"
+provider = "local"
+`;
+
 async function kriora(...args: string[]): Promise<any> {
   const out: string[] = [];
   const code = await runCli([...args, "--json", "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: () => {}, env: {} });
@@ -14,27 +31,36 @@ async function kriora(...args: string[]): Promise<any> {
   return JSON.parse(out.join(""));
 }
 
-/** The official SDK, its HTTP going to the app in-process. */
+/** The official SDK, its HTTP going to the app in-process (GET /v1/models never reaches the provider). */
 function sdk(apiKey: string) {
   const app = createApp(env!.deps);
-  return new OpenAI({ apiKey, baseURL: "http://kriora.test", maxRetries: 0, fetch: (url, init) => app.handle(new Request(url instanceof Request ? url.url : String(url), init)) });
+  return new OpenAI({ apiKey, baseURL: "http://kriora.test/v1", maxRetries: 0, fetch: (url, init) => app.handle(new Request(url instanceof Request ? url.url : String(url), init)) });
 }
 
 describe("§5 authenticate accounts: the official openai SDK with a key from `kriora keys issue`", () => {
-  test("passes authentication (probe: GET /account), and the same SDK raises AuthenticationError once the key is revoked", async () => {
-    env = makeTestEnv();
-    const account = await kriora("accounts", "create", "--email", "sdk@example.com");
+  test("passes authentication (probe: GET /v1/models); once revoked, the SDK raises AuthenticationError", async () => {
+    env = makeTestEnv(CONFIG);
+    await kriora("accounts", "create", "--email", "sdk@example.com");
     const issued = await kriora("keys", "issue", "--account", "sdk@example.com", "--scopes", "model,account");
     const client = sdk(issued.key);
-    const me = await client.get<{ id: string; email: string }>("/account");
-    expect(me).toMatchObject({ id: account.id, email: "sdk@example.com" });
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    expect(models.sort()).toEqual(["large", "small"]);
 
     await kriora("keys", "revoke", issued.id);
-    const failure = await client.get("/account").then(
+    const failure = await client.models.list().then(
       () => null,
       (err: unknown) => err,
     );
     expect(failure).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((failure as InstanceType<typeof OpenAI.AuthenticationError>).status).toBe(401);
+  });
+
+  test("the key's settings from the CLI (allowed models) reach the model API", async () => {
+    env = makeTestEnv(CONFIG);
+    await kriora("accounts", "create", "--email", "narrow@example.com");
+    const issued = await kriora("keys", "issue", "--account", "narrow@example.com", "--models", "small", "--require-zdr", "--regions", "eu");
+    const page = await sdk(issued.key).models.list();
+    expect(page.data.map((m) => m.id)).toEqual(["small"]);
   });
 });
