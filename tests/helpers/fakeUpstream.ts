@@ -12,6 +12,13 @@ export interface SeenRequest {
   abortedAt: number | null;
 }
 
+/** performance.now() when the gateway aborted `seen`, waiting up to `ms` for it; null if it never did. */
+export async function abortedAt(seen: SeenRequest, ms = 2_000): Promise<number | null> {
+  const deadline = Date.now() + ms;
+  while (seen.abortedAt === null && Date.now() < deadline) await Bun.sleep(5);
+  return seen.abortedAt;
+}
+
 export interface FakeUpstream {
   url: string;
   requests: SeenRequest[];

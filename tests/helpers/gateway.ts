@@ -48,27 +48,27 @@ export const tokenAuthenticator: Authenticator = {
   },
 };
 
+export interface ProviderSpec {
+  id: string;
+  kind: "openai" | "anthropic";
+  /** The server's origin; the provider's base URL is this plus `/v1`. */
+  url: string;
+  zdr?: boolean;
+  region?: string;
+  /** Further `key = value` lines (timeouts). */
+  extra?: string[];
+}
+
+/** One `[[providers]]` table, keyed with the gateway's test provider key of its format. */
+export function providerToml(p: ProviderSpec): string {
+  const keyEnv = p.kind === "openai" ? "FAKE_OPENAI_KEY" : "FAKE_ANTHROPIC_KEY";
+  const lines = [`id = "${p.id}"`, `kind = "${p.kind}"`, `base_url = "${p.url}/v1"`, `api_key_env = "${keyEnv}"`, `zdr = ${p.zdr ?? false}`, `region = "${p.region ?? "us"}"`];
+  return ["[[providers]]", ...lines, ...(p.extra ?? [])].join("\n") + "\n";
+}
+
 /** Providers of both formats at the fake upstream; with no [[models]], model names pass through. */
-export function providersToml(fakeUrl: string, opts: { openai?: string; anthropic?: string } = {}): string {
-  return `[server]
-port = 0
-[[providers]]
-id = "oa"
-kind = "openai"
-base_url = "${fakeUrl}/v1"
-api_key_env = "FAKE_OPENAI_KEY"
-zdr = true
-region = "eu"
-${opts.openai ?? ""}
-[[providers]]
-id = "an"
-kind = "anthropic"
-base_url = "${fakeUrl}/v1"
-api_key_env = "FAKE_ANTHROPIC_KEY"
-zdr = false
-region = "us"
-${opts.anthropic ?? ""}
-`;
+export function providersToml(fakeUrl: string): string {
+  return `[server]\nport = 0\n${providerToml({ id: "oa", kind: "openai", url: fakeUrl, zdr: true, region: "eu" })}${providerToml({ id: "an", kind: "anthropic", url: fakeUrl })}`;
 }
 
 export interface Gateway {

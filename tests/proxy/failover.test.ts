@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { UPSTREAM_CANARY } from "../helpers/fakeUpstream";
-import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
+import { abortedAt, UPSTREAM_CANARY } from "../helpers/fakeUpstream";
+import { KEYS, providerToml, startGateway, type Gateway } from "../helpers/gateway";
 import { json } from "../helpers/http";
 
-const provider = (id: string, baseUrl: string) => `[[providers]]
-id = "${id}"
-kind = "openai"
-base_url = "${baseUrl}"
-api_key_env = "FAKE_OPENAI_KEY"
-connect_timeout_ms = 500
-first_byte_timeout_ms = 400
-idle_timeout_ms = 300
-`;
+const timeouts = ["connect_timeout_ms = 500", "first_byte_timeout_ms = 400", "idle_timeout_ms = 300"];
+const provider = (id: string, url: string) => providerToml({ id, kind: "openai", url, extra: timeouts });
 const model = (id: string, primary: string, upstream: string, backup?: string) =>
   `[[models]]\nid = "${id}"\nprovider = "${primary}"\nupstream = "${upstream}"\n${backup ? `fallbacks = [{ provider = "backup", upstream = "${backup}" }]\n` : ""}`;
 
@@ -20,9 +13,9 @@ beforeAll(() => {
   gw = startGateway((fake) =>
     [
       "[server]\nport = 0",
-      provider("primary", `${fake}/v1`),
-      provider("backup", `${fake}/v1`),
-      provider("dead", "http://127.0.0.1:1/v1"),
+      provider("primary", fake),
+      provider("backup", fake),
+      provider("dead", "http://127.0.0.1:1"),
       model("m-500", "primary", "fail-500", "fine"),
       model("m-429", "primary", "fail-429", "fine"),
       model("m-refused", "dead", "fine", "fine"),
@@ -110,7 +103,7 @@ describe("upstream redirects and timeouts", () => {
     expect(performance.now() - start).toBeLessThan(2_000);
     const error = JSON.parse(text.trim().split("\n\n").at(-1)!.replace(/^data: /, "")).error;
     expect(error).toMatchObject({ code: "upstream_timeout" });
-    expect(gw.fake.requests[0]!.abortedAt).not.toBeNull();
+    expect(await abortedAt(gw.fake.requests[0]!)).not.toBeNull();
     const [event] = await gw.events(1);
     expect(event).toMatchObject({ outcome: "timeout", errorCode: "upstream_timeout", estimated: true });
   });

@@ -3,11 +3,8 @@ import { createApp } from "../../src/http/app";
 import { MemoryUsageSink } from "../../src/usage/sink";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
-import { KEYS, tokenAuthenticator } from "../helpers/gateway";
+import { KEYS, providerToml, tokenAuthenticator } from "../helpers/gateway";
 import { json, type Handler } from "../helpers/http";
-
-const provider = (id: string, kind: string, url: string, zdr: boolean, region: string) =>
-  `[[providers]]\nid = "${id}"\nkind = "${kind}"\nbase_url = "${url}/v1"\nzdr = ${zdr}\nregion = "${region}"\n`;
 
 let fake: FakeUpstream;
 let env: TestEnv;
@@ -18,9 +15,9 @@ beforeAll(() => {
   fake = startFakeUpstream();
   env = makeTestEnv(
     [
-      provider("us-retains", "openai", fake.url, false, "us"),
-      provider("eu-zdr", "openai", fake.url, true, "eu"),
-      provider("claude-us", "anthropic", fake.url, false, "us"),
+      providerToml({ id: "us-retains", kind: "openai", url: fake.url }),
+      providerToml({ id: "eu-zdr", kind: "openai", url: fake.url, zdr: true, region: "eu" }),
+      providerToml({ id: "claude-us", kind: "anthropic", url: fake.url }),
       `[[models]]\nid = "gpt-test"\nprovider = "us-retains"\nupstream = "us-model"\nfallbacks = [{ provider = "eu-zdr", upstream = "eu-model" }]`,
       `[[models]]\nid = "gpt-us-only"\nprovider = "us-retains"`,
       `[[models]]\nid = "claude-test"\nprovider = "claude-us"`,

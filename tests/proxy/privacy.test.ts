@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/run";
-import { startFakeUpstream, UPSTREAM_CANARY, type FakeUpstream } from "../helpers/fakeUpstream";
+import { abortedAt, startFakeUpstream, UPSTREAM_CANARY, type FakeUpstream } from "../helpers/fakeUpstream";
 import { KEYS, PROVIDER_KEYS, providersToml, startGateway, type Gateway } from "../helpers/gateway";
 import { startServe, type Served } from "../helpers/process";
 import { openRawStream } from "../helpers/rawClient";
@@ -47,8 +47,7 @@ async function exercise(url: string, key: string, fake: FakeUpstream): Promise<s
   const aborted = openRawStream(url, "/v1/chat/completions", { authorization: `Bearer ${key}` }, JSON.stringify({ model: "endless", stream: true, messages }));
   await aborted.until((text) => text.includes(RESPONSE));
   aborted.close();
-  const deadline = Date.now() + 2_000;
-  while (fake.requests.at(-1)!.abortedAt === null && Date.now() < deadline) await Bun.sleep(5);
+  await abortedAt(fake.requests.at(-1)!);
   return received.join("\n") + aborted.text();
 }
 
