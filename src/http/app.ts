@@ -8,10 +8,13 @@ import { errorResponse, toKrioraError } from "./errors";
 import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
 import { adminRoutes } from "./routes/admin";
+import { adminBillingRoutes } from "./routes/adminBilling";
 import { authRoutes } from "./routes/auth";
+import { billingRoutes } from "./routes/billing";
 import { jwksRoutes } from "./routes/jwks";
 import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
+import { webhookRoutes } from "./routes/webhooks";
 import { securityHeaders } from "./security";
 
 interface RequestMeta {
@@ -68,7 +71,10 @@ export function createApp(deps: Deps) {
     .use(accountRoutes(deps))
     .use(accountKeyRoutes(deps))
     .use(adminRoutes(deps))
-    .use(modelRoutes(deps));
+    .use(modelRoutes(deps))
+    .use(billingRoutes(deps))
+    .use(adminBillingRoutes(deps))
+    .use(webhookRoutes(deps));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,41 @@
+import { Elysia } from "elysia";
+import type { Deps } from "../../deps";
+import { getAccount } from "../../accounts/accounts";
+import { describeLedgerRow } from "../../billing/ledger";
+import { KrioraError } from "../../lib/errors";
+import { parseUsd } from "../../lib/money";
+import { actorOf, requireAdmin } from "../access";
+import { IdParams } from "./accountSchemas";
+import { BillingModel, CreditBody, LedgerRowModel } from "./billingSchemas";
+
+/** Billing records survive erasure (legal hold), so an erased account's billing stays readable here. */
+function knownAccount(deps: Deps, id: string): string {
+  if (!getAccount(deps, id)) throw new KrioraError("not_found", "No such account.");
+  return id;
+}
+
+/** `/admin/accounts/:id/billing` and `/credits`: the CLI's `credits` commands over HTTP (admin only). */
+export function adminBillingRoutes(deps: Deps) {
+  return new Elysia({ prefix: "/admin/accounts/:id", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
+    .resolve(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
+    .get(
+      "/billing",
+      ({ admin, params }) => {
+        const id = knownAccount(deps, params.id);
+        deps.audit.record({ actor: admin, action: "billing.read", target: id });
+        return deps.billing.summary(id, 200);
+      },
+      { params: IdParams, response: BillingModel, detail: { summary: "An account's billing (audited read)" } },
+    )
+    .post(
+      "/credits",
+      ({ admin, params, body, set }) => {
+        const kind = body.kind ?? "grant";
+        const amountMicros = parseUsd(body.amount_usd, { param: "amount_usd", allowNegative: kind === "adjustment" });
+        const row = deps.billing.changeCredits({ accountId: knownAccount(deps, params.id), kind, amountMicros, reason: body.reason }, admin);
+        set.status = 201;
+        return describeLedgerRow(row);
+      },
+      { params: IdParams, body: CreditBody, response: { 201: LedgerRowModel }, detail: { summary: "Grant or adjust an account's credits (audited)" } },
+    );
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load";
+import { openDeps, type Deps } from "../../src/deps";
+import type { Clock } from "../../src/lib/clock";
+import { captureLog, type CapturedLog } from "./deps";
+import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
+
+/** One priced model: 1 USD per million input tokens, 2 per million output tokens. */
+export const PRICED_MODEL = `
+[[providers]]
+id = "p"
+kind = "openai"
+base_url = "http://127.0.0.1:1/v1"
+[[models]]
+id = "m"
+provider = "p"
+input_usd_per_mtok = 1.0
+output_usd_per_mtok = 2.0
+`;
+
+export interface BillingEnv {
+  dir: string;
+  fake: FakeStripe;
+  log: CapturedLog;
+  deps: Deps;
+  /** Close the database and open it again from the same data dir: a restart. */
+  restart(): Deps;
+  close(): void;
+}
+
+/**
+ * A data dir whose gateway bills in `mode` against a loopback fake Stripe, with the Stripe
+ * secrets in its (private) environment. `restart()` reopens it as a new process would.
+ */
+export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml?: string; clock?: Clock; env?: Record<string, string> } = {}): BillingEnv {
+  const dir = mkdtempSync(join(tmpdir(), "kriora-billing-"));
+  const file = join(dir, "kriora.toml");
+  writeFileSync(file, `[server]\npublic_url = "https://gw.example.test"\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`);
+  const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
+  const fake = startFakeStripe();
+  const log = captureLog();
+  const open = () => openDeps(config, { log, clock: opts.clock, env: opts.env ?? STRIPE_ENV, stripe: fake.endpoint });
+  const env: BillingEnv = {
+    dir,
+    fake,
+    log,
+    deps: open(),
+    restart() {
+      env.deps.handle.close();
+      env.deps = open();
+      return env.deps;
+    },
+    close() {
+      env.deps.handle.close();
+      fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
