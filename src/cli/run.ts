@@ -6,11 +6,12 @@ import { KrioraError } from "../lib/errors";
 import { accountCommands } from "./accounts";
 import { auditCommands } from "./audit";
 import { coreCommands } from "./core";
+import { creditCommands } from "./credits";
 import { keyCommands } from "./keys";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
 /** Every command of the binary; each group arrives with its issue. */
-export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands];
+export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...creditCommands];
 
 const globalFlags: Record<string, FlagSpec> = {
   config: { type: "string", help: "config file (default ./kriora.toml if present)" },

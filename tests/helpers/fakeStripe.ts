@@ -25,6 +25,8 @@ export interface FakeStripe {
   failNext(path: string, n: number, status: number, code?: string): void;
   /** Record meter events but never answer: the caller is left waiting, as if it died before the reply. */
   holdMeterReplies: boolean;
+  /** Record the next `n` meter events, then answer 500 as if the reply were lost on the way. */
+  loseMeterReplies: number;
   stop(): void;
 }
 
@@ -101,6 +103,10 @@ export function startFakeStripe(): FakeStripe {
       if (!fake.customers.has(customer)) return error(400, "invalid_request_error", "resource_missing");
       const e = { object: "billing.meter_event", created: now, event_name: req.form.event_name, identifier: req.form.identifier, payload: req.form.payload, timestamp: Number(req.form.timestamp), livemode: false };
       if (!fake.meterEvents.has(e.identifier)) fake.meterEvents.set(e.identifier, e);
+      if (fake.loseMeterReplies > 0) {
+        fake.loseMeterReplies--;
+        return error(500, "api_error", "reply_lost");
+      }
       if (fake.holdMeterReplies) return new Promise((resolve) => held.push(() => resolve(error(503, "api_error", "shutting_down"))));
       return Response.json(fake.meterEvents.get(e.identifier));
     }
@@ -141,6 +147,7 @@ export function startFakeStripe(): FakeStripe {
     meterCalls: 0,
     invoices: [],
     holdMeterReplies: false,
+    loseMeterReplies: 0,
     failNext(path, n, status, code = status >= 500 ? "api_error" : "invalid_request") {
       failures.push({ path, n, status, code });
     },

@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { loadConfig } from "../../src/config/load";
+import { openDeps } from "../../src/deps";
+import { createMetering } from "../../src/usage/metering";
+import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
+import { paidSession, signStripe, stripeEvent } from "../helpers/fakeStripe";
+import { usageEvent } from "../helpers/usage";
+
+let env: BillingEnv | undefined;
+afterEach(() => env?.close());
+
+async function topUp(e: BillingEnv, accountId: string, micros: number) {
+  const row = await e.deps.billing.checkout(accountId, micros);
+  const payload = stripeEvent("checkout.session.completed", paidSession(e.fake.sessions.get(row.id)!));
+  return e.deps.billing.receiveWebhook(payload, await signStripe(payload));
+}
+
+describe("§5 payments: prepaid admission", () => {
+  test("an account at zero balance gets 402 payment_required; a top-up restores access; usage spends it again", async () => {
+    env = makeBillingEnv("prepaid");
+    const refused = env.deps.billing.admit("acc_a");
+    expect(refused?.code).toBe("payment_required");
+    expect(refused?.status).toBe(402);
+
+    expect(await topUp(env, "acc_a", 1_000_000)).toBe("applied");
+    expect(env.deps.billing.admit("acc_a")).toBeNull();
+
+    // 1 USD/Mtok input: 1,000,000 input tokens cost exactly the 1 USD bought.
+    const metering = createMetering({ ...env.deps });
+    metering.usage.record(usageEvent(1, { accountId: "acc_a", inputTokens: 600_000, outputTokens: 0 }));
+    metering.usage.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
+    metering.usage.flush();
+    expect(env.deps.billing.balance("acc_a")).toBe(0);
+    expect(env.deps.billing.admit("acc_a")?.code).toBe("payment_required");
+    expect(env.deps.billing.admit("acc_b")?.code).toBe("payment_required");
+  });
+
+  test("a grant written by another process (the CLI) is seen by the running view at the next admission", async () => {
+    env = makeBillingEnv("prepaid");
+    expect(env.deps.billing.admit("acc_a")).not.toBeNull();
+    const cli = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), { env: {} });
+    cli.billing.changeCredits({ accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" }, "cli");
+    cli.handle.close();
+    expect(env.deps.billing.admit("acc_a")).toBeNull();
+    expect(env.deps.billing.balance("acc_a")).toBe(1);
+  });
+
+  test("off and metered modes never refuse for balance", () => {
+    for (const mode of ["off", "metered"] as const) {
+      const e = makeBillingEnv(mode);
+      expect([mode, e.deps.billing.admit("acc_a")]).toEqual([mode, null]);
+      e.close();
+    }
+  });
+
+  test("admission is an in-memory check: 10,000 admissions take well under 100 ms", async () => {
+    env = makeBillingEnv("prepaid");
+    await topUp(env, "acc_a", 5_000_000);
+    const started = performance.now();
+    for (let i = 0; i < 10_000; i++) env.deps.billing.admit("acc_a");
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+});
