@@ -1,18 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { runCli } from "../../src/cli/run";
 import { billingLedger } from "../../src/db/schema";
+import { runKriora } from "../helpers/cli";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { makeAccount } from "../helpers/identity";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-async function kriora(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli([...args, "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: (t) => err.push(t), env: {} });
-  return { code, out: out.join(""), err: err.join("") };
-}
+const kriora = (...args: string[]) => runKriora(`${env!.dir}/data`, args);
 
 describe("§5 billing records: kriora credits", () => {
   test("grant --json prints one document with the entry and the new balance; the entry is audited without the reason", async () => {

@@ -6,30 +6,17 @@ import { billingLedger, usageEvents } from "../../src/db/schema";
 import { formatUsd, parseUsd } from "../../src/lib/money";
 import { costMicros, pricesOf } from "../../src/usage/cost";
 import { createMetering } from "../../src/usage/metering";
-import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
+import { makeBillingEnv, pricedModels, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
 
 // Awkward prices on purpose: none is a whole number of micro-dollars per token.
-const MODELS = `
-[[providers]]
-id = "p"
-kind = "openai"
-base_url = "http://127.0.0.1:1/v1"
-[[models]]
-id = "cheap"
-provider = "p"
-input_usd_per_mtok = 0.15
-output_usd_per_mtok = 0.6
-cached_input_usd_per_mtok = 0.075
-[[models]]
-id = "dear"
-provider = "p"
-input_usd_per_mtok = 3.000001
-output_usd_per_mtok = 15.123457
-`;
+const MODELS = pricedModels([
+  ["cheap", 0.15, 0.6, 0.075],
+  ["dear", 3.000001, 15.123457],
+]);
 
 const usageRows = (e: BillingEnv) => e.deps.db.select().from(usageEvents).all().length;
 const ledgerRows = (e: BillingEnv) => e.deps.db.select().from(billingLedger).all();

@@ -7,18 +7,16 @@ import type { Clock } from "../../src/lib/clock";
 import { captureLog, type CapturedLog } from "./deps";
 import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
 
-/** One priced model: 1 USD per million input tokens, 2 per million output tokens. */
-export const PRICED_MODEL = `
-[[providers]]
-id = "p"
-kind = "openai"
-base_url = "http://127.0.0.1:1/v1"
-[[models]]
-id = "m"
-provider = "p"
-input_usd_per_mtok = 1.0
-output_usd_per_mtok = 2.0
-`;
+/** `[[models]]` at one unreachable provider, priced per million tokens: `[id, input, output, cached input]`. */
+export function pricedModels(models: [string, number, number, number?][]): string {
+  const entries = models.map(([id, input, output, cached = 0]) =>
+    [`[[models]]`, `id = "${id}"`, `provider = "p"`, `input_usd_per_mtok = ${input}`, `output_usd_per_mtok = ${output}`, `cached_input_usd_per_mtok = ${cached}`].join("\n"),
+  );
+  return ['[[providers]]\nid = "p"\nkind = "openai"\nbase_url = "http://127.0.0.1:1/v1"', ...entries].join("\n");
+}
+
+/** Model `m`: 1 USD per million input tokens, 2 per million output tokens (as the usage helper's events assume). */
+export const PRICED_MODEL = pricedModels([["m", 1, 2]]);
 
 export interface BillingEnv {
   dir: string;

@@ -8,31 +8,29 @@ import { actorOf, requireAdmin } from "../access";
 import { IdParams } from "./accountSchemas";
 import { BillingModel, CreditBody, LedgerRowModel } from "./billingSchemas";
 
-/** Billing records survive erasure (legal hold), so an erased account's billing stays readable here. */
-function knownAccount(deps: Deps, id: string): string {
-  if (!getAccount(deps, id)) throw new KrioraError("not_found", "No such account.");
-  return id;
-}
-
 /** `/admin/accounts/:id/billing` and `/credits`: the CLI's `credits` commands over HTTP (admin only). */
 export function adminBillingRoutes(deps: Deps) {
   return new Elysia({ prefix: "/admin/accounts/:id", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
-    .resolve(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
+    .resolve(async ({ request, params }) => {
+      const admin = actorOf(await requireAdmin(deps, request), true);
+      // Billing records survive erasure (legal hold), so an erased account's billing stays readable here.
+      if (!getAccount(deps, params.id)) throw new KrioraError("not_found", "No such account.");
+      return { admin, accountId: params.id };
+    })
     .get(
       "/billing",
-      ({ admin, params }) => {
-        const id = knownAccount(deps, params.id);
-        deps.audit.record({ actor: admin, action: "billing.read", target: id });
-        return deps.billing.summary(id, 200);
+      ({ admin, accountId }) => {
+        deps.audit.record({ actor: admin, action: "billing.read", target: accountId });
+        return deps.billing.summary(accountId, 200);
       },
       { params: IdParams, response: BillingModel, detail: { summary: "An account's billing (audited read)" } },
     )
     .post(
       "/credits",
-      ({ admin, params, body, set }) => {
+      ({ admin, accountId, body, set }) => {
         const kind = body.kind ?? "grant";
         const amountMicros = parseUsd(body.amount_usd, { param: "amount_usd", allowNegative: kind === "adjustment" });
-        const row = deps.billing.changeCredits({ accountId: knownAccount(deps, params.id), kind, amountMicros, reason: body.reason }, admin);
+        const row = deps.billing.changeCredits({ accountId, kind, amountMicros, reason: body.reason }, admin);
         set.status = 201;
         return describeLedgerRow(row);
       },
