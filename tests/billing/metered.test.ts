@@ -87,6 +87,23 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     expect(env.fake.meterEvents.size).toBe(1);
   });
 
+  test("the account's Stripe invoices are listed in its billing view; an unreachable Stripe shows none, not an error", async () => {
+    env = makeBillingEnv("metered");
+    recordRequests(env, 2);
+    await env.deps.billing.drainMeter();
+    env.fake.invoices = [
+      { id: "in_1", object: "invoice", status: "open", currency: "usd", amount_due: 1234, period_start: 1_790_000_000, period_end: 1_792_592_000, hosted_invoice_url: "https://invoice.stripe.com/i/in_1" },
+    ];
+    const summary = await env.deps.billing.summary("acc_metered");
+    expect(summary.meter).toEqual({ pending: 0, parked: 0 });
+    expect(summary.invoices).toEqual([
+      { id: "in_1", status: "open", currency: "usd", amount_due_usd: "12.34", period_start: "2026-09-21T14:13:20.000Z", period_end: "2026-10-21T14:13:20.000Z", url: "https://invoice.stripe.com/i/in_1" },
+    ]);
+    env.fake.failNext("/v1/invoices", 3, 503);
+    expect((await env.deps.billing.summary("acc_metered")).invoices).toBeNull();
+    expect(env.log.text()).toContain("stripe_invoices_unavailable");
+  });
+
   test("the background sender sends on its own and stops cleanly with nothing in flight", async () => {
     env = makeBillingEnv("metered");
     env.deps.billing.start();

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { accounts } from "../../src/db/schema";
 import { createApp } from "../../src/http/app";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { json } from "../helpers/http";
@@ -60,6 +62,15 @@ describe("§5 payments: /account/billing", () => {
     expect(await res.text()).not.toContain("fake stripe");
     expect(env.log.text()).toContain("stripe_checkout_failed");
     expect(env.log.text()).not.toContain("fake stripe");
+  });
+
+  test("Art. 18: a restricted account can read its billing but cannot start a purchase", async () => {
+    const { env, app, user, userKey } = await setup();
+    env.deps.db.update(accounts).set({ status: "restricted" }).where(eq(accounts.id, user.id)).run();
+    env.deps.authView.refreshAccount(user.id);
+    expect((await call(app, "GET", "/account/billing", { key: userKey })).status).toBe(200);
+    expect((await call(app, "POST", "/account/billing/checkout", { key: userKey, body: { amount_usd: 10 } })).status).toBe(403);
+    expect(env.fake.requests).toEqual([]);
   });
 
   test("without credentials 401; with billing off the checkout is 404 and the view says off", async () => {
