@@ -83,6 +83,7 @@ export function createBilling(o: BillingOptions): Billing {
       try {
         return await createCheckout(c, accountId, amountMicros);
       } catch (err) {
+        if (err instanceof KrioraError) throw err;
         o.log.error("stripe_checkout_failed", { ...stripeFailure(err) });
         throw new KrioraError("upstream_error", "The payment provider could not start a checkout; try again shortly.");
       }

@@ -1,5 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import { billingCheckouts } from "../db/schema";
+import { KrioraError } from "../lib/errors";
 import { MICROS_PER_CENT, formatUsd } from "../lib/money";
 import type { BillingContext, DbOrTx } from "./context";
 import { ensureCustomer } from "./customers";
@@ -7,8 +8,8 @@ import { ensureCustomer } from "./customers";
 export type CheckoutRow = typeof billingCheckouts.$inferSelect;
 
 /** Smallest and largest top-up: Stripe's card minimum with room, and a cap against typos. */
-export const MIN_TOPUP_MICROS = 1_000_000;
-export const MAX_TOPUP_MICROS = 10_000_000_000;
+const MIN_TOPUP_MICROS = 1_000_000;
+const MAX_TOPUP_MICROS = 10_000_000_000;
 
 /**
  * Start a prepaid top-up: a Stripe Checkout Session in payment mode for the account's customer,
@@ -16,6 +17,8 @@ export const MAX_TOPUP_MICROS = 10_000_000_000;
  * payment, so refunds find the account too). The signed `checkout.session.completed` credits it.
  */
 export async function createCheckout(ctx: BillingContext, accountId: string, amountMicros: number): Promise<CheckoutRow> {
+  if (amountMicros < MIN_TOPUP_MICROS || amountMicros > MAX_TOPUP_MICROS || amountMicros % MICROS_PER_CENT !== 0)
+    throw new KrioraError("invalid_request", `Top-ups are whole cents from ${formatUsd(MIN_TOPUP_MICROS)} to ${formatUsd(MAX_TOPUP_MICROS)} USD.`, { param: "amount_usd" });
   const customer = await ensureCustomer(ctx, accountId);
   const base = ctx.config.server.public_url.replace(/\/+$/, "");
   const metadata = { account_id: accountId };

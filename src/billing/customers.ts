@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import { billingCustomers } from "../db/schema";
+import { billingCustomers, meterOutbox } from "../db/schema";
 import type { BillingContext } from "./context";
 import { stripeFailure } from "./stripe";
 
@@ -26,9 +26,10 @@ export async function ensureCustomer(ctx: BillingContext, accountId: string): Pr
 
 /**
  * Erasure (Policy §8, §14; SPEC "Erasure"): delete the account's customer at Stripe, then the
- * link to it here. Billing rows stay (legal hold); they never held the customer id. Returns
- * whether there was a customer. A customer Stripe no longer knows counts as deleted; any other
- * failure throws and leaves the link, so the caller can retry.
+ * link to it here and the meter events that can no longer be reported without it (send them
+ * first with `drainMeter` if they are still to be invoiced). Ledger rows stay (legal hold); they
+ * never held the customer id. Returns whether there was a customer. A customer Stripe no longer
+ * knows counts as deleted; any other failure throws and leaves everything, so the caller can retry.
  */
 export async function deleteCustomer(ctx: BillingContext, accountId: string): Promise<boolean> {
   const customerId = customerOf(ctx, accountId);
@@ -39,6 +40,9 @@ export async function deleteCustomer(ctx: BillingContext, accountId: string): Pr
     const f = stripeFailure(err);
     if (f.code !== "resource_missing") throw err;
   }
-  ctx.db.delete(billingCustomers).where(eq(billingCustomers.accountId, accountId)).run();
+  ctx.db.transaction((tx) => {
+    tx.delete(billingCustomers).where(eq(billingCustomers.accountId, accountId)).run();
+    tx.delete(meterOutbox).where(eq(meterOutbox.accountId, accountId)).run();
+  });
   return true;
 }

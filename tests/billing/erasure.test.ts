@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load";
-import { billingCustomers, billingLedger } from "../../src/db/schema";
+import { billingCustomers, billingLedger, meterOutbox } from "../../src/db/schema";
 import { openDeps } from "../../src/deps";
+import { createMetering } from "../../src/usage/metering";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
+import { usageEvent } from "../helpers/usage";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -18,6 +20,20 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
     expect(env.deps.db.select().from(billingCustomers).all()).toEqual([]);
     expect(env.deps.db.select().from(billingLedger).all()).toHaveLength(1);
     expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(false);
+  });
+
+  test("metered: pending meter events of the erased account are dropped with its customer, and the link is not recreated", async () => {
+    env = makeBillingEnv("metered");
+    const metering = createMetering({ ...env.deps });
+    metering.usage.record(usageEvent(1, { accountId: "acc_gone" }));
+    metering.usage.flush();
+    await env.deps.billing.drainMeter();
+    metering.usage.record(usageEvent(2, { accountId: "acc_gone" }));
+    metering.usage.flush();
+    expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(true);
+    expect(env.deps.db.select().from(meterOutbox).all()).toEqual([]);
+    expect(await env.deps.billing.drainMeter()).toBe(0);
+    expect(env.deps.db.select().from(billingCustomers).all()).toEqual([]);
   });
 
   test("a customer Stripe already forgot counts as deleted; a Stripe outage throws and keeps the link for a retry", async () => {
