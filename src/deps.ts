@@ -10,7 +10,8 @@ import { createAuthenticator } from "./auth/authenticate";
 import type { Authenticator } from "./auth/principal";
 import { loadAuthView, type AuthView } from "./auth/view";
 import { createMailer, type Mailer } from "./mail/mailer";
-import { MemoryUsageSink, type UsageSink } from "./usage/sink";
+import type { UsageSink } from "./usage/sink";
+import { createMetering, type Metering } from "./usage/metering";
 import { createBilling, type Billing } from "./billing/billing";
 import type { StripeEndpoint } from "./billing/stripe";
 
@@ -30,8 +31,10 @@ export interface Deps {
   /** Live keys, account status and the keyring's public keys, in memory (see auth/view.ts). */
   authView: AuthView;
   mailer: Mailer;
-  /** Per-request usage from the model proxy; in memory until metering (issue 5) writes it to the database. */
+  /** Per-request usage from the model proxy: the batched writer of `metering`. */
   usage: UsageSink;
+  /** Usage writer, limits, spend caps, abuse controls and metrics (usage/metering.ts). */
+  metering: Metering;
   /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
   billing: Billing;
 }
@@ -53,18 +56,22 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
+  const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
+  const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
+  const metering = createMetering({ config, db: handle.db, cipher, audit, clock, log, billing });
   const base = {
     config,
     handle,
     db: handle.db,
-    cipher: createFieldCipher({ keys: [{ id: "k1", key: master }] }),
+    cipher,
     audit,
     clock,
     log,
-    usage: new MemoryUsageSink(),
     authView: loadAuthView(handle),
     mailer: createMailer(config.mail, log),
-    billing: createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe }),
+    billing,
+    metering,
+    usage: metering.usage,
   };
   return { ...base, auth: createAuthenticator(base) };
 }

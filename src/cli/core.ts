@@ -11,7 +11,8 @@ export const coreCommands: Command[] = [
     async run(ctx) {
       const deps = ctx.deps();
       const running = startServer(deps);
-      deps.log.info("listening", { url: running.url, version: VERSION, billing: deps.config.billing.mode });
+      deps.billing.start();
+      deps.log.info("listening", { url: running.url, version: VERSION, billing: deps.billing.mode });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           deps.log.info("stopping", { signal });
@@ -20,6 +21,8 @@ export const coreCommands: Command[] = [
         process.once("SIGTERM", () => stop("SIGTERM"));
         process.once("SIGINT", () => stop("SIGINT"));
       });
+      deps.metering.usage.close();
+      await deps.billing.stop();
       deps.handle.close();
       return 0;
     },

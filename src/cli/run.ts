@@ -4,14 +4,16 @@ import { MasterKeyError } from "../crypto/masterKey";
 import { openDeps, type Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
 import { accountCommands } from "./accounts";
+import { abuseCommands } from "./abuse";
 import { auditCommands } from "./audit";
 import { coreCommands } from "./core";
 import { creditCommands } from "./credits";
+import { usageCommands } from "./usage";
 import { keyCommands } from "./keys";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
 /** Every command of the binary; each group arrives with its issue. */
-export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...creditCommands];
+export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands];
 
 const globalFlags: Record<string, FlagSpec> = {
   config: { type: "string", help: "config file (default ./kriora.toml if present)" },

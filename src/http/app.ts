@@ -3,6 +3,7 @@ import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { VERSION } from "../version";
+import { clientIp } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
 import { accountRoutes } from "./routes/account";
@@ -12,8 +13,10 @@ import { adminBillingRoutes } from "./routes/adminBilling";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
 import { jwksRoutes } from "./routes/jwks";
+import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
+import { usageRoutes } from "./routes/usage";
 import { webhookRoutes } from "./routes/webhooks";
 import { securityHeaders } from "./security";
 
@@ -22,6 +25,8 @@ interface RequestMeta {
   start: number;
   /** Set when the request ended in an error, whose response Elysia does not report after. */
   status?: number;
+  /** The caller's address, for the abuse controls only; never logged. */
+  ip: string | null;
 }
 
 /**
@@ -33,15 +38,23 @@ export function createApp(deps: Deps) {
   const meta = new WeakMap<Request, RequestMeta>();
   const hsts = deps.config.server.tls_cert !== "" || deps.config.server.public_url.startsWith("https://");
   const maxBody = deps.config.server.max_body_bytes;
+  const { trust_proxy } = deps.config.server;
+  const { abuse } = deps.metering;
 
   const requestId = (request: Request) => meta.get(request)?.id ?? "req_unknown";
 
   return new Elysia({ name: "kriora" })
-    .onRequest(({ request, set }) => {
+    .onRequest(({ request, set, server }) => {
       const path = new URL(request.url).pathname;
       const id = newId("req");
-      meta.set(request, { id, start: performance.now() });
+      const ip = clientIp(request, server, trust_proxy);
+      meta.set(request, { id, start: performance.now(), ip });
       Object.assign(set.headers, securityHeaders(path, hsts), { "x-request-id": id });
+      const blocked = ip === null ? null : abuse.blockedFor(ip);
+      if (blocked !== null)
+        throw new KrioraError("rate_limited", "Too many failed authentication attempts from this address; try again later.", {
+          headers: { "retry-after": String(blocked) },
+        });
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) throw new KrioraError("payload_too_large", `The request body exceeds ${maxBody} bytes.`);
     })
@@ -49,6 +62,7 @@ export function createApp(deps: Deps) {
       const err = toKrioraError(code, error, deps.log, path);
       const m = meta.get(request);
       if (m) m.status = err.status;
+      if (err.code === "unauthenticated" && m?.ip) abuse.authFailed(m.ip);
       const response = errorResponse(err, path, requestId(request));
       for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") response.headers.set(k, v);
       return response;
@@ -66,12 +80,14 @@ export function createApp(deps: Deps) {
     })
     .use(docsPlugin(VERSION))
     .use(opsRoutes(deps))
+    .use(metricsRoutes(deps))
     .use(jwksRoutes(deps))
     .use(authRoutes(deps))
     .use(accountRoutes(deps))
     .use(accountKeyRoutes(deps))
     .use(adminRoutes(deps))
     .use(modelRoutes(deps))
+    .use(usageRoutes(deps))
     .use(billingRoutes(deps))
     .use(adminBillingRoutes(deps))
     .use(webhookRoutes(deps));

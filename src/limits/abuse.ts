@@ -24,14 +24,21 @@ export type AbuseFlag = typeof abuseFlags.$inferSelect;
  */
 export interface AbuseControls {
   /** Seconds until the address may try again, or null when it is not blocked. */
-  blockedFor(addressHash: string): number | null;
-  authFailed(addressHash: string): void;
-  keyUsed(keyId: string, addressHash: string): void;
+  blockedFor(address: string): number | null;
+  authFailed(address: string): void;
+  keyUsed(keyId: string, address: string): void;
   active(): AbuseFlag[];
   clear(id: string, actor: string): boolean;
 }
 
-export function createAbuseControls(db: Db, audit: AuditTrail, clock: Clock, log: Logger, maxTracked = 100_000): AbuseControls {
+export function createAbuseControls(
+  db: Db,
+  audit: AuditTrail,
+  clock: Clock,
+  log: Logger,
+  hashAddress: (address: string) => string,
+  maxTracked = 100_000,
+): AbuseControls {
   const failures = new Map<string, { start: number; count: number }>();
   const blocks = new Map<string, { id: string; until: number }>();
   const keyAddresses = new Map<string, { start: number; seen: Set<string>; flagged: boolean }>();
@@ -54,7 +61,9 @@ export function createAbuseControls(db: Db, audit: AuditTrail, clock: Clock, log
   for (const f of activeFlags(db, clock.now())) if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
 
   return {
-    blockedFor(addressHash) {
+    blockedFor(address) {
+      if (blocks.size === 0) return null;
+      const addressHash = hashAddress(address);
       const b = blocks.get(addressHash);
       if (!b) return null;
       const now = clock.now();
@@ -66,7 +75,8 @@ export function createAbuseControls(db: Db, audit: AuditTrail, clock: Clock, log
       }
       return Math.ceil((b.until - now) / 1000);
     },
-    authFailed(addressHash) {
+    authFailed(address) {
+      const addressHash = hashAddress(address);
       const now = clock.now();
       let f = failures.get(addressHash);
       if (!f || now - f.start > ABUSE.authWindowMs) {
@@ -80,7 +90,8 @@ export function createAbuseControls(db: Db, audit: AuditTrail, clock: Clock, log
         blocks.set(addressHash, { id: decide("address_block", addressHash, { failures: f.count }, until), until });
       }
     },
-    keyUsed(keyId, addressHash) {
+    keyUsed(keyId, address) {
+      const addressHash = hashAddress(address);
       const now = clock.now();
       let k = keyAddresses.get(keyId);
       if (!k || now - k.start > ABUSE.keyWindowMs) {

@@ -41,7 +41,7 @@ export function createMetering(p: {
     metrics,
     spend,
     limiter: createMemoryLimiter(p.clock),
-    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log),
+    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, (address) => p.cipher.blindIndex("address", address)),
     usage: createUsageWriter({
       db: p.db,
       cipher: p.cipher,
