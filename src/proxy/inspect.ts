@@ -46,10 +46,16 @@ export function jsonInspector(readUsage: (usage: Record<string, unknown>) => Tok
     end: () => true,
     failure: () => null,
     result(requestChars) {
-      const usage = findUsage(tail.text());
+      const text = tail.text();
       tail.clear();
-      if (usage) return { counts: readUsage(usage), estimated: false, upstreamError: null };
-      return { counts: { input: estimateTokens(requestChars), output: estimateTokens(bytes), cached: 0 }, estimated: true, upstreamError: null };
+      return meterJson(text, bytes, readUsage, requestChars);
     },
   };
+}
+
+/** Usage from a JSON body (or its tail), estimated from its size when the provider sent none. */
+export function meterJson(text: string, bytes: number, readUsage: (usage: Record<string, unknown>) => TokenCounts, requestChars: number): Metered {
+  const usage = findUsage(text);
+  if (usage) return { counts: readUsage(usage), estimated: false, upstreamError: null };
+  return { counts: { input: estimateTokens(requestChars), output: estimateTokens(bytes), cached: 0 }, estimated: true, upstreamError: null };
 }

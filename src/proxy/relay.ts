@@ -4,7 +4,7 @@ import { KrioraError } from "../lib/errors";
 import { createConnectCheck } from "./connect";
 import type { EndpointSpec, WireKind } from "./endpoints";
 import type { Failure } from "./failure";
-import { jsonInspector, sseInspector } from "./inspect";
+import { jsonInspector, meterJson, sseInspector } from "./inspect";
 import { startMeter, type Meter } from "./meter";
 import { anthropicWire } from "./providers/anthropic";
 import { openaiWire } from "./providers/openai";
@@ -31,6 +31,7 @@ export interface Proxy {
 }
 
 const wires: Record<WireKind, WireFormat> = { openai: openaiWire, anthropic: anthropicWire };
+const decoder = new TextDecoder();
 
 /**
  * The model proxy: route, try each target until one answers (failover only before the first
@@ -82,13 +83,18 @@ export function createProxy(deps: Deps): Proxy {
   function respond(call: ProxyCall, attempt: Committed, wire: WireFormat, dropUsage: boolean, requestChars: number, provider: string, meter: Meter): Response {
     const { status, headers } = attempt.response;
     const contentType = headers.get("content-type") ?? "application/json";
+    // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
+    if (attempt.whole) {
+      attempt.deadlines.done();
+      meter.finished(provider, status, meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars), { outcome: "ok", failure: null });
+      return new Response(attempt.whole, { status, headers: { "content-type": contentType } });
+    }
     const sse = contentType.includes("text/event-stream");
     const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage)) : jsonInspector(wire.usage);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       meter.finished(provider, status, inspector.result(requestChars), end);
     });
-    // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
     return new Response(body, { status, headers: sse ? { "content-type": contentType, "x-accel-buffering": "no" } : { "content-type": contentType } });
   }
 }

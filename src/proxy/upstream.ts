@@ -11,6 +11,8 @@ export interface Committed {
   reader: ByteReader;
   first: ByteChunk;
   deadlines: Deadlines;
+  /** A small answer read whole before committing (see WHOLE_BODY_LIMIT); null when it is to be streamed. */
+  whole: Uint8Array | null;
 }
 
 export type Attempt = Committed | { ok: false; failure: Failure };
@@ -27,6 +29,13 @@ export interface UpstreamCall {
 
 /** How much of an upstream error body is read for its type and code. */
 const ERROR_BODY_LIMIT = 16 * 1024;
+
+/**
+ * A JSON answer that declares at most this length and no content encoding is read whole before
+ * it is answered: it is sent with a content-length instead of through a relaying stream (much
+ * cheaper per request), and a failure while reading it can still go to the next target.
+ */
+const WHOLE_BODY_LIMIT = 64 * 1024;
 
 /**
  * One try at one provider, up to its first body byte, so that any failure before then can still
@@ -54,12 +63,24 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   const reader = response.body.getReader();
   try {
     const first = await deadlines.read(reader);
-    return { ok: true, response, reader, first, deadlines };
+    const whole = readsWhole(response.headers) ? await readRest(first, reader, deadlines) : null;
+    return { ok: true, response, reader, first, deadlines, whole };
   } catch {
     reader.cancel().catch(() => {});
     deadlines.done();
     return { ok: false, failure: thrownFailure(deadlines, false) };
   }
+}
+
+function readsWhole(headers: Headers): boolean {
+  const length = Number(headers.get("content-length") ?? Number.NaN);
+  return length <= WHOLE_BODY_LIMIT && !headers.has("content-encoding") && !headers.get("content-type")?.includes("text/event-stream");
+}
+
+async function readRest(first: ByteChunk, reader: ByteReader, deadlines: Deadlines): Promise<Uint8Array> {
+  const parts = first.done ? [] : [first.value];
+  for (let next = await deadlines.read(reader); !next.done; next = await deadlines.read(reader)) parts.push(next.value);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** What ended an attempt that threw: the client leaving, a deadline, or the network. */

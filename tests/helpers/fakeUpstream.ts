@@ -50,7 +50,8 @@ const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.ab
  * picks a behaviour: `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
  * the reader takes them), `cut` (connection dropped after 3 chunks), `cut-clean` (closed without
  * the closing event), `stall`, `hang`, `hang-body`, `stream-error`, `huge-line`, `no-usage`,
- * `gzip`, `redirect`, `fail-500`, `fail-429`, `bad-400`; any other name answers normally.
+ * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `bad-400`; any
+ * other name answers normally.
  */
 export function startFakeUpstream(): FakeUpstream {
   const fake: FakeUpstream = {
@@ -104,7 +105,8 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
       return new Response(null, { status: 499 });
   }
   if (!body.stream) {
-    const json = kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, fake.reply) : kind === "messages" ? wire.messagesJson(model, fake.reply) : wire.chatJson(model, fake.reply, kind === "completions");
+    const text = model === "big-json" ? fake.reply.repeat(8_000) : fake.reply;
+    const json = kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, text) : kind === "messages" ? wire.messagesJson(model, text) : wire.chatJson(model, text, kind === "completions");
     if (model === "gzip") return new Response(Bun.gzipSync(JSON.stringify(json)), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
     return Response.json(json);
   }

@@ -92,6 +92,19 @@ describe("streaming passthrough (§2/§3: content only in memory, in flight)", (
     ]);
   });
 
+  test("a small JSON answer goes out whole with its length; a large one is relayed as it arrives and metered from its tail", async () => {
+    const small = await post("/v1/chat/completions", JSON.stringify({ model: "fine", messages: [] }));
+    expect(small.headers.get("content-length")).toBe(String((await small.arrayBuffer()).byteLength));
+    const large = await post("/v1/chat/completions", JSON.stringify({ model: "big-json", messages: [] }));
+    expect(large.headers.get("content-length")).toBeNull();
+    expect((await json(large)).choices[0].message.content).toHaveLength(gw.fake.reply.length * 8_000);
+    const events = await gw.events(2);
+    expect(events.map((e) => [e.outcome, e.estimated, e.inputTokens, e.outputTokens])).toEqual([
+      ["ok", false, 11, 7],
+      ["ok", false, 11, 7],
+    ]);
+  });
+
   test("a 3 MB SSE line is relayed whole while the side parser gives up on it and still meters the rest", async () => {
     const res = await post("/v1/chat/completions", chatBody("huge-line"));
     const text = await res.text();
