@@ -80,9 +80,10 @@ export function relayBody(
       for (const part of out) ctl.enqueue(part);
     },
     cancel() {
+      // Finish first: the abort below must not be taken for an upstream failure.
+      finish({ outcome: "client_abort", failure: null });
       deadlines.cancel();
       reader.cancel().catch(() => {});
-      finish({ outcome: "client_abort", failure: null });
     },
   });
 }

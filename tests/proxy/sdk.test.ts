@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { FAKE_USAGE } from "../helpers/fakeWire";
-import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
+import { KEYS, PROVIDER_KEYS, startGateway, type Gateway } from "../helpers/gateway";
 
 let gw: Gateway;
 let openai: OpenAI;
@@ -117,5 +117,30 @@ describe("the official @anthropic-ai/sdk works unchanged against the gateway", (
     expect(headers.get("x-api-key")).toBe(process.env.FAKE_ANTHROPIC_KEY!);
     expect(headers.get("anthropic-version")).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect([...headers.values()].join("\n")).not.toContain(KEYS.user);
+  });
+});
+
+describe("§9 the client's credentials never reach the provider", () => {
+  test("Authorization, x-api-key and cookies from the client are replaced by the provider's own key", async () => {
+    const clientHeaders = { authorization: `Bearer ${KEYS.user}`, "x-api-key": KEYS.user, cookie: `kriora_session=${KEYS.user}`, "openai-organization": "org-client" };
+    for (const path of ["/v1/chat/completions", "/v1/messages"]) {
+      const res = await fetch(`${gw.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...clientHeaders },
+        body: JSON.stringify({ model: "fake-model", max_tokens: 8, messages }),
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const [openaiSide, anthropicSide] = gw.fake.requests.map((r) => r.headers);
+    expect(openaiSide!.get("authorization")).toBe(`Bearer ${PROVIDER_KEYS.openai}`);
+    expect(openaiSide!.get("x-api-key")).toBeNull();
+    expect(anthropicSide!.get("x-api-key")).toBe(PROVIDER_KEYS.anthropic);
+    expect(anthropicSide!.get("authorization")).toBeNull();
+    for (const headers of [openaiSide!, anthropicSide!]) {
+      expect(headers.get("cookie")).toBeNull();
+      expect(headers.get("openai-organization")).toBeNull();
+      expect([...headers.values()].join("\n")).not.toContain(KEYS.user);
+    }
   });
 });

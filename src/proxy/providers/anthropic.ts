@@ -56,7 +56,7 @@ class MessagesWatch extends StreamWatch {
   }
 }
 
-const HEADER_VALUE = /^[\w.,=-]{1,200}$/;
+const HEADER_VALUE = /^[\w.,= -]{1,200}$/;
 
 export const anthropicWire: WireFormat = {
   headers(apiKey, client) {
