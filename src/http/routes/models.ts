@@ -1,3 +1,4 @@
+import type { Server } from "bun";
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
 import { KrioraError } from "../../lib/errors";
@@ -45,7 +46,7 @@ interface RelayContext {
   body: { model: string };
   set: { headers: Record<string, unknown> };
   principal: ProxyCall["principal"];
-  server: (ProxyCall["server"] & Parameters<typeof clientIp>[1]) | null;
+  server: Pick<Server<undefined>, "timeout" | "requestIP"> | null;
 }
 
 function describe(summary: string, description: string) {
