@@ -14,6 +14,7 @@ export type ErrorCode =
   | "conflict"
   | "rate_limited"
   | "payment_required"
+  | "budget_exceeded"
   | "policy_violation"
   | "upstream_error"
   | "upstream_timeout"
@@ -31,6 +32,7 @@ const statusByCode: Record<ErrorCode, number> = {
   conflict: 409,
   rate_limited: 429,
   payment_required: 402,
+  budget_exceeded: 402,
   policy_violation: 422,
   upstream_error: 502,
   upstream_timeout: 504,
@@ -50,6 +52,7 @@ const openAITypeByCode: Record<ErrorCode, string> = {
   conflict: "invalid_request_error",
   rate_limited: "rate_limit_error",
   payment_required: "insufficient_quota",
+  budget_exceeded: "insufficient_quota",
   policy_violation: "invalid_request_error",
   upstream_error: "api_error",
   upstream_timeout: "api_error",
@@ -69,6 +72,7 @@ const anthropicTypeByCode: Record<ErrorCode, string> = {
   conflict: "invalid_request_error",
   rate_limited: "rate_limit_error",
   payment_required: "billing_error",
+  budget_exceeded: "billing_error",
   policy_violation: "invalid_request_error",
   upstream_error: "api_error",
   upstream_timeout: "timeout_error",
