@@ -1,6 +1,8 @@
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
+import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
+import type { UsageEvent } from "../usage/sink";
 import { createConnectCheck } from "./connect";
 import type { EndpointSpec, WireKind } from "./endpoints";
 import type { Failure } from "./failure";
@@ -43,14 +45,24 @@ export function createProxy(deps: Deps): Proxy {
   const keys = new Map(config.providers.map((p) => [p.id, p.api_key_env ? (process.env[p.api_key_env] ?? "") : ""]));
   for (const p of config.providers) if (p.api_key_env && !keys.get(p.id)) log.warn("provider_key_missing", { provider: p.id, env: p.api_key_env });
   const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
+  const admit = createAdmission(deps);
 
   return {
     async relay(call) {
       const { endpoint, request, requestId } = call;
-      const meter = startMeter(deps.usage, call, deps.clock);
+      // The request's one usage record also ends its admission: tokens settled, slot freed.
+      let admitted: Admitted | undefined;
+      const sink = { record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)) };
+      const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
       try {
         targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy);
+        admitted = await admit({
+          principal: call.principal,
+          clientIp: call.clientIp,
+          bodyBytes: Number(request.headers.get("content-length") ?? 0),
+          maxOutputTokens: requestedOutputTokens(call.body),
+        });
       } catch (err) {
         if (err instanceof KrioraError) meter.refused(err);
         throw err;
@@ -70,24 +82,34 @@ export function createProxy(deps: Deps): Proxy {
           client: request.signal,
           connect,
         });
-        if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter);
+        if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
         last = { provider: provider.id, failure: attempt.failure, chars: text.length };
         log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });
         if (!attempt.failure.retry) break;
       }
       meter.failed(last!.provider, last!.failure, last!.chars);
+      Object.assign(last!.failure.error.headers, admitted.headers);
       throw last!.failure.error;
     },
   };
 
-  function respond(call: ProxyCall, attempt: Committed, wire: WireFormat, dropUsage: boolean, requestChars: number, provider: string, meter: Meter): Response {
+  function respond(
+    call: ProxyCall,
+    attempt: Committed,
+    wire: WireFormat,
+    dropUsage: boolean,
+    requestChars: number,
+    provider: string,
+    meter: Meter,
+    limitHeaders: Record<string, string>,
+  ): Response {
     const { status, headers } = attempt.response;
     const contentType = headers.get("content-type") ?? "application/json";
     // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
     if (attempt.whole) {
       attempt.deadlines.done();
       meter.finished(provider, status, meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars), { outcome: "ok", failure: null });
-      return new Response(attempt.whole, { status, headers: { "content-type": contentType } });
+      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType } });
     }
     const sse = contentType.includes("text/event-stream");
     const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage)) : jsonInspector(wire.usage);
@@ -95,6 +117,6 @@ export function createProxy(deps: Deps): Proxy {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       meter.finished(provider, status, inspector.result(requestChars), end);
     });
-    return new Response(body, { status, headers: sse ? { "content-type": contentType, "x-accel-buffering": "no" } : { "content-type": contentType } });
+    return new Response(body, { status, headers: sse ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" } : { ...limitHeaders, "content-type": contentType } });
   }
 }

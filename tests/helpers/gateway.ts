@@ -68,7 +68,8 @@ export function providerToml(p: ProviderSpec): string {
 
 /** Providers of both formats at the fake upstream; with no [[models]], model names pass through. */
 export function providersToml(fakeUrl: string): string {
-  return `[server]\nport = 0\n${providerToml({ id: "oa", kind: "openai", url: fakeUrl, zdr: true, region: "eu" })}${providerToml({ id: "an", kind: "anthropic", url: fakeUrl })}`;
+  // No limits here: these suites test relaying; tests/limits exercise admission.
+  return `[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${providerToml({ id: "oa", kind: "openai", url: fakeUrl, zdr: true, region: "eu" })}${providerToml({ id: "an", kind: "anthropic", url: fakeUrl })}`;
 }
 
 export interface Gateway {
