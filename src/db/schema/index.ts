@@ -4,3 +4,4 @@ export * from "./sessions";
 export * from "./keys";
 export * from "./usage";
 export * from "./billing";
+export * from "./privacy";
