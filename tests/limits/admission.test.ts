@@ -24,7 +24,7 @@ interface Rig {
 let rig: Rig | undefined;
 afterEach(async () => {
   if (!rig) return;
-  await rig.server.stop(true);
+  await rig.server.stop();
   await rig.fake.stop();
   rig.env.close();
   rig = undefined;
