@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
 import { objectToTrends } from "../../src/usage/query";
+import { pricedModels } from "../helpers/billing";
 import { runKriora } from "../helpers/cli";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
@@ -10,20 +11,10 @@ import { usageEvent } from "../helpers/usage";
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const PRICED = `
-[[providers]]
-id = "p"
-kind = "openai"
-base_url = "http://127.0.0.1:1/v1"
-[[models]]
-id = "m"
-provider = "p"
-input_usd_per_mtok = 1.0
-output_usd_per_mtok = 2.0
-[[models]]
-id = "n"
-provider = "p"
-`;
+const PRICED = pricedModels([
+  ["m", 1, 2],
+  ["n", 0, 0],
+]);
 
 async function setup() {
   env = makeTestEnv(PRICED);

@@ -3,23 +3,14 @@ import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { usageDaily, usageEvents } from "../../src/db/schema";
 import { createMetering } from "../../src/usage/metering";
+import { PRICED_MODEL } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { usageEvent } from "../helpers/usage";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const MODELS = `
-[[providers]]
-id = "p"
-kind = "openai"
-base_url = "http://127.0.0.1:1/v1"
-[[models]]
-id = "m"
-provider = "p"
-input_usd_per_mtok = 1.0
-output_usd_per_mtok = 2.0
-`;
+const MODELS = PRICED_MODEL;
 
 function setup() {
   env = makeTestEnv(MODELS);
