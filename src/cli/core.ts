@@ -3,11 +3,14 @@ import { startServer } from "../http/serve";
 import { VERSION } from "../version";
 import type { Command } from "./frame";
 
+/** How long streams in flight may run on after SIGTERM/SIGINT before they are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export const coreCommands: Command[] = [
   {
     name: "serve",
     summary: "Run the HTTP server (applies migrations first). The default command.",
-    help: "Stops cleanly on SIGTERM or SIGINT: in-flight requests are finished, the database is closed.",
+    help: "Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get 10 s to finish, usage is flushed, the database is closed.",
     async run(ctx) {
       const deps = ctx.deps();
       const running = startServer(deps);
@@ -16,7 +19,7 @@ export const coreCommands: Command[] = [
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           deps.log.info("stopping", { signal });
-          void running.stop().then(resolve);
+          void running.stop(SHUTDOWN_GRACE_MS).then(resolve);
         };
         process.once("SIGTERM", () => stop("SIGTERM"));
         process.once("SIGINT", () => stop("SIGINT"));

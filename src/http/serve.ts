@@ -5,7 +5,11 @@ import { createApp } from "./app";
 export interface RunningServer {
   server: Server<undefined>;
   url: string;
-  stop(): Promise<void>;
+  /**
+   * Stop accepting connections; requests in flight get `graceMs` to finish (streams included),
+   * then whatever is left is cut. Without a grace period everything is cut at once.
+   */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -28,5 +32,14 @@ export function startServer(deps: Deps): RunningServer {
   // Routes reach the connection through Elysia's `server` (client address, per-request idle timeout).
   app.server = server;
   const url = `${tls ? "https" : "http"}://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
-  return { server, url, stop: () => server.stop(true) };
+  return {
+    server,
+    url,
+    async stop(graceMs = 0) {
+      if (graceMs <= 0) return server.stop(true);
+      const cut = setTimeout(() => void server.stop(true), graceMs);
+      await server.stop(false);
+      clearTimeout(cut);
+    },
+  };
 }

@@ -15,30 +15,56 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("§2 usage data: nothing lost on a clean stop", () => {
-  test("SIGTERM right after a request flushes its usage row before the process exits", async () => {
-    const config = join(dir, "kriora.toml");
-    writeFileSync(config, providerToml({ id: "oa", kind: "openai", url: fake.url }));
-    const data = join(dir, "data");
-    expect((await runKriora(data, ["accounts", "create", "--email", "stop@example.com", "--config", config])).code).toBe(0);
-    const issued = await runKriora(data, ["keys", "issue", "--account", "stop@example.com", "--json", "--config", config]);
-    const { key } = JSON.parse(issued.out);
+const config = join(dir, "kriora.toml");
+const data = join(dir, "data");
+let key = "";
 
-    const served = await startServe([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data, "--config", config], dir, {
-      FAKE_OPENAI_KEY: "sk-provider",
-    });
-    const res = await fetch(`${served.url}/v1/chat/completions`, {
+/** A fresh `kriora serve` on the shared data dir, with an account and key made by the CLI once. */
+async function serve() {
+  if (!key) {
+    writeFileSync(config, providerToml({ id: "oa", kind: "openai", url: fake.url }));
+    expect((await runKriora(data, ["accounts", "create", "--email", "stop@example.com", "--config", config])).code).toBe(0);
+    key = JSON.parse((await runKriora(data, ["keys", "issue", "--account", "stop@example.com", "--json", "--config", config])).out).key;
+  }
+  const served = await startServe([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data, "--config", config], dir, {
+    FAKE_OPENAI_KEY: "sk-provider",
+  });
+  const chat = (model: string, stream = false) =>
+    fetch(`${served.url}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "fine", messages: [{ role: "user", content: "hi" }] }),
+      body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
     });
+  return { served, chat };
+}
+
+function usageRow(requestId: string | null) {
+  const db = new Database(join(data, "kriora.db"));
+  const row = db.query("SELECT outcome, output_tokens FROM usage_events WHERE id = ?").get(requestId);
+  db.close();
+  return row;
+}
+
+describe("§2 usage data: nothing lost on a clean stop", () => {
+  test("SIGTERM right after a request flushes its usage row before the process exits", async () => {
+    const { served, chat } = await serve();
+    const res = await chat("fine");
     expect(res.status).toBe(200);
-    const requestId = res.headers.get("x-request-id");
     await res.text();
     expect(await served.stop()).toBe(0);
+    expect(usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "ok", output_tokens: 7 });
+  });
 
-    const db = new Database(join(data, "kriora.db"));
-    expect(db.query("SELECT count(*) AS n FROM usage_events WHERE id = ?").get(requestId)).toEqual({ n: 1 });
-    db.close();
+  test("a stream in flight at SIGTERM runs to its end before the process exits", async () => {
+    const { served, chat } = await serve();
+    const res = await chat("paced", true);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const stopped = served.stop();
+    let text = "";
+    for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
+    expect(text).toContain("data: [DONE]");
+    expect(await stopped).toBe(0);
+    expect(usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "ok", output_tokens: 7 });
   });
 });
