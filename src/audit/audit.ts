@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { asc, desc, gte } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { auditLog } from "../db/schema";
+import { auditAnchors, auditLog } from "../db/schema";
 import type { Clock } from "../lib/clock";
 
 /** Who did it: `admin:<account id>`, `account:<id>`, `cli`, `system`. Never an email. */
@@ -51,8 +51,10 @@ export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
       return row;
     },
     verify() {
-      let prev = GENESIS;
-      let expectedSeq = 1;
+      // After a retention prune the chain starts at the newest anchor (the last pruned entry's hash).
+      const anchor = db.select().from(auditAnchors).orderBy(desc(auditAnchors.seq)).limit(1).get();
+      let prev = anchor?.hash ?? GENESIS;
+      let expectedSeq = (anchor?.seq ?? 0) + 1;
       let entries = 0;
       for (;;) {
         const page = db.select().from(auditLog).where(gte(auditLog.seq, expectedSeq)).orderBy(asc(auditLog.seq)).limit(1000).all();

@@ -1,4 +1,4 @@
-import { and, desc, eq, sum } from "drizzle-orm";
+import { and, count, desc, eq, lt, max, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { billingLedger, type LedgerKind } from "../db/schema";
 import { newId } from "../lib/ids";
@@ -59,4 +59,29 @@ export function describeLedgerRow(r: LedgerRow) {
     ref: r.ref,
     reason: r.reason,
   };
+}
+
+/** `ref` of the adjustment that stands for rows deleted by the retention run. */
+export const CARRY_FORWARD_REF = "retention:carry-forward";
+
+/**
+ * Retention (`retention.billing_years`): the account's rows dated before `before` are deleted and
+ * replaced by one adjustment of their sum dated `before`, so every balance stays what it was. The
+ * adjustment takes the `seq` of the newest row it replaces: balance views (balances.ts) have
+ * counted those rows long ago and must not count their sum again as a new row. A lone earlier
+ * carry-forward is left as it is. Returns how many rows were deleted.
+ */
+export function carryForward(tx: DbOrTx, accountId: string, before: number): number {
+  const old = and(eq(billingLedger.accountId, accountId), lt(billingLedger.at, before));
+  const agg = tx.select({ rows: count(), total: sum(billingLedger.amountMicros), lastSeq: max(billingLedger.seq), lastRef: max(billingLedger.ref) }).from(billingLedger).where(old).get();
+  if (!agg || agg.rows === 0 || agg.lastSeq === null || (agg.rows === 1 && agg.lastRef === CARRY_FORWARD_REF)) return 0;
+  const total = Number(agg.total ?? 0);
+  tx.delete(billingLedger).where(old).run();
+  if (total !== 0) {
+    const day = new Date(before).toISOString().slice(0, 10);
+    tx.insert(billingLedger)
+      .values({ seq: agg.lastSeq, id: newId("led"), accountId, at: before, kind: "adjustment", amountMicros: total, ref: CARRY_FORWARD_REF, reason: `balance of the rows before ${day}, deleted by retention` })
+      .run();
+  }
+  return agg.rows;
 }

@@ -1,17 +1,18 @@
-import { createAccount, describeAccount, resolveAccount, setAccountEmail, type AccountInfo } from "../accounts/accounts";
+import { createAccount, describeAccount, resolveAccount, type AccountInfo } from "../accounts/accounts";
 import { listAccountsAudited, showAccount } from "../accounts/admin";
 import { suspendAccount, unsuspendAccount } from "../accounts/status";
+import { correctEmail } from "../privacy/rectify";
 import { requireFlag, UsageError, type CliContext, type Command } from "./frame";
 
 const ACTOR = "cli";
 
-function oneArg(ctx: CliContext, what: string): string {
+export function oneArg(ctx: CliContext, what: string): string {
   const [ref, extra] = ctx.args;
   if (!ref || extra !== undefined) throw new UsageError(`expected exactly one ${what}`);
   return ref;
 }
 
-function report(ctx: CliContext, info: AccountInfo, verb?: string) {
+export function report(ctx: CliContext, info: AccountInfo, verb?: string) {
   ctx.emit(info);
   if (verb) ctx.say(`${verb} ${info.id}`);
   ctx.say(
@@ -71,13 +72,13 @@ export const accountCommands: Command[] = [
   },
   {
     name: "accounts set-email",
-    summary: "Correct an account's email address.",
+    summary: "Correct an account's email address (recorded in the rights ledger).",
     args: "<email|id> <new-email>",
     run(ctx) {
       const [ref, email, extra] = ctx.args;
       if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
       const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, setAccountEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
+      report(ctx, describeAccount(deps.cipher, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
     },
   },
   statusCommand("accounts suspend", "Suspend an account: its keys, sessions and sign-ins stop working at once.", suspendAccount, "suspended"),

@@ -10,10 +10,12 @@ import { coreCommands } from "./core";
 import { creditCommands } from "./credits";
 import { usageCommands } from "./usage";
 import { keyCommands } from "./keys";
+import { privacyCommands } from "./privacy";
+import { rightsCommands } from "./rights";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
 /** Every command of the binary; each group arrives with its issue. */
-export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands];
+export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands, ...rightsCommands, ...privacyCommands];
 
 const globalFlags: Record<string, FlagSpec> = {
   config: { type: "string", help: "config file (default ./kriora.toml if present)" },

@@ -16,6 +16,8 @@ import { jwksRoutes } from "./routes/jwks";
 import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
+import { privacyRoutes } from "./routes/privacy";
+import { adminPrivacyRoutes } from "./routes/adminPrivacy";
 import { usageRoutes } from "./routes/usage";
 import { webhookRoutes } from "./routes/webhooks";
 import { securityHeaders } from "./security";
@@ -90,6 +92,8 @@ export function createApp(deps: Deps) {
     .use(usageRoutes(deps))
     .use(billingRoutes(deps))
     .use(adminBillingRoutes(deps))
+    .use(privacyRoutes(deps))
+    .use(adminPrivacyRoutes(deps))
     .use(webhookRoutes(deps));
 }
 

@@ -3,17 +3,31 @@ import { readFileSync } from "node:fs";
 import type { Deps } from "../../deps";
 import { migrationStatus } from "../../db/migrate";
 import { KrioraError } from "../../lib/errors";
+import { privacySettings } from "../../privacy/report";
 
 const PrivacySummary = t.Object({
   version: t.String(),
+  material: t.Boolean({ description: "whether this version is a material change, announced to every verified account by email (Policy §16)" }),
   text: t.String(),
   in_force: t.Object({
     retention: t.Object({ ip_days: t.Integer(), usage_detail_days: t.Integer(), billing_years: t.Integer(), audit_years: t.Integer() }),
     content_retention: t.Literal("none"),
     zdr_enforcement: t.String(),
+    providers: t.Array(t.Object({ id: t.String(), zdr: t.Boolean(), region: t.String() })),
     minimum_age: t.Integer(),
+    rights_response: t.String(),
   }),
+  rights: t.Array(t.Object({ right: t.String(), how: t.String() }), { description: "Policy §14: where each right is exercised" }),
 });
+
+const RIGHTS = [
+  { right: "access", how: "GET /account/export" },
+  { right: "rectification", how: "POST /account/email (the new address confirms by link)" },
+  { right: "erasure", how: "POST /account/delete (after a fresh sign-in)" },
+  { right: "restriction", how: "POST /account/restrict" },
+  { right: "objection", how: "POST /account/object" },
+  { right: "complaint", how: "your data protection authority" },
+];
 
 /** Liveness, readiness and the public privacy summary. */
 export function opsRoutes(deps: Deps) {
@@ -36,16 +50,7 @@ export function opsRoutes(deps: Deps) {
     )
     .get(
       "/privacy",
-      () => ({
-        version: deps.config.policy.version,
-        text: policyText,
-        in_force: {
-          retention: { ...deps.config.retention },
-          content_retention: "none" as const,
-          zdr_enforcement: "Keys or accounts that require zero data retention or a region are only routed to providers declaring it; otherwise the request is refused.",
-          minimum_age: deps.config.policy.minimum_age,
-        },
-      }),
+      () => ({ version: deps.config.policy.version, material: deps.config.policy.material, text: policyText, in_force: privacySettings(deps), rights: RIGHTS }),
       { detail: { summary: "The privacy policy in force and a machine-readable summary" }, response: PrivacySummary },
     );
 }

@@ -1,0 +1,82 @@
+import { eq } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { Actor } from "../audit/audit";
+import { requireLiveAccount } from "../accounts/accounts";
+import { checkpoint } from "../db/client";
+import { apiKeys, sessions } from "../db/schema";
+import { KrioraError } from "../lib/errors";
+import { errorKind } from "../lib/log";
+import { parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
+import { eraseRows, type ErasedCounts } from "./eraseRows";
+import { recordRequest } from "./rights";
+
+/** Why an account is erased: the person asked, a child's account is removed (Policy §15), or an operator decided. */
+export const ERASURE_REASONS = ["request", "child", "admin"] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];
+
+/** Erasure over HTTP needs a sign-in this recent: a session opened from a fresh magic link. */
+export const RECENT_SIGN_IN_MS = 10 * 60_000;
+
+export interface ErasureReport {
+  account_id: string;
+  status: "erased";
+  reason: ErasureReason;
+  request_id: string;
+  removed: ErasedCounts;
+  /** Billing rows kept under legal hold (Policy §8), now pointing at an unlinkable tombstone. */
+  billing_rows_held: number;
+  /** `deleted`, `none` (never a Stripe customer) or `pending` (Stripe unreachable: retried by the retention run). */
+  stripe_customer: "deleted" | "none" | "pending";
+}
+
+/** Whether the session behind this cookie token was opened within RECENT_SIGN_IN_MS. */
+export function signedInRecently(deps: Pick<Deps, "db" | "clock">, token: string | null): boolean {
+  const parsed = token === null ? null : parseOpaqueToken(token);
+  if (!parsed) return false;
+  const row = deps.db.select().from(sessions).where(eq(sessions.id, parsed.id)).get();
+  return row !== undefined && secretMatches(parsed.secret, row.secretHash) && deps.clock.now() - row.createdAt <= RECENT_SIGN_IN_MS;
+}
+
+/**
+ * Erase a person (Policy §8, §14, §15; SPEC "Erasure"), at once whatever the reason. In metered
+ * mode the meter is drained first so usage already served is still invoiced; then the Stripe
+ * customer is deleted through billing. If Stripe cannot be reached the local erasure goes ahead
+ * anyway and the customer link moves to the tombstone, where the retention run retries it.
+ * Locally, in one transaction: the email, keys, sessions, links, usage rows with their IPs,
+ * aggregates and every other row about the person go; billing rows stay under legal hold,
+ * repointed at a random tombstone id of which no mapping is kept; the account row stays as a bare
+ * id with status `erased`, so the audit chain (ids only) stays intact. Afterwards the WAL is
+ * checkpointed so the erased bytes (zeroed by secure_delete) leave the disk files.
+ */
+export async function eraseAccount(deps: Deps, accountId: string, reason: ErasureReason, actor: Actor): Promise<ErasureReport> {
+  requireLiveAccount(deps.db, accountId);
+  if (deps.billing.mode === "metered") await deps.billing.drainMeter();
+  let stripe: ErasureReport["stripe_customer"];
+  try {
+    stripe = (await deps.billing.deleteCustomer(accountId)) ? "deleted" : "none";
+  } catch (err) {
+    deps.log.warn("stripe_customer_delete_deferred", { account: accountId, kind: errorKind(err) });
+    stripe = "pending";
+  }
+  // Rows still queued in the usage writer are written now, so the transaction below erases them too.
+  deps.metering.usage.flush();
+  const keyIds = deps.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.accountId, accountId)).all().map((k) => k.id);
+  const { removed, held, requestId } = deps.db.transaction((tx) => {
+    requireLiveAccount(tx, accountId);
+    const request = recordRequest(deps, tx, { accountId, kind: "erase", actor, scope: reason, done: true });
+    const result = eraseRows(deps, tx, accountId, keyIds);
+    deps.audit.record({ actor, action: "account.erase", target: accountId, details: { reason, request: request.id, billing_rows_held: result.held, stripe } }, tx);
+    return { ...result, requestId: request.id };
+  });
+  checkpoint(deps.handle.sqlite);
+  deps.authView.refreshAccount(accountId);
+  for (const id of keyIds) deps.authView.refreshKey(id);
+  deps.log.info("account_erased", { account: accountId, reason, billing_rows_held: held });
+  return { account_id: accountId, status: "erased", reason, request_id: requestId, removed, billing_rows_held: held, stripe_customer: stripe };
+}
+
+export function requireErasureReason(value: string): ErasureReason {
+  const reason = ERASURE_REASONS.find((r) => r === value);
+  if (!reason) throw new KrioraError("invalid_request", `The reason must be one of: ${ERASURE_REASONS.join(", ")}.`, { param: "reason" });
+  return reason;
+}

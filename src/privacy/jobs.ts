@@ -1,0 +1,38 @@
+import type { Deps } from "../deps";
+import { errorKind } from "../lib/log";
+import { queuePolicyNotices, sendPolicyNotices } from "./policy";
+import { runRetention } from "./retention";
+
+export interface PrivacyJobs {
+  /** Stop the timers and wait for a run in progress. */
+  stop(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
+/**
+ * The server's background privacy work: at start, a material policy change queues its notices;
+ * the retention windows are applied at start and then hourly; due policy notices are sent every
+ * minute (with their retries). Runs never overlap, and the timers do not keep the process alive.
+ */
+export function startPrivacyJobs(deps: Deps, every = { retentionMs: HOUR_MS, noticesMs: MINUTE_MS }): PrivacyJobs {
+  let last: Promise<unknown> = Promise.resolve();
+  const run = (name: string, job: () => Promise<unknown>) => {
+    last = last.then(job).catch((err: unknown) => deps.log.error("privacy_job_failed", { job: name, kind: errorKind(err) }));
+  };
+  const retention = () => run("retention", () => runRetention(deps));
+  const notices = () => run("policy_notices", () => sendPolicyNotices(deps));
+
+  run("policy_queue", async () => queuePolicyNotices(deps, "system"));
+  notices();
+  retention();
+  const timers = [setInterval(retention, every.retentionMs), setInterval(notices, every.noticesMs)];
+  for (const t of timers) t.unref();
+  return {
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      await last;
+    },
+  };
+}

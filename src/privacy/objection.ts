@@ -1,0 +1,35 @@
+import type { Deps } from "../deps";
+import type { Actor } from "../audit/audit";
+import { requireLiveAccount } from "../accounts/accounts";
+import { KrioraError } from "../lib/errors";
+import { objectToTrends } from "../usage/query";
+import { describeRequest, recordRequest, type RightsRequestInfo } from "./rights";
+
+/** What a person may object to (Policy §14, Art. 21): trend analytics (§11), or abuse detection (§5). */
+export const OBJECTION_SCOPES = ["usage_trends", "abuse_detection"] as const;
+export type ObjectionScope = (typeof OBJECTION_SCOPES)[number];
+
+export function requireObjectionScope(value: string): ObjectionScope {
+  const scope = OBJECTION_SCOPES.find((s) => s === value);
+  if (!scope) throw new KrioraError("invalid_request", `The objection must be to one of: ${OBJECTION_SCOPES.join(", ")}.`, { param: "scope" });
+  return scope;
+}
+
+/**
+ * Record an objection. Trend analytics rest on legitimate interest and have no overriding ground:
+ * the account leaves every trend query at once and the request is done. Abuse detection protects
+ * the service and other users, so that objection waits for an admin's decision
+ * (`kriora privacy decide`), due like any request within a month.
+ */
+export function objectToProcessing(deps: Deps, accountId: string, scope: ObjectionScope, actor: Actor): RightsRequestInfo {
+  const row = deps.db.transaction((tx) => {
+    requireLiveAccount(tx, accountId);
+    const trends = scope === "usage_trends";
+    // Same connection as the transaction: the objection commits with its ledger entry.
+    if (trends) objectToTrends(deps.db, accountId, deps.clock.now());
+    const request = recordRequest(deps, tx, { accountId, kind: "object", actor, scope, done: trends });
+    deps.audit.record({ actor, action: "account.object", target: accountId, details: { scope, request: request.id, decided: trends } }, tx);
+    return request;
+  });
+  return describeRequest(row, deps.clock.now());
+}

@@ -1,0 +1,108 @@
+import { and, count, eq, gt, inArray, isNotNull, isNull, lte, ne, or, type SQL } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { Actor } from "../audit/audit";
+import { describeAccount, requireLiveAccount, type AccountRow } from "../accounts/accounts";
+import { accounts, policyNotices } from "../db/schema";
+import { newId } from "../lib/ids";
+import { changes } from "./eraseRows";
+
+/** A notice being sent is leased this long, so a server and a CLI never mail the same one twice. */
+const LEASE_MS = 10 * 60_000;
+const MAX_BACKOFF_MS = 3_600_000;
+const BATCH = 100;
+
+/** Who hears of a change: verified accounts that have not accepted this version and are not restricted (Art. 18) or erased. */
+const noticeable = (version: string) =>
+  and(isNotNull(accounts.verifiedAt), inArray(accounts.status, ["active", "suspended"]), or(isNull(accounts.policyVersion), ne(accounts.policyVersion, version)));
+
+/**
+ * Policy §16: a material change of the version in force (`policy.version`, `policy.material`)
+ * queues one email notice per account that should hear of it; running again queues nothing twice.
+ * Unsent notices of an older version are dropped: the newest text is the one to read.
+ */
+export function queuePolicyNotices(deps: Pick<Deps, "db" | "config" | "clock" | "audit">, actor: Actor): number {
+  const { version, material } = deps.config.policy;
+  if (!material) return 0;
+  const now = deps.clock.now();
+  return deps.db.transaction((tx) => {
+    tx.delete(policyNotices).where(and(isNull(policyNotices.sentAt), ne(policyNotices.version, version))).run();
+    const targets = tx.select({ id: accounts.id }).from(accounts).where(noticeable(version)).all();
+    let queued = 0;
+    for (const { id } of targets) {
+      tx.insert(policyNotices).values({ id: newId("pnt"), accountId: id, version, queuedAt: now, nextAttemptAt: now }).onConflictDoNothing().run();
+      queued += changes(tx);
+    }
+    if (queued > 0) deps.audit.record({ actor, action: "policy.notify", details: { version, queued } }, tx);
+    return queued;
+  });
+}
+
+/**
+ * Send every due notice through SMTP. A failure backs the notice off (1 min, doubling, at most an
+ * hour) for a later pass; a notice whose account can no longer receive it is dropped.
+ */
+export async function sendPolicyNotices(deps: Deps): Promise<{ sent: number; failed: number }> {
+  let sent = 0;
+  let failed = 0;
+  const publicUrl = deps.config.server.public_url.replace(/\/+$/, "");
+  for (;;) {
+    const now = deps.clock.now();
+    const due = deps.db.select().from(policyNotices).where(and(isNull(policyNotices.sentAt), lte(policyNotices.nextAttemptAt, now))).limit(BATCH).all();
+    if (due.length === 0) return { sent, failed };
+    for (const notice of due) {
+      deps.db.update(policyNotices).set({ nextAttemptAt: now + LEASE_MS }).where(and(eq(policyNotices.id, notice.id), lte(policyNotices.nextAttemptAt, now))).run();
+      if (changes(deps.db) === 0) continue;
+      const account = deps.db.select().from(accounts).where(and(eq(accounts.id, notice.accountId), noticeable(notice.version))).get();
+      if (!account) {
+        deps.db.delete(policyNotices).where(eq(policyNotices.id, notice.id)).run();
+        continue;
+      }
+      const ok = await deps.mailer.send({ kind: "policy_notice", to: describeAccount(deps.cipher, account).email!, ...noticeMessage(notice.version, publicUrl) });
+      const done = deps.clock.now();
+      const update = ok ? { sentAt: done } : { attempts: notice.attempts + 1, nextAttemptAt: done + Math.min(60_000 * 2 ** notice.attempts, MAX_BACKOFF_MS) };
+      deps.db.update(policyNotices).set(update).where(eq(policyNotices.id, notice.id)).run();
+      if (ok) sent++;
+      else failed++;
+    }
+  }
+}
+
+function noticeMessage(version: string, publicUrl: string) {
+  return {
+    subject: `Kriora's privacy policy has changed (version ${version})`,
+    text:
+      `We have made a material change to our privacy policy. The version in force is now ${version}.\n\n` +
+      `Read it, with a summary of what is in force: ${publicUrl}/privacy\n\n` +
+      "You can accept it from your account (POST /account/policy/accept). Your rights — access, correction, erasure,\n" +
+      "restriction and objection — are unchanged and can be exercised from your account at any time.\n",
+  };
+}
+
+/** Record that the account accepted the version in force (Policy §7 consent, §16). */
+export function acceptPolicy(deps: Deps, accountId: string, actor: Actor): AccountRow {
+  const { version } = deps.config.policy;
+  return deps.db.transaction((tx) => {
+    requireLiveAccount(tx, accountId);
+    deps.audit.record({ actor, action: "policy.accept", target: accountId, details: { version } }, tx);
+    return tx.update(accounts).set({ policyVersion: version, policyAcceptedAt: deps.clock.now(), updatedAt: deps.clock.now() }).where(eq(accounts.id, accountId)).returning().get()!;
+  });
+}
+
+/** The version in force, who accepted it, and where its notices stand. */
+export function policyStatus(deps: Pick<Deps, "db" | "config">) {
+  const { version, material, minimum_age } = deps.config.policy;
+  const ofAccounts = (where: SQL | undefined) => deps.db.select({ n: count() }).from(accounts).where(where).get()?.n ?? 0;
+  const ofNotices = (where: SQL | undefined) => deps.db.select({ n: count() }).from(policyNotices).where(and(eq(policyNotices.version, version), where)).get()?.n ?? 0;
+  return {
+    version,
+    material,
+    minimum_age,
+    verified_accounts: ofAccounts(and(isNotNull(accounts.verifiedAt), ne(accounts.status, "erased"))),
+    accepted_current: ofAccounts(eq(accounts.policyVersion, version)),
+    notices: {
+      sent: ofNotices(isNotNull(policyNotices.sentAt)),
+      pending: ofNotices(isNull(policyNotices.sentAt)),
+      retrying: ofNotices(and(isNull(policyNotices.sentAt), gt(policyNotices.attempts, 0))),
+    },
+  };
+}

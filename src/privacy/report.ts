@@ -1,0 +1,31 @@
+import type { Deps } from "../deps";
+import { CLAUSES } from "./clauses";
+import { listRequests } from "./rights";
+
+/** What GET /privacy and the report say is in force, from the live configuration. */
+export function privacySettings(deps: Pick<Deps, "config">) {
+  const { retention, policy, providers } = deps.config;
+  return {
+    retention: { ...retention },
+    content_retention: "none" as const,
+    zdr_enforcement: "Keys or accounts that require zero data retention or a region are only routed to providers declaring it; otherwise the request is refused.",
+    providers: providers.map((p) => ({ id: p.id, zdr: p.zdr, region: p.region })),
+    minimum_age: policy.minimum_age,
+    rights_response: "one calendar month from receipt (GDPR Art. 12(3))",
+  };
+}
+
+/**
+ * `kriora privacy report`: clause by clause, the mechanism in force and the tests that prove it,
+ * with the live settings and the state of the rights ledger.
+ */
+export function conformanceReport(deps: Pick<Deps, "config" | "db" | "clock" | "billing">) {
+  const requests = listRequests(deps);
+  return {
+    generated_at: new Date(deps.clock.now()).toISOString(),
+    policy: { version: deps.config.policy.version, material: deps.config.policy.material },
+    settings: { ...privacySettings(deps), billing_mode: deps.billing.mode },
+    rights_requests: { total: requests.length, open: requests.filter((r) => r.completed_at === null).length, overdue: requests.filter((r) => r.overdue).length },
+    clauses: CLAUSES,
+  };
+}

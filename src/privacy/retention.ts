@@ -1,0 +1,124 @@
+import { and, eq, inArray, isNotNull, like, lt, lte, notInArray } from "drizzle-orm";
+import type { Deps } from "../deps";
+import type { DbOrTx } from "../billing/context";
+import { carryForward } from "../billing/ledger";
+import { checkpoint } from "../db/client";
+import { accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, usageDaily, usageEvents } from "../db/schema";
+import { addMonthsUtc, DAY_MS } from "../lib/clock";
+import { errorKind } from "../lib/log";
+import { pruneAudit } from "./auditRetention";
+import { changes, deleteUsage, repointBilling, TOMBSTONE_PREFIX } from "./eraseRows";
+import { completeRequest } from "./rights";
+
+export interface RetentionCounts {
+  ips_erased: number;
+  usage_events_deleted: number;
+  sessions_deleted: number;
+  magic_links_deleted: number;
+  email_changes_lapsed: number;
+  billing_rows_deleted: number;
+  checkouts_deleted: number;
+  stripe_events_deleted: number;
+  audit_entries_pruned: number;
+  /** Usage and ledger rows of erased accounts written by requests still in flight when the erasure ran. */
+  erased_leftovers: number;
+  /** Stripe customers of erased accounts whose deletion had to wait for Stripe: deleted now (or, dry run, waiting). */
+  stripe_customers_deleted: number;
+}
+
+export type RetentionReport = RetentionCounts & { dry_run: boolean };
+
+class DryRun extends Error {}
+
+const accountsIn = (status: "restricted" | "erased") => (tx: DbOrTx) => tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, status));
+const restricted = accountsIn("restricted");
+const erased = accountsIn("erased");
+
+/**
+ * Apply the retention windows (Policy §8, SPEC "Retention") now. A restricted account's usage
+ * and billing rows are kept as they are (Art. 18: data kept). Everything happens in one
+ * transaction; a dry run rolls it back, so it reports exactly what a real run would change.
+ * Logs one summary line of counts; after a real run the WAL is checkpointed so the erased bytes
+ * leave the disk files.
+ */
+export async function runRetention(deps: Deps, opts: { dryRun?: boolean } = {}): Promise<RetentionReport> {
+  let counts: Omit<RetentionCounts, "stripe_customers_deleted"> | undefined;
+  try {
+    deps.db.transaction((tx) => {
+      counts = applyWindows(deps, tx);
+      if (opts.dryRun) throw new DryRun();
+      if (Object.values(counts).some((n) => n > 0)) deps.audit.record({ actor: "system", action: "retention.run", details: { ...counts } }, tx);
+    });
+  } catch (err) {
+    if (!(err instanceof DryRun)) throw err;
+  }
+  const report: RetentionReport = { ...counts!, stripe_customers_deleted: await deletePendingCustomers(deps, opts.dryRun ?? false), dry_run: opts.dryRun ?? false };
+  if (!report.dry_run) checkpoint(deps.handle.sqlite);
+  deps.log.info("retention_run", { ...report });
+  return report;
+}
+
+function applyWindows(deps: Deps, tx: DbOrTx): Omit<RetentionCounts, "stripe_customers_deleted"> {
+  const now = deps.clock.now();
+  const { ip_days, usage_detail_days, billing_years, audit_years } = deps.config.retention;
+  const billingBefore = addMonthsUtc(now, -12 * billing_years);
+
+  tx.update(usageEvents)
+    .set({ ipEnc: null })
+    .where(and(isNotNull(usageEvents.ipEnc), lt(usageEvents.at, now - ip_days * DAY_MS), notInArray(usageEvents.accountId, restricted(tx))))
+    .run();
+  const ips = changes(tx);
+  // The daily aggregates already hold these rows' totals (written in the same transaction).
+  tx.delete(usageEvents)
+    .where(and(lt(usageEvents.at, now - usage_detail_days * DAY_MS), notInArray(usageEvents.accountId, restricted(tx))))
+    .run();
+  const detail = changes(tx);
+  tx.delete(sessions).where(lte(sessions.expiresAt, now)).run();
+  const sessionCount = changes(tx);
+  tx.delete(magicLinks).where(lte(magicLinks.expiresAt, now)).run();
+  const links = changes(tx);
+  const lapsed = tx.select().from(emailChanges).where(lte(emailChanges.expiresAt, now)).all();
+  for (const c of lapsed) completeRequest(deps, tx, c.requestId, "lapsed");
+  tx.delete(emailChanges).where(lte(emailChanges.expiresAt, now)).run();
+
+  let billingRows = 0;
+  const owners = tx.selectDistinct({ id: billingLedger.accountId }).from(billingLedger).where(and(lt(billingLedger.at, billingBefore), notInArray(billingLedger.accountId, restricted(tx))));
+  for (const { id } of owners.all()) billingRows += carryForward(tx, id, billingBefore);
+  tx.delete(billingCheckouts).where(and(lt(billingCheckouts.createdAt, billingBefore), notInArray(billingCheckouts.accountId, restricted(tx)))).run();
+  const checkouts = changes(tx);
+  tx.delete(stripeEvents).where(lt(stripeEvents.processedAt, billingBefore)).run();
+  const events = changes(tx);
+
+  let leftovers = 0;
+  const late = tx.selectDistinct({ id: usageDaily.accountId }).from(usageDaily).where(inArray(usageDaily.accountId, erased(tx))).all();
+  for (const { id } of late) leftovers += deleteUsage(tx, id).events;
+  for (const { id } of tx.selectDistinct({ id: billingLedger.accountId }).from(billingLedger).where(inArray(billingLedger.accountId, erased(tx))).all()) leftovers += repointBilling(tx, id);
+
+  return {
+    ips_erased: ips,
+    usage_events_deleted: detail,
+    sessions_deleted: sessionCount,
+    magic_links_deleted: links,
+    email_changes_lapsed: lapsed.length,
+    billing_rows_deleted: billingRows,
+    checkouts_deleted: checkouts,
+    stripe_events_deleted: events,
+    audit_entries_pruned: pruneAudit(tx, addMonthsUtc(now, -12 * audit_years), now),
+    erased_leftovers: leftovers,
+  };
+}
+
+/** Retry the Stripe deletions an erasure could not finish (their customer links sit on tombstones). */
+async function deletePendingCustomers(deps: Deps, dryRun: boolean): Promise<number> {
+  const pending = deps.db.select({ id: billingCustomers.accountId }).from(billingCustomers).where(like(billingCustomers.accountId, `${TOMBSTONE_PREFIX}_%`)).all();
+  if (dryRun) return pending.length;
+  let deleted = 0;
+  for (const { id } of pending) {
+    try {
+      if (await deps.billing.deleteCustomer(id)) deleted++;
+    } catch (err) {
+      deps.log.warn("stripe_customer_delete_deferred", { kind: errorKind(err) });
+    }
+  }
+  return deleted;
+}
