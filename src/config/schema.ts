@@ -7,6 +7,8 @@ import { Type as t, type Static } from "@sinclair/typebox";
 const strict = { additionalProperties: false } as const;
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => t.Integer({ default: def, minimum: min, maximum: max });
 const money = (def: number) => t.Number({ default: def, minimum: 0 });
+/** Who may read an operator page: anyone, an admin credential, or a caller on this machine. */
+const access = (def: "public" | "admin" | "loopback") => t.Union([t.Literal("public"), t.Literal("admin"), t.Literal("loopback")], { default: def });
 
 export const ServerSchema = t.Object(
   {
@@ -17,6 +19,10 @@ export const ServerSchema = t.Object(
     tls_key: t.String({ default: "" }),
     max_body_bytes: int(10_485_760, 1024),
     trust_proxy: t.Boolean({ default: false }),
+    /** `/docs` and `/openapi.json`: the API's shape is no secret. */
+    docs_access: access("public"),
+    /** `/metrics`: traffic volumes are the operator's business, so only a local scraper by default. */
+    metrics_access: access("loopback"),
   },
   strict,
 );
@@ -106,3 +112,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type ProviderConfig = Static<typeof ProviderSchema>;
 export type ModelConfig = Static<typeof ModelSchema>;
 export type IssuerConfig = Static<typeof IssuerSchema>;
+export type OpsAccess = Config["server"]["docs_access"];

@@ -6,6 +6,7 @@ import { VERSION } from "../version";
 import { clientIp } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
+import { opsGate } from "./opsAccess";
 import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
 import { adminRoutes } from "./routes/admin";
@@ -80,7 +81,7 @@ export function createApp(deps: Deps) {
         ms: m ? Math.round((performance.now() - m.start) * 100) / 100 : null,
       });
     })
-    .use(docsPlugin(VERSION))
+    .use(docsPlugin(VERSION, opsGate(deps, deps.config.server.docs_access)))
     .use(opsRoutes(deps))
     .use(metricsRoutes(deps))
     .use(jwksRoutes(deps))

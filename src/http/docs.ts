@@ -1,15 +1,18 @@
 import { Elysia } from "elysia";
 import { openapi } from "@elysiajs/openapi";
+import type { GateContext } from "./opsAccess";
 import scalarBundle from "../../node_modules/@scalar/api-reference/dist/browser/standalone.js" with { type: "file" };
 
 const SCALAR_PATH = "/docs/assets/scalar.js";
 
 /**
  * `/openapi.json` and `/docs`. The UI bundle is embedded in the binary and served from here:
- * the docs page makes no request to a CDN or any third party (fonts off, CSP `'self'`).
+ * the docs page makes no request to a CDN or any third party (fonts off, CSP `'self'`). `gate`
+ * runs before each of these routes (`server.docs_access`).
  */
-export function docsPlugin(version: string) {
+export function docsPlugin(version: string, gate: (ctx: GateContext) => Promise<void>) {
   return new Elysia({ name: "kriora-docs" })
+    .onBeforeHandle(gate)
     .use(
       openapi({
         path: "/docs",
