@@ -28,7 +28,7 @@ export interface ErasedCounts {
 }
 
 /** Rows changed by the last statement on this connection (drizzle's bun-sqlite `run()` returns nothing). */
-export const changes = (tx: DbOrTx) => tx.get<{ n: number }>(sql`SELECT changes() AS n`)!.n;
+export const changes = (tx: DbOrTx) => tx.get<[number]>(sql`SELECT changes()`)![0];
 
 /** Tombstones are recognisable (the retention run retries their Stripe deletions) and random: nothing maps them back. */
 export const TOMBSTONE_PREFIX = "tmb";

@@ -50,6 +50,11 @@ export function filesHolding(dbPath: string, needles: string[]): string[] {
   return hits;
 }
 
+/** The needles found in none of the database files: a positive control expects this to be empty. */
+export function absentFrom(dbPath: string, needles: string[]): string[] {
+  return needles.filter((n) => filesHolding(dbPath, [n]).length === 0);
+}
+
 /** A value in every form it could take on disk: as is, and base64 / base64url of its UTF-8 bytes. */
 export function forms(value: string): string[] {
   const raw = Buffer.from(value);
