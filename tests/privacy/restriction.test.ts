@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { eq } from "drizzle-orm";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../../src/cli/run";
+import { accounts, usageEvents } from "../../src/db/schema";
+import { createApp } from "../../src/http/app";
+import { DAY_MS } from "../../src/lib/clock";
+import { liftRestriction } from "../../src/privacy/restriction";
+import { runRetention } from "../../src/privacy/retention";
+import { listRequests } from "../../src/privacy/rights";
+import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { json } from "../helpers/http";
+import { call } from "../helpers/identity";
+import { seedPerson } from "../helpers/privacy";
+import { startSmtp, type TestSmtp } from "../helpers/smtp";
+
+let env: TestEnv | undefined;
+let smtp: TestSmtp | undefined;
+afterEach(async () => {
+  env?.close();
+  env = undefined;
+  await smtp?.stop();
+  smtp = undefined;
+});
+
+const clock = { t: 0, now() { return this.t; } };
+
+async function setUp(smtpUrl?: string) {
+  clock.t = Date.UTC(2026, 10, 27, 12);
+  smtp = await startSmtp();
+  env = makeTestEnv(`[mail]\nsmtp_url = "${smtpUrl ?? smtp.url}"\nfrom = "kriora@kriora.example"\n`, { clock });
+  return { deps: env.deps, app: createApp(env.deps), smtp };
+}
+
+const statusOf = (deps: TestEnv["deps"], id: string) => deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id)).get()!.s;
+
+describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells the person first", () => {
+  test("POST /account/restrict: the key is refused on the model API at once; the person can still read and export their data; retention keeps it", async () => {
+    const { deps, app } = await setUp();
+    const ann = await seedPerson(deps, "ann");
+    const bob = await seedPerson(deps, "bob");
+    const res = await call(app, "POST", "/account/restrict", { key: ann.key });
+    expect(res.status).toBe(200);
+    expect((await json(res)).status).toBe("restricted");
+    expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(403);
+    expect((await call(app, "POST", "/v1/chat/completions", { key: ann.key, body: { model: "m", messages: [{ role: "user", content: "hi" }] } })).status).toBe(403);
+    expect((await call(app, "GET", "/v1/models", { key: bob.key })).status).toBe(200);
+    const exported = await json(await call(app, "GET", "/account/export", { key: ann.key }));
+    expect(exported.usage.events.map((e: { ip: string }) => e.ip)).toEqual([ann.ip, ann.ip]);
+    expect(listRequests(deps, { accountId: ann.id }).map((r) => [r.kind, r.outcome])).toEqual([
+      ["restrict", "done"],
+      ["access", "done"],
+    ]);
+    expect((await call(app, "POST", "/account/restrict", { key: ann.key })).status).toBe(409);
+
+    clock.t += 400 * DAY_MS;
+    await runRetention(deps);
+    const rows = (id: string) => deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)).all();
+    expect(rows(ann.id).map((r) => r.ipEnc === null)).toEqual([false, false]);
+    expect(rows(bob.id)).toEqual([]);
+  });
+
+  test("lifting: the email reaches a real SMTP server while the account is still restricted; only then is it active", async () => {
+    const { deps, app, smtp } = await setUp();
+    const ann = await seedPerson(deps, "ann");
+    await call(app, "POST", "/account/restrict", { key: ann.key });
+    const real = deps.mailer;
+    const statusAtSend: string[] = [];
+    deps.mailer = {
+      async send(m) {
+        statusAtSend.push(statusOf(deps, ann.id));
+        return real.send(m);
+      },
+    };
+    const lifted = await liftRestriction(deps, ann.id, "cli");
+    expect(lifted.status).toBe("active");
+    expect(statusAtSend).toEqual(["restricted"]);
+    const mail = await smtp.next();
+    expect(mail.to).toEqual([ann.email]);
+    expect(mail.text).toContain("restriction");
+    expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(200);
+    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "account.unrestrict", target: ann.id });
+  });
+
+  test("`kriora accounts restrict|unrestrict`: with SMTP down the restriction stays (exit 1); with SMTP up it is lifted after the mail", async () => {
+    const { deps, smtp } = await setUp("smtp://127.0.0.1:9");
+    const ann = await seedPerson(deps, "ann");
+    const kriora = async (...args: string[]) => {
+      let out = "";
+      let err = "";
+      const code = await runCli([...args, "--config", join(env!.dir, "kriora.toml"), "--data", join(env!.dir, "data"), "--json"], { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
+      return { code, out, err };
+    };
+    expect(JSON.parse((await kriora("accounts", "restrict", ann.email)).out).status).toBe("restricted");
+    const down = await kriora("accounts", "unrestrict", ann.id);
+    expect(down.code).toBe(1);
+    expect(down.err).toContain("could not be notified");
+    expect(statusOf(deps, ann.id)).toBe("restricted");
+    expect(smtp.messages).toEqual([]);
+
+    writeFileSync(join(env!.dir, "kriora.toml"), `[mail]\nsmtp_url = "${smtp.url}"\n`);
+    const up = await kriora("accounts", "unrestrict", ann.id);
+    expect([up.code, JSON.parse(up.out).status]).toEqual([0, "active"]);
+    expect((await smtp.next()).to).toEqual([ann.email]);
+  });
+});
