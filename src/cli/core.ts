@@ -1,5 +1,6 @@
 import { migrate } from "../db/migrate";
 import { startServer } from "../http/serve";
+import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
 import type { Command } from "./frame";
 
@@ -10,11 +11,12 @@ export const coreCommands: Command[] = [
   {
     name: "serve",
     summary: "Run the HTTP server (applies migrations first). The default command.",
-    help: "Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get 10 s to finish, usage is flushed, the database is closed.",
+    help: "Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get 10 s to finish, usage is flushed, the database is closed.",
     async run(ctx) {
       const deps = ctx.deps();
       const running = startServer(deps);
       deps.billing.start();
+      const privacy = startPrivacyJobs(deps);
       deps.log.info("listening", { url: running.url, version: VERSION, billing: deps.billing.mode });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
@@ -24,6 +26,7 @@ export const coreCommands: Command[] = [
         process.once("SIGTERM", () => stop("SIGTERM"));
         process.once("SIGINT", () => stop("SIGINT"));
       });
+      await privacy.stop();
       deps.metering.usage.close();
       await deps.billing.stop();
       deps.handle.close();

@@ -12,7 +12,7 @@ export interface ClauseConformance {
 }
 
 export const CLAUSES: readonly ClauseConformance[] = [
-  { clause: "§1", title: "Introduction", status: "informational", mechanisms: ["GET /privacy serves the operator's policy text (policy.text_file) and version"], tests: ["tests/privacy/policy.test.ts"] },
+  { clause: "§1", title: "Introduction", status: "informational", mechanisms: ["GET /privacy serves the operator's policy text (policy.text_file) and version"], tests: ["tests/privacy/policy.test.ts", "tests/privacy/report.test.ts"] },
   {
     clause: "§2",
     title: "Information we collect",
@@ -55,7 +55,7 @@ export const CLAUSES: readonly ClauseConformance[] = [
     title: "Security measures",
     status: "enforced",
     mechanisms: ["field encryption under a master key", "scoped keys and admin-only routes", "append-only hash-chained audit trail, admin reads audited"],
-    tests: ["tests/crypto/fields.test.ts", "tests/audit/audit.test.ts", "tests/accounts/admin.test.ts", "tests/privacy/retention.test.ts"],
+    tests: ["tests/crypto/fields.test.ts", "tests/audit/audit.test.ts", "tests/accounts/admin.test.ts", "tests/privacy/export.test.ts", "tests/privacy/retention.test.ts"],
   },
   {
     clause: "§10",
@@ -85,7 +85,7 @@ export const CLAUSES: readonly ClauseConformance[] = [
     title: "Children's privacy",
     status: "enforced",
     mechanisms: ["sign-up requires confirming policy.minimum_age", "`kriora accounts delete --reason child` erases at once"],
-    tests: ["tests/accounts/magicLink.test.ts", "tests/privacy/erasure.test.ts"],
+    tests: ["tests/accounts/magicLink.test.ts", "tests/privacy/children.test.ts"],
   },
   { clause: "§16", title: "Changes to this policy", status: "enforced", mechanisms: ["a material version change mails one notice per verified account (outbox with retry)"], tests: ["tests/privacy/policy.test.ts"] },
   { clause: "§17", title: "Contact", status: "informational", mechanisms: ["the operator's contact address is part of the policy text served at GET /privacy"], tests: ["tests/privacy/policy.test.ts"] },

@@ -26,7 +26,8 @@ const count = (deps: Deps, table: typeof sessions | typeof magicLinks | typeof a
 describe("§8 retention windows: a stepping clock through ip_days, usage_detail_days, billing_years and audit_years", () => {
   test("IPs nulled after ip_days, detail rows gone after usage_detail_days with the daily totals unchanged, expired sessions and links gone, billing carried forward, audit pruned behind an anchor", async () => {
     clock.t = T0;
-    env = makeBillingEnv("prepaid", { clock });
+    const billingEnv = makeBillingEnv("prepaid", { clock });
+    env = billingEnv;
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann", { requests: 3 });
     requestLoginLink(deps, ann.email);
@@ -70,7 +71,7 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     ]);
     expect(ledgerBalance(deps.db, ann.id)).toBe(balance + 1_000_000);
     expect(deps.billing.balance(ann.id)).toBe(balance + 1_000_000);
-    expect(env.restart().billing.balance(ann.id)).toBe(balance + 1_000_000);
+    expect(billingEnv.restart().billing.balance(ann.id)).toBe(balance + 1_000_000);
     expect((await runRetention(env.deps)).billing_rows_deleted).toBe(0);
 
     expect(env.deps.audit.verify().ok).toBe(true);
