@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,29 +9,21 @@ import { createApp } from "../../src/http/app";
 import { createMailer } from "../../src/mail/mailer";
 import { startPrivacyJobs } from "../../src/privacy/jobs";
 import { policyStatus, queuePolicyNotices, sendPolicyNotices } from "../../src/privacy/policy";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
-import { startSmtp, type TestSmtp } from "../helpers/smtp";
+import { mailEnvs, steppingClock } from "../helpers/mailEnv";
 
-let env: TestEnv | undefined;
-let smtp: TestSmtp | undefined;
-afterEach(async () => {
-  env?.close();
-  env = undefined;
-  await smtp?.stop();
-  smtp = undefined;
-});
-
-const clock = { t: 0, now() { return this.t; } };
+const mail = mailEnvs();
+const clock = steppingClock();
 const NEW = "2026-06-01";
 
 /** A gateway whose policy version in force is NEW, with accounts in every state a notice must tell apart. */
 async function setUp(opts: { smtpUrl?: string; material?: boolean } = {}) {
   clock.t = Date.UTC(2026, 10, 27, 12);
-  smtp = await startSmtp();
-  const toml = `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${opts.smtpUrl ?? smtp.url}"\n[policy]\nversion = "${NEW}"\nmaterial = ${opts.material ?? true}\n`;
-  env = makeTestEnv(toml, { clock });
+  const env = await mail.open(
+    (url) => `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${opts.smtpUrl ?? url}"\n[policy]\nversion = "${NEW}"\nmaterial = ${opts.material ?? true}\n`,
+    clock,
+  );
   const deps = env.deps;
   const make = (email: string, set: Partial<typeof accounts.$inferInsert>) => {
     const row = makeAccount(deps, email);
@@ -46,12 +38,12 @@ async function setUp(opts: { smtpUrl?: string; material?: boolean } = {}) {
     current: make("current@example.com", { policyVersion: NEW }),
     restricted: make("frozen@example.com", { status: "restricted" }),
   };
-  return { deps, smtp, people };
+  return { env, deps, smtp: env.smtp, people };
 }
 
 describe("§16 policy changes: a material version change is announced by email to every verified account", () => {
   test("one notice per verified account that has not accepted the version, sent through a real SMTP server; queueing again adds none", async () => {
-    const { deps, smtp } = await setUp();
+    const { env, deps, smtp } = await setUp();
     expect(queuePolicyNotices(deps, "cli")).toBe(2);
     expect(queuePolicyNotices(deps, "cli")).toBe(0);
     expect(await sendPolicyNotices(deps)).toEqual({ sent: 2, failed: 0 });
@@ -63,7 +55,7 @@ describe("§16 policy changes: a material version change is announced by email t
     expect(smtp.messages).toHaveLength(2);
     expect(policyStatus(deps).notices).toEqual({ sent: 2, pending: 0, retrying: 0 });
     expect(deps.audit.tail(5).map((e) => e.action)).toContain("policy.notify");
-    expect(env!.log.text()).not.toContain("@example.com");
+    expect(env.log.text()).not.toContain("@example.com");
   });
 
   test("after an SMTP failure the notices are retried once the back-off has passed, and each is delivered once", async () => {
@@ -87,14 +79,12 @@ describe("§16 policy changes: a material version change is announced by email t
     const jobs = startPrivacyJobs(deps);
     await jobs.stop();
     expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
-    await smtp.stop();
-    env!.close();
     const quiet = await setUp({ material: false });
     expect(queuePolicyNotices(quiet.deps, "cli")).toBe(0);
   });
 
   test("acceptance of the version in force is recorded per account; `policy notify|status` report it", async () => {
-    const { deps, people } = await setUp();
+    const { env, deps, people } = await setUp();
     const key = (await makeKey(deps, people.ann.id)).key;
     const accepted = await json(await call(createApp(deps), "POST", "/account/policy/accept", { key }));
     expect([accepted.policy_version, accepted.policy_accepted_at]).toEqual([NEW, new Date(clock.t).toISOString()]);
@@ -102,7 +92,7 @@ describe("§16 policy changes: a material version change is announced by email t
 
     const cli = async (...args: string[]) => {
       let out = "";
-      const code = await runCli([...args, "--config", join(env!.dir, "kriora.toml"), "--data", join(env!.dir, "data"), "--json"], { out: (t) => void (out += t), err: () => {}, env: {} });
+      const code = await runCli([...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"], { out: (t) => void (out += t), err: () => {}, env: {} });
       return { code, doc: JSON.parse(out) };
     };
     const notify = await cli("policy", "notify");
@@ -114,7 +104,7 @@ describe("§16 policy changes: a material version change is announced by email t
     const dir = mkdtempSync(join(tmpdir(), "kriora-policy-"));
     const text = join(dir, "policy.txt");
     writeFileSync(text, "Kriora privacy policy. 17. Contact: privacy@kriora.example\n");
-    env = makeTestEnv(`[policy]\nversion = "${NEW}"\ntext_file = "${text}"\n[retention]\nip_days = 7\n`);
+    const env = await mail.open(() => `[policy]\nversion = "${NEW}"\ntext_file = "${text}"\n[retention]\nip_days = 7\n`);
     const served = await json(await createApp(env.deps).handle(new Request("http://localhost/privacy")));
     expect([served.version, served.material, served.text]).toEqual([NEW, true, readFileSync(text, "utf8")]);
     expect(served.in_force).toMatchObject({ retention: { ip_days: 7, usage_detail_days: 90 }, content_retention: "none", minimum_age: 13 });

@@ -1,31 +1,21 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createApp } from "../../src/http/app";
 import { listRequests } from "../../src/privacy/rights";
 import { runKriora } from "../helpers/cli";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
-import { startSmtp, type TestSmtp } from "../helpers/smtp";
+import { mailEnvs, steppingClock } from "../helpers/mailEnv";
 
-let env: TestEnv | undefined;
-let smtp: TestSmtp | undefined;
-afterEach(async () => {
-  env?.close();
-  env = undefined;
-  await smtp?.stop();
-  smtp = undefined;
-});
-
-const clock = { t: 0, now() { return this.t; } };
+const mail = mailEnvs();
+const clock = steppingClock();
 
 async function setUp() {
   clock.t = Date.UTC(2026, 10, 27, 12);
-  smtp = await startSmtp();
-  env = makeTestEnv(`[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${smtp.url}"\n`, { clock });
+  const env = await mail.open((url) => `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${url}"\n`, clock);
   const deps = env.deps;
   const ann = makeAccount(deps, "ann@example.com");
-  return { deps, app: createApp(deps), smtp, ann, key: (await makeKey(deps, ann.id)).key };
+  return { env, deps, app: createApp(deps), smtp: env.smtp, ann, key: (await makeKey(deps, ann.id)).key };
 }
 
 const linkIn = (text: string) => /https:\/\/kriora\.example(\/account\/email\/verify\?token=\S+)/.exec(text)![1]!;
@@ -69,8 +59,8 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
   });
 
   test("an admin's `kriora accounts set-email` is recorded in the rights ledger as a done correction", async () => {
-    const { deps, ann } = await setUp();
-    const res = await runKriora(join(env!.dir, "data"), ["accounts", "set-email", ann.id, "fixed@example.com", "--json"]);
+    const { env, deps, ann } = await setUp();
+    const res = await runKriora(join(env.dir, "data"), ["accounts", "set-email", ann.id, "fixed@example.com", "--json"]);
     expect([res.code, JSON.parse(res.out).email]).toEqual([0, "fixed@example.com"]);
     expect(listRequests(deps)).toMatchObject([{ account_id: ann.id, kind: "rectify", channel: "admin", outcome: "done" }]);
   });

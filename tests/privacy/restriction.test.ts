@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,31 +9,21 @@ import { DAY_MS } from "../../src/lib/clock";
 import { liftRestriction } from "../../src/privacy/restriction";
 import { runRetention } from "../../src/privacy/retention";
 import { listRequests } from "../../src/privacy/rights";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call } from "../helpers/identity";
 import { seedPerson } from "../helpers/privacy";
-import { startSmtp, type TestSmtp } from "../helpers/smtp";
+import { mailEnvs, steppingClock, type MailEnv } from "../helpers/mailEnv";
 
-let env: TestEnv | undefined;
-let smtp: TestSmtp | undefined;
-afterEach(async () => {
-  env?.close();
-  env = undefined;
-  await smtp?.stop();
-  smtp = undefined;
-});
-
-const clock = { t: 0, now() { return this.t; } };
+const mail = mailEnvs();
+const clock = steppingClock();
 
 async function setUp(smtpUrl?: string) {
   clock.t = Date.UTC(2026, 10, 27, 12);
-  smtp = await startSmtp();
-  env = makeTestEnv(`[mail]\nsmtp_url = "${smtpUrl ?? smtp.url}"\nfrom = "kriora@kriora.example"\n`, { clock });
-  return { deps: env.deps, app: createApp(env.deps), smtp };
+  const env = await mail.open((url) => `[mail]\nsmtp_url = "${smtpUrl ?? url}"\nfrom = "kriora@kriora.example"\n`, clock);
+  return { env, deps: env.deps, app: createApp(env.deps), smtp: env.smtp };
 }
 
-const statusOf = (deps: TestEnv["deps"], id: string) => deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id)).get()!.s;
+const statusOf = (deps: MailEnv["deps"], id: string) => deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id)).get()!.s;
 
 describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells the person first", () => {
   test("POST /account/restrict: the key is refused on the model API at once; the person can still read and export their data; retention keeps it", async () => {
@@ -84,12 +74,12 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
   });
 
   test("`kriora accounts restrict|unrestrict`: with SMTP down the restriction stays (exit 1); with SMTP up it is lifted after the mail", async () => {
-    const { deps, smtp } = await setUp("smtp://127.0.0.1:9");
+    const { env, deps, smtp } = await setUp("smtp://127.0.0.1:9");
     const ann = await seedPerson(deps, "ann");
     const kriora = async (...args: string[]) => {
       let out = "";
       let err = "";
-      const code = await runCli([...args, "--config", join(env!.dir, "kriora.toml"), "--data", join(env!.dir, "data"), "--json"], { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
+      const code = await runCli([...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"], { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
       return { code, out, err };
     };
     expect(JSON.parse((await kriora("accounts", "restrict", ann.email)).out).status).toBe("restricted");
@@ -99,7 +89,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect(statusOf(deps, ann.id)).toBe("restricted");
     expect(smtp.messages).toEqual([]);
 
-    writeFileSync(join(env!.dir, "kriora.toml"), `[mail]\nsmtp_url = "${smtp.url}"\n`);
+    writeFileSync(join(env.dir, "kriora.toml"), `[mail]\nsmtp_url = "${smtp.url}"\n`);
     const up = await kriora("accounts", "unrestrict", ann.id);
     expect([up.code, JSON.parse(up.out).status]).toEqual([0, "active"]);
     expect((await smtp.next()).to).toEqual([ann.email]);

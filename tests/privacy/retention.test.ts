@@ -8,13 +8,14 @@ import { addMonthsUtc, DAY_MS } from "../../src/lib/clock";
 import { runRetention } from "../../src/privacy/retention";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { runKriora } from "../helpers/cli";
+import { steppingClock } from "../helpers/mailEnv";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { seedPerson } from "../helpers/privacy";
 
 let env: BillingEnv | TestEnv | undefined;
 afterEach(() => env?.close());
 
-const clock = { t: 0, now() { return this.t; } };
+const clock = steppingClock();
 const T0 = Date.UTC(2026, 0, 1, 12);
 
 type Deps = BillingEnv["deps"];

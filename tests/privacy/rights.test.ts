@@ -5,6 +5,7 @@ import { DAY_MS } from "../../src/lib/clock";
 import { objectToProcessing } from "../../src/privacy/objection";
 import { listRequests } from "../../src/privacy/rights";
 import { runKriora } from "../helpers/cli";
+import { steppingClock } from "../helpers/mailEnv";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
@@ -12,7 +13,7 @@ import { call, makeAccount, makeKey } from "../helpers/identity";
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const clock = { t: 0, now() { return this.t; } };
+const clock = steppingClock();
 
 describe("§14 rights ledger (Art. 12(3)): every request with received, due and completed dates", () => {
   test("due one calendar month after receipt: 31 Jan → 28 Feb (29 in a leap year), 31 Mar → 30 Apr, 15 Dec → 15 Jan", () => {
