@@ -1,9 +1,9 @@
-import { and, eq, inArray, isNotNull, like, lt, lte, notInArray } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, like, lt, lte, notInArray, or } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { DbOrTx } from "../billing/context";
 import { carryForward } from "../billing/ledger";
 import { checkpoint } from "../db/client";
-import { accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, usageDaily, usageEvents } from "../db/schema";
+import { abuseFlags, accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, usageDaily, usageEvents } from "../db/schema";
 import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
@@ -12,6 +12,8 @@ import { completeRequest } from "./rights";
 
 export interface RetentionCounts {
   ips_erased: number;
+  /** Ended address blocks: their subject is an HMAC of an IP, so they go with the IPs. */
+  address_blocks_deleted: number;
   usage_events_deleted: number;
   sessions_deleted: number;
   magic_links_deleted: number;
@@ -63,11 +65,16 @@ function applyWindows(deps: Deps, tx: DbOrTx): Omit<RetentionCounts, "stripe_cus
   const { ip_days, usage_detail_days, billing_years, audit_years } = deps.config.retention;
   const billingBefore = addMonthsUtc(now, -12 * billing_years);
 
+  const ipBefore = now - ip_days * DAY_MS;
   tx.update(usageEvents)
     .set({ ipEnc: null })
-    .where(and(isNotNull(usageEvents.ipEnc), lt(usageEvents.at, now - ip_days * DAY_MS), notInArray(usageEvents.accountId, restricted(tx))))
+    .where(and(isNotNull(usageEvents.ipEnc), lt(usageEvents.at, ipBefore), notInArray(usageEvents.accountId, restricted(tx))))
     .run();
   const ips = changes(tx);
+  tx.delete(abuseFlags)
+    .where(and(eq(abuseFlags.kind, "address_block"), lt(abuseFlags.createdAt, ipBefore), or(lte(abuseFlags.expiresAt, now), isNotNull(abuseFlags.clearedAt))))
+    .run();
+  const blocks = changes(tx);
   // The daily aggregates already hold these rows' totals (written in the same transaction).
   tx.delete(usageEvents)
     .where(and(lt(usageEvents.at, now - usage_detail_days * DAY_MS), notInArray(usageEvents.accountId, restricted(tx))))
@@ -96,6 +103,7 @@ function applyWindows(deps: Deps, tx: DbOrTx): Omit<RetentionCounts, "stripe_cus
 
   return {
     ips_erased: ips,
+    address_blocks_deleted: blocks,
     usage_events_deleted: detail,
     sessions_deleted: sessionCount,
     magic_links_deleted: links,

@@ -3,7 +3,7 @@ import { eq, sum } from "drizzle-orm";
 import { join } from "node:path";
 import { requestLoginLink } from "../../src/accounts/magicLinks";
 import { CARRY_FORWARD_REF, ledgerBalance } from "../../src/billing/ledger";
-import { auditLog, billingLedger, magicLinks, sessions, usageDaily, usageEvents } from "../../src/db/schema";
+import { abuseFlags, auditLog, billingLedger, magicLinks, sessions, usageDaily, usageEvents } from "../../src/db/schema";
 import { addMonthsUtc, DAY_MS } from "../../src/lib/clock";
 import { runRetention } from "../../src/privacy/retention";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
@@ -32,6 +32,8 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann", { requests: 3 });
     requestLoginLink(deps, ann.email);
+    for (let i = 0; i < 20; i++) deps.metering.abuse.authFailed("203.0.113.9");
+    expect(deps.metering.abuse.active().map((f) => f.kind)).toEqual(["address_block"]);
     const { ip_days, usage_detail_days } = deps.config.retention;
     const rolled = events(deps);
     const totals = dailyTotals(deps);
@@ -39,11 +41,12 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     expect(Number(totals?.input)).toBe(rolled.reduce((n, r) => n + r.inputTokens, 0));
 
     clock.t = T0 + ip_days * DAY_MS - 60_000;
-    expect(await runRetention(deps)).toMatchObject({ ips_erased: 0, sessions_deleted: 1, magic_links_deleted: 1 });
+    expect(await runRetention(deps)).toMatchObject({ ips_erased: 0, address_blocks_deleted: 0, sessions_deleted: 1, magic_links_deleted: 1 });
     expect([count(deps, sessions), count(deps, magicLinks)]).toEqual([0, 0]);
     expect(events(deps).every((r) => r.ipEnc !== null)).toBe(true);
     clock.t = T0 + (ip_days + 1) * DAY_MS;
-    expect(await runRetention(deps)).toMatchObject({ ips_erased: 3, usage_events_deleted: 0, sessions_deleted: 0 });
+    expect(await runRetention(deps)).toMatchObject({ ips_erased: 3, address_blocks_deleted: 1, usage_events_deleted: 0, sessions_deleted: 0 });
+    expect(deps.db.select().from(abuseFlags).all()).toEqual([]);
     expect(events(deps).filter((r) => r.at < clock.t - ip_days * DAY_MS && r.ipEnc !== null)).toEqual([]);
     expect(events(deps)).toHaveLength(3);
 
