@@ -6,6 +6,7 @@ import { VERSION } from "../version";
 import { clientIp } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
+import { bodyShapeProblem } from "./bodyShape";
 import { opsGate } from "./opsAccess";
 import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
@@ -33,7 +34,7 @@ interface RequestMeta {
 }
 
 /**
- * The root HTTP app: request ids, security headers, the body-size limit, one error mapping
+ * The root HTTP app: request ids, security headers, the body-size limit and body shape, one error mapping
  * into the SPEC shapes, one JSON log line per request (id, route, status, latency, nothing
  * personal), then each domain's routes.
  */
@@ -60,6 +61,11 @@ export function createApp(deps: Deps) {
         });
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) throw new KrioraError("payload_too_large", `The request body exceeds ${maxBody} bytes.`);
+    })
+    // Before validation: schema checks and error formatting recurse through the body.
+    .onTransform({ as: "global" }, ({ body, request }) => {
+      const problem = bodyShapeProblem(body, request.headers.get("content-type"));
+      if (problem) throw new KrioraError("invalid_request", problem);
     })
     .onError({ as: "global" }, ({ code, error, request, path, set }) => {
       const err = toKrioraError(code, error, deps.log, path);
