@@ -4,7 +4,6 @@ import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
 import { checkpoint } from "../db/client";
 import { apiKeys, sessions } from "../db/schema";
-import { KrioraError } from "../lib/errors";
 import { errorKind } from "../lib/log";
 import { parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
 import { eraseRows, type ErasedCounts } from "./eraseRows";
@@ -73,10 +72,4 @@ export async function eraseAccount(deps: Deps, accountId: string, reason: Erasur
   for (const id of keyIds) deps.authView.refreshKey(id);
   deps.log.info("account_erased", { account: accountId, reason, billing_rows_held: held });
   return { account_id: accountId, status: "erased", reason, request_id: requestId, removed, billing_rows_held: held, stripe_customer: stripe };
-}
-
-export function requireErasureReason(value: string): ErasureReason {
-  const reason = ERASURE_REASONS.find((r) => r === value);
-  if (!reason) throw new KrioraError("invalid_request", `The reason must be one of: ${ERASURE_REASONS.join(", ")}.`, { param: "reason" });
-  return reason;
 }

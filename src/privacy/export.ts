@@ -11,7 +11,7 @@ import { changeAddress } from "./rectify";
 import { recordRequest, listRequests } from "./rights";
 
 /** The version of the export document; a change of shape gets a new one. */
-export const EXPORT_SCHEMA = "kriora.export/v1" as const;
+const EXPORT_SCHEMA = "kriora.export/v1" as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const ipAt = (rowId: string) => ({ table: "usage_events", column: "ip", rowId });

@@ -1,19 +1,12 @@
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
-import { KrioraError } from "../lib/errors";
 import { objectToTrends } from "../usage/query";
 import { describeRequest, recordRequest, type RightsRequestInfo } from "./rights";
 
 /** What a person may object to (Policy §14, Art. 21): trend analytics (§11), or abuse detection (§5). */
 export const OBJECTION_SCOPES = ["usage_trends", "abuse_detection"] as const;
 export type ObjectionScope = (typeof OBJECTION_SCOPES)[number];
-
-export function requireObjectionScope(value: string): ObjectionScope {
-  const scope = OBJECTION_SCOPES.find((s) => s === value);
-  if (!scope) throw new KrioraError("invalid_request", `The objection must be to one of: ${OBJECTION_SCOPES.join(", ")}.`, { param: "scope" });
-  return scope;
-}
 
 /**
  * Record an objection. Trend analytics rest on legitimate interest and have no overriding ground:

@@ -7,7 +7,7 @@ import { emailChanges } from "../db/schema";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
 import { completeRequest, recordRequest } from "./rights";
 
-export const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
+const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
 type ChangeRow = typeof emailChanges.$inferSelect;
 
