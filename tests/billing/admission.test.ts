@@ -52,12 +52,4 @@ describe("§5 payments: prepaid admission", () => {
       e.close();
     }
   });
-
-  test("admission is an in-memory check: 10,000 admissions take well under 100 ms", async () => {
-    env = makeBillingEnv("prepaid");
-    await topUp(env, "acc_a", 5_000_000);
-    const started = performance.now();
-    for (let i = 0; i < 10_000; i++) env.deps.billing.admit("acc_a");
-    expect(performance.now() - started).toBeLessThan(100);
-  });
 });
