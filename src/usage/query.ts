@@ -1,6 +1,6 @@
 import { and, eq, gte, lte, notInArray, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { trendObjections, usageDaily } from "../db/schema";
+import { accounts, trendObjections, usageDaily } from "../db/schema";
 
 export interface UsageRange {
   /** Inclusive UTC days, `YYYY-MM-DD`; omitted means unbounded. */
@@ -71,14 +71,16 @@ export function accountUsageBy(db: Db, accountId: string, range: UsageRange, gro
 
 /**
  * Usage trends across all accounts, per day and model (Policy §11: non-identifying). Accounts that
- * objected (Art. 21) are left out entirely.
+ * objected (Art. 21) are left out entirely, and so are restricted ones (Art. 18: their data is
+ * only stored).
  */
 export function usageTrends(db: Db, range: UsageRange): (UsageTotals & { day: string; model: string })[] {
   const objected = db.select({ id: trendObjections.accountId }).from(trendObjections);
+  const restricted = db.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, "restricted"));
   return db
     .select({ ...totals, day: usageDaily.day, model: usageDaily.model })
     .from(usageDaily)
-    .where(and(notInArray(usageDaily.accountId, objected), ...inRange(range)))
+    .where(and(notInArray(usageDaily.accountId, objected), notInArray(usageDaily.accountId, restricted), ...inRange(range)))
     .groupBy(usageDaily.day, usageDaily.model)
     .orderBy(usageDaily.day, usageDaily.model)
     .all()

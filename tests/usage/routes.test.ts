@@ -94,6 +94,16 @@ describe("§2 usage data: reading it back", () => {
     expect(JSON.stringify(after)).not.toContain(bob.id);
   });
 
+  test("§14 restriction (Art. 18): a restricted account's usage is left out of trends while it lasts", async () => {
+    const { deps, app, alice, adminKey } = await setup();
+    const requests = async () => (await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }))).reduce((s: number, r: { requests: number }) => s + r.requests, 0);
+    expect(await requests()).toBe(5);
+    deps.handle.sqlite.run("UPDATE accounts SET status = 'restricted' WHERE id = ?", [alice.id]);
+    expect(await requests()).toBe(1);
+    deps.handle.sqlite.run("UPDATE accounts SET status = 'active' WHERE id = ?", [alice.id]);
+    expect(await requests()).toBe(5);
+  });
+
   test("`kriora usage --account <email> --json` prints one document with the totals", async () => {
     const { deps } = await setup();
     deps.handle.close();
