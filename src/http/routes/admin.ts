@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
-import { createAccount, describeAccount, getAccount, requireEmail, setAccountEmail } from "../../accounts/accounts";
+import { createAccount, describeAccount, getAccount, requireEmail } from "../../accounts/accounts";
+import { correctEmail } from "../../privacy/rectify";
 import { listAccountsAudited, showAccount } from "../../accounts/admin";
 import { suspendAccount, unsuspendAccount } from "../../accounts/status";
 import { describeKey, issueKey, listKeys, revokeKey } from "../../keys/apiKeys";
@@ -39,7 +40,7 @@ export function adminRoutes(deps: Deps) {
       response: AccountModel,
       detail: { summary: "One account (audited read)" },
     })
-    .put("/accounts/:id/email", ({ admin, params, body }) => describeAccount(deps.cipher, setAccountEmail(deps, accountId(deps, params.id), body.email, admin)), {
+    .put("/accounts/:id/email", ({ admin, params, body }) => describeAccount(deps.cipher, correctEmail(deps, accountId(deps, params.id), body.email, admin)), {
       params: IdParams,
       body: EmailBody,
       response: AccountModel,
