@@ -1,0 +1,103 @@
+import type { Subprocess } from "bun";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Child {
+  name: string;
+  pid: number;
+  /** The URL the child printed when it started listening. */
+  url: string;
+  /** Resident set size now (VmRSS from /proc), in bytes. */
+  rss(): number;
+  /** SIGTERM, then the exit code (SIGKILL after 10 s). */
+  stop(): Promise<number>;
+}
+
+const running = new Set<Subprocess>();
+
+// Whatever ends the orchestrator, no child outlives it.
+process.on("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+});
+
+/** Resident set size of a process, in bytes (0 once it is gone). */
+export function rssOf(pid: number): number {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU a process has used, in clock ticks (USER_HZ, 100 a second): user + system, plus with
+ * `waitedChildren` the children it has waited for. 0 once it is gone.
+ */
+export function cpuTicks(pid: number | "self", waitedChildren = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields 14–17 of proc(5): utime, stime, cutime, cstime (12–15 after the command name).
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    return f[11]! + f[12]! + (waitedChildren ? f[13]! + f[14]! : 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Soft and hard limits on open files of this process. */
+export function fdLimits(): { soft: number; hard: number } {
+  const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+  const value = (s: string | undefined) => (s === undefined ? 1024 : s === "unlimited" ? 1_048_576 : Number(s));
+  return { soft: value(match?.[1]), hard: value(match?.[2]) };
+}
+
+/**
+ * Start `cmd` with its open-file limit raised to the hard limit (streams need many sockets), its
+ * output in files under `dir`, and wait until its stdout shows a URL matched by `listening`.
+ */
+export async function startChild(name: string, cmd: string[], dir: string, listening: RegExp, env: Record<string, string> = {}): Promise<Child> {
+  const out = join(dir, `${name}.out`);
+  const err = join(dir, `${name}.err`);
+  const proc = Bun.spawn(["sh", "-c", 'ulimit -n "$(ulimit -Hn)"; exec "$@"', "sh", ...cmd], {
+    cwd: process.cwd(),
+    env: { ...process.env, ...env },
+    stdin: "ignore",
+    stdout: Bun.file(out),
+    stderr: Bun.file(err),
+  });
+  running.add(proc);
+  const deadline = Date.now() + 20_000;
+  let url: string | undefined;
+  while (!url) {
+    await Bun.sleep(25);
+    url = listening.exec(await Bun.file(out).text())?.[1];
+    if (!url && (proc.exitCode !== null || Date.now() > deadline)) {
+      proc.kill("SIGKILL");
+      running.delete(proc);
+      throw new Error(`${name} did not start (exit ${proc.exitCode}): ${(await Bun.file(err).text()).slice(-800)}`);
+    }
+  }
+  return {
+    name,
+    pid: proc.pid,
+    url,
+    rss: () => rssOf(proc.pid),
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      running.delete(proc);
+      return code;
+    },
+  };
+}
+
+/** Run a command to completion and return its stdout (it must exit 0). */
+export async function runCommand(cmd: string[]): Promise<string> {
+  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`${cmd.slice(0, 4).join(" ")} … exited ${code}: ${stderr.slice(-500)}`);
+  return stdout;
+}

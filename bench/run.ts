@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: starts the fake upstream, the bare proxy and Kriora (each its own process),
+ * runs the six scenarios with the three paths interleaved, profiles Kriora under load, stops
+ * every process, and rewrites bench/README.md. Loopback only; every load is bounded in time.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startGateway } from "./gateway";
+import { closedLoop, streams } from "./load";
+import { foreignCpu, machine } from "./machine";
+import { fdLimits, startChild, type Child } from "./procs";
+import { goals, renderReport } from "./report";
+import { concurrencyScenario } from "./scenarios/concurrency";
+import { latencyScenario } from "./scenarios/latency";
+import { profileScenario } from "./scenarios/profile";
+import { slowReadersScenario } from "./scenarios/slowReaders";
+import { streamingScenario } from "./scenarios/streaming";
+import { throughputScenario } from "./scenarios/throughput";
+import { usageWriterScenario } from "./scenarios/usageWriter";
+import { MODEL } from "./shape";
+import { chatRequest, type Target } from "./targets";
+
+const CONNECTIONS = 64;
+const LADDER = [250, 500, 1_000, 2_000, 3_000, 5_000];
+const URL_LINE = /"url":"([^"]+)"/;
+const RAISED = "KRIORA_BENCH_FDS_RAISED";
+
+// The client side of 5,000 streams needs as many sockets: run again with the soft limit raised to the hard one.
+const fd = fdLimits();
+if (fd.soft < fd.hard && !process.env[RAISED]) {
+  const again = Bun.spawn(["sh", "-c", 'ulimit -n "$(ulimit -Hn)"; exec "$@"', "sh", process.execPath, ...process.argv.slice(1)], {
+    env: { ...process.env, [RAISED]: "1" },
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  process.exit(await again.exited);
+}
+process.on("SIGINT", () => process.exit(130));
+process.on("SIGTERM", () => process.exit(143));
+process.chdir(join(import.meta.dir, ".."));
+
+const started = performance.now();
+const say = (text: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+const foreign = foreignCpu();
+const dir = mkdtempSync(join(tmpdir(), "kriora-bench-"));
+const children: Child[] = [];
+const stop = async (child: Child) => {
+  const at = children.indexOf(child);
+  if (at >= 0) children.splice(at, 1);
+  await child.stop();
+};
+
+try {
+  say("starting the fake upstream, the bare proxy and kriora serve");
+  const upstream = await startChild("upstream", [process.execPath, "bench/upstream.ts"], dir, URL_LINE);
+  children.push(upstream);
+  const bare = await startChild("bare-proxy", [process.execPath, "bench/bareProxy.ts", upstream.url], dir, URL_LINE);
+  children.push(bare);
+  const gw = await startGateway(upstream.url, dir, "kriora");
+  children.push(gw);
+  const kriora: Target = { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid };
+  const targets: Target[] = [{ name: "direct", url: upstream.url, headers: {}, pid: null }, { name: "bare proxy", url: bare.url, headers: {}, pid: bare.pid }, kriora];
+  const fdCap = Math.floor((fdLimits().soft - 200) / 2);
+
+  say("warm-up");
+  for (const t of targets) {
+    await closedLoop(t.url, chatRequest(t, MODEL, false), CONNECTIONS, 1_500);
+    await streams(t.url, chatRequest(t, MODEL, true), 4);
+  }
+  say("1/6 latency at concurrency 1");
+  const latency = await latencyScenario(targets, 3, 2_000);
+  say(`2/6 throughput at ${CONNECTIONS} connections`);
+  const throughput = await throughputScenario(targets, upstream.pid, CONNECTIONS, 3, 5_000);
+  say("3/6 streaming at concurrency 1");
+  const streaming = await streamingScenario(targets, 8);
+  say(`4/6 concurrent streams, ladder ${LADDER.join(", ")}`);
+  const concurrency = await concurrencyScenario(targets, LADDER, kriora, fdCap);
+  say("5/6 slow readers");
+  const slowReaders = await slowReadersScenario(targets.slice(1), upstream.url, 200, 1024, 8_000);
+  await stop(gw);
+  await stop(bare);
+  say("profiling kriora under the throughput load");
+  const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 5_000, 25);
+  await stop(upstream);
+  say("6/6 usage writer");
+  const writer = usageWriterScenario(dir, 100_000, 1_000);
+
+  const results = {
+    machine: machine(),
+    date: new Date().toISOString(),
+    wallSeconds: (performance.now() - started) / 1000,
+    foreignCpu: foreign.share(),
+    latency,
+    throughput,
+    streaming,
+    concurrency,
+    slowReaders,
+    writer,
+    profile,
+  };
+  writeFileSync(join(import.meta.dir, "README.md"), renderReport(results));
+  for (const g of goals(results)) console.log(`${g.met ? "met   " : "MISSED"}  ${g.name}: ${g.measured} (goal ${g.goal})`);
+  say("done; results in bench/README.md");
+} finally {
+  for (const child of [...children].reverse()) await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+}

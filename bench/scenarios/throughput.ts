@@ -1,0 +1,54 @@
+import { closedLoop } from "../load";
+import { cpuTicks } from "../procs";
+import { MODEL } from "../shape";
+import { median } from "../stats";
+import { chatRequest, type Target } from "../targets";
+
+export interface ThroughputPath {
+  /** Requests/s of each round and their median. */
+  rounds: number[];
+  rps: number;
+  errors: number;
+  /** CPU used during the rounds, % of one core: the generator (this process), the upstream, the proxy. */
+  cpu: { generator: number; upstream: number; proxy: number };
+  /** The proxy's CPU per request, µs (0 for direct). */
+  proxyMicrosPerRequest: number;
+}
+
+export interface ThroughputResult {
+  connections: number;
+  byTarget: Record<string, ThroughputPath>;
+}
+
+/**
+ * Scenario 2: `connections` keep-alive connections against the instant upstream, interleaved
+ * rounds, with every process's CPU counted so a ratio can be told apart from a starved process.
+ */
+export async function throughputScenario(targets: Target[], upstreamPid: number, connections: number, rounds: number, ms: number): Promise<ThroughputResult> {
+  const acc = new Map(targets.map((t) => [t.name, { rounds: [] as number[], errors: 0, ok: 0, seconds: 0, ticks: [0, 0, 0] }]));
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets) {
+      const pids = ["self", upstreamPid, t.pid] as const;
+      const before = pids.map((p) => (p === null ? 0 : cpuTicks(p)));
+      const run = await closedLoop(t.url, chatRequest(t, MODEL, false), connections, ms);
+      const a = acc.get(t.name)!;
+      pids.forEach((p, i) => (a.ticks[i]! += p === null ? 0 : cpuTicks(p) - before[i]!));
+      a.rounds.push(run.rps);
+      a.errors += run.errors;
+      a.ok += run.ok;
+      a.seconds += run.seconds;
+    }
+  }
+  const byTarget: ThroughputResult["byTarget"] = {};
+  for (const [name, a] of acc) {
+    const pct = (ticks: number) => ticks / a.seconds;
+    byTarget[name] = {
+      rounds: a.rounds,
+      rps: median(a.rounds),
+      errors: a.errors,
+      cpu: { generator: pct(a.ticks[0]!), upstream: pct(a.ticks[1]!), proxy: pct(a.ticks[2]!) },
+      proxyMicrosPerRequest: ((a.ticks[2]! / 100) * 1e6) / Math.max(a.ok, 1),
+    };
+  }
+  return { connections, byTarget };
+}

@@ -1,0 +1,89 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config/load";
+import { openDeps } from "../../src/deps";
+import { silentLogger } from "../../src/lib/log";
+import type { UsageEvent } from "../../src/usage/sink";
+import { configToml } from "../gateway";
+import { MODEL } from "../shape";
+
+export interface UsageWriterResult {
+  rows: number;
+  batch: number;
+  /** Rows per second through record() and flush() together, as the server runs them. */
+  rowsPerSecond: number;
+  /** Rows per second of the flushes alone (SQLite transaction with the daily aggregates). */
+  flushRowsPerSecond: number;
+  /** What one request pays on its own path: record() (row, IP encryption, cost, spend, metrics), µs. */
+  recordMicros: number;
+  /** The longest single flush, ms: the server's event loop is blocked that long. */
+  maxFlushMs: number;
+  /** Rows found in usage_events afterwards (must equal `rows`). */
+  written: number;
+}
+
+const ACCOUNTS = 50;
+
+function event(i: number, at: number): UsageEvent {
+  return {
+    requestId: `req_bench_${i}`,
+    at,
+    accountId: `acc_bench_${i % ACCOUNTS}`,
+    keyId: `key_bench_${i % ACCOUNTS}`,
+    clientIp: `10.0.${(i >> 8) & 255}.${i & 255}`,
+    model: MODEL,
+    provider: "bench",
+    endpoint: "chat.completions",
+    stream: i % 2 === 0,
+    status: 200,
+    outcome: "ok",
+    inputTokens: 57,
+    outputTokens: 212,
+    cachedInputTokens: 0,
+    estimated: false,
+    latencyMs: 3,
+    errorType: null,
+    errorCode: null,
+  };
+}
+
+/**
+ * Scenario 6: the metering issue's usage writer, in-process, exactly as `openDeps` wires it
+ * (IP encryption, prices, spend tracking, metrics, daily aggregates): `rows` rows recorded and
+ * flushed in batches of `batch` (the writer's own flush size), record and flush timed apart.
+ */
+export function usageWriterScenario(dir: string, rows: number, batch: number): UsageWriterResult {
+  const file = join(dir, "writer.toml");
+  writeFileSync(file, configToml("http://127.0.0.1:9"));
+  const deps = openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
+  const writer = deps.metering.usage;
+  let recording = 0;
+  let flushing = 0;
+  let maxFlushMs = 0;
+  try {
+    for (let i = 0; i < rows; i += batch) {
+      const events = Array.from({ length: Math.min(batch, rows - i) }, (_, j) => event(i + j, Date.now()));
+      const t0 = performance.now();
+      for (const e of events) writer.record(e);
+      const t1 = performance.now();
+      writer.flush();
+      const t2 = performance.now();
+      recording += t1 - t0;
+      flushing += t2 - t1;
+      maxFlushMs = Math.max(maxFlushMs, t2 - t1);
+    }
+    const written = deps.handle.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM usage_events").get()!.n;
+    return {
+      rows,
+      batch,
+      rowsPerSecond: rows / ((recording + flushing) / 1000),
+      flushRowsPerSecond: rows / (flushing / 1000),
+      recordMicros: (recording * 1000) / rows,
+      maxFlushMs,
+      written,
+    };
+  } finally {
+    writer.close();
+    deps.handle.close();
+  }
+}
