@@ -1,8 +1,8 @@
-import { expect } from "bun:test";
+import { afterAll, beforeAll, expect } from "bun:test";
 import net from "node:net";
 import { startServer, type RunningServer } from "../../src/http/serve";
 import { makeTestEnv, type TestEnv } from "./deps";
-import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
+import { startFakeUpstream, UPSTREAM_CANARY, type FakeUpstream } from "./fakeUpstream";
 import { providerToml } from "./gateway";
 import { makeAccount, makeKey, makeSessionCookie } from "./identity";
 
@@ -100,12 +100,30 @@ export async function expectHealthy(url: string): Promise<void> {
   expect(await res.json()).toEqual({ status: "ok" });
 }
 
-/** The log kept nothing of the hostile input, and (positive control) it did record the requests. */
+/** The log kept nothing of the hostile input nor of a provider's error message, and (positive control) it did record the requests. */
 export function expectCleanLog(target: HostileTarget): void {
   const text = target.env.log.text();
   expect(text).toContain('"event":"request"');
   expect(text).not.toContain(HOSTILE_CANARY);
+  expect(text).not.toContain(UPSTREAM_CANARY);
   expect(text).not.toMatch(STACK_TRACE);
+}
+
+/**
+ * One target for a test file: started before its tests (and handed to `use`); after them the
+ * server must still be healthy and its log clean, then it is stopped.
+ */
+export function useHostileTarget(use: (target: HostileTarget) => void): void {
+  let target: HostileTarget;
+  beforeAll(async () => {
+    target = await startHostileTarget();
+    use(target);
+  });
+  afterAll(async () => {
+    await expectHealthy(target.url);
+    expectCleanLog(target);
+    await target.close();
+  });
 }
 
 export interface RawAnswer {

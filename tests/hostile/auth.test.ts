@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
 import { json, type Handler } from "../helpers/http";
 import { call, type CallOptions } from "../helpers/identity";
-import { expectCleanRefusal, expectHealthy, publishedOperations, SAME_ORIGIN, sampleOf, startHostileTarget, type HostileTarget, type Operation } from "../helpers/hostile";
+import { expectCleanRefusal, publishedOperations, SAME_ORIGIN, sampleOf, useHostileTarget, type HostileTarget, type Operation } from "../helpers/hostile";
 
 /**
  * Routes anyone may call. Everything else the app serves must be published in /openapi.json with
@@ -31,17 +31,13 @@ let operations: Operation[];
 /** Alice's objects, addressed by the other callers. */
 let ids: { account: string; key: string; request: string };
 
+useHostileTarget((t) => (target = t));
 beforeAll(async () => {
-  target = await startHostileTarget();
   // In-process: hundreds of refused credentials from one socket address would trip the abuse block.
   app = createApp(target.env.deps);
   operations = await publishedOperations(target.url);
   const objection = await json(await call(app, "POST", "/account/object", { key: target.alice.key, body: { scope: "abuse_detection" } }));
   ids = { account: target.alice.id, key: target.alice.keyId, request: objection.id };
-});
-afterAll(async () => {
-  await expectHealthy(target.url);
-  await target.close();
 });
 
 const opName = (op: { method: string; path: string }) => `${op.method} ${op.path}`;

@@ -1,17 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { expectCleanLog, expectHealthy, MODELS, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { expectHealthy, MODELS, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
-beforeAll(async () => {
-  target = await startHostileTarget();
-});
-afterAll(async () => {
-  await expectHealthy(target.url);
-  expectCleanLog(target);
-  expect(target.env.log.text()).not.toContain(CANARY_PREFIX);
-  await target.close();
-});
+useHostileTarget((t) => (target = t));
+afterAll(() => expect(target.env.log.text()).not.toContain(CANARY_PREFIX));
 
 const RUNS_PER_ROUTE = 200;
 const CANARY_PREFIX = "CANARY-fuzz-";

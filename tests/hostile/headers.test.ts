@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expectCleanLog, expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
 let host: string;
+useHostileTarget((t) => (target = t));
 beforeAll(async () => {
-  target = await startHostileTarget();
   host = new URL(target.url).host;
-});
-afterAll(async () => {
-  expectCleanLog(target);
-  await target.close();
 });
 
 /** A request head as bytes, exactly as given: no client library normalises it on the way. */

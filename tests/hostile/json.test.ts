@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import {
-  expectCleanLog,
   expectCleanRefusal,
   expectHealthy,
   HOSTILE_CANARY,
   publishedOperations,
   sampleOf,
-  startHostileTarget,
+  useHostileTarget,
   wrongTypeFor,
   type HostileTarget,
   type Operation,
@@ -14,14 +13,9 @@ import {
 
 let target: HostileTarget;
 let withBodies: Operation[];
+useHostileTarget((t) => (target = t));
 beforeAll(async () => {
-  target = await startHostileTarget();
   withBodies = (await publishedOperations(target.url)).filter((op) => op.body);
-});
-afterAll(async () => {
-  await expectHealthy(target.url);
-  expectCleanLog(target);
-  await target.close();
 });
 
 /** As the admin (every scope), at ids that do not exist: a body that got through could change nothing. */

@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { makeKey } from "../helpers/identity";
-import { expectCleanLog, expectCleanRefusal, expectHealthy, HOSTILE_CANARY, MODELS, SAME_ORIGIN, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { expectCleanRefusal, HOSTILE_CANARY, MODELS, SAME_ORIGIN, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
-beforeAll(async () => {
-  target = await startHostileTarget();
-});
-afterAll(async () => {
-  await expectHealthy(target.url);
-  expectCleanLog(target);
-  await target.close();
-});
+useHostileTarget((t) => (target = t));
 
 const send = (method: string, path: string, body: string, auth: Record<string, string>) =>
   fetch(`${target.url}${path}`, { method, headers: { "content-type": "application/json", ...auth }, body });

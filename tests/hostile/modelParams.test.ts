@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { UPSTREAM_CANARY } from "../helpers/fakeUpstream";
 import { makeKey } from "../helpers/identity";
-import { expectCleanLog, expectCleanRefusal, expectHealthy, HOSTILE_CANARY, MODELS, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { expectCleanRefusal, HOSTILE_CANARY, MODELS, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
-beforeAll(async () => {
-  target = await startHostileTarget();
-});
-afterAll(async () => {
-  await expectHealthy(target.url);
-  expectCleanLog(target);
-  expect(target.env.log.text()).not.toContain(UPSTREAM_CANARY);
-  await target.close();
-});
+useHostileTarget((t) => (target = t));
 
 const post = (path: string, body: string, key = target.alice.key) =>
   fetch(`${target.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body });

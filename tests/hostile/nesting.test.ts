@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { MAX_BODY_DEPTH, nestedDeeperThan } from "../../src/http/bodyShape";
-import { expectCleanLog, expectCleanRefusal, expectHealthy, HOSTILE_CANARY, MODELS, SAME_ORIGIN, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { expectCleanRefusal, expectHealthy, HOSTILE_CANARY, MODELS, SAME_ORIGIN, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
-beforeAll(async () => {
-  target = await startHostileTarget();
-});
-afterAll(async () => {
-  expectCleanLog(target);
-  await target.close();
-});
+useHostileTarget((t) => (target = t));
 
 const DEEP = 100_000;
 const arrays = (n: number) => `${"[".repeat(n)}"${HOSTILE_CANARY}"${"]".repeat(n)}`;

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expectCleanLog, expectCleanRefusal, expectHealthy, HOSTILE_CANARY, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { describe, expect, test } from "bun:test";
+import { expectCleanRefusal, expectHealthy, HOSTILE_CANARY, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
-beforeAll(async () => {
-  target = await startHostileTarget();
-});
-afterAll(async () => {
-  expectCleanLog(target);
-  await target.close();
-});
+useHostileTarget((t) => (target = t));
 
 /** What a path that escaped to the file system or another record would show. */
 const LEAKS = ["root:x:0:0", '"dependencies"', "PRIVATE KEY", "bob@example.com"];

@@ -1,17 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expectCleanLog, expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { beforeAll, describe, expect, test } from "bun:test";
+import { expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
 let host: string;
 let limit: number;
+useHostileTarget((t) => (target = t));
 beforeAll(async () => {
-  target = await startHostileTarget();
   host = new URL(target.url).host;
   limit = target.env.deps.config.server.max_body_bytes;
-});
-afterAll(async () => {
-  expectCleanLog(target);
-  await target.close();
 });
 
 /** A chat body of exactly `bytes` bytes whose content is the canary, padded. */

@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expectCleanLog, expectCleanRefusal, expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, startHostileTarget, type HostileTarget } from "../helpers/hostile";
+import { describe, expect, test } from "bun:test";
+import { expectCleanRefusal, expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
-beforeAll(async () => {
-  target = await startHostileTarget();
-});
-afterAll(async () => {
-  await expectHealthy(target.url);
-  expectCleanLog(target);
-  await target.close();
-});
+useHostileTarget((t) => (target = t));
 
 /** Bytes that are not UTF-8: a stray continuation, an overlong '/', a cut 3-byte sequence, a surrogate encoded, 0xFF. */
 const INVALID = [Buffer.from([0x80]), Buffer.from([0xc0, 0xaf]), Buffer.from([0xe2, 0x82]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xff, 0xfe])];

@@ -1,31 +1,18 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
 import { isLoopback, opsGate } from "../../src/http/opsAccess";
-import { startServer, type RunningServer } from "../../src/http/serve";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { makeTestEnv } from "../helpers/deps";
 import { makeAccount, makeKey } from "../helpers/identity";
-
-let env: TestEnv | undefined;
-let running: RunningServer | undefined;
-afterEach(async () => {
-  await running?.stop();
-  env?.close();
-  running = env = undefined;
-});
+import { serverPerTest } from "../helpers/serverPerTest";
 
 const OPS_PAGES = ["/docs", "/docs/assets/scalar.js", "/openapi.json", "/metrics"];
-
-function serve(server = "") {
-  env = makeTestEnv(`[server]\nport = 0\n${server}`);
-  running = startServer(env.deps);
-  return { deps: env.deps, url: running.url };
-}
+const serve = serverPerTest();
 
 const statuses = (url: string, headers: Record<string, string> = {}) => Promise.all(OPS_PAGES.map(async (p) => (await fetch(`${url}${p}`, { headers })).status));
 
 describe("§9 access control: /docs, /openapi.json and /metrics can be restricted", () => {
   test("defaults: the docs are public, /metrics only for local callers", async () => {
-    const { deps, url } = serve();
+    const { env: { deps }, url } = serve();
     expect([deps.config.server.docs_access, deps.config.server.metrics_access]).toEqual(["public", "loopback"]);
     expect(await statuses(url)).toEqual([200, 200, 200, 200]);
     const app = createApp(deps);
@@ -36,7 +23,7 @@ describe("§9 access control: /docs, /openapi.json and /metrics can be restricte
   });
 
   test("admin: 401 without credentials, 403 for a user's key, 200 for an admin key", async () => {
-    const { deps, url } = serve('docs_access = "admin"\nmetrics_access = "admin"');
+    const { env: { deps }, url } = serve('docs_access = "admin"\nmetrics_access = "admin"');
     const user = await makeKey(deps, makeAccount(deps, "user@example.com").id);
     const admin = await makeKey(deps, makeAccount(deps, "root@example.com", "admin").id, { scopes: ["admin"] });
     expect(await statuses(url)).toEqual([401, 401, 401, 401]);
@@ -52,7 +39,7 @@ describe("§9 access control: /docs, /openapi.json and /metrics can be restricte
   });
 
   test("loopback without trust_proxy: only the socket peer decides, X-Forwarded-For is ignored both ways", async () => {
-    const { deps, url } = serve('docs_access = "loopback"');
+    const { env: { deps }, url } = serve('docs_access = "loopback"');
     expect(await statuses(url, { "x-forwarded-for": "203.0.113.9" })).toEqual([200, 200, 200, 200]);
     const gate = opsGate(deps, "loopback");
     const from = (address: string, headers: Record<string, string> = {}) =>

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
-import { startServer, type RunningServer } from "../../src/http/serve";
 import { ABUSE } from "../../src/limits/abuse";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { serverPerTest, type TestServer } from "../helpers/serverPerTest";
 
 /**
  * A self-signed certificate for localhost and 127.0.0.1 (P-256, valid until 2126), made once with
@@ -17,21 +16,8 @@ const CERT = join(FIXTURES, "cert.pem");
 const KEY = join(FIXTURES, "key.pem");
 const CA = readFileSync(CERT, "utf8");
 
-let env: TestEnv | undefined;
-let running: RunningServer | undefined;
-afterEach(async () => {
-  await running?.stop();
-  env?.close();
-  running = env = undefined;
-});
-
-function serve(server: string): RunningServer {
-  env = makeTestEnv(`[server]\nport = 0\n${server}`);
-  running = startServer(env.deps);
-  return running;
-}
-
-const port = (s: RunningServer) => new URL(s.url).port;
+const serve = serverPerTest();
+const port = (s: TestServer) => new URL(s.url).port;
 
 describe("§9 encryption in transit: Bun serves TLS itself", () => {
   test("an HTTPS client that trusts only the test certificate gets answers with HSTS", async () => {
@@ -64,10 +50,8 @@ describe("§9 encryption in transit: Bun serves TLS itself", () => {
   });
 
   test("plain HTTP with an http public_url sends no HSTS; an https public_url (TLS at a proxy) does", async () => {
-    const plain = await fetch(`${serve("").url}/healthz`);
+    const plain = await fetch(`${serve().url}/healthz`);
     expect(plain.headers.get("strict-transport-security")).toBeNull();
-    await running!.stop();
-    env!.close();
     const proxied = await fetch(`${serve('public_url = "https://api.example.test"').url}/healthz`);
     expect(proxied.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
   });
@@ -75,15 +59,15 @@ describe("§9 encryption in transit: Bun serves TLS itself", () => {
 
 describe("§5 abuse detection behind a reverse proxy: X-Forwarded-For is believed only with trust_proxy", () => {
   /** One failed authentication over a real socket, claiming to come from `forwardedFor`. */
-  const failAuth = (s: RunningServer, forwardedFor: string) =>
+  const failAuth = (s: TestServer, forwardedFor: string) =>
     fetch(`${s.url}/account`, { headers: { authorization: "Bearer kr_not.a.key", "x-forwarded-for": forwardedFor } });
 
   test("trust_proxy off (the default): forging a new X-Forwarded-For per attempt does not escape the block of the socket address", async () => {
-    const s = serve("");
+    const s = serve();
     for (let i = 0; i < ABUSE.authFailures; i++) expect((await failAuth(s, `198.51.100.${i + 1}`)).status).toBe(401);
     const after = await fetch(`${s.url}/healthz`, { headers: { "x-forwarded-for": "192.0.2.200" } });
     expect(after.status).toBe(429);
-    expect(env!.log.text()).not.toContain("198.51.100.");
+    expect(s.env.log.text()).not.toContain("198.51.100.");
   });
 
   test("control, trust_proxy on: the forwarded address decides, so one client's failures block it and not its neighbour", async () => {
