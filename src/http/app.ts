@@ -22,7 +22,7 @@ import { privacyRoutes } from "./routes/privacy";
 import { adminPrivacyRoutes } from "./routes/adminPrivacy";
 import { usageRoutes } from "./routes/usage";
 import { webhookRoutes } from "./routes/webhooks";
-import { securityHeaders } from "./security";
+import { securityHeaders, validHostHeader } from "./security";
 
 interface RequestMeta {
   id: string;
@@ -49,11 +49,12 @@ export function createApp(deps: Deps) {
 
   return new Elysia({ name: "kriora" })
     .onRequest(({ request, set, server }) => {
-      const path = new URL(request.url).pathname;
+      const url = URL.parse(request.url);
       const id = newId("req");
       const ip = clientIp(request, server, trust_proxy);
       meta.set(request, { id, start: performance.now(), ip });
-      Object.assign(set.headers, securityHeaders(path, hsts), { "x-request-id": id });
+      Object.assign(set.headers, securityHeaders(url?.pathname ?? "", hsts), { "x-request-id": id });
+      if (!url || !validHostHeader(request.headers.get("host"))) throw new KrioraError("invalid_request", "The Host header is not a valid host name.");
       const blocked = ip === null ? null : abuse.blockedFor(ip);
       if (blocked !== null)
         throw new KrioraError("rate_limited", "Too many failed authentication attempts from this address; try again later.", {

@@ -15,3 +15,14 @@ export function securityHeaders(path: string, hsts: boolean): Record<string, str
   if (hsts) headers["strict-transport-security"] = "max-age=63072000; includeSubDomains";
   return headers;
 }
+
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::\d{1,5})?$/;
+
+/**
+ * Whether a Host header is a plain `name[:port]`. Bun builds `request.url` from it and the router
+ * reads the path from that URL, so a Host carrying `/`, `?` or spaces could change the route or
+ * make the URL unparsable. A request without one (HTTP/1.0) is left alone.
+ */
+export function validHostHeader(host: string | null): boolean {
+  return host === null || HOST.test(host);
+}

@@ -100,12 +100,13 @@ export async function expectHealthy(url: string): Promise<void> {
   expect(await res.json()).toEqual({ status: "ok" });
 }
 
-/** The log kept nothing of the hostile input nor of a provider's error message, and (positive control) it did record the requests. */
+/** No request failed unexpectedly, the log kept nothing of the hostile input nor of a provider's error message, and (positive control) it did record the requests. */
 export function expectCleanLog(target: HostileTarget): void {
   const text = target.env.log.text();
   expect(text).toContain('"event":"request"');
   expect(text).not.toContain(HOSTILE_CANARY);
   expect(text).not.toContain(UPSTREAM_CANARY);
+  expect(text).not.toContain('"event":"unhandled_error"');
   expect(text).not.toMatch(STACK_TRACE);
 }
 

@@ -68,3 +68,18 @@ describe("§9 hostile input: header injection through a raw socket", () => {
     target.fake.requests.length = 0;
   });
 });
+
+describe("§9 hostile input: the Host header never changes which route answers", () => {
+  const get = (path: string, hostHeader: string) =>
+    rawExchange(target.url, `GET ${path} HTTP/1.1\r\nhost: ${hostHeader}\r\nconnection: close\r\nauthorization: Bearer ${target.alice.key}\r\n\r\n`);
+
+  test("a Host with a path, a query, credentials, spaces or a bad port is a clean 400 before routing (it would have moved the route)", async () => {
+    for (const name of ["evil.example/admin/accounts", "evil.example?x=/admin", "user:pass@evil.example", "a b", "a:99999", "[zz]", `${HOSTILE_CANARY}/x`]) {
+      const answer = await get("/healthz", name);
+      expectRawRefusal(answer, [400]);
+      expect([name, answer.text]).toEqual([name, expect.stringContaining("The Host header is not a valid host name.")]);
+      expect(answer.text.toLowerCase()).toContain("x-content-type-options: nosniff");
+    }
+    for (const name of [`${HOSTILE_CANARY}.example`, "a".repeat(300), "under_score:8080", "[::1]:80"]) expect([name, (await get("/healthz", name)).status]).toEqual([name, 200]);
+  });
+});
