@@ -57,10 +57,12 @@ function cli(...args: string[]): { code: number; out: string } {
   return { code: run.exitCode, out: run.stdout.toString() };
 }
 
-let serial = 0;
+/** Every server process started, so that none outlives the suite even if the scenario fails part-way. */
+const servers: Served[] = [];
 async function serve(): Promise<Served & { name: string }> {
   const served = await startServe([process.execPath, join(root, "src/main.ts"), "serve", "--config", toml, "--data", dirs.data], dirs.home, env());
-  return Object.assign(served, { name: `serve#${++serial}` });
+  servers.push(served);
+  return Object.assign(served, { name: `serve#${servers.length}` });
 }
 
 function keep(served: Served & { name: string }) {
@@ -203,6 +205,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
   await fake.stop();
   await smtp.stop();
   rmSync(base, { recursive: true, force: true });
