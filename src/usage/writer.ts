@@ -43,7 +43,10 @@ export type WriterTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
  */
 export type UsageBatchHook = (tx: WriterTx, rows: readonly UsageRow[]) => void;
 
-const ROWS_PER_STATEMENT = 400;
+interface Queued {
+  e: UsageEvent;
+  costMicros: number;
+}
 
 /**
  * The batched usage writer: `record` only queues (the request path pays for an array push and
@@ -55,7 +58,8 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   const intervalMs = o.intervalMs ?? 100;
   const batchRows = o.batchRows ?? 1000;
   const maxQueue = o.maxQueue ?? 200_000;
-  let queue: Row[] = [];
+  let queue: Queued[] = [];
+  const statements = prepareStatements(o.db);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let alerting = false;
 
@@ -68,7 +72,8 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     timer.unref?.();
   };
 
-  const toRow = (e: UsageEvent): Row => ({
+  // Runs at flush time, off the request path: the address is encrypted here.
+  const toRow = ({ e, costMicros }: Queued): Row => ({
     id: e.requestId,
     at: e.at,
     accountId: e.accountId,
@@ -84,7 +89,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     outputTokens: e.outputTokens,
     cachedInputTokens: e.cachedInputTokens,
     estimated: e.estimated,
-    costMicros: costMicros(e, o.pricesFor(e.model)),
+    costMicros,
     latencyMs: Math.round(e.latencyMs),
     errorType: e.errorType,
     errorCode: e.errorCode,
@@ -92,9 +97,9 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
 
   const writer: UsageWriter = {
     record(e) {
-      const row = toRow(e);
-      queue.push(row);
-      o.spend.add(row.accountId, row.at, row.costMicros);
+      const cost = costMicros(e, o.pricesFor(e.model));
+      queue.push({ e, costMicros: cost });
+      o.spend.add(e.accountId, e.at, cost);
       const labels = { model: e.model, provider: e.provider ?? "none" };
       o.metrics.requests.inc({ ...labels, status: String(e.status) });
       o.metrics.latency.observe(e.latencyMs / 1000, labels);
@@ -111,7 +116,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       queue = [];
       const started = performance.now();
       try {
-        writeBatch(o.db, batch, o.onBatch);
+        writeBatch(o.db, statements, batch.map(toRow), o.onBatch);
         o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
         if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
         alerting = false;
@@ -134,41 +139,60 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   return writer;
 }
 
-function writeBatch(db: Db, rows: Row[], onBatch: UsageBatchHook | undefined) {
-  const daily = new Map<string, typeof usageDaily.$inferInsert>();
+/** One prepared statement for a usage row and one for its day's aggregate, reused by every flush. */
+function prepareStatements(db: Db) {
+  const p = (name: string) => sql.placeholder(name);
+  const insertEvent = db
+    .insert(usageEvents)
+    .values(Object.fromEntries(EVENT_COLUMNS.map((c) => [c, p(c)])) as unknown as Row)
+    .onConflictDoNothing()
+    .prepare();
+  const add = (col: string) => sql.raw(`${col} + excluded.${col}`);
+  const upsertDay = db
+    .insert(usageDaily)
+    .values(Object.fromEntries(DAILY_COLUMNS.map((c) => [c, p(c)])) as unknown as DailyRow)
+    .onConflictDoUpdate({
+      target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
+      set: {
+        requests: add("requests"),
+        inputTokens: add("input_tokens"),
+        outputTokens: add("output_tokens"),
+        cachedInputTokens: add("cached_input_tokens"),
+        costMicros: add("cost_micros"),
+        errors: add("errors"),
+      },
+    })
+    .prepare();
+  return { insertEvent, upsertDay };
+}
+
+type DailyRow = typeof usageDaily.$inferInsert;
+const EVENT_COLUMNS = [
+  "id", "at", "accountId", "keyId", "ipEnc", "model", "provider", "endpoint", "stream", "status", "outcome",
+  "inputTokens", "outputTokens", "cachedInputTokens", "estimated", "costMicros", "latencyMs", "errorType", "errorCode",
+] as const satisfies readonly (keyof Row)[];
+const DAILY_COLUMNS = ["day", "accountId", "model", "requests", "inputTokens", "outputTokens", "cachedInputTokens", "costMicros", "errors"] as const satisfies readonly (keyof DailyRow)[];
+
+function writeBatch(db: Db, statements: ReturnType<typeof prepareStatements>, rows: Row[], onBatch: UsageBatchHook | undefined) {
+  const daily = new Map<string, Required<DailyRow>>();
   for (const r of rows) {
     const day = new Date(r.at).toISOString().slice(0, 10);
     const k = `${day}\u0000${r.accountId}\u0000${r.model}`;
-    const d = daily.get(k) ?? { day, accountId: r.accountId, model: r.model, requests: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicros: 0, errors: 0 };
-    d.requests!++;
-    d.inputTokens! += r.inputTokens;
-    d.outputTokens! += r.outputTokens;
-    d.cachedInputTokens! += r.cachedInputTokens ?? 0;
-    d.costMicros! += r.costMicros;
-    if (r.outcome !== "ok") d.errors!++;
-    daily.set(k, d);
+    let d = daily.get(k);
+    if (!d) {
+      d = { day, accountId: r.accountId, model: r.model, requests: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicros: 0, errors: 0 };
+      daily.set(k, d);
+    }
+    d.requests++;
+    d.inputTokens += r.inputTokens;
+    d.outputTokens += r.outputTokens;
+    d.cachedInputTokens += r.cachedInputTokens ?? 0;
+    d.costMicros += r.costMicros;
+    if (r.outcome !== "ok") d.errors++;
   }
   db.transaction((tx) => {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-      tx.insert(usageEvents).values(rows.slice(i, i + ROWS_PER_STATEMENT)).onConflictDoNothing().run();
-    }
-    const add = (col: string) => sql.raw(`${col} + excluded.${col}`);
-    for (const d of daily.values()) {
-      tx.insert(usageDaily)
-        .values(d)
-        .onConflictDoUpdate({
-          target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
-          set: {
-            requests: add("requests"),
-            inputTokens: add("input_tokens"),
-            outputTokens: add("output_tokens"),
-            cachedInputTokens: add("cached_input_tokens"),
-            costMicros: add("cost_micros"),
-            errors: add("errors"),
-          },
-        })
-        .run();
-    }
+    for (const r of rows) statements.insertEvent.run({ ...r, stream: r.stream ? 1 : 0, estimated: r.estimated ? 1 : 0 });
+    for (const d of daily.values()) statements.upsertDay.run(d);
     onBatch?.(tx, rows);
   });
 }
