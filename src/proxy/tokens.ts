@@ -14,7 +14,13 @@ export function estimateTokens(chars: number): number {
   return Math.ceil(chars / 4);
 }
 
-/** A non-negative integer field of a provider's usage object, 0 when absent or malformed. */
+/** More tokens than any one request can hold: a provider reporting more is not believed. */
+export const MAX_REPORTED_TOKENS = 1_000_000_000;
+
+/**
+ * A token count from a provider's usage object: a whole number from 0 to a billion, else 0 —
+ * a malformed or absurd figure must not reach costs, balances or limits.
+ */
 export function count(value: unknown): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? Math.floor(value) : 0;
+  return Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= MAX_REPORTED_TOKENS ? (value as number) : 0;
 }
