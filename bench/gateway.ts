@@ -28,9 +28,11 @@ export function configToml(upstreamUrl: string): string {
 /**
  * Kriora as a user runs it: `kriora serve` in its own process with a fresh data dir, auth, limits
  * and metering on. The account and its key come from the CLI, as an operator would make them.
- * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops.
+ * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
+ * is added to its environment.
  */
-export async function startGateway(upstreamUrl: string, dir: string, name: string, profileDir?: string): Promise<Gateway> {
+export async function startGateway(upstreamUrl: string, dir: string, name: string, opts: { profileDir?: string; env?: Record<string, string> } = {}): Promise<Gateway> {
+  const { profileDir } = opts;
   const config = join(dir, `${name}.toml`);
   const data = join(dir, `${name}-data`);
   writeFileSync(config, configToml(upstreamUrl));
@@ -40,6 +42,7 @@ export async function startGateway(upstreamUrl: string, dir: string, name: strin
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = await startChild(name, [process.execPath, ...profile, "src/main.ts", "serve", "--config", config, "--data", data], dir, /"event":"listening","url":"([^"]+)"/, {
     BENCH_PROVIDER_KEY: "sk-bench-not-a-secret",
+    ...opts.env,
   });
   return { ...child, key: issued.key };
 }

@@ -10,6 +10,16 @@ const NL = 10;
 const EVENT_END = Buffer.from("\n\n");
 const wallNow = () => performance.timeOrigin + performance.now();
 
+/** The most streams that were relaying at one instant (from first event to end). */
+export function inFlightTogether(results: readonly StreamResult[]): number {
+  const edges = results.filter((r) => r.events > 0).flatMap((r) => [[r.firstAt, 1] as const, [r.endAt, -1] as const]);
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of edges) most = Math.max(most, (now += step));
+  return most;
+}
+
 /** Open `n` connections, a batch at a time so the listener's accept backlog never overflows. */
 export async function connectMany(url: string, n: number, batch = 200): Promise<Connection[]> {
   const conns: Connection[] = [];
@@ -75,6 +85,9 @@ export interface StreamResult {
   events: number;
   /** Request sent → first event, ms. */
   firstMs: number;
+  /** performance.now() at the first event and at the end of the response. */
+  firstAt: number;
+  endAt: number;
   /** The longest wait between two events, ms. */
   maxGapMs: number;
   /** With `stamps`: for each stamped event, [arrival, upstream send], both wall-clock ms. */
@@ -88,7 +101,7 @@ export interface StreamResult {
  * between them. With `stamps` it also reads the upstream's `sent` stamp of each event.
  */
 export class StreamWatch implements ResponseSink {
-  readonly result: StreamResult = { status: -1, events: 0, firstMs: Number.NaN, maxGapMs: 0, stamps: [], toUpstreamMs: Number.NaN };
+  readonly result: StreamResult = { status: -1, events: 0, firstMs: Number.NaN, firstAt: Number.NaN, endAt: Number.NaN, maxGapMs: 0, stamps: [], toUpstreamMs: Number.NaN };
   readonly done: Promise<StreamResult>;
   private settle!: (r: StreamResult) => void;
   private sentAt = 0;
@@ -115,7 +128,10 @@ export class StreamWatch implements ResponseSink {
     this.endsWithNl = buf[buf.length - 1] === NL;
     if (found > 0) {
       const r = this.result;
-      if (r.events === 0) r.firstMs = now - this.sentAt;
+      if (r.events === 0) {
+        r.firstAt = now;
+        r.firstMs = now - this.sentAt;
+      }
       else r.maxGapMs = Math.max(r.maxGapMs, now - this.lastAt);
       r.events += found;
       this.lastAt = now;
@@ -125,6 +141,7 @@ export class StreamWatch implements ResponseSink {
 
   end(status: number) {
     this.result.status = status;
+    this.result.endAt = performance.now();
     this.settle(this.result);
   }
 

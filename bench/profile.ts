@@ -23,6 +23,19 @@ export interface HotSpot {
   totalPct: number;
 }
 
+export interface Origin {
+  /** `kriora src`, `native` (Bun and JavaScriptCore built-ins), an npm package, or `other`. */
+  origin: string;
+  selfPct: number;
+}
+
+function originOf(url: string, root: string): string {
+  if (!url) return "native";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1]!;
+  return url.startsWith(`${root}/src/`) ? "kriora src" : "other";
+}
+
 /** The newest `.cpuprofile` that `bun --cpu-prof` wrote into `dir`. */
 export function profileIn(dir: string): string | null {
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort();
@@ -34,7 +47,7 @@ export function profileIn(dir: string): string | null {
  * an idle process is not sampled): by self time and, for the project's own code, by time on the
  * stack (what a request path calls into). `busyPct` is sampled CPU time over the profile's wall time.
  */
-export function hotSpots(file: string, root: string, top: number, intervalUs = 1000): { self: HotSpot[]; inclusive: HotSpot[]; busyPct: number } {
+export function hotSpots(file: string, root: string, top: number, intervalUs = 1000): { self: HotSpot[]; inclusive: HotSpot[]; origins: Origin[]; busyPct: number } {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -46,8 +59,12 @@ export function hotSpots(file: string, root: string, top: number, intervalUs = 1
   };
   const self = new Map<string, number>();
   const total = new Map<string, number>();
+  const origins = new Map<string, number>();
   for (const id of profile.samples) {
-    const key = keyOf(byId.get(id)!);
+    const node = byId.get(id)!;
+    const origin = originOf(node.callFrame.url, root);
+    origins.set(origin, (origins.get(origin) ?? 0) + 1);
+    const key = keyOf(node);
     self.set(key, (self.get(key) ?? 0) + 1);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(keyOf(byId.get(at)!));
@@ -63,6 +80,7 @@ export function hotSpots(file: string, root: string, top: number, intervalUs = 1
   return {
     self: rows(self, () => true),
     inclusive: rows(total, (k) => k.includes("(src/")),
+    origins: [...origins].sort((a, b) => b[1] - a[1]).map(([origin, n]) => ({ origin, selfPct: pct(n) })),
     busyPct: Math.round((profile.samples.length * intervalUs * 100) / Math.max(profile.endTime - profile.startTime, 1)),
   };
 }

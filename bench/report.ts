@@ -36,6 +36,7 @@ const ms = (v: number) => `${v.toFixed(3)} ms`;
 const int = (v: number) => Math.round(v).toLocaleString("en-US");
 const mib = (v: number) => `${mb(v).toFixed(1)} MB`;
 const GW = "kriora";
+const RAISED = "kriora, fetch limit raised";
 
 /** Every goal of the benchmark issue (and the metering issue's writer goals), measured. */
 export function goals(r: BenchResults): Goal[] {
@@ -61,15 +62,20 @@ export function goals(r: BenchResults): Goal[] {
     },
     { name: "Added time to first chunk", goal: "≤ 0.5 ms", measured: ms(addedTtfc), met: addedTtfc <= 0.5 },
     { name: "Added inter-chunk gap p99", goal: "≤ 0.1 ms", measured: ms(addedGap), met: addedGap <= 0.1 },
-    { name: "Concurrent streams (no loss, no gap > 10× pace)", goal: "≥ 2,000", measured: int(best[GW]!), met: best[GW]! >= 2_000 },
     {
-      name: "RSS per 1,000 streams",
+      name: "Concurrent streams (all relaying at once, no loss, no gap > 10× pace)",
+      goal: "≥ 2,000",
+      measured: `${int(best[GW]!)} (${int(best[RAISED] ?? 0)} with the fetch limit raised)`,
+      met: best[GW]! >= 2_000,
+    },
+    {
+      name: `RSS per 1,000 streams (${r.concurrency.rssOf})`,
       goal: "≤ 40 MB",
       measured: Number.isNaN(per1k) ? "not reached" : mib(per1k),
       met: per1k <= 40 * 2 ** 20,
     },
     {
-      name: "RSS after the 1,000 streams end",
+      name: `RSS after the 1,000 streams end (${r.concurrency.rssOf})`,
       goal: "within 10% of idle",
       measured: rss.after1k > 0 ? `${mib(rss.after1k)} (idle ${mib(rss.idle)}, ${pctOver(rss.after1k, rss.idle)})` : "not reached",
       met: rss.after1k > 0 && rss.after1k <= rss.idle * 1.1,
@@ -114,6 +120,14 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
   const added = (t: string, field: "toUpstreamP50" | "firstChunkP50" | "chunkDelayP50") => ms(st[t]![field] - st.direct![field]);
   const line = (g: Goal, text: string) => `- **${g.name}** (${g.measured}): ${text}`;
   return missed.map((g) => {
+    if (g.name.startsWith("Added latency p50")) {
+      const tp = r.throughput.byTarget;
+      return line(
+        g,
+        `every request pays Kriora's own work before and after the upstream call: ${int(tp[GW]!.proxyMicrosPerRequest)} µs of CPU per request against the bare proxy's ` +
+          `${int(tp["bare proxy"]!.proxyMicrosPerRequest)} µs under load (scenario 2; where it goes is in the profile below).`,
+      );
+    }
     if (g.name.startsWith("Added latency p99")) {
       const rate = lat[GW]!.n / r.latency.seconds;
       return line(
@@ -150,17 +164,25 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
     }
     if (g.name.startsWith("Concurrent streams")) {
       const failed = r.concurrency.rungs.find((x) => x.target === GW && !x.passed);
-      const direct = failed && r.concurrency.rungs.find((x) => x.target === "direct" && x.streams === failed.streams);
+      const queued = failed !== undefined && failed.together < failed.streams;
+      const raisedFailed = r.concurrency.rungs.find((x) => x.target === RAISED && !x.passed);
+      const direct = raisedFailed && r.concurrency.rungs.find((x) => x.target === "direct" && x.streams === raisedFailed.streams);
       return line(
         g,
-        `Kriora failed at ${failed ? `${int(failed.streams)} streams (${failed.lost} events lost, ${failed.cut} cut, ${failed.stalls} stalls, longest gap ${ms(failed.maxGapMs)})` : "the first rung"}; ` +
-          `${direct ? `direct's longest gap at that rung was ${ms(direct.maxGapMs)} of the ${ms(10 * PACE_MS)} budget, so` : ""} the generator, the upstream and Kriora share ${r.machine.cores} cores` +
+        (queued
+          ? `Bun's fetch limit of 256 requests at once: at ${int(failed.streams)} streams only ${int(failed.together)} were relaying together and the rest waited for a slot (first chunk p50 ${ms(failed.ttfcP50)}). `
+          : failed
+            ? `Kriora failed at ${int(failed.streams)} streams (${failed.lost} events lost, ${failed.cut} cut, ${failed.stalls} stalls, longest gap ${ms(failed.maxGapMs)}). `
+            : "") +
+          `Started with \`BUN_CONFIG_MAX_HTTP_REQUESTS\` raised, Kriora reached ${int(r.concurrency.best[RAISED] ?? 0)}` +
+          (raisedFailed ? `, then failed at ${int(raisedFailed.streams)} (longest gap ${ms(raisedFailed.maxGapMs)}, ${raisedFailed.stalls} stalls)` : "") +
+          (direct ? `; direct's own longest gap at that rung was ${ms(direct.maxGapMs)} of the ${ms(10 * PACE_MS)} budget, with the generator, the upstream and Kriora on ${r.machine.cores} cores` : "") +
           `${r.concurrency.fdCap < 5_000 ? `; open-file limits cap the ladder at ${int(r.concurrency.fdCap)}` : ""}.`,
       );
     }
     if (g.name.startsWith("RSS per 1,000")) {
       const bare = r.concurrency.rungs.find((x) => x.target === "bare proxy" && x.streams === 1_000);
-      return line(g, `Kriora peaked at ${mib(rss.at1k)} from ${mib(rss.idle)} idle; the bare proxy peaked at ${bare?.peakRss ? mib(bare.peakRss) : "—"} with the same 1,000 streams.`);
+      return line(g, `it peaked at ${mib(rss.at1k)} from ${mib(rss.idle)} idle; the bare proxy peaked at ${bare?.peakRss ? mib(bare.peakRss) : "—"} with the same 1,000 streams.`);
     }
     if (g.name.startsWith("RSS after")) {
       return line(g, `10 s after the 1,000 streams ended RSS was ${mib(rss.after1k)}; after the whole ladder and another wait it was ${mib(rss.afterAll)} (idle ${mib(rss.idle)}).`);
@@ -171,7 +193,12 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
       const per = (x: SlowReaderRun) => mib((x.secondHalfRss - x.idleRss) / r.slowReaders.readers);
       return line(g, `Kriora held ${per(gw)} per slow reader, the bare proxy ${per(bare)}; the upstream produced ${mib(gw.produced)} for Kriora and ${mib(bare.produced)} for the bare proxy.`);
     }
-    return line(g, `${w.rows} rows: ${writerFacts}; the flush builds each INSERT through drizzle's query builder (${flushShare}% of Kriora's CPU under load is \`writeBatch\`), and record() encrypts the IP per request.`);
+    const drizzle = p.origins.find((o) => o.origin === "drizzle-orm")?.selfPct ?? 0;
+    return line(
+      g,
+      `${writerFacts}. Under load \`writeBatch\` is ${flushShare}% of Kriora's CPU, ${drizzle}% of it self time in drizzle-orm: each flush builds its multi-row INSERTs ` +
+        `through the query builder (and SQLite prepares each new statement). record() pays the IP's encryption, the cost, the spend tracker and the metrics.`,
+    );
   });
 }
 
@@ -262,11 +289,27 @@ its time before the upstream is called or while relaying.
 ## 4. Concurrent streams
 
 ${table(
-  ["path", "streams", "passed", "events lost", "cut", "gaps > 10× pace", "longest gap", "first chunk p50", "peak RSS"],
-  r.concurrency.rungs.map((x) => [x.target, int(x.streams), x.passed ? "yes" : "**no**", x.lost, x.cut, x.stalls, ms(x.maxGapMs), ms(x.ttfcP50), x.peakRss === null ? "—" : mib(x.peakRss)]),
+  ["path", "streams", "passed", "relaying at once", "events lost", "cut", "gaps > 10× pace", "longest gap", "first chunk p50", "peak RSS"],
+  r.concurrency.rungs.map((x) => [
+    x.target,
+    int(x.streams),
+    x.passed ? "yes" : "**no**",
+    int(x.together),
+    x.lost,
+    x.cut,
+    x.stalls,
+    ms(x.maxGapMs),
+    ms(x.ttfcP50),
+    x.peakRss === null ? "—" : mib(x.peakRss),
+  ]),
 )}
 
-Kriora RSS: idle ${mib(r.concurrency.rss.idle)}, peak at 1,000 streams ${r.concurrency.rss.at1k ? mib(r.concurrency.rss.at1k) : "—"}, after they ended ${mib(r.concurrency.rss.after1k)}, after the whole ladder ${mib(r.concurrency.rss.afterAll)}.
+Bun's \`fetch\` runs at most 256 requests at once unless \`BUN_CONFIG_MAX_HTTP_REQUESTS\` is in the environment
+when the process starts (setting it from code later has no effect). Kriora runs as shipped; the bare proxy
+and "${RAISED}" start with it set to 16384. A rung passes only if every stream was relaying at the same
+instant: streams queued behind the limit get their first chunk one whole stream (1.3 s) later.
+
+${r.concurrency.rssOf} RSS: idle ${mib(r.concurrency.rss.idle)}, peak at 1,000 streams ${r.concurrency.rss.at1k ? mib(r.concurrency.rss.at1k) : "—"}, after they ended ${mib(r.concurrency.rss.after1k)}, after the whole ladder ${mib(r.concurrency.rss.afterAll)}.
 The ladder is capped at ${int(r.concurrency.fdCap)} streams by the open-file limits (each Kriora stream holds two sockets).
 
 ## 5. Slow readers
@@ -303,6 +346,8 @@ ${table(
 
 \`bun --cpu-prof\` on a second gateway driven by ${r.profile.connections} connections: ${int(r.profile.rps)} req/s, ${r.profile.busyPct}% of one core sampled.
 Self is time in the function itself; stack is time with it anywhere on the stack.
+
+Self time by origin: ${r.profile.origins.map((o) => `${o.origin} ${o.selfPct}%`).join(", ")}.
 
 ${table(["function (self time)", "self", "stack"], spotRows(r.profile.self))}
 

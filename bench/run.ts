@@ -25,6 +25,12 @@ const CONNECTIONS = 64;
 const LADDER = [250, 500, 1_000, 2_000, 3_000, 5_000];
 const URL_LINE = /"url":"([^"]+)"/;
 const RAISED = "KRIORA_BENCH_FDS_RAISED";
+/**
+ * Bun's fetch runs at most 256 requests at once unless this is in the environment when the
+ * process starts. The bare proxy gets it (it is the floor); Kriora runs as shipped, and once more
+ * with it for the concurrency ladder, to show what the limit hides.
+ */
+const FETCH_SLOTS = { BUN_CONFIG_MAX_HTTP_REQUESTS: "16384" };
 
 // The client side of 5,000 streams needs as many sockets: run again with the soft limit raised to the hard one.
 const fd = fdLimits();
@@ -54,7 +60,7 @@ try {
   say("starting the fake upstream, the bare proxy and kriora serve");
   const upstream = await startChild("upstream", [process.execPath, "bench/upstream.ts"], dir, URL_LINE);
   children.push(upstream);
-  const bare = await startChild("bare-proxy", [process.execPath, "bench/bareProxy.ts", upstream.url], dir, URL_LINE);
+  const bare = await startChild("bare-proxy", [process.execPath, "bench/bareProxy.ts", upstream.url], dir, URL_LINE, FETCH_SLOTS);
   children.push(bare);
   const gw = await startGateway(upstream.url, dir, "kriora");
   children.push(gw);
@@ -74,13 +80,18 @@ try {
   say("3/6 streaming at concurrency 1");
   const streaming = await streamingScenario(targets, 8);
   say(`4/6 concurrent streams, ladder ${LADDER.join(", ")}`);
-  const concurrency = await concurrencyScenario(targets, LADDER, kriora, fdCap);
+  const raised = await startGateway(upstream.url, dir, "kriora-raised", { env: FETCH_SLOTS });
+  children.push(raised);
+  const unbound: Target = { name: "kriora, fetch limit raised", url: raised.url, headers: { authorization: `Bearer ${raised.key}` }, pid: raised.pid };
+  await streams(unbound.url, chatRequest(unbound, MODEL, true), 4);
+  const concurrency = await concurrencyScenario([...targets, unbound], LADDER, unbound, fdCap);
+  await stop(raised);
   say("5/6 slow readers");
   const slowReaders = await slowReadersScenario(targets.slice(1), upstream.url, 200, 1024, 8_000);
   await stop(gw);
   await stop(bare);
   say("profiling kriora under the throughput load");
-  const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 5_000, 25);
+  const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 8_000, 25);
   await stop(upstream);
   say("6/6 usage writer");
   const writer = usageWriterScenario(dir, 100_000, 1_000);

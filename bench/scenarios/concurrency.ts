@@ -1,4 +1,4 @@
-import { streams } from "../load";
+import { inFlightTogether, streams } from "../load";
 import { rssOf } from "../procs";
 import { MODEL, STALL_MS, STREAM_EVENTS } from "../shape";
 import { median } from "../stats";
@@ -8,6 +8,8 @@ export interface Rung {
   target: string;
   streams: number;
   passed: boolean;
+  /** The most streams relaying at one instant: all of them, or the rung is not concurrent. */
+  together: number;
   /** SSE events that never arrived, over all streams. */
   lost: number;
   /** Streams that ended without a complete 200 response. */
@@ -24,7 +26,9 @@ export interface ConcurrencyResult {
   rungs: Rung[];
   /** Per target, the highest rung passed (0 when none). */
   best: Record<string, number>;
-  /** Kriora's RSS in bytes: idle before the ladder, peak at 1,000 streams, after they ended, after the whole ladder. */
+  /** Which target's RSS `rss` follows. */
+  rssOf: string;
+  /** RSS in bytes: idle before the ladder, peak at 1,000 streams, after they ended, after the whole ladder. */
   rss: { idle: number; at1k: number; after1k: number; afterAll: number };
   /** The highest rung the open-file limits allow (each gateway stream holds two sockets). */
   fdCap: number;
@@ -43,10 +47,12 @@ async function settledRss(pid: number, idle: number, ms: number): Promise<number
 
 /**
  * Scenario 4: concurrent paced streams, a rung at a time, each target in turn; a target leaves
- * the ladder at its first failed rung (a lost event, a cut stream, or a gap over 10× the pace).
+ * the ladder at its first failed rung: a lost event, a cut stream, a gap over 10× the pace, or
+ * streams that were not all relaying at once (a proxy that queues requests). `watched` is the
+ * target whose RSS is followed.
  */
-export async function concurrencyScenario(targets: Target[], ladder: number[], gateway: Target, fdCap: number): Promise<ConcurrencyResult> {
-  const gatewayPid = gateway.pid!;
+export async function concurrencyScenario(targets: Target[], ladder: number[], watched: Target, fdCap: number): Promise<ConcurrencyResult> {
+  const gatewayPid = watched.pid!;
   await Bun.sleep(1_000);
   const rss = { idle: rssOf(gatewayPid), at1k: 0, after1k: 0, afterAll: 0 };
   const best: Record<string, number> = Object.fromEntries(targets.map((t) => [t.name, 0]));
@@ -66,13 +72,14 @@ export async function concurrencyScenario(targets: Target[], ladder: number[], g
         maxGapMs: Math.max(...results.map((r) => r.maxGapMs)),
         ttfcP50: median(results.map((r) => r.firstMs)),
         peakRss: t.pid === null ? null : peak,
+        together: inFlightTogether(results),
         passed: false,
       };
-      rung.passed = rung.lost === 0 && rung.cut === 0 && rung.stalls === 0;
+      rung.passed = rung.lost === 0 && rung.cut === 0 && rung.stalls === 0 && rung.together === n;
       rungs.push(rung);
       if (rung.passed) best[t.name] = n;
       else active.delete(t);
-      if (t === gateway && n === 1_000) {
+      if (t === watched && n === 1_000) {
         rss.at1k = peak;
         rss.after1k = await settledRss(gatewayPid, rss.idle, 10_000);
       }
@@ -80,5 +87,5 @@ export async function concurrencyScenario(targets: Target[], ladder: number[], g
     }
   }
   rss.afterAll = await settledRss(gatewayPid, rss.idle, 10_000);
-  return { rungs, best, rss, fdCap };
+  return { rungs, best, rssOf: watched.name, rss, fdCap };
 }

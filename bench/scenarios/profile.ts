@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startGateway } from "../gateway";
 import { closedLoop } from "../load";
-import { hotSpots, profileIn, type HotSpot } from "../profile";
+import { hotSpots, profileIn, type HotSpot, type Origin } from "../profile";
 import { MODEL } from "../shape";
 import { chatRequest } from "../targets";
 
@@ -13,6 +13,8 @@ export interface ProfileResult {
   busyPct: number;
   self: HotSpot[];
   inclusive: HotSpot[];
+  /** Self time by where the code comes from. */
+  origins: Origin[];
 }
 
 /**
@@ -22,7 +24,7 @@ export interface ProfileResult {
 export async function profileScenario(upstreamUrl: string, dir: string, connections: number, ms: number, top: number): Promise<ProfileResult> {
   const profileDir = join(dir, "profile");
   mkdirSync(profileDir, { recursive: true });
-  const gw = await startGateway(upstreamUrl, dir, "kriora-profiled", profileDir);
+  const gw = await startGateway(upstreamUrl, dir, "kriora-profiled", { profileDir });
   let rps = 0;
   try {
     const request = chatRequest({ name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid }, MODEL, false);
