@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
 import { MasterKeyError } from "../crypto/masterKey";
 import { openDeps, type Deps } from "../deps";
+import { createLogger } from "../lib/log";
 import { KrioraError } from "../lib/errors";
 import { accountCommands } from "./accounts";
 import { abuseCommands } from "./abuse";
@@ -61,7 +62,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     io.out(commandHelp(command));
     return 0;
   }
-  const ctx = makeContext(parsed, io);
+  const ctx = makeContext(parsed, io, command.name === "serve");
   try {
     const code = await command.run(ctx);
     ctx.flush();
@@ -135,7 +136,11 @@ function parseFlags(argv: string[], spec: Record<string, FlagSpec>) {
   return { flags, args };
 }
 
-function makeContext(parsed: ReturnType<typeof parseFlags>, io: CliIO): CliContext & { flush(): void; close(): void } {
+/**
+ * `serve` logs its request lines on stdout; every other command keeps stdout for its own output
+ * (one JSON document with --json) and sends log lines to stderr.
+ */
+function makeContext(parsed: ReturnType<typeof parseFlags>, io: CliIO, logsOnStdout: boolean): CliContext & { flush(): void; close(): void } {
   const json = parsed.flags.json === true;
   let config: Readonly<Config> | undefined;
   let deps: Deps | undefined;
@@ -153,7 +158,7 @@ function makeContext(parsed: ReturnType<typeof parseFlags>, io: CliIO): CliConte
       return config;
     },
     deps() {
-      deps ??= openDeps(ctx.config());
+      deps ??= openDeps(ctx.config(), logsOnStdout ? {} : { log: createLogger(io.err, io.err) });
       return deps;
     },
     say(line: string) {

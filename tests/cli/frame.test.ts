@@ -54,3 +54,15 @@ describe("command frame", () => {
     expect(JSON.parse(version.out)).toEqual({ version: expect.any(String) });
   });
 });
+
+describe("--json output stays one document", () => {
+  test("a command that logs (accounts delete) still prints exactly one JSON document on stdout; its log line goes to stderr", async () => {
+    const dir = dataDir();
+    expect((await cli(["accounts", "create", "--email", "json-doc@example.com", "--data", dir])).code).toBe(0);
+    const res = await cli(["accounts", "delete", "json-doc@example.com", "--yes", "--json", "--data", dir]);
+    expect(res.code).toBe(0);
+    expect(() => JSON.parse(res.out)).not.toThrow();
+    expect(res.err).toContain('"event":"account_erased"');
+    expect(res.err).not.toContain("json-doc@example.com");
+  });
+});
