@@ -13,6 +13,15 @@ export interface Child {
   stop(): Promise<number>;
 }
 
+/** The line a bench child prints once it listens, and how the orchestrator finds its URL. */
+export const URL_LINE = /"url":"([^"]+)"/;
+
+/** Serve `fetch` on a free loopback port (production mode, no idle timeout) and print the URL line. */
+export function serveOnLoopback(fetch: (req: Request) => Response | Promise<Response>) {
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, development: false, idleTimeout: 0, fetch });
+  console.log(JSON.stringify({ url: `http://127.0.0.1:${server.port}` }));
+}
+
 const running = new Set<Subprocess>();
 
 // Whatever ends the orchestrator, no child outlives it.

@@ -309,7 +309,7 @@ when the process starts (setting it from code later has no effect). Kriora runs 
 and "${RAISED}" start with it set to 16384. A rung passes only if every stream was relaying at the same
 instant: streams queued behind the limit get their first chunk one whole stream (1.3 s) later.
 
-${r.concurrency.rssOf} RSS: idle ${mib(r.concurrency.rss.idle)}, peak at 1,000 streams ${r.concurrency.rss.at1k ? mib(r.concurrency.rss.at1k) : "—"}, after they ended ${mib(r.concurrency.rss.after1k)}, after the whole ladder ${mib(r.concurrency.rss.afterAll)}.
+RSS of ${r.concurrency.rssOf}: idle ${mib(r.concurrency.rss.idle)}, peak at 1,000 streams ${r.concurrency.rss.at1k ? mib(r.concurrency.rss.at1k) : "—"}, after they ended ${mib(r.concurrency.rss.after1k)}, after the whole ladder ${mib(r.concurrency.rss.afterAll)}.
 The ladder is capped at ${int(r.concurrency.fdCap)} streams by the open-file limits (each Kriora stream holds two sockets).
 
 ## 5. Slow readers

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { startGateway } from "./gateway";
 import { closedLoop, streams } from "./load";
 import { foreignCpu, machine } from "./machine";
-import { fdLimits, startChild, type Child } from "./procs";
+import { fdLimits, startChild, URL_LINE, type Child } from "./procs";
 import { goals, renderReport } from "./report";
 import { concurrencyScenario } from "./scenarios/concurrency";
 import { latencyScenario } from "./scenarios/latency";
@@ -23,7 +23,6 @@ import { chatRequest, type Target } from "./targets";
 
 const CONNECTIONS = 64;
 const LADDER = [250, 500, 1_000, 2_000, 3_000, 5_000];
-const URL_LINE = /"url":"([^"]+)"/;
 const RAISED = "KRIORA_BENCH_FDS_RAISED";
 /**
  * Bun's fetch runs at most 256 requests at once unless this is in the environment when the

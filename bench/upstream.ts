@@ -10,6 +10,7 @@
  *   counted in `GET /stats` so a run can see how far backpressure reached.
  * Prints `{"url": …}` on its first stdout line.
  */
+import { serveOnLoopback } from "./procs";
 import { FLOOD_BYTES, FLOOD_MODEL, PACE_MS, STREAM_CHUNKS } from "./shape";
 
 const encoder = new TextEncoder();
@@ -62,20 +63,12 @@ function flood(model: string): ReadableStream<Uint8Array> {
   });
 }
 
-const server = Bun.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  development: false,
-  idleTimeout: 0,
-  async fetch(req) {
-    const received = now();
-    if (req.method === "GET") return Response.json({ produced });
-    const body = (await req.json()) as { model?: string; stream?: boolean };
-    const model = String(body.model);
-    if (!body.stream) return new Response(completion, { headers: { "content-type": "application/json" } });
-    const stream = model === FLOOD_MODEL ? flood(model) : paced(model, received);
-    return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
-  },
+serveOnLoopback(async (req) => {
+  const received = now();
+  if (req.method === "GET") return Response.json({ produced });
+  const body = (await req.json()) as { model?: string; stream?: boolean };
+  const model = String(body.model);
+  if (!body.stream) return new Response(completion, { headers: { "content-type": "application/json" } });
+  const stream = model === FLOOD_MODEL ? flood(model) : paced(model, received);
+  return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
 });
-
-console.log(JSON.stringify({ url: `http://127.0.0.1:${server.port}` }));
