@@ -114,7 +114,7 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
   const st = r.streaming.byTarget;
   const lat = r.latency.byTarget;
   const { rss } = r.concurrency;
-  const flushShare = stackShare(p, "writeBatch (src/usage/writer.ts");
+  const flushShare = stackShare(p, "flush (src/usage/writer.ts");
   const flushMs = (rows: number) => (rows / w.flushRowsPerSecond) * 1000;
   const writerFacts = `a flush of ${w.batch} rows takes ${ms(flushMs(w.batch))} on average (longest ${ms(w.maxFlushMs)}) and runs synchronously on the server's one thread`;
   const added = (t: string, field: "toUpstreamP50" | "firstChunkP50" | "chunkDelayP50") => ms(st[t]![field] - st.direct![field]);
@@ -133,18 +133,21 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
       return line(
         g,
         `the usage writer flushes every 100 ms on the event loop — ${writerFacts}. At concurrency 1 Kriora served ${int(rate)} req/s, ` +
-          `so each flush writes ~${int(rate / 10)} rows and holds the loop ~${ms(flushMs(rate / 10))}; with 64 connections it is ${flushShare}% of Kriora's CPU (profile below).`,
+          `so each flush writes ~${int(rate / 10)} rows and holds the loop ~${ms(flushMs(rate / 10))}, and the request that arrives meanwhile waits; ` +
+          `with 64 connections the flush is ${flushShare}% of Kriora's CPU (profile below).`,
       );
     }
     if (g.name.startsWith("Throughput")) {
       const gw = r.throughput.byTarget[GW]!;
       const bare = r.throughput.byTarget["bare proxy"]!;
+      const us = (fn: string) => `${int((stackShare(p, fn) * gw.proxyMicrosPerRequest) / 100)} µs`;
       return line(
         g,
         `Kriora ran at ${int(gw.cpu.proxy)}% of a core and spent ${int(gw.proxyMicrosPerRequest)} µs of CPU per request, the bare proxy ${int(bare.proxyMicrosPerRequest)} µs ` +
-          `(${(gw.proxyMicrosPerRequest / bare.proxyMicrosPerRequest).toFixed(1)}×): its own per-request work bounds it. Under the profiler (${int(p.rps)} req/s), on the stack: ` +
-          `usage writer flush ${flushShare}%, upstream call ${stackShare(p, "callUpstream (")}%, response ${stackShare(p, "respond (src/proxy/relay.ts")}%, ` +
-          `admission ${stackShare(p, "(anonymous) (src/limits/admission.ts")}%, authentication ${stackShare(p, "authenticate (")}%, usage record ${stackShare(p, "record (src/usage/writer.ts")}%.`,
+          `(${(gw.proxyMicrosPerRequest / bare.proxyMicrosPerRequest).toFixed(1)}×): its own per-request work bounds it. Per request, from the profile's time on the stack: ` +
+          `upstream call ${us("callUpstream (")}, usage writer flush ${us("flush (src/usage/writer.ts")}, response and metering ${us("respond (src/proxy/relay.ts")}, ` +
+          `admission ${us("(anonymous) (src/limits/admission.ts")} (of it the abuse check's address HMAC ${us("keyUsed (src/limits/abuse.ts")}), ` +
+          `authentication ${us("authenticate (")}, request id, headers and address ${us("(anonymous) (src/http/app.ts")}.`,
       );
     }
     if (g.name.startsWith("Added time to first chunk")) {
@@ -196,8 +199,7 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
     const drizzle = p.origins.find((o) => o.origin === "drizzle-orm")?.selfPct ?? 0;
     return line(
       g,
-      `${writerFacts}. Under load \`writeBatch\` is ${flushShare}% of Kriora's CPU, ${drizzle}% of it self time in drizzle-orm: each flush builds its multi-row INSERTs ` +
-        `through the query builder (and SQLite prepares each new statement). record() pays the IP's encryption, the cost, the spend tracker and the metrics.`,
+      `${writerFacts}. Under load the flush is ${flushShare}% of Kriora's CPU (${drizzle}% self time in drizzle-orm); see the profile's \`src/usage/writer.ts\` rows.`,
     );
   });
 }
