@@ -3,7 +3,7 @@ import { chatBody } from "./shape";
 
 /** One path a request can take to the fake upstream: straight, through the bare proxy, or through Kriora. */
 export interface Target {
-  name: "direct" | "bare proxy" | "kriora" | "kriora, fetch limit raised";
+  name: "direct" | "bare proxy" | "kriora";
   url: string;
   headers: Record<string, string>;
   /** The process in between (for its RSS); null for direct. */

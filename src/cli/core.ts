@@ -3,6 +3,7 @@ import { startServer } from "../http/serve";
 import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
 import type { Command } from "./frame";
+import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
 
 /** How long streams in flight may run on after SIGTERM/SIGINT before they are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -17,14 +18,25 @@ export const coreCommands: Command[] = [
       const running = startServer(deps);
       deps.billing.start();
       const privacy = startPrivacyJobs(deps);
-      deps.log.info("listening", { url: running.url, version: VERSION, billing: deps.billing.mode });
+      const slots = upstreamSlots(process.env);
+      deps.log.info("listening", {
+        url: running.url,
+        version: VERSION,
+        billing: deps.billing.mode,
+        upstream_slots: slots,
+      });
+      if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
       await new Promise<void>((resolve) => {
+        let stopping = false;
+        // SIGTERM and SIGINT may both arrive (a supervisor, then a Ctrl-C): stop once.
         const stop = (signal: string) => {
+          if (stopping) return;
+          stopping = true;
           deps.log.info("stopping", { signal });
           void running.stop(SHUTDOWN_GRACE_MS).then(resolve);
         };
-        process.once("SIGTERM", () => stop("SIGTERM"));
-        process.once("SIGINT", () => stop("SIGINT"));
+        process.on("SIGTERM", () => stop("SIGTERM"));
+        process.on("SIGINT", () => stop("SIGINT"));
       });
       await privacy.stop();
       deps.metering.usage.close();

@@ -43,6 +43,8 @@ export type WriterTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
  */
 export type UsageBatchHook = (tx: WriterTx, rows: readonly UsageRow[]) => void;
 
+const SLICE_ROWS = 256;
+
 interface Queued {
   e: UsageEvent;
   costMicros: number;
@@ -50,7 +52,7 @@ interface Queued {
 
 /**
  * The batched usage writer: `record` only queues (the request path pays for an array push and
- * the cost arithmetic); a timer writes the queue in one transaction per flush — the rows and
+ * the cost arithmetic); a timer writes the queue in transactions of at most 256 rows — the rows and
  * their daily aggregates together, so a crash leaves either both or neither. A `kill -9` loses at
  * most the rows queued since the last flush (≤ intervalMs of traffic); nothing is half-written.
  */
@@ -63,13 +65,35 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let alerting = false;
 
+  // The timer writes at most SLICE_ROWS per transaction and lets requests run between slices, so
+  // a burst's flush never holds the event loop for long.
   const schedule = (ms: number) => {
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      writer.flush();
+      writeSlice(SLICE_ROWS);
+      if (queue.length > 0) schedule(0);
     }, ms);
     timer.unref?.();
+  };
+
+  const writeSlice = (limit: number) => {
+    if (queue.length === 0) return;
+    const batch = queue.splice(0, limit);
+    const started = performance.now();
+    try {
+      writeBatch(o.db, statements, batch.map(toRow), o.onBatch);
+      o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
+      if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
+      alerting = false;
+    } catch (err) {
+      queue = batch.concat(queue);
+      o.metrics.writerFailures.inc();
+      if (!alerting) o.log.error("usage_writer_failed", { kind: errorKind(err), code: sqliteCode(err), queued: queue.length });
+      alerting = true;
+      schedule(Math.max(intervalMs, 1000));
+    }
+    o.metrics.writerQueueDepth.set(queue.length);
   };
 
   // Runs at flush time, off the request path: the address is encrypted here.
@@ -111,23 +135,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       schedule(queue.length >= batchRows ? 0 : intervalMs);
     },
     flush() {
-      if (queue.length === 0) return;
-      const batch = queue;
-      queue = [];
-      const started = performance.now();
-      try {
-        writeBatch(o.db, statements, batch.map(toRow), o.onBatch);
-        o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
-        if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
-        alerting = false;
-      } catch (err) {
-        queue = batch.concat(queue);
-        o.metrics.writerFailures.inc();
-        if (!alerting) o.log.error("usage_writer_failed", { kind: errorKind(err), code: sqliteCode(err), queued: queue.length });
-        alerting = true;
-        schedule(Math.max(intervalMs, 1000));
-      }
-      o.metrics.writerQueueDepth.set(queue.length);
+      writeSlice(queue.length);
     },
     close() {
       if (timer) clearTimeout(timer);
