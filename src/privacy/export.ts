@@ -9,12 +9,12 @@ import { describeKey, listKeys } from "../keys/apiKeys";
 import { formatUsd } from "../lib/money";
 import { changeAddress } from "./rectify";
 import { recordRequest, listRequests } from "./rights";
+import { usageIpLocation } from "../usage/writer";
 
 /** The version of the export document; a change of shape gets a new one. */
 const EXPORT_SCHEMA = "kriora.export/v1" as const;
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const ipAt = (rowId: string) => ({ table: "usage_events", column: "ip", rowId });
 
 /**
  * Everything held about one account, as one JSON document (Policy §14 access; GDPR Art. 15 and
@@ -62,7 +62,7 @@ export function buildExport(deps: Deps, accountId: string) {
           id: e.id,
           at: iso(e.at),
           key_id: e.keyId,
-          ip: e.ipEnc === null ? null : deps.cipher.decrypt(e.ipEnc, ipAt(e.id)),
+          ip: e.ipEnc === null ? null : deps.cipher.decrypt(e.ipEnc, usageIpLocation(e.id)),
           model: e.model,
           provider: e.provider,
           endpoint: e.endpoint,

@@ -1,5 +1,6 @@
 import { and, eq, gte, lte, notInArray, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { formatUsd } from "../lib/money";
 import { accounts, trendObjections, usageDaily } from "../db/schema";
 
 export interface UsageRange {
@@ -20,13 +21,6 @@ export interface UsageTotals {
 
 export type UsageGroup = UsageTotals & { day?: string; model?: string };
 
-/** `1234567` micro-dollars → `"1.234567"`: exact, never through a float. */
-export function microsToUsd(micros: number): string {
-  const sign = micros < 0 ? "-" : "";
-  const abs = BigInt(Math.abs(micros));
-  return `${sign}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, "0")}`;
-}
-
 const totals = {
   requests: sum(usageDaily.requests),
   input_tokens: sum(usageDaily.inputTokens),
@@ -46,7 +40,7 @@ function toTotals(r: Partial<Record<keyof typeof totals, string | number | null>
     cached_input_tokens: n(r.cached_input_tokens),
     errors: n(r.errors),
     cost_micros: cost,
-    cost_usd: microsToUsd(cost),
+    cost_usd: formatUsd(cost),
   };
 }
 

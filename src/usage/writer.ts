@@ -34,6 +34,9 @@ export interface WriterOptions {
 }
 
 export type UsageRow = typeof usageEvents.$inferInsert;
+
+/** Where a usage row's encrypted address lives: the associated data that binds it to its row. */
+export const usageIpLocation = (rowId: string) => ({ table: "usage_events", column: "ip", rowId });
 type Row = UsageRow;
 export type WriterTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
@@ -102,7 +105,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     at: e.at,
     accountId: e.accountId,
     keyId: e.keyId,
-    ipEnc: e.clientIp ? o.cipher.encrypt(e.clientIp, { table: "usage_events", column: "ip", rowId: e.requestId }) : null,
+    ipEnc: e.clientIp ? o.cipher.encrypt(e.clientIp, usageIpLocation(e.requestId)) : null,
     model: e.model,
     provider: e.provider,
     endpoint: e.endpoint,

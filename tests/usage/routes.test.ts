@@ -49,7 +49,7 @@ describe("§2 usage data: reading it back", () => {
     const { app, aliceKey, alice } = await setup();
     const all = await json(await call(app, "GET", "/account/usage", { key: aliceKey }));
     expect(all.account_id).toBe(alice.id);
-    expect(all.totals).toMatchObject({ requests: 4, input_tokens: 4000, output_tokens: 2000, errors: 1, cost_micros: 6000, cost_usd: "0.006000" });
+    expect(all.totals).toMatchObject({ requests: 4, input_tokens: 4000, output_tokens: 2000, errors: 1, cost_micros: 6000, cost_usd: "0.006" });
     const byDay = await json(await call(app, "GET", "/account/usage?group_by=day&from=2026-11-02", { key: aliceKey }));
     expect(byDay.groups.map((g: { day: string; requests: number }) => [g.day, g.requests])).toEqual([
       ["2026-11-02", 1],
@@ -109,7 +109,7 @@ describe("§2 usage data: reading it back", () => {
     deps.handle.close();
     const res = await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--json", "--config", `${env!.dir}/kriora.toml`]);
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.out)).toMatchObject({ requests: 4, input_tokens: 4000, output_tokens: 2000, cost_usd: "0.006000" });
+    expect(JSON.parse(res.out)).toMatchObject({ requests: 4, input_tokens: 4000, output_tokens: 2000, cost_usd: "0.006" });
     const ranged = await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--from", "2026-11-03", "--json"]);
     expect(JSON.parse(ranged.out).requests).toBe(1);
     expect((await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--from", "Nov 3"])).code).toBe(2);
