@@ -59,9 +59,17 @@ export function getAccount(deps: Pick<Deps, "db">, id: string): AccountRow | und
   return deps.db.select().from(accounts).where(eq(accounts.id, id)).get();
 }
 
+/** An account by id, or a 404. */
+export function requireAccount(deps: Pick<Deps, "db">, id: string): AccountRow {
+  const row = getAccount(deps, id);
+  if (!row) throw new KrioraError("not_found", "No such account.");
+  return row;
+}
+
 /** `<email|id>` as the CLI accepts it: an account id, or an address in any case and spacing. */
 export function resolveAccount(deps: Pick<Deps, "db" | "cipher">, ref: string): AccountRow {
-  const row = ref.includes("@") ? findAccountByEmail(deps, requireEmail(ref)) : getAccount(deps, ref);
+  if (!ref.includes("@")) return requireAccount(deps, ref);
+  const row = findAccountByEmail(deps, requireEmail(ref));
   if (!row) throw new KrioraError("not_found", "No such account.");
   return row;
 }

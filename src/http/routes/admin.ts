@@ -1,21 +1,17 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
-import { createAccount, describeAccount, getAccount, requireEmail } from "../../accounts/accounts";
+import { createAccount, describeAccount, requireAccount, requireEmail } from "../../accounts/accounts";
 import { correctEmail } from "../../privacy/rectify";
 import { listAccountsAudited, showAccount } from "../../accounts/admin";
 import { suspendAccount, unsuspendAccount } from "../../accounts/status";
 import { describeKey, issueKey, listKeys, revokeKey } from "../../keys/apiKeys";
 import { rotateKeyring } from "../../keys/keyring";
 import { keySettings } from "../../keys/settings";
-import { KrioraError } from "../../lib/errors";
 import { actorOf, requireAdmin } from "../access";
 import { AccountModel, EmailBody, IdParams, IssuedKeyModel, KeyCreate, KeyModel, keyInput } from "./accountSchemas";
 
 /** Path ids are account ids only: an address in a URL would end up in proxies' access logs. */
-function accountId(deps: Deps, id: string): string {
-  if (!getAccount(deps, id)) throw new KrioraError("not_found", "No such account.");
-  return id;
-}
+const accountId = (deps: Deps, id: string): string => requireAccount(deps, id).id;
 
 /** `/admin/…` mirrors the CLI's accounts, keys and keyring commands; every call needs an admin (403 otherwise). */
 export function adminRoutes(deps: Deps) {

@@ -1,8 +1,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
-import { getAccount } from "../../accounts/accounts";
+import { requireAccount } from "../../accounts/accounts";
 import { describeLedgerRow } from "../../billing/ledger";
-import { KrioraError } from "../../lib/errors";
 import { parseUsd } from "../../lib/money";
 import { actorOf, requireAdmin } from "../access";
 import { IdParams } from "./accountSchemas";
@@ -14,7 +13,7 @@ export function adminBillingRoutes(deps: Deps) {
     .resolve(async ({ request, params }) => {
       const admin = actorOf(await requireAdmin(deps, request), true);
       // Billing records survive erasure (legal hold), so an erased account's billing stays readable here.
-      if (!getAccount(deps, params.id)) throw new KrioraError("not_found", "No such account.");
+      requireAccount(deps, params.id);
       return { admin, accountId: params.id };
     })
     .get(

@@ -1,7 +1,6 @@
 import { Elysia, t } from "elysia";
-import { getAccount } from "../../accounts/accounts";
+import { requireAccount } from "../../accounts/accounts";
 import type { Deps } from "../../deps";
-import { KrioraError } from "../../lib/errors";
 import { accountUsage, accountUsageBy, usageTrends } from "../../usage/query";
 import { actorOf, requireAdmin, requireScope } from "../access";
 
@@ -52,7 +51,7 @@ export function usageRoutes(deps: Deps) {
       "/admin/accounts/:id/usage",
       async ({ request, params, query }) => {
         const admin = await requireAdmin(deps, request);
-        if (!getAccount(deps, params.id)) throw new KrioraError("not_found", "No such account.");
+        requireAccount(deps, params.id);
         deps.audit.record({ actor: actorOf(admin, true), action: "usage.read", target: params.id });
         return report(deps, params.id, query);
       },
