@@ -1,4 +1,5 @@
 import { asc, eq } from "drizzle-orm";
+import { isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
@@ -24,8 +25,6 @@ export interface AccountInfo {
   regions: string[] | null;
   created_at: string;
 }
-
-export const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const emailAt = (rowId: string) => ({ table: "accounts", column: "email_enc", rowId });
 

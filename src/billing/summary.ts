@@ -1,5 +1,5 @@
 import type { Db } from "../db/client";
-import type { Clock } from "../lib/clock";
+import { iso, type Clock } from "../lib/clock";
 import { MICROS_PER_CENT, formatUsd } from "../lib/money";
 import { recentCheckouts } from "./checkout";
 import type { BillingContext } from "./context";
@@ -10,7 +10,6 @@ import { stripeFailure } from "./stripe";
 
 export type BillingMode = "off" | "prepaid" | "metered";
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * One account's billing as its owner, an admin or the export sees it: the balance derived from

@@ -1,8 +1,9 @@
 import { and, asc, eq } from "drizzle-orm";
+import { isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { Scope } from "../auth/principal";
-import { isoOrNull, requireLiveAccount } from "../accounts/accounts";
+import { requireLiveAccount } from "../accounts/accounts";
 import type { Db } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { KrioraError } from "../lib/errors";

@@ -1,7 +1,8 @@
 import { asc, eq, inArray, like, or } from "drizzle-orm";
+import { iso, isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
-import { describeAccount, isoOrNull, requireLiveAccount } from "../accounts/accounts";
+import { describeAccount, requireLiveAccount } from "../accounts/accounts";
 import { customerOf } from "../billing/customers";
 import { describeLedgerRow, ledgerBalance } from "../billing/ledger";
 import { abuseFlags, auditLog, billingCheckouts, billingLedger, emailChanges, policyNotices, sessions, trendObjections, usageDaily, usageEvents } from "../db/schema";
@@ -14,7 +15,6 @@ import { usageIpLocation } from "../usage/writer";
 /** The version of the export document; a change of shape gets a new one. */
 const EXPORT_SCHEMA = "kriora.export/v1" as const;
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /**
  * Everything held about one account, as one JSON document (Policy §14 access; GDPR Art. 15 and

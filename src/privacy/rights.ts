@@ -3,7 +3,7 @@ import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { DbOrTx } from "../billing/context";
 import { rightsRequests, type Right, type RightsOutcome } from "../db/schema";
-import { addMonthsUtc } from "../lib/clock";
+import { addMonthsUtc, iso } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 
@@ -22,7 +22,6 @@ export interface RightsRequestInfo {
   overdue: boolean;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function describeRequest(row: RightsRow, now: number): RightsRequestInfo {
   return {
