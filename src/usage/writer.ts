@@ -126,7 +126,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     record(e) {
       const cost = costMicros(e, o.pricesFor(e.model));
       queue.push({ e, costMicros: cost });
-      o.spend.add(e.accountId, e.at, cost);
+      o.spend.add(e.accountId, e.keyId, e.at, cost);
       const labels = { model: e.model, provider: e.provider ?? "none" };
       o.metrics.requests.inc({ ...labels, status: String(e.status) });
       o.metrics.latency.observe(e.latencyMs / 1000, labels);
