@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { changeCredits } from "../../src/billing/credits";
-import { usageEvents } from "../../src/db/schema";
+import { usageDaily, usageEvents } from "../../src/db/schema";
 import type { KeySettingsInput } from "../../src/keys/settings";
 import { startServer, type RunningServer } from "../../src/http/serve";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
@@ -208,6 +208,33 @@ describe("§5 availability: limits at the model API", () => {
 });
 
 describe("§11 non-identifying metrics", () => {
+  test("§2 minimal metadata: a model name that is not configured is recorded as `unknown` in rows, daily aggregates and labels, and /metrics stays bounded", async () => {
+    const r = await start("");
+    const EMAIL_MODEL = "victim.person@example.com";
+    const randomBatch = (n: number) =>
+      Promise.all(Array.from({ length: n }, async (_, i) => (await r.chat({ model: i === 0 ? EMAIL_MODEL : `rnd-${crypto.randomUUID()}` })).text()));
+    const metricsSize = async () => {
+      r.env.deps.metering.usage.flush();
+      return (await (await fetch(`${r.server.url}/metrics`)).text()).length;
+    };
+    await (await r.chat()).text();
+    await randomBatch(20);
+    const before = await metricsSize();
+    for (let i = 0; i < 10; i++) await randomBatch(30);
+    const text = await (await fetch(`${r.server.url}/metrics`)).text();
+    // Counter values gain a digit or two; 300 more names would have added hundreds of series.
+    expect(text.length - before).toBeLessThan(200);
+    expect(text).not.toContain(EMAIL_MODEL);
+    expect(text).not.toContain("rnd-");
+    const models = new Set(parsePrometheus(text).samples.map((s) => s.labels.model).filter(Boolean));
+    expect([...models].sort()).toEqual(["m", "unknown"]);
+    const rows = rowsOf(r);
+    expect(rows.length).toBe(321);
+    expect(new Set(rows.map((x) => x.model))).toEqual(new Set(["m", "unknown"]));
+    const daily = r.env.deps.db.select().from(usageDaily).all();
+    expect(daily.map((d) => [d.model, d.requests]).sort()).toEqual([["m", 1], ["unknown", 320]]);
+  });
+
   test("/metrics parses as Prometheus text and carries no email, address, account or key id", async () => {
     const r = await start("");
     for (let i = 0; i < 3; i++) await (await r.chat()).text();
