@@ -1,6 +1,7 @@
 import { and, eq, gt, lte, max, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { billingLedger } from "../db/schema";
+import { exactSum } from "./ledger";
 
 /**
  * Balances in memory, kept in step with the ledger so admission costs no aggregate query. Each
@@ -24,7 +25,7 @@ export function createBalanceView(db: Db): BalanceView {
     .orderBy(billingLedger.seq)
     .prepare();
   const upTo = db
-    .select({ total: sql<string>`cast(coalesce(sum(${billingLedger.amountMicros}), 0) as text)` })
+    .select({ total: exactSum })
     .from(billingLedger)
     .where(and(eq(billingLedger.accountId, sql.placeholder("account")), lte(billingLedger.seq, sql.placeholder("seq"))))
     .prepare();

@@ -28,7 +28,7 @@ export function appendLedger(db: DbOrTx, e: LedgerEntry): LedgerRow | undefined 
 }
 
 /** SQLite's exact 64-bit sum of a ledger selection, as text (a JS number would round past 2^53). */
-const exactSum = sql<string>`cast(coalesce(sum(${billingLedger.amountMicros}), 0) as text)`;
+export const exactSum = sql<string>`cast(coalesce(sum(${billingLedger.amountMicros}), 0) as text)`;
 
 /** The balance, derived from the ledger: the exact sum of every row of the account. */
 export function ledgerBalance(db: DbOrTx, accountId: string): bigint {
