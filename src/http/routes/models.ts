@@ -59,7 +59,6 @@ function describe(summary: string, description: string) {
  */
 export function modelRoutes(deps: Deps) {
   const proxy = createProxy(deps);
-  const { trust_proxy } = deps.config.server;
   const relay =
     (endpoint: EndpointSpec) =>
     ({ request, body, set, principal, server }: RelayContext) =>
@@ -69,7 +68,7 @@ export function modelRoutes(deps: Deps) {
         endpoint,
         body: body as ProxyCall["body"],
         requestId: String(set.headers["x-request-id"]),
-        clientIp: clientIp(request, server, trust_proxy),
+        clientIp: clientIp(request, server, deps.config.server),
         server,
       });
 
