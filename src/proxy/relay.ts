@@ -3,17 +3,18 @@ import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
 import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
 import type { UsageEvent } from "../usage/sink";
+import { runAttempts, systemTiming } from "./attempts";
 import { createConnectCheck } from "./connect";
-import type { EndpointSpec, WireKind } from "./endpoints";
-import type { Failure } from "./failure";
+import { createCooldowns } from "./cooldown";
+import type { EndpointSpec } from "./endpoints";
+import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
 import { startMeter, type Meter } from "./meter";
-import { anthropicWire } from "./providers/anthropic";
-import { openaiWire } from "./providers/openai";
 import { relayBody } from "./relayBody";
 import { routeModel, type Target } from "./routing";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
+import { wireFor } from "./wires";
 
 export interface ProxyCall {
   request: Request;
@@ -32,20 +33,21 @@ export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
 }
 
-const wires: Record<WireKind, WireFormat> = { openai: openaiWire, anthropic: anthropicWire };
 const decoder = new TextDecoder();
 
 /**
- * The model proxy: route, try each target until one answers (failover only before the first
- * byte reaches the client), relay its answer as it streams, meter it.
+ * The model proxy: route, try the targets until one answers (failover and retries only before
+ * the first byte reaches the client, skipping deployments that are cooling down), relay its
+ * answer as it streams, meter it.
  */
 export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
   const connect = createConnectCheck(process.env);
-  const keys = new Map(config.providers.map((p) => [p.id, p.api_key_env ? (process.env[p.api_key_env] ?? "") : ""]));
-  for (const p of config.providers) if (p.api_key_env && !keys.get(p.id)) log.warn("provider_key_missing", { provider: p.id, env: p.api_key_env });
-  const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
+  const keys = providerKeys(config, log);
   const admit = createAdmission(deps);
+  const cooldowns = createCooldowns(config.routing, deps.clock);
+  const timing = deps.retryTiming ?? systemTiming;
+  const random = () => timing.random();
 
   return {
     async relay(call) {
@@ -56,7 +58,7 @@ export function createProxy(deps: Deps): Proxy {
       const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
       try {
-        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy);
+        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy, random);
         admitted = await admit({
           principal: call.principal,
           clientIp: call.clientIp,
@@ -70,26 +72,39 @@ export function createProxy(deps: Deps): Proxy {
       // The provider's deadlines bound this request instead of the server's idle timeout, so a
       // model that thinks for minutes before its first token is not cut off by accident.
       call.server?.timeout(request, 0);
-      const wire = wires[endpoint.kind];
-      let last: { provider: string; failure: Failure; chars: number } | undefined;
-      for (const { provider, upstream } of targets) {
-        const { text, dropUsage } = wire.body(endpoint, call.body, upstream);
-        const attempt = await callUpstream({
-          provider,
-          url: new URL(bases.get(provider.id) + endpoint.path),
-          headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(provider.id) ?? "", request.headers) },
-          body: text,
-          client: request.signal,
-          connect,
-        });
-        if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
-        last = { provider: provider.id, failure: attempt.failure, chars: text.length };
-        log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });
-        if (!attempt.failure.retry) break;
+      const sent = new Map<Target, { text: string; dropUsage: boolean }>();
+      const result = await runAttempts({
+        targets,
+        routing: config.routing,
+        cooldowns,
+        timing,
+        client: request.signal,
+        attempt(target) {
+          const wire = wireFor[target.provider.kind];
+          const body = wire.body(endpoint, call.body, target.upstream);
+          sent.set(target, body);
+          return callUpstream({
+            provider: target.provider,
+            url: wire.url(target.provider, endpoint, target.upstream),
+            headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
+            body: body.text,
+            client: request.signal,
+            connect,
+          });
+        },
+        failed(target, failure) {
+          log.warn("upstream_failed", { id: requestId, provider: target.provider.id, status: failure.upstreamStatus, type: failure.upstreamType, outcome: failure.outcome });
+        },
+      });
+      if (result.ok) {
+        const { text, dropUsage } = sent.get(result.target)!;
+        return respond(call, result.committed, wireFor[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, admitted.headers);
       }
-      meter.failed(last!.provider, last!.failure, last!.chars);
-      Object.assign(last!.failure.error.headers, admitted.headers);
-      throw last!.failure.error;
+      const { target, failure } = result;
+      if (target) meter.failed(target.provider.id, failure, sent.get(target)!.text.length);
+      else meter.refused(failure.error);
+      Object.assign(failure.error.headers, admitted.headers);
+      throw failure.error;
     },
   };
 

@@ -1,9 +1,17 @@
+import type { ProviderConfig } from "../config/schema";
 import type { EndpointSpec } from "./endpoints";
 import type { TokenCounts } from "./tokens";
 import type { StreamWatch } from "./watch";
 
 /** One provider wire format (`openai`, `anthropic`): how to call it and how to read its answers. No I/O. */
+/** `base_url` + the endpoint's path: the OpenAI and Anthropic convention. */
+export function pathUrl(provider: ProviderConfig, endpoint: EndpointSpec): URL {
+  return new URL(provider.base_url.replace(/\/+$/, "") + endpoint.path);
+}
+
 export interface WireFormat {
+  /** Where an endpoint of this provider is called. */
+  url(provider: ProviderConfig, endpoint: EndpointSpec, upstreamModel: string): URL;
   /** The provider's own credentials and protocol headers. The client's credentials are never among them. */
   headers(apiKey: string, client: Headers): Record<string, string>;
   /**

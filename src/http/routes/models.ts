@@ -4,7 +4,7 @@ import type { Deps } from "../../deps";
 import { KrioraError } from "../../lib/errors";
 import { ENDPOINTS, type EndpointSpec } from "../../proxy/endpoints";
 import { createProxy, type ProxyCall } from "../../proxy/relay";
-import { listModels } from "../../proxy/routing";
+import { listConfiguredModels } from "../../proxy/catalog";
 import { clientIp } from "../clientIp";
 
 /**
@@ -79,7 +79,7 @@ export function modelRoutes(deps: Deps) {
       if (!principal.scopes.has("model")) throw new KrioraError("forbidden", "This credential does not have the model scope.");
       return { principal };
     })
-    .get("/v1/models", ({ principal }) => ({ object: "list" as const, data: listModels(deps.config, principal.policy) }), {
+    .get("/v1/models", ({ principal }) => ({ object: "list" as const, data: listConfiguredModels(deps.config, principal.policy) }), {
       response: ModelList,
       detail: { summary: "Models this key may use", description: "Each with the retention (zdr) and region of the providers this key's policy lets it reach.", security: [{ apiKey: [] }] },
     })
