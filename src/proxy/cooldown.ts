@@ -18,8 +18,10 @@ export interface Cooldowns {
 
 interface Health {
   failures: number;
-  /** Epoch ms until which the deployment is skipped; 0 while the circuit is closed. */
+  /** Epoch ms until which the deployment is skipped (its cooldown, or the provider's `retry-after`). */
   openUntil: number;
+  /** The circuit opened on repeated failures: once its cooldown is over, one probe goes first. */
+  tripped: boolean;
   probing: boolean;
 }
 
@@ -39,8 +41,10 @@ export function createCooldowns(routing: RoutingConfig, clock: Clock): Cooldowns
   return {
     acquire(key) {
       const h = health.get(key);
-      if (!h || h.openUntil === 0) return true;
-      if (clock.now() < h.openUntil || h.probing) return false;
+      if (!h) return true;
+      if (clock.now() < h.openUntil) return false;
+      if (!h.tripped) return true;
+      if (h.probing) return false;
       h.probing = true;
       return true;
     },
@@ -52,11 +56,11 @@ export function createCooldowns(routing: RoutingConfig, clock: Clock): Cooldowns
         return;
       }
       const now = clock.now();
-      const next = h ?? { failures: 0, openUntil: 0, probing: false };
-      const wasOpen = next.openUntil !== 0;
+      const next = h ?? { failures: 0, openUntil: 0, tripped: false, probing: false };
       next.failures++;
       next.probing = false;
-      if (wasOpen || next.failures >= routing.cooldown_failures) next.openUntil = now + Math.max(cooldownMs, retryAfterMs ?? 0);
+      next.tripped ||= next.failures >= routing.cooldown_failures;
+      if (next.tripped) next.openUntil = now + Math.max(cooldownMs, retryAfterMs ?? 0);
       else if (retryAfterMs) next.openUntil = now + retryAfterMs;
       if (!h) track(key, next);
     },
