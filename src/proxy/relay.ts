@@ -1,11 +1,14 @@
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
+import { formatUsd } from "../lib/money";
 import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
+import { priceList } from "../usage/cost";
 import type { UsageEvent } from "../usage/sink";
 import { runAttempts, systemTiming } from "./attempts";
 import { createConnectCheck } from "./connect";
 import { createCooldowns } from "./cooldown";
+import { costStamp, requestCost } from "./cost";
 import type { EndpointSpec } from "./endpoints";
 import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
@@ -45,6 +48,7 @@ export function createProxy(deps: Deps): Proxy {
   const connect = createConnectCheck(process.env);
   const keys = providerKeys(config, log);
   const admit = createAdmission(deps);
+  const pricesFor = priceList(config.models);
   const cooldowns = createCooldowns(config.routing, deps.clock);
   const timing = deps.retryTiming ?? systemTiming;
   const random = () => timing.random();
@@ -123,11 +127,13 @@ export function createProxy(deps: Deps): Proxy {
     // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
     if (attempt.whole) {
       attempt.deadlines.done();
-      meter.finished(provider, status, meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars), { outcome: "ok", failure: null });
-      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType } });
+      const metered = meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars);
+      meter.finished(provider, status, metered, { outcome: "ok", failure: null });
+      const cost = formatUsd(requestCost(metered.counts, pricesFor(call.body.model)));
+      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType, "x-kriora-cost-usd": cost } });
     }
     const sse = contentType.includes("text/event-stream");
-    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage)) : jsonInspector(wire.usage);
+    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model))) : jsonInspector(wire.usage);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       meter.finished(provider, status, inspector.result(requestChars), end);
