@@ -12,6 +12,7 @@ import { costStamp, requestCost } from "./cost";
 import type { EndpointSpec } from "./endpoints";
 import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
+import { convertErrorHeaders, rateHeadersFor } from "./rateHeaders";
 import { startMeter, type Meter } from "./meter";
 import { relayBody } from "./relayBody";
 import { routeModel, type Target } from "./routing";
@@ -70,9 +71,13 @@ export function createProxy(deps: Deps): Proxy {
           maxOutputTokens: requestedOutputTokens(call.body),
         });
       } catch (err) {
-        if (err instanceof KrioraError) meter.refused(err);
+        if (err instanceof KrioraError) {
+          meter.refused(err);
+          convertErrorHeaders(endpoint.kind, err.headers, deps.clock.now());
+        }
         throw err;
       }
+      const limitHeaders = rateHeadersFor(endpoint.kind, admitted.headers, deps.clock.now());
       // The provider's deadlines bound this request instead of the server's idle timeout, so a
       // model that thinks for minutes before its first token is not cut off by accident.
       call.server?.timeout(request, 0);
@@ -102,12 +107,12 @@ export function createProxy(deps: Deps): Proxy {
       });
       if (result.ok) {
         const { text, dropUsage } = sent.get(result.target)!;
-        return respond(call, result.committed, wireFor[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, admitted.headers);
+        return respond(call, result.committed, wireFor[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, limitHeaders);
       }
       const { target, failure } = result;
       if (target) meter.failed(target.provider.id, failure, sent.get(target)!.text.length);
       else meter.refused(failure.error);
-      Object.assign(failure.error.headers, admitted.headers);
+      Object.assign(failure.error.headers, limitHeaders);
       throw failure.error;
     },
   };
