@@ -8,12 +8,10 @@ export interface TokenPrices {
 }
 
 const PICO_PER_MICRO = 1_000_000n;
-const FREE: TokenPrices = { input: 0n, output: 0n, cachedInput: 0n };
-
-/** The prices of a model called by its id or any of its aliases; an unconfigured name (env-only mode) is free. */
-export function priceList(models: readonly ModelConfig[]): (model: string) => TokenPrices {
+/** The prices of a model called by its id or any of its aliases; undefined for a name not configured (env-only mode). */
+export function priceList(models: readonly ModelConfig[]): (model: string) => TokenPrices | undefined {
   const prices = new Map(models.flatMap((m) => [m.id, ...m.aliases].map((name) => [name, pricesOf(m)] as const)));
-  return (model) => prices.get(model) ?? FREE;
+  return (model) => prices.get(model);
 }
 
 export function pricesOf(model: Pick<ModelConfig, "input_usd_per_mtok" | "output_usd_per_mtok" | "cached_input_usd_per_mtok">): TokenPrices {
