@@ -1,11 +1,15 @@
 import type { Principal } from "../auth/principal";
 import type { Config, ModelConfig, ProviderConfig } from "../config/schema";
-import type { WireKind } from "./endpoints";
+import { ENDPOINTS, type WireKind } from "./endpoints";
 import { allTargets, canServe, satisfies } from "./routing";
 
 type Policy = Principal["policy"];
 
-const CLIENT_FORMATS: WireKind[] = ["openai", "anthropic"];
+/** Each client format and the route that shows whether a model can be called with it. */
+const CLIENT_FORMATS = [
+  ["openai", ENDPOINTS.chat],
+  ["anthropic", ENDPOINTS.messages],
+] as const;
 
 /** An entry of `GET /v1/models`: how the model may be called, where it may run for this caller, and what it costs. */
 export interface ListedModel {
@@ -57,6 +61,7 @@ export function upstreamEntry(id: string, provider: ProviderConfig, contextLengt
 }
 
 function entry(id: string, first: ProviderConfig, kind: ModelConfig["kind"], providers: ProviderConfig[]) {
-  const formats = CLIENT_FORMATS.filter((c) => (kind === "chat" || c === "openai") && providers.some((p) => canServe(c, p.kind)));
+  const callable = kind === "chat" ? CLIENT_FORMATS : ([["openai", ENDPOINTS.embeddings]] as const);
+  const formats: WireKind[] = callable.filter(([, endpoint]) => providers.some((p) => canServe(endpoint, p))).map(([format]) => format);
   return { id, object: "model" as const, created: 0, owned_by: first.id, region: first.region, kind, formats };
 }

@@ -18,7 +18,7 @@ import { relayBody } from "./relayBody";
 import { routeModel, type Target } from "./routing";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
-import { wireFor } from "./wires";
+import { WIRES } from "./wires";
 
 export interface ProxyCall {
   request: Request;
@@ -48,6 +48,7 @@ export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
   const connect = createConnectCheck(process.env);
   const keys = providerKeys(config, log);
+  const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
   const admit = createAdmission(deps);
   const pricesFor = priceList(config.models);
   const cooldowns = createCooldowns(config.routing, deps.clock);
@@ -63,7 +64,7 @@ export function createProxy(deps: Deps): Proxy {
       const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
       try {
-        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy, random);
+        targets = routeModel(config, call.body.model, endpoint, call.principal.policy, random);
         admitted = await admit({
           principal: call.principal,
           clientIp: call.clientIp,
@@ -89,12 +90,12 @@ export function createProxy(deps: Deps): Proxy {
         timing,
         client: request.signal,
         attempt(target) {
-          const wire = wireFor[target.provider.kind];
+          const wire = WIRES[target.provider.kind];
           const body = wire.body(endpoint, call.body, target.upstream);
           sent.set(target, body);
           return callUpstream({
             provider: target.provider,
-            url: wire.url(target.provider, endpoint, target.upstream),
+            url: wire.url(bases.get(target.provider.id)!, endpoint, target.upstream, call.body.stream === true, target.provider),
             headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
             body: body.text,
             client: request.signal,
@@ -107,7 +108,7 @@ export function createProxy(deps: Deps): Proxy {
       });
       if (result.ok) {
         const { text, dropUsage } = sent.get(result.target)!;
-        return respond(call, result.committed, wireFor[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, limitHeaders);
+        return respond(call, result.committed, WIRES[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, limitHeaders);
       }
       const { target, failure } = result;
       if (target) meter.failed(target.provider.id, failure, sent.get(target)!.text.length);

@@ -1,7 +1,7 @@
 import type { Principal } from "../auth/principal";
 import type { Config, DeploymentConfig, ModelConfig, ProviderConfig } from "../config/schema";
 import { KrioraError } from "../lib/errors";
-import type { WireKind } from "./endpoints";
+import type { EndpointSpec, WireKind } from "./endpoints";
 
 export type ProviderKind = ProviderConfig["kind"];
 
@@ -26,9 +26,9 @@ export function wireOf(kind: ProviderKind): WireKind {
   return wireOfKind[kind];
 }
 
-/** Whether a client calling a route of format `client` can be served by a provider of `kind`. */
-export function canServe(client: WireKind, kind: ProviderKind): boolean {
-  return wireOf(kind) === client;
+/** Whether a provider can serve this endpoint. */
+export function canServe(endpoint: EndpointSpec, provider: ProviderConfig): boolean {
+  return wireOf(provider.kind) === endpoint.kind;
 }
 
 /** The configured model called `name`, by its id or one of its aliases. */
@@ -45,14 +45,15 @@ export function findModel(config: Readonly<Config>, name: string): ModelConfig |
  * closed: when no target satisfies it the request is refused with the policy named, never sent
  * elsewhere (Policy §3, §12).
  */
-export function routeModel(config: Readonly<Config>, modelId: string, kind: WireKind, policy: Policy, random: () => number = Math.random): Target[] {
+export function routeModel(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec, policy: Policy, random: () => number = Math.random): Target[] {
+  const { kind } = endpoint;
   const model = findModel(config, modelId);
   if (policy.models && !policy.models.includes(modelId) && !(model && policy.models.includes(model.id)))
     throw new KrioraError("forbidden", "This key may not use the requested model.", { param: "model" });
   if (config.models.length > 0 && !model) throw new KrioraError("not_found", "The requested model is not offered by this gateway.", { param: "model" });
   const name = model ? `model "${model.id}"` : "the requested model";
-  const targets = model ? modelTargets(config, model, random) : passThroughTargets(config, modelId, kind);
-  const inFormat = targets.filter((t) => canServe(kind, t.provider.kind));
+  const targets = model ? modelTargets(config, model, random) : passThroughTargets(config, modelId, endpoint);
+  const inFormat = targets.filter((t) => canServe(endpoint, t.provider));
   if (inFormat.length === 0) {
     const served = targets[0] && wireOf(targets[0].provider.kind);
     throw served
@@ -102,11 +103,11 @@ function target(provider: ProviderConfig, upstream: string, ownKeyEnv: string): 
   return { provider, upstream, apiKeyEnv, key: `${provider.id}/${upstream}${ownKeyEnv ? `#${ownKeyEnv}` : ""}` };
 }
 
-function passThroughTargets(config: Readonly<Config>, modelId: string, kind: WireKind): Target[] {
+function passThroughTargets(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec): Target[] {
   const slash = modelId.indexOf("/");
-  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && canServe(kind, p.kind)) : undefined;
+  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && canServe(endpoint, p)) : undefined;
   if (named) return [target(named, modelId.slice(slash + 1), "")];
-  const first = config.providers.find((p) => canServe(kind, p.kind));
+  const first = config.providers.find((p) => canServe(endpoint, p));
   return first ? [target(first, modelId, "")] : [];
 }
 

@@ -3,9 +3,10 @@ import type { Config, ProviderConfig } from "../config/schema";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
 import { upstreamEntry, type ListedModel } from "./catalog";
+import { ENDPOINTS } from "./endpoints";
 import { canServe, satisfies, wireOf } from "./routing";
 import { asRecord } from "./watch";
-import { wireFor } from "./wires";
+import { WIRES } from "./wires";
 
 const LIST_TIMEOUT_MS = 10_000;
 /** At most this many models are taken from one provider's list. */
@@ -45,12 +46,13 @@ export function createUpstreamCatalog(config: Readonly<Config>, clock: Clock, lo
   };
 
   async function fetchList(provider: ProviderConfig, log: Logger): Promise<ListedModel[] | null> {
-    const first = config.providers.find((p) => canServe(wireOf(provider.kind), p.kind)) === provider;
+    const endpoint = wireOf(provider.kind) === "openai" ? ENDPOINTS.chat : ENDPOINTS.messages;
+    const first = config.providers.find((p) => canServe(endpoint, p)) === provider;
     const url = new URL(`${provider.base_url.replace(/\/+$/, "")}/models`);
     if (provider.kind === "anthropic") url.searchParams.set("limit", "1000");
     const key = provider.api_key_env ? (process.env[provider.api_key_env] ?? "") : "";
     try {
-      const res = await fetch(url, { headers: wireFor[provider.kind].headers(key, new Headers()), redirect: "manual", signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+      const res = await fetch(url, { headers: WIRES[provider.kind].headers(key, new Headers()), redirect: "manual", signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
       if (!res.ok) {
         await res.body?.cancel();
         log.warn("upstream_models_failed", { provider: provider.id, status: res.status });

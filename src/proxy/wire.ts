@@ -4,14 +4,14 @@ import type { TokenCounts } from "./tokens";
 import type { StreamWatch } from "./watch";
 
 /** One provider wire format (`openai`, `anthropic`): how to call it and how to read its answers. No I/O. */
-/** `base_url` + the endpoint's path: the OpenAI and Anthropic convention. */
-export function pathUrl(provider: ProviderConfig, endpoint: EndpointSpec): URL {
-  return new URL(provider.base_url.replace(/\/+$/, "") + endpoint.path);
+/** The base URL followed by the endpoint's path (OpenAI and Anthropic). */
+export function pathUrl(base: string, endpoint: EndpointSpec): URL {
+  return new URL(base + endpoint.path);
 }
 
 export interface WireFormat {
-  /** Where an endpoint of this provider is called. */
-  url(provider: ProviderConfig, endpoint: EndpointSpec, upstreamModel: string): URL;
+  /** Where a request goes: the endpoint's path under the base URL (without its trailing slashes), or (Azure) a deployment's path. */
+  url(base: string, endpoint: EndpointSpec, upstreamModel: string, stream: boolean, provider: ProviderConfig): URL;
   /** The provider's own credentials and protocol headers. The client's credentials are never among them. */
   headers(apiKey: string, client: Headers): Record<string, string>;
   /**

@@ -7,8 +7,8 @@ import type { WireFormat } from "../wire";
  */
 export const azureOpenaiWire: WireFormat = {
   ...openaiWire,
-  url(provider, endpoint, upstreamModel) {
-    const url = new URL(`${provider.base_url.replace(/\/+$/, "")}/openai/deployments/${encodeURIComponent(upstreamModel)}${endpoint.path}`);
+  url(base, endpoint, upstreamModel, _stream, provider) {
+    const url = new URL(`${base}/openai/deployments/${encodeURIComponent(upstreamModel)}${endpoint.path}`);
     url.searchParams.set("api-version", provider.api_version);
     return url;
   },
