@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import type { TObject, TSchema } from "@sinclair/typebox";
+import { parseCidr } from "./cidr";
 import { ConfigSchema, type Config, type ModelConfig, type ProviderConfig } from "./schema";
 
 export class ConfigError extends Error {
@@ -86,6 +87,7 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Record<string, str
 
 function convertEnv(field: TSchema, value: string): unknown {
   if (field.type === "integer" || field.type === "number") return value.trim() === "" ? value : Number(value);
+  if (field.type === "array") return value.split(",").map((s) => s.trim()).filter(Boolean);
   if (field.type === "boolean") return value === "true" ? true : value === "false" ? false : value;
   return value;
 }
@@ -121,6 +123,9 @@ function checkReferences(config: Config) {
     m.fallbacks.forEach((f, j) => {
       if (!ids.has(f.provider)) throw new ConfigError(`config: models[${i}].fallbacks[${j}].provider: no provider with this id`);
     });
+  });
+  config.server.trusted_proxies.forEach((c, i) => {
+    if (!parseCidr(c)) throw new ConfigError(`config: server.trusted_proxies[${i}]: not an address block such as 10.0.0.0/8 or fd00::/8`);
   });
   if ((config.server.tls_cert === "") !== (config.server.tls_key === ""))
     throw new ConfigError("config: server.tls_cert: tls_cert and tls_key must be set together");

@@ -18,6 +18,9 @@ export const ServerSchema = t.Object(
     tls_cert: t.String({ default: "" }),
     tls_key: t.String({ default: "" }),
     max_body_bytes: int(10_485_760, 1024),
+    /** Proxies (CIDR blocks, IPv4 or IPv6) whose `X-Forwarded-For` entries are believed, read from the right. */
+    trusted_proxies: t.Array(t.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 256 }),
+    /** Deprecated: `true` is `trusted_proxies = ["127.0.0.0/8", "::1/128"]`. */
     trust_proxy: t.Boolean({ default: false }),
     /** `/docs` and `/openapi.json`: the API's shape is no secret. */
     docs_access: access("public"),

@@ -70,7 +70,6 @@ export function modelRoutes(deps: Deps) {
   const upstreamModels = createUpstreamCatalog(deps.config, deps.clock, deps.log);
   const listModels = async (policy: ProxyCall["principal"]["policy"]) =>
     deps.config.models.length > 0 ? listConfiguredModels(deps.config, policy) : upstreamModels.list(policy);
-  const { trust_proxy } = deps.config.server;
   const relay =
     (endpoint: EndpointSpec) =>
     ({ request, body, set, principal, server }: RelayContext) =>
@@ -80,7 +79,7 @@ export function modelRoutes(deps: Deps) {
         endpoint,
         body: body as ProxyCall["body"],
         requestId: String(set.headers["x-request-id"]),
-        clientIp: clientIp(request, server, trust_proxy),
+        clientIp: clientIp(request, server, deps.config.server),
         server,
       });
 
