@@ -110,9 +110,16 @@ function checkReferences(config: Config) {
   });
   const modelIds = new Set<string>();
   config.models.forEach((m: ModelConfig, i) => {
-    if (modelIds.has(m.id)) throw new ConfigError(`config: models[${i}].id: duplicate model id`);
-    modelIds.add(m.id);
-    if (!ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    for (const [name, key] of [[m.id, "id"], ...m.aliases.map((a, j) => [a, `aliases[${j}]`])]) {
+      if (modelIds.has(name!)) throw new ConfigError(`config: models[${i}].${key}: duplicate model id or alias`);
+      modelIds.add(name!);
+    }
+    if (m.provider === "" && m.deployments.length === 0) throw new ConfigError(`config: models[${i}].provider: set provider (one deployment) or deployments`);
+    if (m.provider !== "" && m.deployments.length > 0) throw new ConfigError(`config: models[${i}].deployments: set provider or deployments, not both`);
+    if (m.provider !== "" && !ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    m.deployments.forEach((d, j) => {
+      if (!ids.has(d.provider)) throw new ConfigError(`config: models[${i}].deployments[${j}].provider: no provider with this id`);
+    });
     m.fallbacks.forEach((f, j) => {
       if (!ids.has(f.provider)) throw new ConfigError(`config: models[${i}].fallbacks[${j}].provider: no provider with this id`);
     });
