@@ -41,8 +41,13 @@ function validationParam(error: unknown): string | undefined {
   return /^[\w/.-]{1,128}$/.test(first.path) ? first.path : undefined;
 }
 
+/** The OpenAI-format model routes (`/v1/chat/completions`, `/v1/models`, …), which use OpenAI's own error codes. */
+function isOpenAIModelRoute(path: string): boolean {
+  return path.startsWith("/v1/") && !usesAnthropicShape(path);
+}
+
 export function errorResponse(err: KrioraError, path: string, requestId: string): Response {
-  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId);
+  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId, isOpenAIModelRoute(path));
   return new Response(JSON.stringify(body), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },

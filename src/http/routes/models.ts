@@ -4,7 +4,8 @@ import type { Deps } from "../../deps";
 import { KrioraError } from "../../lib/errors";
 import { ENDPOINTS, type EndpointSpec } from "../../proxy/endpoints";
 import { createProxy, type ProxyCall } from "../../proxy/relay";
-import { listModels } from "../../proxy/routing";
+import { listConfiguredModels } from "../../proxy/catalog";
+import { createUpstreamCatalog } from "../../proxy/upstreamModels";
 import { clientIp } from "../clientIp";
 
 /**
@@ -19,6 +20,8 @@ const ModelRequest = t.Object(
   { additionalProperties: true },
 );
 
+const Prices = t.Object({ input_usd_per_mtok: t.Number(), output_usd_per_mtok: t.Number(), cached_input_usd_per_mtok: t.Number() });
+
 const ModelList = t.Object({
   object: t.Literal("list"),
   data: t.Array(
@@ -30,6 +33,11 @@ const ModelList = t.Object({
       zdr: t.Boolean({ description: "Every provider this key may reach for the model declares zero data retention" }),
       region: t.String({ description: "Region of the first provider this key may reach" }),
       providers: t.Array(t.Object({ id: t.String(), zdr: t.Boolean(), region: t.String() }), { description: "The providers this key may reach, in failover order" }),
+      aliases: t.Array(t.String(), { description: "Other names the model may be called by" }),
+      kind: t.Union([t.Literal("chat"), t.Literal("embedding")]),
+      formats: t.Array(t.Union([t.Literal("openai"), t.Literal("anthropic")]), { description: "Client formats the model can be called with: `openai` (/v1/chat/completions …), `anthropic` (/v1/messages)" }),
+      context_length: t.Union([t.Integer(), t.Null()], { description: "The context window in tokens, when configured or listed by the provider" }),
+      pricing: t.Union([Prices, t.Null()], { description: "USD per million tokens, when configured" }),
     }),
   ),
 });
@@ -84,7 +92,9 @@ const jsonBody = {
  */
 export function modelRoutes(deps: Deps) {
   const proxy = createProxy(deps);
-  const { trust_proxy } = deps.config.server;
+  const upstreamModels = createUpstreamCatalog(deps.config, deps.clock, deps.log);
+  const listModels = async (policy: ProxyCall["principal"]["policy"]) =>
+    deps.config.models.length > 0 ? listConfiguredModels(deps.config, policy) : upstreamModels.list(policy);
   const relay =
     (endpoint: EndpointSpec) =>
     ({ request, body, set, principal, server }: RelayContext) =>
@@ -94,7 +104,7 @@ export function modelRoutes(deps: Deps) {
         endpoint,
         body: body as ProxyCall["body"],
         requestId: String(set.headers["x-request-id"]),
-        clientIp: clientIp(request, server, trust_proxy),
+        clientIp: clientIp(request, server, deps.config.server),
         server,
       });
 
@@ -104,9 +114,14 @@ export function modelRoutes(deps: Deps) {
       if (!principal.scopes.has("model")) throw new KrioraError("forbidden", "This credential does not have the model scope.");
       return { principal };
     })
-    .get("/v1/models", ({ principal }) => ({ object: "list" as const, data: listModels(deps.config, principal.policy) }), {
+    .get("/v1/models", async ({ principal }) => ({ object: "list" as const, data: await listModels(principal.policy) }), {
       response: ModelList,
-      detail: { summary: "Models this key may use", description: "Each with the retention (zdr) and region of the providers this key's policy lets it reach.", security: [{ apiKey: [] }] },
+      detail: {
+        summary: "Models this key may use",
+        description:
+          "Each with the client formats it can be called with, its kind, context length and prices when configured, and the retention (zdr) and region of the providers this key's policy lets it reach. With no [[models]] configured: the providers' own lists, cached.",
+        security: [{ apiKey: [] }],
+      },
     })
     .post("/v1/chat/completions", relay(ENDPOINTS.chat), { ...jsonBody, detail: describe("Chat completions (OpenAI format)", "Streams with `stream: true`; usage is metered whether or not `stream_options.include_usage` is set.") })
     .post("/v1/completions", relay(ENDPOINTS.completions), { ...jsonBody, detail: describe("Text completions (OpenAI format)", "Legacy completions, streamed or not.") })
