@@ -1,28 +1,16 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { billingLedger, rightsRequests, usageEvents } from "../../src/db/schema";
 import { carryForward, ledgerBalance } from "../../src/billing/ledger";
-import { createApp } from "../../src/http/app";
 import { exportAccount } from "../../src/privacy/export";
 import { newId } from "../../src/lib/ids";
-import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
+import { billingPerTest, type BillingEnv } from "../helpers/billing";
 import { runKriora } from "../helpers/cli";
 import { json } from "../helpers/http";
-import { call, makeAccount, makeKey } from "../helpers/identity";
+import { call, makeAccount } from "../helpers/identity";
 import { seedPerson } from "../helpers/privacy";
 
-let env: BillingEnv | undefined;
-afterEach(() => env?.close());
-
-async function setup() {
-  env = makeBillingEnv("prepaid");
-  const app = createApp(env.deps);
-  const user = makeAccount(env.deps, "rich@example.com");
-  const admin = makeAccount(env.deps, "boss@example.com", "admin");
-  const userKey = (await makeKey(env.deps, user.id)).key;
-  const adminKey = (await makeKey(env.deps, admin.id, { scopes: ["admin", "account"] })).key;
-  return { env, app, user, userKey, adminKey };
-}
+const setup = billingPerTest();
 
 /** Ledger rows, each a safe integer, whose sum is 12 000 000 000 000 001 micro-dollars: past 2^53. */
 function hugeBalance(e: BillingEnv, accountId: string) {
@@ -92,14 +80,14 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
 
 describe("§14 access: an export that cannot be produced is recorded as failed, not done", () => {
   test("a usage row whose address no longer decrypts: the export throws and its access request is marked failed", async () => {
-    env = makeBillingEnv("prepaid");
+    const { env } = await setup();
     const ann = await seedPerson(env.deps, "ann");
-    const outcomes = () => env!.deps.db.select().from(rightsRequests).where(eq(rightsRequests.accountId, ann.id)).all().map((r) => r.outcome);
+    const outcomes = () => env.deps.db.select().from(rightsRequests).where(eq(rightsRequests.accountId, ann.id)).all().map((r) => r.outcome);
     // Positive control: a sound export is done.
     exportAccount(env.deps, ann.id, "test");
     expect(outcomes()).toEqual(["done"]);
     env.deps.db.update(usageEvents).set({ ipEnc: "v1:garbage" }).where(eq(usageEvents.accountId, ann.id)).run();
-    expect(() => exportAccount(env!.deps, ann.id, "test")).toThrow();
+    expect(() => exportAccount(env.deps, ann.id, "test")).toThrow();
     expect(outcomes()).toEqual(["done", "failed"]);
   });
 });
