@@ -57,6 +57,16 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     expect([env.deps.billing.balance(a.id), env.deps.billing.balance(b.id)]).toEqual([0n, 0n]);
   });
 
+  test("a real session whose paid amount is not positive US dollars is recorded and audited, not credited", async () => {
+    env = makeBillingEnv("prepaid");
+    const acc = makeAccount(env.deps, "euro@example.com");
+    const row = await env.deps.billing.checkout(acc.id, 2_000_000);
+    const session = env.fake.sessions.get(row.id)!;
+    for (const changed of [{ ...session, currency: "eur" }, { ...session, amount_total: 0 }]) expect((await deliver(env, changed)).outcome).toBe("ignored");
+    expect(ignoredPurchases(env).map((d) => d.reason)).toEqual(["currency", "amount"]);
+    expect(purchases(env)).toEqual([]);
+  });
+
   test("the credit is amount_total (what was paid after a discount), not amount_subtotal", async () => {
     env = makeBillingEnv("prepaid");
     const acc = makeAccount(env.deps, "discount@example.com");
