@@ -6,6 +6,7 @@ import { KrioraError } from "../lib/errors";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
 import { findAccountByEmail, insertAccount, type Tx } from "./accounts";
 import { emailIndex } from "./email";
+import { publicUrls } from "../lib/publicUrls";
 
 export const MAGIC_LINK_TTL_MS = 15 * 60_000;
 
@@ -66,7 +67,7 @@ function sendLink(deps: Deps, email: string, purpose: "signup" | "login", fields
 }
 
 function linkMessage(config: Readonly<Config>, purpose: "signup" | "login", token: string) {
-  const url = `${config.server.public_url.replace(/\/+$/, "")}/auth/verify?token=${encodeURIComponent(token)}`;
+  const url = publicUrls(config.server.public_url).signIn(token);
   const minutes = MAGIC_LINK_TTL_MS / 60_000;
   const what = purpose === "signup" ? "confirm your new Kriora account" : "sign in to Kriora";
   return {
