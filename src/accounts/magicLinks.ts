@@ -4,7 +4,9 @@ import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
-import { findAccountByEmail, insertAccount, type Tx } from "./accounts";
+import { findAccountByEmail, insertAccount, requireAccount, type Tx } from "./accounts";
+import type { Actor } from "../audit/audit";
+import { iso } from "../lib/clock";
 import { emailIndex } from "./email";
 import { publicUrls } from "../lib/publicUrls";
 
@@ -55,13 +57,33 @@ export function requestLoginLink(deps: Deps, email: string): void {
 
 type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
 
-function sendLink(deps: Deps, email: string, purpose: "signup" | "login", fields: (id: string) => LinkFields): void {
+function storeLink(deps: Deps, purpose: "signup" | "login", fields: (id: string) => LinkFields, audit?: (tx: Tx) => void): { token: string; expiresAt: number } {
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
+  const expiresAt = now + MAGIC_LINK_TTL_MS;
   deps.db.transaction((tx) => {
     tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
-    tx.insert(magicLinks).values({ ...fields(id), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }).run();
+    tx.insert(magicLinks).values({ ...fields(id), secretHash, purpose, createdAt: now, expiresAt }).run();
+    audit?.(tx);
   });
+  return { token, expiresAt };
+}
+
+/**
+ * `kriora accounts login-link`: a one-time sign-in URL handed over by an admin instead of mailed
+ * (bootstrapping the first admin, or a server without SMTP). Audited; the URL itself is not.
+ */
+export function issueLoginLink(deps: Deps, accountId: string, actor: Actor): { url: string; expires_at: string } {
+  const account = requireAccount(deps, accountId);
+  if (!canSignIn(account.status)) throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
+  const { token, expiresAt } = storeLink(deps, "login", (id) => ({ id, accountId: account.id }), (tx) =>
+    deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+  );
+  return { url: publicUrls(deps.config.server.public_url).signIn(token), expires_at: iso(expiresAt) };
+}
+
+function sendLink(deps: Deps, email: string, purpose: "signup" | "login", fields: (id: string) => LinkFields): void {
+  const { token } = storeLink(deps, purpose, fields);
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
   void deps.mailer.send({ kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) });
 }
