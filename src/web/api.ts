@@ -57,7 +57,7 @@ export interface Key {
   rpm: number | null;
   tpm: number | null;
   models: string[] | null;
-  monthly_budget_usd?: string | null;
+  monthly_budget_usd: number | null;
 }
 
 export interface Totals {

@@ -35,7 +35,7 @@ describeInBrowser("console sign-up and sign-in (§2 email only, §15 age, §7 co
     expect((await context.cookies()).filter((k) => k.name === "kriora_session")).toEqual([]);
     await context.close();
     expect(foreignRequests(c)).toEqual([]);
-  });
+  }, BROWSER_TEST_MS);
 
   test("a GET of the link (a mail scanner, a prefetch) shows the confirm page and leaves the link valid", async () => {
     expect(c.cli("accounts", "create", "--email", "scanned@example.com").code).toBe(0);
@@ -54,7 +54,7 @@ describeInBrowser("console sign-up and sign-in (§2 email only, §15 age, §7 co
     const context = await c.context();
     await confirmLink(await context.newPage(), link, "scanned@example.com");
     await context.close();
-  });
+  }, BROWSER_TEST_MS);
 
   test("keyboard only: sign in from the sign-in page with Tab, typing and Enter", async () => {
     expect(c.cli("accounts", "create", "--email", "keys.only@example.com").code).toBe(0);
@@ -74,5 +74,5 @@ describeInBrowser("console sign-up and sign-in (§2 email only, §15 age, §7 co
     await page.keyboard.press("Enter");
     await expectVisible(page.getByTestId("signed-in-email").filter({ hasText: "keys.only@example.com" }));
     await context.close();
-  });
+  }, BROWSER_TEST_MS);
 });

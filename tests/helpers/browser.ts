@@ -48,6 +48,9 @@ function freePort(): number {
 
 export const MODEL = "gpt-console";
 
+/** A browser scenario drives several pages and a server process: more time than the suite default. */
+export const BROWSER_TEST_MS = 60_000;
+
 /**
  * One real `kriora serve` process (SMTP sink, fake upstream, a priced model) and one headless
  * Chromium, started before the suite's tests and stopped after them.
@@ -105,14 +108,14 @@ export function useConsole(got: (c: Console) => void, toml = ""): void {
       },
     };
     got(ctx);
-  });
+  }, BROWSER_TEST_MS);
   afterAll(async () => {
     await ctx?.browser.close();
     await ctx?.serve.stop();
     await ctx?.smtp.stop();
     await ctx?.fake.stop();
     rmSync(base, { recursive: true, force: true });
-  });
+  }, BROWSER_TEST_MS);
 }
 
 /** The sign-in link of the next mail to `email` (other mail, e.g. policy notices, is passed over). */

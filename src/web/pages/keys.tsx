@@ -42,7 +42,7 @@ function NewKey({ admin, onIssued }: { admin: boolean; onIssued: (k: Issued) => 
     const scopes = [f.model && "model", f.account && "account", f.adminScope && "admin"].filter((s): s is string => Boolean(s));
     const body: Record<string, unknown> = { name: f.name || undefined, scopes, expires_in_days: optionalInt(f.days), rpm: optionalInt(f.rpm), tpm: optionalInt(f.tpm) };
     if (f.models.trim()) body.models = list(f.models);
-    if (f.budget.trim()) body.monthly_budget_usd = f.budget.trim();
+    if (f.budget.trim()) body.monthly_budget_usd = Number(f.budget);
     onIssued(await api<Issued>("POST", "/account/keys", body));
     return "Key created: copy it now, it is not shown again.";
   };
@@ -71,7 +71,7 @@ function NewKey({ admin, onIssued }: { admin: boolean; onIssued: (k: Issued) => 
         </label>
         <label>
           Monthly budget (USD)
-          <input name="monthly_budget_usd" inputMode="decimal" pattern="\d+(\.\d{1,2})?" value={f.budget} onInput={set("budget")} />
+          <input name="monthly_budget_usd" inputMode="decimal" pattern="\d+(\.\d{1,6})?" value={f.budget} onInput={set("budget")} />
         </label>
       </div>
       <fieldset>
