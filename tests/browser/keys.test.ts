@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import OpenAI from "openai";
-import { BROWSER_TEST_MS, describeInBrowser, expectVisible, foreignRequests, MODEL, seriousA11yViolations, signIn, useConsole, type Console } from "../helpers/browser";
+import { BROWSER_TEST_MS, describeInBrowser, openPage, expectVisible, foreignRequests, MODEL, seriousA11yViolations, signIn, useConsole, type Console } from "../helpers/browser";
 
 let c: Console;
 
@@ -12,7 +12,7 @@ describeInBrowser("console keys and usage", () => {
     const context = await c.context();
     const page = await context.newPage();
     await signIn(c, page, "dev@example.com");
-    await page.getByRole("link", { name: "Keys" }).click();
+    await openPage(page, "Keys");
     await page.getByLabel("Name").fill("laptop");
     await page.getByLabel(/Allowed models/).fill(MODEL);
     await page.getByLabel("Requests per minute").fill("60");
@@ -27,7 +27,7 @@ describeInBrowser("console keys and usage", () => {
     const answer = await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "hello" }] });
     expect(answer.choices[0]!.message.content).toBe(c.fake.reply);
 
-    await page.getByRole("link", { name: "Usage" }).click();
+    await openPage(page, "Usage");
     const row = page.getByRole("row").filter({ hasText: MODEL });
     // The writer flushes within 100 ms; the page reads the aggregates when it opens.
     for (let i = 0; i < 20 && (await row.count()) === 0; i++) {
@@ -43,7 +43,7 @@ describeInBrowser("console keys and usage", () => {
     const csv = await Bun.file((await (await download).path())!).text();
     expect(csv.split("\n")[1]).toStartWith(`"${MODEL}","1",`);
 
-    await page.getByRole("link", { name: "Keys" }).click();
+    await openPage(page, "Keys");
     page.once("dialog", (d) => void d.accept());
     await page.getByRole("button", { name: /^Revoke laptop/ }).click();
     await expectVisible(page.getByRole("cell", { name: /^revoked/ }));
@@ -58,7 +58,7 @@ describeInBrowser("console keys and usage", () => {
     const context = await c.context();
     const page = await context.newPage();
     await signIn(c, page, "budget@example.com");
-    await page.getByRole("link", { name: "Keys" }).click();
+    await openPage(page, "Keys");
     await page.getByLabel("Name").fill("capped");
     await page.getByLabel("Monthly budget (USD)").fill("0.000001");
     await page.getByRole("button", { name: "Create key" }).click();

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { confirmLink, describeInBrowser, expectVisible, foreignRequests, linkFor, seriousA11yViolations, useConsole, type Console } from "../helpers/browser";
+import { BROWSER_TEST_MS, confirmLink, describeInBrowser, expectVisible, foreignRequests, linkFor, seriousA11yViolations, useConsole, type Console } from "../helpers/browser";
 
 let c: Console;
 

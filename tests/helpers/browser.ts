@@ -151,6 +151,13 @@ export async function signInAdmin(c: Console, page: Page, email: string): Promis
   await confirmLink(page, JSON.parse(issued.out).url, email);
 }
 
+/** Open a console page from the navigation and wait until everything on it has loaded (so nothing moves under a click). */
+export async function openPage(page: Page, name: string): Promise<void> {
+  await page.getByRole("link", { name, exact: true }).click();
+  await expectVisible(page.getByRole("heading", { level: 1, name }));
+  await page.getByText("Loading…").first().waitFor({ state: "detached" });
+}
+
 export async function expectVisible(locator: ReturnType<Page["locator"]>): Promise<void> {
   await locator.first().waitFor({ state: "visible", timeout: 10_000 });
 }

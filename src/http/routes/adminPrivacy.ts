@@ -41,8 +41,8 @@ export function adminPrivacyRoutes(deps: Deps) {
       response: RightsRequestModel,
       detail: { summary: "Record an objection received for an account (Art. 21)" },
     })
-    .get("/privacy/requests", ({ query }) => listRequests(deps, { overdue: query.overdue === "true" }), {
-      query: t.Object({ overdue: t.Optional(t.UnionEnum(["true", "false"])) }),
+    .get("/privacy/requests", ({ query }) => listRequests(deps, { overdue: query.overdue === true }), {
+      query: t.Object({ overdue: t.Optional(t.Boolean({ description: "true: only open requests past their due date" })) }),
       response: t.Array(RightsRequestModel),
       detail: { summary: "The rights ledger; overdue=true keeps open requests past their due date" },
     })

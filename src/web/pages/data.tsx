@@ -61,7 +61,9 @@ export function DataRights({ me }: { me: Account }) {
         run={async () => {
           if (typed.trim().toLowerCase() !== (me.email ?? "").toLowerCase()) throw new Error("Type your email address exactly to confirm.");
           await api("POST", "/account/delete", { confirm: true });
-          location.assign("/#/erased");
+          // The session is gone: start the console afresh, signed out, with the outcome shown.
+          location.hash = "/erased";
+          location.reload();
         }}
       >
         <label>
