@@ -36,7 +36,7 @@ describeInBrowser("console keys and usage", () => {
     }
     await expectVisible(row);
     expect((await row.locator("td").nth(1).textContent())!.trim()).toBe("1");
-    await expectVisible(page.getByRole("img", { name: "Requests, tokens and cost per day" }));
+    await expectVisible(page.getByRole("img", { name: "Cost per day (USD)" }));
     expect(await seriousA11yViolations(page)).toEqual([]);
     const download = page.waitForEvent("download");
     await page.getByRole("button", { name: "Download per-model CSV" }).click();

@@ -58,69 +58,74 @@ export const BROWSER_TEST_MS = 60_000;
 
 /**
  * One real `kriora serve` process (SMTP sink, fake upstream, a priced model) and one headless
- * Chromium, started before the suite's tests and stopped after them.
+ * Chromium. `stop` ends them all and removes the temporary folder.
  */
+export async function startConsole(toml = ""): Promise<Console & { stop(): Promise<void> }> {
+  const base = mkdtempSync(join(tmpdir(), "kriora-browser-"));
+  const dataDir = join(base, "data");
+  mkdirSync(dataDir);
+  const fake = startFakeUpstream();
+  const smtp = await startSmtp();
+  const port = freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const config = join(base, "kriora.toml");
+  writeFileSync(
+    config,
+    [
+      `[server]\nport = ${port}\npublic_url = "${origin}"`,
+      `[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"`,
+      `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
+      providerToml({ id: "oa", kind: "openai", url: fake.url, zdr: true, region: "eu" }),
+      `[[models]]\nid = "${MODEL}"\nprovider = "oa"\nupstream = "${MODEL}"\ninput_usd_per_mtok = 2\noutput_usd_per_mtok = 8`,
+      toml,
+    ].join("\n"),
+  );
+  const env = { FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic, TMPDIR: base };
+  const serve = await startServe([process.execPath, join(root, "src/main.ts"), "serve", "--config", config, "--data", dataDir], base, { ...env, KRIORA_SERVER_PORT: String(port) });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const requests: string[] = [];
+  return {
+    url: serve.url,
+    origin,
+    dataDir,
+    smtp,
+    fake,
+    serve,
+    browser,
+    requests,
+    async context() {
+      const context = await browser.newContext({ acceptDownloads: true });
+      context.on("request", (r) => void requests.push(r.url()));
+      return context;
+    },
+    cli(...args) {
+      const run = Bun.spawnSync([process.execPath, join(root, "src/main.ts"), ...args, "--config", config, "--data", dataDir], {
+        cwd: base,
+        env: { PATH: process.env.PATH ?? "", HOME: base, ...env },
+      });
+      return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() };
+    },
+    async stop() {
+      await browser.close();
+      await serve.stop();
+      await smtp.stop();
+      await fake.stop();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `startConsole` before the suite's tests, stopped after them. */
 export function useConsole(got: (c: Console) => void, toml = ""): void {
-  let base: string;
-  let ctx: Console | undefined;
+  let running: Awaited<ReturnType<typeof startConsole>> | undefined;
   beforeAll(async () => {
-    base = mkdtempSync(join(tmpdir(), "kriora-browser-"));
-    const dataDir = join(base, "data");
-    mkdirSync(dataDir);
-    const fake = startFakeUpstream();
-    const smtp = await startSmtp();
-    const port = freePort();
-    const origin = `http://127.0.0.1:${port}`;
-    const config = join(base, "kriora.toml");
-    writeFileSync(
-      config,
-      [
-        `[server]\nport = ${port}\npublic_url = "${origin}"`,
-        `[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"`,
-        `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
-        providerToml({ id: "oa", kind: "openai", url: fake.url, zdr: true, region: "eu" }),
-        `[[models]]\nid = "${MODEL}"\nprovider = "oa"\nupstream = "${MODEL}"\ninput_usd_per_mtok = 2\noutput_usd_per_mtok = 8`,
-        toml,
-      ].join("\n"),
-    );
-    const env = { FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic, TMPDIR: base };
-    const serve = await startServe([process.execPath, join(root, "src/main.ts"), "serve", "--config", config, "--data", dataDir], base, { ...env, KRIORA_SERVER_PORT: String(port) });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    const requests: string[] = [];
-    ctx = {
-      url: serve.url,
-      origin,
-      dataDir,
-      smtp,
-      fake,
-      serve,
-      browser,
-      requests,
-      async context() {
-        const context = await browser.newContext({ acceptDownloads: true });
-        context.on("request", (r) => void requests.push(r.url()));
-        return context;
-      },
-      cli(...args) {
-        const run = Bun.spawnSync([process.execPath, join(root, "src/main.ts"), ...args, "--config", config, "--data", dataDir], {
-          cwd: base,
-          env: { PATH: process.env.PATH ?? "", HOME: base, ...env },
-        });
-        return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() };
-      },
-    };
-    got(ctx);
+    running = await startConsole(toml);
+    got(running);
   }, BROWSER_TEST_MS);
-  afterAll(async () => {
-    await ctx?.browser.close();
-    await ctx?.serve.stop();
-    await ctx?.smtp.stop();
-    await ctx?.fake.stop();
-    rmSync(base, { recursive: true, force: true });
-  }, BROWSER_TEST_MS);
+  afterAll(() => running?.stop(), BROWSER_TEST_MS);
 }
 
 /** The sign-in link of the next mail to `email` (other mail, e.g. policy notices, is passed over). */

@@ -4,8 +4,6 @@ import uPlot from "uplot";
 export interface Series {
   label: string;
   values: number[];
-  /** Drawn against the right-hand axis (e.g. dollars beside counts). */
-  right?: boolean;
 }
 
 const COLOURS = ["#1d4ed8", "#b45309", "#047857", "#7c3aed"];
@@ -14,7 +12,8 @@ const COLOURS = ["#1d4ed8", "#b45309", "#047857", "#7c3aed"];
  * One uPlot chart. `x` are UNIX seconds for a time axis, or positions of `categories` (drawn as
  * bars). The chart is an image to assistive technology; the table beside it carries the numbers.
  */
-export function Chart({ title, x, series, categories }: { title: string; x: number[]; series: Series[]; categories?: string[] }) {
+export function Chart(props: { title: string; x: number[]; series: Series[]; categories?: string[]; range?: [number, number]; format?: (n: number) => string }) {
+  const { title, x, series, categories, range, format } = props;
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -24,11 +23,10 @@ export function Chart({ title, x, series, categories }: { title: string; x: numb
       {
         width: Math.max(320, el.clientWidth),
         height: 240,
-        scales: { x: { time: !categories }, usd: {} },
+        scales: { x: categories ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, ...(range ? { range } : {}) }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [
           categories ? { values: (_u, ticks) => ticks.map((t) => categories[t] ?? "") } : {},
-          {},
-          ...(series.some((s) => s.right) ? [{ scale: "usd", side: 1, grid: { show: false } }] : []),
+          { size: 70, ...(format ? { values: (_u: uPlot, ticks: number[]) => ticks.map(format) } : {}) },
         ],
         series: [
           {},
@@ -37,7 +35,7 @@ export function Chart({ title, x, series, categories }: { title: string; x: numb
             stroke: COLOURS[i % COLOURS.length],
             fill: categories ? `${COLOURS[i % COLOURS.length]}55` : undefined,
             paths: bars,
-            scale: s.right ? "usd" : undefined,
+            points: { show: !categories, size: 6 },
           })),
         ],
       },

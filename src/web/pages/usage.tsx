@@ -50,6 +50,9 @@ export function Usage() {
 function UsageReport({ days, models, range }: { days: Report; models: Report; range: { from: string; to: string } }) {
   const d = days.groups ?? [];
   const m = models.groups ?? [];
+  const x = d.map((g) => seconds(g.day!));
+  // Half a day either side, so a single day is a point in the middle rather than a range of years.
+  const xRange: [number, number] = [seconds(range.from) - 43_200, seconds(range.to) + 43_200];
   return (
     <>
       <p>
@@ -57,16 +60,19 @@ function UsageReport({ days, models, range }: { days: Report; models: Report; ra
       </p>
       <h2>Per day</h2>
       {d.length ? (
-        <Chart
-          title="Requests, tokens and cost per day"
-          x={d.map((g) => seconds(g.day!))}
-          series={[
-            { label: "requests", values: d.map((g) => g.requests) },
-            { label: "input tokens", values: d.map((g) => g.input_tokens) },
-            { label: "output tokens", values: d.map((g) => g.output_tokens) },
-            { label: "cost (USD)", values: d.map((g) => Number(g.cost_usd)), right: true },
-          ]}
-        />
+        <div class="charts">
+          <Chart title="Requests per day" x={x} range={xRange} series={[{ label: "requests", values: d.map((g) => g.requests) }]} />
+          <Chart
+            title="Tokens per day"
+            x={x}
+            range={xRange}
+            series={[
+              { label: "input tokens", values: d.map((g) => g.input_tokens) },
+              { label: "output tokens", values: d.map((g) => g.output_tokens) },
+            ]}
+          />
+          <Chart title="Cost per day (USD)" x={x} range={xRange} format={(n) => `$${n.toPrecision(2)}`} series={[{ label: "cost (USD)", values: d.map((g) => Number(g.cost_usd)) }]} />
+        </div>
       ) : (
         <p>No usage in this range.</p>
       )}
