@@ -63,6 +63,23 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
     expect(cases).toBeGreaterThan(20);
   });
 
+  test("each field given an object that cannot become text ({toString: 0}) → never a 500, a clean 400 where objects are not allowed", async () => {
+    const poison = { toString: 0, valueOf: HOSTILE_CANARY };
+    let refused = 0;
+    for (const op of withBodies) {
+      for (const field of Object.keys(op.body!.properties ?? {})) {
+        const res = await send(op, JSON.stringify({ ...(sampleOf(op.body!) as object), [field]: poison }));
+        expect([op.method, op.path, field, res.status < 500]).toEqual([op.method, op.path, field, true]);
+        if (res.status === 400) {
+          await expectCleanRefusal(res);
+          refused++;
+        } else await res.body?.cancel();
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
+    await expectHealthy(target.url);
+  });
+
   test("a JSON body sent as text/plain or as a form is refused by the model routes, unparsed", async () => {
     for (const op of withBodies.filter((o) => o.path.startsWith("/v1/"))) {
       await expectCleanRefusal(await send(op, JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: HOSTILE_CANARY }] }), "text/plain"));
