@@ -23,7 +23,7 @@ const globalFlags: Record<string, FlagSpec> = {
   data: { type: "string", help: "data directory: database and master key go here" },
   json: { type: "boolean", help: "machine output: exactly one JSON document on stdout" },
   yes: { type: "boolean", help: "confirm a destructive command without a prompt" },
-  help: { type: "boolean", help: "show help" },
+  help: { type: "boolean", help: "show help (also -h); `--version` prints the version" },
 };
 
 export interface CliIO {
@@ -41,7 +41,7 @@ const processIO: CliIO = {
 
 /** Parse argv, run the command, return the exit code: 0 ok, 1 failure, 2 usage error. */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  const { command, rest } = findCommand(argv);
+  const { command, rest } = findCommand(argv.map(spelledOut));
   let parsed: ReturnType<typeof parseFlags> | undefined;
   try {
     parsed = parseFlags(rest, { ...globalFlags, ...command?.flags });
@@ -82,6 +82,13 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
   } finally {
     ctx.close();
   }
+}
+
+/** `-h` is `--help`; `--version` and `-V` are the `version` command. */
+function spelledOut(arg: string): string {
+  if (arg === "-h") return "--help";
+  if (arg === "--version" || arg === "-V") return "version";
+  return arg;
 }
 
 /**
