@@ -6,6 +6,7 @@ import { loadOrCreateMasterKey } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
+import { createShutdown, type Shutdown } from "./lib/shutdown";
 import { createAuthenticator } from "./auth/authenticate";
 import type { Authenticator } from "./auth/principal";
 import { loadAuthView, type AuthView } from "./auth/view";
@@ -37,6 +38,8 @@ export interface Deps {
   metering: Metering;
   /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
   billing: Billing;
+  /** Fired when the shutdown grace runs out: open streams end with a final error event. */
+  shutdown: Shutdown;
 }
 
 export interface OpenOptions {
@@ -72,6 +75,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     billing,
     metering,
     usage: metering.usage,
+    shutdown: createShutdown(),
   };
   return { ...base, auth: createAuthenticator(base) };
 }

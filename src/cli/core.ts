@@ -5,14 +5,11 @@ import { VERSION } from "../version";
 import type { Command } from "./frame";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
 
-/** How long streams in flight may run on after SIGTERM/SIGINT before they are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 export const coreCommands: Command[] = [
   {
     name: "serve",
     summary: "Run the HTTP server (applies migrations first). The default command.",
-    help: "Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get 10 s to finish, usage is flushed, the database is closed.",
+    help: "Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get `server.shutdown_grace_s` (default 30 s) to finish, then open streams end with a final error event (metered as `server_shutdown`), usage is flushed, the database is closed.",
     async run(ctx) {
       const deps = ctx.deps();
       const running = startServer(deps);
@@ -33,7 +30,7 @@ export const coreCommands: Command[] = [
           if (stopping) return;
           stopping = true;
           deps.log.info("stopping", { signal });
-          void running.stop(SHUTDOWN_GRACE_MS).then(resolve);
+          void running.stop(deps.config.server.shutdown_grace_s * 1000).then(resolve);
         };
         process.on("SIGTERM", () => stop("SIGTERM"));
         process.on("SIGINT", () => stop("SIGINT"));

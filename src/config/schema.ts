@@ -18,6 +18,8 @@ export const ServerSchema = t.Object(
     tls_cert: t.String({ default: "" }),
     tls_key: t.String({ default: "" }),
     max_body_bytes: int(10_485_760, 1024),
+    /** After SIGTERM/SIGINT, how long requests in flight may run on before streams are closed with an error. */
+    shutdown_grace_s: int(30, 0, 3600),
     trust_proxy: t.Boolean({ default: false }),
     /** `/docs` and `/openapi.json`: the API's shape is no secret. */
     docs_access: access("public"),

@@ -80,6 +80,7 @@ export function createProxy(deps: Deps): Proxy {
           headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(provider.id) ?? "", request.headers) },
           body: text,
           client: request.signal,
+          shutdown: deps.shutdown.signal,
           connect,
         });
         if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
