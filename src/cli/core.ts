@@ -1,4 +1,7 @@
+import { backupBeforeMigrating } from "../db/backup";
 import { migrate } from "../db/migrate";
+import { holdServeLock } from "../db/serveLock";
+import { createLogger } from "../lib/log";
 import { startServer } from "../http/serve";
 import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
@@ -9,9 +12,12 @@ export const coreCommands: Command[] = [
   {
     name: "serve",
     summary: "Run the HTTP server (applies migrations first). The default command.",
-    help: "Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get `server.shutdown_grace_s` (default 30 s) to finish, then open streams end with a final error event (metered as `server_shutdown`), usage is flushed, the database is closed.",
+    help: "Before applying migrations to an existing database it copies it to backups/ beside it (database.backup_before_migrate). Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get `server.shutdown_grace_s` (default 30 s) to finish, then open streams end with a final error event (metered as `server_shutdown`), usage is flushed, the database is closed.",
     async run(ctx) {
+      const { database } = ctx.config();
+      if (database.backup_before_migrate) backupBeforeMigrating(database.path, new Date(), createLogger());
       const deps = ctx.deps();
+      const lock = holdServeLock(database.path);
       const running = startServer(deps);
       deps.billing.start();
       const privacy = startPrivacyJobs(deps);
@@ -39,6 +45,7 @@ export const coreCommands: Command[] = [
       deps.metering.usage.close();
       await deps.billing.stop();
       deps.handle.close();
+      lock.release();
       return 0;
     },
   },

@@ -72,7 +72,14 @@ export const IssuerSchema = t.Object(
 export const ConfigSchema = t.Object(
   {
     server: t.Object(ServerSchema.properties, { ...strict, default: {} }),
-    database: t.Object({ path: t.String({ default: "./data/kriora.db", minLength: 1 }) }, { ...strict, default: {} }),
+    database: t.Object(
+      {
+        path: t.String({ default: "./data/kriora.db", minLength: 1 }),
+        /** `serve` copies the database to `backups/` beside it before applying migrations. */
+        backup_before_migrate: t.Boolean({ default: true }),
+      },
+      { ...strict, default: {} },
+    ),
     security: t.Object({ master_key_file: t.String({ default: "./data/master.key", minLength: 1 }) }, { ...strict, default: {} }),
     retention: t.Object(
       { ip_days: int(30, 1), usage_detail_days: int(90, 1), billing_years: int(10, 1), audit_years: int(6, 1) },
