@@ -27,6 +27,8 @@ export const coreCommands: Command[] = [
         version: VERSION,
         billing: deps.billing.mode,
         upstream_slots: slots,
+        database: deps.config.database.path,
+        master_key_file: deps.config.security.master_key_file,
       });
       if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
       await new Promise<void>((resolve) => {
