@@ -6,6 +6,7 @@ import { ENDPOINTS, type EndpointSpec } from "../../proxy/endpoints";
 import { createProxy, type ProxyCall } from "../../proxy/relay";
 import { listModels } from "../../proxy/routing";
 import { clientIp } from "../clientIp";
+import { markStream } from "../streamEnd";
 
 /**
  * Only the fields the gateway reads are checked; every other field goes to the provider as it
@@ -71,6 +72,7 @@ export function modelRoutes(deps: Deps) {
         requestId: String(set.headers["x-request-id"]),
         clientIp: clientIp(request, server, trust_proxy),
         server,
+        streamed: (ended) => markStream(request, ended),
       });
 
   return new Elysia({ name: "models", detail: { tags: ["model"] } })
