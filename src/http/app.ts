@@ -7,6 +7,7 @@ import { clientIp } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
 import { bodyShapeProblem } from "./bodyShape";
+import { streamEnd } from "./streamEnd";
 import { opsGate } from "./opsAccess";
 import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
@@ -80,13 +81,13 @@ export function createApp(deps: Deps) {
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       const m = meta.get(request);
       const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200);
-      deps.log.info("request", {
-        id: m?.id ?? null,
-        method: request.method,
-        route: route || "unmatched",
-        status,
-        ms: m ? Math.round((performance.now() - m.start) * 100) / 100 : null,
-      });
+      const since = () => (m ? Math.round((performance.now() - m.start) * 100) / 100 : null);
+      const line = { id: m?.id ?? null, method: request.method, route: route || "unmatched", status };
+      const ended = streamEnd(request);
+      if (!ended) return deps.log.info("request", { ...line, ms: since() });
+      // A stream: `ms` is its whole duration, `headers_ms` the time until its headers were sent.
+      const headersMs = since();
+      void ended.then(() => deps.log.info("request", { ...line, ms: since(), headers_ms: headersMs }));
     })
     .use(docsPlugin(VERSION, opsGate(deps, deps.config.server.docs_access)))
     .use(opsRoutes(deps))
