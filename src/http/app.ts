@@ -89,7 +89,7 @@ export function createApp(deps: Deps) {
       const headersMs = since();
       void ended.then(() => deps.log.info("request", { ...line, ms: since(), headers_ms: headersMs }));
     })
-    .use(docsPlugin(VERSION, opsGate(deps, deps.config.server.docs_access)))
+    .use(docsPlugin(VERSION, deps.config.server.public_url, opsGate(deps, deps.config.server.docs_access)))
     .use(opsRoutes(deps))
     .use(metricsRoutes(deps))
     .use(jwksRoutes(deps))
