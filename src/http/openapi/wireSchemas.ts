@@ -6,6 +6,11 @@ import { Type as t, type TSchema } from "@sinclair/typebox";
  * these are open (`additionalProperties` allowed) and list the fields clients rely on.
  */
 const open = { additionalProperties: true } as const;
+/**
+ * A request the gateway checks only in `model` and `stream` (the route's ModelRequest); every
+ * other field is the provider's to judge, so a wrong one comes back as the provider's 4xx.
+ */
+const relayed = { ...open, "x-kriora-checked": ["model", "stream"] } as const;
 const ref = (name: string) => t.Unsafe({ $ref: `#/components/schemas/${name}` });
 
 const Usage = t.Object(
@@ -56,7 +61,7 @@ export const wireSchemas: Record<string, TSchema> = {
       tools: t.Optional(t.Array(t.Object({ type: t.String() }, open))),
       user: t.Optional(t.String()),
     },
-    open,
+    relayed,
   ),
   ChatCompletion: t.Object(
     {
@@ -83,14 +88,14 @@ export const wireSchemas: Record<string, TSchema> = {
     open,
   ),
   Usage,
-  CompletionRequest: t.Object({ model: t.String(), prompt: t.Union([t.String(), t.Array(t.String())]), stream: t.Optional(t.Boolean()), max_tokens: t.Optional(t.Integer()) }, open),
+  CompletionRequest: t.Object({ model: t.String(), prompt: t.Union([t.String(), t.Array(t.String())]), stream: t.Optional(t.Boolean()), max_tokens: t.Optional(t.Integer()) }, relayed),
   Completion: t.Object(
     { id: t.String(), object: t.String(), model: t.String(), choices: t.Array(t.Object({ index: t.Integer(), text: t.String(), finish_reason: t.Union([t.String(), t.Null()]) }, open)), usage: t.Optional(ref("Usage")) },
     open,
   ),
   EmbeddingRequest: t.Object(
     { model: t.String(), input: t.Union([t.String(), t.Array(t.String()), t.Array(t.Integer()), t.Array(t.Array(t.Integer()))]), dimensions: t.Optional(t.Integer()), encoding_format: t.Optional(t.Union([t.Literal("float"), t.Literal("base64")])) },
-    open,
+    relayed,
   ),
   EmbeddingList: t.Object(
     {
@@ -101,7 +106,7 @@ export const wireSchemas: Record<string, TSchema> = {
     },
     open,
   ),
-  ResponseRequest: t.Object({ model: t.String(), input: t.Union([t.String(), t.Array(t.Object({}, open))]), stream: t.Optional(t.Boolean()), instructions: t.Optional(t.String()) }, open),
+  ResponseRequest: t.Object({ model: t.String(), input: t.Union([t.String(), t.Array(t.Object({}, open))]), stream: t.Optional(t.Boolean()), instructions: t.Optional(t.String()) }, relayed),
   ResponseObject: t.Object({ id: t.String(), object: t.Literal("response"), model: t.String(), status: t.String(), output: t.Array(t.Object({ type: t.String() }, open)), usage: t.Optional(t.Object({}, open)) }, open),
   ResponseStreamEvent: t.Object({ type: t.String({ description: "response.created, response.output_text.delta, response.completed …" }) }, open),
   MessageRequest: t.Object(
@@ -113,7 +118,7 @@ export const wireSchemas: Record<string, TSchema> = {
       stream: t.Optional(t.Boolean({ description: "Server-sent events of MessageStreamEvent" })),
       temperature: t.Optional(t.Number()),
     },
-    open,
+    relayed,
   ),
   Message: t.Object(
     {
