@@ -15,6 +15,7 @@ import type { UsageSink } from "./usage/sink";
 import { createMetering, type Metering } from "./usage/metering";
 import { createBilling, type Billing } from "./billing/billing";
 import type { StripeEndpoint } from "./billing/stripe";
+import type { RetryTiming } from "./proxy/attempts";
 
 /**
  * Everything a service or route needs, passed down explicitly. Tests build one around a
@@ -40,6 +41,8 @@ export interface Deps {
   billing: Billing;
   /** Fired when the shutdown grace runs out: open streams end with a final error event. */
   shutdown: Shutdown;
+  /** Randomness and waits of the proxy's routing and retries; real ones when absent (tests swap them). */
+  retryTiming?: RetryTiming;
 }
 
 export interface OpenOptions {

@@ -1,4 +1,5 @@
 import type { KrioraError } from "../lib/errors";
+import type { UsageStamp } from "./cost";
 import { SseRelay } from "./sse";
 import { ByteTail, findUsage } from "./tail";
 import { estimateTokens, type TokenCounts } from "./tokens";
@@ -17,8 +18,8 @@ export interface Inspector {
 
 const encoder = new TextEncoder();
 
-export function sseInspector(watch: StreamWatch): Inspector {
-  const relay = new SseRelay(watch);
+export function sseInspector(watch: StreamWatch, stamp: UsageStamp | null = null): Inspector {
+  const relay = new SseRelay(watch, undefined, stamp);
   return {
     push: (chunk, out) => relay.push(chunk, out),
     end(out) {

@@ -1,19 +1,24 @@
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
+import { formatUsd } from "../lib/money";
 import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
+import { priceList } from "../usage/cost";
 import type { UsageEvent } from "../usage/sink";
+import { runAttempts, systemTiming } from "./attempts";
 import { createConnectCheck } from "./connect";
-import type { EndpointSpec, WireKind } from "./endpoints";
-import type { Failure } from "./failure";
+import { createCooldowns } from "./cooldown";
+import { costStamp, requestCost } from "./cost";
+import type { EndpointSpec } from "./endpoints";
+import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
+import { convertErrorHeaders, rateHeadersFor } from "./rateHeaders";
 import { startMeter, type Meter } from "./meter";
-import { anthropicWire } from "./providers/anthropic";
-import { openaiWire } from "./providers/openai";
 import { relayBody } from "./relayBody";
 import { routeModel, type Target } from "./routing";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
+import { WIRES } from "./wires";
 
 export interface ProxyCall {
   request: Request;
@@ -34,20 +39,23 @@ export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
 }
 
-const wires: Record<WireKind, WireFormat> = { openai: openaiWire, anthropic: anthropicWire };
 const decoder = new TextDecoder();
 
 /**
- * The model proxy: route, try each target until one answers (failover only before the first
- * byte reaches the client), relay its answer as it streams, meter it.
+ * The model proxy: route, try the targets until one answers (failover and retries only before
+ * the first byte reaches the client, skipping deployments that are cooling down), relay its
+ * answer as it streams, meter it.
  */
 export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
   const connect = createConnectCheck(process.env);
-  const keys = new Map(config.providers.map((p) => [p.id, p.api_key_env ? (process.env[p.api_key_env] ?? "") : ""]));
-  for (const p of config.providers) if (p.api_key_env && !keys.get(p.id)) log.warn("provider_key_missing", { provider: p.id, env: p.api_key_env });
+  const keys = providerKeys(config, log);
   const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
   const admit = createAdmission(deps);
+  const pricesFor = priceList(config.models);
+  const cooldowns = createCooldowns(config.routing, deps.clock);
+  const timing = deps.retryTiming ?? systemTiming;
+  const random = () => timing.random();
 
   return {
     async relay(call) {
@@ -58,7 +66,7 @@ export function createProxy(deps: Deps): Proxy {
       const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
       try {
-        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy);
+        targets = routeModel(config, call.body.model, endpoint, call.principal.policy, random);
         admitted = await admit({
           principal: call.principal,
           clientIp: call.clientIp,
@@ -66,33 +74,50 @@ export function createProxy(deps: Deps): Proxy {
           maxOutputTokens: requestedOutputTokens(call.body),
         });
       } catch (err) {
-        if (err instanceof KrioraError) meter.refused(err);
+        if (err instanceof KrioraError) {
+          meter.refused(err);
+          convertErrorHeaders(endpoint.kind, err.headers, deps.clock.now());
+        }
         throw err;
       }
+      const limitHeaders = rateHeadersFor(endpoint.kind, admitted.headers, deps.clock.now());
       // The provider's deadlines bound this request instead of the server's idle timeout, so a
       // model that thinks for minutes before its first token is not cut off by accident.
       call.server?.timeout(request, 0);
-      const wire = wires[endpoint.kind];
-      let last: { provider: string; failure: Failure; chars: number } | undefined;
-      for (const { provider, upstream } of targets) {
-        const { text, dropUsage } = wire.body(endpoint, call.body, upstream);
-        const attempt = await callUpstream({
-          provider,
-          url: new URL(bases.get(provider.id) + endpoint.path),
-          headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(provider.id) ?? "", request.headers) },
-          body: text,
-          client: request.signal,
-          shutdown: deps.shutdown.signal,
-          connect,
-        });
-        if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
-        last = { provider: provider.id, failure: attempt.failure, chars: text.length };
-        log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });
-        if (!attempt.failure.retry) break;
+      const sent = new Map<Target, { text: string; dropUsage: boolean }>();
+      const result = await runAttempts({
+        targets,
+        routing: config.routing,
+        cooldowns,
+        timing,
+        client: request.signal,
+        attempt(target) {
+          const wire = WIRES[target.provider.kind];
+          const body = wire.body(endpoint, call.body, target.upstream);
+          sent.set(target, body);
+          return callUpstream({
+            provider: target.provider,
+            url: wire.url(bases.get(target.provider.id)!, endpoint, target.upstream, call.body.stream === true, target.provider),
+            headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
+            body: body.text,
+            client: request.signal,
+            shutdown: deps.shutdown.signal,
+            connect,
+          });
+        },
+        failed(target, failure) {
+          log.warn("upstream_failed", { id: requestId, provider: target.provider.id, status: failure.upstreamStatus, type: failure.upstreamType, outcome: failure.outcome });
+        },
+      });
+      if (result.ok) {
+        const { text, dropUsage } = sent.get(result.target)!;
+        return respond(call, result.committed, WIRES[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, limitHeaders);
       }
-      meter.failed(last!.provider, last!.failure, last!.chars);
-      Object.assign(last!.failure.error.headers, admitted.headers);
-      throw last!.failure.error;
+      const { target, failure } = result;
+      if (target) meter.failed(target.provider.id, failure, sent.get(target)!.text.length);
+      else meter.refused(failure.error);
+      Object.assign(failure.error.headers, limitHeaders);
+      throw failure.error;
     },
   };
 
@@ -111,11 +136,13 @@ export function createProxy(deps: Deps): Proxy {
     // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
     if (attempt.whole) {
       attempt.deadlines.done();
-      meter.finished(provider, status, meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars), { outcome: "ok", failure: null });
-      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType } });
+      const metered = meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars);
+      meter.finished(provider, status, metered, { outcome: "ok", failure: null });
+      const cost = formatUsd(requestCost(metered.counts, pricesFor(call.body.model)));
+      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType, "x-kriora-cost-usd": cost } });
     }
     const sse = contentType.includes("text/event-stream");
-    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage)) : jsonInspector(wire.usage);
+    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model))) : jsonInspector(wire.usage);
     const ended = Promise.withResolvers<void>();
     call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {

@@ -59,7 +59,8 @@ export function finishDocument(raw: Json, publicUrl: string): Json {
       for (const [status, answer] of Object.entries(op.responses ?? {})) {
         const content = answer.content as Record<string, { schema?: Json }> | undefined;
         for (const [type, media] of Object.entries(content ?? {})) {
-          if (wire && status.startsWith("2")) media.schema = ref(type === "text/event-stream" && wire.stream ? wire.stream : wire.json);
+          if (/^[45]/.test(status) && type === "application/json") media.schema = ref(usesAnthropicShape(path) ? "AnthropicError" : "Error");
+          else if (wire && status.startsWith("2")) media.schema = ref(type === "text/event-stream" && wire.stream ? wire.stream : wire.json);
           else if (media.schema && type === "application/json") media.schema = name(media.schema, `${base}${status === "200" || status === "201" || status === "202" ? "" : status}Response`);
         }
       }

@@ -1,7 +1,7 @@
 import { anthropicErrorBody, type KrioraError } from "../../lib/errors";
 import { count, type TokenCounts } from "../tokens";
 import { asRecord, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
-import type { WireFormat } from "../wire";
+import { pathUrl, type WireFormat } from "../wire";
 
 /** The API version sent when the client names none. */
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -59,6 +59,7 @@ class MessagesWatch extends StreamWatch {
 const HEADER_VALUE = /^[\w.,= -]{1,200}$/;
 
 export const anthropicWire: WireFormat = {
+  url: pathUrl,
   headers(apiKey, client) {
     const version = client.get("anthropic-version");
     const headers: Record<string, string> = { "anthropic-version": version && HEADER_VALUE.test(version) ? version : ANTHROPIC_VERSION };

@@ -2,7 +2,7 @@ import { openAIErrorBody, type KrioraError } from "../../lib/errors";
 import { findUsage } from "../tail";
 import { count, type TokenCounts } from "../tokens";
 import { asRecord, DROP, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
-import type { WireFormat } from "../wire";
+import { pathUrl, type WireFormat } from "../wire";
 
 /**
  * OpenAI's `usage`, in both of its shapes: `prompt_tokens`/`completion_tokens` (chat,
@@ -96,6 +96,7 @@ class ResponsesWatch extends StreamWatch {
 }
 
 export const openaiWire: WireFormat = {
+  url: pathUrl,
   headers: (apiKey): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
   body(endpoint, json, model) {
     if (!endpoint.usageOption || json.stream !== true) return { text: JSON.stringify({ ...json, model }), dropUsage: false };
