@@ -152,6 +152,14 @@ export const ConfigSchema = t.Object(
       },
       { ...strict, default: {} },
     ),
+    telemetry: t.Object(
+      {
+        /** OTLP/HTTP traces endpoint (e.g. `http://127.0.0.1:4318/v1/traces`); empty: tracing off. */
+        otlp_traces_url: t.String({ default: "", pattern: "^(https?://.+)?$" }),
+        service_name: t.String({ default: "kriora", minLength: 1 }),
+      },
+      { ...strict, default: {} },
+    ),
     providers: t.Array(ProviderSchema, { default: [] }),
     models: t.Array(ModelSchema, { default: [] }),
   },
