@@ -46,6 +46,7 @@ export const coreCommands: Command[] = [
       await privacy.stop();
       deps.metering.usage.close();
       await deps.billing.stop();
+      await deps.tracing.shutdown();
       deps.handle.close();
       lock.release();
       return 0;

@@ -89,11 +89,21 @@ export function createApp(deps: Deps) {
       const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200);
       const since = () => (m ? Math.round((performance.now() - m.start) * 100) / 100 : null);
       const line = { id: m?.id ?? null, method: request.method, route: route || "unmatched", status };
+      const trace = (durationMs: number | null, ttfbMs: number | null) =>
+        m && deps.tracing.request({ ...line, startedAt: performance.timeOrigin + m.start, durationMs: durationMs ?? 0, ttfbMs: ttfbMs ?? 0 });
       const ended = streamEnd(request);
-      if (!ended) return deps.log.info("request", { ...line, ms: since() });
+      if (!ended) {
+        const ms = since();
+        deps.log.info("request", { ...line, ms });
+        return trace(ms, ms);
+      }
       // A stream: `ms` is its whole duration, `headers_ms` the time until its headers were sent.
       const headersMs = since();
-      void ended.then(() => deps.log.info("request", { ...line, ms: since(), headers_ms: headersMs }));
+      void ended.then(() => {
+        const ms = since();
+        deps.log.info("request", { ...line, ms, headers_ms: headersMs });
+        trace(ms, headersMs);
+      });
     })
     .use(docsPlugin(VERSION, deps.config.server.public_url, opsGate(deps, deps.config.server.docs_access)))
     .use(opsRoutes(deps))
