@@ -17,6 +17,8 @@ describe("§5 payments: /account/billing", () => {
     expect(body.url).toStartWith("https://checkout.stripe.com/");
     const session = env.fake.sessions.get(body.id)!;
     expect(session).toMatchObject({ client_reference_id: user.id, metadata: { account_id: user.id }, amount_subtotal: 1999, currency: "usd" });
+    // Stripe sends the payer back to the console's billing page, under server.public_url.
+    expect([session.success_url, session.cancel_url]).toEqual(["https://gw.example.test/#/billing?checkout=complete", "https://gw.example.test/#/billing?checkout=cancelled"]);
     const [customer] = [...env.fake.customers.values()];
     expect(customer).toMatchObject({ email: null, name: null, metadata: { account_id: user.id } });
     expect(JSON.stringify(env.fake.requests)).not.toContain("payer@example.com");

@@ -45,6 +45,11 @@ describeInBrowser("console admin pages (§9 access control)", () => {
     await page.getByRole("button", { name: "Unsuspend" }).click();
     await expectVisible(page.getByTestId("account-status").filter({ hasText: "active" }));
     expect(await asTarget()).toBe(200);
+    await page.getByLabel("Amount (USD)").fill("5");
+    await page.getByLabel(/^Reason/).fill("welcome credit");
+    await page.getByRole("button", { name: "Grant credits" }).click();
+    await expectVisible(page.getByRole("status").filter({ hasText: "Granted $5." }));
+    expect(JSON.parse(c.cli("credits", "show", "--account", "target@example.com", "--json").out)).toMatchObject({ balance_usd: "5.00" });
 
     for (const name of ADMIN_PAGES) {
       await openPage(page, name);

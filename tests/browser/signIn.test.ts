@@ -12,7 +12,7 @@ describeInBrowser("console sign-up and sign-in (§2 email only, §15 age, §7 co
     await page.goto(`${c.url}/#/signup`);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByLabel("Email address").fill("new.person@example.com");
-    await page.getByLabel(/old enough/).check();
+    await page.getByLabel("I confirm I am at least 13 years old").check();
     await page.getByLabel(/accept the privacy policy/).check();
     await page.getByRole("button", { name: "Create account" }).click();
     await expectVisible(page.getByRole("status").filter({ hasText: "link is on its way" }));

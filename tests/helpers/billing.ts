@@ -35,10 +35,10 @@ export interface BillingEnv {
  * A data dir whose gateway bills in `mode` against a loopback fake Stripe, with the Stripe
  * secrets in its (private) environment. `restart()` reopens it as a new process would.
  */
-export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml?: string; clock?: Clock; env?: Record<string, string> } = {}): BillingEnv {
+export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml?: string; server?: string; clock?: Clock; env?: Record<string, string> } = {}): BillingEnv {
   const dir = mkdtempSync(join(tmpdir(), "kriora-billing-"));
   const file = join(dir, "kriora.toml");
-  writeFileSync(file, `[server]\npublic_url = "https://gw.example.test"\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`);
+  writeFileSync(file, `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`);
   const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
   const fake = startFakeStripe();
   const log = captureLog();

@@ -43,6 +43,9 @@ export interface Console {
   cli(...args: string[]): { code: number; out: string; err: string };
 }
 
+/** FIELD-NOTES' flags: without the background-networking ones Chromium keeps trying to reach other hosts. */
+export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
 /** A free loopback port, so that `server.public_url` (the links in mails) names the real server. */
 function freePort(): number {
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -82,10 +85,7 @@ export async function startConsole(toml = ""): Promise<Console & { stop(): Promi
   );
   const env = { FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic, TMPDIR: base };
   const serve = await startServe([process.execPath, join(root, "src/main.ts"), "serve", "--config", config, "--data", dataDir], base, { ...env, KRIORA_SERVER_PORT: String(port) });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const requests: string[] = [];
   return {
     url: serve.url,

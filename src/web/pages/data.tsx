@@ -38,7 +38,15 @@ export function DataRights({ me }: { me: Account }) {
       {me.status === "restricted" ? (
         <p>Your account is restricted.</p>
       ) : (
-        <ActionForm label="Restrict my account" run={async () => (await api("POST", "/account/restrict"), done("Your account is now restricted.")())} />
+        <ActionForm
+          label="Restrict my account"
+          danger
+          run={async () => {
+            if (!confirm("Restrict your account? Your keys stop calling models until an administrator lifts it.")) return;
+            await api("POST", "/account/restrict");
+            return done("Your account is now restricted.")();
+          }}
+        />
       )}
       <h2>Object to processing</h2>
       <ActionForm label="Send objection" run={async () => (await api("POST", "/account/object", { scope }), done("Your objection is recorded.")())}>

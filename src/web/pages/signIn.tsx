@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
-import { ActionForm, Notice } from "../ui";
+import { ActionForm, Notice, useLoad } from "../ui";
+import { loadPolicy } from "./policy";
 
 /** Signed out: sign in by email, or sign up with the age confirmation and the policy accepted. */
 export function SignedOut({ route }: { route: string }) {
@@ -38,21 +39,23 @@ function SignInForm() {
 }
 
 function SignUpForm() {
+  const policy = useLoad(loadPolicy);
+  const age = policy.data ? `at least ${policy.data.in_force.minimum_age} years old` : "old enough to use Kriora (see the privacy policy)";
   const [email, setEmail] = useState("");
-  const [age, setAge] = useState(false);
-  const [policy, setPolicy] = useState(false);
+  const [ageConfirmed, setAgeConfirmed] = useState(false);
+  const [accepted, setAccepted] = useState(false);
   return (
-    <ActionForm label="Create account" run={async () => (await api("POST", "/auth/signup", { email, age_confirmed: age, accept_policy: policy }), SENT)}>
+    <ActionForm label="Create account" run={async () => (await api("POST", "/auth/signup", { email, age_confirmed: ageConfirmed, accept_policy: accepted }), SENT)}>
       <label>
         Email address
         <input type="email" name="email" autocomplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
       </label>
       <label class="check">
-        <input type="checkbox" name="age_confirmed" checked={age} onChange={(e) => setAge(e.currentTarget.checked)} />I confirm I am old enough to use Kriora (see the
-        minimum age in the privacy policy)
+        <input type="checkbox" name="age_confirmed" checked={ageConfirmed} onChange={(e) => setAgeConfirmed(e.currentTarget.checked)} />I confirm I am {age}
       </label>
       <label class="check">
-        <input type="checkbox" name="accept_policy" checked={policy} onChange={(e) => setPolicy(e.currentTarget.checked)} />I accept the privacy policy in force
+        <input type="checkbox" name="accept_policy" checked={accepted} onChange={(e) => setAccepted(e.currentTarget.checked)} />I accept the privacy policy in force
+        {policy.data ? ` (version ${policy.data.version})` : ""}
       </label>
     </ActionForm>
   );
