@@ -19,6 +19,8 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
         param: validationParam(error),
       });
     case "PARSE":
+      // A route's own parse hook refuses with a KrioraError (415), which Elysia wraps as the cause.
+      if ((error as { cause?: unknown }).cause instanceof KrioraError) return (error as { cause: KrioraError }).cause;
       return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");

@@ -150,7 +150,7 @@ describe("§15 children: sign-up requires the minimum-age confirmation", () => {
 });
 
 describe("§5 abuse prevention: magic-link throttles", () => {
-  test("per address: the 6th request in 15 minutes is 429 whether or not the address exists; later it is allowed again", async () => {
+  test("per address and client: the 6th request for one address from one client in 15 minutes is 429 whether or not the address exists; later it is allowed again", async () => {
     const { app } = await setUp();
     const email = "ghost@example.com";
     for (let i = 0; i < 5; i++) expect((await call(app, "POST", "/auth/login", { body: { email } })).status).toBe(202);

@@ -28,8 +28,7 @@ export function authRoutes(deps: Deps) {
       ({ body, request, server, set }) => {
         const consent = signupConsent(deps, { age_confirmed: body.age_confirmed ?? false, accept_policy: body.accept_policy ?? false });
         const email = requireEmail(body.email);
-        throttle(clientIp(request, server, deps.config.server), email);
-        requestSignupLink(deps, email, consent);
+        requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
@@ -47,8 +46,7 @@ export function authRoutes(deps: Deps) {
       "/login",
       ({ body, request, server, set }) => {
         const email = requireEmail(body.email);
-        throttle(clientIp(request, server, deps.config.server), email);
-        requestLoginLink(deps, email);
+        requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },

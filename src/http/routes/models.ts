@@ -63,9 +63,34 @@ interface RelayContext {
   server: Pick<Server<undefined>, "timeout" | "requestIP"> | null;
 }
 
+const JSON_ONLY = {
+  415: {
+    description: "The body is not `application/json` (forms, multipart and text are refused unread), in the route's error format",
+    content: { "application/json": { schema: { type: "object" as const } } },
+  },
+};
+
 function describe(summary: string, description: string) {
-  return { summary, description, security: [{ apiKey: [] }], responses: relayed };
+  return { summary, description, security: [{ apiKey: [] }], responses: { ...relayed, ...JSON_ONLY } };
 }
+
+/** `application/json`, with or without parameters (`; charset=utf-8`). */
+const isJson = (contentType: string | null) => contentType?.split(";")[0]!.trim().toLowerCase() === "application/json";
+
+/**
+ * Every provider API here takes JSON: any other body is refused before it is read, so a form or
+ * multipart body can never pass the (field-light) schema and be relayed re-encoded as JSON. The
+ * named `json` parser after the check is also what /openapi.json lists as the only body type.
+ */
+const jsonBody = {
+  body: ModelRequest,
+  parse: [
+    ({ request }: { request: Request }) => {
+      if (!isJson(request.headers.get("content-type"))) throw new KrioraError("unsupported_media_type", "The request body must be application/json.");
+    },
+    "json" as const,
+  ],
+};
 
 /**
  * The model API (SPEC "Model API"): OpenAI-format routes, Anthropic's `/v1/messages`, and the
@@ -104,12 +129,12 @@ export function modelRoutes(deps: Deps) {
         security: [{ apiKey: [] }],
       },
     })
-    .post("/v1/chat/completions", relay(ENDPOINTS.chat), { body: ModelRequest, detail: describe("Chat completions (OpenAI format)", "Streams with `stream: true`; usage is metered whether or not `stream_options.include_usage` is set.") })
-    .post("/v1/completions", relay(ENDPOINTS.completions), { body: ModelRequest, detail: describe("Text completions (OpenAI format)", "Legacy completions, streamed or not.") })
-    .post("/v1/embeddings", relay(ENDPOINTS.embeddings), { body: ModelRequest, detail: describe("Embeddings (OpenAI format)", "Vectors for the input; never streamed.") })
-    .post("/v1/responses", relay(ENDPOINTS.responses), { body: ModelRequest, detail: describe("Responses (OpenAI format)", "OpenAI's Responses API, streamed or not.") })
+    .post("/v1/chat/completions", relay(ENDPOINTS.chat), { ...jsonBody, detail: describe("Chat completions (OpenAI format)", "Streams with `stream: true`; usage is metered whether or not `stream_options.include_usage` is set.") })
+    .post("/v1/completions", relay(ENDPOINTS.completions), { ...jsonBody, detail: describe("Text completions (OpenAI format)", "Legacy completions, streamed or not.") })
+    .post("/v1/embeddings", relay(ENDPOINTS.embeddings), { ...jsonBody, detail: describe("Embeddings (OpenAI format)", "Vectors for the input; never streamed.") })
+    .post("/v1/responses", relay(ENDPOINTS.responses), { ...jsonBody, detail: describe("Responses (OpenAI format)", "OpenAI's Responses API, streamed or not.") })
     .post("/v1/messages", relay(ENDPOINTS.messages), {
-      body: ModelRequest,
+      ...jsonBody,
       detail: describe("Messages (Anthropic format)", "Anthropic's Messages API; the key may also be sent as `x-api-key`. Errors use Anthropic's shape."),
     });
 }
