@@ -1,9 +1,13 @@
 import { migrate } from "../db/migrate";
 import { startServer } from "../http/serve";
+import { hasAdmin } from "../accounts/admin";
 import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
 import type { Command } from "./frame";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
+
+/** The one start-up line when nobody can administer the server yet (it names no address). */
+export const FIRST_ADMIN_HINT = "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
 
 /** How long streams in flight may run on after SIGTERM/SIGINT before they are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -26,6 +30,7 @@ export const coreCommands: Command[] = [
         upstream_slots: slots,
       });
       if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
+      if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
       await new Promise<void>((resolve) => {
         let stopping = false;
         // SIGTERM and SIGINT may both arrive (a supervisor, then a Ctrl-C): stop once.
