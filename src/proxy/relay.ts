@@ -31,6 +31,8 @@ export interface ProxyCall {
   clientIp: string | null;
   /** The HTTP server, to lift its idle timeout for this request; null in-process (tests). */
   server: { timeout(request: Request, seconds: number): void } | null;
+  /** Told when the answer is relayed as a stream, with a promise of the stream's end. */
+  streamed?: (ended: Promise<void>) => void;
 }
 
 export interface Proxy {
@@ -99,6 +101,7 @@ export function createProxy(deps: Deps): Proxy {
             headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
             body: body.text,
             client: request.signal,
+            shutdown: deps.shutdown.signal,
             connect,
           });
         },
@@ -140,9 +143,12 @@ export function createProxy(deps: Deps): Proxy {
     }
     const sse = contentType.includes("text/event-stream");
     const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model))) : jsonInspector(wire.usage);
+    const ended = Promise.withResolvers<void>();
+    call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       meter.finished(provider, status, inspector.result(requestChars), end);
+      ended.resolve();
     });
     return new Response(body, { status, headers: sse ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" } : { ...limitHeaders, "content-type": contentType } });
   }

@@ -116,6 +116,38 @@ describe("the compiled binary, alone in an empty folder", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("with telemetry.otlp_traces_url set, the binary loads the OpenTelemetry SDK it embeds and exports a span per request", async () => {
+    const dir = lonelyCopy();
+    const bodies: string[] = [];
+    const receiver = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        bodies.push(await req.text());
+        return Response.json({});
+      },
+    });
+    const served = await startServe([join(dir, "kriora"), "serve"], dir, { KRIORA_TELEMETRY_OTLP_TRACES_URL: `http://127.0.0.1:${receiver.port}/v1/traces` });
+    try {
+      expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (!bodies.some((b) => b.includes("/healthz")) && Date.now() < deadline) await Bun.sleep(50);
+    } finally {
+      expect(await served.stop()).toBe(0);
+      receiver.stop(true);
+    }
+    expect(bodies.join("")).toContain('"GET /healthz"');
+    expect(served.stderr()).not.toContain("tracing_unavailable");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("-h and --version work in the binary", () => {
+    const dir = lonelyCopy();
+    expect(run(dir, "-h").out).toContain("Usage: kriora <command>");
+    expect(run(dir, "--version").out).toMatch(/^kriora \d+\.\d+\.\d+/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("--help explains every command; a usage error exits 2; a config error exits 1 naming the key", () => {
     const dir = lonelyCopy();
     const help = run(dir, "--help");

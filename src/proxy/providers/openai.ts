@@ -54,7 +54,7 @@ class ChatWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent(null, openAIErrorBody(err, this.requestId));
+    return sseEvent(null, openAIErrorBody(err, this.requestId)) + "data: [DONE]\n\n";
   }
 }
 
