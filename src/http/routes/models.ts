@@ -47,6 +47,12 @@ const relayed = {
   200: {
     description: "The provider's answer, relayed as it arrives: JSON, or server-sent events when `stream` is true",
     content: { "application/json": { schema: { type: "object" as const } }, "text/event-stream": { schema: { type: "string" as const } } },
+    headers: {
+      "x-kriora-cost-usd": {
+        description: "The request's cost in USD (JSON answers up to 64 KB); a stream carries it as `cost` in its final usage instead",
+        schema: { type: "string" as const, example: "0.000094" },
+      },
+    },
   },
 };
 
