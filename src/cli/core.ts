@@ -3,10 +3,14 @@ import { migrate } from "../db/migrate";
 import { holdServeLock } from "../db/serveLock";
 import { createLogger } from "../lib/log";
 import { startServer } from "../http/serve";
+import { hasAdmin } from "../accounts/admin";
 import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
 import type { Command } from "./frame";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
+
+/** The one start-up line when nobody can administer the server yet (it names no address). */
+export const FIRST_ADMIN_HINT = "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
 
 export const coreCommands: Command[] = [
   {
@@ -31,6 +35,7 @@ export const coreCommands: Command[] = [
         master_key_file: deps.config.security.master_key_file,
       });
       if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
+      if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
       await new Promise<void>((resolve) => {
         let stopping = false;
         // SIGTERM and SIGINT may both arrive (a supervisor, then a Ctrl-C): stop once.

@@ -13,12 +13,15 @@ import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
 import { adminRoutes } from "./routes/admin";
 import { adminBillingRoutes } from "./routes/adminBilling";
+import { adminOpsRoutes } from "./routes/adminOps";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
+import { consoleRoutes } from "./routes/console";
 import { jwksRoutes } from "./routes/jwks";
 import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
+import { overviewRoutes } from "./routes/overview";
 import { privacyRoutes } from "./routes/privacy";
 import { adminPrivacyRoutes } from "./routes/adminPrivacy";
 import { usageRoutes } from "./routes/usage";
@@ -106,13 +109,16 @@ export function createApp(deps: Deps) {
       });
     })
     .use(docsPlugin(VERSION, deps.config.server.public_url, opsGate(deps, deps.config.server.docs_access)))
+    .use(consoleRoutes())
     .use(opsRoutes(deps))
     .use(metricsRoutes(deps))
     .use(jwksRoutes(deps))
     .use(authRoutes(deps))
     .use(accountRoutes(deps))
+    .use(overviewRoutes(deps))
     .use(accountKeyRoutes(deps))
     .use(adminRoutes(deps))
+    .use(adminOpsRoutes(deps))
     .use(modelRoutes(deps))
     .use(usageRoutes(deps))
     .use(billingRoutes(deps))

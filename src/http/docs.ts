@@ -31,7 +31,17 @@ export function docsPlugin(version: string, publicUrl: string, gate: (ctx: GateC
           info: { title: "Kriora API", version },
         },
         exclude: { paths: [SCALAR_PATH] },
-        scalar: { cdn: SCALAR_PATH, withDefaultFonts: false, hideClientButton: true, telemetry: false } as never,
+        // Scalar's cloud controls ("Ask AI", the developer toolbar's Share/Deploy/Generate SDKs, MCP)
+        // would call Scalar's servers: they cannot work behind the CSP and have no place on a private gateway.
+        scalar: {
+          cdn: SCALAR_PATH,
+          withDefaultFonts: false,
+          hideClientButton: true,
+          telemetry: false,
+          showDeveloperTools: "never",
+          agent: { disabled: true },
+          mcp: { disabled: true },
+        } as never,
       }),
     )
     .get(SCALAR_PATH, () => new Response(Bun.file(scalarBundle), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" } }), {

@@ -49,7 +49,7 @@ describe("the compiled binary, alone in an empty folder", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("`serve` answers /healthz, /readyz, /openapi.json and the embedded docs UI, and stops cleanly on SIGTERM", async () => {
+  test("`serve` answers /healthz, /readyz, /openapi.json, the embedded docs UI and the console, and stops cleanly on SIGTERM", async () => {
     const dir = lonelyCopy();
     const served = await startServe([join(dir, "kriora"), "serve"], dir);
     try {
@@ -60,6 +60,14 @@ describe("the compiled binary, alone in an empty folder", () => {
       const ui = await fetch(`${served.url}/docs/assets/scalar.js`);
       expect(ui.status).toBe(200);
       expect((await ui.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+      // The console, bundled into the binary when it was compiled.
+      const home = await fetch(`${served.url}/`);
+      expect(home.headers.get("content-type")).toContain("text/html");
+      expect(await home.text()).toContain('<script type="module" src="/console/app.js">');
+      const js = await fetch(`${served.url}/console/app.js`);
+      expect(js.headers.get("content-type")).toContain("text/javascript");
+      expect(await js.text()).toContain("/account/overview");
+      expect(await (await fetch(`${served.url}/console/app.css`)).text()).toContain(".uplot");
     } finally {
       expect(await served.stop()).toBe(0);
     }
