@@ -30,7 +30,7 @@ export const ServerSchema = t.Object(
 export const ProviderSchema = t.Object(
   {
     id: t.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$" }),
-    kind: t.Union([t.Literal("openai"), t.Literal("anthropic")]),
+    kind: t.Union([t.Literal("openai"), t.Literal("anthropic"), t.Literal("gemini")]),
     base_url: t.String({ pattern: "^https?://" }),
     api_key_env: t.String({ default: "" }),
     zdr: t.Boolean({ default: false }),
@@ -53,6 +53,8 @@ export const ModelSchema = t.Object(
     input_usd_per_mtok: money(0),
     output_usd_per_mtok: money(0),
     cached_input_usd_per_mtok: money(0),
+    /** `max_tokens` sent when a request translated to a provider that requires one (Anthropic) gave none. */
+    max_tokens_default: int(4096, 1),
   },
   strict,
 );

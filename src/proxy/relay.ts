@@ -4,16 +4,18 @@ import { KrioraError } from "../lib/errors";
 import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
 import type { UsageEvent } from "../usage/sink";
 import { createConnectCheck } from "./connect";
-import type { EndpointSpec, WireKind } from "./endpoints";
+import type { EndpointSpec } from "./endpoints";
 import type { Failure } from "./failure";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
 import { startMeter, type Meter } from "./meter";
-import { anthropicWire } from "./providers/anthropic";
-import { openaiWire } from "./providers/openai";
 import { relayBody } from "./relayBody";
+import { respondTranslated } from "./respondTranslated";
 import { routeModel, type Target } from "./routing";
+import { pathTo } from "./translations";
+import type { Leg } from "./translate/types";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
+import { WIRES } from "./wires";
 
 export interface ProxyCall {
   request: Request;
@@ -32,12 +34,14 @@ export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
 }
 
-const wires: Record<WireKind, WireFormat> = { openai: openaiWire, anthropic: anthropicWire };
+/** `max_tokens` for a provider that requires one, when neither the request nor the model's config gives it. */
+const MAX_TOKENS_DEFAULT = 4096;
 const decoder = new TextDecoder();
 
 /**
  * The model proxy: route, try each target until one answers (failover only before the first
- * byte reaches the client), relay its answer as it streams, meter it.
+ * byte reaches the client), relay its answer as it streams (translated when the target speaks
+ * another wire format than the route the client called), meter it.
  */
 export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
@@ -56,7 +60,7 @@ export function createProxy(deps: Deps): Proxy {
       const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
       try {
-        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy);
+        targets = routeModel(config, call.body.model, endpoint, call.principal.policy);
         admitted = await admit({
           principal: call.principal,
           clientIp: call.clientIp,
@@ -70,18 +74,29 @@ export function createProxy(deps: Deps): Proxy {
       // The provider's deadlines bound this request instead of the server's idle timeout, so a
       // model that thinks for minutes before its first token is not cut off by accident.
       call.server?.timeout(request, 0);
-      const wire = wires[endpoint.kind];
+      const maxTokensDefault = config.models.find((m) => m.id === call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT;
       let last: { provider: string; failure: Failure; chars: number } | undefined;
       for (const { provider, upstream } of targets) {
-        const { text, dropUsage } = wire.body(endpoint, call.body, upstream);
+        const wire = WIRES[provider.kind];
+        const path = pathTo(endpoint, wire.format)!;
+        let leg: Leg | null = null;
+        try {
+          leg = path.translate?.(call.body, { upstreamModel: upstream, clientModel: call.body.model, maxTokensDefault, now: Math.floor(deps.clock.now() / 1000) }) ?? null;
+        } catch (err) {
+          if (err instanceof KrioraError) meter.refused(err);
+          throw err;
+        }
+        const { text, dropUsage } = wire.body(path.upstream, leg?.body ?? call.body, upstream);
         const attempt = await callUpstream({
           provider,
-          url: new URL(bases.get(provider.id) + endpoint.path),
+          url: wire.url(bases.get(provider.id)!, path.upstream, upstream, call.body.stream === true),
           headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(provider.id) ?? "", request.headers) },
           body: text,
           client: request.signal,
           connect,
         });
+        if (attempt.ok && leg)
+          return respondTranslated({ call, attempt, path, leg, provider: { id: provider.id, wire }, client: WIRES[endpoint.kind], requestChars: text.length, meter, headers: admitted.headers });
         if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
         last = { provider: provider.id, failure: attempt.failure, chars: text.length };
         log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });

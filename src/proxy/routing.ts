@@ -1,7 +1,9 @@
 import type { Principal } from "../auth/principal";
 import type { Config, ModelConfig, ProviderConfig } from "../config/schema";
 import { KrioraError } from "../lib/errors";
-import type { WireKind } from "./endpoints";
+import type { EndpointSpec } from "./endpoints";
+import { pathTo } from "./translations";
+import { WIRES } from "./wires";
 
 export interface Target {
   provider: ProviderConfig;
@@ -11,30 +13,30 @@ export interface Target {
 
 type Policy = Principal["policy"];
 
-const formatName: Record<WireKind, string> = { openai: "OpenAI", anthropic: "Anthropic" };
-const formatRoute: Record<WireKind, string> = { openai: "/v1/chat/completions (and the other OpenAI routes)", anthropic: "/v1/messages" };
+/** Whether a provider can serve this endpoint, as it is or through translation. */
+const serves = (endpoint: EndpointSpec) => (provider: ProviderConfig) => pathTo(endpoint, WIRES[provider.kind].format) !== null;
 
 /**
- * The providers a request for `modelId` may reach, in priority order. With `[[models]]`
- * configured, only those ids exist; with none (env-only mode), any id is passed through to the
- * first provider of the route's format, or to provider P when written `P/model`. Retention
+ * The providers a request for `modelId` may reach, in priority order: those that can serve the
+ * endpoint, in its own format or translated. With `[[models]]` configured, only those ids exist;
+ * with none (env-only mode), any id is passed through to the first provider of the route's format
+ * (else the first one translation reaches), or to provider P when written `P/model`. Retention
  * policy is applied last and fails closed: when no target satisfies it the request is refused
  * with the policy named, never sent elsewhere (Policy §3, §12).
  */
-export function routeModel(config: Readonly<Config>, modelId: string, kind: WireKind, policy: Policy): Target[] {
+export function routeModel(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec, policy: Policy): Target[] {
   if (policy.models && !policy.models.includes(modelId)) throw new KrioraError("forbidden", "This key may not use the requested model.", { param: "model" });
   const model = config.models.find((m) => m.id === modelId);
   if (config.models.length > 0 && !model) throw new KrioraError("not_found", "The requested model is not offered by this gateway.", { param: "model" });
   const name = model ? `model "${model.id}"` : "the requested model";
-  const targets = model ? modelTargets(config, model) : passThroughTargets(config, modelId, kind);
-  const inFormat = targets.filter((t) => t.provider.kind === kind);
-  if (inFormat.length === 0) {
-    const served = targets[0]?.provider.kind;
-    throw served
-      ? new KrioraError("invalid_request", `${capitalised(name)} speaks the ${formatName[served]} format: call ${formatRoute[served]}.`, { param: "model" })
-      : new KrioraError("not_found", `No provider for the ${formatName[kind]} format is configured.`, { param: "model" });
+  const targets = model ? modelTargets(config, model) : passThroughTargets(config, modelId, endpoint);
+  const served = targets.filter((t) => serves(endpoint)(t.provider));
+  if (served.length === 0) {
+    throw targets.length > 0
+      ? new KrioraError("invalid_request", `${capitalised(name)} cannot be called through /v1${endpoint.path}: its provider's format has no translation for it.`, { param: "model" })
+      : new KrioraError("not_found", "No provider that can serve this endpoint is configured.", { param: "model" });
   }
-  const allowed = inFormat.filter((t) => satisfies(t.provider, policy));
+  const allowed = served.filter((t) => satisfies(t.provider, policy));
   if (allowed.length === 0) throw new KrioraError("policy_violation", refusal(policy, name));
   return allowed;
 }
@@ -74,11 +76,11 @@ function modelTargets(config: Readonly<Config>, model: ModelConfig): Target[] {
   }));
 }
 
-function passThroughTargets(config: Readonly<Config>, modelId: string, kind: WireKind): Target[] {
+function passThroughTargets(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec): Target[] {
   const slash = modelId.indexOf("/");
-  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && p.kind === kind) : undefined;
+  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && serves(endpoint)(p)) : undefined;
   if (named) return [{ provider: named, upstream: modelId.slice(slash + 1) }];
-  const first = config.providers.find((p) => p.kind === kind);
+  const first = config.providers.find((p) => p.kind === endpoint.kind) ?? config.providers.find(serves(endpoint));
   return first ? [{ provider: first, upstream: modelId }] : [];
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load";
 import { openDeps, type Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
+import { ENDPOINTS } from "../../src/proxy/endpoints";
 import { routeModel } from "../../src/proxy/routing";
 import { captureLog } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
@@ -25,16 +26,23 @@ const envConfig = (env: Record<string, string>) => loadConfig({ env, cwd: dir, d
 describe("env-only mode: models are offered under their upstream names", () => {
   test("any model id goes to the first provider of the route's format; `provider/model` picks another", () => {
     const config = envConfig({ OPENAI_API_KEY: "sk-x", KRIORA_UPSTREAM_URL: "http://127.0.0.1:9/v1" });
-    const route = (model: string) => routeModel(config, model, "openai", open).map((t) => [t.provider.id, t.upstream]);
+    const route = (model: string) => routeModel(config, model, ENDPOINTS.chat, open).map((t) => [t.provider.id, t.upstream]);
     expect(route("gpt-4o-mini")).toEqual([["openai", "gpt-4o-mini"]]);
     expect(route("upstream/llama3.1:8b")).toEqual([["upstream", "llama3.1:8b"]]);
     expect(route("meta-llama/Llama-3.1-8B")).toEqual([["openai", "meta-llama/Llama-3.1-8B"]]);
-    expect(() => routeModel(config, "claude-x", "anthropic", open)).toThrow("No provider for the Anthropic format");
+  });
+
+  test("with no provider of the route's format, the first one translation reaches; none when no translation exists", () => {
+    const openaiOnly = envConfig({ OPENAI_API_KEY: "sk-x" });
+    expect(routeModel(openaiOnly, "claude-x", ENDPOINTS.messages, open).map((t) => t.provider.id)).toEqual(["openai"]);
+    const anthropicOnly = envConfig({ ANTHROPIC_API_KEY: "sk-ant" });
+    expect(routeModel(anthropicOnly, "gpt-x", ENDPOINTS.chat, open).map((t) => t.provider.id)).toEqual(["anthropic"]);
+    expect(() => routeModel(anthropicOnly, "embed-x", ENDPOINTS.embeddings, open)).toThrow("No provider that can serve this endpoint");
   });
 
   test("§3 zero retention: env providers declare no ZDR, so a ZDR key is refused, never routed", () => {
     const config = envConfig({ KRIORA_UPSTREAM_URL: "http://127.0.0.1:9/v1" });
-    expect(() => routeModel(config, "llama3", "openai", { ...open, requireZdr: true })).toThrow("zero data retention");
+    expect(() => routeModel(config, "llama3", ENDPOINTS.chat, { ...open, requireZdr: true })).toThrow("zero data retention");
   });
 
   describe("through the app, against a local OpenAI-compatible server (KRIORA_UPSTREAM_URL)", () => {

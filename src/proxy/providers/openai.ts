@@ -2,7 +2,7 @@ import { openAIErrorBody, type KrioraError } from "../../lib/errors";
 import { findUsage } from "../tail";
 import { count, type TokenCounts } from "../tokens";
 import { asRecord, DROP, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
-import type { WireFormat } from "../wire";
+import { pathUrl, type WireFormat } from "../wire";
 
 /**
  * OpenAI's `usage`, in both of its shapes: `prompt_tokens`/`completion_tokens` (chat,
@@ -54,8 +54,12 @@ class ChatWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent(null, openAIErrorBody(err, this.requestId));
+    return openaiErrorEvent(err, this.requestId);
   }
+}
+
+function openaiErrorEvent(err: KrioraError, requestId: string): string {
+  return sseEvent(null, openAIErrorBody(err, requestId));
 }
 
 const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -96,6 +100,8 @@ class ResponsesWatch extends StreamWatch {
 }
 
 export const openaiWire: WireFormat = {
+  format: "openai",
+  url: (base, endpoint) => pathUrl(base, endpoint),
   headers: (apiKey): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
   body(endpoint, json, model) {
     if (!endpoint.usageOption || json.stream !== true) return { text: JSON.stringify({ ...json, model }), dropUsage: false };
@@ -104,5 +110,7 @@ export const openaiWire: WireFormat = {
     return { text, dropUsage: options.include_usage !== true };
   },
   usage: openaiUsage,
+  usageOf: (answer) => asRecord(answer.usage),
+  errorEvent: openaiErrorEvent,
   watch: (endpoint, requestId, dropUsage) => (endpoint.name === "responses" ? new ResponsesWatch(requestId) : new ChatWatch(requestId, dropUsage)),
 };

@@ -1,0 +1,90 @@
+import { KrioraError } from "../lib/errors";
+import type { ByteReader, Deadlines } from "./deadlines";
+import { meterUsage, sseInspector } from "./inspect";
+import type { Meter } from "./meter";
+import type { ProxyCall } from "./relay";
+import { relayBody } from "./relayBody";
+import { TranslatedWatch } from "./translatedWatch";
+import type { Path } from "./translations";
+import type { Leg } from "./translate/types";
+import { thrownFailure, type Committed } from "./upstream";
+import { asRecord } from "./watch";
+import type { WireFormat } from "./wire";
+
+/** A translated JSON answer is read whole (it must be parsed to be translated), up to this size. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+/** Stream events are translated one by one, so each must be parsed whole, up to this size. */
+const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+export interface Translated {
+  call: ProxyCall;
+  attempt: Committed;
+  path: Path;
+  leg: Leg;
+  provider: { id: string; wire: WireFormat };
+  client: WireFormat;
+  requestChars: number;
+  meter: Meter;
+  headers: Record<string, string>;
+}
+
+/**
+ * The provider's answer in the client's format: a JSON answer read whole, translated and sent
+ * with its length; a stream translated event by event as it is relayed. Metering reads the
+ * provider's own usage, so the counts are the provider's whatever the client's format.
+ */
+export async function respondTranslated(t: Translated): Promise<Response> {
+  const { attempt, provider, meter } = t;
+  const { status } = attempt.response;
+  const headers: Record<string, string> = { ...t.headers, "x-kriora-translated-to": provider.wire.format };
+  if (t.leg.dropped.length > 0) headers["x-kriora-translation-dropped"] = t.leg.dropped.join(", ");
+  if (attempt.response.headers.get("content-type")?.includes("text/event-stream")) {
+    const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), t.client.errorEvent);
+    const inspector = sseInspector(watch, MAX_EVENT_BYTES);
+    const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => meter.finished(provider.id, status, inspector.result(t.requestChars), end));
+    return new Response(body, { status, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = attempt.whole ?? (await readWhole(attempt.reader, attempt.first, attempt.deadlines));
+  } catch {
+    attempt.reader.cancel().catch(() => {});
+    const failure = thrownFailure(attempt.deadlines, true);
+    attempt.deadlines.done();
+    meter.failed(provider.id, failure, t.requestChars);
+    throw failure.error;
+  }
+  attempt.deadlines.done();
+  const answer = parse(bytes);
+  const metered = meterUsage(answer ? provider.wire.usageOf(answer) : null, bytes.length, provider.wire.usage, t.requestChars);
+  try {
+    if (!answer) throw new KrioraError("upstream_error", "The provider's answer could not be translated (not JSON).");
+    const translated = t.leg.response(answer);
+    meter.finished(provider.id, status, metered, { outcome: "ok", failure: null });
+    return new Response(JSON.stringify(translated), { status, headers: { ...headers, "content-type": "application/json" } });
+  } catch (err) {
+    const error = err instanceof KrioraError ? err : new KrioraError("upstream_error", "The provider's answer could not be translated.");
+    meter.finished(provider.id, error.status, metered, { outcome: "upstream_error", failure: { error, outcome: "upstream_error", retry: false, upstreamStatus: status, upstreamType: null } });
+    Object.assign(error.headers, headers);
+    throw error;
+  }
+}
+
+async function readWhole(reader: ByteReader, first: Committed["first"], deadlines: Deadlines): Promise<Uint8Array> {
+  const parts = first.done ? [] : [first.value];
+  let size = parts[0]?.length ?? 0;
+  for (let next = await deadlines.read(reader); !next.done; next = await deadlines.read(reader)) {
+    size += next.value.length;
+    if (size > MAX_ANSWER_BYTES) throw new Error("answer too large to translate");
+    parts.push(next.value);
+  }
+  return Buffer.concat(parts);
+}
+
+function parse(bytes: Uint8Array): Record<string, unknown> | null {
+  try {
+    return asRecord(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,62 @@
+import { untranslatable, type Json } from "./types";
+
+/** How a translation treats the top-level fields of a request. */
+export interface FieldRules {
+  /** Read and mapped by the translation. */
+  mapped: readonly string[];
+  /** Documented as dropped: accepted and not sent on. */
+  dropped: readonly string[];
+  /** Accepted when absent, null or equal to this neutral value (e.g. a penalty of 0); refused otherwise. */
+  neutral?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Checks every top-level field against the rules: an unknown field, or a neutral-only field with
+ * a real value, is a 400 naming it. Returns the dropped fields that were actually present.
+ */
+export function checkFields(body: Json, rules: FieldRules, target: string): string[] {
+  const dropped: string[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined || value === null || rules.mapped.includes(key)) continue;
+    if (rules.dropped.includes(key)) dropped.push(key);
+    else if (rules.neutral && key in rules.neutral) {
+      if (value !== rules.neutral[key]) throw untranslatable(key, `${target} has no equivalent`);
+    } else throw untranslatable(key, `${target} has no equivalent`);
+  }
+  return dropped;
+}
+
+/** Adds a documented drop to the list once. */
+export function noteDropped(dropped: string[], field: string): void {
+  if (!dropped.includes(field)) dropped.push(field);
+}
+
+/** Reasoning effort ⇄ thinking budget (Anthropic's minimum budget is 1024 tokens). */
+const BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
+
+export function budgetOfEffort(effort: unknown): number | null {
+  return typeof effort === "string" ? (BUDGETS[effort] ?? null) : null;
+}
+
+export function effortOfBudget(budget: number): "low" | "medium" | "high" {
+  return budget < 4096 ? "low" : budget < 16384 ? "medium" : "high";
+}
+
+/** A `data:` URL's media type and base64 payload, or null when it is not one. */
+export function dataUrl(url: string): { mediaType: string; data: string } | null {
+  const match = /^data:([\w.+-]+\/[\w.+-]+);base64,/.exec(url);
+  return match ? { mediaType: match[1]!, data: url.slice(match[0].length) } : null;
+}
+
+/** A string, or the text parts of a content array joined; null when a part is not text. */
+export function plainText(content: unknown): string | null {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return null;
+  let text = "";
+  for (const part of content) {
+    const p = part as Json | null;
+    if (p?.type !== "text" || typeof p.text !== "string") return null;
+    text += p.text;
+  }
+  return text;
+}
