@@ -15,9 +15,10 @@ const RULES: FieldRules = {
 export const anthropicToOpenai: Translate = (body, options) => {
   const dropped = checkFields(body, RULES, TARGET);
   const messages: Json[] = [];
-  if (given(body.system)) messages.push({ role: "system", content: systemText(body.system) });
+  if (given(body.system)) messages.push({ role: "system", content: systemText(body.system, dropped) });
   if (!Array.isArray(body.messages)) throw untranslatable("messages", "it must be an array");
   body.messages.forEach((raw, i) => messages.push(...convertMessage(raw, `messages[${i}]`, dropped)));
+  if (Array.isArray(body.tools) && body.tools.some((t) => given(asRecord(t)?.cache_control))) noteDropped(dropped, "cache_control");
   const out: Json = { model: options.upstreamModel, messages };
   if (given(body.max_tokens)) out.max_tokens = body.max_tokens;
   if (given(body.temperature)) out.temperature = body.temperature;
@@ -37,13 +38,14 @@ export const anthropicToOpenai: Translate = (body, options) => {
   return { body: out, dropped, response: (json) => chatAnswerToAnthropic(json, answer), stream: () => chatStreamToAnthropic(answer) };
 };
 
-function systemText(system: unknown): string {
+function systemText(system: unknown, dropped: string[]): string {
   if (typeof system === "string") return system;
   if (!Array.isArray(system)) throw untranslatable("system", "it must be a string or text blocks");
   return system
     .map((raw, i) => {
       const block = asRecord(raw) ?? {};
       if (block.type !== "text") throw untranslatable(`system[${i}].type`, "a system prompt holds text only");
+      if (given(block.cache_control)) noteDropped(dropped, "cache_control");
       return String(block.text ?? "");
     })
     .join("\n");
@@ -54,6 +56,7 @@ function convertMessage(raw: unknown, at: string, dropped: string[]): Json[] {
   const m = asRecord(raw) ?? {};
   if (m.role !== "user" && m.role !== "assistant") throw untranslatable(`${at}.role`, "only user and assistant turns exist in this format");
   const blocks: Json[] = typeof m.content === "string" ? [{ type: "text", text: m.content }] : Array.isArray(m.content) ? m.content.map((b) => asRecord(b) ?? {}) : [];
+  if (blocks.some((b) => given(b.cache_control))) noteDropped(dropped, "cache_control");
   if (m.role === "assistant") return [assistantMessage(blocks, at, dropped)];
   const results: Json[] = [];
   const parts: Json[] = [];

@@ -17,7 +17,7 @@ export const chatToAnthropic: Translate = (body, options) => {
   if (given(body.n) && body.n !== 1) throw untranslatable("n", `${TARGET} returns one choice`);
   const out: Json = { model: options.upstreamModel };
   const { system, messages } = convertMessages(body.messages, dropped);
-  if (system.length > 0) out.system = system.length === 1 && system[0]!.cache_control === undefined ? system[0]!.text : system;
+  if (system.length > 0) out.system = system.length === 1 ? system[0]!.text : system;
   out.messages = messages;
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? options.maxTokensDefault;
   out.max_tokens = maxTokens;
@@ -42,7 +42,7 @@ export const chatToAnthropic: Translate = (body, options) => {
 };
 
 type Block = Json & { type: string };
-type SystemBlock = { type: "text"; text: string; cache_control?: unknown };
+type SystemBlock = { type: "text"; text: string };
 
 function convertMessages(input: unknown, dropped: string[]): { system: SystemBlock[]; messages: { role: string; content: Block[] }[] } {
   if (!Array.isArray(input)) throw untranslatable("messages", "it must be an array");
