@@ -1,0 +1,197 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { usageEvents } from "../../../src/db/schema";
+import { startServer, type RunningServer } from "../../../src/http/serve";
+import { makeTestEnv, type TestEnv } from "../../helpers/deps";
+import { startFakeUpstream, type FakeUpstream } from "../../helpers/fakeUpstream";
+import { FAKE_USAGE, GEMINI_USAGE, TOOL_CALLS } from "../../helpers/fakeWire";
+import { PROVIDER_KEYS, providerToml } from "../../helpers/gateway";
+import { makeAccount, makeKey } from "../../helpers/identity";
+
+/**
+ * Any client, any model, end to end: the official SDKs over real sockets, the real key verifier
+ * and usage writer, a fake provider of each wire format on loopback. Every streamed tool call's
+ * arguments must reassemble to exactly what the provider sent, and the usage row must carry the
+ * provider's own counts.
+ */
+let env: TestEnv;
+let fake: FakeUpstream;
+let server: RunningServer;
+let openai: OpenAI;
+let anthropic: Anthropic;
+
+const models = [
+  ["claude-tools", "an", "tools"],
+  ["claude-text", "an", "fine"],
+  ["gemini-tools", "gm", "tools"],
+  ["gemini-text", "gm", "fine"],
+  ["gpt-tools", "oa", "tools"],
+  ["gpt-text", "oa", "fine"],
+]
+  .map(([id, provider, upstream]) => `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\nmax_tokens_default = 777\n`)
+  .join("");
+
+beforeAll(async () => {
+  fake = startFakeUpstream();
+  const providers = [providerToml({ id: "oa", kind: "openai", url: fake.url }), providerToml({ id: "an", kind: "anthropic", url: fake.url }), providerToml({ id: "gm", kind: "gemini", url: fake.url })];
+  env = makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${providers.join("")}${models}`);
+  const account = makeAccount(env.deps, "translate@example.com");
+  const { key } = await makeKey(env.deps, account.id);
+  server = startServer(env.deps);
+  openai = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
+  anthropic = new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 });
+});
+afterAll(async () => {
+  await server.stop();
+  await fake.stop();
+  env.close();
+});
+beforeEach(() => {
+  fake.requests.length = 0;
+  env.deps.metering.usage.flush();
+  env.deps.db.delete(usageEvents).run();
+});
+
+const tools = [
+  { type: "function" as const, function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
+  { type: "function" as const, function: { name: "get_time", parameters: { type: "object", properties: { tz: { type: "string" } } } } },
+];
+const anthropicTools = tools.map((t) => ({ name: t.function.name, input_schema: t.function.parameters as Anthropic.Tool["input_schema"] }));
+const messages = [{ role: "user" as const, content: "Weather and time in Paris?" }];
+const sent = TOOL_CALLS.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments }));
+
+/** The one usage row of the request just made, once the stream has ended and the writer flushed. */
+async function row() {
+  for (let i = 0; i < 200; i++) {
+    env.deps.metering.usage.flush();
+    const rows = env.deps.db.select().from(usageEvents).all();
+    if (rows.length > 0) {
+      expect(rows).toHaveLength(1);
+      return rows[0]!;
+    }
+    await Bun.sleep(10);
+  }
+  throw new Error("no usage row was written");
+}
+
+const chatCounts = { inputTokens: FAKE_USAGE.chat.prompt_tokens, outputTokens: FAKE_USAGE.chat.completion_tokens, cachedInputTokens: FAKE_USAGE.chat.prompt_tokens_details.cached_tokens, estimated: false };
+const anthropicCounts = {
+  inputTokens: FAKE_USAGE.messages.input_tokens + FAKE_USAGE.messages.cache_read_input_tokens + FAKE_USAGE.messages.cache_creation_input_tokens,
+  outputTokens: FAKE_USAGE.messages.output_tokens,
+  cachedInputTokens: FAKE_USAGE.messages.cache_read_input_tokens,
+  estimated: false,
+};
+const geminiCounts = { inputTokens: GEMINI_USAGE.promptTokenCount, outputTokens: GEMINI_USAGE.candidatesTokenCount + GEMINI_USAGE.thoughtsTokenCount, cachedInputTokens: GEMINI_USAGE.cachedContentTokenCount, estimated: false };
+
+/** Streams a chat completion with the openai SDK, which assembles tool calls from their argument deltas. */
+const openaiToolStream = (model: string) => openai.chat.completions.stream({ model, messages, tools, stream_options: { include_usage: true } }).finalChatCompletion();
+
+describe("openai SDK → Anthropic-kind model", () => {
+  test("streamed parallel tool calls: arguments reassembled exactly, finish reason tool_calls, usage chunk and row from Anthropic's counts", async () => {
+    const completion = await openaiToolStream("claude-tools");
+    const choice = completion.choices[0]!;
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.message.tool_calls!.map((c) => ({ id: c.id, name: (c as { function: { name: string } }).function.name, arguments: (c as { function: { arguments: string } }).function.arguments }))).toEqual(sent);
+    expect(completion.usage).toMatchObject({ prompt_tokens: anthropicCounts.inputTokens, completion_tokens: anthropicCounts.outputTokens, prompt_tokens_details: { cached_tokens: anthropicCounts.cachedInputTokens } });
+    const upstream = fake.requests[0]!;
+    expect(upstream.path).toBe("/v1/messages");
+    expect(upstream.body).toMatchObject({ model: "tools", max_tokens: 777, stream: true, tools: anthropicTools.map((t) => expect.objectContaining(t)) });
+    expect(upstream.headers.get("x-api-key")).toBe(PROVIDER_KEYS.anthropic);
+    expect(await row()).toMatchObject({ model: "claude-tools", provider: "an", endpoint: "chat.completions", stream: true, status: 200, outcome: "ok", ...anthropicCounts });
+  });
+
+  test("JSON answer: text and usage in OpenAI's shape, the client's model name, a translation header", async () => {
+    const res = await openai.chat.completions.create({ model: "claude-text", messages }).withResponse();
+    expect(res.data.choices[0]!.message.content).toBe(fake.reply);
+    expect(res.data.model).toBe("claude-text");
+    expect(res.response.headers.get("x-kriora-translated-to")).toBe("anthropic");
+    expect(await row()).toMatchObject({ endpoint: "chat.completions", stream: false, ...anthropicCounts });
+  });
+
+  test("a field that cannot be translated is a 400 naming it, in OpenAI's error shape, and nothing is sent", async () => {
+    const error = await openai.chat.completions.create({ model: "claude-text", messages, logit_bias: { "1": 5 } }).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.param).toBe("logit_bias");
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("openai SDK → Gemini-kind model", () => {
+  test("streamed tool calls from Gemini's whole function calls: arguments equal, usage from usageMetadata", async () => {
+    const completion = await openaiToolStream("gemini-tools");
+    const calls = completion.choices[0]!.message.tool_calls!.map((c) => {
+      const fn = (c as { function: { name: string; arguments: string } }).function;
+      return { id: c.id, name: fn.name, arguments: JSON.parse(fn.arguments) };
+    });
+    expect(calls).toEqual(sent.map((c) => ({ ...c, arguments: JSON.parse(c.arguments) })));
+    expect(completion.choices[0]!.message.content).toBe("Checking.");
+    expect(completion.choices[0]!.finish_reason).toBe("tool_calls");
+    const upstream = fake.requests[0]!;
+    expect(upstream.path).toBe("/v1/models/tools:streamGenerateContent");
+    expect(upstream.headers.get("x-goog-api-key")).toBe(PROVIDER_KEYS.gemini);
+    expect(upstream.body.tools[0].functionDeclarations.map((d: { name: string }) => d.name)).toEqual(["get_weather", "get_time"]);
+    expect(await row()).toMatchObject({ model: "gemini-tools", provider: "gm", endpoint: "chat.completions", stream: true, outcome: "ok", ...geminiCounts });
+  });
+
+  test("the API key travels in a header, never in the URL", async () => {
+    await openai.chat.completions.create({ model: "gemini-text", messages });
+    const upstream = fake.requests[0]!;
+    expect(upstream.path).toBe("/v1/models/fine:generateContent");
+    expect(upstream.headers.get("x-goog-api-key")).toBe(PROVIDER_KEYS.gemini);
+    expect(await row()).toMatchObject({ endpoint: "chat.completions", stream: false, ...geminiCounts });
+  });
+
+  test("an image by URL is refused clearly for Gemini (it takes inline data only)", async () => {
+    const content = [{ type: "image_url" as const, image_url: { url: "https://example.com/cat.png" } }];
+    const error = await openai.chat.completions.create({ model: "gemini-text", messages: [{ role: "user", content }] }).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.param).toBe("messages[0].content[0].image_url.url");
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("@anthropic-ai/sdk → OpenAI-kind model", () => {
+  test("streamed parallel tool calls: tool_use inputs reassembled from the argument deltas exactly, usage from OpenAI's counts", async () => {
+    const stream = anthropic.messages.stream({ model: "gpt-tools", max_tokens: 100, messages, tools: anthropicTools });
+    const jsonPieces = new Map<number, string>();
+    stream.on("streamEvent", (event) => {
+      if (event.type === "content_block_delta" && event.delta.type === "input_json_delta") jsonPieces.set(event.index, (jsonPieces.get(event.index) ?? "") + event.delta.partial_json);
+    });
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe("tool_use");
+    expect([...jsonPieces.values()]).toEqual(sent.map((c) => c.arguments));
+    expect(final.content.map((b) => (b.type === "tool_use" ? { id: b.id, name: b.name, input: b.input } : b))).toEqual(sent.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments) })));
+    expect(final.usage).toMatchObject({ input_tokens: chatCounts.inputTokens - chatCounts.cachedInputTokens, cache_read_input_tokens: chatCounts.cachedInputTokens, output_tokens: chatCounts.outputTokens });
+    const upstream = fake.requests[0]!;
+    expect(upstream.path).toBe("/v1/chat/completions");
+    expect(upstream.body).toMatchObject({ model: "tools", stream: true, stream_options: { include_usage: true }, max_tokens: 100 });
+    expect(upstream.headers.get("authorization")).toBe(`Bearer ${PROVIDER_KEYS.openai}`);
+    expect(await row()).toMatchObject({ model: "gpt-tools", provider: "oa", endpoint: "messages", stream: true, outcome: "ok", ...chatCounts });
+  });
+
+  test("JSON answer in Anthropic's shape", async () => {
+    const message = await anthropic.messages.create({ model: "gpt-text", max_tokens: 50, system: "Be brief.", messages });
+    expect(message.content.map((b) => (b.type === "text" ? b.text : b.type))).toEqual([fake.reply]);
+    expect(message.stop_reason).toBe("end_turn");
+    expect(fake.requests[0]!.body.messages[0]).toEqual({ role: "system", content: "Be brief." });
+    expect(await row()).toMatchObject({ endpoint: "messages", stream: false, ...chatCounts });
+  });
+
+  test("an untranslatable field is a 400 in Anthropic's error shape, naming the field", async () => {
+    // top_k is Anthropic's own sampling field; OpenAI's format has nothing like it.
+    const params = { model: "gpt-text", max_tokens: 5, messages, top_k: 3 };
+    const error = await anthropic.messages.create(params as Anthropic.MessageCreateParamsNonStreaming).catch((e) => e);
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(error.error).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringContaining("top_k") } });
+  });
+});
+
+describe("@anthropic-ai/sdk → Gemini-kind model (through the chat pivot)", () => {
+  test("streamed tool calls arrive as tool_use blocks with Gemini's arguments, usage from usageMetadata", async () => {
+    const final = await anthropic.messages.stream({ model: "gemini-tools", max_tokens: 100, messages, tools: anthropicTools }).finalMessage();
+    expect(final.content[0]).toMatchObject({ type: "text", text: "Checking." });
+    expect(final.content.slice(1).map((b) => (b.type === "tool_use" ? { id: b.id, name: b.name, input: b.input } : b))).toEqual(sent.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments) })));
+    expect(await row()).toMatchObject({ model: "gemini-tools", provider: "gm", endpoint: "messages", stream: true, ...geminiCounts });
+  });
+});
