@@ -7,6 +7,7 @@ import { createConnectCheck } from "./connect";
 import type { EndpointSpec } from "./endpoints";
 import type { Failure } from "./failure";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
+import { countTokens } from "./countTokens";
 import { startMeter, type Meter } from "./meter";
 import { relayBody } from "./relayBody";
 import { respondTranslated } from "./respondTranslated";
@@ -32,6 +33,8 @@ export interface ProxyCall {
 
 export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
+  /** `POST /v1/messages/count_tokens` (see countTokens.ts). */
+  countTokens(call: ProxyCall): Promise<Response>;
 }
 
 /** `max_tokens` for a provider that requires one, when neither the request nor the model's config gives it. */
@@ -50,8 +53,10 @@ export function createProxy(deps: Deps): Proxy {
   for (const p of config.providers) if (p.api_key_env && !keys.get(p.id)) log.warn("provider_key_missing", { provider: p.id, env: p.api_key_env });
   const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
   const admit = createAdmission(deps);
+  const counting = { config, admit, connect, base: (id: string) => bases.get(id)!, key: (id: string) => keys.get(id) ?? "" };
 
   return {
+    countTokens: (call) => countTokens(counting, call),
     async relay(call) {
       const { endpoint, request, requestId } = call;
       // The request's one usage record also ends its admission: tokens settled, slot freed.

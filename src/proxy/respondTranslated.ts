@@ -1,8 +1,8 @@
 import { KrioraError } from "../lib/errors";
-import type { ByteReader, Deadlines } from "./deadlines";
 import { meterUsage, sseInspector } from "./inspect";
 import type { Meter } from "./meter";
 import type { ProxyCall } from "./relay";
+import { readWhole } from "./readWhole";
 import { relayBody } from "./relayBody";
 import { TranslatedWatch } from "./translatedWatch";
 import type { Path } from "./translations";
@@ -46,7 +46,7 @@ export async function respondTranslated(t: Translated): Promise<Response> {
   }
   let bytes: Uint8Array;
   try {
-    bytes = attempt.whole ?? (await readWhole(attempt.reader, attempt.first, attempt.deadlines));
+    bytes = attempt.whole ?? (await readWhole(attempt.reader, attempt.first, attempt.deadlines, MAX_ANSWER_BYTES));
   } catch {
     attempt.reader.cancel().catch(() => {});
     const failure = thrownFailure(attempt.deadlines, true);
@@ -68,17 +68,6 @@ export async function respondTranslated(t: Translated): Promise<Response> {
     Object.assign(error.headers, headers);
     throw error;
   }
-}
-
-async function readWhole(reader: ByteReader, first: Committed["first"], deadlines: Deadlines): Promise<Uint8Array> {
-  const parts = first.done ? [] : [first.value];
-  let size = parts[0]?.length ?? 0;
-  for (let next = await deadlines.read(reader); !next.done; next = await deadlines.read(reader)) {
-    size += next.value.length;
-    if (size > MAX_ANSWER_BYTES) throw new Error("answer too large to translate");
-    parts.push(next.value);
-  }
-  return Buffer.concat(parts);
 }
 
 function parse(bytes: Uint8Array): Record<string, unknown> | null {

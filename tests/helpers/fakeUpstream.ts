@@ -1,5 +1,8 @@
 import * as wire from "./fakeWire";
 
+/** What the fake answers to Anthropic's `count_tokens`. */
+export const FAKE_COUNT_TOKENS = 42;
+
 /** Planted in every upstream error message: it must never reach a client or a log line. */
 export const UPSTREAM_CANARY = "CANARY-upstream-error-5d1e";
 
@@ -109,6 +112,7 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
       await until(signal);
       return new Response(null, { status: 499 });
   }
+  if (seen.path.endsWith("/messages/count_tokens")) return Response.json({ input_tokens: FAKE_COUNT_TOKENS });
   if (model === "tools") return toolAnswer(kind, model, body);
   if (!body.stream) {
     const text = model === "big-json" ? fake.reply.repeat(8_000) : fake.reply;

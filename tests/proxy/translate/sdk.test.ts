@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { usageEvents } from "../../../src/db/schema";
 import { startServer, type RunningServer } from "../../../src/http/serve";
 import { makeTestEnv, type TestEnv } from "../../helpers/deps";
-import { startFakeUpstream, type FakeUpstream } from "../../helpers/fakeUpstream";
+import { FAKE_COUNT_TOKENS, startFakeUpstream, type FakeUpstream } from "../../helpers/fakeUpstream";
 import { FAKE_USAGE, GEMINI_USAGE, TOOL_CALLS } from "../../helpers/fakeWire";
 import { PROVIDER_KEYS, providerToml } from "../../helpers/gateway";
 import { makeAccount, makeKey } from "../../helpers/identity";
@@ -193,5 +193,27 @@ describe("@anthropic-ai/sdk → Gemini-kind model (through the chat pivot)", () 
     expect(final.content[0]).toMatchObject({ type: "text", text: "Checking." });
     expect(final.content.slice(1).map((b) => (b.type === "tool_use" ? { id: b.id, name: b.name, input: b.input } : b))).toEqual(sent.map((c) => ({ id: c.id, name: c.name, input: JSON.parse(c.arguments) })));
     expect(await row()).toMatchObject({ model: "gemini-tools", provider: "gm", endpoint: "messages", stream: true, ...geminiCounts });
+  });
+});
+
+describe("POST /v1/messages/count_tokens", () => {
+  test("an Anthropic model: forwarded to the provider (upstream model name, provider's key) and its count relayed; nothing metered", async () => {
+    const { data, response } = await anthropic.messages.countTokens({ model: "claude-text", messages, tools: anthropicTools }).withResponse();
+    expect(data).toEqual({ input_tokens: FAKE_COUNT_TOKENS });
+    expect(response.headers.get("x-kriora-estimate")).toBeNull();
+    const upstream = fake.requests[0]!;
+    expect(upstream.path).toBe("/v1/messages/count_tokens");
+    expect(upstream.body).toMatchObject({ model: "fine", messages, tools: anthropicTools });
+    expect(upstream.headers.get("x-api-key")).toBe(PROVIDER_KEYS.anthropic);
+    env.deps.metering.usage.flush();
+    expect(env.deps.db.select().from(usageEvents).all()).toEqual([]);
+  });
+
+  test("any other model: the gateway's estimate, marked as one, and no provider is called", async () => {
+    const { data, response } = await anthropic.messages.countTokens({ model: "gemini-text", system: "Be brief.", messages }).withResponse();
+    const chars = JSON.stringify({ system: "Be brief.", messages }).length;
+    expect(data).toEqual({ input_tokens: Math.ceil(chars / 4), estimated: true } as typeof data);
+    expect(response.headers.get("x-kriora-estimate")).toBe("true");
+    expect(fake.requests).toHaveLength(0);
   });
 });
