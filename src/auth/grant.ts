@@ -34,6 +34,7 @@ export function principalFor(account: AccountGrant, via: Principal["via"], reque
       models: key?.models ?? null,
       rpm: key?.rpm ?? null,
       tpm: key?.tpm ?? null,
+      monthlyBudgetMicros: key?.monthlyBudgetMicros ?? null,
     },
   };
 }

@@ -19,6 +19,8 @@ export interface Principal {
     models: readonly string[] | null;
     rpm: number | null;
     tpm: number | null;
+    /** The key's own monthly spend cap in micro-dollars (the account's cap applies besides). */
+    monthlyBudgetMicros: number | null;
   };
 }
 

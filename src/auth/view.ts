@@ -19,6 +19,7 @@ export interface KeyGrant {
   requireZdr: boolean;
   regions: readonly string[] | null;
   models: readonly string[] | null;
+  monthlyBudgetMicros: number | null;
 }
 
 export interface PublicSigningKey {
@@ -57,6 +58,7 @@ const keyGrant = (r: KeyRow): KeyGrant => ({
   requireZdr: r.requireZdr,
   regions: r.regions,
   models: r.models,
+  monthlyBudgetMicros: r.monthlyBudgetMicros,
 });
 
 export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">): AuthView {

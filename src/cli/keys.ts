@@ -3,6 +3,7 @@ import { describeKey, issueKey, listKeys, revokeKey, type KeyInfo } from "../key
 import { rotateKeyring } from "../keys/keyring";
 import { keySettings } from "../keys/settings";
 import { DAY_MS } from "../lib/clock";
+import { MICROS_PER_USD, parseUsd } from "../lib/money";
 import { intFlag, requireFlag, stringFlag, UsageError, type CliContext, type Command } from "./frame";
 
 const ACTOR = "cli";
@@ -37,11 +38,13 @@ export const keyCommands: Command[] = [
       "require-zdr": { type: "boolean", help: "only route to providers with zero data retention" },
       regions: { type: "string", help: "comma-separated provider regions allowed" },
       models: { type: "string", help: "comma-separated model ids allowed" },
+      budget: { type: "string", help: "this key's own monthly spend cap in USD, e.g. 25 or 2.50" },
     },
     async run(ctx) {
       const deps = ctx.deps();
       const account = resolveAccount(deps, requireFlag(ctx, "account"));
       const expires = stringFlag(ctx, "expires");
+      const budget = stringFlag(ctx, "budget");
       const settings = keySettings(
         {
           name: stringFlag(ctx, "name"),
@@ -52,6 +55,7 @@ export const keyCommands: Command[] = [
           requireZdr: ctx.flags["require-zdr"] === true,
           regions: list(ctx, "regions"),
           models: list(ctx, "models"),
+          monthlyBudgetUsd: budget === undefined ? undefined : parseUsd(budget, { param: "budget" }) / MICROS_PER_USD,
         },
         deps.clock.now(),
       );

@@ -8,6 +8,7 @@ import type { Db } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { MICROS_PER_USD } from "../lib/money";
 import { currentSigner } from "./keyring";
 import { signApiKey } from "./token";
 
@@ -23,6 +24,8 @@ export interface KeySettings {
   requireZdr: boolean;
   regions: string[] | null;
   models: string[] | null;
+  /** This key's own monthly spend cap in micro-dollars; null: only the account's applies. */
+  monthlyBudgetMicros: number | null;
 }
 
 export interface KeyInfo {
@@ -38,6 +41,7 @@ export interface KeyInfo {
   require_zdr: boolean;
   regions: string[] | null;
   models: string[] | null;
+  monthly_budget_usd: number | null;
 }
 
 export function describeKey(row: KeyRow): KeyInfo {
@@ -54,6 +58,7 @@ export function describeKey(row: KeyRow): KeyInfo {
     require_zdr: row.requireZdr,
     regions: row.regions,
     models: row.models,
+    monthly_budget_usd: row.monthlyBudgetMicros === null ? null : row.monthlyBudgetMicros / MICROS_PER_USD,
   };
 }
 

@@ -1,5 +1,6 @@
 import { SCOPES, type Scope } from "../auth/principal";
 import { KrioraError } from "../lib/errors";
+import { MICROS_PER_USD } from "../lib/money";
 import type { KeySettings } from "./apiKeys";
 
 /** Region and model ids as configured: `eu`, `gpt-4o-mini`, `llama3:8b`, `meta/llama-3`. */
@@ -16,7 +17,12 @@ export interface KeySettingsInput {
   requireZdr?: boolean;
   regions?: readonly string[];
   models?: readonly string[];
+  /** USD; absent or 0: no cap of the key's own. */
+  monthlyBudgetUsd?: number;
 }
+
+/** Far above any real budget, and small enough that its micro-dollars stay exact integers. */
+export const MAX_BUDGET_USD = 1_000_000_000;
 
 const invalid = (param: string, message: string) => new KrioraError("invalid_request", message, { param });
 
@@ -29,6 +35,9 @@ export function keySettings(input: KeySettingsInput, nowMs: number): KeySettings
     throw invalid("scopes", `Scopes are one or more of: ${SCOPES.join(", ")}.`);
   for (const [param, n] of [["rpm", input.rpm], ["tpm", input.tpm]] as const)
     if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw invalid(param, `${param} must be a positive whole number.`);
+  const budget = input.monthlyBudgetUsd;
+  if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0 && budget <= MAX_BUDGET_USD))
+    throw invalid("monthly_budget_usd", `monthly_budget_usd must be a number of dollars from 0 to ${MAX_BUDGET_USD}.`);
   if (input.expiresInMs !== undefined && !(input.expiresInMs > 0)) throw invalid("expires", "The expiry must be in the future.");
   return {
     name,
@@ -39,6 +48,7 @@ export function keySettings(input: KeySettingsInput, nowMs: number): KeySettings
     requireZdr: input.requireZdr ?? false,
     regions: idList("regions", input.regions),
     models: idList("models", input.models),
+    monthlyBudgetMicros: budget ? Math.round(budget * MICROS_PER_USD) : null,
   };
 }
 

@@ -3,6 +3,7 @@ import type { Billing } from "../billing/billing";
 import type { Config } from "../config/schema";
 import type { Clock } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
+import { formatUsd } from "../lib/money";
 import type { Metering } from "../usage/metering";
 import type { LimitSubject } from "./limiter";
 
@@ -34,6 +35,13 @@ export function createAdmission(deps: { config: Readonly<Config>; clock: Clock; 
   const { limiter, spend, abuse, metrics } = deps.metering;
   const budgetMicros = Math.round(limits.monthly_budget_usd * 1_000_000);
 
+  const overBudget = (who: string, micros: number, now: number) => {
+    metrics.limitsHit.inc({ status: "budget" });
+    return new KrioraError("budget_exceeded", `${who} has reached its monthly budget of $${formatUsd(micros)}.`, {
+      headers: { "retry-after": String(Math.ceil((nextMonthUtc(now) - now) / 1000)) },
+    });
+  };
+
   return async ({ principal, clientIp, bodyBytes, maxOutputTokens }) => {
     const refusal = deps.billing.admit(principal.accountId);
     if (refusal) {
@@ -41,12 +49,10 @@ export function createAdmission(deps: { config: Readonly<Config>; clock: Clock; 
       throw refusal;
     }
     const now = deps.clock.now();
-    if (budgetMicros > 0 && spend.spent(principal.accountId, now) >= budgetMicros) {
-      metrics.limitsHit.inc({ status: "budget" });
-      throw new KrioraError("budget_exceeded", `This account has reached its monthly budget of $${limits.monthly_budget_usd}.`, {
-        headers: { "retry-after": String(Math.ceil((nextMonthUtc(now) - now) / 1000)) },
-      });
-    }
+    if (budgetMicros > 0 && spend.spent(principal.accountId, now) >= budgetMicros) throw overBudget("This account", budgetMicros, now);
+    const keyBudget = principal.policy.monthlyBudgetMicros;
+    if (principal.keyId && keyBudget !== null && spend.keySpent(principal.accountId, principal.keyId, now) >= keyBudget)
+      throw overBudget("This key", keyBudget, now);
     if (principal.keyId && clientIp) abuse.keyUsed(principal.keyId, clientIp);
 
     const subjects: LimitSubject[] = [{ id: `account:${principal.accountId}`, spec: { rpm: limits.rpm, tpm: limits.tpm, concurrency: limits.concurrency } }];

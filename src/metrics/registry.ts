@@ -37,6 +37,14 @@ export interface Registry {
   render(): string;
 }
 
+/**
+ * Series per metric at most. Label values come from configuration (model and provider ids) and
+ * HTTP statuses, so this is a backstop: past it new label sets share one `overflow` series and
+ * `/metrics` stays bounded whatever callers send.
+ */
+export const MAX_SERIES = 2_000;
+const OVERFLOW = "overflow";
+
 const keyOf = (labels: Labels) => `${labels.model ?? ""}\u0000${labels.provider ?? ""}\u0000${labels.status ?? ""}`;
 const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
@@ -54,8 +62,13 @@ export function createRegistry(): Registry {
     return f;
   };
   const seriesOf = (f: Family, labels: Labels): Series => {
-    const k = keyOf(labels);
+    let k = keyOf(labels);
     let s = f.series.get(k);
+    if (!s && f.series.size >= MAX_SERIES) {
+      labels = Object.fromEntries(Object.keys(labels).map((name) => [name, OVERFLOW]));
+      k = keyOf(labels);
+      s = f.series.get(k);
+    }
     if (!s) {
       s = { labels: { ...labels }, value: 0, ...(f.bounds ? { buckets: f.bounds.map(() => 0), sum: 0 } : {}) };
       f.series.set(k, s);

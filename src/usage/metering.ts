@@ -7,7 +7,7 @@ import type { Logger } from "../lib/log";
 import { createAbuseControls, type AbuseControls } from "../limits/abuse";
 import { createMemoryLimiter, type Limiter } from "../limits/limiter";
 import { createGatewayMetrics, type GatewayMetrics } from "../metrics/gateway";
-import { pricesOf, type TokenPrices } from "./cost";
+import { pricesOf } from "./cost";
 import { createSpendTracker, type SpendTracker } from "./spend";
 import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./writer";
 
@@ -18,8 +18,6 @@ export interface Metering {
   spend: SpendTracker;
   usage: UsageWriter;
 }
-
-const FREE: TokenPrices = { input: 0n, output: 0n, cachedInput: 0n };
 
 /**
  * Metering, limits and abuse controls, wired once per process. `billing.onUsageBatch` (prepaid
@@ -48,7 +46,7 @@ export function createMetering(p: {
       log: p.log,
       metrics,
       spend,
-      pricesFor: (model) => prices.get(model) ?? FREE,
+      pricesFor: (model) => prices.get(model),
       onBatch: p.billing?.onUsageBatch,
     }),
   };

@@ -22,7 +22,8 @@ export interface WriterOptions {
   log: Logger;
   metrics: GatewayMetrics;
   spend: SpendTracker;
-  pricesFor(model: string): TokenPrices;
+  /** A configured model's prices; undefined for anything else, which is recorded as `unknown`. */
+  pricesFor(model: string): TokenPrices | undefined;
   /** Flush at most this long after a row is queued. */
   intervalMs?: number;
   /** Flush at once when this many rows are queued. */
@@ -47,6 +48,9 @@ export type WriterTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type UsageBatchHook = (tx: WriterTx, rows: readonly UsageRow[]) => void;
 
 const SLICE_ROWS = 256;
+
+/** The model recorded for a request that named no configured model. */
+export const UNKNOWN_MODEL = "unknown";
 
 interface Queued {
   e: UsageEvent;
@@ -123,10 +127,14 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   });
 
   const writer: UsageWriter = {
-    record(e) {
-      const cost = costMicros(e, o.pricesFor(e.model));
+    record(event) {
+      // Only configured model ids reach rows, aggregates and labels: a client's model string can be
+      // anything (an email address, thousands of random names), so it is never stored as given.
+      const prices = o.pricesFor(event.model);
+      const e = prices ? event : { ...event, model: UNKNOWN_MODEL };
+      const cost = prices ? costMicros(e, prices) : 0;
       queue.push({ e, costMicros: cost });
-      o.spend.add(e.accountId, e.at, cost);
+      o.spend.add(e.accountId, e.keyId, e.at, cost);
       const labels = { model: e.model, provider: e.provider ?? "none" };
       o.metrics.requests.inc({ ...labels, status: String(e.status) });
       o.metrics.latency.observe(e.latencyMs / 1000, labels);

@@ -56,8 +56,8 @@ describe("CLI: keys and keyring", () => {
   test("keys issue prints the key once ({id, key, …} with --json) and it authenticates; list never shows it; revoke stops it", async () => {
     env = makeTestEnv();
     const { id: accountId } = await kjson("accounts", "create", "--email", "dev@example.com");
-    const issued = await kjson("keys", "issue", "--account", "DEV@example.com", "--name", "laptop", "--scopes", "model,account", "--expires", "90d", "--rpm", "10", "--tpm", "5000");
-    expect(issued).toMatchObject({ account_id: accountId, name: "laptop", scopes: ["model", "account"], rpm: 10, tpm: 5000 });
+    const issued = await kjson("keys", "issue", "--account", "DEV@example.com", "--name", "laptop", "--scopes", "model,account", "--expires", "90d", "--rpm", "10", "--tpm", "5000", "--budget", "2.50");
+    expect(issued).toMatchObject({ account_id: accountId, name: "laptop", scopes: ["model", "account"], rpm: 10, tpm: 5000, monthly_budget_usd: 2.5 });
     expect(issued.key).toStartWith("kr_");
     expect(Date.parse(issued.expires_at) - Date.parse(issued.created_at)).toBeGreaterThan(89 * 86_400_000);
     const app = createApp(env.deps);
@@ -65,6 +65,7 @@ describe("CLI: keys and keyring", () => {
 
     const listed = await kjson("keys", "list", "--account", accountId);
     expect(listed.map((k: { id: string }) => k.id)).toEqual([issued.id]);
+    expect(listed[0].monthly_budget_usd).toBe(2.5);
     expect(JSON.stringify(listed)).not.toContain(issued.key.slice(3, 30));
 
     expect((await kjson("keys", "revoke", issued.id)).revoked_at).not.toBeNull();

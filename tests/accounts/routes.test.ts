@@ -53,13 +53,14 @@ describe("§5 account management: /account and /account/keys", () => {
   test("the new key's settings reach the Principal the proxy sees", async () => {
     const { deps, app, alice } = await setUp();
     const issued = await json(
-      await call(app, "POST", "/account/keys", { key: alice.key, body: { scopes: ["model"], rpm: 7, tpm: 700, require_zdr: true, regions: ["eu", "us"], models: ["m1"] } }),
+      await call(app, "POST", "/account/keys", { key: alice.key, body: { scopes: ["model"], rpm: 7, tpm: 700, require_zdr: true, regions: ["eu", "us"], models: ["m1"], monthly_budget_usd: 2.5 } }),
     );
     await call(app, "PATCH", "/account", { key: alice.key, body: { regions: ["eu"] } });
     const principal = await deps.auth.authenticate(new Request("http://localhost/v1/models", { headers: { "x-api-key": issued.key } }));
     expect(principal).toMatchObject({ accountId: alice.id, keyId: issued.id, via: "api_key", role: "user" });
     expect([...principal.scopes]).toEqual(["model"]);
-    expect(principal.policy).toEqual({ requireZdr: true, regions: ["eu"], models: ["m1"], rpm: 7, tpm: 700 });
+    expect(issued.monthly_budget_usd).toBe(2.5);
+    expect(principal.policy).toEqual({ requireZdr: true, regions: ["eu"], models: ["m1"], rpm: 7, tpm: 700, monthlyBudgetMicros: 2_500_000 });
   });
 
   test("a key cannot mint a key with a scope it lacks; a user cannot hold the admin scope", async () => {

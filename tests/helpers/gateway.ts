@@ -18,7 +18,7 @@ export function testPrincipal(policy: Partial<Principal["policy"]> = {}, scopes:
     keyId: "key_test",
     via: "api_key",
     scopes: new Set(scopes),
-    policy: { requireZdr: false, regions: null, models: null, rpm: null, tpm: null, ...policy },
+    policy: { requireZdr: false, regions: null, models: null, rpm: null, tpm: null, monthlyBudgetMicros: null, ...policy },
   };
 }
 

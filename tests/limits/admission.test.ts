@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { changeCredits } from "../../src/billing/credits";
-import { usageEvents } from "../../src/db/schema";
+import { usageDaily, usageEvents } from "../../src/db/schema";
+import type { KeySettingsInput } from "../../src/keys/settings";
 import { startServer, type RunningServer } from "../../src/http/serve";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
@@ -11,6 +12,7 @@ import { providerToml } from "../helpers/gateway";
 import { json } from "../helpers/http";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { parsePrometheus } from "../helpers/prometheus";
+import { createSpendTracker } from "../../src/usage/spend";
 
 interface Rig {
   env: TestEnv | BillingEnv;
@@ -33,7 +35,7 @@ afterEach(async () => {
 const EMAIL = "limited-user@example.com";
 
 /** The real server, real keys and the real usage writer, in front of the fake upstream. */
-async function start(toml: string, keyLimits: { rpm?: number; tpm?: number } = {}, billing?: "prepaid"): Promise<Rig> {
+async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "prepaid"): Promise<Rig> {
   const fake = startFakeUpstream();
   const models = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\n[[models]]\nid = "slow"\nprovider = "oa"\nupstream = "paced"\n`;
   const rest = `${toml}\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${models}`;
@@ -164,6 +166,34 @@ describe("§5 availability: limits at the model API", () => {
     expect(r.fake.requests.length).toBe(calls);
   });
 
+  test("a key's own monthly budget (monthly_budget_usd) gets 402 budget_exceeded before the upstream is called; the account's other keys go on", async () => {
+    const r = await start("", { monthlyBudgetUsd: 0.01 });
+    const first = await r.chat();
+    expect(first.status).toBe(200);
+    await first.text();
+    const deadline = Date.now() + 2_000;
+    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    const calls = r.fake.requests.length;
+    const blocked = await r.chat();
+    expect(blocked.status).toBe(402);
+    expect((await json(blocked)).error).toMatchObject({ type: "insufficient_quota", code: "budget_exceeded", message: "This key has reached its monthly budget of $0.01." });
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(r.fake.requests.length).toBe(calls);
+    const other = await makeKey(r.env.deps, r.accountId);
+    const ok = await r.chat({}, other.key);
+    expect(ok.status).toBe(200);
+    await ok.text();
+  });
+
+  test("a key's budget counts its spend recorded before a restart", async () => {
+    const r = await start("", { monthlyBudgetUsd: 0.01 });
+    await (await r.chat()).text();
+    r.env.deps.metering.usage.flush();
+    const fresh = createSpendTracker(r.env.deps.db);
+    expect(fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
+    expect(fresh.spent(r.accountId, Date.now())).toBe(18_000);
+  });
+
   test("§5 process payments: a prepaid account at zero balance gets 402 without an upstream call; a top-up restores access", async () => {
     const r = await start("", {}, "prepaid");
     const refused = await r.chat();
@@ -178,6 +208,33 @@ describe("§5 availability: limits at the model API", () => {
 });
 
 describe("§11 non-identifying metrics", () => {
+  test("§2 minimal metadata: a model name that is not configured is recorded as `unknown` in rows, daily aggregates and labels, and /metrics stays bounded", async () => {
+    const r = await start("");
+    const EMAIL_MODEL = "victim.person@example.com";
+    const randomBatch = (n: number) =>
+      Promise.all(Array.from({ length: n }, async (_, i) => (await r.chat({ model: i === 0 ? EMAIL_MODEL : `rnd-${crypto.randomUUID()}` })).text()));
+    const metricsSize = async () => {
+      r.env.deps.metering.usage.flush();
+      return (await (await fetch(`${r.server.url}/metrics`)).text()).length;
+    };
+    await (await r.chat()).text();
+    await randomBatch(20);
+    const before = await metricsSize();
+    for (let i = 0; i < 10; i++) await randomBatch(30);
+    const text = await (await fetch(`${r.server.url}/metrics`)).text();
+    // Counter values gain a digit or two; 300 more names would have added hundreds of series.
+    expect(text.length - before).toBeLessThan(200);
+    expect(text).not.toContain(EMAIL_MODEL);
+    expect(text).not.toContain("rnd-");
+    const models = new Set(parsePrometheus(text).samples.map((s) => s.labels.model).filter(Boolean));
+    expect([...models].sort()).toEqual(["m", "unknown"]);
+    const rows = rowsOf(r);
+    expect(rows.length).toBe(321);
+    expect(new Set(rows.map((x) => x.model))).toEqual(new Set(["m", "unknown"]));
+    const daily = r.env.deps.db.select().from(usageDaily).all();
+    expect(daily.map((d) => [d.model, d.requests]).sort()).toEqual([["m", 1], ["unknown", 320]]);
+  });
+
   test("/metrics parses as Prometheus text and carries no email, address, account or key id", async () => {
     const r = await start("");
     for (let i = 0; i < 3; i++) await (await r.chat()).text();

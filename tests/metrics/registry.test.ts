@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createRegistry } from "../../src/metrics/registry";
+import { createRegistry, MAX_SERIES } from "../../src/metrics/registry";
 import { parsePrometheus } from "../helpers/prometheus";
 
 describe("§11 non-identifying metrics registry", () => {
@@ -22,5 +22,15 @@ describe("§11 non-identifying metrics registry", () => {
     const buckets = samples.filter((s) => s.name === "kriora_latency_seconds_bucket").map((s) => [s.labels.le, s.value]);
     expect(buckets).toEqual([["0.01", 0], ["0.1", 1], ["1", 1], ["+Inf", 2]]);
     expect(samples.find((s) => s.name === "kriora_latency_seconds_count")?.value).toBe(2);
+  });
+
+  test("every metric is bounded: label sets past MAX_SERIES share one overflow series", () => {
+    const r = createRegistry();
+    const c = r.counter("kriora_requests_total", "Requests");
+    for (let i = 0; i < MAX_SERIES + 500; i++) c.inc({ model: `m${i}`, status: "200" });
+    const samples = parsePrometheus(r.render()).samples;
+    expect(samples.length).toBe(MAX_SERIES + 1);
+    expect(samples.find((s) => s.labels.model === "overflow")).toMatchObject({ value: 500, labels: { status: "overflow" } });
+    expect(samples.find((s) => s.labels.model === "m0")?.value).toBe(1);
   });
 });

@@ -37,6 +37,8 @@ export const apiKeys = sqliteTable(
     requireZdr: integer("require_zdr", { mode: "boolean" }).notNull().default(false),
     regions: text("regions", { mode: "json" }).$type<string[]>(),
     models: text("models", { mode: "json" }).$type<string[]>(),
+    /** This key's own monthly spend cap in micro-dollars (null: none beyond the account's). */
+    monthlyBudgetMicros: integer("monthly_budget_micros"),
   },
   (table) => [index("api_keys_account_idx").on(table.accountId)],
 );

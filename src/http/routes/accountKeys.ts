@@ -1,17 +1,16 @@
 import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
-import type { Principal, Scope } from "../../auth/principal";
-import { describeKey, findKey, issueKey, listKeys, revokeKey } from "../../keys/apiKeys";
+import type { Principal } from "../../auth/principal";
+import { describeKey, findKey, issueKey, listKeys, revokeKey, type KeySettings } from "../../keys/apiKeys";
+import { assertDelegable } from "../../keys/delegation";
 import { keySettings } from "../../keys/settings";
-import { KrioraError } from "../../lib/errors";
 import { actorOf, requireScope } from "../access";
 import { IdParams, IssuedKeyModel, KeyCreate, KeyModel, keyInput } from "./accountSchemas";
 
-/** A key can only mint keys with scopes it holds itself; a session may mint any its account may hold. */
-function assertMayGrant(principal: Principal, scopes: readonly Scope[]) {
-  if (principal.via !== "api_key") return;
-  const beyond = scopes.find((s) => !principal.scopes.has(s));
-  if (beyond) throw new KrioraError("forbidden", `This key cannot grant the ${beyond} scope.`, { param: "scopes" });
+/** A key mints only keys within its own settings and the scopes it may use; a session may mint any its account may hold. */
+function assertMayGrant(deps: Deps, principal: Principal, settings: KeySettings) {
+  if (principal.via !== "api_key" || principal.keyId === null) return;
+  assertDelegable({ ...findKey(deps.db, principal.keyId), scopes: principal.scopes }, settings);
 }
 
 /** The caller's keys. Another account's key id is 404, as if it did not exist (object-level authorization). */
@@ -23,7 +22,7 @@ export function accountKeyRoutes(deps: Deps) {
       "",
       async ({ principal, body, set }) => {
         const settings = keySettings(keyInput(body), deps.clock.now());
-        assertMayGrant(principal, settings.scopes);
+        assertMayGrant(deps, principal, settings);
         const { key, row } = await issueKey(deps, principal.accountId, settings, actorOf(principal));
         set.status = 201;
         return { ...describeKey(row), key };

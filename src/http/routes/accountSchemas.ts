@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { SCOPES } from "../../auth/principal";
-import { SETTING_ID, type KeySettingsInput } from "../../keys/settings";
+import { MAX_BUDGET_USD, SETTING_ID, type KeySettingsInput } from "../../keys/settings";
 import { DAY_MS } from "../../lib/clock";
 
 /** The t.* models of the account and key routes: one source for validation, types and OpenAPI. */
@@ -40,6 +40,7 @@ export const KeyModel = t.Object({
   require_zdr: t.Boolean(),
   regions: t.Nullable(t.Array(t.String())),
   models: t.Nullable(t.Array(t.String())),
+  monthly_budget_usd: t.Nullable(t.Number({ description: "This key's own monthly spend cap in USD; null: none beyond the account's." })),
 });
 
 export const IssuedKeyModel = t.Composite([KeyModel, t.Object({ key: t.String({ description: "The key, shown this once and never stored." }) })]);
@@ -53,6 +54,7 @@ export const KeyCreate = t.Object({
   require_zdr: t.Optional(t.Boolean()),
   regions: t.Optional(idList),
   models: t.Optional(idList),
+  monthly_budget_usd: t.Optional(t.Number({ minimum: 0, maximum: MAX_BUDGET_USD, description: "USD a month this key may spend; 0 or absent: no cap of its own." })),
 });
 
 export const EmailBody = t.Object({ email: t.String({ maxLength: 320 }) });
@@ -69,5 +71,6 @@ export function keyInput(body: typeof KeyCreate.static): KeySettingsInput {
     requireZdr: body.require_zdr,
     regions: body.regions,
     models: body.models,
+    monthlyBudgetUsd: body.monthly_budget_usd,
   };
 }
