@@ -39,6 +39,8 @@ export const ProviderSchema = t.Object(
     first_byte_timeout_ms: int(120_000, 1),
     idle_timeout_ms: int(60_000, 1),
     total_timeout_ms: int(600_000, 1),
+    /** OpenAI format only: the server answers `/responses` itself; false translates Responses requests to chat completions. */
+    native_responses: t.Boolean({ default: true }),
   },
   strict,
 );

@@ -83,7 +83,7 @@ export function createProxy(deps: Deps): Proxy {
       let last: { provider: string; failure: Failure; chars: number } | undefined;
       for (const { provider, upstream } of targets) {
         const wire = WIRES[provider.kind];
-        const path = pathTo(endpoint, wire.format)!;
+        const path = pathTo(endpoint, wire.format, provider.native_responses)!;
         let leg: Leg | null = null;
         try {
           leg = path.translate?.(call.body, { upstreamModel: upstream, clientModel: call.body.model, maxTokensDefault, now: Math.floor(deps.clock.now() / 1000) }) ?? null;
@@ -101,7 +101,7 @@ export function createProxy(deps: Deps): Proxy {
           connect,
         });
         if (attempt.ok && leg)
-          return respondTranslated({ call, attempt, path, leg, provider: { id: provider.id, wire }, client: WIRES[endpoint.kind], requestChars: text.length, meter, headers: admitted.headers });
+          return respondTranslated({ call, attempt, path, leg, provider: { id: provider.id, wire }, requestChars: text.length, meter, headers: admitted.headers });
         if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
         last = { provider: provider.id, failure: attempt.failure, chars: text.length };
         log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });

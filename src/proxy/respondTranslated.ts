@@ -10,6 +10,7 @@ import type { Leg } from "./translate/types";
 import { thrownFailure, type Committed } from "./upstream";
 import { asRecord } from "./watch";
 import type { WireFormat } from "./wire";
+import { WIRES } from "./wires";
 
 /** A translated JSON answer is read whole (it must be parsed to be translated), up to this size. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
@@ -22,7 +23,6 @@ export interface Translated {
   path: Path;
   leg: Leg;
   provider: { id: string; wire: WireFormat };
-  client: WireFormat;
   requestChars: number;
   meter: Meter;
   headers: Record<string, string>;
@@ -39,7 +39,7 @@ export async function respondTranslated(t: Translated): Promise<Response> {
   const headers: Record<string, string> = { ...t.headers, "x-kriora-translated-to": provider.wire.format };
   if (t.leg.dropped.length > 0) headers["x-kriora-translation-dropped"] = t.leg.dropped.join(", ");
   if (attempt.response.headers.get("content-type")?.includes("text/event-stream")) {
-    const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), t.client.errorEvent);
+    const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), (err, id) => WIRES[t.call.endpoint.kind].errorEvent(err, id, t.call.endpoint));
     const inspector = sseInspector(watch, MAX_EVENT_BYTES);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => meter.finished(provider.id, status, inspector.result(t.requestChars), end));
     return new Response(body, { status, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });

@@ -14,7 +14,7 @@ export interface Target {
 type Policy = Principal["policy"];
 
 /** Whether a provider can serve this endpoint, as it is or through translation. */
-const serves = (endpoint: EndpointSpec) => (provider: ProviderConfig) => pathTo(endpoint, WIRES[provider.kind].format) !== null;
+const serves = (endpoint: EndpointSpec) => (provider: ProviderConfig) => pathTo(endpoint, WIRES[provider.kind].format, provider.native_responses) !== null;
 
 /**
  * The providers a request for `modelId` may reach, in priority order: those that can serve the

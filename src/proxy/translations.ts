@@ -2,6 +2,7 @@ import { ENDPOINTS, type EndpointSpec } from "./endpoints";
 import { anthropicToOpenai } from "./translate/anthropicToOpenai";
 import { chatToAnthropic } from "./translate/chatToAnthropic";
 import { chatToGemini } from "./translate/chatToGemini";
+import { responsesToChat } from "./translate/responsesToChat";
 import { chain, type Translate } from "./translate/types";
 import type { Format } from "./wire";
 
@@ -18,10 +19,19 @@ const TRANSLATIONS: Partial<Record<EndpointSpec["name"], Partial<Record<Format, 
     openai: { translate: anthropicToOpenai, upstream: ENDPOINTS.chat },
     gemini: { translate: chain(anthropicToOpenai, chatToGemini), upstream: ENDPOINTS.chat },
   },
+  responses: {
+    openai: { translate: responsesToChat, upstream: ENDPOINTS.chat },
+    anthropic: { translate: chain(responsesToChat, chatToAnthropic), upstream: ENDPOINTS.messages },
+    gemini: { translate: chain(responsesToChat, chatToGemini), upstream: ENDPOINTS.chat },
+  },
 };
 
-/** How `endpoint` reaches a provider speaking `format`; null when it cannot. */
-export function pathTo(endpoint: EndpointSpec, format: Format): Path | null {
-  if (endpoint.kind === format) return { translate: null, upstream: endpoint };
+/**
+ * How `endpoint` reaches a provider speaking `format`; null when it cannot. OpenAI-format
+ * providers take `/responses` as it came unless they declare `native_responses = false` (many
+ * OpenAI-compatible servers have chat completions only); then it is translated to chat.
+ */
+export function pathTo(endpoint: EndpointSpec, format: Format, nativeResponses = true): Path | null {
+  if (endpoint.kind === format && (endpoint.name !== "responses" || nativeResponses)) return { translate: null, upstream: endpoint };
   return TRANSLATIONS[endpoint.name]?.[format] ?? null;
 }

@@ -24,8 +24,8 @@ export interface WireFormat {
   /** The usage object of a whole JSON answer, when it has one. */
   usageOf(answer: Record<string, unknown>): Record<string, unknown> | null;
   watch(endpoint: EndpointSpec, requestId: string, dropUsage: boolean): StreamWatch;
-  /** The event that tells a client of this format that its stream failed part-way. */
-  errorEvent(err: KrioraError, requestId: string): string;
+  /** The event that tells a client of this format, on this endpoint, that its stream failed part-way. */
+  errorEvent(err: KrioraError, requestId: string, endpoint: EndpointSpec): string;
 }
 
 /** The base URL followed by the endpoint's path (OpenAI and Anthropic). */

@@ -62,6 +62,11 @@ function openaiErrorEvent(err: KrioraError, requestId: string): string {
   return sseEvent(null, openAIErrorBody(err, requestId));
 }
 
+/** The Responses API's own `error` event. */
+function responsesErrorEvent(err: KrioraError, requestId: string): string {
+  return sseEvent("error", { type: "error", code: err.code, message: err.message, param: null, request_id: requestId });
+}
+
 const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
 
 /** `/responses` streams: named events; usage rides on the closing `response.*` event. */
@@ -86,7 +91,7 @@ class ResponsesWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent("error", { type: "error", code: err.code, message: err.message, param: null, request_id: this.requestId });
+    return responsesErrorEvent(err, this.requestId);
   }
 
   private finish(type: string, usage: Record<string, unknown> | null): void {
@@ -111,6 +116,6 @@ export const openaiWire: WireFormat = {
   },
   usage: openaiUsage,
   usageOf: (answer) => asRecord(answer.usage),
-  errorEvent: openaiErrorEvent,
+  errorEvent: (err, requestId, endpoint) => (endpoint.name === "responses" ? responsesErrorEvent(err, requestId) : openaiErrorEvent(err, requestId)),
   watch: (endpoint, requestId, dropUsage) => (endpoint.name === "responses" ? new ResponsesWatch(requestId) : new ChatWatch(requestId, dropUsage)),
 };

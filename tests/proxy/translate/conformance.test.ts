@@ -6,7 +6,7 @@ import { ENDPOINTS, type EndpointSpec } from "../../../src/proxy/endpoints";
 import { SseRelay } from "../../../src/proxy/sse";
 import { TranslatedWatch } from "../../../src/proxy/translatedWatch";
 import { pathTo } from "../../../src/proxy/translations";
-import type { Json, LegOptions } from "../../../src/proxy/translate/types";
+import type { Json, Leg, LegOptions } from "../../../src/proxy/translate/types";
 import type { Format } from "../../../src/proxy/wire";
 import { WIRES } from "../../../src/proxy/wires";
 
@@ -17,12 +17,17 @@ import { WIRES } from "../../../src/proxy/wires";
  * the client answer it must become, or an upstream stream (raw SSE as the provider documents it)
  * and the client events it must become, with the token counts metered from it.
  */
-const DIRECTIONS: Record<string, { endpoint: EndpointSpec; format: Format }> = {
+type Direction = { endpoint: EndpointSpec; format: Format };
+const DIRECTIONS: Record<string, Direction> = {
   "chat-to-anthropic": { endpoint: ENDPOINTS.chat, format: "anthropic" },
   "anthropic-to-openai": { endpoint: ENDPOINTS.messages, format: "openai" },
   "chat-to-gemini": { endpoint: ENDPOINTS.chat, format: "gemini" },
   "anthropic-to-gemini": { endpoint: ENDPOINTS.messages, format: "gemini" },
+  "responses-to-chat": { endpoint: ENDPOINTS.responses, format: "openai" },
+  "responses-to-anthropic": { endpoint: ENDPOINTS.responses, format: "anthropic" },
 };
+/** Responses reach OpenAI-format providers translated only when they declare no native `/responses`. */
+const pathOf = (d: Direction) => pathTo(d.endpoint, d.format, false)!;
 
 interface Fixture {
   description: string;
@@ -43,9 +48,10 @@ const root = join(import.meta.dir, "../../fixtures/translate");
 const OPTIONS: LegOptions = { upstreamModel: "upstream-model", clientModel: "", maxTokensDefault: 4096, now: 1_700_000_000 };
 
 /** The client's events from a translated stream, fed in pieces of `size` bytes to cross every boundary. */
-function runStream(direction: { endpoint: EndpointSpec; format: Format }, leg: ReturnType<NonNullable<ReturnType<typeof pathTo>>["translate"] & {}>, raw: string, size: number) {
-  const path = pathTo(direction.endpoint, direction.format)!;
-  const watch = new TranslatedWatch("req_fixture", WIRES[direction.format].watch(path.upstream, "req_fixture", false), leg.stream(), WIRES[direction.endpoint.kind].errorEvent);
+function runStream(direction: Direction, leg: Leg, raw: string, size: number) {
+  const path = pathOf(direction);
+  const clientError = (err: KrioraError, id: string) => WIRES[direction.endpoint.kind].errorEvent(err, id, direction.endpoint);
+  const watch = new TranslatedWatch("req_fixture", WIRES[direction.format].watch(path.upstream, "req_fixture", false), leg.stream(), clientError);
   const relay = new SseRelay(watch);
   const out: Uint8Array[] = [];
   const bytes = new TextEncoder().encode(raw);
@@ -75,7 +81,7 @@ for (const [name, direction] of Object.entries(DIRECTIONS)) {
     });
     for (const file of files) {
       const fixture = JSON.parse(readFileSync(join(root, name, file), "utf8")) as Fixture;
-      const translate = pathTo(direction.endpoint, direction.format)!.translate!;
+      const translate = pathOf(direction).translate!;
       const options = { ...OPTIONS, clientModel: String(fixture.request.model), ...fixture.options };
       test(`${file}: ${fixture.description}`, () => {
         if (fixture.refused) {

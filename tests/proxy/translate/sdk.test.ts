@@ -28,13 +28,14 @@ const models = [
   ["gemini-text", "gm", "fine"],
   ["gpt-tools", "oa", "tools"],
   ["gpt-text", "oa", "fine"],
+  ["local-tools", "chatonly", "tools"],
 ]
   .map(([id, provider, upstream]) => `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\nmax_tokens_default = 777\n`)
   .join("");
 
 beforeAll(async () => {
   fake = startFakeUpstream();
-  const providers = [providerToml({ id: "oa", kind: "openai", url: fake.url }), providerToml({ id: "an", kind: "anthropic", url: fake.url }), providerToml({ id: "gm", kind: "gemini", url: fake.url })];
+  const providers = [providerToml({ id: "oa", kind: "openai", url: fake.url }), providerToml({ id: "an", kind: "anthropic", url: fake.url }), providerToml({ id: "gm", kind: "gemini", url: fake.url }), providerToml({ id: "chatonly", kind: "openai", url: fake.url, extra: ["native_responses = false"] })];
   env = makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${providers.join("")}${models}`);
   const account = makeAccount(env.deps, "translate@example.com");
   const { key } = await makeKey(env.deps, account.id);
@@ -214,6 +215,41 @@ describe("POST /v1/messages/count_tokens", () => {
     const chars = JSON.stringify({ system: "Be brief.", messages }).length;
     expect(data).toEqual({ input_tokens: Math.ceil(chars / 4), estimated: true } as typeof data);
     expect(response.headers.get("x-kriora-estimate")).toBe("true");
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("openai SDK Responses API → chat models", () => {
+  const tools = [
+    { type: "function" as const, name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false },
+    { type: "function" as const, name: "get_time", parameters: { type: "object", properties: { tz: { type: "string" } } }, strict: false },
+  ];
+  const callsOf = (output: OpenAI.Responses.ResponseOutputItem[]) =>
+    output.filter((item) => item.type === "function_call").map((item) => ({ id: item.call_id, name: item.name, arguments: item.arguments }));
+
+  test("streamed, to an Anthropic model: function_call items whose arguments equal what the provider sent, usage on response.completed", async () => {
+    const stream = openai.responses.stream({ model: "claude-tools", input: "Weather and time in Paris?", tools });
+    const deltas: string[] = [];
+    stream.on("response.function_call_arguments.delta", (event) => deltas.push(event.delta));
+    const response = await stream.finalResponse();
+    expect(callsOf(response.output)).toEqual(sent);
+    expect(deltas.join("")).toBe(sent.map((c) => c.arguments).join(""));
+    expect(response.usage).toMatchObject({ input_tokens: anthropicCounts.inputTokens, output_tokens: anthropicCounts.outputTokens, input_tokens_details: { cached_tokens: anthropicCounts.cachedInputTokens } });
+    expect(fake.requests[0]!.path).toBe("/v1/messages");
+    expect(await row()).toMatchObject({ model: "claude-tools", endpoint: "responses", stream: true, outcome: "ok", ...anthropicCounts });
+  });
+
+  test("to an OpenAI-format server without /responses (native_responses = false): translated to chat completions", async () => {
+    const response = await openai.responses.create({ model: "local-tools", input: "Weather and time in Paris?", tools });
+    expect(callsOf(response.output)).toEqual(sent);
+    expect(fake.requests[0]!.path).toBe("/v1/chat/completions");
+    expect(await row()).toMatchObject({ model: "local-tools", provider: "chatonly", endpoint: "responses", stream: false, ...chatCounts });
+  });
+
+  test("outside the common subset: a clear 400 naming the field", async () => {
+    const error = await openai.responses.create({ model: "claude-text", input: "x", previous_response_id: "resp_1" }).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.param).toBe("previous_response_id");
     expect(fake.requests).toHaveLength(0);
   });
 });
