@@ -1,4 +1,5 @@
 import * as wire from "./fakeWire";
+import type { ToolCall } from "./fakeWire";
 
 /** What the fake answers to Anthropic's `count_tokens`. */
 export const FAKE_COUNT_TOKENS = 42;
@@ -27,6 +28,8 @@ export interface FakeUpstream {
   requests: SeenRequest[];
   /** The text every answer carries, split on spaces into stream chunks. */
   reply: string;
+  /** The tool calls model `tools` makes. */
+  toolCalls: ToolCall[];
   /** Bytes the `flood` stream has produced so far. */
   produced: number;
   /** Requests that reached `/redirected` (a followed redirect). */
@@ -62,6 +65,7 @@ export function startFakeUpstream(): FakeUpstream {
     url: "",
     requests: [],
     reply: "Hello from the fake upstream model",
+    toolCalls: wire.TOOL_CALLS,
     produced: 0,
     redirectHits: 0,
     stop: () => server.stop(true),
@@ -113,7 +117,7 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
       return new Response(null, { status: 499 });
   }
   if (seen.path.endsWith("/messages/count_tokens")) return Response.json({ input_tokens: FAKE_COUNT_TOKENS });
-  if (model === "tools") return toolAnswer(kind, model, body);
+  if (model === "tools") return toolAnswer(kind, model, body, fake.toolCalls);
   if (!body.stream) {
     const text = model === "big-json" ? fake.reply.repeat(8_000) : fake.reply;
     const json = kind === "gemini" ? wire.geminiJson(text) : kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, text) : kind === "messages" ? wire.messagesJson(model, text) : wire.chatJson(model, text, kind === "completions");
@@ -140,9 +144,9 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
 }
 
 /** Model `tools`: two tool calls in one turn, whole or streamed one piece per chunk. */
-function toolAnswer(kind: Kind, model: string, body: Record<string, any>): Response {
-  if (!body.stream) return Response.json(kind === "gemini" ? wire.geminiToolJson() : kind === "messages" ? wire.messagesToolJson(model) : wire.chatToolJson(model));
-  const events = kind === "gemini" ? wire.geminiToolStream() : kind === "messages" ? wire.messagesToolStream(model) : wire.chatToolStream(model, body.stream_options?.include_usage === true);
+function toolAnswer(kind: Kind, model: string, body: Record<string, any>, calls: ToolCall[]): Response {
+  if (!body.stream) return Response.json(kind === "gemini" ? wire.geminiToolJson(calls) : kind === "messages" ? wire.messagesToolJson(model, calls) : wire.chatToolJson(model, calls));
+  const events = kind === "gemini" ? wire.geminiToolStream(calls) : kind === "messages" ? wire.messagesToolStream(model, calls) : wire.chatToolStream(model, body.stream_options?.include_usage === true, calls);
   const chunks = events.values();
   return new Response(
     new ReadableStream({
