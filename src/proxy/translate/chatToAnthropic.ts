@@ -32,10 +32,13 @@ export const chatToAnthropic: Translate = (body, options) => {
   if (typeof user === "string") out.metadata = { user_id: user };
   if (given(body.response_format) && asRecord(body.response_format)?.type !== "text")
     throw untranslatable("response_format", `${TARGET} has no JSON mode; describe the format in the prompt or use a tool`);
-  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = body.tools.map(convertTool);
+  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = body.tools.map((tool, i) => convertTool(tool, i, dropped));
   const choice = toolChoice(body.tool_choice, body.parallel_tool_calls);
   if (choice) out.tool_choice = choice;
-  if (given(body.reasoning_effort) && body.reasoning_effort !== "none") out.thinking = thinking(body.reasoning_effort, maxTokens);
+  if (given(body.reasoning_effort) && body.reasoning_effort !== "none") {
+    out.thinking = thinking(body.reasoning_effort, maxTokens);
+    noteDropped(dropped, "thinking.signature");
+  }
   const includeUsage = asRecord(body.stream_options)?.include_usage === true;
   const answer = { model: options.clientModel, created: options.now, includeUsage };
   return { body: out, dropped, response: (json) => anthropicAnswerToChat(json, answer), stream: () => anthropicStreamToChat(answer) };
@@ -60,21 +63,21 @@ function convertMessages(input: unknown, dropped: string[]): { system: SystemBlo
     switch (m.role) {
       case "system":
       case "developer":
-        for (const block of userBlocks(m.content, at)) {
+        for (const block of userBlocks(m.content, at, dropped)) {
           if (block.type !== "text") throw untranslatable(`${at}.content`, "a system prompt holds text only");
           system.push({ type: "text", text: block.text as string });
         }
         return;
       case "user":
-        return push("user", userBlocks(m.content, at));
+        return push("user", userBlocks(m.content, at, dropped));
       case "assistant": {
         if (given(m.reasoning_content)) noteDropped(dropped, "messages[].reasoning_content");
-        const blocks = given(m.content) ? userBlocks(m.content, at).filter((b) => b.type !== "text" || b.text !== "") : [];
+        const blocks = given(m.content) ? userBlocks(m.content, at, dropped).filter((b) => b.type !== "text" || b.text !== "") : [];
         if (Array.isArray(m.tool_calls)) m.tool_calls.forEach((call, j) => blocks.push(toolUse(call, `${at}.tool_calls[${j}]`)));
         return push("assistant", blocks);
       }
       case "tool": {
-        const content = typeof m.content === "string" ? m.content : userBlocks(m.content, at);
+        const content = typeof m.content === "string" ? m.content : userBlocks(m.content, at, dropped);
         return push("user", [{ type: "tool_result", tool_use_id: String(m.tool_call_id ?? ""), content }]);
       }
       default:
@@ -84,7 +87,7 @@ function convertMessages(input: unknown, dropped: string[]): { system: SystemBlo
   return { system, messages };
 }
 
-function userBlocks(content: unknown, at: string): Block[] {
+function userBlocks(content: unknown, at: string, dropped: string[]): Block[] {
   if (typeof content === "string") return [{ type: "text", text: content }];
   if (!Array.isArray(content)) throw untranslatable(`${at}.content`, "content must be a string or an array of parts");
   return content.map((raw, j) => {
@@ -93,6 +96,7 @@ function userBlocks(content: unknown, at: string): Block[] {
     if (part.type === "text" || part.type === "refusal") return { type: "text", text: String(part.text ?? part.refusal ?? "") };
     if (part.type === "image_url") {
       const url = String(asRecord(part.image_url)?.url ?? "");
+      if (given(asRecord(part.image_url)?.detail)) noteDropped(dropped, "image_url.detail");
       const inline = dataUrl(url);
       if (inline) return { type: "image", source: { type: "base64", media_type: inline.mediaType, data: inline.data } };
       if (/^https?:\/\//.test(url)) return { type: "image", source: { type: "url", url } };
@@ -115,10 +119,11 @@ function toolUse(raw: unknown, at: string): Block {
   return { type: "tool_use", id: String(call.id ?? ""), name: String(fn.name ?? ""), input };
 }
 
-function convertTool(raw: unknown, i: number): Json {
+function convertTool(raw: unknown, i: number, dropped: string[]): Json {
   const tool = asRecord(raw) ?? {};
   if (tool.type !== "function") throw untranslatable(`tools[${i}].type`, "only function tools can be translated");
   const fn = asRecord(tool.function) ?? {};
+  if (given(fn.strict)) noteDropped(dropped, "tools[].function.strict");
   const out: Json = { name: fn.name, input_schema: asRecord(fn.parameters) ?? { type: "object", properties: {} } };
   if (given(fn.description)) out.description = fn.description;
   return out;

@@ -30,7 +30,7 @@ export const chatToGemini: Translate = (body, options) => {
   Object.assign(config, responseFormat(body.response_format));
   if (given(body.reasoning_effort)) config.thinkingConfig = { thinkingBudget: body.reasoning_effort === "none" ? 0 : thinkingBudget(body.reasoning_effort), includeThoughts: body.reasoning_effort !== "none" };
   if (Object.keys(config).length > 0) out.generationConfig = config;
-  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = [{ functionDeclarations: body.tools.map(declaration) }];
+  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = [{ functionDeclarations: body.tools.map((tool, i) => declaration(tool, i, dropped)) }];
   const choice = toolConfig(body.tool_choice);
   if (choice) out.toolConfig = choice;
   const answer = { model: options.clientModel, created: options.now, includeUsage: asRecord(body.stream_options)?.include_usage === true };
@@ -122,10 +122,11 @@ function args(raw: unknown, at: string): Json {
   throw untranslatable(at, "the arguments must be a JSON object");
 }
 
-function declaration(raw: unknown, i: number): Json {
+function declaration(raw: unknown, i: number, dropped: string[]): Json {
   const tool = asRecord(raw) ?? {};
   if (tool.type !== "function") throw untranslatable(`tools[${i}].type`, "only function tools can be translated");
   const fn = asRecord(tool.function) ?? {};
+  if (given(fn.strict)) noteDropped(dropped, "tools[].function.strict");
   const out: Json = { name: fn.name };
   if (given(fn.description)) out.description = fn.description;
   if (given(fn.parameters)) out.parametersJsonSchema = fn.parameters;

@@ -37,7 +37,10 @@ export const responsesToChat: Translate = (body, options) => {
   const format = asRecord(asRecord(body.text)?.format);
   if (format && format.type !== "text") out.response_format = responseFormat(format);
   const effort = asRecord(body.reasoning)?.effort;
-  if (typeof effort === "string") out.reasoning_effort = effort;
+  if (typeof effort === "string") {
+    out.reasoning_effort = effort;
+    noteDropped(dropped, "output[].reasoning");
+  }
   if (given(asRecord(body.reasoning)?.summary)) noteDropped(dropped, "reasoning.summary");
   const user = body.safety_identifier ?? body.user;
   if (typeof user === "string") out.user = user;

@@ -102,11 +102,13 @@ describe("openai SDK → Anthropic-kind model", () => {
     expect(await row()).toMatchObject({ model: "claude-tools", provider: "an", endpoint: "chat.completions", stream: true, status: 200, outcome: "ok", ...anthropicCounts });
   });
 
-  test("JSON answer: text and usage in OpenAI's shape, the client's model name, a translation header", async () => {
-    const res = await openai.chat.completions.create({ model: "claude-text", messages }).withResponse();
+  test("JSON answer: text and usage in OpenAI's shape, the client's model name, translation headers naming the documented drops", async () => {
+    const res = await openai.chat.completions.create({ model: "claude-text", messages, store: true, seed: 1 }).withResponse();
     expect(res.data.choices[0]!.message.content).toBe(fake.reply);
     expect(res.data.model).toBe("claude-text");
     expect(res.response.headers.get("x-kriora-translated-to")).toBe("anthropic");
+    expect(res.response.headers.get("x-kriora-translation-dropped")).toBe("store, seed");
+    expect(fake.requests[0]!.body).not.toContainAnyKeys(["store", "seed"]);
     expect(await row()).toMatchObject({ endpoint: "chat.completions", stream: false, ...anthropicCounts });
   });
 
