@@ -47,16 +47,3 @@ export function dataUrl(url: string): { mediaType: string; data: string } | null
   const match = /^data:([\w.+-]+\/[\w.+-]+);base64,/.exec(url);
   return match ? { mediaType: match[1]!, data: url.slice(match[0].length) } : null;
 }
-
-/** A string, or the text parts of a content array joined; null when a part is not text. */
-export function plainText(content: unknown): string | null {
-  if (typeof content === "string") return content;
-  if (!Array.isArray(content)) return null;
-  let text = "";
-  for (const part of content) {
-    const p = part as Json | null;
-    if (p?.type !== "text" || typeof p.text !== "string") return null;
-    text += p.text;
-  }
-  return text;
-}

@@ -4,10 +4,11 @@ import OpenAI from "openai";
 import { usageEvents } from "../../../src/db/schema";
 import { startServer, type RunningServer } from "../../../src/http/serve";
 import { makeTestEnv, type TestEnv } from "../../helpers/deps";
-import { FAKE_COUNT_TOKENS, startFakeUpstream, type FakeUpstream } from "../../helpers/fakeUpstream";
+import { abortedAt, FAKE_COUNT_TOKENS, startFakeUpstream, type FakeUpstream } from "../../helpers/fakeUpstream";
 import { FAKE_USAGE, GEMINI_USAGE, TOOL_CALLS } from "../../helpers/fakeWire";
 import { PROVIDER_KEYS, providerToml } from "../../helpers/gateway";
 import { makeAccount, makeKey } from "../../helpers/identity";
+import { openRawStream } from "../../helpers/rawClient";
 
 /**
  * Any client, any model, end to end: the official SDKs over real sockets, the real key verifier
@@ -20,6 +21,7 @@ let fake: FakeUpstream;
 let server: RunningServer;
 let openai: OpenAI;
 let anthropic: Anthropic;
+let key: string;
 
 const models = [
   ["claude-tools", "an", "tools"],
@@ -29,6 +31,7 @@ const models = [
   ["gpt-tools", "oa", "tools"],
   ["gpt-text", "oa", "fine"],
   ["local-tools", "chatonly", "tools"],
+  ["claude-endless", "an", "endless"],
 ]
   .map(([id, provider, upstream]) => `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\nmax_tokens_default = 777\n`)
   .join("");
@@ -38,7 +41,7 @@ beforeAll(async () => {
   const providers = [providerToml({ id: "oa", kind: "openai", url: fake.url }), providerToml({ id: "an", kind: "anthropic", url: fake.url }), providerToml({ id: "gm", kind: "gemini", url: fake.url }), providerToml({ id: "chatonly", kind: "openai", url: fake.url, extra: ["native_responses = false"] })];
   env = makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${providers.join("")}${models}`);
   const account = makeAccount(env.deps, "translate@example.com");
-  const { key } = await makeKey(env.deps, account.id);
+  ({ key } = await makeKey(env.deps, account.id));
   server = startServer(env.deps);
   openai = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
   anthropic = new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 });
@@ -110,6 +113,15 @@ describe("openai SDK → Anthropic-kind model", () => {
     expect(res.response.headers.get("x-kriora-translation-dropped")).toBe("store, seed");
     expect(fake.requests[0]!.body).not.toContainAnyKeys(["store", "seed"]);
     expect(await row()).toMatchObject({ endpoint: "chat.completions", stream: false, ...anthropicCounts });
+  });
+
+  test("a client that leaves a translated stream aborts the upstream request; the row is marked estimated, as for any stream", async () => {
+    const body = JSON.stringify({ model: "claude-endless", stream: true, messages });
+    const raw = openRawStream(server.url, "/v1/chat/completions", { authorization: `Bearer ${key}` }, body);
+    await raw.until((text) => text.includes('"content":"Hello'));
+    raw.close();
+    expect(await abortedAt(fake.requests[0]!)).not.toBeNull();
+    expect(await row()).toMatchObject({ model: "claude-endless", endpoint: "chat.completions", stream: true, outcome: "client_abort", estimated: true });
   });
 
   test("a field that cannot be translated is a 400 naming it, in OpenAI's error shape, and nothing is sent", async () => {
