@@ -1,6 +1,6 @@
 import { asRecord } from "../watch";
 import { anthropicAnswerToChat, anthropicStreamToChat } from "./anthropicToChat";
-import { budgetOfEffort, checkFields, dataUrl, noteDropped, type FieldRules } from "./fields";
+import { budgetOfEffort, checkFields, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
 const TARGET = "Anthropic's Messages API";
@@ -47,42 +47,22 @@ export const chatToAnthropic: Translate = (body, options) => {
 type Block = Json & { type: string };
 type SystemBlock = { type: "text"; text: string };
 
-function convertMessages(input: unknown, dropped: string[]): { system: SystemBlock[]; messages: { role: string; content: Block[] }[] } {
-  if (!Array.isArray(input)) throw untranslatable("messages", "it must be an array");
+function convertMessages(input: unknown, dropped: string[]): { system: SystemBlock[]; messages: Json[] } {
   const system: SystemBlock[] = [];
-  const messages: { role: string; content: Block[] }[] = [];
-  const push = (role: string, blocks: Block[]) => {
-    const last = messages.at(-1);
-    if (last && last.role === role) last.content.push(...blocks);
-    else messages.push({ role, content: blocks });
-  };
-  input.forEach((raw, i) => {
-    const m = asRecord(raw) ?? {};
-    const at = `messages[${i}]`;
-    if (given(m.name)) noteDropped(dropped, "messages[].name");
-    switch (m.role) {
-      case "system":
-      case "developer":
-        for (const block of userBlocks(m.content, at, dropped)) {
-          if (block.type !== "text") throw untranslatable(`${at}.content`, "a system prompt holds text only");
-          system.push({ type: "text", text: block.text as string });
-        }
-        return;
-      case "user":
-        return push("user", userBlocks(m.content, at, dropped));
-      case "assistant": {
-        if (given(m.reasoning_content)) noteDropped(dropped, "messages[].reasoning_content");
-        const blocks = given(m.content) ? userBlocks(m.content, at, dropped).filter((b) => b.type !== "text" || b.text !== "") : [];
-        if (Array.isArray(m.tool_calls)) m.tool_calls.forEach((call, j) => blocks.push(toolUse(call, `${at}.tool_calls[${j}]`)));
-        return push("assistant", blocks);
-      }
-      case "tool": {
-        const content = typeof m.content === "string" ? m.content : userBlocks(m.content, at, dropped);
-        return push("user", [{ type: "tool_result", tool_use_id: String(m.tool_call_id ?? ""), content }]);
-      }
-      default:
-        throw untranslatable(`${at}.role`, "this role has no equivalent");
-    }
+  const messages: Json[] = [];
+  const push = (role: string, blocks: Block[]) => pushTurn(messages, role, "content", blocks);
+  eachChatMessage(input, dropped, {
+    system: (texts) => system.push(...texts.map((text) => ({ type: "text" as const, text }))),
+    user: (m, at) => push("user", userBlocks(m.content, at, dropped)),
+    assistant(m, at) {
+      const blocks = given(m.content) ? userBlocks(m.content, at, dropped).filter((b) => b.type !== "text" || b.text !== "") : [];
+      if (Array.isArray(m.tool_calls)) m.tool_calls.forEach((call, j) => blocks.push(toolUse(call, `${at}.tool_calls[${j}]`)));
+      push("assistant", blocks);
+    },
+    tool(m, at) {
+      const content = typeof m.content === "string" ? m.content : userBlocks(m.content, at, dropped);
+      push("user", [{ type: "tool_result", tool_use_id: String(m.tool_call_id ?? ""), content }]);
+    },
   });
   return { system, messages };
 }

@@ -1,5 +1,5 @@
 import { asRecord } from "../watch";
-import { budgetOfEffort, checkFields, dataUrl, noteDropped, type FieldRules } from "./fields";
+import { budgetOfEffort, checkFields, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
 import { geminiAnswerToChat, geminiStreamToChat } from "./geminiToChat";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
@@ -43,60 +43,38 @@ function thinkingBudget(effort: unknown): number {
   return budget;
 }
 
-type Content = { role: "user" | "model"; parts: Json[] };
-
-function convertMessages(input: unknown, dropped: string[]): { system: string[]; contents: Content[] } {
-  if (!Array.isArray(input)) throw untranslatable("messages", "it must be an array");
+function convertMessages(input: unknown, dropped: string[]): { system: string[]; contents: Json[] } {
   const system: string[] = [];
-  const contents: Content[] = [];
+  const contents: Json[] = [];
   /** Function names by call id: Gemini answers a call by the function's name. */
   const names = new Map<string, string>();
-  const push = (role: Content["role"], parts: Json[]) => {
-    const last = contents.at(-1);
-    if (last && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
-  input.forEach((raw, i) => {
-    const m = asRecord(raw) ?? {};
-    const at = `messages[${i}]`;
-    if (given(m.name)) noteDropped(dropped, "messages[].name");
-    switch (m.role) {
-      case "system":
-      case "developer":
-        for (const part of parts(m.content, at)) {
-          if (typeof part.text !== "string") throw untranslatable(`${at}.content`, "a system prompt holds text only");
-          system.push(part.text);
-        }
-        return;
-      case "user":
-        return push("user", parts(m.content, at));
-      case "assistant": {
-        if (given(m.reasoning_content)) noteDropped(dropped, "messages[].reasoning_content");
-        const out = given(m.content) ? parts(m.content, at).filter((p) => p.text !== "") : [];
-        if (Array.isArray(m.tool_calls))
-          m.tool_calls.forEach((raw, j) => {
-            const call = asRecord(raw) ?? {};
-            const fn = asRecord(call.function) ?? {};
-            names.set(String(call.id ?? ""), String(fn.name ?? ""));
-            out.push({ functionCall: { id: call.id, name: fn.name, args: args(fn.arguments, `${at}.tool_calls[${j}].function.arguments`) } });
-          });
-        return push("model", out);
-      }
-      case "tool": {
-        const id = String(m.tool_call_id ?? "");
-        const name = names.get(id);
-        if (name === undefined) throw untranslatable(`${at}.tool_call_id`, "Gemini needs the tool result to follow the assistant turn that called it");
-        const text = parts(m.content, at).map((p) => p.text ?? "").join("");
-        return push("user", [{ functionResponse: { id, name, response: { content: text } } }]);
-      }
-      default:
-        throw untranslatable(`${at}.role`, "this role has no equivalent");
-    }
+  const push = (role: "user" | "model", parts: Json[]) => pushTurn(contents, role, "parts", parts);
+  eachChatMessage(input, dropped, {
+    system: (texts) => system.push(...texts),
+    user: (m, at) => push("user", parts(m.content, at, dropped)),
+    assistant(m, at) {
+      const out = given(m.content) ? parts(m.content, at, dropped).filter((p) => p.text !== "") : [];
+      if (Array.isArray(m.tool_calls))
+        m.tool_calls.forEach((raw, j) => {
+          const call = asRecord(raw) ?? {};
+          const fn = asRecord(call.function) ?? {};
+          names.set(String(call.id ?? ""), String(fn.name ?? ""));
+          out.push({ functionCall: { id: call.id, name: fn.name, args: args(fn.arguments, `${at}.tool_calls[${j}].function.arguments`) } });
+        });
+      push("model", out);
+    },
+    tool(m, at) {
+      const id = String(m.tool_call_id ?? "");
+      const name = names.get(id);
+      if (name === undefined) throw untranslatable(`${at}.tool_call_id`, "Gemini needs the tool result to follow the assistant turn that called it");
+      const text = parts(m.content, at, dropped).map((p) => p.text ?? "").join("");
+      push("user", [{ functionResponse: { id, name, response: { content: text } } }]);
+    },
   });
   return { system, contents };
 }
 
-function parts(content: unknown, at: string): Json[] {
+function parts(content: unknown, at: string, dropped: string[]): Json[] {
   if (typeof content === "string") return [{ text: content }];
   if (!Array.isArray(content)) throw untranslatable(`${at}.content`, "content must be a string or an array of parts");
   return content.map((raw, j) => {
@@ -104,6 +82,7 @@ function parts(content: unknown, at: string): Json[] {
     const where = `${at}.content[${j}]`;
     if (part.type === "text" || part.type === "refusal") return { text: String(part.text ?? part.refusal ?? "") };
     if (part.type === "image_url") {
+      if (given(asRecord(part.image_url)?.detail)) noteDropped(dropped, "image_url.detail");
       const inline = dataUrl(String(asRecord(part.image_url)?.url ?? ""));
       if (inline) return { inlineData: { mimeType: inline.mediaType, data: inline.data } };
       throw untranslatable(`${where}.image_url.url`, "Gemini cannot fetch an image by URL; send it as a base64 data: URL");

@@ -1,4 +1,5 @@
-import { untranslatable, type Json } from "./types";
+import { asRecord } from "../watch";
+import { given, untranslatable, type Json } from "./types";
 
 /** How a translation treats the top-level fields of a request. */
 export interface FieldRules {
@@ -31,6 +32,16 @@ export function noteDropped(dropped: string[], field: string): void {
   if (!dropped.includes(field)) dropped.push(field);
 }
 
+/**
+ * Adds `items` to the conversation as a `role` turn, joining the last turn when it has the same
+ * role (Anthropic and Gemini want user and assistant turns to alternate; OpenAI does not).
+ */
+export function pushTurn(turns: Json[], role: string, key: string, items: unknown[]): void {
+  const last = turns.at(-1);
+  if (last?.role === role) (last[key] as unknown[]).push(...items);
+  else turns.push({ role, [key]: items });
+}
+
 /** Reasoning effort ⇄ thinking budget (Anthropic's minimum budget is 1024 tokens). */
 const BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
 
@@ -46,4 +57,39 @@ export function effortOfBudget(budget: number): "low" | "medium" | "high" {
 export function dataUrl(url: string): { mediaType: string; data: string } | null {
   const match = /^data:([\w.+-]+\/[\w.+-]+);base64,/.exec(url);
   return match ? { mediaType: match[1]!, data: url.slice(match[0].length) } : null;
+}
+
+/** What a translation does with each kind of OpenAI chat message. */
+export interface ChatVisitor {
+  /** The texts of a `system` or `developer` message. */
+  system(texts: string[]): void;
+  user(message: Json, at: string): void;
+  assistant(message: Json, at: string): void;
+  tool(message: Json, at: string): void;
+}
+
+/** Walks an OpenAI `messages` array in order; notes the drops common to every target (names, reasoning in history). */
+export function eachChatMessage(input: unknown, dropped: string[], visit: ChatVisitor): void {
+  if (!Array.isArray(input)) throw untranslatable("messages", "it must be an array");
+  input.forEach((raw, i) => {
+    const m = asRecord(raw) ?? {};
+    const at = `messages[${i}]`;
+    if (given(m.name)) noteDropped(dropped, "messages[].name");
+    if (given(m.reasoning_content)) noteDropped(dropped, "messages[].reasoning_content");
+    if (m.role === "system" || m.role === "developer") visit.system(systemTexts(m.content, at));
+    else if (m.role === "user") visit.user(m, at);
+    else if (m.role === "assistant") visit.assistant(m, at);
+    else if (m.role === "tool") visit.tool(m, at);
+    else throw untranslatable(`${at}.role`, "this role has no equivalent");
+  });
+}
+
+function systemTexts(content: unknown, at: string): string[] {
+  if (typeof content === "string") return [content];
+  if (!Array.isArray(content)) throw untranslatable(`${at}.content`, "content must be a string or an array of parts");
+  return content.map((raw) => {
+    const part = asRecord(raw);
+    if (part?.type !== "text" || typeof part.text !== "string") throw untranslatable(`${at}.content`, "a system prompt holds text only");
+    return part.text;
+  });
 }
