@@ -14,6 +14,7 @@ import type { UsageSink } from "./usage/sink";
 import { createMetering, type Metering } from "./usage/metering";
 import { createBilling, type Billing } from "./billing/billing";
 import type { StripeEndpoint } from "./billing/stripe";
+import type { RetryTiming } from "./proxy/attempts";
 
 /**
  * Everything a service or route needs, passed down explicitly. Tests build one around a
@@ -37,6 +38,8 @@ export interface Deps {
   metering: Metering;
   /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
   billing: Billing;
+  /** Randomness and waits of the proxy's routing and retries; real ones when absent (tests swap them). */
+  retryTiming?: RetryTiming;
 }
 
 export interface OpenOptions {

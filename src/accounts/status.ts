@@ -1,29 +1,39 @@
 import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
-import { accounts } from "../db/schema";
+import { accounts, type SUSPENDABLE } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { requireLiveAccount, type AccountRow } from "./accounts";
 
-/** Suspend: every credential of the account is refused from the next request on. */
+type Suspendable = (typeof SUSPENDABLE)[number];
+type StatusChange = Pick<AccountRow, "status" | "suspendedFrom">;
+
+/**
+ * Suspend: every credential of the account is refused from the next request on. The status it
+ * had (active, or restricted under Art. 18) is kept beside it for the unsuspend.
+ */
 export function suspendAccount(deps: Deps, id: string, actor: Actor): AccountRow {
   return changeStatus(deps, id, actor, "suspend", (row) => {
     if (row.status === "suspended") throw new KrioraError("conflict", "The account is already suspended.");
+    // requireLiveAccount has refused an erased account: what is left is active or restricted.
+    return { status: "suspended", suspendedFrom: row.status as Suspendable };
   });
 }
 
+/** Unsuspend: back to the status before the suspension, so a restricted account stays restricted. */
 export function unsuspendAccount(deps: Deps, id: string, actor: Actor): AccountRow {
   return changeStatus(deps, id, actor, "unsuspend", (row) => {
     if (row.status !== "suspended") throw new KrioraError("conflict", "The account is not suspended.");
+    return { status: row.suspendedFrom ?? "active", suspendedFrom: null };
   });
 }
 
-function changeStatus(deps: Deps, id: string, actor: Actor, action: "suspend" | "unsuspend", guard: (row: AccountRow) => void): AccountRow {
+function changeStatus(deps: Deps, id: string, actor: Actor, action: "suspend" | "unsuspend", next: (row: AccountRow) => StatusChange): AccountRow {
   const row = deps.db.transaction((tx) => {
-    guard(requireLiveAccount(tx, id));
-    const status = action === "suspend" ? "suspended" : "active";
-    const updated = tx.update(accounts).set({ status, updatedAt: deps.clock.now() }).where(eq(accounts.id, id)).returning().get()!;
-    deps.audit.record({ actor, action: `account.${action}`, target: id }, tx);
+    const before = requireLiveAccount(tx, id);
+    const change = next(before);
+    const updated = tx.update(accounts).set({ ...change, updatedAt: deps.clock.now() }).where(eq(accounts.id, id)).returning().get()!;
+    deps.audit.record({ actor, action: `account.${action}`, target: id, details: { from: before.status, to: updated.status } }, tx);
     return updated;
   });
   deps.authView.refreshAccount(id);

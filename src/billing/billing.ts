@@ -61,7 +61,7 @@ export function createBilling(o: BillingOptions): Billing {
   const missing = [secretKey ? null : keyEnv, webhookSecret ? null : hookEnv].filter((n) => n !== null);
   if (configured !== "off" && missing.length > 0) o.log.warn("billing_disabled", { configured_mode: configured, missing_env: missing.join(",") });
   const mode: BillingMode = missing.length === 0 ? configured : "off";
-  const ctx: BillingContext | null = mode === "off" || !secretKey ? null : { config: o.config, db: o.db, clock: o.clock, log: o.log, stripe: createStripeClient(secretKey, o.stripe) };
+  const ctx: BillingContext | null = mode === "off" || !secretKey ? null : { config: o.config, db: o.db, clock: o.clock, log: o.log, audit: o.audit, stripe: createStripeClient(secretKey, o.stripe) };
   const view = createBalanceView(o.db);
   const sender = ctx && mode === "metered" ? createMeterSender(ctx) : null;
   const need = () => {

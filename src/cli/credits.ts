@@ -1,7 +1,6 @@
 import { resolveAccount } from "../accounts/accounts";
 import { describeLedgerRow } from "../billing/ledger";
 import type { CreditChange } from "../billing/credits";
-import { KrioraError } from "../lib/errors";
 import { formatUsd, parseUsd } from "../lib/money";
 import { intFlag, requireFlag, type CliContext, type Command } from "./frame";
 
@@ -17,7 +16,6 @@ const changeFlags = {
 function change(ctx: CliContext, kind: CreditChange["kind"]) {
   const deps = ctx.deps();
   const account = resolveAccount(deps, requireFlag(ctx, "account"));
-  if (account.status === "erased") throw new KrioraError("conflict", "The account has been erased; its billing records are under legal hold.");
   const amountMicros = parseUsd(requireFlag(ctx, "amount"), { param: "amount", allowNegative: kind === "adjustment" });
   const row = deps.billing.changeCredits({ accountId: account.id, kind, amountMicros, reason: requireFlag(ctx, "reason") }, ACTOR);
   const balance = deps.billing.balance(account.id);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import type { TObject, TSchema } from "@sinclair/typebox";
+import { parseCidr } from "./cidr";
 import { ConfigSchema, type Config, type ModelConfig, type ProviderConfig } from "./schema";
 
 export class ConfigError extends Error {
@@ -86,6 +87,7 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Record<string, str
 
 function convertEnv(field: TSchema, value: string): unknown {
   if (field.type === "integer" || field.type === "number") return value.trim() === "" ? value : Number(value);
+  if (field.type === "array") return value.split(",").map((s) => s.trim()).filter(Boolean);
   if (field.type === "boolean") return value === "true" ? true : value === "false" ? false : value;
   return value;
 }
@@ -108,12 +110,22 @@ function checkReferences(config: Config) {
   });
   const modelIds = new Set<string>();
   config.models.forEach((m: ModelConfig, i) => {
-    if (modelIds.has(m.id)) throw new ConfigError(`config: models[${i}].id: duplicate model id`);
-    modelIds.add(m.id);
-    if (!ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    for (const [name, key] of [[m.id, "id"], ...m.aliases.map((a, j) => [a, `aliases[${j}]`])]) {
+      if (modelIds.has(name!)) throw new ConfigError(`config: models[${i}].${key}: duplicate model id or alias`);
+      modelIds.add(name!);
+    }
+    if (m.provider === "" && m.deployments.length === 0) throw new ConfigError(`config: models[${i}].provider: set provider (one deployment) or deployments`);
+    if (m.provider !== "" && m.deployments.length > 0) throw new ConfigError(`config: models[${i}].deployments: set provider or deployments, not both`);
+    if (m.provider !== "" && !ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    m.deployments.forEach((d, j) => {
+      if (!ids.has(d.provider)) throw new ConfigError(`config: models[${i}].deployments[${j}].provider: no provider with this id`);
+    });
     m.fallbacks.forEach((f, j) => {
       if (!ids.has(f.provider)) throw new ConfigError(`config: models[${i}].fallbacks[${j}].provider: no provider with this id`);
     });
+  });
+  config.server.trusted_proxies.forEach((c, i) => {
+    if (!parseCidr(c)) throw new ConfigError(`config: server.trusted_proxies[${i}]: not an address block such as 10.0.0.0/8 or fd00::/8`);
   });
   if ((config.server.tls_cert === "") !== (config.server.tls_key === ""))
     throw new ConfigError("config: server.tls_cert: tls_cert and tls_key must be set together");

@@ -18,6 +18,9 @@ export const ServerSchema = t.Object(
     tls_cert: t.String({ default: "" }),
     tls_key: t.String({ default: "" }),
     max_body_bytes: int(10_485_760, 1024),
+    /** Proxies (CIDR blocks, IPv4 or IPv6) whose `X-Forwarded-For` entries are believed, read from the right. */
+    trusted_proxies: t.Array(t.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 256 }),
+    /** Deprecated: `true` is `trusted_proxies = ["127.0.0.0/8", "::1/128"]`. */
     trust_proxy: t.Boolean({ default: false }),
     /** `/docs` and `/openapi.json`: the API's shape is no secret. */
     docs_access: access("public"),
@@ -30,9 +33,11 @@ export const ServerSchema = t.Object(
 export const ProviderSchema = t.Object(
   {
     id: t.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$" }),
-    kind: t.Union([t.Literal("openai"), t.Literal("anthropic"), t.Literal("gemini")]),
+    kind: t.Union([t.Literal("openai"), t.Literal("anthropic"), t.Literal("azure-openai"), t.Literal("gemini")]),
     base_url: t.String({ pattern: "^https?://" }),
     api_key_env: t.String({ default: "" }),
+    /** `azure-openai` only: the `api-version` query parameter of every call. */
+    api_version: t.String({ default: "2024-10-21", pattern: "^[\\w.-]{1,40}$" }),
     zdr: t.Boolean({ default: false }),
     region: t.String({ default: "us", minLength: 1 }),
     connect_timeout_ms: int(10_000, 1),
@@ -45,13 +50,33 @@ export const ProviderSchema = t.Object(
   strict,
 );
 
+/** One place a model runs: a provider, its name there, a share of the traffic and optionally its own key. */
+export const DeploymentSchema = t.Object(
+  {
+    provider: t.String({ minLength: 1 }),
+    upstream: t.String({ default: "" }),
+    weight: t.Number({ default: 1, exclusiveMinimum: 0 }),
+    /** Overrides the provider's `api_key_env` for this deployment (e.g. a second account's key). */
+    api_key_env: t.String({ default: "" }),
+  },
+  strict,
+);
+
 export const ModelSchema = t.Object(
   {
     id: t.String({ minLength: 1 }),
-    provider: t.String({ minLength: 1 }),
+    /** Further names clients may call this model by. */
+    aliases: t.Array(t.String({ minLength: 1 }), { default: [] }),
+    /** The single-deployment form: `provider` and `upstream`. Either this or `deployments`. */
+    provider: t.String({ default: "" }),
     upstream: t.String({ default: "" }),
+    /** Chosen by weight per request; the others follow as failover targets. */
+    deployments: t.Array(DeploymentSchema, { default: [] }),
     /** Further targets tried in order before the first byte reaches the client. */
     fallbacks: t.Array(t.Object({ provider: t.String({ minLength: 1 }), upstream: t.String({ default: "" }) }, strict), { default: [] }),
+    kind: t.Union([t.Literal("chat"), t.Literal("embedding")], { default: "chat" }),
+    /** The context window in tokens, shown by `GET /v1/models`; 0 = not stated. */
+    context_length: int(0),
     input_usd_per_mtok: money(0),
     output_usd_per_mtok: money(0),
     cached_input_usd_per_mtok: money(0),
@@ -106,6 +131,22 @@ export const ConfigSchema = t.Object(
       { ...strict, default: {} },
     ),
     auth: t.Object({ issuers: t.Array(IssuerSchema, { default: [] }) }, { ...strict, default: {} }),
+    routing: t.Object(
+      {
+        /** Further rounds over a model's targets after all of them failed before the first byte. */
+        retries: int(0, 0, 10),
+        backoff_base_ms: int(250, 1),
+        backoff_max_ms: int(8_000, 1),
+        /** A provider's `retry-after` longer than this is not waited for: the client gets the 429. */
+        max_retry_wait_ms: int(10_000, 0),
+        /** Consecutive failures (5xx, 429, timeouts, refused connections) that open a deployment's circuit. */
+        cooldown_failures: int(5, 1),
+        cooldown_s: int(30, 1),
+        /** Env-only mode: how often the upstreams' own `/v1/models` lists are fetched again. */
+        models_refresh_s: int(600, 10),
+      },
+      { ...strict, default: {} },
+    ),
     providers: t.Array(ProviderSchema, { default: [] }),
     models: t.Array(ModelSchema, { default: [] }),
   },
@@ -115,5 +156,7 @@ export const ConfigSchema = t.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ProviderConfig = Static<typeof ProviderSchema>;
 export type ModelConfig = Static<typeof ModelSchema>;
+export type DeploymentConfig = Static<typeof DeploymentSchema>;
+export type RoutingConfig = Config["routing"];
 export type IssuerConfig = Static<typeof IssuerSchema>;
 export type OpsAccess = Config["server"]["docs_access"];

@@ -10,6 +10,7 @@ import m0003 from "../../drizzle/0003_usage_metering.sql" with { type: "text" };
 import m0004 from "../../drizzle/0004_billing.sql" with { type: "text" };
 import m0005 from "../../drizzle/0005_privacy.sql" with { type: "text" };
 import m0006 from "../../drizzle/0006_key_budget.sql" with { type: "text" };
+import m0007 from "../../drizzle/0007_suspended_from.sql" with { type: "text" };
 
 export const embeddedJournal: { entries: { idx: number; when: number; tag: string }[] } = journal;
 
@@ -21,4 +22,5 @@ export const embeddedSql: Record<string, string> = {
   "0004_billing": m0004,
   "0005_privacy": m0005,
   "0006_key_budget": m0006,
+  "0007_suspended_from": m0007,
 };

@@ -3,7 +3,7 @@ import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { VERSION } from "../version";
-import { clientIp } from "./clientIp";
+import { clientIp, trustedProxies } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
 import { bodyShapeProblem } from "./bodyShape";
@@ -42,7 +42,8 @@ export function createApp(deps: Deps) {
   const meta = new WeakMap<Request, RequestMeta>();
   const hsts = deps.config.server.tls_cert !== "" || deps.config.server.public_url.startsWith("https://");
   const maxBody = deps.config.server.max_body_bytes;
-  const { trust_proxy } = deps.config.server;
+  const trusting = trustedProxies(deps.config.server).length > 0;
+  let warnedForwarded = false;
   const { abuse } = deps.metering;
 
   const requestId = (request: Request) => meta.get(request)?.id ?? "req_unknown";
@@ -51,7 +52,12 @@ export function createApp(deps: Deps) {
     .onRequest(({ request, set, server }) => {
       const url = URL.parse(request.url);
       const id = newId("req");
-      const ip = clientIp(request, server, trust_proxy);
+      const ip = clientIp(request, server, deps.config.server);
+      if (!trusting && !warnedForwarded && request.headers.has("x-forwarded-for")) {
+        // Behind a proxy nobody told us about, every client shares the proxy's address: one bad client blocks them all.
+        warnedForwarded = true;
+        deps.log.warn("forwarded_for_ignored", { hint: "requests carry X-Forwarded-For but server.trusted_proxies is empty, so all clients behind the proxy share its address" });
+      }
       meta.set(request, { id, start: performance.now(), ip });
       Object.assign(set.headers, securityHeaders(url?.pathname ?? "", hsts), { "x-request-id": id });
       if (!url || !validHostHeader(request.headers.get("host"))) throw new KrioraError("invalid_request", "The Host header is not a valid host name.");

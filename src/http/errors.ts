@@ -19,6 +19,8 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
         param: validationParam(error),
       });
     case "PARSE":
+      // A route's own parse hook refuses with a KrioraError (415), which Elysia wraps as the cause.
+      if ((error as { cause?: unknown }).cause instanceof KrioraError) return (error as { cause: KrioraError }).cause;
       return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");
@@ -39,8 +41,13 @@ function validationParam(error: unknown): string | undefined {
   return /^[\w/.-]{1,128}$/.test(first.path) ? first.path : undefined;
 }
 
+/** The OpenAI-format model routes (`/v1/chat/completions`, `/v1/models`, …), which use OpenAI's own error codes. */
+function isOpenAIModelRoute(path: string): boolean {
+  return path.startsWith("/v1/") && !usesAnthropicShape(path);
+}
+
 export function errorResponse(err: KrioraError, path: string, requestId: string): Response {
-  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId);
+  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId, isOpenAIModelRoute(path));
   return new Response(JSON.stringify(body), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },

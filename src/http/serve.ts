@@ -19,6 +19,7 @@ export interface RunningServer {
 export function startServer(deps: Deps): RunningServer {
   const app = createApp(deps).compile();
   const { server: cfg } = deps.config;
+  if (cfg.trust_proxy) deps.log.warn("deprecated_config", { key: "server.trust_proxy", use: 'server.trusted_proxies = ["127.0.0.0/8", "::1/128"]' });
   const tls = cfg.tls_cert ? { cert: Bun.file(cfg.tls_cert), key: Bun.file(cfg.tls_key) } : undefined;
   const server = Bun.serve({
     hostname: cfg.host,

@@ -13,7 +13,7 @@ import { recordRequest, listRequests } from "./rights";
 import { usageIpLocation } from "../usage/writer";
 
 /** The version of the export document; a change of shape gets a new one. */
-const EXPORT_SCHEMA = "kriora.export/v1" as const;
+export const EXPORT_SCHEMA = "kriora.export/v1" as const;
 
 
 /**

@@ -1,8 +1,8 @@
-import { and, count, eq, gt, inArray, isNotNull, isNull, lte, ne, or, type SQL } from "drizzle-orm";
+import { and, count, eq, gt, inArray, isNotNull, isNull, lte, ne, not, or, type SQL } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount, type AccountRow } from "../accounts/accounts";
-import { accounts, policyNotices } from "../db/schema";
+import { accounts, policyNotices, underRestriction } from "../db/schema";
 import { newId } from "../lib/ids";
 import { changes } from "./eraseRows";
 
@@ -13,7 +13,12 @@ const BATCH = 100;
 
 /** Who hears of a change: verified accounts that have not accepted this version and are not restricted (Art. 18) or erased. */
 const noticeable = (version: string) =>
-  and(isNotNull(accounts.verifiedAt), inArray(accounts.status, ["active", "suspended"]), or(isNull(accounts.policyVersion), ne(accounts.policyVersion, version)));
+  and(
+    isNotNull(accounts.verifiedAt),
+    inArray(accounts.status, ["active", "suspended"]),
+    not(underRestriction),
+    or(isNull(accounts.policyVersion), ne(accounts.policyVersion, version)),
+  );
 
 /**
  * Policy §16: a material change of the version in force (`policy.version`, `policy.material`)

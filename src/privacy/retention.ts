@@ -3,7 +3,7 @@ import type { Deps } from "../deps";
 import type { DbOrTx } from "../billing/context";
 import { carryForward } from "../billing/ledger";
 import { checkpoint } from "../db/client";
-import { abuseFlags, accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, usageDaily, usageEvents } from "../db/schema";
+import { abuseFlags, accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, underRestriction, usageDaily, usageEvents } from "../db/schema";
 import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
@@ -32,9 +32,8 @@ export type RetentionReport = RetentionCounts & { dry_run: boolean };
 
 class DryRun extends Error {}
 
-const accountsIn = (status: "restricted" | "erased") => (tx: DbOrTx) => tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, status));
-const restricted = accountsIn("restricted");
-const erased = accountsIn("erased");
+const restricted = (tx: DbOrTx) => tx.select({ id: accounts.id }).from(accounts).where(underRestriction);
+const erased = (tx: DbOrTx) => tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, "erased"));
 
 /**
  * Apply the retention windows (Policy §8, SPEC "Retention") now. A restricted account's usage

@@ -18,7 +18,8 @@ export interface CountContext {
   admit: Admission;
   connect: ConnectCheck;
   base(providerId: string): string;
-  key(providerId: string): string;
+  /** The key held in the environment variable of this name. */
+  key(env: string): string;
 }
 
 /**
@@ -37,11 +38,11 @@ export async function countTokens(ctx: CountContext, call: ProxyCall): Promise<R
       const input_tokens = estimateTokens(JSON.stringify({ system, messages, tools }).length);
       return Response.json({ input_tokens, estimated: true }, { headers: { ...admitted.headers, "x-kriora-estimate": "true" } });
     }
-    const { provider, upstream } = target!;
+    const { provider, upstream, apiKeyEnv } = target!;
     const attempt = await callUpstream({
       provider,
       url: new URL(`${ctx.base(provider.id)}/messages/count_tokens`),
-      headers: { "content-type": "application/json", "accept-encoding": "identity", ...anthropicWire.headers(ctx.key(provider.id), call.request.headers) },
+      headers: { "content-type": "application/json", "accept-encoding": "identity", ...anthropicWire.headers(ctx.key(apiKeyEnv), call.request.headers) },
       body: JSON.stringify({ ...call.body, model: upstream }),
       client: call.request.signal,
       connect: ctx.connect,

@@ -1,4 +1,5 @@
 import type { KrioraError } from "../lib/errors";
+import type { UsageStamp } from "./cost";
 import { SseRelay } from "./sse";
 import { ByteTail, findUsage } from "./tail";
 import { estimateTokens, type TokenCounts } from "./tokens";
@@ -17,9 +18,12 @@ export interface Inspector {
 
 const encoder = new TextEncoder();
 
-/** `maxEventBytes`: events up to this size are parsed (and may be dropped or replaced); larger ones pass as they came. */
-export function sseInspector(watch: StreamWatch, maxEventBytes?: number): Inspector {
-  const relay = new SseRelay(watch, maxEventBytes);
+/**
+ * `stamp` adds the cost to the final usage event; `maxEventBytes`: events up to this size are
+ * parsed (and may be dropped or replaced), larger ones pass as they came.
+ */
+export function sseInspector(watch: StreamWatch, stamp: UsageStamp | null = null, maxEventBytes?: number): Inspector {
+  const relay = new SseRelay(watch, maxEventBytes, stamp);
   return {
     push: (chunk, out) => relay.push(chunk, out),
     end(out) {

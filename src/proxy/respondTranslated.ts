@@ -1,4 +1,7 @@
 import { KrioraError } from "../lib/errors";
+import { formatUsd } from "../lib/money";
+import type { TokenPrices } from "../usage/cost";
+import { costStamp, requestCost } from "./cost";
 import { meterUsage, sseInspector } from "./inspect";
 import type { Meter } from "./meter";
 import type { ProxyCall } from "./relay";
@@ -26,6 +29,8 @@ export interface Translated {
   requestChars: number;
   meter: Meter;
   headers: Record<string, string>;
+  /** The model's prices, for the cost header and the stream's final usage. */
+  prices: TokenPrices | undefined;
 }
 
 /**
@@ -39,8 +44,9 @@ export async function respondTranslated(t: Translated): Promise<Response> {
   const headers: Record<string, string> = { ...t.headers, "x-kriora-translated-to": provider.wire.format };
   if (t.leg.dropped.length > 0) headers["x-kriora-translation-dropped"] = t.leg.dropped.join(", ");
   if (attempt.response.headers.get("content-type")?.includes("text/event-stream")) {
-    const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), (err, id) => WIRES[t.call.endpoint.kind].errorEvent(err, id, t.call.endpoint));
-    const inspector = sseInspector(watch, MAX_EVENT_BYTES);
+    const clientError = (err: KrioraError, id: string) => WIRES[t.call.endpoint.kind].errorEvent(err, id, t.call.endpoint);
+    const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), clientError, costStamp(t.prices));
+    const inspector = sseInspector(watch, null, MAX_EVENT_BYTES);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => meter.finished(provider.id, status, inspector.result(t.requestChars), end));
     return new Response(body, { status, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
   }
@@ -61,10 +67,11 @@ export async function respondTranslated(t: Translated): Promise<Response> {
     if (!answer) throw new KrioraError("upstream_error", "The provider's answer could not be translated (not JSON).");
     const translated = t.leg.response(answer);
     meter.finished(provider.id, status, metered, { outcome: "ok", failure: null });
-    return new Response(JSON.stringify(translated), { status, headers: { ...headers, "content-type": "application/json" } });
+    const cost = formatUsd(requestCost(metered.counts, t.prices));
+    return new Response(JSON.stringify(translated), { status, headers: { ...headers, "content-type": "application/json", "x-kriora-cost-usd": cost } });
   } catch (err) {
     const error = err instanceof KrioraError ? err : new KrioraError("upstream_error", "The provider's answer could not be translated.");
-    meter.finished(provider.id, error.status, metered, { outcome: "upstream_error", failure: { error, outcome: "upstream_error", retry: false, upstreamStatus: status, upstreamType: null } });
+    meter.finished(provider.id, error.status, metered, { outcome: "upstream_error", failure: { error, outcome: "upstream_error", retry: false, upstreamStatus: status, upstreamType: null, retryAfterMs: null } });
     Object.assign(error.headers, headers);
     throw error;
   }

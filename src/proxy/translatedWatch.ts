@@ -1,5 +1,6 @@
 import type { KrioraError } from "../lib/errors";
-import type { StreamStep } from "./translate/types";
+import type { UsageStamp } from "./cost";
+import type { SseOut, StreamStep } from "./translate/types";
 import { DROP, parseData, sseEvent, StreamWatch, type Metered, type Verdict } from "./watch";
 
 /**
@@ -14,6 +15,8 @@ export class TranslatedWatch extends StreamWatch {
     private readonly provider: StreamWatch,
     private readonly step: StreamStep,
     private readonly clientError: (err: KrioraError, requestId: string) => string,
+    /** Adds the cost to the client's final usage event, once the provider's usage is complete. */
+    private readonly stamp: UsageStamp,
   ) {
     super(requestId);
   }
@@ -35,7 +38,15 @@ export class TranslatedWatch extends StreamWatch {
       return this.fail("untranslatable_event");
     }
     if (events.length === 0) return DROP;
-    return { replace: events.map((e) => (e.data === "[DONE]" ? "data: [DONE]\n\n" : sseEvent(e.event ?? null, e.data))).join("") };
+    return { replace: events.map((e) => this.serialise(e)).join("") };
+  }
+
+  private serialise(e: SseOut): string {
+    if (e.data === "[DONE]") return "data: [DONE]\n\n";
+    const text = sseEvent(e.event ?? null, e.data);
+    if (!this.complete || !this.usage) return text;
+    const stamped = this.stamp(e.event ?? "", JSON.stringify(e.data), this.usage);
+    return stamped && typeof stamped === "object" ? stamped.replace : text;
   }
 
   private fail(type: string | null): Verdict {

@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../config/schema";
 import type { ConnectCheck } from "./connect";
 import { Deadlines, type ByteChunk, type ByteReader } from "./deadlines";
-import { clientGone, networkFailure, safeToken, statusFailure, timeoutFailure, type Failure } from "./failure";
+import { clientGone, networkFailure, retryAfterMs, safeToken, statusFailure, timeoutFailure, type Failure } from "./failure";
 import { asRecord } from "./watch";
 
 /** An attempt that got a 2xx answer and its first body chunk: from here on the client is committed to it. */
@@ -58,7 +58,7 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   if (response.status < 200 || response.status > 299 || !response.body) {
     const { type, code } = await errorTypeAndCode(response);
     deadlines.done();
-    return { ok: false, failure: deadlines.clientGone ? clientGone() : statusFailure(response.status, type, code) };
+    return { ok: false, failure: deadlines.clientGone ? clientGone() : statusFailure(response.status, type, code, retryAfterMs(response.headers, Date.now())) };
   }
   const reader = response.body.getReader();
   try {

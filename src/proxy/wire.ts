@@ -1,3 +1,4 @@
+import type { ProviderConfig } from "../config/schema";
 import type { KrioraError } from "../lib/errors";
 import type { EndpointSpec } from "./endpoints";
 import type { TokenCounts } from "./tokens";
@@ -6,11 +7,16 @@ import type { StreamWatch } from "./watch";
 /** The wire formats a provider may speak; translation works between them. */
 export type Format = "openai" | "anthropic" | "gemini";
 
+/** The base URL followed by the endpoint's path (OpenAI and Anthropic). */
+export function pathUrl(base: string, endpoint: EndpointSpec): URL {
+  return new URL(base + endpoint.path);
+}
+
 /** One provider wire format (`openai`, `anthropic`, `gemini`): how to call it and how to read its answers. No I/O. */
 export interface WireFormat {
   format: Format;
-  /** Where a request goes: the endpoint's path under the base URL, or (Gemini) a path naming the model and the stream mode. */
-  url(base: string, endpoint: EndpointSpec, upstreamModel: string, stream: boolean): URL;
+  /** Where a request goes: the endpoint's path under the base URL (without its trailing slashes), or (Azure) a deployment's path, or (Gemini) a path naming the model and the stream mode. */
+  url(base: string, endpoint: EndpointSpec, upstreamModel: string, stream: boolean, provider: ProviderConfig): URL;
   /** The provider's own credentials and protocol headers. The client's credentials are never among them. */
   headers(apiKey: string, client: Headers): Record<string, string>;
   /**
@@ -26,9 +32,4 @@ export interface WireFormat {
   watch(endpoint: EndpointSpec, requestId: string, dropUsage: boolean): StreamWatch;
   /** The event that tells a client of this format, on this endpoint, that its stream failed part-way. */
   errorEvent(err: KrioraError, requestId: string, endpoint: EndpointSpec): string;
-}
-
-/** The base URL followed by the endpoint's path (OpenAI and Anthropic). */
-export function pathUrl(base: string, endpoint: EndpointSpec): URL {
-  return new URL(base + endpoint.path);
 }

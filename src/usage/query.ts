@@ -1,7 +1,7 @@
 import { and, eq, gte, lte, notInArray, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { formatUsd } from "../lib/money";
-import { accounts, trendObjections, usageDaily } from "../db/schema";
+import { accounts, trendObjections, underRestriction, usageDaily } from "../db/schema";
 
 export interface UsageRange {
   /** Inclusive UTC days, `YYYY-MM-DD`; omitted means unbounded. */
@@ -70,7 +70,7 @@ export function accountUsageBy(db: Db, accountId: string, range: UsageRange, gro
  */
 export function usageTrends(db: Db, range: UsageRange): (UsageTotals & { day: string; model: string })[] {
   const objected = db.select({ id: trendObjections.accountId }).from(trendObjections);
-  const restricted = db.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, "restricted"));
+  const restricted = db.select({ id: accounts.id }).from(accounts).where(underRestriction);
   return db
     .select({ ...totals, day: usageDaily.day, model: usageDaily.model })
     .from(usageDaily)

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { setAccountEmail } from "../../src/accounts/accounts";
 import { redeemMagicLink, requestLoginLink } from "../../src/accounts/magicLinks";
 import { SESSION_TTL_MS } from "../../src/accounts/sessions";
 import { suspendAccount } from "../../src/accounts/status";
@@ -95,6 +96,21 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
     requestLoginLink(deps, "s@example.com");
     suspendAccount(deps, account.id, "test");
     expect(redeemMagicLink(deps, decodeURIComponent(token))).toBeNull();
+  });
+
+  test("links mailed to the old address stop working once the address changes; a link to the new one works", () => {
+    const { deps, account } = setUp();
+    const tokens: string[] = [];
+    deps.mailer.send = async (m) => {
+      tokens.push(decodeURIComponent(/token=([^\s]+)/.exec(m.text)![1]!));
+      return true;
+    };
+    requestLoginLink(deps, "s@example.com");
+    requestLoginLink(deps, "s@example.com");
+    setAccountEmail(deps, account.id, "new@example.com", "test");
+    expect(tokens.slice(0, 2).map((t) => redeemMagicLink(deps, t))).toEqual([null, null]);
+    requestLoginLink(deps, "new@example.com");
+    expect(redeemMagicLink(deps, tokens[2]!)).toBe(account.id);
   });
 });
 

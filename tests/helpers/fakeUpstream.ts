@@ -9,6 +9,8 @@ export const UPSTREAM_CANARY = "CANARY-upstream-error-5d1e";
 
 export interface SeenRequest {
   path: string;
+  /** The query string, `?` included ("" when none). */
+  query: string;
   model: string;
   headers: Headers;
   body: Record<string, any>;
@@ -34,6 +36,9 @@ export interface FakeUpstream {
   produced: number;
   /** Requests that reached `/redirected` (a followed redirect). */
   redirectHits: number;
+  /** The ids `GET …/models` lists, and how many times it was asked. */
+  models: string[];
+  modelListHits: number;
   stop(): Promise<void>;
 }
 
@@ -57,7 +62,8 @@ const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.ab
  * The model name picks a behaviour: `tools` (two tool calls, arguments streamed in pieces), `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
  * the reader takes them), `cut` (connection dropped after 3 chunks), `cut-clean` (closed without
  * the closing event), `stall`, `hang`, `hang-body`, `stream-error`, `huge-line`, `no-usage`,
- * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `bad-400`; any
+ * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `fail-429-retry-2s` (with
+ * `retry-after: 2`), `bad-400`; `GET …/models` lists `models`; any
  * other name answers normally.
  */
 export function startFakeUpstream(): FakeUpstream {
@@ -68,6 +74,8 @@ export function startFakeUpstream(): FakeUpstream {
     toolCalls: wire.TOOL_CALLS,
     produced: 0,
     redirectHits: 0,
+    models: ["fake-chat", "fake-embed"],
+    modelListHits: 0,
     stop: () => server.stop(true),
   };
   const server = Bun.serve({
@@ -75,7 +83,11 @@ export function startFakeUpstream(): FakeUpstream {
     port: 0,
     idleTimeout: 0,
     async fetch(req) {
-      const path = new URL(req.url).pathname;
+      const { pathname: path, search } = new URL(req.url);
+      if (req.method === "GET" && path.endsWith("/models")) {
+        fake.modelListHits++;
+        return Response.json({ object: "list", data: fake.models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake", context_length: 8192 })) });
+      }
       if (path === "/redirected") {
         fake.redirectHits++;
         return Response.json(wire.chatJson("redirected", fake.reply, false));
@@ -84,7 +96,7 @@ export function startFakeUpstream(): FakeUpstream {
       const gemini = /\/models\/([^/:]+):(generate|streamGenerate)Content$/.exec(path);
       if (gemini) body.stream = gemini[2] === "streamGenerate";
       const model = gemini ? decodeURIComponent(gemini[1]!) : String(body.model);
-      const seen: SeenRequest = { path, model, headers: req.headers, body, abortedAt: null };
+      const seen: SeenRequest = { path, query: search, model, headers: req.headers, body, abortedAt: null };
       req.signal.addEventListener("abort", () => (seen.abortedAt = performance.now()));
       fake.requests.push(seen);
       return answer(fake, seen, req.signal);
@@ -110,6 +122,8 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
       return Response.json({ error: { message: `internal failure ${UPSTREAM_CANARY}`, type: "server_error" } }, { status: 500 });
     case "fail-429":
       return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429 });
+    case "fail-429-retry-2s":
+      return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429, headers: { "retry-after": "2" } });
     case "bad-400":
       return Response.json({ error: { message: `Invalid prompt ${JSON.stringify(body)} ${UPSTREAM_CANARY}`, type: "invalid_request_error", code: "invalid_prompt" } }, { status: 400 });
     case "hang":

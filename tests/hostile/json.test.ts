@@ -3,6 +3,7 @@ import {
   expectCleanRefusal,
   expectHealthy,
   HOSTILE_CANARY,
+  MODELS,
   publishedOperations,
   sampleOf,
   useHostileTarget,
@@ -68,5 +69,41 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
       await expectCleanRefusal(await send(op, `model=${HOSTILE_CANARY}&stream=yes`, "application/x-www-form-urlencoded"));
     }
     expect(target.fake.requests).toEqual([]);
+  });
+
+  test("a model route answers 415 in its own error format to a form, multipart, text or untyped body, before reading it", async () => {
+    const models = withBodies.filter((o) => o.method === "POST" && o.path.startsWith("/v1/"));
+    expect(models.map((o) => o.path).sort()).toEqual(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"]);
+    const post = (path: string, body: string | FormData | Uint8Array, contentType?: string) =>
+      fetch(`${target.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${target.admin.key}`, ...(contentType ? { "content-type": contentType } : {}) }, body });
+    for (const { path } of models) {
+      const model = path === "/v1/messages" ? MODELS.anthropic : MODELS.openai;
+      const form = new FormData();
+      form.set("model", model);
+      const bodies: [string, Response][] = [
+        ["form", await post(path, `model=${model}`, "application/x-www-form-urlencoded")],
+        ["multipart", await post(path, form)],
+        ["text", await post(path, JSON.stringify({ model }), "text/plain")],
+        ["json look-alike", await post(path, JSON.stringify({ model }), "application/jsonx")],
+        ["untyped", await post(path, new TextEncoder().encode(JSON.stringify({ model })))],
+      ];
+      for (const [kind, res] of bodies) {
+        expect([path, kind, res.status]).toEqual([path, kind, 415]);
+        const body = JSON.parse(await expectCleanRefusal(res));
+        if (path === "/v1/messages") expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+        else expect(body.error).toMatchObject({ code: "unsupported_media_type", type: "invalid_request_error" });
+      }
+    }
+    expect(target.fake.requests).toEqual([]);
+    // Positive control: JSON with a charset parameter goes through to the provider.
+    const ok = await post("/v1/chat/completions", JSON.stringify({ model: MODELS.openai, messages: [{ role: "user", content: "hi" }] }), "application/json; charset=utf-8");
+    expect(ok.status).toBe(200);
+    expect(target.fake.requests).toHaveLength(1);
+    target.fake.requests.length = 0;
+  });
+
+  test("/openapi.json documents the 415 of every model route", async () => {
+    const spec = (await (await fetch(`${target.url}/openapi.json`)).json()) as { paths: Record<string, { post: { responses: object } }> };
+    for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages"]) expect(Object.keys(spec.paths[path].post.responses)).toContain("415");
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
-import { isLoopback, opsGate } from "../../src/http/opsAccess";
+import { isLoopback } from "../../src/http/clientIp";
+import { opsGate } from "../../src/http/opsAccess";
 import { loadConfig } from "../../src/config/load";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { serverPerTest } from "../helpers/serverPerTest";

@@ -1,24 +1,21 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { createApp } from "../../src/http/app";
 import { ABUSE } from "../../src/limits/abuse";
 import { runKriora } from "../helpers/cli";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { makeAccount, makeKey } from "../helpers/identity";
+import { serverPerTest } from "../helpers/serverPerTest";
 
-let env: TestEnv | undefined;
-afterEach(() => env?.close());
+const serve = serverPerTest();
 
 const ATTACKER = "203.0.113.66";
 const NEIGHBOUR = "198.51.100.7";
 
+/** The real server behind a trusted proxy on loopback: each request names its client in X-Forwarded-For. */
 function setup() {
-  env = makeTestEnv("[server]\ntrust_proxy = true");
-  const app = createApp(env.deps);
-  const from = (ip: string, key: string) =>
-    app.handle(new Request("http://localhost/account", { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": ip } }));
-  return { env, app, from };
+  const { env, url } = serve('trusted_proxies = ["127.0.0.1/32", "::1"]');
+  const from = (ip: string, key: string) => fetch(`${url}/account`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": ip } });
+  return { env, from };
 }
 
 describe("§5 detect abuse: failed-authentication bursts", () => {

@@ -6,6 +6,7 @@ import { runCli } from "../../src/cli/run";
 import { accounts, usageEvents } from "../../src/db/schema";
 import { createApp } from "../../src/http/app";
 import { DAY_MS } from "../../src/lib/clock";
+import { suspendAccount, unsuspendAccount } from "../../src/accounts/status";
 import { liftRestriction } from "../../src/privacy/restriction";
 import { runRetention } from "../../src/privacy/retention";
 import { listRequests } from "../../src/privacy/rights";
@@ -49,6 +50,28 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     const rows = (id: string) => deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)).all();
     expect(rows(ann.id).map((r) => r.ipEnc === null)).toEqual([false, false]);
     expect(rows(bob.id)).toEqual([]);
+  });
+
+  test("suspend then unsuspend returns a restricted account to restricted (audited), and while suspended retention still keeps its data", async () => {
+    const { deps, app } = await setUp();
+    const ann = await seedPerson(deps, "ann");
+    const bob = await seedPerson(deps, "bob");
+    await call(app, "POST", "/account/restrict", { key: ann.key });
+    expect(suspendAccount(deps, ann.id, "admin:root").status).toBe("suspended");
+    expect(suspendAccount(deps, bob.id, "admin:root").status).toBe("suspended");
+    clock.t += 400 * DAY_MS;
+    await runRetention(deps);
+    const rows = (id: string) => deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)).all();
+    expect(rows(ann.id).length).toBe(2);
+    expect(rows(bob.id)).toEqual([]);
+
+    expect(unsuspendAccount(deps, ann.id, "admin:root").status).toBe("restricted");
+    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "account.unsuspend", target: ann.id, details: JSON.stringify({ from: "suspended", to: "restricted" }) });
+    expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(403);
+    expect((await call(app, "GET", "/account", { key: ann.key })).status).toBe(200);
+    // Positive control: an account suspended while active comes back active.
+    expect(unsuspendAccount(deps, bob.id, "admin:root").status).toBe("active");
+    expect((await call(app, "GET", "/v1/models", { key: bob.key })).status).toBe(200);
   });
 
   test("lifting: the email reaches a real SMTP server while the account is still restricted; only then is it active", async () => {

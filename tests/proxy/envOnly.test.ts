@@ -49,10 +49,11 @@ describe("env-only mode: models are offered under their upstream names", () => {
     let fake: FakeUpstream;
     let deps: Deps;
     let app: Handler;
+    let now = Date.UTC(2026, 0, 5);
     beforeAll(() => {
       fake = startFakeUpstream();
       process.env.KRIORA_UPSTREAM_KEY = "sk-local-server";
-      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), { log: captureLog() });
+      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), { log: captureLog(), clock: { now: () => now } });
       deps.auth = tokenAuthenticator;
       app = createApp(deps);
     });
@@ -76,9 +77,26 @@ describe("env-only mode: models are offered under their upstream names", () => {
       expect(fake.requests[0]!.headers.get("authorization")).toBe("Bearer sk-local-server");
     });
 
-    test("GET /v1/models lists configured models only: none in env-only mode", async () => {
-      const res = await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } }));
-      expect(await json(res)).toEqual({ object: "list", data: [] });
+    test("GET /v1/models lists the server's own /v1/models, cached, and fetched again after models_refresh_s", async () => {
+      const list = async () => (await json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } })))).data;
+      const first = await list();
+      expect(first.map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-embed"]);
+      expect(first[0]).toMatchObject({ owned_by: "upstream", kind: "chat", formats: ["openai", "anthropic"], context_length: 8192, pricing: null });
+      expect(first[1]).toMatchObject({ kind: "embedding", formats: ["openai"] });
+      expect(fake.modelListHits).toBe(1);
+      fake.models = ["fake-chat", "fake-new"];
+      now += 599_000;
+      expect((await list()).map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-embed"]);
+      expect(fake.modelListHits).toBe(1);
+      now += 1_000;
+      expect((await list()).map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-new"]);
+      expect(fake.modelListHits).toBe(2);
+      expect((await list(), fake.modelListHits)).toBe(2);
+    });
+
+    test("a ZDR key sees no model of a provider that keeps data (§3), and nothing is fetched on its behalf elsewhere", async () => {
+      const res = await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.zdr}` } }));
+      expect((await json(res)).data).toEqual([]);
     });
   });
 });

@@ -90,7 +90,22 @@ describe("§3/§12 retention-aware routing fails closed", () => {
       ],
     });
     const zdr = await listModels(KEYS.zdr);
-    expect(zdr.data).toEqual([{ id: "gpt-test", object: "model", created: 0, owned_by: "eu-zdr", zdr: true, region: "eu", providers: [{ id: "eu-zdr", zdr: true, region: "eu" }] }]);
+    expect(zdr.data).toEqual([
+      {
+        id: "gpt-test",
+        object: "model",
+        created: 0,
+        owned_by: "eu-zdr",
+        zdr: true,
+        region: "eu",
+        providers: [{ id: "eu-zdr", zdr: true, region: "eu" }],
+        aliases: [],
+        kind: "chat",
+        formats: ["openai", "anthropic"],
+        context_length: null,
+        pricing: null,
+      },
+    ]);
     expect((await listModels(KEYS.limited)).data.map((m: { id: string }) => m.id)).toEqual(["gpt-test"]);
   });
 });

@@ -195,7 +195,7 @@ beforeAll(async () => {
   writeFileSync(
     toml,
     [
-      `[server]\nport = 0\ntrust_proxy = true\nmax_body_bytes = 65536`,
+      `[server]\nport = 0\ntrusted_proxies = ["127.0.0.1", "::1", "10.0.0.0/8"]\nmax_body_bytes = 65536`,
       `[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"`,
       `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
       providerToml({ id: "oa", kind: "openai", url: fake.url }),

@@ -1,8 +1,10 @@
-import { sql } from "drizzle-orm";
+import { and, eq, or, sql } from "drizzle-orm";
 import { check, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const ACCOUNT_STATUSES = ["active", "suspended", "restricted", "erased"] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+/** The statuses a suspension starts from, and returns to. */
+export const SUSPENDABLE = ["active", "restricted"] as const;
 export const ACCOUNT_ROLES = ["user", "admin"] as const;
 export type AccountRole = (typeof ACCOUNT_ROLES)[number];
 
@@ -19,6 +21,8 @@ export const accounts = sqliteTable(
     emailEnc: text("email_enc"),
     emailIndex: text("email_index").unique(),
     status: text("status", { enum: ACCOUNT_STATUSES }).notNull().default("active"),
+    /** While suspended: the status to return to on unsuspend, so a suspension never lifts an Art. 18 restriction. */
+    suspendedFrom: text("suspended_from", { enum: SUSPENDABLE }),
     role: text("role", { enum: ACCOUNT_ROLES }).notNull().default("user"),
     ageConfirmedAt: integer("age_confirmed_at"),
     policyVersion: text("policy_version"),
@@ -35,3 +39,6 @@ export const accounts = sqliteTable(
     check("accounts_role_check", sql`${table.role} IN ('user', 'admin')`),
   ],
 );
+
+/** Accounts under an Art. 18 restriction, including restricted ones that are suspended on top of it. */
+export const underRestriction = or(eq(accounts.status, "restricted"), and(eq(accounts.status, "suspended"), eq(accounts.suspendedFrom, "restricted")))!;

@@ -18,7 +18,7 @@ const accepted = { status: "accepted" as const, message: "If this address can si
  */
 export function authRoutes(deps: Deps) {
   const throttle = createSignInThrottle(deps.cipher, deps.clock);
-  const { public_url, trust_proxy } = deps.config.server;
+  const { public_url } = deps.config.server;
   const secure = public_url.startsWith("https://");
   const publicOrigin = new URL(public_url).origin;
 
@@ -28,8 +28,7 @@ export function authRoutes(deps: Deps) {
       ({ body, request, server, set }) => {
         const consent = signupConsent(deps, { age_confirmed: body.age_confirmed ?? false, accept_policy: body.accept_policy ?? false });
         const email = requireEmail(body.email);
-        throttle(clientIp(request, server, trust_proxy), email);
-        requestSignupLink(deps, email, consent);
+        requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
@@ -47,8 +46,7 @@ export function authRoutes(deps: Deps) {
       "/login",
       ({ body, request, server, set }) => {
         const email = requireEmail(body.email);
-        throttle(clientIp(request, server, trust_proxy), email);
-        requestLoginLink(deps, email);
+        requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },

@@ -64,7 +64,7 @@ const HEADER_VALUE = /^[\w.,= -]{1,200}$/;
 
 export const anthropicWire: WireFormat = {
   format: "anthropic",
-  url: (base, endpoint) => pathUrl(base, endpoint),
+  url: pathUrl,
   headers(apiKey, client) {
     const version = client.get("anthropic-version");
     const headers: Record<string, string> = { "anthropic-version": version && HEADER_VALUE.test(version) ? version : ANTHROPIC_VERSION };

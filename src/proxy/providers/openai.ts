@@ -106,7 +106,7 @@ class ResponsesWatch extends StreamWatch {
 
 export const openaiWire: WireFormat = {
   format: "openai",
-  url: (base, endpoint) => pathUrl(base, endpoint),
+  url: pathUrl,
   headers: (apiKey): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
   body(endpoint, json, model) {
     if (!endpoint.usageOption || json.stream !== true) return { text: JSON.stringify({ ...json, model }), dropUsage: false };

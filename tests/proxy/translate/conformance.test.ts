@@ -45,13 +45,15 @@ interface Fixture {
 }
 
 const root = join(import.meta.dir, "../../fixtures/translate");
+/** The cost stamp is the relay's concern (tests/proxy/translate/sdk.test.ts): fixtures hold the translation alone. */
+const noCost = () => null;
 const OPTIONS: LegOptions = { upstreamModel: "upstream-model", clientModel: "", maxTokensDefault: 4096, now: 1_700_000_000 };
 
 /** The client's events from a translated stream, fed in pieces of `size` bytes to cross every boundary. */
 function runStream(direction: Direction, leg: Leg, raw: string, size: number) {
   const path = pathOf(direction);
   const clientError = (err: KrioraError, id: string) => WIRES[direction.endpoint.kind].errorEvent(err, id, direction.endpoint);
-  const watch = new TranslatedWatch("req_fixture", WIRES[direction.format].watch(path.upstream, "req_fixture", false), leg.stream(), clientError);
+  const watch = new TranslatedWatch("req_fixture", WIRES[direction.format].watch(path.upstream, "req_fixture", false), leg.stream(), clientError, noCost);
   const relay = new SseRelay(watch);
   const out: Uint8Array[] = [];
   const bytes = new TextEncoder().encode(raw);

@@ -34,7 +34,8 @@ const models = [
   ["claude-endless", "an", "endless"],
 ]
   .map(([id, provider, upstream]) => `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\nmax_tokens_default = 777\n`)
-  .join("");
+  .join("")
+  .concat(`[[models]]\nid = "claude-priced"\nprovider = "an"\nupstream = "fine"\ninput_usd_per_mtok = 1000\ncached_input_usd_per_mtok = 500\noutput_usd_per_mtok = 2000\n`);
 
 beforeAll(async () => {
   fake = startFakeUpstream();
@@ -129,6 +130,23 @@ describe("openai SDK → Anthropic-kind model", () => {
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.param).toBe("logit_bias");
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("the cost of a translated request", () => {
+  // Anthropic's counts: 16 fresh input tokens at $1000/M, 4 cached at $500/M, 6 output at $2000/M = $0.03.
+  test("JSON: x-kriora-cost-usd from the provider's counts, equal to the usage row's cost", async () => {
+    const { response } = await openai.chat.completions.create({ model: "claude-priced", messages }).withResponse();
+    expect(response.headers.get("x-kriora-cost-usd")).toBe("0.03");
+    expect(await row()).toMatchObject({ costMicros: 30_000, ...anthropicCounts });
+  });
+
+  test("stream: `cost` in the client's final usage chunk", async () => {
+    const stream = await openai.chat.completions.create({ model: "claude-priced", messages, stream: true, stream_options: { include_usage: true } });
+    let usage: unknown;
+    for await (const chunk of stream) if (chunk.usage) usage = chunk.usage;
+    expect(usage).toMatchObject({ prompt_tokens: anthropicCounts.inputTokens, cost: 0.03 });
+    expect(await row()).toMatchObject({ costMicros: 30_000, stream: true });
   });
 });
 
