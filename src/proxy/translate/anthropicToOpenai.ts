@@ -1,11 +1,12 @@
 import { asRecord } from "../watch";
 import { chatAnswerToAnthropic, chatStreamToAnthropic } from "./chatToAnthropicAnswer";
-import { checkFields, effortOfBudget, noteDropped, type FieldRules } from "./fields";
+import { checkFields, KNOWN_FIELDS, effortOfBudget, noteDropped, type FieldRules } from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
 const TARGET = "OpenAI's Chat Completions API";
 
 const RULES: FieldRules = {
+  known: KNOWN_FIELDS.messages,
   mapped: ["model", "messages", "system", "max_tokens", "temperature", "top_p", "stop_sequences", "stream", "tools", "tool_choice", "metadata", "thinking"],
   dropped: ["service_tier"],
   neutral: {},

@@ -1,11 +1,12 @@
 import { asRecord } from "../watch";
 import { anthropicAnswerToChat, anthropicStreamToChat } from "./anthropicToChat";
-import { budgetOfEffort, checkFields, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
+import { budgetOfEffort, checkFields, KNOWN_FIELDS, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
 const TARGET = "Anthropic's Messages API";
 
 const RULES: FieldRules = {
+  known: KNOWN_FIELDS.chat,
   mapped: ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "safety_identifier", "reasoning_effort", "n"],
   dropped: ["metadata", "store", "seed", "service_tier", "prompt_cache_key"],
   neutral: { presence_penalty: 0, frequency_penalty: 0, logprobs: false },

@@ -1,11 +1,12 @@
 import { asRecord } from "../watch";
-import { budgetOfEffort, checkFields, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
+import { budgetOfEffort, checkFields, KNOWN_FIELDS, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
 import { geminiAnswerToChat, geminiStreamToChat } from "./geminiToChat";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
 const TARGET = "Gemini's generateContent API";
 
 const RULES: FieldRules = {
+  known: KNOWN_FIELDS.chat,
   mapped: ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options", "tools", "tool_choice", "response_format", "reasoning_effort", "n", "seed", "presence_penalty", "frequency_penalty"],
   dropped: ["user", "safety_identifier", "metadata", "store", "service_tier", "prompt_cache_key", "parallel_tool_calls"],
   neutral: { logprobs: false },

@@ -1,8 +1,20 @@
 import { asRecord } from "../watch";
-import { given, untranslatable, type Json } from "./types";
+import { given, unknownField, untranslatable, type Json } from "./types";
+
+/**
+ * The documented top-level fields of each client format. Only these are ever named in a refusal:
+ * any other key is the client's own text, and errors never echo request content.
+ */
+export const KNOWN_FIELDS = {
+  chat: ["model", "messages", "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "metadata", "modalities", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key", "reasoning_effort", "response_format", "safety_identifier", "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options"],
+  messages: ["model", "messages", "max_tokens", "container", "context_management", "mcp_servers", "metadata", "service_tier", "stop_sequences", "stream", "system", "temperature", "thinking", "tool_choice", "tools", "top_k", "top_p"],
+  responses: ["model", "input", "background", "conversation", "include", "instructions", "max_output_tokens", "max_tool_calls", "metadata", "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key", "reasoning", "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature", "text", "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user"],
+} as const;
 
 /** How a translation treats the top-level fields of a request. */
 export interface FieldRules {
+  /** The client format's documented fields (KNOWN_FIELDS): the only names a refusal may repeat. */
+  known: readonly string[];
   /** Read and mapped by the translation. */
   mapped: readonly string[];
   /** Documented as dropped: accepted and not sent on. */
@@ -12,17 +24,17 @@ export interface FieldRules {
 }
 
 /**
- * Checks every top-level field against the rules: an unknown field, or a neutral-only field with
- * a real value, is a 400 naming it. Returns the dropped fields that were actually present.
+ * Checks every top-level field against the rules: a field with no equivalent, or a neutral-only
+ * field with a real value, is a 400 naming it (a key outside the format's documented fields is
+ * refused without being named). Returns the dropped fields that were actually present.
  */
 export function checkFields(body: Json, rules: FieldRules, target: string): string[] {
   const dropped: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (value === undefined || value === null || rules.mapped.includes(key)) continue;
     if (rules.dropped.includes(key)) dropped.push(key);
-    else if (rules.neutral && key in rules.neutral) {
-      if (value !== rules.neutral[key]) throw untranslatable(key, `${target} has no equivalent`);
-    } else throw untranslatable(key, `${target} has no equivalent`);
+    else if (!rules.known.includes(key)) throw unknownField(target);
+    else if (!rules.neutral || !(key in rules.neutral) || value !== rules.neutral[key]) throw untranslatable(key, `${target} has no equivalent`);
   }
   return dropped;
 }

@@ -1,11 +1,12 @@
 import { asRecord } from "../watch";
 import { chatAnswerToResponses, chatStreamToResponses } from "./chatToResponsesAnswer";
-import { checkFields, noteDropped, type FieldRules } from "./fields";
+import { checkFields, KNOWN_FIELDS, noteDropped, type FieldRules } from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
 const TARGET = "the Chat Completions format this model is reached through";
 
 const RULES: FieldRules = {
+  known: KNOWN_FIELDS.responses,
   mapped: ["model", "input", "instructions", "max_output_tokens", "temperature", "top_p", "stream", "tools", "tool_choice", "parallel_tool_calls", "text", "reasoning", "user", "safety_identifier"],
   dropped: ["metadata", "store", "service_tier", "prompt_cache_key", "truncation", "include"],
   neutral: { background: false },

@@ -43,6 +43,11 @@ export function untranslatable(field: string, why: string): KrioraError {
   return new KrioraError("invalid_request", `The field ${field} cannot be translated for this model's provider: ${why}.`, { param: field });
 }
 
+/** A top-level key that is not a documented field of the client's format: refused, and not named (it is the client's own text). */
+export function unknownField(target: string): KrioraError {
+  return new KrioraError("invalid_request", `The request has a field that is not part of its API format, so it cannot be translated for ${target}; remove it.`);
+}
+
 /** The provider answered in a shape this translation cannot read. */
 export function unreadable(what: string): KrioraError {
   return new KrioraError("upstream_error", `The provider's answer could not be translated (${what}).`);

@@ -35,7 +35,8 @@ interface Fixture {
   options?: Partial<LegOptions>;
   upstream_request?: Json;
   dropped?: string[];
-  refused?: { param: string };
+  /** `param` null: a key outside the format's documented fields, refused without being named. */
+  refused?: { param: string | null };
   upstream_response?: Json;
   client_response?: Json;
   unreadable?: true;
@@ -95,6 +96,8 @@ for (const [name, direction] of Object.entries(DIRECTIONS)) {
           }
           expect(thrown).toBeInstanceOf(KrioraError);
           expect({ status: (thrown as KrioraError).status, param: (thrown as KrioraError).param }).toEqual({ status: 400, param: fixture.refused.param });
+          // §3: a refusal names documented fields only; a key planted as a canary is never echoed.
+          for (const key of Object.keys(fixture.request).filter((k) => k.startsWith("CANARY"))) expect((thrown as KrioraError).message).not.toContain(key);
           return;
         }
         const leg = translate(fixture.request, options);
