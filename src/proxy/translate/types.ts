@@ -57,7 +57,14 @@ export function unreadable(what: string): KrioraError {
 export function chain(first: Translate, second: Translate): Translate {
   return (body, options) => {
     const a = first(body, options);
-    const b = second(a.body, options);
+    let b: Leg;
+    try {
+      b = second(a.body, options);
+    } catch (err) {
+      // The second leg names fields as they are in the pivot format (indexes may differ: a system prompt becomes a message).
+      if (err instanceof KrioraError && err.param) throw new KrioraError(err.code, `${err.message} (The field is named as in the OpenAI chat format the request was translated through.)`, { param: err.param });
+      throw err;
+    }
     return {
       body: b.body,
       dropped: [...a.dropped, ...b.dropped],
