@@ -35,6 +35,7 @@ const models = [
 ]
   .map(([id, provider, upstream]) => `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\nmax_tokens_default = 777\n`)
   .join("")
+  .concat(`[[models]]\nid = "failing-over"\nprovider = "oa"\nupstream = "fail-500"\nfallbacks = [{ provider = "an", upstream = "fine" }]\n`)
   .concat(`[[models]]\nid = "claude-priced"\nprovider = "an"\nupstream = "fine"\ninput_usd_per_mtok = 1000\ncached_input_usd_per_mtok = 500\noutput_usd_per_mtok = 2000\n`);
 
 beforeAll(async () => {
@@ -130,6 +131,16 @@ describe("openai SDK → Anthropic-kind model", () => {
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.param).toBe("logit_bias");
     expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe("failover across kinds", () => {
+  test("an OpenAI target that fails before the first byte is followed by the Anthropic fallback, translated", async () => {
+    const completion = await openai.chat.completions.create({ model: "failing-over", messages });
+    expect(completion.choices[0]!.message.content).toBe(fake.reply);
+    expect(fake.requests.map((r) => r.path)).toEqual(["/v1/chat/completions", "/v1/messages"]);
+    expect(fake.requests[1]!.body).toMatchObject({ model: "fine", max_tokens: 4096, messages: [{ role: "user", content: [{ type: "text", text: messages[0]!.content }] }] });
+    expect(await row()).toMatchObject({ model: "failing-over", provider: "an", status: 200, outcome: "ok", ...anthropicCounts });
   });
 });
 
