@@ -4,8 +4,11 @@ import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
-import { findAccountByEmail, insertAccount, type Tx } from "./accounts";
+import { findAccountByEmail, insertAccount, requireAccount, type Tx } from "./accounts";
+import type { Actor } from "../audit/audit";
+import { iso } from "../lib/clock";
 import { emailIndex } from "./email";
+import { publicUrls } from "../lib/publicUrls";
 
 export const MAGIC_LINK_TTL_MS = 15 * 60_000;
 
@@ -54,6 +57,16 @@ export function requestLoginLink(deps: Deps, email: string, opts: { mail: boolea
 }
 
 type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
+type LinkRow = typeof magicLinks.$inferInsert;
+
+/** Stores a link (none: `row` null) and runs `audit` in the same transaction; expired links are swept on the way. */
+function storeLink(deps: Deps, now: number, row: LinkRow | null, audit?: (tx: Tx) => void): void {
+  deps.db.transaction((tx) => {
+    tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
+    if (row) tx.insert(magicLinks).values(row).run();
+    audit?.(tx);
+  });
+}
 
 /**
  * Whether or not a link is stored and mailed (`fields` null: no account that may sign in), the
@@ -66,17 +79,30 @@ function issueLink(deps: Deps, email: string, purpose: "signup" | "login", field
   const { id, token, secretHash } = newOpaqueToken("mlk");
   const emailEnc = deps.cipher.encrypt(email, signupEmailAt(id));
   const row = fields && mail ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS } : null;
-  deps.db.transaction((tx) => {
-    tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
-    if (row) tx.insert(magicLinks).values(row).run();
-  });
+  storeLink(deps, now, row);
   const message = { kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) };
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
   if (row) void deps.mailer.send(message);
 }
 
+/**
+ * `kriora accounts login-link`: a one-time sign-in URL handed over by an admin instead of mailed
+ * (bootstrapping the first admin, or a server without SMTP). Audited; the URL itself is not.
+ */
+export function issueLoginLink(deps: Deps, accountId: string, actor: Actor): { url: string; expires_at: string } {
+  const account = requireAccount(deps, accountId);
+  if (!canSignIn(account.status)) throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
+  const now = deps.clock.now();
+  const { id, token, secretHash } = newOpaqueToken("mlk");
+  const expiresAt = now + MAGIC_LINK_TTL_MS;
+  storeLink(deps, now, { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt }, (tx) =>
+    deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+  );
+  return { url: publicUrls(deps.config.server.public_url).signIn(token), expires_at: iso(expiresAt) };
+}
+
 function linkMessage(config: Readonly<Config>, purpose: "signup" | "login", token: string) {
-  const url = `${config.server.public_url.replace(/\/+$/, "")}/auth/verify?token=${encodeURIComponent(token)}`;
+  const url = publicUrls(config.server.public_url).signIn(token);
   const minutes = MAGIC_LINK_TTL_MS / 60_000;
   const what = purpose === "signup" ? "confirm your new Kriora account" : "sign in to Kriora";
   return {

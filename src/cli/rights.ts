@@ -20,7 +20,7 @@ function oneOf<T extends string>(ctx: CliContext, flag: string, allowed: readonl
 export const rightsCommands: Command[] = [
   {
     name: "accounts export",
-    summary: "The person's data export: the same JSON document as GET /account/export (an audited read).",
+    summary: "The person's data export: the same JSON document as POST /account/export (an audited read).",
     args: "<email|id>",
     flags: {
       out: { type: "string", help: "write the document to this new file (mode 0600) instead of stdout; an existing path is refused" },

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { parseCidr } from "./cidr";
@@ -26,13 +26,13 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const defaultFile = join(cwd, "kriora.toml");
-  const file = opts.file ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  const file = opts.file ? resolve(cwd, opts.file) : existsSync(defaultFile) ? defaultFile : undefined;
 
   const raw: Record<string, unknown> = file ? parseToml(file) : {};
   applyEnvOverrides(raw, env);
   if (opts.dataDir) {
-    section(raw, "database").path = join(opts.dataDir, "kriora.db");
-    section(raw, "security").master_key_file = join(opts.dataDir, "master.key");
+    section(raw, "database").path = join(resolve(cwd, opts.dataDir), "kriora.db");
+    section(raw, "security").master_key_file = join(resolve(cwd, opts.dataDir), "master.key");
   }
   if (!file && !raw.providers) raw.providers = envProviders(env);
 
@@ -43,6 +43,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     throw new ConfigError(`config: ${keyPath(first.path)}: ${what}${allowedValues(first.schema)}`);
   }
   const config = withDefaults as Config;
+  anchorPaths(config, file ? dirname(file) : cwd);
   checkReferences(config);
   return deepFreeze(config);
 }
@@ -100,6 +101,20 @@ function envProviders(env: Record<string, string | undefined>): Partial<Provider
     providers.push({ id: "anthropic", kind: "anthropic", base_url: "https://api.anthropic.com/v1", api_key_env: "ANTHROPIC_API_KEY" });
   if (env.KRIORA_UPSTREAM_URL) providers.push({ id: "upstream", kind: "openai", base_url: env.KRIORA_UPSTREAM_URL, api_key_env: "KRIORA_UPSTREAM_KEY" });
   return providers;
+}
+
+/**
+ * Relative file paths are read against the config file's folder (the working directory only
+ * when there is no file), so a service started from `/` finds the same files as a shell in the
+ * folder: every path the server uses is absolute from here on.
+ */
+function anchorPaths(config: Config, base: string) {
+  const anchor = (p: string) => (p === "" || p === ":memory:" || isAbsolute(p) ? p : resolve(base, p));
+  config.database.path = anchor(config.database.path);
+  config.security.master_key_file = anchor(config.security.master_key_file);
+  config.server.tls_cert = anchor(config.server.tls_cert);
+  config.server.tls_key = anchor(config.server.tls_key);
+  config.policy.text_file = anchor(config.policy.text_file);
 }
 
 function checkReferences(config: Config) {

@@ -18,6 +18,8 @@ export const ServerSchema = t.Object(
     tls_cert: t.String({ default: "" }),
     tls_key: t.String({ default: "" }),
     max_body_bytes: int(10_485_760, 1024),
+    /** After SIGTERM/SIGINT, how long requests in flight may run on before streams are closed with an error. */
+    shutdown_grace_s: int(30, 0, 3600),
     /** Proxies (CIDR blocks, IPv4 or IPv6) whose `X-Forwarded-For` entries are believed, read from the right. */
     trusted_proxies: t.Array(t.String({ minLength: 1, maxLength: 64 }), { default: [], maxItems: 256 }),
     /** Deprecated: `true` is `trusted_proxies = ["127.0.0.0/8", "::1/128"]`. */
@@ -99,7 +101,14 @@ export const IssuerSchema = t.Object(
 export const ConfigSchema = t.Object(
   {
     server: t.Object(ServerSchema.properties, { ...strict, default: {} }),
-    database: t.Object({ path: t.String({ default: "./data/kriora.db", minLength: 1 }) }, { ...strict, default: {} }),
+    database: t.Object(
+      {
+        path: t.String({ default: "./data/kriora.db", minLength: 1 }),
+        /** `serve` copies the database to `backups/` beside it before applying migrations. */
+        backup_before_migrate: t.Boolean({ default: true }),
+      },
+      { ...strict, default: {} },
+    ),
     security: t.Object({ master_key_file: t.String({ default: "./data/master.key", minLength: 1 }) }, { ...strict, default: {} }),
     retention: t.Object(
       { ip_days: int(30, 1), usage_detail_days: int(90, 1), billing_years: int(10, 1), audit_years: int(6, 1) },
@@ -144,6 +153,14 @@ export const ConfigSchema = t.Object(
         cooldown_s: int(30, 1),
         /** Env-only mode: how often the upstreams' own `/v1/models` lists are fetched again. */
         models_refresh_s: int(600, 10),
+      },
+      { ...strict, default: {} },
+    ),
+    telemetry: t.Object(
+      {
+        /** OTLP/HTTP traces endpoint (e.g. `http://127.0.0.1:4318/v1/traces`); empty: tracing off. */
+        otlp_traces_url: t.String({ default: "", pattern: "^(https?://.+)?$" }),
+        service_name: t.String({ default: "kriora", minLength: 1 }),
       },
       { ...strict, default: {} },
     ),

@@ -7,17 +7,21 @@ import { clientIp, trustedProxies } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
 import { bodyShapeProblem } from "./bodyShape";
+import { streamEnd } from "./streamEnd";
 import { opsGate } from "./opsAccess";
 import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
 import { adminRoutes } from "./routes/admin";
 import { adminBillingRoutes } from "./routes/adminBilling";
+import { adminOpsRoutes } from "./routes/adminOps";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
+import { consoleRoutes } from "./routes/console";
 import { jwksRoutes } from "./routes/jwks";
 import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
+import { overviewRoutes } from "./routes/overview";
 import { privacyRoutes } from "./routes/privacy";
 import { adminPrivacyRoutes } from "./routes/adminPrivacy";
 import { usageRoutes } from "./routes/usage";
@@ -86,22 +90,35 @@ export function createApp(deps: Deps) {
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       const m = meta.get(request);
       const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200);
-      deps.log.info("request", {
-        id: m?.id ?? null,
-        method: request.method,
-        route: route || "unmatched",
-        status,
-        ms: m ? Math.round((performance.now() - m.start) * 100) / 100 : null,
+      const since = () => (m ? Math.round((performance.now() - m.start) * 100) / 100 : null);
+      const line = { id: m?.id ?? null, method: request.method, route: route || "unmatched", status };
+      const trace = (durationMs: number | null, ttfbMs: number | null) =>
+        m && deps.tracing.request({ ...line, startedAt: performance.timeOrigin + m.start, durationMs: durationMs ?? 0, ttfbMs: ttfbMs ?? 0 });
+      const ended = streamEnd(request);
+      if (!ended) {
+        const ms = since();
+        deps.log.info("request", { ...line, ms });
+        return trace(ms, ms);
+      }
+      // A stream: `ms` is its whole duration, `headers_ms` the time until its headers were sent.
+      const headersMs = since();
+      void ended.then(() => {
+        const ms = since();
+        deps.log.info("request", { ...line, ms, headers_ms: headersMs });
+        trace(ms, headersMs);
       });
     })
-    .use(docsPlugin(VERSION, opsGate(deps, deps.config.server.docs_access)))
+    .use(docsPlugin(VERSION, deps.config.server.public_url, opsGate(deps, deps.config.server.docs_access)))
+    .use(consoleRoutes())
     .use(opsRoutes(deps))
     .use(metricsRoutes(deps))
     .use(jwksRoutes(deps))
     .use(authRoutes(deps))
     .use(accountRoutes(deps))
+    .use(overviewRoutes(deps))
     .use(accountKeyRoutes(deps))
     .use(adminRoutes(deps))
+    .use(adminOpsRoutes(deps))
     .use(modelRoutes(deps))
     .use(usageRoutes(deps))
     .use(billingRoutes(deps))

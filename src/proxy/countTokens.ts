@@ -17,6 +17,8 @@ export interface CountContext {
   config: Readonly<Config>;
   admit: Admission;
   connect: ConnectCheck;
+  /** Aborted when the server's shutdown grace runs out. */
+  shutdown: AbortSignal;
   base(providerId: string): string;
   /** The key held in the environment variable of this name. */
   key(env: string): string;
@@ -46,6 +48,7 @@ export async function countTokens(ctx: CountContext, call: ProxyCall): Promise<R
       body: JSON.stringify({ ...call.body, model: upstream }),
       client: call.request.signal,
       connect: ctx.connect,
+      shutdown: ctx.shutdown,
     });
     if (!attempt.ok) {
       Object.assign(attempt.failure.error.headers, admitted.headers);

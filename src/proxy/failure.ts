@@ -68,6 +68,11 @@ export function networkFailure(midStream: boolean): Failure {
   return { error: new KrioraError("upstream_error", message), outcome: "upstream_error", retry: !midStream, upstreamStatus: null, upstreamType: null, retryAfterMs: null };
 }
 
+/** The server stopped while the request was still open (`server.shutdown_grace_s` ran out). */
+export function serverShutdown(): Failure {
+  return { error: new KrioraError("unavailable", "The server is shutting down; retry the request."), outcome: "server_shutdown", retry: false, upstreamStatus: null, upstreamType: null, retryAfterMs: null };
+}
+
 /** The client went away; nothing more is sent anywhere. */
 export function clientGone(): Failure {
   return { error: new KrioraError("unavailable", "The request was cancelled by the client."), outcome: "client_abort", retry: false, upstreamStatus: null, upstreamType: null, retryAfterMs: null };

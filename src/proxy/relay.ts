@@ -35,6 +35,8 @@ export interface ProxyCall {
   clientIp: string | null;
   /** The HTTP server, to lift its idle timeout for this request; null in-process (tests). */
   server: { timeout(request: Request, seconds: number): void } | null;
+  /** Told when the answer is relayed as a stream, with a promise of the stream's end. */
+  streamed?: (ended: Promise<void>) => void;
 }
 
 export interface Proxy {
@@ -72,7 +74,7 @@ export function createProxy(deps: Deps): Proxy {
   const cooldowns = createCooldowns(config.routing, deps.clock);
   const timing = deps.retryTiming ?? systemTiming;
   const random = () => timing.random();
-  const counting = { config, admit, connect, base: (id: string) => bases.get(id)!, key: (env: string) => keys.get(env) ?? "" };
+  const counting = { config, admit, connect, shutdown: deps.shutdown.signal, base: (id: string) => bases.get(id)!, key: (env: string) => keys.get(env) ?? "" };
 
   /** The request as `target` takes it; throws a 400 naming the field when it cannot be translated for it. */
   function plan(call: ProxyCall, target: Target): Plan {
@@ -147,6 +149,7 @@ export function createProxy(deps: Deps): Proxy {
             headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
             body: text,
             client: request.signal,
+            shutdown: deps.shutdown.signal,
             connect,
           });
         },
@@ -158,7 +161,7 @@ export function createProxy(deps: Deps): Proxy {
         const { wire, path, leg, text, dropUsage } = plans.get(result.target)!;
         const provider = result.target.provider.id;
         if (leg)
-          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, meter, headers: limitHeaders, prices: pricesFor(call.body.model) });
+          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, meter, headers: limitHeaders, prices: pricesFor(call.body.model), log });
         return respond(call, result.committed, wire, dropUsage, text.length, provider, meter, limitHeaders);
       }
       const { target, failure } = result;
@@ -191,9 +194,12 @@ export function createProxy(deps: Deps): Proxy {
     }
     const sse = contentType.includes("text/event-stream");
     const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model))) : jsonInspector(wire.usage);
+    const ended = Promise.withResolvers<void>();
+    call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       meter.finished(provider, status, inspector.result(requestChars), end);
+      ended.resolve();
     });
     return new Response(body, { status, headers: sse ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" } : { ...limitHeaders, "content-type": contentType } });
   }

@@ -1,4 +1,5 @@
 import { KrioraError } from "../lib/errors";
+import type { Logger } from "../lib/log";
 import { formatUsd } from "../lib/money";
 import type { TokenPrices } from "../usage/cost";
 import { costStamp, requestCost } from "./cost";
@@ -31,6 +32,7 @@ export interface Translated {
   headers: Record<string, string>;
   /** The model's prices, for the cost header and the stream's final usage. */
   prices: TokenPrices | undefined;
+  log: Logger;
 }
 
 /**
@@ -47,7 +49,13 @@ export async function respondTranslated(t: Translated): Promise<Response> {
     const clientError = (err: KrioraError, id: string) => WIRES[t.call.endpoint.kind].errorEvent(err, id, t.call.endpoint);
     const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), clientError, costStamp(t.prices));
     const inspector = sseInspector(watch, null, MAX_EVENT_BYTES);
-    const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => meter.finished(provider.id, status, inspector.result(t.requestChars), end));
+    const ended = Promise.withResolvers<void>();
+    t.call.streamed?.(ended.promise);
+    const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
+      if (end.failure && end.outcome !== "client_abort") t.log.warn("upstream_stream_failed", { id: t.call.requestId, provider: provider.id, outcome: end.outcome });
+      meter.finished(provider.id, status, inspector.result(t.requestChars), end);
+      ended.resolve();
+    });
     return new Response(body, { status, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
   }
   let bytes: Uint8Array;

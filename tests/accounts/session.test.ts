@@ -6,7 +6,7 @@ import { SESSION_TTL_MS } from "../../src/accounts/sessions";
 import { suspendAccount } from "../../src/accounts/status";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
-import { call, makeAccount, makeKey, makeSessionCookie } from "../helpers/identity";
+import { call, makeAccount, makeKey, makeSessionCookie, openLink } from "../helpers/identity";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -20,7 +20,7 @@ function setUp(publicUrl = "https://kriora.example") {
   return { deps: env.deps, app: createApp(env.deps), account };
 }
 
-/** The Set-Cookie of `/auth/verify` for a fresh login link (the mail itself is tested with real SMTP elsewhere). */
+/** The Set-Cookie of `POST /auth/verify` for a fresh login link (the mail itself is tested with real SMTP elsewhere). */
 async function signIn(deps: TestEnv["deps"], app: ReturnType<typeof createApp>, email: string) {
   let token = "";
   const send = deps.mailer.send;
@@ -30,7 +30,7 @@ async function signIn(deps: TestEnv["deps"], app: ReturnType<typeof createApp>, 
   };
   requestLoginLink(deps, email);
   deps.mailer.send = send;
-  return call(app, "GET", `/auth/verify?token=${token}`);
+  return openLink(app, `/auth/verify?token=${token}`);
 }
 
 describe("§11 cookies: the session cookie only authenticates, and is locked down", () => {

@@ -17,7 +17,7 @@ describe("config", () => {
     expect(c.server.host).toBe("127.0.0.1");
     expect(c.server.port).toBe(8080);
     expect(c.server.trust_proxy).toBe(false);
-    expect(c.database.path).toBe("./data/kriora.db");
+    expect(c.database.path).toBe(join(dir, "data/kriora.db"));
     expect(c.retention.ip_days).toBe(30);
     expect(c.billing.mode).toBe("off");
     expect(Object.isFrozen(c.server)).toBe(true);

@@ -51,7 +51,9 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
   test("each field of each body, given a value of the wrong type (the rest valid) → a clean 400 naming the field, never the value", async () => {
     let cases = 0;
     for (const op of withBodies) {
-      for (const [field, schema] of Object.entries(op.body!.properties ?? {})) {
+      // Model requests document the provider's fields too; the gateway itself checks only these.
+      const checked = op.body!["x-kriora-checked"];
+      for (const [field, schema] of Object.entries(op.body!.properties ?? {}).filter(([f]) => !checked || checked.includes(f))) {
         const body = { ...(sampleOf(op.body!) as object), [field]: wrongTypeFor(schema) };
         const res = await send(op, JSON.stringify(body));
         expect([op.method, op.path, field, res.status]).toEqual([op.method, op.path, field, 400]);

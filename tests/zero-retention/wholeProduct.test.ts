@@ -150,11 +150,12 @@ async function accountTraffic(url: string) {
     expect(mail.to).toEqual([CANARY.email]);
     link = /\/auth\/verify\?token=[^\s"]+/.exec(mail.text)?.[0];
   }
-  const verified = await fetch(`${url}${link}`, { headers: from });
+  const token = new URL(link, url).searchParams.get("token");
+  const verified = await fetch(`${url}/auth/verify`, { method: "POST", headers: { ...from, ...ORIGIN }, body: JSON.stringify({ token }) });
   expect(verified.status).toBe(200);
   const cookie = verified.headers.get("set-cookie")!.split(";")[0]!;
-  for (const path of ["/account", "/account/export", "/account/usage"]) {
-    const res = await fetch(`${url}${path}`, { headers: { ...from, cookie } });
+  for (const [method, path] of [["GET", "/account"], ["POST", "/account/export"], ["GET", "/account/usage"]] as const) {
+    const res = await fetch(`${url}${path}`, { method, headers: { ...from, ...ORIGIN, cookie } });
     expect(res.status).toBe(200);
     received.push(await res.text());
   }

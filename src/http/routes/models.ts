@@ -7,6 +7,7 @@ import { createProxy, type ProxyCall } from "../../proxy/relay";
 import { listConfiguredModels } from "../../proxy/catalog";
 import { createUpstreamCatalog } from "../../proxy/upstreamModels";
 import { clientIp } from "../clientIp";
+import { markStream } from "../streamEnd";
 
 /**
  * Only the fields the gateway reads are checked; every other field goes to the provider as it
@@ -103,6 +104,7 @@ export function modelRoutes(deps: Deps) {
     requestId: String(set.headers["x-request-id"]),
     clientIp: clientIp(request, server, deps.config.server),
     server,
+    streamed: (ended) => markStream(request, ended),
   });
   const relay = (endpoint: EndpointSpec) => (context: RelayContext) => proxy.relay(proxyCall(endpoint, context));
 

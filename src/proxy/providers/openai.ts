@@ -58,8 +58,9 @@ class ChatWatch extends StreamWatch {
   }
 }
 
+/** The error event, then `[DONE]`: clients that wait for it finish the stream instead of hanging. */
 function openaiErrorEvent(err: KrioraError, requestId: string): string {
-  return sseEvent(null, openAIErrorBody(err, requestId));
+  return sseEvent(null, openAIErrorBody(err, requestId)) + "data: [DONE]\n\n";
 }
 
 /** The Responses API's own `error` event. */

@@ -1,0 +1,59 @@
+import { useState } from "preact/hooks";
+import { api } from "../api";
+import { ActionForm, Notice } from "../ui";
+
+/** Signed out: sign in by email, or sign up with the age confirmation and the policy accepted. */
+export function SignedOut({ route }: { route: string }) {
+  const signup = route === "/signup";
+  return (
+    <>
+      <header>
+        <span class="brand">Kriora</span>
+      </header>
+      <main id="main" class="narrow">
+        <h1>{signup ? "Create your account" : "Sign in"}</h1>
+        <Notice ok={route === "/erased" ? "Your account and your data were erased. You are signed out." : null} />
+        {signup ? <SignUpForm /> : <SignInForm />}
+        <p>
+          {signup ? <a href="#/">I already have an account</a> : <a href="#/signup">Create an account</a>} ·{" "}
+          <a href="/privacy">Privacy policy</a>
+        </p>
+      </main>
+    </>
+  );
+}
+
+const SENT = "If this address can sign in, a link is on its way. Open it within 15 minutes, then press the button on the page it opens.";
+
+function SignInForm() {
+  const [email, setEmail] = useState("");
+  return (
+    <ActionForm label="Email me a sign-in link" run={async () => (await api("POST", "/auth/login", { email }), SENT)}>
+      <label>
+        Email address
+        <input type="email" name="email" autocomplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+      </label>
+    </ActionForm>
+  );
+}
+
+function SignUpForm() {
+  const [email, setEmail] = useState("");
+  const [age, setAge] = useState(false);
+  const [policy, setPolicy] = useState(false);
+  return (
+    <ActionForm label="Create account" run={async () => (await api("POST", "/auth/signup", { email, age_confirmed: age, accept_policy: policy }), SENT)}>
+      <label>
+        Email address
+        <input type="email" name="email" autocomplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+      </label>
+      <label class="check">
+        <input type="checkbox" name="age_confirmed" checked={age} onChange={(e) => setAge(e.currentTarget.checked)} />I confirm I am old enough to use Kriora (see the
+        minimum age in the privacy policy)
+      </label>
+      <label class="check">
+        <input type="checkbox" name="accept_policy" checked={policy} onChange={(e) => setPolicy(e.currentTarget.checked)} />I accept the privacy policy in force
+      </label>
+    </ActionForm>
+  );
+}
