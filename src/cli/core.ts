@@ -25,18 +25,8 @@ export const coreCommands: Command[] = [
       const running = startServer(deps);
       deps.billing.start();
       const privacy = startPrivacyJobs(deps);
-      const slots = upstreamSlots(process.env);
-      deps.log.info("listening", {
-        url: running.url,
-        version: VERSION,
-        billing: deps.billing.mode,
-        upstream_slots: slots,
-        database: deps.config.database.path,
-        master_key_file: deps.config.security.master_key_file,
-      });
-      if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
-      if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
-      await new Promise<void>((resolve) => {
+      // Signals are handled before "listening" is logged: a supervisor may stop us as soon as it reads it.
+      const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         // SIGTERM and SIGINT may both arrive (a supervisor, then a Ctrl-C): stop once.
         const stop = (signal: string) => {
@@ -48,6 +38,18 @@ export const coreCommands: Command[] = [
         process.on("SIGTERM", () => stop("SIGTERM"));
         process.on("SIGINT", () => stop("SIGINT"));
       });
+      const slots = upstreamSlots(process.env);
+      deps.log.info("listening", {
+        url: running.url,
+        version: VERSION,
+        billing: deps.billing.mode,
+        upstream_slots: slots,
+        database: deps.config.database.path,
+        master_key_file: deps.config.security.master_key_file,
+      });
+      if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
+      if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
+      await stopped;
       await privacy.stop();
       deps.metering.usage.close();
       await deps.billing.stop();
