@@ -92,11 +92,11 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
 
   test("a model route answers 415 in its own error format to a form, multipart, text or untyped body, before reading it", async () => {
     const models = withBodies.filter((o) => o.method === "POST" && o.path.startsWith("/v1/"));
-    expect(models.map((o) => o.path).sort()).toEqual(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"]);
+    expect(models.map((o) => o.path).sort()).toEqual(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses"]);
     const post = (path: string, body: string | FormData | Uint8Array, contentType?: string) =>
       fetch(`${target.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${target.admin.key}`, ...(contentType ? { "content-type": contentType } : {}) }, body });
     for (const { path } of models) {
-      const model = path === "/v1/messages" ? MODELS.anthropic : MODELS.openai;
+      const model = path.startsWith("/v1/messages") ? MODELS.anthropic : MODELS.openai;
       const form = new FormData();
       form.set("model", model);
       const bodies: [string, Response][] = [
@@ -109,7 +109,7 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
       for (const [kind, res] of bodies) {
         expect([path, kind, res.status]).toEqual([path, kind, 415]);
         const body = JSON.parse(await expectCleanRefusal(res));
-        if (path === "/v1/messages") expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+        if (path.startsWith("/v1/messages")) expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
         else expect(body.error).toMatchObject({ code: "unsupported_media_type", type: "invalid_request_error" });
       }
     }
