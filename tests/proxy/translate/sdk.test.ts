@@ -2,13 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { usageEvents } from "../../../src/db/schema";
-import { startServer, type RunningServer } from "../../../src/http/serve";
-import { makeTestEnv, type TestEnv } from "../../helpers/deps";
-import { abortedAt, FAKE_COUNT_TOKENS, startFakeUpstream, type FakeUpstream } from "../../helpers/fakeUpstream";
+import type { RunningServer } from "../../../src/http/serve";
+import type { TestEnv } from "../../helpers/deps";
+import { abortedAt, FAKE_COUNT_TOKENS, type FakeUpstream } from "../../helpers/fakeUpstream";
 import { FAKE_USAGE, GEMINI_USAGE, TOOL_CALLS } from "../../helpers/fakeWire";
 import { PROVIDER_KEYS, providerToml } from "../../helpers/gateway";
-import { makeAccount, makeKey } from "../../helpers/identity";
 import { openRawStream } from "../../helpers/rawClient";
+import { startSdkGateway, type SdkGateway } from "../../helpers/sdkGateway";
 
 /**
  * Any client, any model, end to end: the official SDKs over real sockets, the real key verifier
@@ -22,6 +22,7 @@ let server: RunningServer;
 let openai: OpenAI;
 let anthropic: Anthropic;
 let key: string;
+let gw: SdkGateway;
 
 const models = [
   ["claude-tools", "an", "tools"],
@@ -39,25 +40,13 @@ const models = [
   .concat(`[[models]]\nid = "claude-priced"\nprovider = "an"\nupstream = "fine"\ninput_usd_per_mtok = 1000\ncached_input_usd_per_mtok = 500\noutput_usd_per_mtok = 2000\n`);
 
 beforeAll(async () => {
-  fake = startFakeUpstream();
-  const providers = [providerToml({ id: "oa", kind: "openai", url: fake.url }), providerToml({ id: "an", kind: "anthropic", url: fake.url }), providerToml({ id: "gm", kind: "gemini", url: fake.url }), providerToml({ id: "chatonly", kind: "openai", url: fake.url, extra: ["native_responses = false"] })];
-  env = makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${providers.join("")}${models}`);
-  const account = makeAccount(env.deps, "translate@example.com");
-  ({ key } = await makeKey(env.deps, account.id));
-  server = startServer(env.deps);
-  openai = new OpenAI({ apiKey: key, baseURL: `${server.url}/v1`, maxRetries: 0 });
-  anthropic = new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 });
+  const providers = (url: string) =>
+    [providerToml({ id: "oa", kind: "openai", url }), providerToml({ id: "an", kind: "anthropic", url }), providerToml({ id: "gm", kind: "gemini", url }), providerToml({ id: "chatonly", kind: "openai", url, extra: ["native_responses = false"] })].join("");
+  gw = await startSdkGateway((url) => providers(url) + models, { email: "translate@example.com" });
+  ({ env, fake, server, openai, anthropic, key } = gw);
 });
-afterAll(async () => {
-  await server.stop();
-  await fake.stop();
-  env.close();
-});
-beforeEach(() => {
-  fake.requests.length = 0;
-  env.deps.metering.usage.flush();
-  env.deps.db.delete(usageEvents).run();
-});
+afterAll(() => gw.close());
+beforeEach(() => gw.reset());
 
 const tools = [
   { type: "function" as const, function: { name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
@@ -67,19 +56,7 @@ const anthropicTools = tools.map((t) => ({ name: t.function.name, input_schema: 
 const messages = [{ role: "user" as const, content: "Weather and time in Paris?" }];
 const sent = TOOL_CALLS.map((c) => ({ id: c.id, name: c.name, arguments: c.arguments }));
 
-/** The one usage row of the request just made, once the stream has ended and the writer flushed. */
-async function row() {
-  for (let i = 0; i < 200; i++) {
-    env.deps.metering.usage.flush();
-    const rows = env.deps.db.select().from(usageEvents).all();
-    if (rows.length > 0) {
-      expect(rows).toHaveLength(1);
-      return rows[0]!;
-    }
-    await Bun.sleep(10);
-  }
-  throw new Error("no usage row was written");
-}
+const row = () => gw.row();
 
 const chatCounts = { inputTokens: FAKE_USAGE.chat.prompt_tokens, outputTokens: FAKE_USAGE.chat.completion_tokens, cachedInputTokens: FAKE_USAGE.chat.prompt_tokens_details.cached_tokens, estimated: false };
 const anthropicCounts = {
