@@ -64,7 +64,7 @@ export function routeModel(config: Readonly<Config>, modelId: string, endpoint: 
 }
 
 /** A model's deployments; the `provider`/`upstream` form is one deployment. */
-export function deploymentsOf(model: ModelConfig): DeploymentConfig[] {
+function deploymentsOf(model: ModelConfig): DeploymentConfig[] {
   return model.deployments.length > 0 ? [...model.deployments] : [{ provider: model.provider, upstream: model.upstream, weight: 1, api_key_env: "" }];
 }
 
@@ -84,7 +84,7 @@ function modelTargets(config: Readonly<Config>, model: ModelConfig, random: (() 
 }
 
 /** A weighted random permutation: each pick takes one of the remaining items with probability weight / remaining weight. */
-export function weightedOrder<T extends { weight: number }>(items: T[], random: () => number): T[] {
+function weightedOrder<T extends { weight: number }>(items: T[], random: () => number): T[] {
   const left = [...items];
   const out: T[] = [];
   while (left.length > 0) {
