@@ -24,7 +24,7 @@ export interface Billing {
    * account whose balance is used up gets `payment_required` (402). In-memory, no aggregate query.
    */
   admit(accountId: string): KrioraError | null;
-  balance(accountId: string): number;
+  balance(accountId: string): bigint;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */
   onUsageBatch?: UsageBatchHook;
   checkout(accountId: string, amountMicros: number): Promise<CheckoutRow>;
@@ -72,7 +72,7 @@ export function createBilling(o: BillingOptions): Billing {
   return {
     mode,
     admit(accountId) {
-      if (mode !== "prepaid" || view.balance(accountId) > 0) return null;
+      if (mode !== "prepaid" || view.balance(accountId) > 0n) return null;
       return new KrioraError("payment_required", "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.");
     },
     balance: (accountId) => view.balance(accountId),

@@ -53,18 +53,15 @@ function accountOfSession(s: Stripe.Checkout.Session): string | undefined {
 /**
  * A paid session credits what the payer was charged (`amount_total`, after discounts) to the
  * account of the checkout Kriora opened for it. A signature proves the event is Stripe's, not
- * that the session is ours: one that matches no `billing_checkouts` row of the same, unerased
- * account is recorded and ignored, with an audit entry.
+ * that the session is ours: a paid session that matches no `billing_checkouts` row of the same,
+ * unerased account, or that is not a positive amount in US dollars, is recorded and ignored, with
+ * an audit entry giving the reason.
  */
 function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undefined {
   if (s.mode !== "payment" || s.payment_status !== "paid") return undefined;
   const cents = s.amount_total ?? 0;
-  if (s.currency !== "usd" || cents <= 0) {
-    ctx.log.warn("stripe_event_unusable", { type: "checkout.session", reason: s.currency !== "usd" ? "currency" : "amount" });
-    return undefined;
-  }
   return (tx, at) => {
-    const refused = unmatched(tx, s);
+    const refused = unmatched(tx, s, cents);
     if (refused) {
       ctx.audit.record({ actor: "system", action: "billing.purchase_ignored", target: refused.accountId, details: { session: s.id, reason: refused.reason } }, tx);
       return "ignored";
@@ -75,10 +72,12 @@ function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undef
   };
 }
 
-function unmatched(tx: DbOrTx, s: Stripe.Checkout.Session): { reason: string; accountId: string | null } | undefined {
-  const claimed = accountOfSession(s);
+function unmatched(tx: DbOrTx, s: Stripe.Checkout.Session, cents: number): { reason: string; accountId: string | null } | undefined {
+  const claimed = accountOfSession(s) ?? null;
+  if (s.currency !== "usd") return { reason: "currency", accountId: claimed };
+  if (!Number.isSafeInteger(cents) || cents <= 0) return { reason: "amount", accountId: claimed };
   const checkout = tx.select({ accountId: billingCheckouts.accountId }).from(billingCheckouts).where(eq(billingCheckouts.id, s.id)).get();
-  if (!checkout) return { reason: "unknown_checkout", accountId: claimed ?? null };
+  if (!checkout) return { reason: "unknown_checkout", accountId: claimed };
   if (checkout.accountId !== claimed) return { reason: "account_mismatch", accountId: checkout.accountId };
   const account = tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, checkout.accountId)).get();
   if (account?.status === "erased") return { reason: "account_erased", accountId: checkout.accountId };

@@ -21,7 +21,7 @@ export const backupCommands: Command[] = [
   {
     name: "backup",
     summary: "Write a consistent copy of the database while serve runs (new file, mode 0600).",
-    help: `The copy does not contain the master key, without which its encrypted fields cannot be read: back up master.key separately, or pass --with-key to include it sealed under a passphrase (read from ${PASSPHRASE_ENV}, else from the first line of stdin; at least ${MIN_PASSPHRASE} characters). In PostgreSQL mode use pg_dump instead.`,
+    help: `The copy does not contain the master key, without which its encrypted fields cannot be read: back up master.key separately, or pass --with-key to include it sealed under a passphrase (read from ${PASSPHRASE_ENV}, else from the first line of stdin; at least ${MIN_PASSPHRASE} characters).`,
     flags: {
       out: { type: "string", help: "the backup file to create (never overwritten)" },
       "with-key": { type: "boolean", help: "include the master key, encrypted under a passphrase" },

@@ -35,7 +35,7 @@ export const ServerSchema = t.Object(
 export const ProviderSchema = t.Object(
   {
     id: t.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$" }),
-    kind: t.Union([t.Literal("openai"), t.Literal("anthropic"), t.Literal("azure-openai")]),
+    kind: t.Union([t.Literal("openai"), t.Literal("anthropic"), t.Literal("azure-openai"), t.Literal("gemini")]),
     base_url: t.String({ pattern: "^https?://" }),
     api_key_env: t.String({ default: "" }),
     /** `azure-openai` only: the `api-version` query parameter of every call. */
@@ -46,6 +46,8 @@ export const ProviderSchema = t.Object(
     first_byte_timeout_ms: int(120_000, 1),
     idle_timeout_ms: int(60_000, 1),
     total_timeout_ms: int(600_000, 1),
+    /** OpenAI format only: the server answers `/responses` itself; false translates Responses requests to chat completions. */
+    native_responses: t.Boolean({ default: true }),
   },
   strict,
 );
@@ -80,6 +82,8 @@ export const ModelSchema = t.Object(
     input_usd_per_mtok: money(0),
     output_usd_per_mtok: money(0),
     cached_input_usd_per_mtok: money(0),
+    /** `max_tokens` sent when a request translated to a provider that requires one (Anthropic) gave none. */
+    max_tokens_default: int(4096, 1),
   },
   strict,
 );

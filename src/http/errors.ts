@@ -13,11 +13,10 @@ export function usesAnthropicShape(path: string): boolean {
  */
 export function toKrioraError(code: string | number, error: unknown, log: Logger, route: string): KrioraError {
   if (error instanceof KrioraError) return error;
+  if (failedBuildingValidationError(error)) return new KrioraError("invalid_request", INVALID_FIELD);
   switch (code) {
     case "VALIDATION":
-      return new KrioraError("invalid_request", "The request is invalid: a field is missing or has the wrong type or value.", {
-        param: validationParam(error),
-      });
+      return new KrioraError("invalid_request", INVALID_FIELD, { param: validationParam(error) });
     case "PARSE":
       // A route's own parse hook refuses with a KrioraError (415), which Elysia wraps as the cause.
       if ((error as { cause?: unknown }).cause instanceof KrioraError) return (error as { cause: KrioraError }).cause;
@@ -29,6 +28,17 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
   }
   log.error("unhandled_error", { route, kind: errorKind(error) });
   return new KrioraError("internal", "Internal error.");
+}
+
+const INVALID_FIELD = "The request is invalid: a field is missing or has the wrong type or value.";
+
+/**
+ * Elysia writes the offending value into a ValidationError's message with `${value}`, which throws
+ * a TypeError for a JSON object with a `toString` or `valueOf` key that is not a function
+ * (`{"model":{"toString":0}}`): the request failed validation all the same.
+ */
+function failedBuildingValidationError(error: unknown): boolean {
+  return error instanceof TypeError && (error.stack ?? "").includes("new ValidationError");
 }
 
 /**

@@ -66,7 +66,14 @@ export async function runAttempts(plan: AttemptPlan): Promise<PlanResult> {
     }
     for (const target of targets) {
       if (!cooldowns.acquire(target.key)) continue;
-      const attempt = await plan.attempt(target);
+      let attempt: Attempt;
+      try {
+        attempt = await plan.attempt(target);
+      } catch (err) {
+        // A request refused before it was sent (e.g. untranslatable) says nothing about the deployment.
+        cooldowns.settle(target.key, "neutral", null);
+        throw err;
+      }
       if (attempt.ok) {
         cooldowns.settle(target.key, "ok", null);
         return { ok: true, target, committed: attempt };

@@ -9,13 +9,17 @@ import { runAttempts, systemTiming } from "./attempts";
 import { createConnectCheck } from "./connect";
 import { createCooldowns } from "./cooldown";
 import { costStamp, requestCost } from "./cost";
+import { countTokens } from "./countTokens";
 import type { EndpointSpec } from "./endpoints";
 import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
 import { convertErrorHeaders, rateHeadersFor } from "./rateHeaders";
 import { startMeter, type Meter } from "./meter";
 import { relayBody } from "./relayBody";
-import { routeModel, type Target } from "./routing";
+import { respondTranslated } from "./respondTranslated";
+import { findModel, routeModel, type Target } from "./routing";
+import { pathTo, type Path } from "./translations";
+import type { Leg } from "./translate/types";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
 import { WIRES } from "./wires";
@@ -37,14 +41,28 @@ export interface ProxyCall {
 
 export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
+  /** `POST /v1/messages/count_tokens` (see countTokens.ts). */
+  countTokens(call: ProxyCall): Promise<Response>;
 }
 
+/** How one target is called: its wire format, the path from the client's endpoint, the translation (if any) and the body. */
+interface Plan {
+  wire: WireFormat;
+  path: Path;
+  leg: Leg | null;
+  text: string;
+  dropUsage: boolean;
+}
+
+/** `max_tokens` for a provider that requires one, when neither the request nor the model's config gives it. */
+const MAX_TOKENS_DEFAULT = 4096;
 const decoder = new TextDecoder();
 
 /**
  * The model proxy: route, try the targets until one answers (failover and retries only before
  * the first byte reaches the client, skipping deployments that are cooling down), relay its
- * answer as it streams, meter it.
+ * answer as it streams (translated when the target speaks another wire format than the route the
+ * client called), meter it.
  */
 export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
@@ -56,8 +74,39 @@ export function createProxy(deps: Deps): Proxy {
   const cooldowns = createCooldowns(config.routing, deps.clock);
   const timing = deps.retryTiming ?? systemTiming;
   const random = () => timing.random();
+  const counting = { config, admit, connect, shutdown: deps.shutdown.signal, base: (id: string) => bases.get(id)!, key: (env: string) => keys.get(env) ?? "" };
+
+  /** The request as `target` takes it; throws a 400 naming the field when it cannot be translated for it. */
+  function plan(call: ProxyCall, target: Target): Plan {
+    const wire = WIRES[target.provider.kind];
+    const path = pathTo(call.endpoint, wire.format, target.provider.native_responses)!;
+    const maxTokensDefault = findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT;
+    const options = { upstreamModel: target.upstream, clientModel: call.body.model, maxTokensDefault, now: Math.floor(deps.clock.now() / 1000) };
+    const leg = path.translate?.(call.body, options) ?? null;
+    return { wire, path, leg, ...wire.body(path.upstream, leg?.body ?? call.body, target.upstream) };
+  }
+
+  /**
+   * Every target's plan. A target the request cannot be translated for is left out; when that is
+   * every target, the first one's refusal (naming the field) is the answer.
+   */
+  function planAll(call: ProxyCall, targets: Target[]): Map<Target, Plan> {
+    const plans = new Map<Target, Plan>();
+    let refusal: unknown = null;
+    for (const target of targets) {
+      try {
+        plans.set(target, plan(call, target));
+      } catch (err) {
+        if (!(err instanceof KrioraError)) throw err;
+        refusal ??= err;
+      }
+    }
+    if (plans.size === 0) throw refusal;
+    return plans;
+  }
 
   return {
+    countTokens: (call) => countTokens(counting, call),
     async relay(call) {
       const { endpoint, request, requestId } = call;
       // The request's one usage record also ends its admission: tokens settled, slot freed.
@@ -65,8 +114,10 @@ export function createProxy(deps: Deps): Proxy {
       const sink = { record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)) };
       const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
+      let plans: Map<Target, Plan>;
       try {
         targets = routeModel(config, call.body.model, endpoint, call.principal.policy, random);
+        plans = planAll(call, targets);
         admitted = await admit({
           principal: call.principal,
           clientIp: call.clientIp,
@@ -84,22 +135,19 @@ export function createProxy(deps: Deps): Proxy {
       // The provider's deadlines bound this request instead of the server's idle timeout, so a
       // model that thinks for minutes before its first token is not cut off by accident.
       call.server?.timeout(request, 0);
-      const sent = new Map<Target, { text: string; dropUsage: boolean }>();
       const result = await runAttempts({
-        targets,
+        targets: targets.filter((t) => plans.has(t)),
         routing: config.routing,
         cooldowns,
         timing,
         client: request.signal,
         attempt(target) {
-          const wire = WIRES[target.provider.kind];
-          const body = wire.body(endpoint, call.body, target.upstream);
-          sent.set(target, body);
+          const { wire, path, text } = plans.get(target)!;
           return callUpstream({
             provider: target.provider,
-            url: wire.url(bases.get(target.provider.id)!, endpoint, target.upstream, call.body.stream === true, target.provider),
+            url: wire.url(bases.get(target.provider.id)!, path.upstream, target.upstream, call.body.stream === true, target.provider),
             headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
-            body: body.text,
+            body: text,
             client: request.signal,
             shutdown: deps.shutdown.signal,
             connect,
@@ -110,11 +158,14 @@ export function createProxy(deps: Deps): Proxy {
         },
       });
       if (result.ok) {
-        const { text, dropUsage } = sent.get(result.target)!;
-        return respond(call, result.committed, WIRES[result.target.provider.kind], dropUsage, text.length, result.target.provider.id, meter, limitHeaders);
+        const { wire, path, leg, text, dropUsage } = plans.get(result.target)!;
+        const provider = result.target.provider.id;
+        if (leg)
+          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, meter, headers: limitHeaders, prices: pricesFor(call.body.model), log });
+        return respond(call, result.committed, wire, dropUsage, text.length, provider, meter, limitHeaders);
       }
       const { target, failure } = result;
-      if (target) meter.failed(target.provider.id, failure, sent.get(target)!.text.length);
+      if (target) meter.failed(target.provider.id, failure, plans.get(target)!.text.length);
       else meter.refused(failure.error);
       Object.assign(failure.error.headers, limitHeaders);
       throw failure.error;

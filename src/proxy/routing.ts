@@ -1,9 +1,9 @@
 import type { Principal } from "../auth/principal";
 import type { Config, DeploymentConfig, ModelConfig, ProviderConfig } from "../config/schema";
 import { KrioraError } from "../lib/errors";
-import type { EndpointSpec, WireKind } from "./endpoints";
-
-export type ProviderKind = ProviderConfig["kind"];
+import type { EndpointSpec } from "./endpoints";
+import { pathTo } from "./translations";
+import { WIRES } from "./wires";
 
 export interface Target {
   provider: ProviderConfig;
@@ -17,18 +17,17 @@ export interface Target {
 
 type Policy = Principal["policy"];
 
-const formatName: Record<WireKind, string> = { openai: "OpenAI", anthropic: "Anthropic" };
-const formatRoute: Record<WireKind, string> = { openai: "/v1/chat/completions (and the other OpenAI routes)", anthropic: "/v1/messages" };
-const wireOfKind: Record<ProviderKind, WireKind> = { openai: "openai", "azure-openai": "openai", anthropic: "anthropic" };
-
-/** The wire format a provider kind speaks (`azure-openai` is OpenAI's with another URL and key header). */
-export function wireOf(kind: ProviderKind): WireKind {
-  return wireOfKind[kind];
+/** Whether a provider can serve this endpoint, in the endpoint's own format or translated (translations.ts). */
+export function canServe(endpoint: EndpointSpec, provider: ProviderConfig): boolean {
+  return pathTo(endpoint, WIRES[provider.kind].format, provider.native_responses) !== null;
 }
 
-/** Whether a provider can serve this endpoint. */
-export function canServe(endpoint: EndpointSpec, provider: ProviderConfig): boolean {
-  return wireOf(provider.kind) === endpoint.kind;
+/**
+ * Where env-only mode sends a model id with no `provider/` prefix: the first provider speaking the
+ * endpoint's own format (`azure-openai` speaks OpenAI's), else the first one translation reaches.
+ */
+export function passThroughProvider(config: Readonly<Config>, endpoint: EndpointSpec): ProviderConfig | undefined {
+  return config.providers.find((p) => WIRES[p.kind].format === endpoint.kind) ?? config.providers.find((p) => canServe(endpoint, p));
 }
 
 /** The configured model called `name`, by its id or one of its aliases. */
@@ -41,26 +40,25 @@ export function findModel(config: Readonly<Config>, name: string): ModelConfig |
  * deployments in a weighted random order (the first is chosen by weight, the rest follow as
  * failover), then its fallbacks. With `[[models]]` configured, only those ids and aliases exist;
  * with none (env-only mode), any id is passed through to the first provider of the route's
- * format, or to provider P when written `P/model`. Retention policy is applied last and fails
+ * format (else the first one translation reaches), or to provider P when written `P/model`.
+ * Only targets that can serve the endpoint, as it is or translated, are kept. Retention policy is applied last and fails
  * closed: when no target satisfies it the request is refused with the policy named, never sent
  * elsewhere (Policy §3, §12).
  */
 export function routeModel(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec, policy: Policy, random: () => number = Math.random): Target[] {
-  const { kind } = endpoint;
   const model = findModel(config, modelId);
   if (policy.models && !policy.models.includes(modelId) && !(model && policy.models.includes(model.id)))
     throw new KrioraError("forbidden", "This key may not use the requested model.", { param: "model" });
   if (config.models.length > 0 && !model) throw new KrioraError("not_found", "The requested model is not offered by this gateway.", { param: "model" });
   const name = model ? `model "${model.id}"` : "the requested model";
   const targets = model ? modelTargets(config, model, random) : passThroughTargets(config, modelId, endpoint);
-  const inFormat = targets.filter((t) => canServe(endpoint, t.provider));
-  if (inFormat.length === 0) {
-    const served = targets[0] && wireOf(targets[0].provider.kind);
-    throw served
-      ? new KrioraError("invalid_request", `${capitalised(name)} speaks the ${formatName[served]} format: call ${formatRoute[served]}.`, { param: "model" })
-      : new KrioraError("not_found", `No provider for the ${formatName[kind]} format is configured.`, { param: "model" });
+  const served = targets.filter((t) => canServe(endpoint, t.provider));
+  if (served.length === 0) {
+    throw targets.length > 0
+      ? new KrioraError("invalid_request", `${capitalised(name)} cannot be called through /v1${endpoint.path}: its provider's format has no translation for it.`, { param: "model" })
+      : new KrioraError("not_found", "No provider that can serve this endpoint is configured.", { param: "model" });
   }
-  const allowed = inFormat.filter((t) => satisfies(t.provider, policy));
+  const allowed = served.filter((t) => satisfies(t.provider, policy));
   if (allowed.length === 0) throw new KrioraError("policy_violation", refusal(policy, name));
   return allowed;
 }
@@ -107,7 +105,7 @@ function passThroughTargets(config: Readonly<Config>, modelId: string, endpoint:
   const slash = modelId.indexOf("/");
   const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && canServe(endpoint, p)) : undefined;
   if (named) return [target(named, modelId.slice(slash + 1), "")];
-  const first = config.providers.find((p) => canServe(endpoint, p));
+  const first = passThroughProvider(config, endpoint);
   return first ? [target(first, modelId, "")] : [];
 }
 

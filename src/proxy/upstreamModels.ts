@@ -4,7 +4,7 @@ import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
 import { upstreamEntry, type ListedModel } from "./catalog";
 import { ENDPOINTS } from "./endpoints";
-import { canServe, satisfies, wireOf } from "./routing";
+import { passThroughProvider, satisfies } from "./routing";
 import { asRecord } from "./watch";
 import { WIRES } from "./wires";
 
@@ -46,8 +46,8 @@ export function createUpstreamCatalog(config: Readonly<Config>, clock: Clock, lo
   };
 
   async function fetchList(provider: ProviderConfig, log: Logger): Promise<ListedModel[] | null> {
-    const endpoint = wireOf(provider.kind) === "openai" ? ENDPOINTS.chat : ENDPOINTS.messages;
-    const first = config.providers.find((p) => canServe(endpoint, p)) === provider;
+    const endpoint = WIRES[provider.kind].format === "anthropic" ? ENDPOINTS.messages : ENDPOINTS.chat;
+    const first = passThroughProvider(config, endpoint) === provider;
     const url = new URL(`${provider.base_url.replace(/\/+$/, "")}/models`);
     if (provider.kind === "anthropic") url.searchParams.set("limit", "1000");
     const key = provider.api_key_env ? (process.env[provider.api_key_env] ?? "") : "";

@@ -39,11 +39,11 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     expect(env.deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, first.eventId)).get()).toBeDefined();
     expect(ignoredPurchases(env)).toEqual([{ session: "cs_test_forged", reason: "unknown_checkout" }]);
     expect(purchases(env)).toEqual([]);
-    expect(env.deps.billing.balance(victim.id)).toBe(0);
+    expect(env.deps.billing.balance(victim.id)).toBe(0n);
     // Positive control: a checkout Kriora opened for the same account is credited.
     const row = await env.deps.billing.checkout(victim.id, 5_000_000);
     expect((await deliver(env, env.fake.sessions.get(row.id)!)).outcome).toBe("applied");
-    expect(env.deps.billing.balance(victim.id)).toBe(5_000_000);
+    expect(env.deps.billing.balance(victim.id)).toBe(5_000_000n);
   });
 
   test("a real session of account A rewritten to name account B credits nobody", async () => {
@@ -54,7 +54,17 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     const session = { ...env.fake.sessions.get(row.id)!, client_reference_id: b.id, metadata: { account_id: b.id } };
     expect((await deliver(env, session)).outcome).toBe("ignored");
     expect(ignoredPurchases(env)).toEqual([{ session: row.id, reason: "account_mismatch" }]);
-    expect([env.deps.billing.balance(a.id), env.deps.billing.balance(b.id)]).toEqual([0, 0]);
+    expect([env.deps.billing.balance(a.id), env.deps.billing.balance(b.id)]).toEqual([0n, 0n]);
+  });
+
+  test("a real session whose paid amount is not positive US dollars is recorded and audited, not credited", async () => {
+    env = makeBillingEnv("prepaid");
+    const acc = makeAccount(env.deps, "euro@example.com");
+    const row = await env.deps.billing.checkout(acc.id, 2_000_000);
+    const session = env.fake.sessions.get(row.id)!;
+    for (const changed of [{ ...session, currency: "eur" }, { ...session, amount_total: 0 }]) expect((await deliver(env, changed)).outcome).toBe("ignored");
+    expect(ignoredPurchases(env).map((d) => d.reason)).toEqual(["currency", "amount"]);
+    expect(purchases(env)).toEqual([]);
   });
 
   test("the credit is amount_total (what was paid after a discount), not amount_subtotal", async () => {
@@ -63,7 +73,7 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     const row = await env.deps.billing.checkout(acc.id, 10_000_000);
     const discounted = { ...env.fake.sessions.get(row.id)!, amount_subtotal: 1000, amount_total: 250 };
     expect((await deliver(env, discounted)).outcome).toBe("applied");
-    expect(env.deps.billing.balance(acc.id)).toBe(2_500_000);
+    expect(env.deps.billing.balance(acc.id)).toBe(2_500_000n);
   });
 });
 

@@ -65,6 +65,23 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
     expect(cases).toBeGreaterThan(20);
   });
 
+  test("each field given an object that cannot become text ({toString: 0}) → never a 500, a clean 400 where objects are not allowed", async () => {
+    const poison = { toString: 0, valueOf: HOSTILE_CANARY };
+    let refused = 0;
+    for (const op of withBodies) {
+      for (const field of Object.keys(op.body!.properties ?? {})) {
+        const res = await send(op, JSON.stringify({ ...(sampleOf(op.body!) as object), [field]: poison }));
+        expect([op.method, op.path, field, res.status < 500]).toEqual([op.method, op.path, field, true]);
+        if (res.status === 400) {
+          await expectCleanRefusal(res);
+          refused++;
+        } else await res.body?.cancel();
+      }
+    }
+    expect(refused).toBeGreaterThan(20);
+    await expectHealthy(target.url);
+  });
+
   test("a JSON body sent as text/plain or as a form is refused by the model routes, unparsed", async () => {
     for (const op of withBodies.filter((o) => o.path.startsWith("/v1/"))) {
       await expectCleanRefusal(await send(op, JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: HOSTILE_CANARY }] }), "text/plain"));
@@ -75,11 +92,11 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
 
   test("a model route answers 415 in its own error format to a form, multipart, text or untyped body, before reading it", async () => {
     const models = withBodies.filter((o) => o.method === "POST" && o.path.startsWith("/v1/"));
-    expect(models.map((o) => o.path).sort()).toEqual(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/responses"]);
+    expect(models.map((o) => o.path).sort()).toEqual(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses"]);
     const post = (path: string, body: string | FormData | Uint8Array, contentType?: string) =>
       fetch(`${target.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${target.admin.key}`, ...(contentType ? { "content-type": contentType } : {}) }, body });
     for (const { path } of models) {
-      const model = path === "/v1/messages" ? MODELS.anthropic : MODELS.openai;
+      const model = path.startsWith("/v1/messages") ? MODELS.anthropic : MODELS.openai;
       const form = new FormData();
       form.set("model", model);
       const bodies: [string, Response][] = [
@@ -92,7 +109,7 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
       for (const [kind, res] of bodies) {
         expect([path, kind, res.status]).toEqual([path, kind, 415]);
         const body = JSON.parse(await expectCleanRefusal(res));
-        if (path === "/v1/messages") expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+        if (path.startsWith("/v1/messages")) expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
         else expect(body.error).toMatchObject({ code: "unsupported_media_type", type: "invalid_request_error" });
       }
     }

@@ -75,11 +75,11 @@ describe("/openapi.json for client generators", () => {
     expect(spec.paths["/healthz"].get.security).toEqual([]);
   });
 
-  test("every operation has 4xx and 5xx answers in the shared error schema (Anthropic's on /v1/messages); every JSON body is a named schema", () => {
+  test("every operation has 4xx and 5xx answers in the shared error schema (Anthropic's on /v1/messages and /v1/messages/count_tokens); every JSON body is a named schema", () => {
     for (const { path, op } of operations()) {
       const statuses = Object.keys(op.responses);
       expect({ path, has4xx: statuses.some((s) => s.startsWith("4")), has5xx: statuses.includes("5XX") }).toEqual({ path, has4xx: true, has5xx: true });
-      const errorShape = path === "/v1/messages" ? "AnthropicError" : "Error";
+      const errorShape = path.startsWith("/v1/messages") ? "AnthropicError" : "Error";
       for (const s of statuses.filter((s) => /^[45]/.test(s))) {
         const answer = op.responses[s].$ref ? spec.components.responses[op.responses[s].$ref.split("/").pop()] : op.responses[s];
         const schema = answer.content?.["application/json"]?.schema;

@@ -30,7 +30,14 @@ describe("env-only mode: models are offered under their upstream names", () => {
     expect(route("gpt-4o-mini")).toEqual([["openai", "gpt-4o-mini"]]);
     expect(route("upstream/llama3.1:8b")).toEqual([["upstream", "llama3.1:8b"]]);
     expect(route("meta-llama/Llama-3.1-8B")).toEqual([["openai", "meta-llama/Llama-3.1-8B"]]);
-    expect(() => routeModel(config, "claude-x", ENDPOINTS.messages, open)).toThrow("No provider for the Anthropic format");
+  });
+
+  test("with no provider of the route's format, the first one translation reaches; none when no translation exists", () => {
+    const openaiOnly = envConfig({ OPENAI_API_KEY: "sk-x" });
+    expect(routeModel(openaiOnly, "claude-x", ENDPOINTS.messages, open).map((t) => t.provider.id)).toEqual(["openai"]);
+    const anthropicOnly = envConfig({ ANTHROPIC_API_KEY: "sk-ant" });
+    expect(routeModel(anthropicOnly, "gpt-x", ENDPOINTS.chat, open).map((t) => t.provider.id)).toEqual(["anthropic"]);
+    expect(() => routeModel(anthropicOnly, "embed-x", ENDPOINTS.embeddings, open)).toThrow("No provider that can serve this endpoint");
   });
 
   test("§3 zero retention: env providers declare no ZDR, so a ZDR key is refused, never routed", () => {
@@ -74,7 +81,7 @@ describe("env-only mode: models are offered under their upstream names", () => {
       const list = async () => (await json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } })))).data;
       const first = await list();
       expect(first.map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-embed"]);
-      expect(first[0]).toMatchObject({ owned_by: "upstream", kind: "chat", formats: ["openai"], context_length: 8192, pricing: null });
+      expect(first[0]).toMatchObject({ owned_by: "upstream", kind: "chat", formats: ["openai", "anthropic"], context_length: 8192, pricing: null });
       expect(first[1]).toMatchObject({ kind: "embedding", formats: ["openai"] });
       expect(fake.modelListHits).toBe(1);
       fake.models = ["fake-chat", "fake-new"];

@@ -31,7 +31,8 @@ describe("GET /v1/models with [[models]] configured", () => {
       providers: [{ id: "oa" }, { id: "an" }],
     });
     expect(byId.embed).toMatchObject({ kind: "embedding", formats: ["openai"], context_length: null, pricing: null });
-    expect(byId.claude).toMatchObject({ kind: "chat", formats: ["anthropic"] });
+    // A chat model is callable from either client format: translation reaches it (README "Translation").
+    expect(byId.claude).toMatchObject({ kind: "chat", formats: ["openai", "anthropic"] });
     expect(gw.fake.modelListHits).toBe(0);
   });
 });

@@ -92,9 +92,9 @@ describe("the official openai SDK works unchanged against the gateway", () => {
   test("GET /v1/models answers the SDK's list call (no [[models]]: each provider's own list)", async () => {
     const page = await openai.models.list();
     expect(page.data.map((m) => [m.id, (m as unknown as { formats: string[] }).formats])).toEqual([
-      ["fake-chat", ["openai"]],
+      ["fake-chat", ["openai", "anthropic"]],
       ["fake-embed", ["openai"]],
-      ["fake-chat", ["anthropic"]],
+      ["fake-chat", ["openai", "anthropic"]],
     ]);
   });
 });

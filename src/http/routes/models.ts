@@ -47,6 +47,12 @@ const relayed = {
   200: {
     description: "The provider's answer, relayed as it arrives: JSON, or server-sent events when `stream` is true",
     content: { "application/json": { schema: { type: "object" as const } }, "text/event-stream": { schema: { type: "string" as const } } },
+    headers: {
+      "x-kriora-cost-usd": {
+        description: "The request's cost in USD (JSON answers up to 64 KB); a stream carries it as `cost` in its final usage instead",
+        schema: { type: "string" as const, example: "0.000094" },
+      },
+    },
   },
 };
 
@@ -96,19 +102,17 @@ export function modelRoutes(deps: Deps) {
   const upstreamModels = createUpstreamCatalog(deps.config, deps.clock, deps.log);
   const listModels = async (policy: ProxyCall["principal"]["policy"]) =>
     deps.config.models.length > 0 ? listConfiguredModels(deps.config, policy) : upstreamModels.list(policy);
-  const relay =
-    (endpoint: EndpointSpec) =>
-    ({ request, body, set, principal, server }: RelayContext) =>
-      proxy.relay({
-        request,
-        principal,
-        endpoint,
-        body: body as ProxyCall["body"],
-        requestId: String(set.headers["x-request-id"]),
-        clientIp: clientIp(request, server, deps.config.server),
-        server,
-        streamed: (ended) => markStream(request, ended),
-      });
+  const proxyCall = (endpoint: EndpointSpec, { request, body, set, principal, server }: RelayContext): ProxyCall => ({
+    request,
+    principal,
+    endpoint,
+    body: body as ProxyCall["body"],
+    requestId: String(set.headers["x-request-id"]),
+    clientIp: clientIp(request, server, deps.config.server),
+    server,
+    streamed: (ended) => markStream(request, ended),
+  });
+  const relay = (endpoint: EndpointSpec) => (context: RelayContext) => proxy.relay(proxyCall(endpoint, context));
 
   return new Elysia({ name: "models", detail: { tags: ["model"] } })
     .derive(async ({ request }) => {
@@ -132,5 +136,14 @@ export function modelRoutes(deps: Deps) {
     .post("/v1/messages", relay(ENDPOINTS.messages), {
       ...jsonBody,
       detail: describe("Messages (Anthropic format)", "Anthropic's Messages API; the key may also be sent as `x-api-key`. Errors use Anthropic's shape."),
+    })
+    .post("/v1/messages/count_tokens", (context) => proxy.countTokens(proxyCall(ENDPOINTS.messages, context)), {
+      ...jsonBody,
+      detail: {
+        summary: "Count tokens (Anthropic format)",
+        description: "Forwarded to the model's provider when it is Anthropic; for any other provider, the gateway's estimate, marked `estimated: true` and `x-kriora-estimate: true`. Not metered.",
+        security: [{ apiKey: [] }],
+        responses: { 200: { description: "`{ input_tokens }`", content: { "application/json": { schema: { type: "object" as const } } } } },
+      },
     });
 }

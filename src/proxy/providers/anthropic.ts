@@ -46,7 +46,7 @@ class MessagesWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent("error", anthropicErrorBody(err, this.requestId));
+    return anthropicErrorEvent(err, this.requestId);
   }
 
   private merge(usage: Record<string, unknown> | null): void {
@@ -56,9 +56,14 @@ class MessagesWatch extends StreamWatch {
   }
 }
 
+function anthropicErrorEvent(err: KrioraError, requestId: string): string {
+  return sseEvent("error", anthropicErrorBody(err, requestId));
+}
+
 const HEADER_VALUE = /^[\w.,= -]{1,200}$/;
 
 export const anthropicWire: WireFormat = {
+  format: "anthropic",
   url: pathUrl,
   headers(apiKey, client) {
     const version = client.get("anthropic-version");
@@ -70,5 +75,7 @@ export const anthropicWire: WireFormat = {
   },
   body: (_endpoint, json, model) => ({ text: JSON.stringify({ ...json, model }), dropUsage: false }),
   usage: anthropicUsage,
+  usageOf: (answer) => asRecord(answer.usage),
+  errorEvent: anthropicErrorEvent,
   watch: (_endpoint, requestId) => new MessagesWatch(requestId),
 };
