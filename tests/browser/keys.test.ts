@@ -29,14 +29,17 @@ describeInBrowser("console keys and usage", () => {
 
     await openPage(page, "Usage");
     const row = page.getByRole("row").filter({ hasText: MODEL });
-    // The writer flushes within 100 ms; the page reads the aggregates when it opens.
-    for (let i = 0; i < 20 && (await row.count()) === 0; i++) {
+    const chart = page.getByRole("img", { name: "Cost per day (USD)" });
+    // The writer flushes within 100 ms; the page reads the aggregates (per day, per model) when it opens.
+    for (let i = 0; i < 20; i++) {
+      await page.getByText("Loading…").first().waitFor({ state: "detached" });
+      if ((await row.count()) > 0 && (await chart.count()) > 0) break;
       await Bun.sleep(100);
       await page.reload();
     }
     await expectVisible(row);
     expect((await row.locator("td").nth(1).textContent())!.trim()).toBe("1");
-    await expectVisible(page.getByRole("img", { name: "Cost per day (USD)" }));
+    await expectVisible(chart);
     expect(await seriousA11yViolations(page)).toEqual([]);
     const download = page.waitForEvent("download");
     await page.getByRole("button", { name: "Download per-model CSV" }).click();
