@@ -49,7 +49,8 @@ const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.ab
  * A model provider on loopback that speaks the OpenAI and Anthropic wire formats. The model name
  * picks a behaviour: `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
  * the reader takes them), `cut` (connection dropped after 3 chunks), `cut-clean` (closed without
- * the closing event), `stall`, `hang`, `hang-body`, `stream-error`, `huge-line`, `no-usage`,
+ * the closing event), `stall`, `hang`, `hang-body`, `stream-error` (and
+ * `stream-error-unterminated`: the error event without its closing blank line), `huge-line`, `no-usage`,
  * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `bad-400`; any
  * other name answers normally.
  */
@@ -184,6 +185,10 @@ async function* deliver(mode: string, p: Pieces, signal: AbortSignal, fake: Fake
     case "stream-error":
       yield* all.slice(0, 3);
       yield p.error;
+      return;
+    case "stream-error-unterminated":
+      yield* all.slice(0, 3);
+      yield p.error.trimEnd();
       return;
     case "huge-line":
       yield* p.head;
