@@ -6,6 +6,7 @@ import { VERSION } from "../version";
 import { clientIp, trustedProxies } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
+import { bodyPolicy, parseJsonBody, readBody, textBody } from "./body";
 import { bodyShapeProblem } from "./bodyShape";
 import { opsGate } from "./opsAccess";
 import { accountRoutes } from "./routes/account";
@@ -42,6 +43,7 @@ export function createApp(deps: Deps) {
   const meta = new WeakMap<Request, RequestMeta>();
   const hsts = deps.config.server.tls_cert !== "" || deps.config.server.public_url.startsWith("https://");
   const maxBody = deps.config.server.max_body_bytes;
+  const bodyTimeoutMs = deps.config.server.body_timeout_s * 1000;
   const trusting = trustedProxies(deps.config.server).length > 0;
   let warnedForwarded = false;
   const { abuse } = deps.metering;
@@ -69,8 +71,21 @@ export function createApp(deps: Deps) {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) throw new KrioraError("payload_too_large", `The request body exceeds ${maxBody} bytes.`);
     })
-    // Before validation: schema checks and error formatting recurse through the body.
-    .onTransform({ as: "global" }, ({ body, request }) => {
+    // Every body is read here, never by Elysia: a credential first (except on public routes, which
+    // get a few KB), then at most the route's limit within server.body_timeout_s, then a depth scan
+    // before JSON.parse.
+    .onParse({ as: "global" }, async ({ request, contentType }) => {
+      const policy = bodyPolicy(URL.parse(request.url)?.pathname ?? "", maxBody);
+      if (!policy.anonymous) await deps.auth.authenticate(request);
+      const bytes = await readBody(request, policy.limit, bodyTimeoutMs);
+      if (policy.raw) return textBody(bytes);
+      return contentType.toLowerCase().startsWith("application/json") ? parseJsonBody(bytes) : textBody(bytes);
+    })
+    // Never reached (the reader above always answers); it tells the OpenAPI document that bodies are JSON.
+    .onParse({ as: "global" }, { fn: "json" } as never)
+    // Before validation: an object is expected.
+    .onTransform({ as: "global" }, ({ body, request, path }) => {
+      if (bodyPolicy(path, maxBody).raw) return;
       const problem = bodyShapeProblem(body, request.headers.get("content-type"));
       if (problem) throw new KrioraError("invalid_request", problem);
     })

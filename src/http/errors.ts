@@ -18,8 +18,11 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
       return new KrioraError("invalid_request", "The request is invalid: a field is missing or has the wrong type or value.", {
         param: validationParam(error),
       });
-    case "PARSE":
-      return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+    case "PARSE": {
+      // Elysia wraps what the body reader (http/body.ts) throws: a 401, 408 or 413 stays what it is.
+      const cause = (error as { cause?: unknown }).cause;
+      return cause instanceof KrioraError ? cause : new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+    }
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");
     case "INVALID_COOKIE_SIGNATURE":

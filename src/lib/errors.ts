@@ -7,6 +7,7 @@ export type ErrorCode =
   | "invalid_request"
   | "invalid_json"
   | "payload_too_large"
+  | "request_timeout"
   | "unauthenticated"
   | "forbidden"
   | "not_found"
@@ -25,6 +26,7 @@ const statusByCode: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
   payload_too_large: 413,
+  request_timeout: 408,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
@@ -45,6 +47,7 @@ const openAITypeByCode: Record<ErrorCode, string> = {
   invalid_request: "invalid_request_error",
   invalid_json: "invalid_request_error",
   payload_too_large: "invalid_request_error",
+  request_timeout: "invalid_request_error",
   unauthenticated: "authentication_error",
   forbidden: "permission_error",
   not_found: "not_found_error",
@@ -65,6 +68,7 @@ const anthropicTypeByCode: Record<ErrorCode, string> = {
   invalid_request: "invalid_request_error",
   invalid_json: "invalid_request_error",
   payload_too_large: "request_too_large",
+  request_timeout: "invalid_request_error",
   unauthenticated: "authentication_error",
   forbidden: "permission_error",
   not_found: "not_found_error",
