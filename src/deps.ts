@@ -6,6 +6,9 @@ import { loadOrCreateMasterKey } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
+import { createShutdown, type Shutdown } from "./lib/shutdown";
+import { createTracing, noTracing, type Tracing } from "./telemetry/tracing";
+import { VERSION } from "./version";
 import { createAuthenticator } from "./auth/authenticate";
 import type { Authenticator } from "./auth/principal";
 import { loadAuthView, type AuthView } from "./auth/view";
@@ -14,6 +17,7 @@ import type { UsageSink } from "./usage/sink";
 import { createMetering, type Metering } from "./usage/metering";
 import { createBilling, type Billing } from "./billing/billing";
 import type { StripeEndpoint } from "./billing/stripe";
+import type { RetryTiming } from "./proxy/attempts";
 
 /**
  * Everything a service or route needs, passed down explicitly. Tests build one around a
@@ -37,6 +41,12 @@ export interface Deps {
   metering: Metering;
   /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
   billing: Billing;
+  /** Fired when the shutdown grace runs out: open streams end with a final error event. */
+  shutdown: Shutdown;
+  /** OpenTelemetry spans, one per request (telemetry.otlp_traces_url); a no-op when off. */
+  tracing: Tracing;
+  /** Randomness and waits of the proxy's routing and retries; real ones when absent (tests swap them). */
+  retryTiming?: RetryTiming;
 }
 
 export interface OpenOptions {
@@ -59,6 +69,8 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
   const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
   const metering = createMetering({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const tracing = createTracing(config, VERSION, log);
+  const usage: UsageSink = tracing === noTracing ? metering.usage : { record: (e) => (tracing.usage(e), metering.usage.record(e)) };
   const base = {
     config,
     handle,
@@ -71,7 +83,9 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     mailer: createMailer(config.mail, log),
     billing,
     metering,
-    usage: metering.usage,
+    usage,
+    shutdown: createShutdown(),
+    tracing,
   };
   return { ...base, auth: createAuthenticator(base) };
 }

@@ -3,7 +3,7 @@ import { isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
-import { accounts, type AccountRole } from "../db/schema";
+import { accounts, magicLinks, type AccountRole } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { emailIndex, normaliseEmail } from "./email";
@@ -117,7 +117,11 @@ export function createAccount(deps: Deps, input: NewAccount, actor: Actor): Acco
   return row;
 }
 
-/** Correct the address (Art. 16): re-encrypted for the row, re-indexed; refused if another account has it. */
+/**
+ * Correct the address (Art. 16): re-encrypted for the row, re-indexed; refused if another account
+ * has it. Sign-in links already mailed to the old address are revoked with it: whoever still
+ * reads that mailbox must not keep a way into the account.
+ */
 export function setAccountEmail(deps: Deps, id: string, rawEmail: string, actor: Actor): AccountRow {
   const email = requireEmail(rawEmail);
   const index = emailIndex(deps.cipher, email);
@@ -131,6 +135,7 @@ export function setAccountEmail(deps: Deps, id: string, rawEmail: string, actor:
       .where(eq(accounts.id, id))
       .returning()
       .get()!;
+    tx.delete(magicLinks).where(eq(magicLinks.accountId, id)).run();
     deps.audit.record({ actor, action: "account.set_email", target: id }, tx);
     return row;
   });

@@ -1,4 +1,6 @@
+import { and, eq, ne } from "drizzle-orm";
 import type { Deps } from "../deps";
+import { accounts } from "../db/schema";
 import type { Actor } from "../audit/audit";
 import { describeAccount, listAccounts, resolveAccount, type AccountInfo } from "./accounts";
 
@@ -13,4 +15,9 @@ export function listAccountsAudited(deps: Deps, actor: Actor): AccountInfo[] {
   const rows = listAccounts(deps);
   deps.audit.record({ actor, action: "accounts.list", details: { count: rows.length } });
   return rows.map((row) => describeAccount(deps.cipher, row));
+}
+
+/** Whether any account that could sign in holds the admin role (serve explains the bootstrap when none does). */
+export function hasAdmin(deps: Pick<Deps, "db">): boolean {
+  return deps.db.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.role, "admin"), ne(accounts.status, "erased"))).limit(1).get() !== undefined;
 }

@@ -4,8 +4,11 @@ import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
-import { findAccountByEmail, insertAccount, type Tx } from "./accounts";
+import { findAccountByEmail, insertAccount, requireAccount, type Tx } from "./accounts";
+import type { Actor } from "../audit/audit";
+import { iso } from "../lib/clock";
 import { emailIndex } from "./email";
+import { publicUrls } from "../lib/publicUrls";
 
 export const MAGIC_LINK_TTL_MS = 15 * 60_000;
 
@@ -30,43 +33,76 @@ const canSignIn = (status: string) => status === "active" || status === "restric
 /**
  * Sign-up: a new address gets a confirmation link that creates the account when opened; a known
  * one gets a sign-in link. Same outcome for the caller either way (no account enumeration).
+ * `mail: false` (the address is at its mail cap) does the same work and sends nothing.
  */
-export function requestSignupLink(deps: Deps, email: string, consent: SignupConsent): void {
+export function requestSignupLink(deps: Deps, email: string, consent: SignupConsent, opts: { mail: boolean } = { mail: true }): void {
   const existing = findAccountByEmail(deps, email);
   if (existing) {
-    if (canSignIn(existing.status)) sendLink(deps, email, "login", (id) => ({ id, accountId: existing.id }));
+    issueLink(deps, email, "login", canSignIn(existing.status) ? (id) => ({ id, accountId: existing.id }) : null, opts.mail);
     return;
   }
-  sendLink(deps, email, "signup", (id) => ({
-    id,
-    emailEnc: deps.cipher.encrypt(email, signupEmailAt(id)),
-    emailIndex: emailIndex(deps.cipher, email),
-    ageConfirmedAt: consent.ageConfirmedAt,
-    policyVersion: consent.policyVersion,
-  }));
+  issueLink(
+    deps,
+    email,
+    "signup",
+    (id, emailEnc) => ({ id, emailEnc, emailIndex: emailIndex(deps.cipher, email), ageConfirmedAt: consent.ageConfirmedAt, policyVersion: consent.policyVersion }),
+    opts.mail,
+  );
 }
 
-/** Sign-in: a link only if the address has an account that may sign in; silence otherwise. */
-export function requestLoginLink(deps: Deps, email: string): void {
+/** Sign-in: a link only if the address has an account that may sign in; silence otherwise (after the same work). */
+export function requestLoginLink(deps: Deps, email: string, opts: { mail: boolean } = { mail: true }): void {
   const account = findAccountByEmail(deps, email);
-  if (account && canSignIn(account.status)) sendLink(deps, email, "login", (id) => ({ id, accountId: account.id }));
+  issueLink(deps, email, "login", account && canSignIn(account.status) ? (id) => ({ id, accountId: account.id }) : null, opts.mail);
 }
 
 type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
+type LinkRow = typeof magicLinks.$inferInsert;
 
-function sendLink(deps: Deps, email: string, purpose: "signup" | "login", fields: (id: string) => LinkFields): void {
-  const now = deps.clock.now();
-  const { id, token, secretHash } = newOpaqueToken("mlk");
+/** Stores a link (none: `row` null) and runs `audit` in the same transaction; expired links are swept on the way. */
+function storeLink(deps: Deps, now: number, row: LinkRow | null, audit?: (tx: Tx) => void): void {
   deps.db.transaction((tx) => {
     tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
-    tx.insert(magicLinks).values({ ...fields(id), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }).run();
+    if (row) tx.insert(magicLinks).values(row).run();
+    audit?.(tx);
   });
+}
+
+/**
+ * Whether or not a link is stored and mailed (`fields` null: no account that may sign in), the
+ * same work is done — a token, an encryption of the address (a sign-up row keeps it; otherwise it
+ * is discarded), one transaction, the message — so the answer's timing does not tell whether the
+ * address has an account.
+ */
+function issueLink(deps: Deps, email: string, purpose: "signup" | "login", fields: ((id: string, emailEnc: string) => LinkFields) | null, mail: boolean): void {
+  const now = deps.clock.now();
+  const { id, token, secretHash } = newOpaqueToken("mlk");
+  const emailEnc = deps.cipher.encrypt(email, signupEmailAt(id));
+  const row = fields && mail ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS } : null;
+  storeLink(deps, now, row);
+  const message = { kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) };
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
-  void deps.mailer.send({ kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) });
+  if (row) void deps.mailer.send(message);
+}
+
+/**
+ * `kriora accounts login-link`: a one-time sign-in URL handed over by an admin instead of mailed
+ * (bootstrapping the first admin, or a server without SMTP). Audited; the URL itself is not.
+ */
+export function issueLoginLink(deps: Deps, accountId: string, actor: Actor): { url: string; expires_at: string } {
+  const account = requireAccount(deps, accountId);
+  if (!canSignIn(account.status)) throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
+  const now = deps.clock.now();
+  const { id, token, secretHash } = newOpaqueToken("mlk");
+  const expiresAt = now + MAGIC_LINK_TTL_MS;
+  storeLink(deps, now, { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt }, (tx) =>
+    deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+  );
+  return { url: publicUrls(deps.config.server.public_url).signIn(token), expires_at: iso(expiresAt) };
 }
 
 function linkMessage(config: Readonly<Config>, purpose: "signup" | "login", token: string) {
-  const url = `${config.server.public_url.replace(/\/+$/, "")}/auth/verify?token=${encodeURIComponent(token)}`;
+  const url = publicUrls(config.server.public_url).signIn(token);
   const minutes = MAGIC_LINK_TTL_MS / 60_000;
   const what = purpose === "signup" ? "confirm your new Kriora account" : "sign in to Kriora";
   return {

@@ -32,3 +32,8 @@ export function endSession(deps: Pick<Deps, "db" | "clock">, token: string): voi
   const parsed = parseOpaqueToken(token);
   if (parsed && sessionAccount(deps, token)) deps.db.delete(sessions).where(eq(sessions.id, parsed.id)).run();
 }
+
+/** "Sign out everywhere": every session of the account goes (keys are untouched). Returns how many. */
+export function endAllSessions(deps: Pick<Deps, "db">, accountId: string): number {
+  return deps.db.delete(sessions).where(eq(sessions.accountId, accountId)).returning({ id: sessions.id }).all().length;
+}

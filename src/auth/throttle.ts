@@ -34,15 +34,35 @@ export function createThrottle(opts: { limit: number; windowMs: number; clock: C
 const WINDOW_MS = 15 * 60_000;
 
 /**
- * Magic-link requests per client IP and per address. Counters are keyed by HMACs of the IP and
- * the address, never the values in clear, and count every request whether or not the address
- * has an account, so the 429 reveals nothing either.
+ * Sign-in emails per address and window. The window is a magic link's lifetime (15 minutes), so
+ * whenever the cap holds mail back, a link mailed earlier in the same window still works: at most
+ * 4 emails per address per 15 minutes, 16 an hour, and never a lockout of the owner.
+ */
+export const MAILS_PER_ADDRESS = 4;
+export const MAIL_WINDOW_MS = 15 * 60_000;
+
+/** What a sign-in request may do: mail a link, or answer the same 202 without mailing (address at its cap). */
+export interface SignInDecision {
+  mail: boolean;
+}
+
+/**
+ * Magic-link requests (sign-up and sign-in). Refused (429) per client IP (20 per 15 minutes) and
+ * per address *and* client IP (5 per 15 minutes): someone hammering a victim's address only locks
+ * out their own address-and-IP pair, never the owner asking from elsewhere. The mailbox itself is
+ * protected by the per-address mail cap, which never refuses: over it, the answer is the same 202
+ * and nothing is sent. Counters are keyed by HMACs of the IP and the address, never the values in
+ * clear, and count every request whether or not the address has an account, so neither the 429
+ * nor the cap reveals anything.
  */
 export function createSignInThrottle(cipher: FieldCipher, clock: Clock) {
   const perIp = createThrottle({ limit: 20, windowMs: WINDOW_MS, clock });
-  const perAddress = createThrottle({ limit: 5, windowMs: WINDOW_MS, clock });
-  return (ip: string | null, email: string): void => {
-    const wait = perIp.hit(cipher.blindIndex("throttle-ip", ip ?? "unknown")) || perAddress.hit(cipher.blindIndex("throttle-email", email));
+  const perAddressAndIp = createThrottle({ limit: 5, windowMs: WINDOW_MS, clock });
+  const mailsPerAddress = createThrottle({ limit: MAILS_PER_ADDRESS, windowMs: MAIL_WINDOW_MS, clock });
+  return (ip: string | null, email: string): SignInDecision => {
+    const from = ip ?? "unknown";
+    const wait = perIp.hit(cipher.blindIndex("throttle-ip", from)) || perAddressAndIp.hit(cipher.blindIndex("throttle-email-ip", `${email}\n${from}`));
     if (wait > 0) throw new KrioraError("rate_limited", "Too many sign-in requests; try again later.", { headers: { "retry-after": String(wait) } });
+    return { mail: mailsPerAddress.hit(cipher.blindIndex("throttle-email", email)) === 0 };
   };
 }

@@ -1,6 +1,7 @@
-import { and, eq, gt, lte, max, sql, sum } from "drizzle-orm";
+import { and, eq, gt, lte, max, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { billingLedger } from "../db/schema";
+import { exactSum } from "./ledger";
 
 /**
  * Balances in memory, kept in step with the ledger so admission costs no aggregate query. Each
@@ -9,11 +10,12 @@ import { billingLedger } from "../db/schema";
  * SQLite commits one writer at a time, so `seq` order is commit order and nothing is skipped.
  */
 export interface BalanceView {
-  balance(accountId: string): number;
+  /** Exact (bigint micro-dollars): a sum of ledger rows can pass 2^53. */
+  balance(accountId: string): bigint;
 }
 
 export function createBalanceView(db: Db): BalanceView {
-  const balances = new Map<string, number>();
+  const balances = new Map<string, bigint>();
   let lastSeq = db.select({ seq: max(billingLedger.seq) }).from(billingLedger).get()?.seq ?? 0;
 
   const newer = db
@@ -23,7 +25,7 @@ export function createBalanceView(db: Db): BalanceView {
     .orderBy(billingLedger.seq)
     .prepare();
   const upTo = db
-    .select({ total: sum(billingLedger.amountMicros) })
+    .select({ total: exactSum })
     .from(billingLedger)
     .where(and(eq(billingLedger.accountId, sql.placeholder("account")), lte(billingLedger.seq, sql.placeholder("seq"))))
     .prepare();
@@ -31,7 +33,7 @@ export function createBalanceView(db: Db): BalanceView {
   const catchUp = () => {
     for (const row of newer.all({ after: lastSeq })) {
       const current = balances.get(row.accountId);
-      if (current !== undefined) balances.set(row.accountId, current + row.amount);
+      if (current !== undefined) balances.set(row.accountId, current + BigInt(row.amount));
       lastSeq = row.seq;
     }
   };
@@ -41,7 +43,7 @@ export function createBalanceView(db: Db): BalanceView {
       catchUp();
       let b = balances.get(accountId);
       if (b === undefined) {
-        b = Number(upTo.get({ account: accountId, seq: lastSeq })?.total ?? 0);
+        b = BigInt(upTo.get({ account: accountId, seq: lastSeq })?.total ?? "0");
         balances.set(accountId, b);
       }
       return b;

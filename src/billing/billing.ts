@@ -24,7 +24,7 @@ export interface Billing {
    * account whose balance is used up gets `payment_required` (402). In-memory, no aggregate query.
    */
   admit(accountId: string): KrioraError | null;
-  balance(accountId: string): number;
+  balance(accountId: string): bigint;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */
   onUsageBatch?: UsageBatchHook;
   checkout(accountId: string, amountMicros: number): Promise<CheckoutRow>;
@@ -61,7 +61,7 @@ export function createBilling(o: BillingOptions): Billing {
   const missing = [secretKey ? null : keyEnv, webhookSecret ? null : hookEnv].filter((n) => n !== null);
   if (configured !== "off" && missing.length > 0) o.log.warn("billing_disabled", { configured_mode: configured, missing_env: missing.join(",") });
   const mode: BillingMode = missing.length === 0 ? configured : "off";
-  const ctx: BillingContext | null = mode === "off" || !secretKey ? null : { config: o.config, db: o.db, clock: o.clock, log: o.log, stripe: createStripeClient(secretKey, o.stripe) };
+  const ctx: BillingContext | null = mode === "off" || !secretKey ? null : { config: o.config, db: o.db, clock: o.clock, log: o.log, audit: o.audit, stripe: createStripeClient(secretKey, o.stripe) };
   const view = createBalanceView(o.db);
   const sender = ctx && mode === "metered" ? createMeterSender(ctx) : null;
   const need = () => {
@@ -72,7 +72,7 @@ export function createBilling(o: BillingOptions): Billing {
   return {
     mode,
     admit(accountId) {
-      if (mode !== "prepaid" || view.balance(accountId) > 0) return null;
+      if (mode !== "prepaid" || view.balance(accountId) > 0n) return null;
       return new KrioraError("payment_required", "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.");
     },
     balance: (accountId) => view.balance(accountId),

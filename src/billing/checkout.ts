@@ -4,6 +4,7 @@ import { KrioraError } from "../lib/errors";
 import { MICROS_PER_CENT, formatUsd } from "../lib/money";
 import type { BillingContext, DbOrTx } from "./context";
 import { ensureCustomer } from "./customers";
+import { publicUrls } from "../lib/publicUrls";
 
 export type CheckoutRow = typeof billingCheckouts.$inferSelect;
 
@@ -20,7 +21,7 @@ export async function createCheckout(ctx: BillingContext, accountId: string, amo
   if (amountMicros < MIN_TOPUP_MICROS || amountMicros > MAX_TOPUP_MICROS || amountMicros % MICROS_PER_CENT !== 0)
     throw new KrioraError("invalid_request", `Top-ups are whole cents from ${formatUsd(MIN_TOPUP_MICROS)} to ${formatUsd(MAX_TOPUP_MICROS)} USD.`, { param: "amount_usd" });
   const customer = await ensureCustomer(ctx, accountId);
-  const base = ctx.config.server.public_url.replace(/\/+$/, "");
+  const urls = publicUrls(ctx.config.server.public_url);
   const metadata = { account_id: accountId };
   const session = await ctx.stripe.checkout.sessions.create({
     mode: "payment",
@@ -34,8 +35,8 @@ export async function createCheckout(ctx: BillingContext, accountId: string, amo
         price_data: { currency: "usd", unit_amount: amountMicros / MICROS_PER_CENT, product_data: { name: `Kriora credits (${formatUsd(amountMicros)} USD)` } },
       },
     ],
-    success_url: `${base}/account/billing?checkout=complete`,
-    cancel_url: `${base}/account/billing?checkout=cancelled`,
+    success_url: urls.checkoutReturn("complete"),
+    cancel_url: urls.checkoutReturn("cancelled"),
   });
   const row: CheckoutRow = {
     id: session.id,

@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import type { AuditTrail } from "../audit/audit";
 import type { Config } from "../config/schema";
 import type { Db } from "../db/client";
 import type { Clock } from "../lib/clock";
@@ -11,6 +12,7 @@ export interface BillingContext {
   db: Db;
   clock: Clock;
   log: Logger;
+  audit: AuditTrail;
   stripe: Stripe;
 }
 

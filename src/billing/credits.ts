@@ -1,8 +1,16 @@
 import type { Actor, AuditTrail } from "../audit/audit";
 import type { Db } from "../db/client";
 import type { Clock } from "../lib/clock";
+import { eq } from "drizzle-orm";
+import { accounts } from "../db/schema";
 import { KrioraError } from "../lib/errors";
+import { formatUsd } from "../lib/money";
+import { TOMBSTONE_PREFIX } from "../privacy/eraseRows";
+import type { DbOrTx } from "./context";
 import { appendLedger, type LedgerRow } from "./ledger";
+
+/** The largest manual entry either way: a typo guard that also keeps every balance far below 2^53 micro-dollars. */
+export const MAX_MANUAL_MICROS = 1_000_000_000_000;
 
 export interface CreditChange {
   accountId: string;
@@ -23,9 +31,19 @@ export function changeCredits(deps: { db: Db; audit: AuditTrail; clock: Clock },
   if (reason.includes("@")) throw new KrioraError("invalid_request", "The reason is kept with billing records: leave out email addresses and other personal data.", { param: "reason" });
   const wrongSign = change.kind === "grant" ? change.amountMicros <= 0 : change.amountMicros === 0;
   if (wrongSign) throw new KrioraError("invalid_request", change.kind === "grant" ? "A grant must be positive." : "An adjustment cannot be zero.", { param: "amount" });
+  if (Math.abs(change.amountMicros) > MAX_MANUAL_MICROS)
+    throw new KrioraError("invalid_request", `A grant or adjustment is at most ${formatUsd(MAX_MANUAL_MICROS)} USD either way.`, { param: "amount" });
   return deps.db.transaction((tx) => {
+    refuseErased(tx, change.accountId);
     const row = appendLedger(tx, { accountId: change.accountId, at: deps.clock.now(), kind: change.kind, amountMicros: change.amountMicros, reason })!;
     deps.audit.record({ actor, action: `billing.${change.kind}`, target: change.accountId, details: { ledger_id: row.id, amount_micros: row.amountMicros } }, tx);
     return row;
   });
+}
+
+/** An erased account (or the tombstone its records moved to) takes no new entries: 409. Callers resolve the id first. */
+function refuseErased(tx: DbOrTx, accountId: string) {
+  const row = tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, accountId)).get();
+  if (row?.status === "erased" || accountId.startsWith(`${TOMBSTONE_PREFIX}_`))
+    throw new KrioraError("conflict", "The account has been erased; its billing records are under legal hold.");
 }

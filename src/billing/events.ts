@@ -1,5 +1,6 @@
+import { eq } from "drizzle-orm";
 import type Stripe from "stripe";
-import type { Logger } from "../lib/log";
+import { accounts, billingCheckouts } from "../db/schema";
 import { MICROS_PER_CENT } from "../lib/money";
 import { settleCheckout } from "./checkout";
 import type { BillingContext, DbOrTx } from "./context";
@@ -7,7 +8,9 @@ import { accountOfCustomer } from "./customers";
 import { appendLedger, refundedOnCharge } from "./ledger";
 
 /** A webhook's effect, run inside the transaction that records the event id. */
-export type Effect = (tx: DbOrTx, at: number) => void;
+export type Effect = (tx: DbOrTx, at: number) => "applied" | "ignored";
+
+type EventContext = Pick<BillingContext, "db" | "log" | "audit">;
 
 /**
  * What a signed Stripe event does here, or undefined when it is not ours to act on (another
@@ -15,15 +18,15 @@ export type Effect = (tx: DbOrTx, at: number) => void;
  * order of arrival ends in the same state: a session is credited once whichever of its events
  * comes first, and a refund debits only what the charge's cumulative refunded amount adds.
  */
-export function effectOf(ctx: Pick<BillingContext, "db" | "log">, event: Stripe.Event): Effect | undefined {
+export function effectOf(ctx: EventContext, event: Stripe.Event): Effect | undefined {
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
-      return purchase(event.data.object, ctx.log);
+      return purchase(ctx, event.data.object);
     case "checkout.session.expired":
-      return ours(event.data.object) ? (tx) => settleCheckout(tx, event.data.object.id, "expired") : undefined;
+      return ours(event.data.object) ? settled(event.data.object.id, "expired") : undefined;
     case "checkout.session.async_payment_failed":
-      return ours(event.data.object) ? (tx) => settleCheckout(tx, event.data.object.id, "failed") : undefined;
+      return ours(event.data.object) ? settled(event.data.object.id, "failed") : undefined;
     case "charge.refunded":
       return refund(ctx, event.data.object);
     default:
@@ -33,6 +36,13 @@ export function effectOf(ctx: Pick<BillingContext, "db" | "log">, event: Stripe.
 
 const ours = (s: Stripe.Checkout.Session) => s.mode === "payment" && accountOfSession(s) !== undefined;
 
+const settled =
+  (id: string, status: "expired" | "failed"): Effect =>
+  (tx) => {
+    settleCheckout(tx, id, status);
+    return "applied";
+  };
+
 /** The account a session was opened for; both places we put it must agree. */
 function accountOfSession(s: Stripe.Checkout.Session): string | undefined {
   const fromMetadata = s.metadata?.account_id;
@@ -40,22 +50,41 @@ function accountOfSession(s: Stripe.Checkout.Session): string | undefined {
   return s.client_reference_id ?? fromMetadata ?? undefined;
 }
 
-function purchase(s: Stripe.Checkout.Session, log: Logger): Effect | undefined {
-  const accountId = accountOfSession(s);
-  if (!ours(s) || !accountId || s.payment_status !== "paid") return undefined;
-  // The credit is what the line item was priced at, before any tax Stripe adds on top.
-  const cents = s.amount_subtotal ?? s.amount_total ?? 0;
-  if (s.currency !== "usd" || cents <= 0) {
-    log.warn("stripe_event_unusable", { type: "checkout.session", reason: s.currency !== "usd" ? "currency" : "amount" });
-    return undefined;
-  }
+/**
+ * A paid session credits what the payer was charged (`amount_total`, after discounts) to the
+ * account of the checkout Kriora opened for it. A signature proves the event is Stripe's, not
+ * that the session is ours: a paid session that matches no `billing_checkouts` row of the same,
+ * unerased account, or that is not a positive amount in US dollars, is recorded and ignored, with
+ * an audit entry giving the reason.
+ */
+function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undefined {
+  if (s.mode !== "payment" || s.payment_status !== "paid") return undefined;
+  const cents = s.amount_total ?? 0;
   return (tx, at) => {
-    appendLedger(tx, { accountId, at, kind: "purchase", amountMicros: cents * MICROS_PER_CENT, ref: s.id });
+    const refused = unmatched(tx, s, cents);
+    if (refused) {
+      ctx.audit.record({ actor: "system", action: "billing.purchase_ignored", target: refused.accountId, details: { session: s.id, reason: refused.reason } }, tx);
+      return "ignored";
+    }
+    appendLedger(tx, { accountId: accountOfSession(s)!, at, kind: "purchase", amountMicros: cents * MICROS_PER_CENT, ref: s.id });
     settleCheckout(tx, s.id, "complete");
+    return "applied";
   };
 }
 
-function refund(ctx: Pick<BillingContext, "db" | "log">, charge: Stripe.Charge): Effect | undefined {
+function unmatched(tx: DbOrTx, s: Stripe.Checkout.Session, cents: number): { reason: string; accountId: string | null } | undefined {
+  const claimed = accountOfSession(s) ?? null;
+  if (s.currency !== "usd") return { reason: "currency", accountId: claimed };
+  if (!Number.isSafeInteger(cents) || cents <= 0) return { reason: "amount", accountId: claimed };
+  const checkout = tx.select({ accountId: billingCheckouts.accountId }).from(billingCheckouts).where(eq(billingCheckouts.id, s.id)).get();
+  if (!checkout) return { reason: "unknown_checkout", accountId: claimed };
+  if (checkout.accountId !== claimed) return { reason: "account_mismatch", accountId: checkout.accountId };
+  const account = tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, checkout.accountId)).get();
+  if (account?.status === "erased") return { reason: "account_erased", accountId: checkout.accountId };
+  return undefined;
+}
+
+function refund(ctx: EventContext, charge: Stripe.Charge): Effect | undefined {
   const customerId = typeof charge.customer === "string" ? charge.customer : charge.customer?.id;
   const accountId = charge.metadata?.account_id ?? (customerId ? accountOfCustomer(ctx, customerId) : undefined);
   if (!accountId) return undefined;
@@ -66,5 +95,6 @@ function refund(ctx: Pick<BillingContext, "db" | "log">, charge: Stripe.Charge):
   return (tx, at) => {
     const owed = charge.amount_refunded * MICROS_PER_CENT - refundedOnCharge(tx, charge.id);
     if (owed > 0) appendLedger(tx, { accountId, at, kind: "refund", amountMicros: -owed, ref: charge.id });
+    return "applied";
   };
 }

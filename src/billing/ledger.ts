@@ -1,4 +1,4 @@
-import { and, count, desc, eq, lt, max, sum } from "drizzle-orm";
+import { and, count, desc, eq, lt, max, sql, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { billingLedger, type LedgerKind } from "../db/schema";
 import { newId } from "../lib/ids";
@@ -27,10 +27,13 @@ export function appendLedger(db: DbOrTx, e: LedgerEntry): LedgerRow | undefined 
     .get();
 }
 
-/** The balance, derived from the ledger: the sum of every row of the account. */
-export function ledgerBalance(db: DbOrTx, accountId: string): number {
-  const row = db.select({ total: sum(billingLedger.amountMicros) }).from(billingLedger).where(eq(billingLedger.accountId, accountId)).get();
-  return Number(row?.total ?? 0);
+/** SQLite's exact 64-bit sum of a ledger selection, as text (a JS number would round past 2^53). */
+export const exactSum = sql<string>`cast(coalesce(sum(${billingLedger.amountMicros}), 0) as text)`;
+
+/** The balance, derived from the ledger: the exact sum of every row of the account. */
+export function ledgerBalance(db: DbOrTx, accountId: string): bigint {
+  const row = db.select({ total: exactSum }).from(billingLedger).where(eq(billingLedger.accountId, accountId)).get();
+  return BigInt(row?.total ?? "0");
 }
 
 /** What has been refunded so far on a Stripe charge (a positive number of micro-dollars). */
@@ -73,9 +76,11 @@ export const CARRY_FORWARD_REF = "retention:carry-forward";
  */
 export function carryForward(tx: DbOrTx, accountId: string, before: number): number {
   const old = and(eq(billingLedger.accountId, accountId), lt(billingLedger.at, before));
-  const agg = tx.select({ rows: count(), total: sum(billingLedger.amountMicros), lastSeq: max(billingLedger.seq), lastRef: max(billingLedger.ref) }).from(billingLedger).where(old).get();
+  const agg = tx.select({ rows: count(), total: exactSum, lastSeq: max(billingLedger.seq), lastRef: max(billingLedger.ref) }).from(billingLedger).where(old).get();
   if (!agg || agg.rows === 0 || agg.lastSeq === null || (agg.rows === 1 && agg.lastRef === CARRY_FORWARD_REF)) return 0;
-  const total = Number(agg.total ?? 0);
+  // One row must hold the sum exactly: rows summing past 2^53 micro-dollars are kept as they are.
+  const total = Number(agg.total);
+  if (!Number.isSafeInteger(total)) return 0;
   tx.delete(billingLedger).where(old).run();
   if (total !== 0) {
     const day = new Date(before).toISOString().slice(0, 10);

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { iso, type Clock } from "../lib/clock";
-import { MICROS_PER_CENT, formatUsd } from "../lib/money";
+import { MICROS_PER_CENT, formatUsd, jsonMicros } from "../lib/money";
 import { recentCheckouts } from "./checkout";
 import type { BillingContext } from "./context";
 import { customerOf } from "./customers";
@@ -21,7 +21,7 @@ export async function billingSummary(p: { db: Db; clock: Clock; mode: BillingMod
   const now = p.clock.now();
   return {
     mode: p.mode,
-    balance_micros: balance,
+    balance_micros: jsonMicros(balance),
     balance_usd: formatUsd(balance),
     ledger: recentLedger(p.db, accountId, limit).map(describeLedgerRow),
     checkouts: recentCheckouts(p.db, accountId, 10).map((c) => ({

@@ -14,7 +14,8 @@ export type WebhookOutcome = "applied" | "duplicate" | "ignored";
  * `POST /webhooks/stripe`: check the signature over the raw body (constructEventAsync: the
  * synchronous one needs Node's crypto), then apply the event's effect and record its id in one
  * transaction, so a redelivery, a retry after a crash or a second process changes nothing.
- * A correctly signed event is authoritative: nothing is fetched back from Stripe.
+ * A correctly signed event is authoritative: nothing is fetched back from Stripe. An effect may
+ * still decline (a purchase that matches no checkout of ours): its id is recorded all the same.
  */
 export async function receiveStripeEvent(ctx: BillingContext, secret: string, rawBody: string, signature: string | null): Promise<WebhookOutcome> {
   let event: Stripe.Event;
@@ -27,10 +28,8 @@ export async function receiveStripeEvent(ctx: BillingContext, secret: string, ra
   const effect = effectOf(ctx, event);
   if (!effect) return "ignored";
   const at = ctx.clock.now();
-  const applied = ctx.db.transaction((tx) => {
+  return ctx.db.transaction((tx) => {
     const fresh = tx.insert(stripeEvents).values({ id: event.id, type: event.type, processedAt: at }).onConflictDoNothing().returning().get();
-    if (fresh) effect(tx, at);
-    return fresh !== undefined;
+    return fresh ? effect(tx, at) : "duplicate";
   });
-  return applied ? "applied" : "duplicate";
 }

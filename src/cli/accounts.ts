@@ -1,5 +1,6 @@
 import { createAccount, describeAccount, resolveAccount, type AccountInfo } from "../accounts/accounts";
 import { listAccountsAudited, showAccount } from "../accounts/admin";
+import { issueLoginLink } from "../accounts/magicLinks";
 import { suspendAccount, unsuspendAccount } from "../accounts/status";
 import { correctEmail } from "../privacy/rectify";
 import { requireFlag, UsageError, type CliContext, type Command } from "./frame";
@@ -79,6 +80,18 @@ export const accountCommands: Command[] = [
       if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
       const deps = ctx.deps();
       report(ctx, describeAccount(deps.cipher, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
+    },
+  },
+  {
+    name: "accounts login-link",
+    summary: "Print a one-time sign-in URL for the account (15 minutes; audited), to hand over instead of mailing it.",
+    help: "Bootstraps the first admin (`accounts create --email E --admin`, then this) and serves servers without SMTP. The URL opens the console's confirm page.",
+    args: "<email|id>",
+    run(ctx) {
+      const deps = ctx.deps();
+      const link = issueLoginLink(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR);
+      ctx.emit(link);
+      ctx.say(`${link.url}\n(one use, until ${link.expires_at})`);
     },
   },
   statusCommand("accounts suspend", "Suspend an account: its keys, sessions and sign-ins stop working at once.", suspendAccount, "suspended"),

@@ -1,8 +1,7 @@
 import { resolveAccount } from "../accounts/accounts";
-import { describeLedgerRow } from "../billing/ledger";
+import { describeLedgerRow, ledgerBalance } from "../billing/ledger";
 import type { CreditChange } from "../billing/credits";
-import { KrioraError } from "../lib/errors";
-import { formatUsd, parseUsd } from "../lib/money";
+import { formatUsd, jsonMicros, parseUsd } from "../lib/money";
 import { intFlag, requireFlag, type CliContext, type Command } from "./frame";
 
 const ACTOR = "cli";
@@ -17,11 +16,10 @@ const changeFlags = {
 function change(ctx: CliContext, kind: CreditChange["kind"]) {
   const deps = ctx.deps();
   const account = resolveAccount(deps, requireFlag(ctx, "account"));
-  if (account.status === "erased") throw new KrioraError("conflict", "The account has been erased; its billing records are under legal hold.");
   const amountMicros = parseUsd(requireFlag(ctx, "amount"), { param: "amount", allowNegative: kind === "adjustment" });
   const row = deps.billing.changeCredits({ accountId: account.id, kind, amountMicros, reason: requireFlag(ctx, "reason") }, ACTOR);
-  const balance = deps.billing.balance(account.id);
-  ctx.emit({ ...describeLedgerRow(row), account_id: account.id, balance_micros: balance, balance_usd: formatUsd(balance) });
+  const balance = ledgerBalance(deps.db, account.id);
+  ctx.emit({ ...describeLedgerRow(row), account_id: account.id, balance_micros: jsonMicros(balance), balance_usd: formatUsd(balance) });
   ctx.say(`${kind === "grant" ? "granted" : "adjusted"} ${formatUsd(row.amountMicros)} USD to ${account.id} (${row.id}); balance ${formatUsd(balance)} USD`);
   if (deps.billing.mode !== "prepaid") ctx.say(`note: billing mode is ${deps.billing.mode}, so balances are recorded but do not gate requests`);
 }

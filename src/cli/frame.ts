@@ -31,6 +31,12 @@ export interface CliContext {
   deps(): Deps;
   /** Human output (suppressed with --json). */
   say(line: string): void;
+  /** A reminder or warning for the person at the terminal: stderr, also with --json. */
+  note(line: string): void;
+  /** The environment (process.env, or what a test passes). */
+  env: Record<string, string | undefined>;
+  /** The first line of stdin, without its newline; null at end of input. */
+  readLine(): Promise<string | null>;
   /** The one JSON document of a `--json` run. */
   emit(value: unknown): void;
   /** Destructive commands: `--yes`, or a yes typed at a terminal. */

@@ -1,10 +1,10 @@
-import { writeFileSync } from "node:fs";
 import { describeAccount, resolveAccount } from "../accounts/accounts";
 import { ERASURE_REASONS, eraseAccount, type ErasureReason } from "../privacy/erasure";
-import { exportAccount } from "../privacy/export";
+import { EXPORT_SCHEMA, exportAccount } from "../privacy/export";
 import { OBJECTION_SCOPES, objectToProcessing, type ObjectionScope } from "../privacy/objection";
 import { liftRestriction, restrictAccount } from "../privacy/restriction";
 import { oneArg, report } from "./accounts";
+import { writePrivateFile } from "./privateFile";
 import { CliFailure, stringFlag, UsageError, type CliContext, type Command } from "./frame";
 
 const ACTOR = "cli";
@@ -20,21 +20,25 @@ function oneOf<T extends string>(ctx: CliContext, flag: string, allowed: readonl
 export const rightsCommands: Command[] = [
   {
     name: "accounts export",
-    summary: "The person's data export: the same JSON document as GET /account/export (an audited read).",
+    summary: "The person's data export: the same JSON document as POST /account/export (an audited read).",
     args: "<email|id>",
-    flags: { out: { type: "string", help: "write the document to this file (mode 0600) instead of stdout" } },
+    flags: {
+      out: { type: "string", help: "write the document to this new file (mode 0600) instead of stdout; an existing path is refused" },
+      force: { type: "boolean", help: "with --out: replace an existing file (or symlink) with a new 0600 file" },
+    },
     run(ctx) {
       const deps = ctx.deps();
-      const doc = exportAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR);
+      const accountId = resolveAccount(deps, oneArg(ctx, "<email|id>")).id;
       const out = stringFlag(ctx, "out");
       if (out === undefined) {
+        const doc = exportAccount(deps, accountId, ACTOR);
         ctx.emit(doc);
         ctx.say(JSON.stringify(doc, null, 2));
         return;
       }
-      writeFileSync(out, JSON.stringify(doc, null, 2) + "\n", { mode: 0o600 });
-      ctx.emit({ account_id: doc.account.id, schema: doc.schema, out });
-      ctx.say(`wrote the export of ${doc.account.id} (${doc.schema}) to ${out}`);
+      writePrivateFile(out, ctx.flags.force === true, () => JSON.stringify(exportAccount(deps, accountId, ACTOR), null, 2) + "\n");
+      ctx.emit({ account_id: accountId, schema: EXPORT_SCHEMA, out });
+      ctx.say(`wrote the export of ${accountId} (${EXPORT_SCHEMA}) to ${out}`);
     },
   },
   {

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from "../config/load";
 import type { Config } from "../config/schema";
 import { MasterKeyError } from "../crypto/masterKey";
+import { BackupError } from "../db/backup";
 import { openDeps, type Deps } from "../deps";
 import { createLogger } from "../lib/log";
 import { BindError } from "../http/serve";
@@ -10,6 +11,7 @@ import { abuseCommands } from "./abuse";
 import { auditCommands } from "./audit";
 import { coreCommands } from "./core";
 import { creditCommands } from "./credits";
+import { backupCommands } from "./backup";
 import { usageCommands } from "./usage";
 import { keyCommands } from "./keys";
 import { privacyCommands } from "./privacy";
@@ -17,14 +19,14 @@ import { rightsCommands } from "./rights";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
 /** Every command of the binary; each group arrives with its issue. */
-export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands, ...rightsCommands, ...privacyCommands];
+export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands, ...rightsCommands, ...privacyCommands, ...backupCommands];
 
 const globalFlags: Record<string, FlagSpec> = {
   config: { type: "string", help: "config file (default ./kriora.toml if present)" },
   data: { type: "string", help: "data directory: database and master key go here" },
   json: { type: "boolean", help: "machine output: exactly one JSON document on stdout" },
   yes: { type: "boolean", help: "confirm a destructive command without a prompt" },
-  help: { type: "boolean", help: "show help" },
+  help: { type: "boolean", help: "show help (also -h); `--version` prints the version" },
 };
 
 export interface CliIO {
@@ -42,7 +44,7 @@ const processIO: CliIO = {
 
 /** Parse argv, run the command, return the exit code: 0 ok, 1 failure, 2 usage error. */
 export async function runCli(argv: string[], io: CliIO = processIO): Promise<number> {
-  const { command, rest } = findCommand(argv);
+  const { command, rest } = findCommand(argv.map(spelledOut));
   let parsed: ReturnType<typeof parseFlags> | undefined;
   try {
     parsed = parseFlags(rest, { ...globalFlags, ...command?.flags });
@@ -74,7 +76,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       return 2;
     }
     // A KrioraError's message is written to be shown to whoever made the request.
-    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError || err instanceof KrioraError || err instanceof BindError) {
+    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError || err instanceof KrioraError || err instanceof BackupError || err instanceof BindError) {
       io.err(`kriora ${command.name}: ${err.message}\n`);
       return 1;
     }
@@ -83,6 +85,13 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
   } finally {
     ctx.close();
   }
+}
+
+/** `-h` is `--help`; `--version` and `-V` are the `version` command. */
+function spelledOut(arg: string): string {
+  if (arg === "-h") return "--help";
+  if (arg === "--version" || arg === "-V") return "version";
+  return arg;
 }
 
 /**
@@ -165,6 +174,14 @@ function makeContext(parsed: ReturnType<typeof parseFlags>, io: CliIO, logsOnStd
     say(line: string) {
       if (!json) io.out(line + "\n");
     },
+    note(line: string) {
+      io.err(line + "\n");
+    },
+    env: io.env ?? process.env,
+    async readLine() {
+      for await (const line of console) return line.replace(/\r$/, "");
+      return null;
+    },
     emit(value: unknown) {
       emitted = { value };
     },
@@ -172,8 +189,7 @@ function makeContext(parsed: ReturnType<typeof parseFlags>, io: CliIO, logsOnStd
       if (parsed.flags.yes === true) return true;
       if (!io.isTTY) throw new UsageError("this command changes data irreversibly: pass --yes to confirm");
       io.err(`${question} [y/N] `);
-      for await (const line of console) return /^y(es)?$/i.test(line.trim());
-      return false;
+      return /^y(es)?$/i.test((await ctx.readLine())?.trim() ?? "");
     },
     flush() {
       if (json && emitted) io.out(JSON.stringify(emitted.value, null, 2) + "\n");

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { Value } from "@sinclair/typebox/value";
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { parseCidr } from "./cidr";
@@ -26,13 +26,13 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const defaultFile = join(cwd, "kriora.toml");
-  const file = opts.file ?? (existsSync(defaultFile) ? defaultFile : undefined);
+  const file = opts.file ? resolve(cwd, opts.file) : existsSync(defaultFile) ? defaultFile : undefined;
 
   const raw: Record<string, unknown> = file ? parseToml(file) : {};
   applyEnvOverrides(raw, env);
   if (opts.dataDir) {
-    section(raw, "database").path = join(opts.dataDir, "kriora.db");
-    section(raw, "security").master_key_file = join(opts.dataDir, "master.key");
+    section(raw, "database").path = join(resolve(cwd, opts.dataDir), "kriora.db");
+    section(raw, "security").master_key_file = join(resolve(cwd, opts.dataDir), "master.key");
   }
   if (!file && !raw.providers) raw.providers = envProviders(env);
 
@@ -43,6 +43,7 @@ export function loadConfig(opts: LoadOptions = {}): Readonly<Config> {
     throw new ConfigError(`config: ${keyPath(first.path)}: ${what}${allowedValues(first.schema)}`);
   }
   const config = withDefaults as Config;
+  anchorPaths(config, file ? dirname(file) : cwd);
   checkReferences(config);
   return deepFreeze(config);
 }
@@ -102,6 +103,20 @@ function envProviders(env: Record<string, string | undefined>): Partial<Provider
   return providers;
 }
 
+/**
+ * Relative file paths are read against the config file's folder (the working directory only
+ * when there is no file), so a service started from `/` finds the same files as a shell in the
+ * folder: every path the server uses is absolute from here on.
+ */
+function anchorPaths(config: Config, base: string) {
+  const anchor = (p: string) => (p === "" || p === ":memory:" || isAbsolute(p) ? p : resolve(base, p));
+  config.database.path = anchor(config.database.path);
+  config.security.master_key_file = anchor(config.security.master_key_file);
+  config.server.tls_cert = anchor(config.server.tls_cert);
+  config.server.tls_key = anchor(config.server.tls_key);
+  config.policy.text_file = anchor(config.policy.text_file);
+}
+
 function checkReferences(config: Config) {
   const ids = new Set<string>();
   config.providers.forEach((p, i) => {
@@ -110,9 +125,16 @@ function checkReferences(config: Config) {
   });
   const modelIds = new Set<string>();
   config.models.forEach((m: ModelConfig, i) => {
-    if (modelIds.has(m.id)) throw new ConfigError(`config: models[${i}].id: duplicate model id`);
-    modelIds.add(m.id);
-    if (!ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    for (const [name, key] of [[m.id, "id"], ...m.aliases.map((a, j) => [a, `aliases[${j}]`])]) {
+      if (modelIds.has(name!)) throw new ConfigError(`config: models[${i}].${key}: duplicate model id or alias`);
+      modelIds.add(name!);
+    }
+    if (m.provider === "" && m.deployments.length === 0) throw new ConfigError(`config: models[${i}].provider: set provider (one deployment) or deployments`);
+    if (m.provider !== "" && m.deployments.length > 0) throw new ConfigError(`config: models[${i}].deployments: set provider or deployments, not both`);
+    if (m.provider !== "" && !ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    m.deployments.forEach((d, j) => {
+      if (!ids.has(d.provider)) throw new ConfigError(`config: models[${i}].deployments[${j}].provider: no provider with this id`);
+    });
     m.fallbacks.forEach((f, j) => {
       if (!ids.has(f.provider)) throw new ConfigError(`config: models[${i}].fallbacks[${j}].provider: no provider with this id`);
     });

@@ -6,19 +6,23 @@ import { VERSION } from "../version";
 import { clientIp, trustedProxies } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
-import { bodyPolicy, parseJsonBody, readBody, textBody } from "./body";
+import { bodyPolicy, isJson, parseJsonBody, readBody, textBody } from "./body";
 import { bodyShapeProblem } from "./bodyShape";
+import { streamEnd } from "./streamEnd";
 import { opsGate } from "./opsAccess";
 import { accountRoutes } from "./routes/account";
 import { accountKeyRoutes } from "./routes/accountKeys";
 import { adminRoutes } from "./routes/admin";
 import { adminBillingRoutes } from "./routes/adminBilling";
+import { adminOpsRoutes } from "./routes/adminOps";
 import { authRoutes } from "./routes/auth";
 import { billingRoutes } from "./routes/billing";
+import { consoleRoutes } from "./routes/console";
 import { jwksRoutes } from "./routes/jwks";
 import { metricsRoutes } from "./routes/metrics";
 import { modelRoutes } from "./routes/models";
 import { opsRoutes } from "./routes/ops";
+import { overviewRoutes } from "./routes/overview";
 import { privacyRoutes } from "./routes/privacy";
 import { adminPrivacyRoutes } from "./routes/adminPrivacy";
 import { usageRoutes } from "./routes/usage";
@@ -48,6 +52,7 @@ export function createApp(deps: Deps) {
   let warnedForwarded = false;
   const { abuse } = deps.metering;
 
+  const notJson = () => new KrioraError("unsupported_media_type", "The request body must be application/json.");
   const requestId = (request: Request) => meta.get(request)?.id ?? "req_unknown";
 
   return new Elysia({ name: "kriora" })
@@ -71,18 +76,6 @@ export function createApp(deps: Deps) {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) throw new KrioraError("payload_too_large", `The request body exceeds ${maxBody} bytes.`);
     })
-    // Every body is read here, never by Elysia: a credential first (except on public routes, which
-    // get a few KB), then at most the route's limit within server.body_timeout_s, then a depth scan
-    // before JSON.parse.
-    .onParse({ as: "global" }, async ({ request, contentType }) => {
-      const policy = bodyPolicy(URL.parse(request.url)?.pathname ?? "", maxBody);
-      if (!policy.anonymous) await deps.auth.authenticate(request);
-      const bytes = await readBody(request, policy.limit, bodyTimeoutMs);
-      if (policy.raw) return textBody(bytes);
-      return contentType.toLowerCase().startsWith("application/json") ? parseJsonBody(bytes) : textBody(bytes);
-    })
-    // Never reached (the reader above always answers); it tells the OpenAPI document that bodies are JSON.
-    .onParse({ as: "global" }, { fn: "json" } as never)
     // Before validation: an object is expected.
     .onTransform({ as: "global" }, ({ body, request, path }) => {
       if (bodyPolicy(path, maxBody).raw) return;
@@ -101,29 +94,63 @@ export function createApp(deps: Deps) {
     .onAfterResponse({ as: "global" }, ({ request, route, set, responseValue }) => {
       const m = meta.get(request);
       const status = m?.status ?? (responseValue instanceof Response ? responseValue.status : typeof set.status === "number" ? set.status : 200);
-      deps.log.info("request", {
-        id: m?.id ?? null,
-        method: request.method,
-        route: route || "unmatched",
-        status,
-        ms: m ? Math.round((performance.now() - m.start) * 100) / 100 : null,
+      const since = () => (m ? Math.round((performance.now() - m.start) * 100) / 100 : null);
+      const line = { id: m?.id ?? null, method: request.method, route: route || "unmatched", status };
+      const trace = (durationMs: number | null, ttfbMs: number | null) =>
+        m && deps.tracing.request({ ...line, startedAt: performance.timeOrigin + m.start, durationMs: durationMs ?? 0, ttfbMs: ttfbMs ?? 0 });
+      const ended = streamEnd(request);
+      if (!ended) {
+        const ms = since();
+        deps.log.info("request", { ...line, ms });
+        return trace(ms, ms);
+      }
+      // A stream: `ms` is its whole duration, `headers_ms` the time until its headers were sent.
+      const headersMs = since();
+      void ended.then(() => {
+        const ms = since();
+        deps.log.info("request", { ...line, ms, headers_ms: headersMs });
+        trace(ms, headersMs);
       });
     })
-    .use(docsPlugin(VERSION, opsGate(deps, deps.config.server.docs_access)))
-    .use(opsRoutes(deps))
-    .use(metricsRoutes(deps))
-    .use(jwksRoutes(deps))
-    .use(authRoutes(deps))
-    .use(accountRoutes(deps))
-    .use(accountKeyRoutes(deps))
-    .use(adminRoutes(deps))
-    .use(modelRoutes(deps))
-    .use(usageRoutes(deps))
-    .use(billingRoutes(deps))
-    .use(adminBillingRoutes(deps))
-    .use(privacyRoutes(deps))
-    .use(adminPrivacyRoutes(deps))
-    .use(webhookRoutes(deps));
+    .use(docsPlugin(VERSION, deps.config.server.public_url, opsGate(deps, deps.config.server.docs_access)))
+    .use(consoleRoutes())
+    .use(
+      // The API's routes, with their bodies read by the edge (a parse hook on the docs' routes
+      // would keep the docs plugin's own gate and headers from running).
+      new Elysia({ name: "kriora-api" })
+        // Every body is read here, never by Elysia: a credential first (except on public routes, which
+        // get a few KB), then at most the route's limit within server.body_timeout_s, then a depth scan
+        // before JSON.parse.
+        .onParse(async ({ request }) => {
+          const policy = bodyPolicy(URL.parse(request.url)?.pathname ?? "", maxBody);
+          if (!policy.anonymous) await deps.auth.authenticate(request);
+          // Every API body is JSON: a form, a file or an untyped body is refused (unread when its length is declared).
+          const typed = policy.raw || isJson(request.headers.get("content-type"));
+          if (!typed && Number(request.headers.get("content-length") ?? 0) > 0) throw notJson();
+          const bytes = await readBody(request, policy.limit, bodyTimeoutMs);
+          if (policy.raw) return textBody(bytes);
+          if (!typed && bytes.length > 0) throw notJson();
+          return parseJsonBody(bytes);
+        })
+        // Never reached (the reader above always answers); it tells the OpenAPI document that bodies are JSON.
+        .onParse({ fn: "json" } as never)
+        .use(opsRoutes(deps))
+        .use(metricsRoutes(deps))
+        .use(jwksRoutes(deps))
+        .use(authRoutes(deps))
+        .use(accountRoutes(deps))
+        .use(overviewRoutes(deps))
+        .use(accountKeyRoutes(deps))
+        .use(adminRoutes(deps))
+        .use(adminOpsRoutes(deps))
+        .use(modelRoutes(deps))
+        .use(usageRoutes(deps))
+        .use(billingRoutes(deps))
+        .use(adminBillingRoutes(deps))
+        .use(privacyRoutes(deps))
+        .use(adminPrivacyRoutes(deps))
+        .use(webhookRoutes(deps)),
+    );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -27,6 +27,9 @@ export function bodyPolicy(path: string, maxBodyBytes: number): BodyPolicy {
   return { limit: maxBodyBytes, anonymous: false, raw: false };
 }
 
+/** `application/json`, with or without parameters (`; charset=utf-8`). */
+export const isJson = (contentType: string | null) => contentType?.split(";")[0]!.trim().toLowerCase() === "application/json";
+
 const tooLarge = (limit: number) => new KrioraError("payload_too_large", `The request body exceeds ${limit} bytes.`);
 
 /**
@@ -82,5 +85,5 @@ export function parseJsonBody(bytes: Uint8Array): unknown {
   }
 }
 
-/** Any other body is handed on as text: every API body is JSON, so a form or a file fails validation as a clean 400. */
+/** A raw body's exact text. */
 export const textBody = (bytes: Uint8Array) => decoder.decode(bytes);

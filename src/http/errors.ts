@@ -13,13 +13,12 @@ export function usesAnthropicShape(path: string): boolean {
  */
 export function toKrioraError(code: string | number, error: unknown, log: Logger, route: string): KrioraError {
   if (error instanceof KrioraError) return error;
+  if (failedBuildingValidationError(error)) return new KrioraError("invalid_request", INVALID_FIELD);
   switch (code) {
     case "VALIDATION":
-      return new KrioraError("invalid_request", "The request is invalid: a field is missing or has the wrong type or value.", {
-        param: validationParam(error),
-      });
+      return new KrioraError("invalid_request", INVALID_FIELD, { param: validationParam(error) });
     case "PARSE": {
-      // Elysia wraps what the body reader (http/body.ts) throws: a 401, 408 or 413 stays what it is.
+      // Elysia wraps what the body reader (http/body.ts) throws — 401, 408, 413, 415 — as the cause: it stays what it is.
       const cause = (error as { cause?: unknown }).cause;
       return cause instanceof KrioraError ? cause : new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
     }
@@ -32,6 +31,17 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
   return new KrioraError("internal", "Internal error.");
 }
 
+const INVALID_FIELD = "The request is invalid: a field is missing or has the wrong type or value.";
+
+/**
+ * Elysia writes the offending value into a ValidationError's message with `${value}`, which throws
+ * a TypeError for a JSON object with a `toString` or `valueOf` key that is not a function
+ * (`{"model":{"toString":0}}`): the request failed validation all the same.
+ */
+function failedBuildingValidationError(error: unknown): boolean {
+  return error instanceof TypeError && (error.stack ?? "").includes("new ValidationError");
+}
+
 /**
  * The field's path from the schema, e.g. `/messages/0/role`. Unknown properties never get here:
  * Elysia strips them before validation, so a path names schema fields and array indexes.
@@ -42,8 +52,13 @@ function validationParam(error: unknown): string | undefined {
   return /^[\w/.-]{1,128}$/.test(first.path) ? first.path : undefined;
 }
 
+/** The OpenAI-format model routes (`/v1/chat/completions`, `/v1/models`, …), which use OpenAI's own error codes. */
+function isOpenAIModelRoute(path: string): boolean {
+  return path.startsWith("/v1/") && !usesAnthropicShape(path);
+}
+
 export function errorResponse(err: KrioraError, path: string, requestId: string): Response {
-  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId);
+  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId, isOpenAIModelRoute(path));
   return new Response(JSON.stringify(body), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },

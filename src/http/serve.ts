@@ -29,11 +29,15 @@ export interface RunningServer {
   server: Server<undefined>;
   url: string;
   /**
-   * Stop accepting connections; requests in flight get `graceMs` to finish (streams included),
-   * then whatever is left is cut. Without a grace period everything is cut at once.
+   * Stop accepting connections; requests in flight get `graceMs` to finish (streams included).
+   * Then streams still open end with a final error event in their own format (`deps.shutdown`),
+   * and whatever has not closed a moment later is cut. Without a grace period everything is cut at once.
    */
   stop(graceMs?: number): Promise<void>;
 }
+
+/** How long streams get to send their closing event once the grace period is over. */
+const CLOSING_MS = 2_000;
 
 /**
  * Bind the app with `development: false` always (Bun's development error page can embed request
@@ -66,9 +70,14 @@ export function startServer(deps: Deps): RunningServer {
     url,
     async stop(graceMs = 0) {
       if (graceMs <= 0) return server.stop(true);
-      const cut = setTimeout(() => void server.stop(true), graceMs);
+      let force: Timer | undefined;
+      const grace = setTimeout(() => {
+        deps.shutdown.cut();
+        force = setTimeout(() => void server.stop(true), CLOSING_MS);
+      }, graceMs);
       await server.stop(false);
-      clearTimeout(cut);
+      clearTimeout(grace);
+      clearTimeout(force);
     },
   };
 }

@@ -9,8 +9,11 @@ export const KEY_ALG = "EdDSA";
 export const KEY_TYP = "kriora-key+jwt";
 export const KEY_ISSUER = "kriora";
 export const KEY_AUDIENCE = "kriora-api";
-/** Allowed clock skew between the signer and a verifier, in seconds. */
-export const CLOCK_TOLERANCE_S = 30;
+/**
+ * Allowed clock skew between the signer and a verifier, in seconds: enough for NTP-synced hosts,
+ * short enough that an expired key stops at once for practical purposes.
+ */
+export const CLOCK_TOLERANCE_S = 5;
 
 export interface KeyClaims {
   accountId: string;

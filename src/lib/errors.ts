@@ -8,6 +8,7 @@ export type ErrorCode =
   | "invalid_json"
   | "payload_too_large"
   | "request_timeout"
+  | "unsupported_media_type"
   | "unauthenticated"
   | "forbidden"
   | "not_found"
@@ -27,6 +28,7 @@ const statusByCode: Record<ErrorCode, number> = {
   invalid_json: 400,
   payload_too_large: 413,
   request_timeout: 408,
+  unsupported_media_type: 415,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
@@ -48,6 +50,7 @@ const openAITypeByCode: Record<ErrorCode, string> = {
   invalid_json: "invalid_request_error",
   payload_too_large: "invalid_request_error",
   request_timeout: "invalid_request_error",
+  unsupported_media_type: "invalid_request_error",
   unauthenticated: "authentication_error",
   forbidden: "permission_error",
   not_found: "not_found_error",
@@ -69,6 +72,7 @@ const anthropicTypeByCode: Record<ErrorCode, string> = {
   invalid_json: "invalid_request_error",
   payload_too_large: "request_too_large",
   request_timeout: "invalid_request_error",
+  unsupported_media_type: "invalid_request_error",
   unauthenticated: "authentication_error",
   forbidden: "permission_error",
   not_found: "not_found_error",
@@ -106,10 +110,32 @@ export function statusOf(code: ErrorCode): number {
   return statusByCode[code];
 }
 
-/** `{"error":{"message","type","code","param"},"request_id"}` */
-export function openAIErrorBody(err: KrioraError, requestId: string) {
+/**
+ * OpenAI's own `error.code` strings where it has one, for the model routes (clients and SDKs
+ * branch on them): a bad or missing key, an unknown model, a rate limit, and an exhausted balance
+ * or budget (`insufficient_quota`, sent with 402: OpenAI sends it with 429, which SDKs retry in
+ * vain). Every other code is the gateway's own.
+ */
+function openAIModelRouteCode(err: KrioraError): string {
+  switch (err.code) {
+    case "unauthenticated":
+      return "invalid_api_key";
+    case "not_found":
+      return err.param === "model" ? "model_not_found" : err.code;
+    case "rate_limited":
+      return "rate_limit_exceeded";
+    case "payment_required":
+    case "budget_exceeded":
+      return "insufficient_quota";
+    default:
+      return err.code;
+  }
+}
+
+/** `{"error":{"message","type","code","param"},"request_id"}`; `modelRoute` uses OpenAI's own codes (see above). */
+export function openAIErrorBody(err: KrioraError, requestId: string, modelRoute = false) {
   return {
-    error: { message: err.message, type: openAITypeByCode[err.code], code: err.code, param: err.param },
+    error: { message: err.message, type: openAITypeByCode[err.code], code: modelRoute ? openAIModelRouteCode(err) : err.code, param: err.param },
     request_id: requestId,
   };
 }

@@ -26,12 +26,26 @@ export function parseUsd(text: string, opts: { param: string; decimals?: number;
 }
 
 /**
- * `12340000` → `"12.34"`, `127` → `"0.000127"`: exact, at least two decimals.
+ * `12340000` → `"12.34"`, `127` → `"0.000127"`: exact, at least two decimals. Sums (balances) are
+ * bigint, so they stay exact past 2^53 micro-dollars; a plain number must be a safe integer.
  * @example formatUsd(-1_500_000) // "-1.50"
  */
-export function formatUsd(micros: number): string {
-  if (!Number.isSafeInteger(micros)) throw new RangeError("micro-dollar amounts are safe integers");
-  const abs = Math.abs(micros);
-  const fraction = String(abs % MICROS_PER_USD).padStart(6, "0").replace(/0+$/, "").padEnd(2, "0");
-  return `${micros < 0 ? "-" : ""}${Math.floor(abs / MICROS_PER_USD)}.${fraction}`;
+export function formatUsd(micros: number | bigint): string {
+  if (typeof micros === "number" && !Number.isSafeInteger(micros)) throw new RangeError("micro-dollar amounts are safe integers");
+  const value = BigInt(micros);
+  const abs = value < 0n ? -value : value;
+  const fraction = String(abs % BIG_MICROS_PER_USD).padStart(6, "0").replace(/0+$/, "").padEnd(2, "0");
+  return `${value < 0n ? "-" : ""}${abs / BIG_MICROS_PER_USD}.${fraction}`;
+}
+
+const BIG_MICROS_PER_USD = BigInt(MICROS_PER_USD);
+
+/**
+ * A micro-dollar sum for JSON: a number while JSON readers get it exactly (a safe integer), its
+ * decimal text beyond (`"9007199254740993"`), never a rounded number.
+ * @example jsonMicros(2_000_000n) // 2000000
+ */
+export function jsonMicros(micros: bigint): number | string {
+  const n = Number(micros);
+  return Number.isSafeInteger(n) ? n : micros.toString();
 }

@@ -1,3 +1,4 @@
+import { registerProcessMetrics } from "./process";
 import { createRegistry, type Counter, type Gauge, type Histogram, type Registry } from "./registry";
 
 /** The product's metrics. Labels: model, provider, status — never an account, key or address. */
@@ -19,6 +20,7 @@ const FLUSH_BOUNDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 
 export function createGatewayMetrics(): GatewayMetrics {
   const r = createRegistry();
+  registerProcessMetrics(r);
   return {
     registry: r,
     requests: r.counter("kriora_requests_total", "Model API requests by model, provider and HTTP status."),

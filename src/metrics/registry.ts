@@ -18,6 +18,8 @@ interface Family {
   type: "counter" | "gauge" | "histogram";
   bounds?: readonly number[];
   series: Map<string, Series>;
+  /** A sampled family: one unlabelled value read at each scrape. */
+  read?: () => number;
 }
 
 export interface Counter {
@@ -34,6 +36,8 @@ export interface Registry {
   counter(name: string, help: string): Counter;
   gauge(name: string, help: string): Gauge;
   histogram(name: string, help: string, bounds: readonly number[]): Histogram;
+  /** A value the process already keeps (memory, CPU time…), read when scraped, so it is there before any traffic. */
+  sampled(name: string, help: string, type: "counter" | "gauge", read: () => number): void;
   render(): string;
 }
 
@@ -56,8 +60,8 @@ function labelText(labels: Labels, extra?: [string, string]): string {
 
 export function createRegistry(): Registry {
   const families: Family[] = [];
-  const family = (name: string, help: string, type: Family["type"], bounds?: readonly number[]) => {
-    const f: Family = { name, help, type, bounds, series: new Map() };
+  const family = (name: string, help: string, type: Family["type"], bounds?: readonly number[], read?: () => number) => {
+    const f: Family = { name, help, type, bounds, series: new Map(), read };
     families.push(f);
     return f;
   };
@@ -98,10 +102,14 @@ export function createRegistry(): Registry {
         },
       };
     },
+    sampled(name, help, type, read) {
+      family(name, help, type, undefined, read);
+    },
     render() {
       const lines: string[] = [];
       for (const f of families) {
         lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+        if (f.read) lines.push(`${f.name} ${f.read()}`);
         for (const s of f.series.values()) {
           if (f.type !== "histogram") {
             lines.push(`${f.name}${labelText(s.labels)} ${s.value}`);

@@ -77,7 +77,7 @@ export const CLAUSES: readonly ClauseConformance[] = [
     clause: "§14",
     title: "Your rights",
     status: "enforced",
-    mechanisms: ["access: GET /account/export, `kriora accounts export`", "correction: POST /account/email (verified), `kriora accounts set-email`", "erasure, restriction, objection: /account/delete|restrict|object and `kriora accounts delete|restrict|unrestrict|object`", "rights ledger with due dates: `kriora privacy requests [--overdue]`"],
+    mechanisms: ["access: POST /account/export, `kriora accounts export`", "correction: POST /account/email (verified), `kriora accounts set-email`", "erasure, restriction, objection: /account/delete|restrict|object and `kriora accounts delete|restrict|unrestrict|object`", "rights ledger with due dates: `kriora privacy requests [--overdue]`"],
     tests: ["tests/privacy/export.test.ts", "tests/privacy/rectify.test.ts", "tests/privacy/erasure.test.ts", "tests/privacy/restriction.test.ts", "tests/privacy/objection.test.ts", "tests/privacy/rights.test.ts"],
   },
   {

@@ -7,13 +7,13 @@ import { customerOf } from "../billing/customers";
 import { describeLedgerRow, ledgerBalance } from "../billing/ledger";
 import { abuseFlags, auditLog, billingCheckouts, billingLedger, emailChanges, policyNotices, sessions, trendObjections, usageDaily, usageEvents } from "../db/schema";
 import { describeKey, listKeys } from "../keys/apiKeys";
-import { formatUsd } from "../lib/money";
+import { formatUsd, jsonMicros } from "../lib/money";
 import { changeAddress } from "./rectify";
-import { recordRequest, listRequests } from "./rights";
+import { listRequests, markRequestFailed, recordRequest } from "./rights";
 import { usageIpLocation } from "../usage/writer";
 
 /** The version of the export document; a change of shape gets a new one. */
-const EXPORT_SCHEMA = "kriora.export/v1" as const;
+export const EXPORT_SCHEMA = "kriora.export/v1" as const;
 
 
 /**
@@ -97,7 +97,7 @@ export function buildExport(deps: Deps, accountId: string) {
     },
     billing: {
       mode: deps.billing.mode,
-      balance_micros: balance,
+      balance_micros: jsonMicros(balance),
       balance_usd: formatUsd(balance),
       stripe_customer_id: customerOf(deps, accountId) ?? null,
       ledger: db.select().from(billingLedger).where(eq(billingLedger.accountId, accountId)).orderBy(asc(billingLedger.seq)).all().map(describeLedgerRow),
@@ -150,14 +150,21 @@ function auditAbout(deps: Deps, accountId: string, keyIds: string[]) {
 }
 
 /**
- * Answer an access request: recorded in the rights ledger as done and audited (an admin's read of
- * a person's data is itself an audited act, Policy §9), then the document, which includes both.
+ * Answer an access request: recorded in the rights ledger and audited (an admin's read of a
+ * person's data is itself an audited act, Policy §9), then the document, which includes both (the
+ * request as done). If the document cannot be built after all, the request is marked failed.
  */
 export function exportAccount(deps: Deps, accountId: string, actor: Actor): AccountExport {
-  deps.db.transaction((tx) => {
+  const request = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
     const request = recordRequest(deps, tx, { accountId, kind: "access", actor, done: true });
     deps.audit.record({ actor, action: "account.export", target: accountId, details: { request: request.id } }, tx);
+    return request;
   });
-  return buildExport(deps, accountId);
+  try {
+    return buildExport(deps, accountId);
+  } catch (err) {
+    markRequestFailed(deps, request.id);
+    throw err;
+  }
 }

@@ -5,6 +5,7 @@ import { describeAccount, requireLiveAccount, type AccountRow } from "../account
 import { accounts, policyNotices, underRestriction } from "../db/schema";
 import { newId } from "../lib/ids";
 import { changes } from "./eraseRows";
+import { publicUrls } from "../lib/publicUrls";
 
 /** A notice being sent is leased this long, so a server and a CLI never mail the same one twice. */
 const LEASE_MS = 10 * 60_000;
@@ -49,7 +50,7 @@ export function queuePolicyNotices(deps: Pick<Deps, "db" | "config" | "clock" | 
 export async function sendPolicyNotices(deps: Deps): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
-  const publicUrl = deps.config.server.public_url.replace(/\/+$/, "");
+  const urls = publicUrls(deps.config.server.public_url);
   for (;;) {
     const now = deps.clock.now();
     const due = deps.db.select().from(policyNotices).where(and(isNull(policyNotices.sentAt), lte(policyNotices.nextAttemptAt, now))).limit(BATCH).all();
@@ -62,7 +63,7 @@ export async function sendPolicyNotices(deps: Deps): Promise<{ sent: number; fai
         deps.db.delete(policyNotices).where(eq(policyNotices.id, notice.id)).run();
         continue;
       }
-      const ok = await deps.mailer.send({ kind: "policy_notice", to: describeAccount(deps.cipher, account).email!, ...noticeMessage(notice.version, publicUrl) });
+      const ok = await deps.mailer.send({ kind: "policy_notice", to: describeAccount(deps.cipher, account).email!, ...noticeMessage(notice.version, urls) });
       const done = deps.clock.now();
       const update = ok ? { sentAt: done } : { attempts: notice.attempts + 1, nextAttemptAt: done + Math.min(60_000 * 2 ** notice.attempts, MAX_BACKOFF_MS) };
       deps.db.update(policyNotices).set(update).where(eq(policyNotices.id, notice.id)).run();
@@ -72,13 +73,13 @@ export async function sendPolicyNotices(deps: Deps): Promise<{ sent: number; fai
   }
 }
 
-function noticeMessage(version: string, publicUrl: string) {
+function noticeMessage(version: string, urls: ReturnType<typeof publicUrls>) {
   return {
     subject: `Kriora's privacy policy has changed (version ${version})`,
     text:
       `We have made a material change to our privacy policy. The version in force is now ${version}.\n\n` +
-      `Read it, with a summary of what is in force: ${publicUrl}/privacy\n\n` +
-      "You can accept it from your account (POST /account/policy/accept). Your rights — access, correction, erasure,\n" +
+      `Read it, with a summary of what is in force: ${urls.policy()}\n\n` +
+      `You can accept it in your account's console: ${urls.console("data")}\n\nYour rights — access, correction, erasure,\n` +
       "restriction and objection — are unchanged and can be exercised from your account at any time.\n",
   };
 }

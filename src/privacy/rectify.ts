@@ -6,6 +6,7 @@ import type { FieldCipher } from "../crypto/fields";
 import { emailChanges } from "../db/schema";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
 import { completeRequest, recordRequest } from "./rights";
+import { publicUrls } from "../lib/publicUrls";
 
 const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
@@ -36,7 +37,7 @@ export function requestEmailChange(deps: Deps, accountId: string, rawEmail: stri
     deps.audit.record({ actor, action: "account.email_change_requested", target: accountId, details: { request: request.id } }, tx);
     return request;
   });
-  const url = `${deps.config.server.public_url.replace(/\/+$/, "")}/account/email/verify?token=${encodeURIComponent(token)}`;
+  const url = publicUrls(deps.config.server.public_url).emailChange(token);
   void deps.mailer.send({
     kind: "email_change",
     to: email,

@@ -75,6 +75,11 @@ export function completeRequest(deps: Pick<Deps, "clock">, tx: DbOrTx, id: strin
     .run();
 }
 
+/** A request answered on the spot whose answer could not be produced after all (an export that threw). */
+export function markRequestFailed(deps: Pick<Deps, "db" | "clock">, id: string): void {
+  deps.db.update(rightsRequests).set({ completedAt: deps.clock.now(), outcome: "failed" }).where(eq(rightsRequests.id, id)).run();
+}
+
 /** The ledger, oldest first; `overdue` keeps only open requests past their due date. */
 export function listRequests(deps: Pick<Deps, "db" | "clock">, opts: { overdue?: boolean; accountId?: string } = {}): RightsRequestInfo[] {
   const now = deps.clock.now();

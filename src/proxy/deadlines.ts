@@ -22,6 +22,8 @@ export class Deadlines {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   expired: TimeoutKind | null = null;
+  /** The server's shutdown grace ran out while this attempt was open. */
+  stopped = false;
   private readonly total: Timer;
   private firstByte: Timer | null;
   private idle: Timer | null = null;
@@ -30,11 +32,14 @@ export class Deadlines {
   constructor(
     private readonly timeouts: Timeouts,
     private readonly client: AbortSignal,
+    private readonly shutdown: AbortSignal,
   ) {
     this.total = setTimeout(() => this.expire("total"), timeouts.total_timeout_ms);
     this.firstByte = setTimeout(() => this.expire("first_byte"), timeouts.first_byte_timeout_ms);
     if (client.aborted) this.controller.abort();
     else client.addEventListener("abort", this.onClientAbort);
+    if (shutdown.aborted) this.onShutdown();
+    else shutdown.addEventListener("abort", this.onShutdown);
   }
 
   get clientGone(): boolean {
@@ -74,9 +79,16 @@ export class Deadlines {
     if (this.firstByte) clearTimeout(this.firstByte);
     if (this.idle) clearTimeout(this.idle);
     this.client.removeEventListener("abort", this.onClientAbort);
+    this.shutdown.removeEventListener("abort", this.onShutdown);
   }
 
   private readonly onClientAbort = () => this.controller.abort();
+
+  private readonly onShutdown = () => {
+    if (this.signal.aborted) return;
+    this.stopped = true;
+    this.controller.abort();
+  };
 
   private readonly onIdle = () => {
     if (this.waiting) this.expire("idle");

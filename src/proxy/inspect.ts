@@ -1,4 +1,5 @@
 import type { KrioraError } from "../lib/errors";
+import type { UsageStamp } from "./cost";
 import { SseRelay } from "./sse";
 import { ByteTail, findUsage } from "./tail";
 import { estimateTokens, type TokenCounts } from "./tokens";
@@ -17,8 +18,12 @@ export interface Inspector {
 
 const encoder = new TextEncoder();
 
-export function sseInspector(watch: StreamWatch): Inspector {
-  const relay = new SseRelay(watch);
+/**
+ * `stamp` adds the cost to the final usage event; `maxEventBytes`: events up to this size are
+ * parsed (and may be dropped or replaced), larger ones pass as they came.
+ */
+export function sseInspector(watch: StreamWatch, stamp: UsageStamp | null = null, maxEventBytes?: number): Inspector {
+  const relay = new SseRelay(watch, maxEventBytes, stamp);
   return {
     push: (chunk, out) => relay.push(chunk, out),
     end(out) {
@@ -55,7 +60,11 @@ export function jsonInspector(readUsage: (usage: Record<string, unknown>) => Tok
 
 /** Usage from a JSON body (or its tail), estimated from its size when the provider sent none. */
 export function meterJson(text: string, bytes: number, readUsage: (usage: Record<string, unknown>) => TokenCounts, requestChars: number): Metered {
-  const usage = findUsage(text);
+  return meterUsage(findUsage(text), bytes, readUsage, requestChars);
+}
+
+/** Counts from a provider's usage object; estimated from the sizes when there is none. */
+export function meterUsage(usage: Record<string, unknown> | null, bytes: number, readUsage: (usage: Record<string, unknown>) => TokenCounts, requestChars: number): Metered {
   if (usage) return { counts: readUsage(usage), estimated: false, upstreamError: null };
   return { counts: { input: estimateTokens(requestChars), output: estimateTokens(bytes), cached: 0 }, estimated: true, upstreamError: null };
 }

@@ -1,19 +1,28 @@
 import type { Principal } from "../auth/principal";
 import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
+import { formatUsd } from "../lib/money";
 import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
+import { priceList } from "../usage/cost";
 import type { UsageEvent } from "../usage/sink";
+import { runAttempts, systemTiming } from "./attempts";
 import { createConnectCheck } from "./connect";
-import type { EndpointSpec, WireKind } from "./endpoints";
-import type { Failure } from "./failure";
+import { createCooldowns } from "./cooldown";
+import { costStamp, requestCost } from "./cost";
+import { countTokens } from "./countTokens";
+import type { EndpointSpec } from "./endpoints";
+import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
+import { convertErrorHeaders, rateHeadersFor } from "./rateHeaders";
 import { startMeter, type Meter } from "./meter";
-import { anthropicWire } from "./providers/anthropic";
-import { openaiWire } from "./providers/openai";
 import { relayBody } from "./relayBody";
-import { routeModel, type Target } from "./routing";
+import { respondTranslated } from "./respondTranslated";
+import { findModel, routeModel, type Target } from "./routing";
+import { pathTo, type Path } from "./translations";
+import type { Leg } from "./translate/types";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
+import { WIRES } from "./wires";
 
 export interface ProxyCall {
   request: Request;
@@ -26,28 +35,78 @@ export interface ProxyCall {
   clientIp: string | null;
   /** The HTTP server, to lift its idle timeout for this request; null in-process (tests). */
   server: { timeout(request: Request, seconds: number): void } | null;
+  /** Told when the answer is relayed as a stream, with a promise of the stream's end. */
+  streamed?: (ended: Promise<void>) => void;
 }
 
 export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
+  /** `POST /v1/messages/count_tokens` (see countTokens.ts). */
+  countTokens(call: ProxyCall): Promise<Response>;
 }
 
-const wires: Record<WireKind, WireFormat> = { openai: openaiWire, anthropic: anthropicWire };
+/** How one target is called: its wire format, the path from the client's endpoint, the translation (if any) and the body. */
+interface Plan {
+  wire: WireFormat;
+  path: Path;
+  leg: Leg | null;
+  text: string;
+  dropUsage: boolean;
+}
+
+/** `max_tokens` for a provider that requires one, when neither the request nor the model's config gives it. */
+const MAX_TOKENS_DEFAULT = 4096;
 const decoder = new TextDecoder();
 
 /**
- * The model proxy: route, try each target until one answers (failover only before the first
- * byte reaches the client), relay its answer as it streams, meter it.
+ * The model proxy: route, try the targets until one answers (failover and retries only before
+ * the first byte reaches the client, skipping deployments that are cooling down), relay its
+ * answer as it streams (translated when the target speaks another wire format than the route the
+ * client called), meter it.
  */
 export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
   const connect = createConnectCheck(process.env);
-  const keys = new Map(config.providers.map((p) => [p.id, p.api_key_env ? (process.env[p.api_key_env] ?? "") : ""]));
-  for (const p of config.providers) if (p.api_key_env && !keys.get(p.id)) log.warn("provider_key_missing", { provider: p.id, env: p.api_key_env });
+  const keys = providerKeys(config, log);
   const bases = new Map(config.providers.map((p) => [p.id, p.base_url.replace(/\/+$/, "")]));
   const admit = createAdmission(deps);
+  const pricesFor = priceList(config.models);
+  const cooldowns = createCooldowns(config.routing, deps.clock);
+  const timing = deps.retryTiming ?? systemTiming;
+  const random = () => timing.random();
+  const counting = { config, admit, connect, shutdown: deps.shutdown.signal, base: (id: string) => bases.get(id)!, key: (env: string) => keys.get(env) ?? "" };
+
+  /** The request as `target` takes it; throws a 400 naming the field when it cannot be translated for it. */
+  function plan(call: ProxyCall, target: Target): Plan {
+    const wire = WIRES[target.provider.kind];
+    const path = pathTo(call.endpoint, wire.format, target.provider.native_responses)!;
+    const maxTokensDefault = findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT;
+    const options = { upstreamModel: target.upstream, clientModel: call.body.model, maxTokensDefault, now: Math.floor(deps.clock.now() / 1000) };
+    const leg = path.translate?.(call.body, options) ?? null;
+    return { wire, path, leg, ...wire.body(path.upstream, leg?.body ?? call.body, target.upstream) };
+  }
+
+  /**
+   * Every target's plan. A target the request cannot be translated for is left out; when that is
+   * every target, the first one's refusal (naming the field) is the answer.
+   */
+  function planAll(call: ProxyCall, targets: Target[]): Map<Target, Plan> {
+    const plans = new Map<Target, Plan>();
+    let refusal: unknown = null;
+    for (const target of targets) {
+      try {
+        plans.set(target, plan(call, target));
+      } catch (err) {
+        if (!(err instanceof KrioraError)) throw err;
+        refusal ??= err;
+      }
+    }
+    if (plans.size === 0) throw refusal;
+    return plans;
+  }
 
   return {
+    countTokens: (call) => countTokens(counting, call),
     async relay(call) {
       const { endpoint, request, requestId } = call;
       // The request's one usage record also ends its admission: tokens settled, slot freed.
@@ -55,8 +114,10 @@ export function createProxy(deps: Deps): Proxy {
       const sink = { record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)) };
       const meter = startMeter(sink, call, deps.clock);
       let targets: Target[];
+      let plans: Map<Target, Plan>;
       try {
-        targets = routeModel(config, call.body.model, endpoint.kind, call.principal.policy);
+        targets = routeModel(config, call.body.model, endpoint, call.principal.policy, random);
+        plans = planAll(call, targets);
         admitted = await admit({
           principal: call.principal,
           clientIp: call.clientIp,
@@ -64,32 +125,50 @@ export function createProxy(deps: Deps): Proxy {
           maxOutputTokens: requestedOutputTokens(call.body),
         });
       } catch (err) {
-        if (err instanceof KrioraError) meter.refused(err);
+        if (err instanceof KrioraError) {
+          meter.refused(err);
+          convertErrorHeaders(endpoint.kind, err.headers, deps.clock.now());
+        }
         throw err;
       }
+      const limitHeaders = rateHeadersFor(endpoint.kind, admitted.headers, deps.clock.now());
       // The provider's deadlines bound this request instead of the server's idle timeout, so a
       // model that thinks for minutes before its first token is not cut off by accident.
       call.server?.timeout(request, 0);
-      const wire = wires[endpoint.kind];
-      let last: { provider: string; failure: Failure; chars: number } | undefined;
-      for (const { provider, upstream } of targets) {
-        const { text, dropUsage } = wire.body(endpoint, call.body, upstream);
-        const attempt = await callUpstream({
-          provider,
-          url: new URL(bases.get(provider.id) + endpoint.path),
-          headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(provider.id) ?? "", request.headers) },
-          body: text,
-          client: request.signal,
-          connect,
-        });
-        if (attempt.ok) return respond(call, attempt, wire, dropUsage, text.length, provider.id, meter, admitted.headers);
-        last = { provider: provider.id, failure: attempt.failure, chars: text.length };
-        log.warn("upstream_failed", { id: requestId, provider: provider.id, status: attempt.failure.upstreamStatus, type: attempt.failure.upstreamType, outcome: attempt.failure.outcome });
-        if (!attempt.failure.retry) break;
+      const result = await runAttempts({
+        targets: targets.filter((t) => plans.has(t)),
+        routing: config.routing,
+        cooldowns,
+        timing,
+        client: request.signal,
+        attempt(target) {
+          const { wire, path, text } = plans.get(target)!;
+          return callUpstream({
+            provider: target.provider,
+            url: wire.url(bases.get(target.provider.id)!, path.upstream, target.upstream, call.body.stream === true, target.provider),
+            headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
+            body: text,
+            client: request.signal,
+            shutdown: deps.shutdown.signal,
+            connect,
+          });
+        },
+        failed(target, failure) {
+          log.warn("upstream_failed", { id: requestId, provider: target.provider.id, status: failure.upstreamStatus, type: failure.upstreamType, outcome: failure.outcome });
+        },
+      });
+      if (result.ok) {
+        const { wire, path, leg, text, dropUsage } = plans.get(result.target)!;
+        const provider = result.target.provider.id;
+        if (leg)
+          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, meter, headers: limitHeaders, prices: pricesFor(call.body.model), log });
+        return respond(call, result.committed, wire, dropUsage, text.length, provider, meter, limitHeaders);
       }
-      meter.failed(last!.provider, last!.failure, last!.chars);
-      Object.assign(last!.failure.error.headers, admitted.headers);
-      throw last!.failure.error;
+      const { target, failure } = result;
+      if (target) meter.failed(target.provider.id, failure, plans.get(target)!.text.length);
+      else meter.refused(failure.error);
+      Object.assign(failure.error.headers, limitHeaders);
+      throw failure.error;
     },
   };
 
@@ -108,14 +187,19 @@ export function createProxy(deps: Deps): Proxy {
     // Only the content type is relayed: never the provider's cookies, rate limits, ids or encodings.
     if (attempt.whole) {
       attempt.deadlines.done();
-      meter.finished(provider, status, meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars), { outcome: "ok", failure: null });
-      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType } });
+      const metered = meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars);
+      meter.finished(provider, status, metered, { outcome: "ok", failure: null });
+      const cost = formatUsd(requestCost(metered.counts, pricesFor(call.body.model)));
+      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType, "x-kriora-cost-usd": cost } });
     }
     const sse = contentType.includes("text/event-stream");
-    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage)) : jsonInspector(wire.usage);
+    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model))) : jsonInspector(wire.usage);
+    const ended = Promise.withResolvers<void>();
+    call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       meter.finished(provider, status, inspector.result(requestChars), end);
+      ended.resolve();
     });
     return new Response(body, { status, headers: sse ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" } : { ...limitHeaders, "content-type": contentType } });
   }

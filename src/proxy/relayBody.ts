@@ -50,6 +50,8 @@ export function relayBody(
       deadlines.signal.addEventListener("abort", () => {
         if (pulling || over) return;
         const failure = thrownFailure(deadlines, true);
+        // At shutdown the closing event is queued even for a client that is not reading.
+        if (failure.outcome === "server_shutdown") return fail(ctl, failure, []);
         reader.cancel().catch(() => {});
         finish({ outcome: failure.outcome, failure });
         ctl.error(failure.error);

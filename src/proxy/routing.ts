@@ -1,88 +1,115 @@
 import type { Principal } from "../auth/principal";
-import type { Config, ModelConfig, ProviderConfig } from "../config/schema";
+import type { Config, DeploymentConfig, ModelConfig, ProviderConfig } from "../config/schema";
 import { KrioraError } from "../lib/errors";
-import type { WireKind } from "./endpoints";
+import type { EndpointSpec } from "./endpoints";
+import { pathTo } from "./translations";
+import { WIRES } from "./wires";
 
 export interface Target {
   provider: ProviderConfig;
   /** The model name sent to the provider. */
   upstream: string;
+  /** The environment variable holding this target's key: the deployment's own, else its provider's. */
+  apiKeyEnv: string;
+  /** Identifies the deployment for its cooldown: the same provider, upstream name and key share one health. */
+  key: string;
 }
 
 type Policy = Principal["policy"];
 
-const formatName: Record<WireKind, string> = { openai: "OpenAI", anthropic: "Anthropic" };
-const formatRoute: Record<WireKind, string> = { openai: "/v1/chat/completions (and the other OpenAI routes)", anthropic: "/v1/messages" };
+/** Whether a provider can serve this endpoint, in the endpoint's own format or translated (translations.ts). */
+export function canServe(endpoint: EndpointSpec, provider: ProviderConfig): boolean {
+  return pathTo(endpoint, WIRES[provider.kind].format, provider.native_responses) !== null;
+}
 
 /**
- * The providers a request for `modelId` may reach, in priority order. With `[[models]]`
- * configured, only those ids exist; with none (env-only mode), any id is passed through to the
- * first provider of the route's format, or to provider P when written `P/model`. Retention
- * policy is applied last and fails closed: when no target satisfies it the request is refused
- * with the policy named, never sent elsewhere (Policy §3, §12).
+ * Where env-only mode sends a model id with no `provider/` prefix: the first provider speaking the
+ * endpoint's own format (`azure-openai` speaks OpenAI's), else the first one translation reaches.
  */
-export function routeModel(config: Readonly<Config>, modelId: string, kind: WireKind, policy: Policy): Target[] {
-  if (policy.models && !policy.models.includes(modelId)) throw new KrioraError("forbidden", "This key may not use the requested model.", { param: "model" });
-  const model = config.models.find((m) => m.id === modelId);
+export function passThroughProvider(config: Readonly<Config>, endpoint: EndpointSpec): ProviderConfig | undefined {
+  return config.providers.find((p) => WIRES[p.kind].format === endpoint.kind) ?? config.providers.find((p) => canServe(endpoint, p));
+}
+
+/** The configured model called `name`, by its id or one of its aliases. */
+export function findModel(config: Readonly<Config>, name: string): ModelConfig | undefined {
+  return config.models.find((m) => m.id === name || m.aliases.includes(name));
+}
+
+/**
+ * The targets a request for `modelId` may reach, in the order to try them: the model's
+ * deployments in a weighted random order (the first is chosen by weight, the rest follow as
+ * failover), then its fallbacks. With `[[models]]` configured, only those ids and aliases exist;
+ * with none (env-only mode), any id is passed through to the first provider of the route's
+ * format (else the first one translation reaches), or to provider P when written `P/model`.
+ * Only targets that can serve the endpoint, as it is or translated, are kept. Retention policy is applied last and fails
+ * closed: when no target satisfies it the request is refused with the policy named, never sent
+ * elsewhere (Policy §3, §12).
+ */
+export function routeModel(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec, policy: Policy, random: () => number = Math.random): Target[] {
+  const model = findModel(config, modelId);
+  if (policy.models && !policy.models.includes(modelId) && !(model && policy.models.includes(model.id)))
+    throw new KrioraError("forbidden", "This key may not use the requested model.", { param: "model" });
   if (config.models.length > 0 && !model) throw new KrioraError("not_found", "The requested model is not offered by this gateway.", { param: "model" });
   const name = model ? `model "${model.id}"` : "the requested model";
-  const targets = model ? modelTargets(config, model) : passThroughTargets(config, modelId, kind);
-  const inFormat = targets.filter((t) => t.provider.kind === kind);
-  if (inFormat.length === 0) {
-    const served = targets[0]?.provider.kind;
-    throw served
-      ? new KrioraError("invalid_request", `${capitalised(name)} speaks the ${formatName[served]} format: call ${formatRoute[served]}.`, { param: "model" })
-      : new KrioraError("not_found", `No provider for the ${formatName[kind]} format is configured.`, { param: "model" });
+  const targets = model ? modelTargets(config, model, random) : passThroughTargets(config, modelId, endpoint);
+  const served = targets.filter((t) => canServe(endpoint, t.provider));
+  if (served.length === 0) {
+    throw targets.length > 0
+      ? new KrioraError("invalid_request", `${capitalised(name)} cannot be called through /v1${endpoint.path}: its provider's format has no translation for it.`, { param: "model" })
+      : new KrioraError("not_found", "No provider that can serve this endpoint is configured.", { param: "model" });
   }
-  const allowed = inFormat.filter((t) => satisfies(t.provider, policy));
+  const allowed = served.filter((t) => satisfies(t.provider, policy));
   if (allowed.length === 0) throw new KrioraError("policy_violation", refusal(policy, name));
   return allowed;
 }
 
-/** An entry of `GET /v1/models`: where the model may run for this caller and what those providers retain. */
-export interface ListedModel {
-  id: string;
-  object: "model";
-  created: number;
-  owned_by: string;
-  /** True only when every provider this caller may reach for the model declares zero data retention. */
-  zdr: boolean;
-  /** The region of the first provider this caller may reach. */
-  region: string;
-  providers: { id: string; zdr: boolean; region: string }[];
+/** A model's deployments; the `provider`/`upstream` form is one deployment. */
+export function deploymentsOf(model: ModelConfig): DeploymentConfig[] {
+  return model.deployments.length > 0 ? [...model.deployments] : [{ provider: model.provider, upstream: model.upstream, weight: 1, api_key_env: "" }];
 }
 
-/** The configured models this caller may use, each with the providers its policy lets it reach. */
-export function listModels(config: Readonly<Config>, policy: Policy): ListedModel[] {
-  const listed: ListedModel[] = [];
-  for (const model of config.models) {
-    if (policy.models && !policy.models.includes(model.id)) continue;
-    const reachable = modelTargets(config, model).filter((t) => satisfies(t.provider, policy));
-    const first = reachable[0];
-    if (!first) continue;
-    const providers = reachable.map(({ provider: p }) => ({ id: p.id, zdr: p.zdr, region: p.region }));
-    listed.push({ id: model.id, object: "model", created: 0, owned_by: first.provider.id, zdr: providers.every((p) => p.zdr), region: first.provider.region, providers });
+/** Every target of a model with its deployments in their configured order (for listing, not routing). */
+export function allTargets(config: Readonly<Config>, model: ModelConfig): Target[] {
+  return modelTargets(config, model, null);
+}
+
+function modelTargets(config: Readonly<Config>, model: ModelConfig, random: (() => number) | null): Target[] {
+  const deployments = deploymentsOf(model);
+  const ordered = random ? weightedOrder(deployments, random) : deployments;
+  const fallbacks = model.fallbacks.map((f) => ({ ...f, api_key_env: "" }));
+  return [...ordered, ...fallbacks].map((d) => {
+    const provider = config.providers.find((p) => p.id === d.provider)!;
+    return target(provider, d.upstream || model.id, d.api_key_env);
+  });
+}
+
+/** A weighted random permutation: each pick takes one of the remaining items with probability weight / remaining weight. */
+export function weightedOrder<T extends { weight: number }>(items: T[], random: () => number): T[] {
+  const left = [...items];
+  const out: T[] = [];
+  while (left.length > 0) {
+    let point = random() * left.reduce((sum, d) => sum + d.weight, 0);
+    let i = 0;
+    while (i < left.length - 1 && point >= left[i]!.weight) point -= left[i++]!.weight;
+    out.push(left.splice(i, 1)[0]!);
   }
-  return listed;
+  return out;
 }
 
-function modelTargets(config: Readonly<Config>, model: ModelConfig): Target[] {
-  const byId = (id: string) => config.providers.find((p) => p.id === id)!;
-  return [{ provider: model.provider, upstream: model.upstream }, ...model.fallbacks].map((t) => ({
-    provider: byId(t.provider),
-    upstream: t.upstream || model.id,
-  }));
+function target(provider: ProviderConfig, upstream: string, ownKeyEnv: string): Target {
+  const apiKeyEnv = ownKeyEnv || provider.api_key_env;
+  return { provider, upstream, apiKeyEnv, key: `${provider.id}/${upstream}${ownKeyEnv ? `#${ownKeyEnv}` : ""}` };
 }
 
-function passThroughTargets(config: Readonly<Config>, modelId: string, kind: WireKind): Target[] {
+function passThroughTargets(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec): Target[] {
   const slash = modelId.indexOf("/");
-  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && p.kind === kind) : undefined;
-  if (named) return [{ provider: named, upstream: modelId.slice(slash + 1) }];
-  const first = config.providers.find((p) => p.kind === kind);
-  return first ? [{ provider: first, upstream: modelId }] : [];
+  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && canServe(endpoint, p)) : undefined;
+  if (named) return [target(named, modelId.slice(slash + 1), "")];
+  const first = passThroughProvider(config, endpoint);
+  return first ? [target(first, modelId, "")] : [];
 }
 
-function satisfies(provider: ProviderConfig, policy: Policy): boolean {
+export function satisfies(provider: ProviderConfig, policy: Policy): boolean {
   return (!policy.requireZdr || provider.zdr) && (!policy.regions || policy.regions.includes(provider.region));
 }
 

@@ -1,3 +1,4 @@
+import type { UsageStamp } from "./cost";
 import { ByteTail } from "./tail";
 import type { StreamWatch } from "./watch";
 
@@ -28,6 +29,8 @@ export class SseRelay {
   constructor(
     readonly watch: StreamWatch,
     private readonly maxEventBytes = 1 << 20,
+    /** Rewrites the event with which the provider's final usage arrived (the cost is added there). */
+    private readonly stamp: UsageStamp | null = null,
   ) {}
 
   /** Take one upstream chunk; push onto `out` the bytes to relay now. */
@@ -84,7 +87,10 @@ export class SseRelay {
       this.watch.oversized(this.name, this.oversize.text(), this.oversizeBytes);
       this.oversize = null;
     } else {
-      const verdict = this.data === null && !this.name ? "keep" : this.watch.event(this.name, this.data ?? "");
+      const before = this.watch.complete;
+      let verdict = this.data === null && !this.name ? "keep" : this.watch.event(this.name, this.data ?? "");
+      if (verdict === "keep" && !before && this.watch.complete && this.stamp && this.watch.usage)
+        verdict = this.stamp(this.name, this.data ?? "", this.watch.usage) ?? verdict;
       if (verdict === "keep") out.push(...this.held, bytes);
       else if (verdict !== "drop") out.push(encoder.encode(verdict.replace));
     }

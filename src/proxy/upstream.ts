@@ -1,7 +1,7 @@
 import type { ProviderConfig } from "../config/schema";
 import type { ConnectCheck } from "./connect";
 import { Deadlines, type ByteChunk, type ByteReader } from "./deadlines";
-import { clientGone, networkFailure, safeToken, statusFailure, timeoutFailure, type Failure } from "./failure";
+import { clientGone, networkFailure, retryAfterMs, safeToken, serverShutdown, statusFailure, timeoutFailure, type Failure } from "./failure";
 import { asRecord } from "./watch";
 
 /** An attempt that got a 2xx answer and its first body chunk: from here on the client is committed to it. */
@@ -24,6 +24,8 @@ export interface UpstreamCall {
   body: string;
   /** The client's request signal: its disconnect aborts the upstream request at once. */
   client: AbortSignal;
+  /** Aborted when the server's shutdown grace runs out (deps.shutdown). */
+  shutdown: AbortSignal;
   connect: ConnectCheck;
 }
 
@@ -46,7 +48,7 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   const reach = await call.connect.reachable(call.url, call.provider.connect_timeout_ms);
   if (call.client.aborted) return { ok: false, failure: clientGone() };
   if (reach !== "ok") return { ok: false, failure: reach === "timeout" ? timeoutFailure("connect") : networkFailure(false) };
-  const deadlines = new Deadlines(call.provider, call.client);
+  const deadlines = new Deadlines(call.provider, call.client, call.shutdown);
   let response: Response;
   try {
     response = await fetch(call.url, { method: "POST", headers: call.headers, body: call.body, redirect: "manual", signal: deadlines.signal, timeout: false });
@@ -58,7 +60,7 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   if (response.status < 200 || response.status > 299 || !response.body) {
     const { type, code } = await errorTypeAndCode(response);
     deadlines.done();
-    return { ok: false, failure: deadlines.clientGone ? clientGone() : statusFailure(response.status, type, code) };
+    return { ok: false, failure: deadlines.clientGone ? clientGone() : statusFailure(response.status, type, code, retryAfterMs(response.headers, Date.now())) };
   }
   const reader = response.body.getReader();
   try {
@@ -83,9 +85,10 @@ async function readRest(first: ByteChunk, reader: ByteReader, deadlines: Deadlin
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-/** What ended an attempt that threw: the client leaving, a deadline, or the network. */
+/** What ended an attempt that threw: the client leaving, the server stopping, a deadline, or the network. */
 export function thrownFailure(deadlines: Deadlines, midStream: boolean): Failure {
   if (deadlines.clientGone) return clientGone();
+  if (deadlines.stopped) return serverShutdown();
   if (deadlines.expired) return timeoutFailure(deadlines.expired);
   return networkFailure(midStream);
 }

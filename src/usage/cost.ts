@@ -8,6 +8,11 @@ export interface TokenPrices {
 }
 
 const PICO_PER_MICRO = 1_000_000n;
+/** The prices of a model called by its id or any of its aliases; undefined for a name not configured (env-only mode). */
+export function priceList(models: readonly ModelConfig[]): (model: string) => TokenPrices | undefined {
+  const prices = new Map(models.flatMap((m) => [m.id, ...m.aliases].map((name) => [name, pricesOf(m)] as const)));
+  return (model) => prices.get(model);
+}
 
 export function pricesOf(model: Pick<ModelConfig, "input_usd_per_mtok" | "output_usd_per_mtok" | "cached_input_usd_per_mtok">): TokenPrices {
   const pico = (usdPerMtok: number) => BigInt(Math.round(usdPerMtok * 1e6));

@@ -7,7 +7,7 @@ import type { Logger } from "../lib/log";
 import { createAbuseControls, type AbuseControls } from "../limits/abuse";
 import { createMemoryLimiter, type Limiter } from "../limits/limiter";
 import { createGatewayMetrics, type GatewayMetrics } from "../metrics/gateway";
-import { pricesOf } from "./cost";
+import { priceList } from "./cost";
 import { createSpendTracker, type SpendTracker } from "./spend";
 import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./writer";
 
@@ -32,7 +32,7 @@ export function createMetering(p: {
   log: Logger;
   billing?: { onUsageBatch?: UsageBatchHook };
 }): Metering {
-  const prices = new Map(p.config.models.map((m) => [m.id, pricesOf(m)]));
+  const pricesFor = priceList(p.config.models);
   const metrics = createGatewayMetrics();
   const spend = createSpendTracker(p.db);
   return {
@@ -46,7 +46,7 @@ export function createMetering(p: {
       log: p.log,
       metrics,
       spend,
-      pricesFor: (model) => prices.get(model),
+      pricesFor,
       onBatch: p.billing?.onUsageBatch,
     }),
   };

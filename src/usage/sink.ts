@@ -4,9 +4,10 @@ export type Endpoint = "chat.completions" | "completions" | "embeddings" | "resp
 /**
  * How a proxied request ended: `ok` (answered in full), `upstream_error` (the provider failed or
  * refused), `timeout` (a provider timeout fired), `client_abort` (the caller went away),
- * `refused` (policy or validation stopped it before any provider was called).
+ * `refused` (policy or validation stopped it before any provider was called), `server_shutdown`
+ * (still open when the shutdown grace period ran out).
  */
-export type Outcome = "ok" | "upstream_error" | "timeout" | "client_abort" | "refused";
+export type Outcome = "ok" | "upstream_error" | "timeout" | "client_abort" | "refused" | "server_shutdown";
 
 /**
  * One proxied request, as metering sees it (SPEC "Minimal metadata"). Ids, counts and codes

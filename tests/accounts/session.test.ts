@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
+import { setAccountEmail } from "../../src/accounts/accounts";
 import { redeemMagicLink, requestLoginLink } from "../../src/accounts/magicLinks";
 import { SESSION_TTL_MS } from "../../src/accounts/sessions";
 import { suspendAccount } from "../../src/accounts/status";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
-import { call, makeAccount, makeKey, makeSessionCookie } from "../helpers/identity";
+import { call, makeAccount, makeKey, makeSessionCookie, openLink } from "../helpers/identity";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -19,7 +20,7 @@ function setUp(publicUrl = "https://kriora.example") {
   return { deps: env.deps, app: createApp(env.deps), account };
 }
 
-/** The Set-Cookie of `/auth/verify` for a fresh login link (the mail itself is tested with real SMTP elsewhere). */
+/** The Set-Cookie of `POST /auth/verify` for a fresh login link (the mail itself is tested with real SMTP elsewhere). */
 async function signIn(deps: TestEnv["deps"], app: ReturnType<typeof createApp>, email: string) {
   let token = "";
   const send = deps.mailer.send;
@@ -29,7 +30,7 @@ async function signIn(deps: TestEnv["deps"], app: ReturnType<typeof createApp>, 
   };
   requestLoginLink(deps, email);
   deps.mailer.send = send;
-  return call(app, "GET", `/auth/verify?token=${token}`);
+  return openLink(app, `/auth/verify?token=${token}`);
 }
 
 describe("§11 cookies: the session cookie only authenticates, and is locked down", () => {
@@ -95,6 +96,21 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
     requestLoginLink(deps, "s@example.com");
     suspendAccount(deps, account.id, "test");
     expect(redeemMagicLink(deps, decodeURIComponent(token))).toBeNull();
+  });
+
+  test("links mailed to the old address stop working once the address changes; a link to the new one works", () => {
+    const { deps, account } = setUp();
+    const tokens: string[] = [];
+    deps.mailer.send = async (m) => {
+      tokens.push(decodeURIComponent(/token=([^\s]+)/.exec(m.text)![1]!));
+      return true;
+    };
+    requestLoginLink(deps, "s@example.com");
+    requestLoginLink(deps, "s@example.com");
+    setAccountEmail(deps, account.id, "new@example.com", "test");
+    expect(tokens.slice(0, 2).map((t) => redeemMagicLink(deps, t))).toEqual([null, null]);
+    requestLoginLink(deps, "new@example.com");
+    expect(redeemMagicLink(deps, tokens[2]!)).toBe(account.id);
   });
 });
 

@@ -30,7 +30,7 @@ describe("§5 payments: prepaid admission", () => {
     metering.usage.record(usageEvent(1, { accountId: "acc_a", inputTokens: 600_000, outputTokens: 0 }));
     metering.usage.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
     metering.usage.flush();
-    expect(env.deps.billing.balance("acc_a")).toBe(0);
+    expect(env.deps.billing.balance("acc_a")).toBe(0n);
     expect(env.deps.billing.admit("acc_a")?.code).toBe("payment_required");
     expect(env.deps.billing.admit("acc_b")?.code).toBe("payment_required");
   });
@@ -42,7 +42,7 @@ describe("§5 payments: prepaid admission", () => {
     cli.billing.changeCredits({ accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" }, "cli");
     cli.handle.close();
     expect(env.deps.billing.admit("acc_a")).toBeNull();
-    expect(env.deps.billing.balance("acc_a")).toBe(1);
+    expect(env.deps.billing.balance("acc_a")).toBe(1n);
   });
 
   test("off and metered modes never refuse for balance", () => {

@@ -100,7 +100,7 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
         });
         metering.usage.flush();
         for (const [account, want] of expected) {
-          expect(BigInt(ledgerBalance(env!.deps.db, account))).toBe(want);
+          expect(ledgerBalance(env!.deps.db, account)).toBe(want);
           expect(BigInt(env!.deps.billing.balance(account))).toBe(want);
         }
       }),

@@ -1,23 +1,11 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { accounts } from "../../src/db/schema";
-import { createApp } from "../../src/http/app";
-import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
+import { billingPerTest } from "../helpers/billing";
 import { json } from "../helpers/http";
-import { call, makeAccount, makeKey } from "../helpers/identity";
+import { call } from "../helpers/identity";
 
-let env: BillingEnv | undefined;
-afterEach(() => env?.close());
-
-async function setup(mode: "off" | "prepaid" | "metered" = "prepaid") {
-  env = makeBillingEnv(mode);
-  const app = createApp(env.deps);
-  const user = makeAccount(env.deps, "payer@example.com");
-  const admin = makeAccount(env.deps, "boss@example.com", "admin");
-  const userKey = (await makeKey(env.deps, user.id)).key;
-  const adminKey = (await makeKey(env.deps, admin.id, { scopes: ["admin", "account"] })).key;
-  return { env, app, user, userKey, adminKey };
-}
+const setup = billingPerTest();
 
 describe("§5 payments: /account/billing", () => {
   test("§10 processors: checkout returns Stripe's link; the customer gets the account id and no email", async () => {
@@ -29,6 +17,8 @@ describe("§5 payments: /account/billing", () => {
     expect(body.url).toStartWith("https://checkout.stripe.com/");
     const session = env.fake.sessions.get(body.id)!;
     expect(session).toMatchObject({ client_reference_id: user.id, metadata: { account_id: user.id }, amount_subtotal: 1999, currency: "usd" });
+    // Stripe sends the payer back to the console's billing page, under server.public_url.
+    expect([session.success_url, session.cancel_url]).toEqual(["https://gw.example.test/#/billing?checkout=complete", "https://gw.example.test/#/billing?checkout=cancelled"]);
     const [customer] = [...env.fake.customers.values()];
     expect(customer).toMatchObject({ email: null, name: null, metadata: { account_id: user.id } });
     expect(JSON.stringify(env.fake.requests)).not.toContain("payer@example.com");

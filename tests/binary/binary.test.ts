@@ -49,7 +49,7 @@ describe("the compiled binary, alone in an empty folder", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("`serve` answers /healthz, /readyz, /openapi.json and the embedded docs UI, and stops cleanly on SIGTERM", async () => {
+  test("`serve` answers /healthz, /readyz, /openapi.json, the embedded docs UI and the console, and stops cleanly on SIGTERM", async () => {
     const dir = lonelyCopy();
     const served = await startServe([join(dir, "kriora"), "serve"], dir);
     try {
@@ -60,6 +60,14 @@ describe("the compiled binary, alone in an empty folder", () => {
       const ui = await fetch(`${served.url}/docs/assets/scalar.js`);
       expect(ui.status).toBe(200);
       expect((await ui.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000);
+      // The console, bundled into the binary when it was compiled.
+      const home = await fetch(`${served.url}/`);
+      expect(home.headers.get("content-type")).toContain("text/html");
+      expect(await home.text()).toContain('<script type="module" src="/console/app.js">');
+      const js = await fetch(`${served.url}/console/app.js`);
+      expect(js.headers.get("content-type")).toContain("text/javascript");
+      expect(await js.text()).toContain("/account/overview");
+      expect(await (await fetch(`${served.url}/console/app.css`)).text()).toContain(".uplot");
     } finally {
       expect(await served.stop()).toBe(0);
     }
@@ -105,6 +113,38 @@ describe("the compiled binary, alone in an empty folder", () => {
     for (const text of [...bodies, served.stdout(), served.stderr()]) expect(text).not.toContain(CANARY);
     // Positive control: the same capture holds what the process did print for these requests.
     for (const id of ids) expect(served.stdout()).toContain(id);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("with telemetry.otlp_traces_url set, the binary loads the OpenTelemetry SDK it embeds and exports a span per request", async () => {
+    const dir = lonelyCopy();
+    const bodies: string[] = [];
+    const receiver = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(req) {
+        bodies.push(await req.text());
+        return Response.json({});
+      },
+    });
+    const served = await startServe([join(dir, "kriora"), "serve"], dir, { KRIORA_TELEMETRY_OTLP_TRACES_URL: `http://127.0.0.1:${receiver.port}/v1/traces` });
+    try {
+      expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
+      const deadline = Date.now() + 10_000;
+      while (!bodies.some((b) => b.includes("/healthz")) && Date.now() < deadline) await Bun.sleep(50);
+    } finally {
+      expect(await served.stop()).toBe(0);
+      receiver.stop(true);
+    }
+    expect(bodies.join("")).toContain('"GET /healthz"');
+    expect(served.stderr()).not.toContain("tracing_unavailable");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("-h and --version work in the binary", () => {
+    const dir = lonelyCopy();
+    expect(run(dir, "-h").out).toContain("Usage: kriora <command>");
+    expect(run(dir, "--version").out).toMatch(/^kriora \d+\.\d+\.\d+/);
     rmSync(dir, { recursive: true, force: true });
   });
 

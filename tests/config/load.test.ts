@@ -17,7 +17,7 @@ describe("config", () => {
     expect(c.server.host).toBe("127.0.0.1");
     expect(c.server.port).toBe(8080);
     expect(c.server.trust_proxy).toBe(false);
-    expect(c.database.path).toBe("./data/kriora.db");
+    expect(c.database.path).toBe(join(dir, "data/kriora.db"));
     expect(c.retention.ip_days).toBe(30);
     expect(c.billing.mode).toBe("off");
     expect(Object.isFrozen(c.server)).toBe(true);
@@ -75,5 +75,37 @@ describe("config", () => {
     const c = loadConfig({ cwd: dir, dataDir: "/srv/kriora", env: {} });
     expect(c.database.path).toBe("/srv/kriora/kriora.db");
     expect(c.security.master_key_file).toBe("/srv/kriora/master.key");
+  });
+});
+
+describe("config: models, deployments and routing", () => {
+  const p = (id: string, kind = "openai") => `[[providers]]\nid = "${id}"\nkind = "${kind}"\nbase_url = "http://x"\n`;
+  test.each([
+    [`${p("a")}[[models]]\nid = "m"`, "models[0].provider: set provider (one deployment) or deployments"],
+    [`${p("a")}[[models]]\nid = "m"\nprovider = "a"\ndeployments = [{ provider = "a" }]`, "models[0].deployments: set provider or deployments, not both"],
+    [`${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a" }, { provider = "nowhere" }]`, "models[0].deployments[1].provider: no provider with this id"],
+    [`${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a", weight = 0 }]`, "models[0].deployments[0].weight"],
+    [`${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a", wieght = 2 }]`, "models[0].deployments[0].wieght: unknown key"],
+    [`${p("a")}[[models]]\nid = "m"\nprovider = "a"\n[[models]]\nid = "n"\nprovider = "a"\naliases = ["x", "m"]`, "models[1].aliases[1]: duplicate model id or alias"],
+    [`${p("a")}[[models]]\nid = "m"\nprovider = "a"\nkind = "image"`, "models[0].kind"],
+    [`[routing]\nretries = 99`, "routing.retries"],
+    [`[routing]\ncooldown_failures = 0`, "routing.cooldown_failures"],
+  ])("a bad model or routing value names its key path: %p", (toml, path) => {
+    const load = withFile(toml);
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(path);
+  });
+
+  test("today's provider/upstream form and the deployments form load side by side; azure-openai is a provider kind", () => {
+    const c = withFile(
+      `${p("a")}${p("az", "azure-openai")}[[models]]\nid = "one"\nprovider = "a"\nupstream = "u"\n[[models]]\nid = "two"\naliases = ["deux"]\ndeployments = [{ provider = "a", upstream = "x", weight = 2 }, { provider = "az", upstream = "y", api_key_env = "AZ2" }]`,
+    )();
+    expect(c.models[0]).toMatchObject({ provider: "a", upstream: "u", deployments: [] });
+    expect(c.models[1]!.deployments).toEqual([
+      { provider: "a", upstream: "x", weight: 2, api_key_env: "" },
+      { provider: "az", upstream: "y", weight: 1, api_key_env: "AZ2" },
+    ]);
+    expect(c.providers[1]).toMatchObject({ kind: "azure-openai", api_version: "2024-10-21" });
+    expect(c.routing).toMatchObject({ retries: 0, cooldown_failures: 5, cooldown_s: 30 });
   });
 });

@@ -1,10 +1,13 @@
+import { afterEach } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load";
 import { openDeps, type Deps } from "../../src/deps";
 import type { Clock } from "../../src/lib/clock";
+import { createApp } from "../../src/http/app";
 import { captureLog, type CapturedLog } from "./deps";
+import { makeAccount, makeKey } from "./identity";
 import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
 
 /** `[[models]]` at one unreachable provider, priced per million tokens: `[id, input, output, cached input]`. */
@@ -32,10 +35,10 @@ export interface BillingEnv {
  * A data dir whose gateway bills in `mode` against a loopback fake Stripe, with the Stripe
  * secrets in its (private) environment. `restart()` reopens it as a new process would.
  */
-export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml?: string; clock?: Clock; env?: Record<string, string> } = {}): BillingEnv {
+export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml?: string; server?: string; clock?: Clock; env?: Record<string, string> } = {}): BillingEnv {
   const dir = mkdtempSync(join(tmpdir(), "kriora-billing-"));
   const file = join(dir, "kriora.toml");
-  writeFileSync(file, `[server]\npublic_url = "https://gw.example.test"\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`);
+  writeFileSync(file, `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`);
   const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
   const fake = startFakeStripe();
   const log = captureLog();
@@ -57,4 +60,25 @@ export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml
     },
   };
   return env;
+}
+
+/**
+ * `setup(mode)`: a billing env with its in-process app, a user (`payer@example.com`, model and
+ * account scopes) and an admin's key. Each env a test sets up is closed after that test.
+ */
+export function billingPerTest() {
+  const opened: BillingEnv[] = [];
+  afterEach(() => {
+    for (const env of opened.splice(0)) env.close();
+  });
+  return async (mode: "off" | "prepaid" | "metered" = "prepaid") => {
+    const env = makeBillingEnv(mode);
+    opened.push(env);
+    const app = createApp(env.deps);
+    const user = makeAccount(env.deps, "payer@example.com");
+    const admin = makeAccount(env.deps, "boss@example.com", "admin");
+    const userKey = (await makeKey(env.deps, user.id)).key;
+    const adminKey = (await makeKey(env.deps, admin.id, { scopes: ["admin", "account"] })).key;
+    return { env, app, user, userKey, adminKey };
+  };
 }

@@ -1,10 +1,16 @@
 import * as wire from "./fakeWire";
+import type { ToolCall } from "./fakeWire";
+
+/** What the fake answers to Anthropic's `count_tokens`. */
+export const FAKE_COUNT_TOKENS = 42;
 
 /** Planted in every upstream error message: it must never reach a client or a log line. */
 export const UPSTREAM_CANARY = "CANARY-upstream-error-5d1e";
 
 export interface SeenRequest {
   path: string;
+  /** The query string, `?` included ("" when none). */
+  query: string;
   model: string;
   headers: Headers;
   body: Record<string, any>;
@@ -24,14 +30,19 @@ export interface FakeUpstream {
   requests: SeenRequest[];
   /** The text every answer carries, split on spaces into stream chunks. */
   reply: string;
+  /** The tool calls model `tools` makes. */
+  toolCalls: ToolCall[];
   /** Bytes the `flood` stream has produced so far. */
   produced: number;
   /** Requests that reached `/redirected` (a followed redirect). */
   redirectHits: number;
+  /** The ids `GET …/models` lists, and how many times it was asked. */
+  models: string[];
+  modelListHits: number;
   stop(): Promise<void>;
 }
 
-type Kind = "chat" | "completions" | "embeddings" | "responses" | "messages";
+type Kind = "chat" | "completions" | "embeddings" | "responses" | "messages" | "gemini";
 
 interface Pieces {
   head: string[];
@@ -46,12 +57,14 @@ const encoder = new TextEncoder();
 const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve())));
 
 /**
- * A model provider on loopback that speaks the OpenAI and Anthropic wire formats. The model name
- * picks a behaviour: `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
+ * A model provider on loopback that speaks the OpenAI, Anthropic and Gemini wire formats (Gemini
+ * reads the model from the path: `/models/{model}:generateContent` or `:streamGenerateContent`).
+ * The model name picks a behaviour: `tools` (two tool calls, arguments streamed in pieces), `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
  * the reader takes them), `cut` (connection dropped after 3 chunks), `cut-clean` (closed without
  * the closing event), `stall`, `hang`, `hang-body`, `stream-error` (and
  * `stream-error-unterminated`: the error event without its closing blank line), `huge-line`, `no-usage`,
- * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `bad-400`; any
+ * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `fail-429-retry-2s` (with
+ * `retry-after: 2`), `bad-400`; `GET …/models` lists `models`; any
  * other name answers normally.
  */
 export function startFakeUpstream(): FakeUpstream {
@@ -59,8 +72,11 @@ export function startFakeUpstream(): FakeUpstream {
     url: "",
     requests: [],
     reply: "Hello from the fake upstream model",
+    toolCalls: wire.TOOL_CALLS,
     produced: 0,
     redirectHits: 0,
+    models: ["fake-chat", "fake-embed"],
+    modelListHits: 0,
     stop: () => server.stop(true),
   };
   const server = Bun.serve({
@@ -68,13 +84,20 @@ export function startFakeUpstream(): FakeUpstream {
     port: 0,
     idleTimeout: 0,
     async fetch(req) {
-      const path = new URL(req.url).pathname;
+      const { pathname: path, search } = new URL(req.url);
+      if (req.method === "GET" && path.endsWith("/models")) {
+        fake.modelListHits++;
+        return Response.json({ object: "list", data: fake.models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake", context_length: 8192 })) });
+      }
       if (path === "/redirected") {
         fake.redirectHits++;
         return Response.json(wire.chatJson("redirected", fake.reply, false));
       }
       const body = (await req.json()) as Record<string, any>;
-      const seen: SeenRequest = { path, model: String(body.model), headers: req.headers, body, abortedAt: null };
+      const gemini = /\/models\/([^/:]+):(generate|streamGenerate)Content$/.exec(path);
+      if (gemini) body.stream = gemini[2] === "streamGenerate";
+      const model = gemini ? decodeURIComponent(gemini[1]!) : String(body.model);
+      const seen: SeenRequest = { path, query: search, model, headers: req.headers, body, abortedAt: null };
       req.signal.addEventListener("abort", () => (seen.abortedAt = performance.now()));
       fake.requests.push(seen);
       return answer(fake, seen, req.signal);
@@ -85,6 +108,7 @@ export function startFakeUpstream(): FakeUpstream {
 }
 
 function kindOf(path: string): Kind {
+  if (/:(generate|streamGenerate)Content$/.test(path)) return "gemini";
   const last = path.split("/").pop()!;
   return last === "completions" && path.endsWith("/chat/completions") ? "chat" : (last as Kind);
 }
@@ -99,15 +123,19 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
       return Response.json({ error: { message: `internal failure ${UPSTREAM_CANARY}`, type: "server_error" } }, { status: 500 });
     case "fail-429":
       return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429 });
+    case "fail-429-retry-2s":
+      return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429, headers: { "retry-after": "2" } });
     case "bad-400":
       return Response.json({ error: { message: `Invalid prompt ${JSON.stringify(body)} ${UPSTREAM_CANARY}`, type: "invalid_request_error", code: "invalid_prompt" } }, { status: 400 });
     case "hang":
       await until(signal);
       return new Response(null, { status: 499 });
   }
+  if (seen.path.endsWith("/messages/count_tokens")) return Response.json({ input_tokens: FAKE_COUNT_TOKENS });
+  if (model === "tools") return toolAnswer(kind, model, body, fake.toolCalls);
   if (!body.stream) {
     const text = model === "big-json" ? fake.reply.repeat(8_000) : fake.reply;
-    const json = kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, text) : kind === "messages" ? wire.messagesJson(model, text) : wire.chatJson(model, text, kind === "completions");
+    const json = kind === "gemini" ? wire.geminiJson(text) : kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, text) : kind === "messages" ? wire.messagesJson(model, text) : wire.chatJson(model, text, kind === "completions");
     if (model === "gzip") return new Response(Bun.gzipSync(JSON.stringify(json)), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
     return Response.json(json);
   }
@@ -130,11 +158,30 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
   );
 }
 
+/** Model `tools`: two tool calls in one turn, whole or streamed one piece per chunk. */
+function toolAnswer(kind: Kind, model: string, body: Record<string, any>, calls: ToolCall[]): Response {
+  if (!body.stream) return Response.json(kind === "gemini" ? wire.geminiToolJson(calls) : kind === "messages" ? wire.messagesToolJson(model, calls) : wire.chatToolJson(model, calls));
+  const events = kind === "gemini" ? wire.geminiToolStream(calls) : kind === "messages" ? wire.messagesToolStream(model, calls) : wire.chatToolStream(model, body.stream_options?.include_usage === true, calls);
+  const chunks = events.values();
+  return new Response(
+    new ReadableStream({
+      pull(ctl) {
+        const next = chunks.next();
+        if (next.done) ctl.close();
+        else ctl.enqueue(encoder.encode(next.value));
+      },
+    }),
+    { headers: { "content-type": "text/event-stream" } },
+  );
+}
+
 function piecesOf(kind: Kind, model: string, reply: string, usage: boolean): Pieces {
   const words = reply.split(/(?<= )/);
   switch (kind) {
     case "responses":
       return { head: [wire.responsesStart(model)], words, delta: wire.responsesDelta, tail: [wire.responsesEnd(model, reply)], error: wire.sse({ type: "error", code: "server_error", message: UPSTREAM_CANARY }, "error") };
+    case "gemini":
+      return { head: [], words, delta: wire.geminiChunk, tail: [wire.geminiEnd()], error: wire.sse({ error: { code: 500, message: UPSTREAM_CANARY, status: "INTERNAL" } }) };
     case "messages":
       return { head: [wire.messagesStart(model)], words, delta: wire.messagesDelta, tail: [wire.messagesEnd()], error: wire.sse({ type: "error", error: { type: "overloaded_error", message: UPSTREAM_CANARY } }, "error") };
     default: {

@@ -61,3 +61,71 @@ export function messagesEnd() {
     sse({ type: "message_stop" }, "message_stop")
   );
 }
+
+/** Gemini's `usageMetadata` the fake reports (prompt includes the cached part; thoughts are output). */
+export const GEMINI_USAGE = { promptTokenCount: 17, candidatesTokenCount: 8, thoughtsTokenCount: 2, cachedContentTokenCount: 5, totalTokenCount: 27 };
+
+function geminiResponse(parts: unknown[], finish: string | null, usage: boolean) {
+  const candidate = { content: { role: "model", parts }, index: 0, ...(finish ? { finishReason: finish } : {}) };
+  return { candidates: [candidate], ...(usage ? { usageMetadata: GEMINI_USAGE } : {}), modelVersion: "gemini-fake", responseId: "gem-1" };
+}
+
+export const geminiJson = (text: string) => geminiResponse([{ text }], "STOP", true);
+export const geminiChunk = (piece: string) => sse(geminiResponse([{ text: piece }], null, false));
+export const geminiEnd = () => sse(geminiResponse([{ text: "" }], "STOP", true));
+
+/**
+ * The tool calls the fake makes when asked for model `tools`: two calls in one turn, their
+ * arguments streamed in 5-character pieces (so tokens and escapes are split mid-way).
+ */
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text, exactly as the provider sends them. */
+  arguments: string;
+}
+
+export const TOOL_CALLS: ToolCall[] = [
+  { id: "call_weather_1", name: "get_weather", arguments: '{"city": "Paris", "unit": "celsius", "note": "caf\\u00e9 \\"terrace\\""}' },
+  { id: "call_time_2", name: "get_time", arguments: '{"tz":"Europe/Paris"}' },
+];
+const pieces = (text: string) => text.match(/[\s\S]{1,5}/g) ?? [];
+
+export function chatToolJson(model: string, calls: ToolCall[]) {
+  const tool_calls = calls.map((c) => ({ id: c.id, type: "function", function: { name: c.name, arguments: c.arguments } }));
+  return { id: "cmpl-t", object: "chat.completion", created: 1, model, choices: [{ index: 0, message: { role: "assistant", content: null, tool_calls }, finish_reason: "tool_calls" }], usage: FAKE_USAGE.chat };
+}
+
+export function chatToolStream(model: string, withUsage: boolean, calls: ToolCall[]): string[] {
+  const chunk = (delta: unknown, finish: string | null = null) => sse({ id: "cmpl-t", object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] });
+  const out = [chunk({ role: "assistant", content: null })];
+  calls.forEach((c, index) => {
+    out.push(chunk({ tool_calls: [{ index, id: c.id, type: "function", function: { name: c.name, arguments: "" } }] }));
+    for (const piece of pieces(c.arguments)) out.push(chunk({ tool_calls: [{ index, function: { arguments: piece } }] }));
+  });
+  out.push(chunk({}, "tool_calls"), chatEnd(model, withUsage));
+  return out;
+}
+
+export function messagesToolJson(model: string, calls: ToolCall[]) {
+  const content = calls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: JSON.parse(c.arguments) }));
+  return { id: "msg_t", type: "message", role: "assistant", model, content, stop_reason: "tool_use", stop_sequence: null, usage: FAKE_USAGE.messages };
+}
+
+export function messagesToolStream(model: string, calls: ToolCall[]): string[] {
+  const usage = { ...FAKE_USAGE.messages, output_tokens: 1 };
+  const out = [sse({ type: "message_start", message: { id: "msg_t", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage } }, "message_start")];
+  calls.forEach((c, index) => {
+    out.push(sse({ type: "content_block_start", index, content_block: { type: "tool_use", id: c.id, name: c.name, input: {} } }, "content_block_start"));
+    for (const piece of pieces(c.arguments)) out.push(sse({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } }, "content_block_delta"));
+    out.push(sse({ type: "content_block_stop", index }, "content_block_stop"));
+  });
+  out.push(sse({ type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: FAKE_USAGE.messages.output_tokens } }, "message_delta"));
+  out.push(sse({ type: "message_stop" }, "message_stop"));
+  return out;
+}
+
+const geminiCalls = (calls: ToolCall[]) => calls.map((c) => ({ functionCall: { id: c.id, name: c.name, args: JSON.parse(c.arguments) } }));
+export const geminiToolJson = (calls: ToolCall[]) => geminiResponse(geminiCalls(calls), "STOP", true);
+/** Gemini sends function calls whole: a text chunk, then both calls with the finish reason and usage. */
+export const geminiToolStream = (calls: ToolCall[]) => [sse(geminiResponse([{ text: "Checking." }], null, false)), sse(geminiResponse(geminiCalls(calls), "STOP", true))];

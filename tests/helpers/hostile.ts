@@ -168,6 +168,8 @@ type JsonSchema = {
   anyOf?: JsonSchema[];
   minimum?: number;
   minItems?: number;
+  /** On model requests: the fields the gateway itself checks (the rest is the provider's to judge). */
+  "x-kriora-checked"?: string[];
 };
 
 export interface Operation {
@@ -182,13 +184,22 @@ export interface Operation {
 
 /** Every operation the gateway publishes in `/openapi.json`: new routes are covered without editing the suites. */
 export async function publishedOperations(url: string): Promise<Operation[]> {
-  const spec = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>> };
+  const spec = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, unknown> } };
+  const schemas = spec.components?.schemas ?? {};
+  // Bodies are named component schemas: inline them, so the suites read one plain schema.
+  const inline = (value: unknown): any => {
+    if (Array.isArray(value)) return value.map(inline);
+    if (!value || typeof value !== "object") return value;
+    const ref = (value as { $ref?: unknown }).$ref;
+    if (typeof ref === "string") return inline(schemas[ref.replace("#/components/schemas/", "")]);
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, inline(v)]));
+  };
   return Object.entries(spec.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({
       method: method.toUpperCase(),
       path,
       secured: Array.isArray(op.security) && op.security.length > 0,
-      body: op.requestBody?.content?.["application/json"]?.schema ?? null,
+      body: inline(op.requestBody?.content?.["application/json"]?.schema ?? null),
     })),
   );
 }

@@ -16,7 +16,7 @@ export async function makeKey(deps: Deps, accountId: string, input: KeySettingsI
   return { id: row.id, key };
 }
 
-/** A session cookie header value for the account, as `/auth/verify` would have set it. */
+/** A session cookie header value for the account, as `POST /auth/verify` would have set it. */
 export function makeSessionCookie(deps: Deps, accountId: string): string {
   return `kriora_session=${startSession(deps, accountId).token}`;
 }
@@ -37,4 +37,10 @@ export function call(app: Handler, method: string, path: string, opts: CallOptio
   return app.handle(
     new Request(`http://localhost${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }),
   );
+}
+
+/** What the console's confirm page does with an emailed link: POST the link's token to its path, from our own origin. */
+export function openLink(app: Handler, link: string, headers: Record<string, string> = { "sec-fetch-site": "same-origin" }): Promise<Response> {
+  const url = new URL(link, "http://localhost");
+  return call(app, "POST", url.pathname, { body: { token: url.searchParams.get("token") }, headers });
 }

@@ -63,12 +63,17 @@ describe("§5 hostile input: unknown and malformed model names", () => {
     ["a number", 42],
     ["null", null],
     ["an object", { id: HOSTILE_CANARY }],
-    ["the other wire format's model", MODELS.anthropic],
   ];
 
   test.each(NAMES)("%s → a clean 4xx that does not repeat it; no provider is called", async (_, model) => {
     const calls = target.fake.requests.length;
     await expectCleanRefusal(await post("/v1/chat/completions", JSON.stringify({ model, messages: [] })));
+    expect(target.fake.requests.length).toBe(calls);
+  });
+
+  test("a model whose provider's format has no translation for the route (embeddings of an Anthropic model) → a clean 4xx; no provider is called", async () => {
+    const calls = target.fake.requests.length;
+    await expectCleanRefusal(await post("/v1/embeddings", JSON.stringify({ model: MODELS.anthropic, input: HOSTILE_CANARY })));
     expect(target.fake.requests.length).toBe(calls);
   });
 });

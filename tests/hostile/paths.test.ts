@@ -32,7 +32,7 @@ describe("§9 hostile input: path traversal and odd encodings in ids", () => {
     ["GET", "/admin/accounts/:id/keys", "admin"],
     ["POST", "/admin/accounts/:id/suspend", "admin"],
     ["GET", "/admin/accounts/:id/usage", "admin"],
-    ["GET", "/admin/accounts/:id/export", "admin"],
+    ["POST", "/admin/accounts/:id/export", "admin"],
     ["DELETE", "/admin/keys/:id", "admin"],
   ];
 

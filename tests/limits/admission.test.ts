@@ -110,7 +110,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(refused.headers.get("x-ratelimit-remaining-requests")).toBe("0");
     expect(refused.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(ms|s)$|^\d+m\d+s$/);
-    expect((await json(refused)).error).toMatchObject({ type: "rate_limit_error", code: "rate_limited" });
+    expect((await json(refused)).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
     expect(r.fake.requests.length).toBe(3);
     const refusedRow = rowsOf(r).find((x) => x.status === 429);
     expect(refusedRow).toMatchObject({ outcome: "refused", errorCode: "rate_limited", inputTokens: 0 });
@@ -161,7 +161,7 @@ describe("§5 availability: limits at the model API", () => {
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
-    expect((await json(blocked)).error).toMatchObject({ type: "insufficient_quota", code: "budget_exceeded" });
+    expect((await json(blocked)).error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota" });
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(r.fake.requests.length).toBe(calls);
   });
@@ -176,7 +176,7 @@ describe("§5 availability: limits at the model API", () => {
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
-    expect((await json(blocked)).error).toMatchObject({ type: "insufficient_quota", code: "budget_exceeded", message: "This key has reached its monthly budget of $0.01." });
+    expect((await json(blocked)).error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota", message: "This key has reached its monthly budget of $0.01." });
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(r.fake.requests.length).toBe(calls);
     const other = await makeKey(r.env.deps, r.accountId);

@@ -16,13 +16,13 @@ describe("§9 access control: the rights routes act on the caller's own account;
     const ann = await seedPerson(deps, "ann");
     const bob = await seedPerson(deps, "bob");
     const app = createApp(deps);
-    const own = ["GET /account/export", "GET /account/requests", "POST /account/restrict", "POST /account/policy/accept"];
+    const own = ["POST /account/export", "GET /account/requests", "POST /account/restrict", "POST /account/policy/accept"];
     for (const route of own) {
       const [method, path] = route.split(" ") as [string, string];
       expect([route, (await call(app, method, path)).status]).toEqual([route, 401]);
     }
     const admin = [
-      ["GET", `/admin/accounts/${bob.id}/export`],
+      ["POST", `/admin/accounts/${bob.id}/export`],
       ["POST", `/admin/accounts/${bob.id}/restrict`],
       ["POST", `/admin/accounts/${bob.id}/unrestrict`],
       ["POST", `/admin/accounts/${bob.id}/delete`, {}],
@@ -33,7 +33,7 @@ describe("§9 access control: the rights routes act on the caller's own account;
       expect([path, (await call(app, method, path, { body })).status]).toEqual([path, 401]);
       expect([path, (await call(app, method, path, { key: ann.key, body })).status]).toEqual([path, 403]);
     }
-    expect(JSON.stringify(await json(await call(app, "GET", "/account/export", { key: ann.key })))).not.toContain(bob.id);
+    expect(JSON.stringify(await json(await call(app, "POST", "/account/export", { key: ann.key })))).not.toContain(bob.id);
     expect(listRequests(deps, { accountId: bob.id })).toEqual([]);
 
     const ops = makeAccount(deps, "ops@example.com", "admin");

@@ -4,7 +4,7 @@ import { createApp } from "../../src/http/app";
 import { listRequests } from "../../src/privacy/rights";
 import { runKriora } from "../helpers/cli";
 import { json } from "../helpers/http";
-import { call, makeAccount, makeKey } from "../helpers/identity";
+import { call, makeAccount, makeKey, openLink } from "../helpers/identity";
 import { mailEnvs, steppingClock } from "../helpers/mailEnv";
 
 const mail = mailEnvs();
@@ -31,11 +31,11 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
     expect(listRequests(deps)[0]).toMatchObject({ kind: "rectify", completed_at: null });
 
     const path = linkIn(mail.text);
-    const opened = await call(app, "GET", path);
+    const opened = await openLink(app, path);
     expect(opened.status).toBe(200);
     expect((await json(opened)).email).toBe("ann.new@example.com");
     expect((await json(await call(app, "GET", "/account", { key }))).email).toBe("ann.new@example.com");
-    expect((await call(app, "GET", path)).status).toBe(401);
+    expect((await openLink(app, path)).status).toBe(401);
     expect(listRequests(deps)[0]).toMatchObject({ kind: "rectify", outcome: "done" });
     const actions = deps.audit.tail(3).map((e) => [e.action, e.target]);
     expect(actions).toContainEqual(["account.email_change_requested", ann.id]);
@@ -48,12 +48,12 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
     await call(app, "POST", "/account/email", { key, body: { email: "late@example.com" } });
     const expired = linkIn((await smtp.next()).text);
     clock.t += 25 * 3_600_000;
-    expect((await call(app, "GET", expired)).status).toBe(401);
+    expect((await openLink(app, expired)).status).toBe(401);
 
     await call(app, "POST", "/account/email", { key, body: { email: "taken@example.com" } });
     const taken = linkIn((await smtp.next()).text);
     makeAccount(deps, "taken@example.com");
-    expect((await call(app, "GET", taken)).status).toBe(409);
+    expect((await openLink(app, taken)).status).toBe(409);
     expect((await json(await call(app, "GET", "/account", { key }))).email).toBe("ann@example.com");
     expect(listRequests(deps, { accountId: ann.id }).map((r) => r.outcome)).toEqual(["lapsed", "lapsed"]);
   });

@@ -37,7 +37,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(403);
     expect((await call(app, "POST", "/v1/chat/completions", { key: ann.key, body: { model: "m", messages: [{ role: "user", content: "hi" }] } })).status).toBe(403);
     expect((await call(app, "GET", "/v1/models", { key: bob.key })).status).toBe(200);
-    const exported = await json(await call(app, "GET", "/account/export", { key: ann.key }));
+    const exported = await json(await call(app, "POST", "/account/export", { key: ann.key }));
     expect(exported.usage.events.map((e: { ip: string }) => e.ip)).toEqual([ann.ip, ann.ip]);
     expect(listRequests(deps, { accountId: ann.id }).map((r) => [r.kind, r.outcome])).toEqual([
       ["restrict", "done"],

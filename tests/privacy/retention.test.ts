@@ -73,9 +73,9 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
       ["adjustment", CARRY_FORWARD_REF],
       ["grant", null],
     ]);
-    expect(ledgerBalance(deps.db, ann.id)).toBe(balance + 1_000_000);
-    expect(deps.billing.balance(ann.id)).toBe(balance + 1_000_000);
-    expect(billingEnv.restart().billing.balance(ann.id)).toBe(balance + 1_000_000);
+    expect(ledgerBalance(deps.db, ann.id)).toBe(balance + 1_000_000n);
+    expect(deps.billing.balance(ann.id)).toBe(balance + 1_000_000n);
+    expect(billingEnv.restart().billing.balance(ann.id)).toBe(balance + 1_000_000n);
     expect((await runRetention(env.deps)).billing_rows_deleted).toBe(0);
 
     expect(env.deps.audit.verify().ok).toBe(true);

@@ -61,5 +61,8 @@ describe("§14 rights ledger (Art. 12(3)): every request with received, due and 
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
     const viaAdmin = await json(await call(createApp(deps), "GET", "/admin/privacy/requests?overdue=true", { key: adminKey }));
     expect(viaAdmin.map((r: { id: string }) => r.id)).toEqual([late.id]);
+    // Without the filter the admin sees the whole ledger (the query's enum once defaulted to "true").
+    const whole = await json(await call(createApp(deps), "GET", "/admin/privacy/requests", { key: adminKey }));
+    expect(whole).toHaveLength(3);
   });
 });

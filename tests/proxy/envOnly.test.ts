@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load";
 import { openDeps, type Deps } from "../../src/deps";
 import { createApp } from "../../src/http/app";
+import { ENDPOINTS } from "../../src/proxy/endpoints";
 import { routeModel } from "../../src/proxy/routing";
 import { captureLog } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
@@ -25,26 +26,34 @@ const envConfig = (env: Record<string, string>) => loadConfig({ env, cwd: dir, d
 describe("env-only mode: models are offered under their upstream names", () => {
   test("any model id goes to the first provider of the route's format; `provider/model` picks another", () => {
     const config = envConfig({ OPENAI_API_KEY: "sk-x", KRIORA_UPSTREAM_URL: "http://127.0.0.1:9/v1" });
-    const route = (model: string) => routeModel(config, model, "openai", open).map((t) => [t.provider.id, t.upstream]);
+    const route = (model: string) => routeModel(config, model, ENDPOINTS.chat, open).map((t) => [t.provider.id, t.upstream]);
     expect(route("gpt-4o-mini")).toEqual([["openai", "gpt-4o-mini"]]);
     expect(route("upstream/llama3.1:8b")).toEqual([["upstream", "llama3.1:8b"]]);
     expect(route("meta-llama/Llama-3.1-8B")).toEqual([["openai", "meta-llama/Llama-3.1-8B"]]);
-    expect(() => routeModel(config, "claude-x", "anthropic", open)).toThrow("No provider for the Anthropic format");
+  });
+
+  test("with no provider of the route's format, the first one translation reaches; none when no translation exists", () => {
+    const openaiOnly = envConfig({ OPENAI_API_KEY: "sk-x" });
+    expect(routeModel(openaiOnly, "claude-x", ENDPOINTS.messages, open).map((t) => t.provider.id)).toEqual(["openai"]);
+    const anthropicOnly = envConfig({ ANTHROPIC_API_KEY: "sk-ant" });
+    expect(routeModel(anthropicOnly, "gpt-x", ENDPOINTS.chat, open).map((t) => t.provider.id)).toEqual(["anthropic"]);
+    expect(() => routeModel(anthropicOnly, "embed-x", ENDPOINTS.embeddings, open)).toThrow("No provider that can serve this endpoint");
   });
 
   test("§3 zero retention: env providers declare no ZDR, so a ZDR key is refused, never routed", () => {
     const config = envConfig({ KRIORA_UPSTREAM_URL: "http://127.0.0.1:9/v1" });
-    expect(() => routeModel(config, "llama3", "openai", { ...open, requireZdr: true })).toThrow("zero data retention");
+    expect(() => routeModel(config, "llama3", ENDPOINTS.chat, { ...open, requireZdr: true })).toThrow("zero data retention");
   });
 
   describe("through the app, against a local OpenAI-compatible server (KRIORA_UPSTREAM_URL)", () => {
     let fake: FakeUpstream;
     let deps: Deps;
     let app: Handler;
+    let now = Date.UTC(2026, 0, 5);
     beforeAll(() => {
       fake = startFakeUpstream();
       process.env.KRIORA_UPSTREAM_KEY = "sk-local-server";
-      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), { log: captureLog() });
+      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), { log: captureLog(), clock: { now: () => now } });
       deps.auth = tokenAuthenticator;
       app = createApp(deps);
     });
@@ -68,9 +77,26 @@ describe("env-only mode: models are offered under their upstream names", () => {
       expect(fake.requests[0]!.headers.get("authorization")).toBe("Bearer sk-local-server");
     });
 
-    test("GET /v1/models lists configured models only: none in env-only mode", async () => {
-      const res = await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } }));
-      expect(await json(res)).toEqual({ object: "list", data: [] });
+    test("GET /v1/models lists the server's own /v1/models, cached, and fetched again after models_refresh_s", async () => {
+      const list = async () => (await json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } })))).data;
+      const first = await list();
+      expect(first.map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-embed"]);
+      expect(first[0]).toMatchObject({ owned_by: "upstream", kind: "chat", formats: ["openai", "anthropic"], context_length: 8192, pricing: null });
+      expect(first[1]).toMatchObject({ kind: "embedding", formats: ["openai"] });
+      expect(fake.modelListHits).toBe(1);
+      fake.models = ["fake-chat", "fake-new"];
+      now += 599_000;
+      expect((await list()).map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-embed"]);
+      expect(fake.modelListHits).toBe(1);
+      now += 1_000;
+      expect((await list()).map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-new"]);
+      expect(fake.modelListHits).toBe(2);
+      expect((await list(), fake.modelListHits)).toBe(2);
+    });
+
+    test("a ZDR key sees no model of a provider that keeps data (§3), and nothing is fetched on its behalf elsewhere", async () => {
+      const res = await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.zdr}` } }));
+      expect((await json(res)).data).toEqual([]);
     });
   });
 });

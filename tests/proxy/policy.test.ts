@@ -90,7 +90,22 @@ describe("§3/§12 retention-aware routing fails closed", () => {
       ],
     });
     const zdr = await listModels(KEYS.zdr);
-    expect(zdr.data).toEqual([{ id: "gpt-test", object: "model", created: 0, owned_by: "eu-zdr", zdr: true, region: "eu", providers: [{ id: "eu-zdr", zdr: true, region: "eu" }] }]);
+    expect(zdr.data).toEqual([
+      {
+        id: "gpt-test",
+        object: "model",
+        created: 0,
+        owned_by: "eu-zdr",
+        zdr: true,
+        region: "eu",
+        providers: [{ id: "eu-zdr", zdr: true, region: "eu" }],
+        aliases: [],
+        kind: "chat",
+        formats: ["openai", "anthropic"],
+        context_length: null,
+        pricing: null,
+      },
+    ]);
     expect((await listModels(KEYS.limited)).data.map((m: { id: string }) => m.id)).toEqual(["gpt-test"]);
   });
 });
@@ -105,10 +120,11 @@ describe("model access", () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  test("a model of the other wire format is refused with the route to use", async () => {
-    const res = await call("/v1/messages", KEYS.user, { model: "gpt-test" });
+  test("a model whose provider's format has no translation for the route is refused, naming the route", async () => {
+    const res = await call("/v1/embeddings", KEYS.user, { model: "claude-test", input: "x" });
     expect(res.status).toBe(400);
-    expect((await json(res)).error.message).toContain("/v1/chat/completions");
+    expect((await json(res)).error).toMatchObject({ param: "model", message: expect.stringContaining("/v1/embeddings") });
+    expect(fake.requests).toHaveLength(0);
   });
 
   test("credentials without the model scope are 403; none at all is 401, in each route's error shape", async () => {

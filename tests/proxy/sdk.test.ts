@@ -89,9 +89,13 @@ describe("the official openai SDK works unchanged against the gateway", () => {
     expect(await recorded()).toMatchObject({ endpoint: "responses", stream: true, inputTokens: 13, outputTokens: 9, cachedInputTokens: 2, estimated: false });
   });
 
-  test("GET /v1/models answers the SDK's list call", async () => {
+  test("GET /v1/models answers the SDK's list call (no [[models]]: each provider's own list)", async () => {
     const page = await openai.models.list();
-    expect(page.data).toEqual([]);
+    expect(page.data.map((m) => [m.id, (m as unknown as { formats: string[] }).formats])).toEqual([
+      ["fake-chat", ["openai", "anthropic"]],
+      ["fake-embed", ["openai"]],
+      ["fake-chat", ["openai", "anthropic"]],
+    ]);
   });
 });
 

@@ -117,9 +117,10 @@ describe("streaming passthrough (§2/§3: content only in memory, in flight)", (
 });
 
 describe("upstream failure mid-stream: the client's stream ends with an error event in its format", () => {
-  test("OpenAI format: a dropped upstream connection ends with data: {error}, usage estimated", async () => {
+  test("OpenAI format: a dropped upstream connection ends with data: {error} then data: [DONE], usage estimated", async () => {
     const text = await (await post("/v1/chat/completions", chatBody("cut"))).text();
-    const last = text.trim().split("\n\n").at(-1)!;
+    const [last, done] = text.trim().split("\n\n").slice(-2) as [string, string];
+    expect(done).toBe("data: [DONE]");
     expect(JSON.parse(last.replace(/^data: /, "")).error).toMatchObject({ type: "api_error", code: "upstream_error" });
     const [event] = await gw.events(1);
     expect(event).toMatchObject({ outcome: "upstream_error", status: 200, estimated: true, errorCode: "upstream_error" });

@@ -43,7 +43,7 @@ let erasure: { code: number; out: string };
 let retention: { code: number; out: string };
 let walAfterCrash: boolean;
 
-const env = () => ({ TMPDIR: dirs.tmp, FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic });
+const env = () => ({ TMPDIR: dirs.tmp, FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic, FAKE_GEMINI_KEY: PROVIDER_KEYS.gemini });
 
 /** One `kriora` command in its own process, with the suite's TMPDIR and HOME. */
 function cli(...args: string[]): { code: number; out: string } {
@@ -95,13 +95,49 @@ async function modelTraffic(url: string, key: string) {
     await send("/v1/chat/completions", JSON.stringify({ model: "stream-error", stream: true, messages })),
     await send("/v1/chat/completions", JSON.stringify({ model: "stream-error-unterminated", stream: true, messages })),
     await send("/v1/chat/completions", JSON.stringify({ model: "fine", messages }), { "x-forwarded-for": CANARY.ip, authorization: `Bearer kr_${CANARY.prompt}` }),
+    ...(await translatedTraffic(send, auth, key)),
   ];
-  expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 400, 400, 413, 400, 502, 200, 200, 401]);
+  expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 400, 400, 413, 400, 502, 200, 200, 401, ...TRANSLATED_STATUSES]);
   const aborted = openRawStream(url, "/v1/chat/completions", auth, JSON.stringify({ model: "endless", stream: true, messages }));
   await aborted.until((text) => text.includes(CANARY.response));
   aborted.close();
   expect(await abortedAt(fake.requests.at(-1)!)).not.toBeNull();
   received.push(aborted.text());
+}
+
+const TRANSLATED_STATUSES = [200, 200, 200, 200, 200, 200, 200, 200, 400, 200];
+
+/**
+ * The translated paths (`provider/model` picks a provider of another format): the prompt canary in
+ * a tool call's arguments and in a tool result of the history, the response canary in the tool
+ * arguments the provider streams back, in each direction and to Gemini; a refused field; count_tokens.
+ */
+async function translatedTraffic(send: (path: string, body: string, headers?: Record<string, string>) => Promise<number>, auth: Record<string, string>, key: string) {
+  const tools = [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } } }];
+  const history = [
+    { role: "user", content: "Look it up" },
+    { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "lookup", arguments: JSON.stringify({ q: CANARY.prompt }) } }] },
+    { role: "tool", tool_call_id: "call_1", content: `Found ${CANARY.prompt}` },
+  ];
+  const anthropicHistory = [
+    { role: "user", content: "Look it up" },
+    { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "lookup", input: { q: CANARY.prompt } }] },
+    { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: `Found ${CANARY.prompt}`, is_error: true }] },
+  ];
+  const anthropicTools = [{ name: "lookup", input_schema: tools[0]!.function.parameters }];
+  const asAnthropic = { ...auth, "x-api-key": key };
+  return [
+    await send("/v1/chat/completions", JSON.stringify({ model: "an/tools", stream: true, messages: history, tools })),
+    await send("/v1/chat/completions", JSON.stringify({ model: "an/tools", messages: history, tools })),
+    await send("/v1/messages", JSON.stringify({ model: "oa/tools", stream: true, max_tokens: 64, messages: anthropicHistory, tools: anthropicTools }), asAnthropic),
+    await send("/v1/chat/completions", JSON.stringify({ model: "gm/tools", stream: true, messages: history, tools })),
+    await send("/v1/messages", JSON.stringify({ model: "gm/fine", max_tokens: 64, messages: anthropicHistory, tools: anthropicTools }), asAnthropic),
+    await send("/v1/responses", JSON.stringify({ model: "an/tools", stream: true, input: [{ type: "function_call", call_id: "c1", name: "lookup", arguments: JSON.stringify({ q: CANARY.prompt }) }, { type: "function_call_output", call_id: "c1", output: CANARY.prompt }], tools: [{ type: "function", name: "lookup", parameters: tools[0]!.function.parameters }] })),
+    await send("/v1/chat/completions", JSON.stringify({ model: "an/stream-error", stream: true, messages: history })),
+    await send("/v1/messages/count_tokens", JSON.stringify({ model: "an/fine", messages: anthropicHistory }), asAnthropic),
+    await send("/v1/chat/completions", JSON.stringify({ model: "an/fine", messages: history, audio: { voice: CANARY.prompt } })),
+    await send("/v1/messages/count_tokens", JSON.stringify({ model: "oa/fine", messages: anthropicHistory }), asAnthropic),
+  ];
 }
 
 /** The account holder's own paths: a magic link by email (real SMTP), a session, reading and exporting the account. */
@@ -115,11 +151,12 @@ async function accountTraffic(url: string) {
     expect(mail.to).toEqual([CANARY.email]);
     link = /\/auth\/verify\?token=[^\s"]+/.exec(mail.text)?.[0];
   }
-  const verified = await fetch(`${url}${link}`, { headers: from });
+  const token = new URL(link, url).searchParams.get("token");
+  const verified = await fetch(`${url}/auth/verify`, { method: "POST", headers: { ...from, ...ORIGIN }, body: JSON.stringify({ token }) });
   expect(verified.status).toBe(200);
   const cookie = verified.headers.get("set-cookie")!.split(";")[0]!;
-  for (const path of ["/account", "/account/export", "/account/usage"]) {
-    const res = await fetch(`${url}${path}`, { headers: { ...from, cookie } });
+  for (const [method, path] of [["GET", "/account"], ["POST", "/account/export"], ["GET", "/account/usage"]] as const) {
+    const res = await fetch(`${url}${path}`, { method, headers: { ...from, ...ORIGIN, cookie } });
     expect(res.status).toBe(200);
     received.push(await res.text());
   }
@@ -154,6 +191,7 @@ beforeAll(async () => {
   for (const d of Object.values(dirs)) mkdirSync(d);
   fake = startFakeUpstream();
   fake.reply = `Here it is: ${CANARY.response} as asked`;
+  fake.toolCalls = [{ id: "call_zr", name: "lookup", arguments: JSON.stringify({ q: `${CANARY.response} in the arguments` }) }];
   smtp = await startSmtp();
   toml = join(base, "kriora.toml");
   writeFileSync(
@@ -164,6 +202,7 @@ beforeAll(async () => {
       `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
       providerToml({ id: "oa", kind: "openai", url: fake.url }),
       providerToml({ id: "an", kind: "anthropic", url: fake.url }),
+      providerToml({ id: "gm", kind: "gemini", url: fake.url }),
     ].join("\n"),
   );
 
@@ -220,6 +259,11 @@ describe("§3 zero retention and §8 erasure: the whole product, every path, eve
     expect(received.join("\n")).toContain(CANARY.ip);
     expect(walAfterCrash).toBe(true);
     expect(fake.requests.some((r) => JSON.stringify(r.body).includes(CANARY.prompt))).toBe(true);
+    // Translated paths: the prompt canary in tool arguments and tool results reached each provider
+    // format, and the response canary came back inside translated tool arguments.
+    const reached = (path: string) => fake.requests.some((r) => r.path === path && JSON.stringify(r.body).includes(CANARY.prompt));
+    for (const path of ["/v1/messages", "/v1/chat/completions", "/v1/models/tools:streamGenerateContent", "/v1/models/fine:generateContent", "/v1/messages/count_tokens"]) expect(reached(path)).toBe(true);
+    expect(received.some((text) => text.includes('"tool_calls"') && text.includes(`${CANARY.response} in the arguments`))).toBe(true);
     expect(smtp.messages.some((m) => m.text.includes("/auth/verify?token="))).toBe(true);
     expect(outputs.get("serve#2 stdout")).toContain('"route":"/v1/chat/completions"');
     expect(erasure.code).toBe(0);

@@ -4,8 +4,11 @@ import { accounts } from "./accounts";
 
 export const RIGHTS = ["access", "rectify", "erase", "restrict", "object"] as const;
 export type Right = (typeof RIGHTS)[number];
-/** How a request ended: carried out, an objection upheld or dismissed by an admin, or left to lapse (an unconfirmed email change). */
-export const RIGHTS_OUTCOMES = ["done", "upheld", "dismissed", "lapsed"] as const;
+/**
+ * How a request ended: carried out, an objection upheld or dismissed by an admin, left to lapse
+ * (an unconfirmed email change), or failed (an export that could not be produced: ask again).
+ */
+export const RIGHTS_OUTCOMES = ["done", "upheld", "dismissed", "lapsed", "failed"] as const;
 export type RightsOutcome = (typeof RIGHTS_OUTCOMES)[number];
 
 /**

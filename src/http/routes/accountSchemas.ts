@@ -59,6 +59,9 @@ export const KeyCreate = t.Object({
 
 export const EmailBody = t.Object({ email: t.String({ maxLength: 320 }) });
 
+/** The secret of an emailed link, sent back by the console's confirm page. */
+export const TokenBody = t.Object({ token: t.String({ maxLength: 200 }) });
+
 export const IdParams = t.Object({ id: t.String({ maxLength: 64 }) });
 
 export function keyInput(body: typeof KeyCreate.static): KeySettingsInput {

@@ -3,6 +3,7 @@ import type { Deps } from "../../deps";
 import { requireAccount } from "../../accounts/accounts";
 import { describeLedgerRow } from "../../billing/ledger";
 import { parseUsd } from "../../lib/money";
+import { TOMBSTONE_PREFIX } from "../../privacy/eraseRows";
 import { actorOf, requireAdmin } from "../access";
 import { IdParams } from "./accountSchemas";
 import { BillingModel, CreditBody, LedgerRowModel } from "./billingSchemas";
@@ -12,8 +13,8 @@ export function adminBillingRoutes(deps: Deps) {
   return new Elysia({ prefix: "/admin/accounts/:id", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
     .resolve(async ({ request, params }) => {
       const admin = actorOf(await requireAdmin(deps, request), true);
-      // Billing records survive erasure (legal hold), so an erased account's billing stays readable here.
-      requireAccount(deps, params.id);
+      // Billing records survive erasure (legal hold), so an erased account's billing (or its tombstone's) stays readable here.
+      if (!params.id.startsWith(`${TOMBSTONE_PREFIX}_`)) requireAccount(deps, params.id);
       return { admin, accountId: params.id };
     })
     .get(

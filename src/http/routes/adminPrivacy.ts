@@ -14,10 +14,10 @@ import { ErasureModel, ExportModel, ObjectBody, RightsRequestModel } from "./pri
 export function adminPrivacyRoutes(deps: Deps) {
   return new Elysia({ prefix: "/admin", detail: { tags: ["admin", "privacy"], security: [{ session: [] }, { apiKey: [] }] } })
     .derive(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
-    .get("/accounts/:id/export", ({ admin, params }) => exportAccount(deps, params.id, admin), {
+    .post("/accounts/:id/export", ({ admin, params }) => exportAccount(deps, params.id, admin), {
       params: IdParams,
       response: ExportModel,
-      detail: { summary: "An account's data export (an audited read, recorded as an access request)" },
+      detail: { summary: "An account's data export (an audited read, recorded as an access request; a POST for that reason)" },
     })
     .post("/accounts/:id/delete", ({ admin, params, body }) => eraseAccount(deps, params.id, body.reason ?? "request", admin), {
       params: IdParams,
@@ -41,8 +41,8 @@ export function adminPrivacyRoutes(deps: Deps) {
       response: RightsRequestModel,
       detail: { summary: "Record an objection received for an account (Art. 21)" },
     })
-    .get("/privacy/requests", ({ query }) => listRequests(deps, { overdue: query.overdue === "true" }), {
-      query: t.Object({ overdue: t.Optional(t.UnionEnum(["true", "false"])) }),
+    .get("/privacy/requests", ({ query }) => listRequests(deps, { overdue: query.overdue === true }), {
+      query: t.Object({ overdue: t.Optional(t.Boolean({ description: "true: only open requests past their due date" })) }),
       response: t.Array(RightsRequestModel),
       detail: { summary: "The rights ledger; overdue=true keeps open requests past their due date" },
     })

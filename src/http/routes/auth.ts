@@ -2,11 +2,13 @@ import { Elysia, t } from "elysia";
 import type { Deps } from "../../deps";
 import { requireEmail } from "../../accounts/accounts";
 import { redeemMagicLink, requestLoginLink, requestSignupLink, signupConsent } from "../../accounts/magicLinks";
-import { endSession, SESSION_TTL_MS, startSession } from "../../accounts/sessions";
+import { endAllSessions, endSession, SESSION_TTL_MS, startSession } from "../../accounts/sessions";
 import { assertSameOrigin, readSessionToken, sessionCookie } from "../../auth/sessionCookie";
 import { createSignInThrottle } from "../../auth/throttle";
 import { KrioraError } from "../../lib/errors";
 import { clientIp } from "../clientIp";
+import { actorOf, requireScope } from "../access";
+import { TokenBody } from "./accountSchemas";
 
 const Accepted = t.Object({ status: t.Literal("accepted"), message: t.String() });
 const accepted = { status: "accepted" as const, message: "If this address can sign in, a link is on its way. It works once, for 15 minutes." };
@@ -28,8 +30,7 @@ export function authRoutes(deps: Deps) {
       ({ body, request, server, set }) => {
         const consent = signupConsent(deps, { age_confirmed: body.age_confirmed ?? false, accept_policy: body.accept_policy ?? false });
         const email = requireEmail(body.email);
-        throttle(clientIp(request, server, deps.config.server), email);
-        requestSignupLink(deps, email, consent);
+        requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
@@ -47,26 +48,27 @@ export function authRoutes(deps: Deps) {
       "/login",
       ({ body, request, server, set }) => {
         const email = requireEmail(body.email);
-        throttle(clientIp(request, server, deps.config.server), email);
-        requestLoginLink(deps, email);
+        requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
       { body: t.Object({ email: t.String({ maxLength: 320 }) }), response: { 202: Accepted }, detail: { summary: "Sign in: mails a magic link" } },
     )
-    .get(
+    .post(
       "/verify",
-      ({ query, set }) => {
-        const accountId = redeemMagicLink(deps, query.token);
+      ({ body, request, set }) => {
+        // Only our own page may spend a link: a cross-site form cannot sign a browser into another account.
+        assertSameOrigin(request, publicOrigin);
+        const accountId = redeemMagicLink(deps, body.token);
         if (!accountId) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
         const session = startSession(deps, accountId);
         set.headers["set-cookie"] = sessionCookie(session.token, SESSION_TTL_MS / 1000, secure);
         return { status: "signed_in" as const, account_id: accountId, expires_at: new Date(session.expiresAt).toISOString() };
       },
       {
-        query: t.Object({ token: t.String({ maxLength: 200 }) }),
+        body: TokenBody,
         response: t.Object({ status: t.Literal("signed_in"), account_id: t.String(), expires_at: t.String({ format: "date-time" }) }),
-        detail: { summary: "Open a magic link: sets the session cookie (single use)" },
+        detail: { summary: "Spend a magic link's token: sets the session cookie (single use; GET /auth/verify only shows the console's confirm page)" },
       },
     )
     .post(
@@ -81,5 +83,20 @@ export function authRoutes(deps: Deps) {
         set.status = 204;
       },
       { detail: { summary: "End the session and clear the cookie" } },
+    )
+    .post(
+      "/logout-all",
+      async ({ request, set }) => {
+        const principal = await requireScope(deps, request, "account");
+        if (principal.via !== "session") throw new KrioraError("forbidden", "Signing out everywhere needs a session (a key cannot do it).");
+        const ended = endAllSessions(deps, principal.accountId);
+        deps.audit.record({ actor: actorOf(principal), action: "account.sessions_ended", target: principal.accountId, details: { sessions: ended } });
+        set.headers["set-cookie"] = sessionCookie("", 0, secure);
+        return { sessions_ended: ended };
+      },
+      {
+        response: t.Object({ sessions_ended: t.Integer() }),
+        detail: { summary: "Sign out everywhere: end every session of your account and clear this cookie", security: [{ session: [] }] },
+      },
     );
 }

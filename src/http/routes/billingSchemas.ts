@@ -5,6 +5,11 @@ import { CHECKOUT_STATUSES, LEDGER_KINDS } from "../../db/schema";
 const usd = t.String({ pattern: "^-?\\d+\\.\\d{2,6}$", description: "US dollars, exact decimal text" });
 const when = t.String({ format: "date-time" });
 
+/** A balance: an integer, given as decimal text only beyond ±(2^53 − 1), where JSON numbers stop being exact. */
+export const MicrosSum = t.Union([t.Integer(), t.String({ pattern: "^-?\\d+$" })], {
+  description: "Micro-dollars: a number, or its exact decimal text beyond ±9007199254740991",
+});
+
 export const LedgerRowModel = t.Object({
   id: t.String(),
   at: when,
@@ -18,7 +23,7 @@ export const LedgerRowModel = t.Object({
 
 export const BillingModel = t.Object({
   mode: t.UnionEnum(["off", "prepaid", "metered"]),
-  balance_micros: t.Integer(),
+  balance_micros: MicrosSum,
   balance_usd: usd,
   ledger: t.Array(LedgerRowModel, { description: "Newest first" }),
   checkouts: t.Array(

@@ -4,6 +4,9 @@ import type { Deps } from "../../deps";
 import { migrationStatus } from "../../db/migrate";
 import { KrioraError } from "../../lib/errors";
 import { privacySettings } from "../../privacy/report";
+import { consoleShell } from "./console";
+
+const wantsHtml = (request: Request) => (request.headers.get("accept") ?? "").includes("text/html");
 
 const PrivacySummary = t.Object({
   version: t.String(),
@@ -21,7 +24,7 @@ const PrivacySummary = t.Object({
 });
 
 const RIGHTS = [
-  { right: "access", how: "GET /account/export" },
+  { right: "access", how: "POST /account/export" },
   { right: "rectification", how: "POST /account/email (the new address confirms by link)" },
   { right: "erasure", how: "POST /account/delete (after a fresh sign-in)" },
   { right: "restriction", how: "POST /account/restrict" },
@@ -50,7 +53,12 @@ export function opsRoutes(deps: Deps) {
     )
     .get(
       "/privacy",
-      () => ({ version: deps.config.policy.version, material: deps.config.policy.material, text: policyText, in_force: privacySettings(deps), rights: RIGHTS }),
-      { detail: { summary: "The privacy policy in force and a machine-readable summary" }, response: PrivacySummary },
+      ({ request }) =>
+        // Browsers ask for HTML and get the console's policy page; API clients get JSON.
+        wantsHtml(request) ? consoleShell() : ({ version: deps.config.policy.version, material: deps.config.policy.material, text: policyText, in_force: privacySettings(deps), rights: RIGHTS }),
+      {
+        detail: { summary: "The privacy policy in force and a machine-readable summary (JSON; a browser asking for text/html gets the console's policy page)" },
+        response: PrivacySummary,
+      },
     );
 }

@@ -11,7 +11,7 @@ import { confirmEmailChange, requestEmailChange } from "../../privacy/rectify";
 import { restrictAccount } from "../../privacy/restriction";
 import { listRequests } from "../../privacy/rights";
 import { actorOf, requireScope } from "../access";
-import { AccountModel, EmailBody } from "./accountSchemas";
+import { AccountModel, EmailBody, TokenBody } from "./accountSchemas";
 import { DeleteBody, EmailChangeModel, ErasureModel, ExportModel, ObjectBody, RightsRequestModel } from "./privacySchemas";
 
 /**
@@ -23,9 +23,9 @@ export function privacyRoutes(deps: Deps) {
   const secure = deps.config.server.public_url.startsWith("https://");
   const rights = new Elysia({ prefix: "/account", detail: { tags: ["privacy"], security: [{ session: [] }, { apiKey: [] }] } })
     .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
-    .get("/export", ({ principal }) => exportAccount(deps, principal.accountId, actorOf(principal)), {
+    .post("/export", ({ principal }) => exportAccount(deps, principal.accountId, actorOf(principal)), {
       response: ExportModel,
-      detail: { summary: "Everything held about you, as one versioned JSON document (schema kriora.export/v1)" },
+      detail: { summary: "Everything held about you, as one versioned JSON document (schema kriora.export/v1); a POST because it records a rights request" },
     })
     .post(
       "/email",
@@ -69,17 +69,17 @@ export function privacyRoutes(deps: Deps) {
     });
 
   return new Elysia({ name: "privacy" })
-    .get(
+    .post(
       "/account/email/verify",
-      ({ query }) => {
-        const account = confirmEmailChange(deps, query.token);
+      ({ body }) => {
+        const account = confirmEmailChange(deps, body.token);
         if (!account) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
         return describeAccount(deps.cipher, account);
       },
       {
-        query: t.Object({ token: t.String({ maxLength: 200 }) }),
+        body: TokenBody,
         response: AccountModel,
-        detail: { tags: ["privacy"], summary: "Open the link sent to a new address: the account takes it (single use, 24 hours)" },
+        detail: { tags: ["privacy"], summary: "Spend the token of the link sent to a new address: the account takes it (single use, 24 hours; GET shows the console's confirm page)" },
       },
     )
     .use(rights);

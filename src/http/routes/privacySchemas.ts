@@ -3,7 +3,7 @@ import { CHECKOUT_STATUSES, RIGHTS, RIGHTS_OUTCOMES } from "../../db/schema";
 import { ERASURE_REASONS } from "../../privacy/erasure";
 import { OBJECTION_SCOPES } from "../../privacy/objection";
 import { AccountModel, KeyModel } from "./accountSchemas";
-import { LedgerRowModel } from "./billingSchemas";
+import { LedgerRowModel, MicrosSum } from "./billingSchemas";
 
 /** The t.* models of the data-subject routes; the export document's schema is published in the OpenAPI spec. */
 const when = t.String({ format: "date-time" });
@@ -75,7 +75,7 @@ export const ExportModel = t.Object(
     usage: t.Object({ events: t.Array(UsageEventModel), daily: t.Array(UsageDailyModel) }),
     billing: t.Object({
       mode: t.UnionEnum(["off", "prepaid", "metered"]),
-      balance_micros: t.Integer(),
+      balance_micros: MicrosSum,
       balance_usd: usd,
       stripe_customer_id: t.Nullable(t.String()),
       ledger: t.Array(LedgerRowModel, { description: "oldest first" }),

@@ -1,7 +1,7 @@
 import { anthropicErrorBody, type KrioraError } from "../../lib/errors";
 import { count, type TokenCounts } from "../tokens";
 import { asRecord, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
-import type { WireFormat } from "../wire";
+import { pathUrl, type WireFormat } from "../wire";
 
 /** The API version sent when the client names none. */
 export const ANTHROPIC_VERSION = "2023-06-01";
@@ -46,7 +46,7 @@ class MessagesWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent("error", anthropicErrorBody(err, this.requestId));
+    return anthropicErrorEvent(err, this.requestId);
   }
 
   private merge(usage: Record<string, unknown> | null): void {
@@ -56,9 +56,15 @@ class MessagesWatch extends StreamWatch {
   }
 }
 
+function anthropicErrorEvent(err: KrioraError, requestId: string): string {
+  return sseEvent("error", anthropicErrorBody(err, requestId));
+}
+
 const HEADER_VALUE = /^[\w.,= -]{1,200}$/;
 
 export const anthropicWire: WireFormat = {
+  format: "anthropic",
+  url: pathUrl,
   headers(apiKey, client) {
     const version = client.get("anthropic-version");
     const headers: Record<string, string> = { "anthropic-version": version && HEADER_VALUE.test(version) ? version : ANTHROPIC_VERSION };
@@ -69,5 +75,7 @@ export const anthropicWire: WireFormat = {
   },
   body: (_endpoint, json, model) => ({ text: JSON.stringify({ ...json, model }), dropUsage: false }),
   usage: anthropicUsage,
+  usageOf: (answer) => asRecord(answer.usage),
+  errorEvent: anthropicErrorEvent,
   watch: (_endpoint, requestId) => new MessagesWatch(requestId),
 };

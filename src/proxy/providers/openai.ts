@@ -2,7 +2,7 @@ import { openAIErrorBody, type KrioraError } from "../../lib/errors";
 import { findUsage } from "../tail";
 import { count, type TokenCounts } from "../tokens";
 import { asRecord, DROP, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
-import type { WireFormat } from "../wire";
+import { pathUrl, type WireFormat } from "../wire";
 
 /**
  * OpenAI's `usage`, in both of its shapes: `prompt_tokens`/`completion_tokens` (chat,
@@ -54,8 +54,18 @@ class ChatWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent(null, openAIErrorBody(err, this.requestId));
+    return openaiErrorEvent(err, this.requestId);
   }
+}
+
+/** The error event, then `[DONE]`: clients that wait for it finish the stream instead of hanging. */
+function openaiErrorEvent(err: KrioraError, requestId: string): string {
+  return sseEvent(null, openAIErrorBody(err, requestId)) + "data: [DONE]\n\n";
+}
+
+/** The Responses API's own `error` event. */
+function responsesErrorEvent(err: KrioraError, requestId: string): string {
+  return sseEvent("error", { type: "error", code: err.code, message: err.message, param: null, request_id: requestId });
 }
 
 const RESPONSE_ENDS = new Set(["response.completed", "response.incomplete", "response.failed"]);
@@ -82,7 +92,7 @@ class ResponsesWatch extends StreamWatch {
   }
 
   errorEvent(err: KrioraError): string {
-    return sseEvent("error", { type: "error", code: err.code, message: err.message, param: null, request_id: this.requestId });
+    return responsesErrorEvent(err, this.requestId);
   }
 
   private finish(type: string, usage: Record<string, unknown> | null): void {
@@ -96,6 +106,8 @@ class ResponsesWatch extends StreamWatch {
 }
 
 export const openaiWire: WireFormat = {
+  format: "openai",
+  url: pathUrl,
   headers: (apiKey): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
   body(endpoint, json, model) {
     if (!endpoint.usageOption || json.stream !== true) return { text: JSON.stringify({ ...json, model }), dropUsage: false };
@@ -104,5 +116,7 @@ export const openaiWire: WireFormat = {
     return { text, dropUsage: options.include_usage !== true };
   },
   usage: openaiUsage,
+  usageOf: (answer) => asRecord(answer.usage),
+  errorEvent: (err, requestId, endpoint) => (endpoint.name === "responses" ? responsesErrorEvent(err, requestId) : openaiErrorEvent(err, requestId)),
   watch: (endpoint, requestId, dropUsage) => (endpoint.name === "responses" ? new ResponsesWatch(requestId) : new ChatWatch(requestId, dropUsage)),
 };
