@@ -28,17 +28,27 @@ export function createAuthenticator(deps: Omit<Deps, "auth">): Authenticator {
   const apiKey = createApiKeyAuth(deps.authView, deps.clock);
   const external = createExternalAuth(deps.config.auth.issuers, deps);
   const publicOrigin = new URL(deps.config.server.public_url).origin;
+  // The edge authenticates before reading a body and the route again after: once per request.
+  const decided = new WeakMap<Request, Promise<Principal>>();
+  const decide = async (request: Request): Promise<Principal> => {
+    deps.authView.sync();
+    const token = bearer(request);
+    if (token !== null) return token.startsWith(KEY_PREFIX) ? apiKey(token) : external(token);
+    const session = readSessionToken(request);
+    if (session === null) throw refused();
+    assertSameOrigin(request, publicOrigin);
+    const accountId = sessionAccount(deps, session);
+    if (!accountId) throw refused();
+    return principalFor(usableAccount(deps.authView, accountId), "session", SESSION_SCOPES);
+  };
   return {
-    async authenticate(request: Request): Promise<Principal> {
-      deps.authView.sync();
-      const token = bearer(request);
-      if (token !== null) return token.startsWith(KEY_PREFIX) ? apiKey(token) : external(token);
-      const session = readSessionToken(request);
-      if (session === null) throw refused();
-      assertSameOrigin(request, publicOrigin);
-      const accountId = sessionAccount(deps, session);
-      if (!accountId) throw refused();
-      return principalFor(usableAccount(deps.authView, accountId), "session", SESSION_SCOPES);
+    authenticate(request) {
+      let principal = decided.get(request);
+      if (!principal) {
+        principal = decide(request);
+        decided.set(request, principal);
+      }
+      return principal;
     },
   };
 }

@@ -4,6 +4,7 @@ import { MasterKeyError } from "../crypto/masterKey";
 import { BackupError } from "../db/backup";
 import { openDeps, type Deps } from "../deps";
 import { createLogger } from "../lib/log";
+import { BindError } from "../http/serve";
 import { KrioraError } from "../lib/errors";
 import { accountCommands } from "./accounts";
 import { abuseCommands } from "./abuse";
@@ -75,7 +76,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       return 2;
     }
     // A KrioraError's message is written to be shown to whoever made the request.
-    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError || err instanceof KrioraError || err instanceof BackupError) {
+    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError || err instanceof KrioraError || err instanceof BackupError || err instanceof BindError) {
       io.err(`kriora ${command.name}: ${err.message}\n`);
       return 1;
     }

@@ -18,6 +18,8 @@ export const ServerSchema = t.Object(
     tls_cert: t.String({ default: "" }),
     tls_key: t.String({ default: "" }),
     max_body_bytes: int(10_485_760, 1024),
+    /** A request body still arriving after this many seconds is cut with 408. */
+    body_timeout_s: int(30, 1, 3600),
     /** After SIGTERM/SIGINT, how long requests in flight may run on before streams are closed with an error. */
     shutdown_grace_s: int(30, 0, 3600),
     /** Proxies (CIDR blocks, IPv4 or IPv6) whose `X-Forwarded-For` entries are believed, read from the right. */

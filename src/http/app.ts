@@ -6,6 +6,7 @@ import { VERSION } from "../version";
 import { clientIp, trustedProxies } from "./clientIp";
 import { docsPlugin } from "./docs";
 import { errorResponse, toKrioraError } from "./errors";
+import { bodyPolicy, isJson, parseJsonBody, readBody, textBody } from "./body";
 import { bodyShapeProblem } from "./bodyShape";
 import { streamEnd } from "./streamEnd";
 import { opsGate } from "./opsAccess";
@@ -46,10 +47,12 @@ export function createApp(deps: Deps) {
   const meta = new WeakMap<Request, RequestMeta>();
   const hsts = deps.config.server.tls_cert !== "" || deps.config.server.public_url.startsWith("https://");
   const maxBody = deps.config.server.max_body_bytes;
+  const bodyTimeoutMs = deps.config.server.body_timeout_s * 1000;
   const trusting = trustedProxies(deps.config.server).length > 0;
   let warnedForwarded = false;
   const { abuse } = deps.metering;
 
+  const notJson = () => new KrioraError("unsupported_media_type", "The request body must be application/json.");
   const requestId = (request: Request) => meta.get(request)?.id ?? "req_unknown";
 
   return new Elysia({ name: "kriora" })
@@ -73,8 +76,9 @@ export function createApp(deps: Deps) {
       const length = Number(request.headers.get("content-length") ?? 0);
       if (length > maxBody) throw new KrioraError("payload_too_large", `The request body exceeds ${maxBody} bytes.`);
     })
-    // Before validation: schema checks and error formatting recurse through the body.
-    .onTransform({ as: "global" }, ({ body, request }) => {
+    // Before validation: an object is expected.
+    .onTransform({ as: "global" }, ({ body, request, path }) => {
+      if (bodyPolicy(path, maxBody).raw) return;
       const problem = bodyShapeProblem(body, request.headers.get("content-type"));
       if (problem) throw new KrioraError("invalid_request", problem);
     })
@@ -110,22 +114,43 @@ export function createApp(deps: Deps) {
     })
     .use(docsPlugin(VERSION, deps.config.server.public_url, opsGate(deps, deps.config.server.docs_access)))
     .use(consoleRoutes())
-    .use(opsRoutes(deps))
-    .use(metricsRoutes(deps))
-    .use(jwksRoutes(deps))
-    .use(authRoutes(deps))
-    .use(accountRoutes(deps))
-    .use(overviewRoutes(deps))
-    .use(accountKeyRoutes(deps))
-    .use(adminRoutes(deps))
-    .use(adminOpsRoutes(deps))
-    .use(modelRoutes(deps))
-    .use(usageRoutes(deps))
-    .use(billingRoutes(deps))
-    .use(adminBillingRoutes(deps))
-    .use(privacyRoutes(deps))
-    .use(adminPrivacyRoutes(deps))
-    .use(webhookRoutes(deps));
+    .use(
+      // The API's routes, with their bodies read by the edge (a parse hook on the docs' routes
+      // would keep the docs plugin's own gate and headers from running).
+      new Elysia({ name: "kriora-api" })
+        // Every body is read here, never by Elysia: a credential first (except on public routes, which
+        // get a few KB), then at most the route's limit within server.body_timeout_s, then a depth scan
+        // before JSON.parse.
+        .onParse(async ({ request }) => {
+          const policy = bodyPolicy(URL.parse(request.url)?.pathname ?? "", maxBody);
+          if (!policy.anonymous) await deps.auth.authenticate(request);
+          // Every API body is JSON: a form, a file or an untyped body is refused (unread when its length is declared).
+          const typed = policy.raw || isJson(request.headers.get("content-type"));
+          if (!typed && Number(request.headers.get("content-length") ?? 0) > 0) throw notJson();
+          const bytes = await readBody(request, policy.limit, bodyTimeoutMs);
+          if (policy.raw) return textBody(bytes);
+          if (!typed && bytes.length > 0) throw notJson();
+          return parseJsonBody(bytes);
+        })
+        // Never reached (the reader above always answers); it tells the OpenAPI document that bodies are JSON.
+        .onParse({ fn: "json" } as never)
+        .use(opsRoutes(deps))
+        .use(metricsRoutes(deps))
+        .use(jwksRoutes(deps))
+        .use(authRoutes(deps))
+        .use(accountRoutes(deps))
+        .use(overviewRoutes(deps))
+        .use(accountKeyRoutes(deps))
+        .use(adminRoutes(deps))
+        .use(adminOpsRoutes(deps))
+        .use(modelRoutes(deps))
+        .use(usageRoutes(deps))
+        .use(billingRoutes(deps))
+        .use(adminBillingRoutes(deps))
+        .use(privacyRoutes(deps))
+        .use(adminPrivacyRoutes(deps))
+        .use(webhookRoutes(deps)),
+    );
 }
 
 export type App = ReturnType<typeof createApp>;

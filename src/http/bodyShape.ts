@@ -5,23 +5,38 @@
  */
 export const MAX_BODY_DEPTH = 256;
 
-const isContainer = (v: unknown): v is object => {
-  if (v === null || typeof v !== "object") return false;
-  const proto = Object.getPrototypeOf(v);
-  return Array.isArray(v) || proto === Object.prototype || proto === null;
-};
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACKET = 91;
+const OPEN_BRACE = 123;
+const CLOSE_BRACKET = 93;
+const CLOSE_BRACE = 125;
 
-/** Whether a parsed JSON value nests arrays and objects more than `max` levels deep. Iterative, so it cannot overflow itself. */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
-  if (!isContainer(value)) return false;
-  const stack: [object, number][] = [[value, 1]];
-  for (let next = stack.pop(); next; next = stack.pop()) {
-    const [node, depth] = next;
-    if (depth > max) return true;
-    for (const child of Array.isArray(node) ? node : Object.values(node)) if (isContainer(child)) stack.push([child, depth + 1]);
+/**
+ * Whether JSON text nests arrays and objects more than `max` levels deep: one pass over the
+ * characters, skipping strings, before anything parses it (malformed text is left to the parser).
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) depth--;
   }
   return false;
 }
+
+const isPlainObject = (v: unknown): boolean => {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
 
 /**
  * Why a parsed request body is refused before validation, or null. Every JSON body of the API is
@@ -30,7 +45,6 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
  */
 export function bodyShapeProblem(body: unknown, contentType: string | null): string | null {
   const json = contentType?.toLowerCase().startsWith("application/json") ?? false;
-  if (json && body !== undefined && !(isContainer(body) && !Array.isArray(body))) return "The request body must be a JSON object.";
-  if (nestedDeeperThan(body, MAX_BODY_DEPTH)) return `The request body nests more than ${MAX_BODY_DEPTH} levels deep.`;
+  if (json && body !== undefined && !isPlainObject(body)) return "The request body must be a JSON object.";
   return null;
 }

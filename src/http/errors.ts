@@ -17,10 +17,11 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
   switch (code) {
     case "VALIDATION":
       return new KrioraError("invalid_request", INVALID_FIELD, { param: validationParam(error) });
-    case "PARSE":
-      // A route's own parse hook refuses with a KrioraError (415), which Elysia wraps as the cause.
-      if ((error as { cause?: unknown }).cause instanceof KrioraError) return (error as { cause: KrioraError }).cause;
-      return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+    case "PARSE": {
+      // Elysia wraps what the body reader (http/body.ts) throws — 401, 408, 413, 415 — as the cause: it stays what it is.
+      const cause = (error as { cause?: unknown }).cause;
+      return cause instanceof KrioraError ? cause : new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+    }
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");
     case "INVALID_COOKIE_SIGNATURE":

@@ -2,6 +2,29 @@ import type { Server } from "bun";
 import type { Deps } from "../deps";
 import { createApp } from "./app";
 
+/** The server could not listen; the message says on what and why (shown as is by the CLI). */
+export class BindError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BindError";
+  }
+}
+
+const hostPort = (host: string, port: number) => `${host.includes(":") ? `[${host}]` : host}:${port}`;
+
+function bind<T>(cfg: { host: string; port: number }, listen: () => T): T {
+  try {
+    return listen();
+  } catch (err) {
+    const where = hostPort(cfg.host, cfg.port);
+    const code = (err as { code?: unknown }).code;
+    if (code === "EADDRINUSE") throw new BindError(`address ${where} is in use`);
+    if (code === "EADDRNOTAVAIL") throw new BindError(`address ${where} is not an address of this machine (server.host)`);
+    if (code === "EACCES") throw new BindError(`not allowed to listen on ${where} (ports below 1024 need privileges)`);
+    throw new BindError(`cannot listen on ${where} (${typeof code === "string" ? code : err instanceof Error ? err.name : "error"})`);
+  }
+}
+
 export interface RunningServer {
   server: Server<undefined>;
   url: string;
@@ -25,18 +48,23 @@ export function startServer(deps: Deps): RunningServer {
   const { server: cfg } = deps.config;
   if (cfg.trust_proxy) deps.log.warn("deprecated_config", { key: "server.trust_proxy", use: 'server.trusted_proxies = ["127.0.0.0/8", "::1/128"]' });
   const tls = cfg.tls_cert ? { cert: Bun.file(cfg.tls_cert), key: Bun.file(cfg.tls_key) } : undefined;
-  const server = Bun.serve({
-    hostname: cfg.host,
-    port: cfg.port,
-    development: false,
-    maxRequestBodySize: cfg.max_body_bytes,
-    idleTimeout: 255,
-    tls,
-    fetch: (request) => app.handle(request),
-  });
+  const server = bind(cfg, () =>
+    Bun.serve({
+      hostname: cfg.host,
+      port: cfg.port,
+      development: false,
+      // Bun shares the port (SO_REUSEPORT) without this: a second `serve` would start silently
+      // and the kernel would split the traffic between two servers, maybe on two databases.
+      reusePort: false,
+      maxRequestBodySize: cfg.max_body_bytes,
+      idleTimeout: 255,
+      tls,
+      fetch: (request) => app.handle(request),
+    }),
+  );
   // Routes reach the connection through Elysia's `server` (client address, per-request idle timeout).
   app.server = server;
-  const url = `${tls ? "https" : "http"}://${cfg.host.includes(":") ? `[${cfg.host}]` : cfg.host}:${server.port}`;
+  const url = `${tls ? "https" : "http"}://${hostPort(cfg.host, server.port ?? cfg.port)}`;
   return {
     server,
     url,

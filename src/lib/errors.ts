@@ -7,6 +7,7 @@ export type ErrorCode =
   | "invalid_request"
   | "invalid_json"
   | "payload_too_large"
+  | "request_timeout"
   | "unsupported_media_type"
   | "unauthenticated"
   | "forbidden"
@@ -26,6 +27,7 @@ const statusByCode: Record<ErrorCode, number> = {
   invalid_request: 400,
   invalid_json: 400,
   payload_too_large: 413,
+  request_timeout: 408,
   unsupported_media_type: 415,
   unauthenticated: 401,
   forbidden: 403,
@@ -47,6 +49,7 @@ const openAITypeByCode: Record<ErrorCode, string> = {
   invalid_request: "invalid_request_error",
   invalid_json: "invalid_request_error",
   payload_too_large: "invalid_request_error",
+  request_timeout: "invalid_request_error",
   unsupported_media_type: "invalid_request_error",
   unauthenticated: "authentication_error",
   forbidden: "permission_error",
@@ -68,6 +71,7 @@ const anthropicTypeByCode: Record<ErrorCode, string> = {
   invalid_request: "invalid_request_error",
   invalid_json: "invalid_request_error",
   payload_too_large: "request_too_large",
+  request_timeout: "invalid_request_error",
   unsupported_media_type: "invalid_request_error",
   unauthenticated: "authentication_error",
   forbidden: "permission_error",

@@ -62,11 +62,14 @@ export class SseRelay {
     if (!this.oversize && this.heldBytes > this.maxEventBytes) this.startOversize(chunk, chunk.length, chunk.length, out);
   }
 
-  /** The upstream body ended: relay whatever is held (an unterminated last event, unparsed). */
+  /**
+   * The upstream body ended. An unterminated last event is judged like any other — a provider's
+   * error event must be replaced even when the connection closed before its blank line.
+   */
   end(out: Uint8Array[]): void {
-    out.push(...this.held);
-    this.held = [];
-    this.heldBytes = 0;
+    if (this.held.length === 0) return;
+    if (this.line.length > 0) this.field(new Uint8Array(0));
+    this.endEvent(new Uint8Array(0), out);
   }
 
   private field(piece: Uint8Array): void {

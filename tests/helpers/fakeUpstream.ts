@@ -61,7 +61,8 @@ const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.ab
  * reads the model from the path: `/models/{model}:generateContent` or `:streamGenerateContent`).
  * The model name picks a behaviour: `tools` (two tool calls, arguments streamed in pieces), `paced` (chunks 100 ms apart), `endless`, `flood` (64 KB chunks as fast as
  * the reader takes them), `cut` (connection dropped after 3 chunks), `cut-clean` (closed without
- * the closing event), `stall`, `hang`, `hang-body`, `stream-error`, `huge-line`, `no-usage`,
+ * the closing event), `stall`, `hang`, `hang-body`, `stream-error` (and
+ * `stream-error-unterminated`: the error event without its closing blank line), `huge-line`, `no-usage`,
  * `gzip`, `big-json` (a 270 KB answer), `redirect`, `fail-500`, `fail-429`, `fail-429-retry-2s` (with
  * `retry-after: 2`), `bad-400`; `GET …/models` lists `models`; any
  * other name answers normally.
@@ -231,6 +232,10 @@ async function* deliver(mode: string, p: Pieces, signal: AbortSignal, fake: Fake
     case "stream-error":
       yield* all.slice(0, 3);
       yield p.error;
+      return;
+    case "stream-error-unterminated":
+      yield* all.slice(0, 3);
+      yield p.error.trimEnd();
       return;
     case "huge-line":
       yield* p.head;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_BODY_DEPTH, nestedDeeperThan } from "../../src/http/bodyShape";
+import { jsonNestsDeeperThan, MAX_BODY_DEPTH } from "../../src/http/bodyShape";
 import { expectCleanRefusal, expectHealthy, HOSTILE_CANARY, MODELS, SAME_ORIGIN, useHostileTarget, type HostileTarget } from "../helpers/hostile";
 
 let target: HostileTarget;
@@ -45,15 +45,13 @@ describe("§3 hostile input: deep nesting is refused before anything recurses th
     expect(target.fake.requests.length).toBe(1);
   });
 
-  test("the depth check is exact and iterative (200k levels do not overflow it)", () => {
-    const nest = (n: number) => {
-      let v: unknown = 1;
-      for (let i = 0; i < n; i++) v = i % 2 ? [v] : { a: v };
-      return v;
-    };
-    expect(nestedDeeperThan(nest(MAX_BODY_DEPTH), MAX_BODY_DEPTH)).toBe(false);
-    expect(nestedDeeperThan(nest(MAX_BODY_DEPTH + 1), MAX_BODY_DEPTH)).toBe(true);
-    expect(nestedDeeperThan(nest(200_000), MAX_BODY_DEPTH)).toBe(true);
-    expect(nestedDeeperThan({ wide: Array.from({ length: 100_000 }, () => ({ a: [1] })) }, MAX_BODY_DEPTH)).toBe(false);
+  test("the depth check is an exact byte scan: brackets inside strings do not count, 200k levels cost one pass", () => {
+    const nest = (n: number) => `${'{"a":['.repeat(n / 2)}1${"]}".repeat(n / 2)}`;
+    expect(jsonNestsDeeperThan(nest(MAX_BODY_DEPTH), MAX_BODY_DEPTH)).toBe(false);
+    expect(jsonNestsDeeperThan(nest(MAX_BODY_DEPTH + 2), MAX_BODY_DEPTH)).toBe(true);
+    expect(jsonNestsDeeperThan(`[${nest(MAX_BODY_DEPTH)}]`, MAX_BODY_DEPTH)).toBe(true);
+    expect(jsonNestsDeeperThan(nest(200_000), MAX_BODY_DEPTH)).toBe(true);
+    expect(jsonNestsDeeperThan(`{"s":"${"[".repeat(10_000)}\\"${"{".repeat(10_000)}"}`, MAX_BODY_DEPTH)).toBe(false);
+    expect(jsonNestsDeeperThan(JSON.stringify({ wide: Array.from({ length: 100_000 }, () => ({ a: [1] })) }), MAX_BODY_DEPTH)).toBe(false);
   });
 });

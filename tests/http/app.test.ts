@@ -4,13 +4,17 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json, type Handler } from "../helpers/http";
+import { makeAccount, makeKey } from "../helpers/identity";
 
 const CANARY = "CANARY-7f3a9c-prompt-text";
 let env: TestEnv;
 let app: Handler;
+/** Bodies are read only from an authenticated caller (outside the public routes). */
+let authorization = "";
 
-beforeAll(() => {
+beforeAll(async () => {
   env = makeTestEnv("[server]\nmax_body_bytes = 2048");
+  authorization = `Bearer ${(await makeKey(env.deps, makeAccount(env.deps, "probe@example.com").id)).key}`;
   // A probe route with a body schema, added to the real app so the real error mapping applies.
   app = createApp(env.deps).use(
     new Elysia().post("/probe", ({ body }) => ({ n: body.messages.length }), {
@@ -27,7 +31,7 @@ const post = (path: string, body: string) =>
     new Request(`http://localhost${path}`, {
       method: "POST",
       body,
-      headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) },
+      headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), authorization },
     }),
   );
 /** The request log line is written after the response has been handed over. */

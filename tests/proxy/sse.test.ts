@@ -88,10 +88,18 @@ describe("SSE side parser", () => {
     expect(watch.seen).toEqual([["", "after"]]);
   });
 
-  test("an unterminated last event is relayed at the end, unparsed", () => {
-    const { text, watch } = relay("data: a\n\ndata: partial", [3]);
-    expect(text).toBe("data: a\n\ndata: partial");
-    expect(watch.seen).toEqual([["", "a"]]);
+  test("an unterminated last event is judged like a terminated one: kept as it came, or replaced", () => {
+    const kept = relay("data: a\n\ndata: partial", [3]);
+    expect(kept.text).toBe("data: a\n\ndata: partial");
+    expect(kept.watch.seen).toEqual([["", "a"], ["", "partial"]]);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 6 }), (cuts) => {
+        const swapped = relay("data: a\n\nevent: error\r\ndata: swap", cuts);
+        expect(swapped.watch.seen).toEqual([["", "a"], ["error", "swap"]]);
+        expect(swapped.text).toBe("data: a\n\ndata: swapped\n\n");
+        expect(relay("data: a\n\ndata: drop", cuts).text).toBe("data: a\n\n");
+      }),
+    );
   });
 });
 

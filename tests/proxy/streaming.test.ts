@@ -136,21 +136,26 @@ describe("upstream failure mid-stream: the client's stream ends with an error ev
     expect(event).toMatchObject({ outcome: "upstream_error", estimated: true, inputTokens: 20 });
   });
 
-  test("§3: an error event from the provider is replaced by a sanitised one; its message never reaches the client", async () => {
-    for (const [path, body, headers] of [
-      ["/v1/chat/completions", chatBody("stream-error"), auth],
-      ["/v1/messages", messagesBody("stream-error"), { "x-api-key": KEYS.user }],
-      ["/v1/responses", JSON.stringify({ model: "stream-error", stream: true, input: "hi" }), auth],
-    ] as const) {
-      const text = await (await post(path, body, headers)).text();
-      expect(text).toContain("mid-stream");
-      expect(text).not.toContain(UPSTREAM_CANARY);
-    }
-    const events = await gw.events(3);
-    expect(events.map((e) => [e.outcome, e.errorType])).toEqual([
-      ["upstream_error", "server_error"],
-      ["upstream_error", "overloaded_error"],
-      ["upstream_error", "server_error"],
-    ]);
-  });
+  test.each(["stream-error", "stream-error-unterminated"])(
+    "§3: an error event from the provider (%s) is replaced by a sanitised one; its message never reaches the client",
+    async (model) => {
+      for (const [path, body, headers] of [
+        ["/v1/chat/completions", chatBody(model), auth],
+        ["/v1/messages", messagesBody(model), { "x-api-key": KEYS.user }],
+        ["/v1/responses", JSON.stringify({ model, stream: true, input: "hi" }), auth],
+      ] as const) {
+        const text = await (await post(path, body, headers)).text();
+        expect(text).toContain("mid-stream");
+        expect(text).not.toContain(UPSTREAM_CANARY);
+        // Positive control: the words before the error were relayed.
+        expect(text).toContain("Hello");
+      }
+      const events = await gw.events(3);
+      expect(events.map((e) => [e.outcome, e.errorType])).toEqual([
+        ["upstream_error", "server_error"],
+        ["upstream_error", "overloaded_error"],
+        ["upstream_error", "server_error"],
+      ]);
+    },
+  );
 });

@@ -93,10 +93,11 @@ async function modelTraffic(url: string, key: string) {
     await send("/v1/chat/completions", JSON.stringify({ model: "bad-400", messages })),
     await send("/v1/chat/completions", JSON.stringify({ model: "fail-500", messages })),
     await send("/v1/chat/completions", JSON.stringify({ model: "stream-error", stream: true, messages })),
+    await send("/v1/chat/completions", JSON.stringify({ model: "stream-error-unterminated", stream: true, messages })),
     await send("/v1/chat/completions", JSON.stringify({ model: "fine", messages }), { "x-forwarded-for": CANARY.ip, authorization: `Bearer kr_${CANARY.prompt}` }),
     ...(await translatedTraffic(send, auth, key)),
   ];
-  expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 400, 400, 413, 400, 502, 200, 401, ...TRANSLATED_STATUSES]);
+  expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 400, 400, 413, 400, 502, 200, 200, 401, ...TRANSLATED_STATUSES]);
   const aborted = openRawStream(url, "/v1/chat/completions", auth, JSON.stringify({ model: "endless", stream: true, messages }));
   await aborted.until((text) => text.includes(CANARY.response));
   aborted.close();

@@ -75,23 +75,12 @@ function describe(summary: string, description: string) {
   return { summary, description, security: [{ apiKey: [] }], responses: { ...relayed, ...JSON_ONLY } };
 }
 
-/** `application/json`, with or without parameters (`; charset=utf-8`). */
-const isJson = (contentType: string | null) => contentType?.split(";")[0]!.trim().toLowerCase() === "application/json";
-
 /**
- * Every provider API here takes JSON: any other body is refused before it is read, so a form or
- * multipart body can never pass the (field-light) schema and be relayed re-encoded as JSON. The
- * named `json` parser after the check is also what /openapi.json lists as the only body type.
+ * Every provider API here takes JSON: the edge's body reader (http/body.ts) refuses any other body
+ * with 415 before reading it, so a form or multipart body can never pass the (field-light) schema
+ * and be relayed re-encoded as JSON.
  */
-const jsonBody = {
-  body: ModelRequest,
-  parse: [
-    ({ request }: { request: Request }) => {
-      if (!isJson(request.headers.get("content-type"))) throw new KrioraError("unsupported_media_type", "The request body must be application/json.");
-    },
-    "json" as const,
-  ],
-};
+const jsonBody = { body: ModelRequest };
 
 /**
  * The model API (SPEC "Model API"): OpenAI-format routes, Anthropic's `/v1/messages`, and the

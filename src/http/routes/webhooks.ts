@@ -9,7 +9,8 @@ import type { Deps } from "../../deps";
 export function webhookRoutes(deps: Deps) {
   return new Elysia({ prefix: "/webhooks", detail: { tags: ["webhooks"] } }).post(
     "/stripe",
-    async ({ request }) => ({ received: true, outcome: await deps.billing.receiveWebhook(await request.text(), request.headers.get("stripe-signature")) }),
+    // The edge hands this route the body's exact text (http/body.ts: webhooks are read raw).
+    async ({ request, body }) => ({ received: true, outcome: await deps.billing.receiveWebhook(String(body), request.headers.get("stripe-signature")) }),
     {
       parse: "none",
       response: t.Object({ received: t.Boolean(), outcome: t.Union([t.Literal("applied"), t.Literal("duplicate"), t.Literal("ignored")]) }),
