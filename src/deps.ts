@@ -14,7 +14,7 @@ import type { Authenticator } from "./auth/principal";
 import { loadAuthView, type AuthView } from "./auth/view";
 import { createMailer, type Mailer } from "./mail/mailer";
 import type { UsageSink } from "./usage/sink";
-import { createMetering, type Metering } from "./usage/metering";
+import { createMetering, type Metering } from "./metering";
 import { createBilling, type Billing } from "./billing/billing";
 import type { StripeEndpoint } from "./billing/stripe";
 import type { RetryTiming } from "./proxy/attempts";
@@ -37,7 +37,7 @@ export interface Deps {
   mailer: Mailer;
   /** Per-request usage from the model proxy: the batched writer of `metering`. */
   usage: UsageSink;
-  /** Usage writer, limits, spend caps, abuse controls and metrics (usage/metering.ts). */
+  /** Usage writer, limits, spend caps, abuse controls and metrics (metering.ts). */
   metering: Metering;
   /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
   billing: Billing;

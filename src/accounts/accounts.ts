@@ -4,12 +4,12 @@ import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
 import { accounts, magicLinks, type AccountRole } from "../db/schema";
+import type { Tx } from "../db/tx";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { emailIndex, normaliseEmail } from "./email";
 
 export type AccountRow = typeof accounts.$inferSelect;
-export type Tx = Parameters<Parameters<Deps["db"]["transaction"]>[0]>[0];
 
 /** The account as shown to its owner, an admin or the CLI: the email decrypted, times in ISO 8601. */
 export interface AccountInfo {

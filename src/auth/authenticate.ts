@@ -4,7 +4,8 @@ import { KEY_PREFIX } from "../keys/token";
 import { createApiKeyAuth } from "./apiKey";
 import { createExternalAuth } from "./external";
 import { principalFor, refused, usableAccount } from "./grant";
-import type { Authenticator, Principal, Scope } from "./principal";
+import type { Scope } from "../keys/scopes";
+import type { Authenticator, Principal } from "./principal";
 import { assertSameOrigin, readSessionToken } from "./sessionCookie";
 
 const SESSION_SCOPES: Scope[] = ["account", "admin"];

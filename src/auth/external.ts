@@ -5,7 +5,8 @@ import { findAccountByEmail } from "../accounts/accounts";
 import { normaliseEmail } from "../accounts/email";
 import { CLOCK_TOLERANCE_S } from "../keys/token";
 import { principalFor, refused, usableAccount } from "./grant";
-import type { Principal, Scope } from "./principal";
+import type { Scope } from "../keys/scopes";
+import type { Principal } from "./principal";
 import { createVerifiedCache } from "./verifiedCache";
 
 /** Signature algorithms an identity provider may use: asymmetric only, so no shared-secret or `none` tricks. */

@@ -1,5 +1,6 @@
 import { KrioraError } from "../lib/errors";
-import type { Principal, Scope } from "./principal";
+import type { Scope } from "../keys/scopes";
+import type { Principal } from "./principal";
 import type { AccountGrant, AuthView, KeyGrant } from "./view";
 
 export const refused = () => new KrioraError("unauthenticated", "Missing or invalid API key or session.");

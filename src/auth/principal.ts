@@ -1,5 +1,4 @@
-export const SCOPES = ["model", "account", "admin"] as const;
-export type Scope = (typeof SCOPES)[number];
+import type { Scope } from "../keys/scopes";
 
 /** Who is calling, after authentication. Every route decides from this alone. */
 export interface Principal {

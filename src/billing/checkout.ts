@@ -2,7 +2,8 @@ import { and, desc, eq } from "drizzle-orm";
 import { billingCheckouts } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { MICROS_PER_CENT, formatUsd } from "../lib/money";
-import type { BillingContext, DbOrTx } from "./context";
+import type { Tx } from "../db/tx";
+import type { BillingContext } from "./context";
 import { ensureCustomer } from "./customers";
 import { publicUrls } from "../lib/publicUrls";
 
@@ -52,7 +53,7 @@ export async function createCheckout(ctx: BillingContext, accountId: string, amo
 }
 
 /** A session's end as its events report it; a completed one never goes back to open or expired. */
-export function settleCheckout(db: DbOrTx, id: string, status: "complete" | "expired" | "failed") {
+export function settleCheckout(db: Tx, id: string, status: "complete" | "expired" | "failed") {
   const match = status === "complete" ? eq(billingCheckouts.id, id) : and(eq(billingCheckouts.id, id), eq(billingCheckouts.status, "open"));
   db.update(billingCheckouts).set({ status, url: null }).where(match).run();
 }

@@ -5,8 +5,8 @@ import { eq } from "drizzle-orm";
 import { accounts } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { formatUsd } from "../lib/money";
-import { TOMBSTONE_PREFIX } from "../privacy/eraseRows";
-import type { DbOrTx } from "./context";
+import { TOMBSTONE_PREFIX } from "../lib/ids";
+import type { Tx } from "../db/tx";
 import { appendLedger, type LedgerRow } from "./ledger";
 
 /** The largest manual entry either way: a typo guard that also keeps every balance far below 2^53 micro-dollars. */
@@ -42,7 +42,7 @@ export function changeCredits(deps: { db: Db; audit: AuditTrail; clock: Clock },
 }
 
 /** An erased account (or the tombstone its records moved to) takes no new entries: 409. Callers resolve the id first. */
-function refuseErased(tx: DbOrTx, accountId: string) {
+function refuseErased(tx: Tx, accountId: string) {
   const row = tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, accountId)).get();
   if (row?.status === "erased" || accountId.startsWith(`${TOMBSTONE_PREFIX}_`))
     throw new KrioraError("conflict", "The account has been erased; its billing records are under legal hold.");

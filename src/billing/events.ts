@@ -3,12 +3,13 @@ import type Stripe from "stripe";
 import { accounts, billingCheckouts } from "../db/schema";
 import { MICROS_PER_CENT } from "../lib/money";
 import { settleCheckout } from "./checkout";
-import type { BillingContext, DbOrTx } from "./context";
+import type { Tx } from "../db/tx";
+import type { BillingContext } from "./context";
 import { accountOfCustomer } from "./customers";
 import { appendLedger, refundedOnCharge } from "./ledger";
 
 /** A webhook's effect, run inside the transaction that records the event id. */
-export type Effect = (tx: DbOrTx, at: number) => "applied" | "ignored";
+export type Effect = (tx: Tx, at: number) => "applied" | "ignored";
 
 type EventContext = Pick<BillingContext, "db" | "log" | "audit">;
 
@@ -72,7 +73,7 @@ function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undef
   };
 }
 
-function unmatched(tx: DbOrTx, s: Stripe.Checkout.Session, cents: number): { reason: string; accountId: string | null } | undefined {
+function unmatched(tx: Tx, s: Stripe.Checkout.Session, cents: number): { reason: string; accountId: string | null } | undefined {
   const claimed = accountOfSession(s) ?? null;
   if (s.currency !== "usd") return { reason: "currency", accountId: claimed };
   if (!Number.isSafeInteger(cents) || cents <= 0) return { reason: "amount", accountId: claimed };

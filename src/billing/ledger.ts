@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import { billingLedger, type LedgerKind } from "../db/schema";
 import { newId } from "../lib/ids";
 import { formatUsd } from "../lib/money";
-import type { DbOrTx } from "./context";
+import type { Tx } from "../db/tx";
 
 export interface LedgerEntry {
   accountId: string;
@@ -18,7 +18,7 @@ export interface LedgerEntry {
 export type LedgerRow = typeof billingLedger.$inferSelect;
 
 /** Append one row; a purchase whose Checkout Session is already credited is skipped (returns undefined). */
-export function appendLedger(db: DbOrTx, e: LedgerEntry): LedgerRow | undefined {
+export function appendLedger(db: Tx, e: LedgerEntry): LedgerRow | undefined {
   return db
     .insert(billingLedger)
     .values({ id: newId("led"), accountId: e.accountId, at: e.at, kind: e.kind, amountMicros: e.amountMicros, requests: e.requests, ref: e.ref, reason: e.reason })
@@ -31,13 +31,13 @@ export function appendLedger(db: DbOrTx, e: LedgerEntry): LedgerRow | undefined 
 export const exactSum = sql<string>`cast(coalesce(sum(${billingLedger.amountMicros}), 0) as text)`;
 
 /** The balance, derived from the ledger: the exact sum of every row of the account. */
-export function ledgerBalance(db: DbOrTx, accountId: string): bigint {
+export function ledgerBalance(db: Tx, accountId: string): bigint {
   const row = db.select({ total: exactSum }).from(billingLedger).where(eq(billingLedger.accountId, accountId)).get();
   return BigInt(row?.total ?? "0");
 }
 
 /** What has been refunded so far on a Stripe charge (a positive number of micro-dollars). */
-export function refundedOnCharge(db: DbOrTx, chargeId: string): number {
+export function refundedOnCharge(db: Tx, chargeId: string): number {
   const row = db
     .select({ total: sum(billingLedger.amountMicros) })
     .from(billingLedger)
@@ -74,7 +74,7 @@ export const CARRY_FORWARD_REF = "retention:carry-forward";
  * counted those rows long ago and must not count their sum again as a new row. A lone earlier
  * carry-forward is left as it is. Returns how many rows were deleted.
  */
-export function carryForward(tx: DbOrTx, accountId: string, before: number): number {
+export function carryForward(tx: Tx, accountId: string, before: number): number {
   const old = and(eq(billingLedger.accountId, accountId), lt(billingLedger.at, before));
   const agg = tx.select({ rows: count(), total: exactSum, lastSeq: max(billingLedger.seq), lastRef: max(billingLedger.ref) }).from(billingLedger).where(old).get();
   if (!agg || agg.rows === 0 || agg.lastSeq === null || (agg.rows === 1 && agg.lastRef === CARRY_FORWARD_REF)) return 0;

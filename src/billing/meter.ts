@@ -1,7 +1,8 @@
 import { and, count, eq, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import { meterOutbox } from "../db/schema";
 import { errorKind } from "../lib/log";
-import type { UsageRow, WriterTx } from "../usage/writer";
+import type { Tx } from "../db/tx";
+import type { UsageRow } from "../usage/writer";
 import type { BillingContext } from "./context";
 import { ensureCustomer } from "./customers";
 import { isTransient, stripeFailure } from "./stripe";
@@ -19,7 +20,7 @@ const MAX_BACKOFF_MS = 3_600_000;
 const MAX_AGE_MS = 35 * 86_400_000;
 
 /** Inside the usage flush transaction: one outbox row per billable request. */
-export function enqueueMeterEvents(tx: WriterTx, rows: readonly UsageRow[], now: number) {
+export function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: number) {
   const billable = rows.filter((r) => r.costMicros > 0);
   for (let i = 0; i < billable.length; i += BATCH) {
     const chunk = billable.slice(i, i + BATCH).map((r) => ({ requestId: r.id, accountId: r.accountId, at: r.at, valueMicros: r.costMicros, nextAttemptAt: now }));

@@ -1,5 +1,6 @@
 import type { Deps } from "../deps";
-import type { Principal, Scope } from "../auth/principal";
+import type { Principal } from "../auth/principal";
+import type { Scope } from "../keys/scopes";
 import { KrioraError } from "../lib/errors";
 
 /** Authenticate and demand a scope: 401 without a valid credential, 403 without the scope. */

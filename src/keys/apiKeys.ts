@@ -2,7 +2,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
-import type { Scope } from "../auth/principal";
+import type { Scope } from "./scopes";
 import { requireLiveAccount } from "../accounts/accounts";
 import type { Db } from "../db/client";
 import { apiKeys } from "../db/schema";

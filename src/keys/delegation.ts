@@ -1,4 +1,4 @@
-import type { Scope } from "../auth/principal";
+import type { Scope } from "./scopes";
 import { KrioraError } from "../lib/errors";
 import type { KeySettings } from "./apiKeys";
 

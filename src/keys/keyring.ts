@@ -4,7 +4,9 @@ import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import { signingKeys } from "../db/schema";
 import { newId } from "../lib/ids";
-import { KEY_ALG } from "./token";
+
+/** The JWS algorithm of every API key (Ed25519). */
+export const KEY_ALG = "EdDSA";
 
 export interface Signer {
   kid: string;

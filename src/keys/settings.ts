@@ -1,4 +1,4 @@
-import { SCOPES, type Scope } from "../auth/principal";
+import { SCOPES, type Scope } from "./scopes";
 import { KrioraError } from "../lib/errors";
 import { MICROS_PER_USD } from "../lib/money";
 import type { KeySettings } from "./apiKeys";

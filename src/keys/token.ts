@@ -1,11 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
-import { SCOPES, type Scope } from "../auth/principal";
-import type { Signer } from "./keyring";
+import { SCOPES, type Scope } from "./scopes";
+import { KEY_ALG, type Signer } from "./keyring";
 
 /** What makes a string a Kriora API key: `kr_` + a compact JWS. */
 export const KEY_PREFIX = "kr_";
-export const KEY_ALG = "EdDSA";
 export const KEY_TYP = "kriora-key+jwt";
 export const KEY_ISSUER = "kriora";
 export const KEY_AUDIENCE = "kriora-api";

@@ -9,3 +9,6 @@ export function newId(prefix: string): string {
   for (const b of bytes) out += alphabet[b & 31];
   return `${prefix}_${out}`;
 }
+
+/** Tombstones are recognisable (the retention run retries their Stripe deletions) and random: nothing maps them back. */
+export const TOMBSTONE_PREFIX = "tmb";

@@ -4,8 +4,18 @@ import type { Config } from "../config/schema";
 import type { Clock } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
 import { formatUsd } from "../lib/money";
-import type { Metering } from "../usage/metering";
-import type { LimitSubject } from "./limiter";
+import type { GatewayMetrics } from "../metrics/gateway";
+import type { SpendTracker } from "../usage/spend";
+import type { AbuseControls } from "./abuse";
+import type { Limiter, LimitSubject } from "./limiter";
+
+/** The request-time controls admission reads and counts into. */
+export interface AdmissionControls {
+  limiter: Limiter;
+  spend: SpendTracker;
+  abuse: AbuseControls;
+  metrics: GatewayMetrics;
+}
 
 export interface Admitted {
   /** `x-ratelimit-*` headers for the response. */
@@ -30,7 +40,7 @@ export type Admission = (req: AdmissionRequest) => Promise<Admitted>;
  * prepaid balance, the monthly spend cap, then requests, tokens and concurrency per key and
  * per account. Tokens are reserved from an estimate and settled with the real count after.
  */
-export function createAdmission(deps: { config: Readonly<Config>; clock: Clock; metering: Metering; billing: Pick<Billing, "admit"> }): Admission {
+export function createAdmission(deps: { config: Readonly<Config>; clock: Clock; metering: AdmissionControls; billing: Pick<Billing, "admit"> }): Admission {
   const { limits } = deps.config;
   const { limiter, spend, abuse, metrics } = deps.metering;
   const budgetMicros = Math.round(limits.monthly_budget_usd * 1_000_000);

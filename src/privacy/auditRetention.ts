@@ -1,5 +1,5 @@
 import { and, count, desc, lt, lte, max } from "drizzle-orm";
-import type { DbOrTx } from "../billing/context";
+import type { Tx } from "../db/tx";
 import { auditAnchors, auditLog } from "../db/schema";
 
 /**
@@ -9,7 +9,7 @@ import { auditAnchors, auditLog } from "../db/schema";
  * allows — and `audit verify` walks the chain from the newest anchor. The newest entry always
  * stays, so the chain continues from it. Returns how many entries went.
  */
-export function pruneAudit(tx: DbOrTx, before: number, now: number): number {
+export function pruneAudit(tx: Tx, before: number, now: number): number {
   const newest = tx.select({ seq: max(auditLog.seq) }).from(auditLog).get()?.seq ?? null;
   if (newest === null) return 0;
   const last = tx

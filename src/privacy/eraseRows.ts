@@ -1,6 +1,6 @@
 import { eq, inArray, or, sql } from "drizzle-orm";
 import type { Deps } from "../deps";
-import type { DbOrTx } from "../billing/context";
+import type { Tx } from "../db/tx";
 import {
   abuseFlags,
   accounts,
@@ -17,7 +17,7 @@ import {
   usageDaily,
   usageEvents,
 } from "../db/schema";
-import { newId } from "../lib/ids";
+import { newId, TOMBSTONE_PREFIX } from "../lib/ids";
 
 export interface ErasedCounts {
   keys: number;
@@ -28,17 +28,14 @@ export interface ErasedCounts {
 }
 
 /** Rows changed by the last statement on this connection (drizzle's bun-sqlite `run()` returns nothing). */
-export const changes = (tx: DbOrTx) => tx.get<[number]>(sql`SELECT changes()`)![0];
-
-/** Tombstones are recognisable (the retention run retries their Stripe deletions) and random: nothing maps them back. */
-export const TOMBSTONE_PREFIX = "tmb";
+export const changes = (tx: Tx) => tx.get<[number]>(sql`SELECT changes()`)![0];
 
 /**
  * Billing rows kept under legal hold move to a fresh random tombstone: the ledger (only
  * `account_id` may change, by trigger), checkouts (their payment link dropped), and a Stripe customer
  * link or meter events still waiting for an unreachable Stripe. Returns how many ledger rows moved.
  */
-export function repointBilling(tx: DbOrTx, accountId: string): number {
+export function repointBilling(tx: Tx, accountId: string): number {
   const tombstone = newId(TOMBSTONE_PREFIX);
   tx.update(billingLedger).set({ accountId: tombstone }).where(eq(billingLedger.accountId, accountId)).run();
   const held = changes(tx);
@@ -49,7 +46,7 @@ export function repointBilling(tx: DbOrTx, accountId: string): number {
 }
 
 /** Usage rows (with their encrypted IPs) and the account's daily aggregates. */
-export function deleteUsage(tx: DbOrTx, accountId: string): { events: number; daily: number } {
+export function deleteUsage(tx: Tx, accountId: string): { events: number; daily: number } {
   tx.delete(usageEvents).where(eq(usageEvents.accountId, accountId)).run();
   const events = changes(tx);
   tx.delete(usageDaily).where(eq(usageDaily.accountId, accountId)).run();
@@ -60,7 +57,7 @@ export function deleteUsage(tx: DbOrTx, accountId: string): { events: number; da
  * The local part of an erasure, inside the caller's transaction: everything about the account
  * goes, billing is repointed, and the account row keeps only its id, status `erased` and dates.
  */
-export function eraseRows(deps: Pick<Deps, "clock">, tx: DbOrTx, accountId: string, keyIds: string[]): { removed: ErasedCounts; held: number } {
+export function eraseRows(deps: Pick<Deps, "clock">, tx: Tx, accountId: string, keyIds: string[]): { removed: ErasedCounts; held: number } {
   const account = tx.select({ emailIndex: accounts.emailIndex }).from(accounts).where(eq(accounts.id, accountId)).get();
   const usage = deleteUsage(tx, accountId);
   tx.delete(sessions).where(eq(sessions.accountId, accountId)).run();

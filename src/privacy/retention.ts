@@ -1,13 +1,14 @@
 import { and, eq, inArray, isNotNull, like, lt, lte, notInArray, or } from "drizzle-orm";
 import type { Deps } from "../deps";
-import type { DbOrTx } from "../billing/context";
+import type { Tx } from "../db/tx";
 import { carryForward } from "../billing/ledger";
 import { checkpoint } from "../db/client";
 import { abuseFlags, accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, underRestriction, usageDaily, usageEvents } from "../db/schema";
 import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
-import { changes, deleteUsage, repointBilling, TOMBSTONE_PREFIX } from "./eraseRows";
+import { TOMBSTONE_PREFIX } from "../lib/ids";
+import { changes, deleteUsage, repointBilling } from "./eraseRows";
 import { completeRequest } from "./rights";
 
 export interface RetentionCounts {
@@ -32,8 +33,8 @@ export type RetentionReport = RetentionCounts & { dry_run: boolean };
 
 class DryRun extends Error {}
 
-const restricted = (tx: DbOrTx) => tx.select({ id: accounts.id }).from(accounts).where(underRestriction);
-const erased = (tx: DbOrTx) => tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, "erased"));
+const restricted = (tx: Tx) => tx.select({ id: accounts.id }).from(accounts).where(underRestriction);
+const erased = (tx: Tx) => tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.status, "erased"));
 
 /**
  * Apply the retention windows (Policy §8, SPEC "Retention") now. A restricted account's usage
@@ -59,7 +60,7 @@ export async function runRetention(deps: Deps, opts: { dryRun?: boolean } = {}):
   return report;
 }
 
-function applyWindows(deps: Deps, tx: DbOrTx): Omit<RetentionCounts, "stripe_customers_deleted"> {
+function applyWindows(deps: Deps, tx: Tx): Omit<RetentionCounts, "stripe_customers_deleted"> {
   const now = deps.clock.now();
   const { ip_days, usage_detail_days, billing_years, audit_years } = deps.config.retention;
   const billingBefore = addMonthsUtc(now, -12 * billing_years);

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
-import type { DbOrTx } from "../billing/context";
+import type { Tx } from "../db/tx";
 import { rightsRequests, type Right, type RightsOutcome } from "../db/schema";
 import { addMonthsUtc, iso } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
@@ -47,7 +47,7 @@ const channelOf = (actor: Actor) => (actor.startsWith("account:") ? "account" : 
  */
 export function recordRequest(
   deps: Pick<Deps, "clock">,
-  tx: DbOrTx,
+  tx: Tx,
   input: { accountId: string; kind: Right; actor: Actor; scope?: string; done?: boolean },
 ): RightsRow {
   const now = deps.clock.now();
@@ -68,7 +68,7 @@ export function recordRequest(
     .get();
 }
 
-export function completeRequest(deps: Pick<Deps, "clock">, tx: DbOrTx, id: string, outcome: RightsOutcome): void {
+export function completeRequest(deps: Pick<Deps, "clock">, tx: Tx, id: string, outcome: RightsOutcome): void {
   tx.update(rightsRequests)
     .set({ completedAt: deps.clock.now(), outcome })
     .where(and(eq(rightsRequests.id, id), isNull(rightsRequests.completedAt)))

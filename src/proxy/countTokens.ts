@@ -3,7 +3,7 @@ import type { ConnectCheck } from "./connect";
 import { ENDPOINTS } from "./endpoints";
 import { anthropicWire } from "./providers/anthropic";
 import { readWhole } from "./readWhole";
-import type { ProxyCall } from "./relay";
+import type { ProxyCall } from "./call";
 import { routeModel } from "./routing";
 import { estimateTokens } from "./tokens";
 import { callUpstream, thrownFailure } from "./upstream";

@@ -2,7 +2,7 @@ import type { Clock } from "../lib/clock";
 import type { KrioraError } from "../lib/errors";
 import type { UsageEvent, UsageSink } from "../usage/sink";
 import type { Failure } from "./failure";
-import type { ProxyCall } from "./relay";
+import type { ProxyCall } from "./call";
 import type { StreamEnd } from "./relayBody";
 import { estimateTokens } from "./tokens";
 import type { Metered } from "./watch";

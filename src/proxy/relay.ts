@@ -1,4 +1,3 @@
-import type { Principal } from "../auth/principal";
 import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
 import { formatUsd } from "../lib/money";
@@ -10,7 +9,7 @@ import { createConnectCheck } from "./connect";
 import { createCooldowns } from "./cooldown";
 import { costStamp, requestCost } from "./cost";
 import { countTokens } from "./countTokens";
-import type { EndpointSpec } from "./endpoints";
+import type { ProxyCall } from "./call";
 import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
 import { convertErrorHeaders, rateHeadersFor } from "./rateHeaders";
@@ -23,21 +22,6 @@ import type { Leg } from "./translate/types";
 import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
 import { WIRES } from "./wires";
-
-export interface ProxyCall {
-  request: Request;
-  principal: Principal;
-  endpoint: EndpointSpec;
-  /** The client's JSON body, `model` validated; every other field is forwarded as it came. */
-  body: Record<string, unknown> & { model: string };
-  requestId: string;
-  /** The caller's address, for metering only (stored encrypted, erased after `retention.ip_days`). */
-  clientIp: string | null;
-  /** The HTTP server, to lift its idle timeout for this request; null in-process (tests). */
-  server: { timeout(request: Request, seconds: number): void } | null;
-  /** Told when the answer is relayed as a stream, with a promise of the stream's end. */
-  streamed?: (ended: Promise<void>) => void;
-}
 
 export interface Proxy {
   relay(call: ProxyCall): Promise<Response>;

@@ -5,7 +5,7 @@ import type { TokenPrices } from "../usage/cost";
 import { costStamp, requestCost } from "./cost";
 import { meterUsage, sseInspector } from "./inspect";
 import type { Meter } from "./meter";
-import type { ProxyCall } from "./relay";
+import type { ProxyCall } from "./call";
 import { readWhole } from "./readWhole";
 import { relayBody } from "./relayBody";
 import { TranslatedWatch } from "./translatedWatch";

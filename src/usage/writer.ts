@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { FieldCipher } from "../crypto/fields";
 import type { Db } from "../db/client";
+import type { Tx } from "../db/tx";
 import { usageDaily, usageEvents } from "../db/schema";
 import { errorKind, type Logger } from "../lib/log";
 import type { GatewayMetrics } from "../metrics/gateway";
@@ -39,13 +40,12 @@ export type UsageRow = typeof usageEvents.$inferInsert;
 /** Where a usage row's encrypted address lives: the associated data that binds it to its row. */
 export const usageIpLocation = (rowId: string) => ({ table: "usage_events", column: "ip", rowId });
 type Row = UsageRow;
-export type WriterTx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /**
  * Called inside each flush transaction after its rows are inserted, so what it writes (billing
  * debits, the meter outbox) commits or rolls back together with the usage rows.
  */
-export type UsageBatchHook = (tx: WriterTx, rows: readonly UsageRow[]) => void;
+export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => void;
 
 const SLICE_ROWS = 256;
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load";
 import { openDeps } from "../../src/deps";
-import { createMetering } from "../../src/usage/metering";
+import { createMetering } from "../../src/metering";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { paidSession, signStripe, stripeEvent } from "../helpers/fakeStripe";
 import { usageEvent } from "../helpers/usage";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load";
 import { billingCustomers, billingLedger, meterOutbox } from "../../src/db/schema";
 import { openDeps } from "../../src/deps";
-import { createMetering } from "../../src/usage/metering";
+import { createMetering } from "../../src/metering";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 

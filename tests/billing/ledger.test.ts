@@ -5,7 +5,7 @@ import { ledgerBalance } from "../../src/billing/ledger";
 import { billingLedger, usageEvents } from "../../src/db/schema";
 import { formatUsd, parseUsd } from "../../src/lib/money";
 import { costMicros, pricesOf } from "../../src/usage/cost";
-import { createMetering } from "../../src/usage/metering";
+import { createMetering } from "../../src/metering";
 import { makeBillingEnv, pricedModels, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { meterOutbox } from "../../src/db/schema";
 import { METER_EVENT_NAME } from "../../src/billing/meter";
-import { createMetering } from "../../src/usage/metering";
+import { createMetering } from "../../src/metering";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 

@@ -1,4 +1,5 @@
-import type { Authenticator, Principal, Scope } from "../../src/auth/principal";
+import type { Authenticator, Principal } from "../../src/auth/principal";
+import type { Scope } from "../../src/keys/scopes";
 import { startServer, type RunningServer } from "../../src/http/serve";
 import { KrioraError } from "../../src/lib/errors";
 import { MemoryUsageSink, type UsageEvent } from "../../src/usage/sink";

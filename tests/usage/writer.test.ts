@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { usageDaily, usageEvents } from "../../src/db/schema";
-import { createMetering } from "../../src/usage/metering";
+import { createMetering } from "../../src/metering";
 import { PRICED_MODEL } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { usageEvent } from "../helpers/usage";

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { SCOPES } from "../../auth/principal";
+import { SCOPES } from "../../keys/scopes";
 import { MAX_BUDGET_USD, SETTING_ID, type KeySettingsInput } from "../../keys/settings";
 import { DAY_MS } from "../../lib/clock";
 

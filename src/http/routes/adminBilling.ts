@@ -3,7 +3,7 @@ import type { Deps } from "../../deps";
 import { requireAccount } from "../../accounts/accounts";
 import { describeLedgerRow } from "../../billing/ledger";
 import { parseUsd } from "../../lib/money";
-import { TOMBSTONE_PREFIX } from "../../privacy/eraseRows";
+import { TOMBSTONE_PREFIX } from "../../lib/ids";
 import { actorOf, requireAdmin } from "../access";
 import { IdParams } from "./accountSchemas";
 import { BillingModel, CreditBody, LedgerRowModel } from "./billingSchemas";

@@ -1,15 +1,15 @@
-import type { AuditTrail } from "../audit/audit";
-import type { Config } from "../config/schema";
-import type { FieldCipher } from "../crypto/fields";
-import type { Db } from "../db/client";
-import type { Clock } from "../lib/clock";
-import type { Logger } from "../lib/log";
-import { createAbuseControls, type AbuseControls } from "../limits/abuse";
-import { createMemoryLimiter, type Limiter } from "../limits/limiter";
-import { createGatewayMetrics, type GatewayMetrics } from "../metrics/gateway";
-import { priceList } from "./cost";
-import { createSpendTracker, type SpendTracker } from "./spend";
-import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./writer";
+import type { AuditTrail } from "./audit/audit";
+import type { Config } from "./config/schema";
+import type { FieldCipher } from "./crypto/fields";
+import type { Db } from "./db/client";
+import type { Clock } from "./lib/clock";
+import type { Logger } from "./lib/log";
+import { createAbuseControls, type AbuseControls } from "./limits/abuse";
+import { createMemoryLimiter, type Limiter } from "./limits/limiter";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway";
+import { priceList } from "./usage/cost";
+import { createSpendTracker, type SpendTracker } from "./usage/spend";
+import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./usage/writer";
 
 export interface Metering {
   metrics: GatewayMetrics;

@@ -1,0 +1,7 @@
+import type { Db } from "./client";
+
+/**
+ * The database or one of its open transactions: a write that takes a `Tx` joins the caller's
+ * transaction when there is one, so it commits or rolls back with the rest.
+ */
+export type Tx = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
