@@ -1,0 +1,120 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { cycles, folderOf, importEdges, type Edge } from "./imports";
+
+// The rules of ARCHITECTURE.md ("What may import what"), checked on every import of src/,
+// type-only and dynamic imports included.
+const SRC = join(import.meta.dir, "../../src");
+
+/** Folder → the folders it may import. "(root)" is the wiring (src/deps.ts, src/metering.ts, src/version.ts); "(main)" is src/main.ts. */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  lib: [],
+  config: [],
+  web: [],
+  crypto: ["lib"],
+  metrics: ["lib"],
+  db: ["crypto", "lib"],
+  mail: ["config", "lib"],
+  audit: ["db", "lib"],
+  accounts: ["audit", "config", "crypto", "db", "lib", "mail"],
+  keys: ["accounts", "audit", "config", "crypto", "db", "lib"],
+  auth: ["accounts", "config", "crypto", "db", "keys", "lib"],
+  usage: ["audit", "config", "crypto", "db", "lib", "metrics"],
+  telemetry: ["config", "lib", "usage"],
+  billing: ["accounts", "audit", "config", "db", "lib", "usage"],
+  limits: ["audit", "auth", "billing", "config", "db", "lib", "metrics", "usage"],
+  privacy: ["accounts", "audit", "billing", "crypto", "db", "keys", "lib", "usage"],
+  proxy: ["auth", "config", "lib", "limits", "metrics", "telemetry", "usage"],
+  http: ["(root)", "accounts", "audit", "auth", "billing", "config", "crypto", "db", "keys", "lib", "limits", "metrics", "privacy", "proxy", "usage", "web"],
+  cli: ["(root)", "accounts", "audit", "auth", "billing", "config", "crypto", "db", "http", "keys", "lib", "limits", "privacy", "usage"],
+  "(main)": ["cli"],
+  "(root)": ["accounts", "audit", "auth", "billing", "config", "crypto", "db", "http", "keys", "lib", "limits", "mail", "metrics", "privacy", "proxy", "telemetry", "usage"],
+};
+
+/** Who may import the composition root's files (src/deps.ts and the wiring beside it). */
+const ROOT_IMPORTERS = ["(main)", "cli", "http", "(root)"];
+
+/**
+ * Domain files that still take the whole `Deps` (type-only) instead of a narrow set of their own
+ * (issue 18, item 1). This list may only shrink: the test fails when an entry no longer imports it.
+ */
+const WHOLE_DEPS_LEFT = [
+  "accounts/accounts.ts",
+  "accounts/admin.ts",
+  "accounts/magicLinks.ts",
+  "accounts/sessions.ts",
+  "accounts/status.ts",
+  "auth/authenticate.ts",
+  "auth/external.ts",
+  "keys/apiKeys.ts",
+  "keys/keyring.ts",
+  "privacy/eraseRows.ts",
+  "privacy/erasure.ts",
+  "privacy/export.ts",
+  "privacy/jobs.ts",
+  "privacy/objection.ts",
+  "privacy/policy.ts",
+  "privacy/rectify.ts",
+  "privacy/report.ts",
+  "privacy/restriction.ts",
+  "privacy/retention.ts",
+  "privacy/rights.ts",
+  "proxy/relay.ts",
+];
+
+const edges = importEdges(SRC);
+const isWholeDepsLeft = (e: Edge) => e.to === "deps.ts" && WHOLE_DEPS_LEFT.includes(e.from);
+const checked = edges.filter((e) => !isWholeDepsLeft(e));
+const folderEdges = checked.map((e) => ({ from: folderOf(e.from), to: folderOf(e.to) })).filter((e) => e.from !== e.to);
+const show = (e: Edge) => `${e.from} -> ${e.to}`;
+
+describe("ARCHITECTURE.md import rules", () => {
+  test("the parser sees the imports of src/ (positive control)", () => {
+    expect(edges.length).toBeGreaterThan(300);
+    expect(edges).toContainEqual({ from: "main.ts", to: "cli/run.ts" });
+    expect(edges.some((e) => e.from.startsWith("web/"))).toBe(true);
+  });
+
+  test("every folder of src/ has a rule", () => {
+    const folders = new Set(edges.flatMap((e) => [folderOf(e.from), folderOf(e.to)]));
+    expect([...folders].filter((f) => !(f in MAY_IMPORT))).toEqual([]);
+  });
+
+  test("each folder imports only the folders its layer allows", () => {
+    const wrong = checked.filter((e) => {
+      const [from, to] = [folderOf(e.from), folderOf(e.to)];
+      return from !== to && !MAY_IMPORT[from]?.includes(to);
+    });
+    expect(wrong.map(show)).toEqual([]);
+  });
+
+  test("the composition root is imported only by main, cli/ and http/", () => {
+    const wrong = checked.filter((e) => folderOf(e.to) === "(root)" && !ROOT_IMPORTERS.includes(folderOf(e.from)));
+    expect(wrong.map(show)).toEqual([]);
+    const intoMain = edges.filter((e) => folderOf(e.to) === "(main)");
+    expect(intoMain.map(show)).toEqual([]);
+  });
+
+  test("the list of domain files still taking the whole Deps only shrinks", () => {
+    const stillThere = new Set(edges.filter(isWholeDepsLeft).map((e) => e.from));
+    expect(WHOLE_DEPS_LEFT.filter((f) => !stillThere.has(f))).toEqual([]);
+  });
+
+  test("no import cycle between folders", () => {
+    expect(cycles(folderEdges)).toEqual([]);
+  });
+
+  test("no import cycle between files, type-only imports included", () => {
+    expect(cycles(checked)).toEqual([]);
+  });
+
+  test("the cycle finder finds a cycle (positive control)", () => {
+    const loop = [
+      { from: "a", to: "b" },
+      { from: "b", to: "c" },
+      { from: "c", to: "a" },
+      { from: "c", to: "d" },
+    ];
+    expect(cycles(loop)).toEqual([["a", "b", "c"]]);
+  });
+});
