@@ -18,7 +18,7 @@ import { privacyCommands } from "./privacy";
 import { rightsCommands } from "./rights";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
-/** Every command of the binary; each group arrives with its issue. */
+/** Every command of the binary, one group per file of cli/. */
 export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands, ...rightsCommands, ...privacyCommands, ...backupCommands];
 
 const globalFlags: Record<string, FlagSpec> = {

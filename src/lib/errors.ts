@@ -1,6 +1,8 @@
 /**
- * The one error type of the product. Services return `{ ok: false, code }` for expected
- * failures or throw a KrioraError; the HTTP edge maps it to the wire shapes in SPEC.
+ * The one error type of the product. A service refuses by throwing a KrioraError (its code
+ * says why); the HTTP edge maps it to the wire shapes in SPEC and the CLI to an exit message.
+ * Results returned as values (`{ ok: false, … }`) are for outcomes the caller chooses between
+ * (a limiter's verdict, an upstream attempt, an audit verification), never for an ErrorCode.
  * A message here must never contain request content: it is shown to clients as is.
  */
 export type ErrorCode =

@@ -45,20 +45,8 @@ export interface UsageEvent {
 
 /**
  * Where usage goes. `record` is on the request path: an implementation must return at once and
- * never throw (the metering issue provides a batched database writer).
+ * never throw (the batched database writer is usage/writer.ts).
  */
 export interface UsageSink {
   record(event: UsageEvent): void;
-}
-
-/** Keeps the newest events in memory (bounded), for tests and until metering is wired. */
-export class MemoryUsageSink implements UsageSink {
-  readonly events: UsageEvent[] = [];
-
-  constructor(private readonly max = 10_000) {}
-
-  record(event: UsageEvent): void {
-    if (this.events.length >= this.max) this.events.shift();
-    this.events.push(event);
-  }
 }

@@ -2,7 +2,8 @@ import type { Authenticator, Principal } from "../../src/auth/principal";
 import type { Scope } from "../../src/keys/scopes";
 import { startServer, type RunningServer } from "../../src/http/serve";
 import { KrioraError } from "../../src/lib/errors";
-import { MemoryUsageSink, type UsageEvent } from "../../src/usage/sink";
+import type { UsageEvent } from "../../src/usage/sink";
+import { MemoryUsageSink } from "./usage";
 import { makeTestEnv, type TestEnv } from "./deps";
 import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
 

@@ -1,4 +1,4 @@
-import type { UsageEvent } from "../../src/usage/sink";
+import type { UsageEvent, UsageSink } from "../../src/usage/sink";
 
 /** A usage event as the proxy records it; `i` makes the request id and varies the counts. */
 export function usageEvent(i: number, over: Partial<UsageEvent> = {}): UsageEvent {
@@ -23,4 +23,16 @@ export function usageEvent(i: number, over: Partial<UsageEvent> = {}): UsageEven
     errorCode: null,
     ...over,
   };
+}
+
+/** Keeps the newest events in memory (bounded), so a test reads what the proxy recorded. */
+export class MemoryUsageSink implements UsageSink {
+  readonly events: UsageEvent[] = [];
+
+  constructor(private readonly max = 10_000) {}
+
+  record(event: UsageEvent): void {
+    if (this.events.length >= this.max) this.events.shift();
+    this.events.push(event);
+  }
 }

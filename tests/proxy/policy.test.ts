@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
-import { MemoryUsageSink } from "../../src/usage/sink";
+import { MemoryUsageSink } from "../helpers/usage";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { KEYS, providerToml, tokenAuthenticator } from "../helpers/gateway";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
 import { backoffMs } from "../../src/proxy/attempts";
-import { MemoryUsageSink } from "../../src/usage/sink";
+import { MemoryUsageSink } from "../helpers/usage";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { KEYS, PROVIDER_KEYS, providerToml, tokenAuthenticator } from "../helpers/gateway";
