@@ -1,6 +1,7 @@
 import { costMicros, type TokenPrices } from "../usage/cost";
 import type { TokenCounts } from "./tokens";
-import { asRecord, parseData, sseEvent, type Verdict } from "./watch";
+import { asRecord, parseData } from "../lib/json";
+import { sseEvent, type Verdict } from "./watch";
 
 /** Rewrites the event that carries a stream's final usage; null leaves it as it came. */
 export type UsageStamp = (name: string, data: string, counts: TokenCounts) => Verdict | null;

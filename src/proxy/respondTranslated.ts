@@ -12,7 +12,7 @@ import { TranslatedWatch } from "./translatedWatch";
 import type { Path } from "./translations";
 import type { Leg } from "./translate/types";
 import { thrownFailure, type Committed } from "./upstream";
-import { asRecord } from "./watch";
+import { asRecord } from "../lib/json";
 import type { WireFormat } from "./wire";
 import { WIRES } from "./wires";
 

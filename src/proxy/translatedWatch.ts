@@ -1,7 +1,8 @@
 import type { KrioraError } from "../lib/errors";
 import type { UsageStamp } from "./cost";
 import type { SseOut, StreamStep } from "./translate/types";
-import { DROP, parseData, sseEvent, StreamWatch, type Metered, type Verdict } from "./watch";
+import { parseData } from "../lib/json";
+import { DROP, sseEvent, StreamWatch, type Metered, type Verdict } from "./watch";
 
 /**
  * A translated stream: the provider's own watch reads each upstream event (usage, text length,

@@ -2,7 +2,7 @@ import type { ProviderConfig } from "../config/schema";
 import type { ConnectCheck } from "./connect";
 import { Deadlines, type ByteChunk, type ByteReader } from "./deadlines";
 import { clientGone, networkFailure, retryAfterMs, safeToken, serverShutdown, statusFailure, timeoutFailure, type Failure } from "./failure";
-import { asRecord } from "./watch";
+import { asRecord } from "../lib/json";
 
 /** An attempt that got a 2xx answer and its first body chunk: from here on the client is committed to it. */
 export interface Committed {

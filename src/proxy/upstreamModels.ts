@@ -5,7 +5,7 @@ import type { Logger } from "../lib/log";
 import { upstreamEntry, type ListedModel } from "./catalog";
 import { ENDPOINTS } from "./endpoints";
 import { passThroughProvider, satisfies } from "./routing";
-import { asRecord } from "./watch";
+import { asRecord } from "../lib/json";
 import { WIRES } from "./wires";
 
 const LIST_TIMEOUT_MS = 10_000;

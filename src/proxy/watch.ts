@@ -69,23 +69,9 @@ export abstract class StreamWatch {
   }
 }
 
-/** Parse an event's JSON data; null when it is not JSON (then it is relayed untouched). */
-export function parseData(data: string): Record<string, unknown> | null {
-  try {
-    return asRecord(JSON.parse(data));
-  } catch {
-    return null;
-  }
-}
-
 /** `event: name` (when named) and `data: json`, ending the event. */
 export function sseEvent(name: string | null, data: unknown): string {
   return `${name ? `event: ${name}\n` : ""}data: ${JSON.stringify(data)}\n\n`;
-}
-
-/** `value` when it is a plain JSON object, else null. */
-export function asRecord(value: unknown): Record<string, unknown> | null {
-  return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 }
 
 /** The length of `value` when it is a string, else 0. */

@@ -1,6 +1,7 @@
 import { anthropicErrorBody, type KrioraError } from "../../lib/errors";
 import { count, type TokenCounts } from "../tokens";
-import { asRecord, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
+import { asRecord, parseData } from "../../lib/json";
+import { KEEP, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
 import { pathUrl, type WireFormat } from "../wire";
 
 /** The API version sent when the client names none. */

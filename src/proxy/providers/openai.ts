@@ -1,7 +1,8 @@
 import { openAIErrorBody, type KrioraError } from "../../lib/errors";
 import { findUsage } from "../tail";
 import { count, type TokenCounts } from "../tokens";
-import { asRecord, DROP, KEEP, parseData, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
+import { asRecord, parseData } from "../../lib/json";
+import { DROP, KEEP, sseEvent, StreamWatch, textLength, type Verdict } from "../watch";
 import { pathUrl, type WireFormat } from "../wire";
 
 /**

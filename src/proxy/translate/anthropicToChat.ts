@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import type { SseOut, StreamStep, Json } from "./types";
 import { unreadable } from "./types";
 import { chatUsageOfAnthropic, finishOfStop } from "./vocab";

@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import { chatAnswerToAnthropic, chatStreamToAnthropic } from "./chatToAnthropicAnswer";
 import { checkFields, KNOWN_FIELDS, effortOfBudget, noteDropped, type FieldRules } from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";

@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import { unreadable, type Json, type SseOut, type StreamStep } from "./types";
 import { anthropicUsageOfChat, stopOfFinish } from "./vocab";
 

@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import { budgetOfEffort, checkFields, KNOWN_FIELDS, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
 import { geminiAnswerToChat, geminiStreamToChat } from "./geminiToChat";
 import { given, untranslatable, type Json, type Translate } from "./types";

@@ -1,5 +1,5 @@
 import { count } from "../tokens";
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import { unreadable, type Json, type SseOut, type StreamStep } from "./types";
 
 export interface ResponsesAnswer {

@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import { given, unknownField, untranslatable, type Json } from "./types";
 
 /**

@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import type { ChatAnswer } from "./anthropicToChat";
 import { unreadable, type Json, type SseOut, type StreamStep } from "./types";
 import { chatUsageOfGemini, finishOfGemini } from "./vocab";

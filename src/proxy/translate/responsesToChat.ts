@@ -1,4 +1,4 @@
-import { asRecord } from "../watch";
+import { asRecord } from "../../lib/json";
 import { chatAnswerToResponses, chatStreamToResponses } from "./chatToResponsesAnswer";
 import { checkFields, KNOWN_FIELDS, noteDropped, type FieldRules } from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";
