@@ -1,5 +1,5 @@
 import { asc, eq } from "drizzle-orm";
-import { isoOrNull } from "../lib/clock";
+import { iso, isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
@@ -40,7 +40,7 @@ export function describeAccount(cipher: FieldCipher, row: AccountRow): AccountIn
     policy_accepted_at: isoOrNull(row.policyAcceptedAt),
     require_zdr: row.requireZdr,
     regions: row.regions,
-    created_at: new Date(row.createdAt).toISOString(),
+    created_at: iso(row.createdAt),
   };
 }
 

@@ -4,6 +4,7 @@ import { billingLedger, type LedgerKind } from "../db/schema";
 import { newId } from "../lib/ids";
 import { formatUsd } from "../lib/money";
 import type { Tx } from "../db/tx";
+import { iso } from "../lib/clock";
 
 export interface LedgerEntry {
   accountId: string;
@@ -54,7 +55,7 @@ export function recentLedger(db: Db, accountId: string, limit: number): LedgerRo
 export function describeLedgerRow(r: LedgerRow) {
   return {
     id: r.id,
-    at: new Date(r.at).toISOString(),
+    at: iso(r.at),
     kind: r.kind,
     amount_micros: r.amountMicros,
     amount_usd: formatUsd(r.amountMicros),
@@ -83,7 +84,7 @@ export function carryForward(tx: Tx, accountId: string, before: number): number 
   if (!Number.isSafeInteger(total)) return 0;
   tx.delete(billingLedger).where(old).run();
   if (total !== 0) {
-    const day = new Date(before).toISOString().slice(0, 10);
+    const day = iso(before).slice(0, 10);
     tx.insert(billingLedger)
       .values({ seq: agg.lastSeq, id: newId("led"), accountId, at: before, kind: "adjustment", amountMicros: total, ref: CARRY_FORWARD_REF, reason: `balance of the rows before ${day}, deleted by retention` })
       .run();

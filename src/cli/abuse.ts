@@ -1,4 +1,5 @@
 import { CliFailure, UsageError, type Command } from "./frame";
+import { iso } from "../lib/clock";
 
 export const abuseCommands: Command[] = [
   {
@@ -11,8 +12,8 @@ export const abuseCommands: Command[] = [
         kind: f.kind,
         subject: f.subject,
         details: JSON.parse(f.details),
-        created_at: new Date(f.createdAt).toISOString(),
-        expires_at: f.expiresAt ? new Date(f.expiresAt).toISOString() : null,
+        created_at: iso(f.createdAt),
+        expires_at: f.expiresAt ? iso(f.expiresAt) : null,
       }));
       ctx.emit(rows);
       if (rows.length === 0) ctx.say("no active abuse decisions");

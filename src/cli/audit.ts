@@ -1,4 +1,5 @@
 import { CliFailure, intFlag, type Command } from "./frame";
+import { iso } from "../lib/clock";
 
 export const auditCommands: Command[] = [
   {
@@ -23,8 +24,8 @@ export const auditCommands: Command[] = [
       const limit = intFlag(ctx, "limit") ?? 20;
       if (limit < 1 || limit > 10_000) throw new CliFailure("--limit must be between 1 and 10000");
       const rows = ctx.deps().audit.tail(limit);
-      ctx.emit(rows.map((r) => ({ seq: r.seq, at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) })));
-      for (const r of rows) ctx.say(`${r.seq}\t${new Date(r.at).toISOString()}\t${r.actor}\t${r.action}\t${r.target ?? "-"}\t${r.details}`);
+      ctx.emit(rows.map((r) => ({ seq: r.seq, at: iso(r.at), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) })));
+      for (const r of rows) ctx.say(`${r.seq}\t${iso(r.at)}\t${r.actor}\t${r.action}\t${r.target ?? "-"}\t${r.details}`);
     },
   },
 ];

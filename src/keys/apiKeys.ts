@@ -1,5 +1,5 @@
 import { and, asc, eq } from "drizzle-orm";
-import { isoOrNull } from "../lib/clock";
+import { iso, isoOrNull } from "../lib/clock";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import type { Scope } from "./scopes";
@@ -50,7 +50,7 @@ export function describeKey(row: KeyRow): KeyInfo {
     account_id: row.accountId,
     name: row.name,
     scopes: row.scopes,
-    created_at: new Date(row.createdAt).toISOString(),
+    created_at: iso(row.createdAt),
     expires_at: isoOrNull(row.expiresAt),
     revoked_at: isoOrNull(row.revokedAt),
     rpm: row.rpm,

@@ -7,6 +7,7 @@ import { emailChanges } from "../db/schema";
 import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
 import { completeRequest, recordRequest } from "./rights";
 import { publicUrls } from "../lib/publicUrls";
+import { iso } from "../lib/clock";
 
 const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
@@ -44,7 +45,7 @@ export function requestEmailChange(deps: Deps, accountId: string, rawEmail: stri
     subject: "Confirm your new Kriora address",
     text: `Open this link within 24 hours to make this the address of your Kriora account:\n\n${url}\n\nThe link works once. If you did not ask for it, ignore this message.\n`,
   });
-  return { request_id: request.id, expires_at: new Date(now + EMAIL_CHANGE_TTL_MS).toISOString() };
+  return { request_id: request.id, expires_at: iso(now + EMAIL_CHANGE_TTL_MS) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Deps } from "../deps";
 import { CLAUSES } from "./clauses";
 import { listRequests } from "./rights";
+import { iso } from "../lib/clock";
 
 /** What GET /privacy and the report say is in force, from the live configuration. */
 export function privacySettings(deps: Pick<Deps, "config">) {
@@ -22,7 +23,7 @@ export function privacySettings(deps: Pick<Deps, "config">) {
 export function conformanceReport(deps: Pick<Deps, "config" | "db" | "clock" | "billing">) {
   const requests = listRequests(deps);
   return {
-    generated_at: new Date(deps.clock.now()).toISOString(),
+    generated_at: iso(deps.clock.now()),
     policy: { version: deps.config.policy.version, material: deps.config.policy.material },
     settings: { ...privacySettings(deps), billing_mode: deps.billing.mode },
     rights_requests: { total: requests.length, open: requests.filter((r) => r.completed_at === null).length, overdue: requests.filter((r) => r.overdue).length },

@@ -1,4 +1,5 @@
 import type { WireKind } from "./endpoints";
+import { iso } from "../lib/clock";
 
 const PREFIX = "x-ratelimit-";
 /** `x-ratelimit-reset-*` durations as the limiter writes them: `120ms`, `5s`, `6m0s`. */
@@ -18,7 +19,7 @@ export function rateHeadersFor(kind: WireKind, headers: Record<string, string>, 
       continue;
     }
     const [field, dimension] = name.slice(PREFIX.length).split("-") as [string, string];
-    out[`anthropic-ratelimit-${dimension}-${field}`] = field === "reset" ? new Date(nowMs + durationMs(value)).toISOString().replace(/\.\d{3}Z$/, "Z") : value;
+    out[`anthropic-ratelimit-${dimension}-${field}`] = field === "reset" ? iso(nowMs + durationMs(value)).replace(/\.\d{3}Z$/, "Z") : value;
   }
   return out;
 }

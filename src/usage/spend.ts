@@ -1,6 +1,7 @@
 import { and, eq, gte, lt, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { usageDaily, usageEvents } from "../db/schema";
+import { iso } from "../lib/clock";
 
 /**
  * Each account's and each key's spend this calendar month (UTC), in micro-dollars, held in memory
@@ -14,7 +15,7 @@ export interface SpendTracker {
   keySpent(accountId: string, keyId: string, now: number): number;
 }
 
-export const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7);
+export const monthOf = (ms: number) => iso(ms).slice(0, 7);
 const monthStart = (month: string) => Date.parse(`${month}-01T00:00:00Z`);
 
 /** Month-to-date totals by subject, each loaded once a month by `load`. */

@@ -8,6 +8,7 @@ import type { GatewayMetrics } from "../metrics/gateway";
 import { costMicros, type TokenPrices } from "./cost";
 import type { UsageEvent, UsageSink } from "./sink";
 import type { SpendTracker } from "./spend";
+import { iso } from "../lib/clock";
 
 export interface UsageWriter extends UsageSink {
   /** Write everything queued, in one transaction. */
@@ -195,7 +196,7 @@ const DAILY_COLUMNS = ["day", "accountId", "model", "requests", "inputTokens", "
 function writeBatch(db: Db, statements: ReturnType<typeof prepareStatements>, rows: Row[], onBatch: UsageBatchHook | undefined) {
   const daily = new Map<string, Required<DailyRow>>();
   for (const r of rows) {
-    const day = new Date(r.at).toISOString().slice(0, 10);
+    const day = iso(r.at).slice(0, 10);
     const k = `${day}\u0000${r.accountId}\u0000${r.model}`;
     let d = daily.get(k);
     if (!d) {

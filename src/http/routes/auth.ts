@@ -9,6 +9,7 @@ import { KrioraError } from "../../lib/errors";
 import { clientIp } from "../clientIp";
 import { actorOf, requireScope } from "../access";
 import { TokenBody } from "./accountSchemas";
+import { iso } from "../../lib/clock";
 
 const Accepted = t.Object({ status: t.Literal("accepted"), message: t.String() });
 const accepted = { status: "accepted" as const, message: "If this address can sign in, a link is on its way. It works once, for 15 minutes." };
@@ -63,7 +64,7 @@ export function authRoutes(deps: Deps) {
         if (!accountId) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
         const session = startSession(deps, accountId);
         set.headers["set-cookie"] = sessionCookie(session.token, SESSION_TTL_MS / 1000, secure);
-        return { status: "signed_in" as const, account_id: accountId, expires_at: new Date(session.expiresAt).toISOString() };
+        return { status: "signed_in" as const, account_id: accountId, expires_at: iso(session.expiresAt) };
       },
       {
         body: TokenBody,

@@ -4,6 +4,7 @@ import { KrioraError } from "../../lib/errors";
 import { formatUsd, parseUsd } from "../../lib/money";
 import { requireScope } from "../access";
 import { BillingModel, CheckoutBody, CheckoutModel } from "./billingSchemas";
+import { iso } from "../../lib/clock";
 
 /** The caller's own billing: balance, ledger, checkout links, invoices; and prepaid top-ups. */
 export function billingRoutes(deps: Deps) {
@@ -21,7 +22,7 @@ export function billingRoutes(deps: Deps) {
         if (deps.authView.account(principal.accountId)?.status !== "active") throw new KrioraError("forbidden", "Only an active account can buy credits.");
         const row = await deps.billing.checkout(principal.accountId, micros);
         set.status = 201;
-        return { id: row.id, url: row.url, amount_usd: formatUsd(row.amountMicros), expires_at: new Date(row.expiresAt).toISOString() };
+        return { id: row.id, url: row.url, amount_usd: formatUsd(row.amountMicros), expires_at: iso(row.expiresAt) };
       },
       {
         body: CheckoutBody,

@@ -3,6 +3,7 @@ import type { Deps } from "../../deps";
 import { formatUsd, MICROS_PER_USD } from "../../lib/money";
 import { accountUsage } from "../../usage/query";
 import { requireScope } from "../access";
+import { iso } from "../../lib/clock";
 
 const orNone = (n: number) => (n === 0 ? null : n);
 const usd = t.String({ description: "exact decimal dollars" });
@@ -26,7 +27,7 @@ export function overviewRoutes(deps: Deps) {
     "/account/overview",
     async ({ request }) => {
       const { accountId } = await requireScope(deps, request, "account");
-      const month = new Date(deps.clock.now()).toISOString().slice(0, 7);
+      const month = iso(deps.clock.now()).slice(0, 7);
       const spent = accountUsage(deps.db, accountId, { from: `${month}-01` });
       return {
         public_url: server.public_url,
