@@ -13,7 +13,7 @@ import type { ProxyCall } from "./call";
 import { providerKeys } from "./keys";
 import { jsonInspector, meterJson, sseInspector } from "./inspect";
 import { convertErrorHeaders, rateHeadersFor } from "./rateHeaders";
-import { startMeter, type Meter } from "./meter";
+import { startUsageEvent, type UsageRecorder } from "./usageEvent";
 import { relayBody } from "./relayBody";
 import { respondTranslated } from "./respondTranslated";
 import { findModel, routeModel, type Target } from "./routing";
@@ -46,7 +46,7 @@ const decoder = new TextDecoder();
  * The model proxy: route, try the targets until one answers (failover and retries only before
  * the first byte reaches the client, skipping deployments that are cooling down), relay its
  * answer as it streams (translated when the target speaks another wire format than the route the
- * client called), meter it.
+ * client called), record its usage event.
  */
 export function createProxy(deps: Deps): Proxy {
   const { config, log } = deps;
@@ -96,7 +96,7 @@ export function createProxy(deps: Deps): Proxy {
       // The request's one usage record also ends its admission: tokens settled, slot freed.
       let admitted: Admitted | undefined;
       const sink = { record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)) };
-      const meter = startMeter(sink, call, deps.clock);
+      const recorder = startUsageEvent(sink, call, deps.clock);
       let targets: Target[];
       let plans: Map<Target, Plan>;
       try {
@@ -110,7 +110,7 @@ export function createProxy(deps: Deps): Proxy {
         });
       } catch (err) {
         if (err instanceof KrioraError) {
-          meter.refused(err);
+          recorder.refused(err);
           convertErrorHeaders(endpoint.kind, err.headers, deps.clock.now());
         }
         throw err;
@@ -145,12 +145,12 @@ export function createProxy(deps: Deps): Proxy {
         const { wire, path, leg, text, dropUsage } = plans.get(result.target)!;
         const provider = result.target.provider.id;
         if (leg)
-          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, meter, headers: limitHeaders, prices: pricesFor(call.body.model), log });
-        return respond(call, result.committed, wire, dropUsage, text.length, provider, meter, limitHeaders);
+          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, recorder, headers: limitHeaders, prices: pricesFor(call.body.model), log });
+        return respond(call, result.committed, wire, dropUsage, text.length, provider, recorder, limitHeaders);
       }
       const { target, failure } = result;
-      if (target) meter.failed(target.provider.id, failure, plans.get(target)!.text.length);
-      else meter.refused(failure.error);
+      if (target) recorder.failed(target.provider.id, failure, plans.get(target)!.text.length);
+      else recorder.refused(failure.error);
       Object.assign(failure.error.headers, limitHeaders);
       throw failure.error;
     },
@@ -163,7 +163,7 @@ export function createProxy(deps: Deps): Proxy {
     dropUsage: boolean,
     requestChars: number,
     provider: string,
-    meter: Meter,
+    recorder: UsageRecorder,
     limitHeaders: Record<string, string>,
   ): Response {
     const { status, headers } = attempt.response;
@@ -172,7 +172,7 @@ export function createProxy(deps: Deps): Proxy {
     if (attempt.whole) {
       attempt.deadlines.done();
       const metered = meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars);
-      meter.finished(provider, status, metered, { outcome: "ok", failure: null });
+      recorder.finished(provider, status, metered, { outcome: "ok", failure: null });
       const cost = formatUsd(requestCost(metered.counts, pricesFor(call.body.model)));
       return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType, "x-kriora-cost-usd": cost } });
     }
@@ -182,7 +182,7 @@ export function createProxy(deps: Deps): Proxy {
     call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
-      meter.finished(provider, status, inspector.result(requestChars), end);
+      recorder.finished(provider, status, inspector.result(requestChars), end);
       ended.resolve();
     });
     return new Response(body, { status, headers: sse ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" } : { ...limitHeaders, "content-type": contentType } });

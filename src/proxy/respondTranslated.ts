@@ -4,7 +4,7 @@ import { formatUsd } from "../lib/money";
 import type { TokenPrices } from "../usage/cost";
 import { costStamp, requestCost } from "./cost";
 import { meterUsage, sseInspector } from "./inspect";
-import type { Meter } from "./meter";
+import type { UsageRecorder } from "./usageEvent";
 import type { ProxyCall } from "./call";
 import { readWhole } from "./readWhole";
 import { relayBody } from "./relayBody";
@@ -28,7 +28,7 @@ export interface Translated {
   leg: Leg;
   provider: { id: string; wire: WireFormat };
   requestChars: number;
-  meter: Meter;
+  recorder: UsageRecorder;
   headers: Record<string, string>;
   /** The model's prices, for the cost header and the stream's final usage. */
   prices: TokenPrices | undefined;
@@ -41,7 +41,7 @@ export interface Translated {
  * provider's own usage, so the counts are the provider's whatever the client's format.
  */
 export async function respondTranslated(t: Translated): Promise<Response> {
-  const { attempt, provider, meter } = t;
+  const { attempt, provider, recorder } = t;
   const { status } = attempt.response;
   const headers: Record<string, string> = { ...t.headers, "x-kriora-translated-to": provider.wire.format };
   if (t.leg.dropped.length > 0) headers["x-kriora-translation-dropped"] = t.leg.dropped.join(", ");
@@ -53,7 +53,7 @@ export async function respondTranslated(t: Translated): Promise<Response> {
     t.call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
       if (end.failure && end.outcome !== "client_abort") t.log.warn("upstream_stream_failed", { id: t.call.requestId, provider: provider.id, outcome: end.outcome });
-      meter.finished(provider.id, status, inspector.result(t.requestChars), end);
+      recorder.finished(provider.id, status, inspector.result(t.requestChars), end);
       ended.resolve();
     });
     return new Response(body, { status, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
@@ -65,7 +65,7 @@ export async function respondTranslated(t: Translated): Promise<Response> {
     attempt.reader.cancel().catch(() => {});
     const failure = thrownFailure(attempt.deadlines, true);
     attempt.deadlines.done();
-    meter.failed(provider.id, failure, t.requestChars);
+    recorder.failed(provider.id, failure, t.requestChars);
     throw failure.error;
   }
   attempt.deadlines.done();
@@ -74,12 +74,12 @@ export async function respondTranslated(t: Translated): Promise<Response> {
   try {
     if (!answer) throw new KrioraError("upstream_error", "The provider's answer could not be translated (not JSON).");
     const translated = t.leg.response(answer);
-    meter.finished(provider.id, status, metered, { outcome: "ok", failure: null });
+    recorder.finished(provider.id, status, metered, { outcome: "ok", failure: null });
     const cost = formatUsd(requestCost(metered.counts, t.prices));
     return new Response(JSON.stringify(translated), { status, headers: { ...headers, "content-type": "application/json", "x-kriora-cost-usd": cost } });
   } catch (err) {
     const error = err instanceof KrioraError ? err : new KrioraError("upstream_error", "The provider's answer could not be translated.");
-    meter.finished(provider.id, error.status, metered, { outcome: "upstream_error", failure: { error, outcome: "upstream_error", retry: false, upstreamStatus: status, upstreamType: null, retryAfterMs: null } });
+    recorder.finished(provider.id, error.status, metered, { outcome: "upstream_error", failure: { error, outcome: "upstream_error", retry: false, upstreamStatus: status, upstreamType: null, retryAfterMs: null } });
     Object.assign(error.headers, headers);
     throw error;
   }

@@ -10,7 +10,7 @@ import type { Metered } from "./watch";
 /** Status recorded for a request whose client left before any answer (nginx's convention). */
 const CLIENT_CLOSED = 499;
 
-export interface Meter {
+export interface UsageRecorder {
   /** Routing or policy refused the request; no provider was called. */
   refused(err: KrioraError): void;
   /** Every target failed before a byte reached the client. */
@@ -25,7 +25,7 @@ export interface Meter {
  * reported one. A client that left before any answer is charged the estimated input: the
  * provider had the prompt.
  */
-export function startMeter(sink: UsageSink, call: ProxyCall, clock: Clock): Meter {
+export function startUsageEvent(sink: UsageSink, call: ProxyCall, clock: Clock): UsageRecorder {
   const started = performance.now();
   const { principal, body, endpoint, requestId, clientIp } = call;
   const base = { requestId, at: clock.now(), accountId: principal.accountId, keyId: principal.keyId, clientIp, model: body.model, endpoint: endpoint.name, stream: body.stream === true };
