@@ -18,13 +18,18 @@ export function startSession(deps: Pick<Deps, "db" | "clock">, accountId: string
   return { token, expiresAt };
 }
 
-/** The account of a live session, or null (unknown, forged or expired token). */
-export function sessionAccount(deps: Pick<Deps, "db" | "clock">, token: string): string | null {
+/** The row of a live session, or null (unknown, forged or expired token). */
+export function liveSession(deps: Pick<Deps, "db" | "clock">, token: string): typeof sessions.$inferSelect | null {
   const parsed = parseOpaqueToken(token);
   if (!parsed) return null;
   const row = deps.db.select().from(sessions).where(eq(sessions.id, parsed.id)).get();
   if (!row || !secretMatches(parsed.secret, row.secretHash) || row.expiresAt <= deps.clock.now()) return null;
-  return row.accountId;
+  return row;
+}
+
+/** The account of a live session, or null (unknown, forged or expired token). */
+export function sessionAccount(deps: Pick<Deps, "db" | "clock">, token: string): string | null {
+  return liveSession(deps, token)?.accountId ?? null;
 }
 
 /** Logout: the session row goes, so the cookie is worthless even if kept. */

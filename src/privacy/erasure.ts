@@ -2,10 +2,10 @@ import { eq } from "drizzle-orm";
 import type { Deps } from "../deps";
 import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
+import { liveSession } from "../accounts/sessions";
 import { checkpoint } from "../db/client";
-import { apiKeys, sessions } from "../db/schema";
+import { apiKeys } from "../db/schema";
 import { errorKind } from "../lib/log";
-import { parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
 import { eraseRows, type ErasedCounts } from "./eraseRows";
 import { recordRequest } from "./rights";
 
@@ -30,10 +30,8 @@ export interface ErasureReport {
 
 /** Whether the session behind this cookie token was opened within RECENT_SIGN_IN_MS. */
 export function signedInRecently(deps: Pick<Deps, "db" | "clock">, token: string | null): boolean {
-  const parsed = token === null ? null : parseOpaqueToken(token);
-  if (!parsed) return false;
-  const row = deps.db.select().from(sessions).where(eq(sessions.id, parsed.id)).get();
-  return row !== undefined && secretMatches(parsed.secret, row.secretHash) && deps.clock.now() - row.createdAt <= RECENT_SIGN_IN_MS;
+  const row = token === null ? null : liveSession(deps, token);
+  return row !== null && deps.clock.now() - row.createdAt <= RECENT_SIGN_IN_MS;
 }
 
 /**
