@@ -14,7 +14,7 @@ import type { Authenticator } from "./auth/principal";
 import { loadAuthView, type AuthView } from "./auth/view";
 import { createMailer, type Mailer } from "./mail/mailer";
 import type { UsageSink } from "./usage/sink";
-import { createMetering, type Metering } from "./metering";
+import { createRequestControls, type RequestControls } from "./requestControls";
 import { createBilling, type Billing } from "./billing/billing";
 import type { StripeEndpoint } from "./billing/stripe";
 import type { RetryTiming } from "./proxy/attempts";
@@ -23,7 +23,7 @@ import type { RetryTiming } from "./proxy/attempts";
  * Everything a service or route needs, passed down explicitly. Tests build one around a
  * temporary data dir and swap parts (clock, logger) without module mocking.
  */
-export interface Deps {
+export interface Deps extends RequestControls {
   config: Readonly<Config>;
   handle: DbHandle;
   db: Db;
@@ -35,10 +35,8 @@ export interface Deps {
   /** Live keys, account status and the keyring's public keys, in memory (see auth/view.ts). */
   authView: AuthView;
   mailer: Mailer;
-  /** Per-request usage from the model proxy: the batched writer of `metering`. */
+  /** Per-request usage from the model proxy: `usageWriter`, and the tracing span's usage when tracing is on. */
   usage: UsageSink;
-  /** Usage writer, limits, spend caps, abuse controls and metrics (metering.ts). */
-  metering: Metering;
   /** Ledger, balances and admission, Stripe checkout, webhooks and meter events (billing/billing.ts). */
   billing: Billing;
   /** Fired when the shutdown grace runs out: open streams end with a final error event. */
@@ -68,9 +66,9 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
   const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const metering = createMetering({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
   const tracing = createTracing(config, VERSION, log);
-  const usage: UsageSink = tracing === noTracing ? metering.usage : { record: (e) => (tracing.usage(e), metering.usage.record(e)) };
+  const usage: UsageSink = tracing === noTracing ? controls.usageWriter : { record: (e) => (tracing.usage(e), controls.usageWriter.record(e)) };
   const base = {
     config,
     handle,
@@ -82,7 +80,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     authView: loadAuthView(handle),
     mailer: createMailer(config.mail, log),
     billing,
-    metering,
+    ...controls,
     usage,
     shutdown: createShutdown(),
     tracing,

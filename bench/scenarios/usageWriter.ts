@@ -56,7 +56,7 @@ export function usageWriterScenario(dir: string, rows: number, batch: number): U
   const file = join(dir, "writer.toml");
   writeFileSync(file, configToml("http://127.0.0.1:9"));
   const deps = openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
-  const writer = deps.metering.usage;
+  const writer = deps.usageWriter;
   let recording = 0;
   let flushing = 0;
   let maxFlushMs = 0;

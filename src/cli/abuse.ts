@@ -6,7 +6,7 @@ export const abuseCommands: Command[] = [
     name: "abuse list",
     summary: "Active abuse decisions: blocked addresses (shown by their HMAC, never in clear) and flagged keys.",
     run(ctx) {
-      const flags = ctx.deps().metering.abuse.active();
+      const flags = ctx.deps().abuse.active();
       const rows = flags.map((f) => ({
         id: f.id,
         kind: f.kind,
@@ -27,7 +27,7 @@ export const abuseCommands: Command[] = [
     run(ctx) {
       const id = ctx.args[0];
       if (!id) throw new UsageError("name the decision to clear (see `kriora abuse list`)");
-      if (!ctx.deps().metering.abuse.clear(id, "cli")) throw new CliFailure(`no active abuse decision ${id}`);
+      if (!ctx.deps().abuse.clear(id, "cli")) throw new CliFailure(`no active abuse decision ${id}`);
       ctx.emit({ id, cleared: true });
       ctx.say(`cleared ${id}`);
     },

@@ -51,7 +51,7 @@ export const coreCommands: Command[] = [
       if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
       await stopped;
       await privacy.stop();
-      deps.metering.usage.close();
+      deps.usageWriter.close();
       await deps.billing.stop();
       await deps.tracing.shutdown();
       deps.handle.close();

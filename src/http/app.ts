@@ -50,7 +50,7 @@ export function createApp(deps: Deps) {
   const bodyTimeoutMs = deps.config.server.body_timeout_s * 1000;
   const trusting = trustedProxies(deps.config.server).length > 0;
   let warnedForwarded = false;
-  const { abuse } = deps.metering;
+  const { abuse } = deps;
 
   const notJson = () => new KrioraError("unsupported_media_type", "The request body must be application/json.");
   const requestId = (request: Request) => meta.get(request)?.id ?? "req_unknown";

@@ -40,9 +40,9 @@ export type Admission = (req: AdmissionRequest) => Promise<Admitted>;
  * prepaid balance, the monthly spend cap, then requests, tokens and concurrency per key and
  * per account. Tokens are reserved from an estimate and settled with the real count after.
  */
-export function createAdmission(deps: { config: Readonly<Config>; clock: Clock; metering: AdmissionControls; billing: Pick<Billing, "admit"> }): Admission {
+export function createAdmission(deps: AdmissionControls & { config: Readonly<Config>; clock: Clock; billing: Pick<Billing, "admit"> }): Admission {
   const { limits } = deps.config;
-  const { limiter, spend, abuse, metrics } = deps.metering;
+  const { limiter, spend, abuse, metrics } = deps;
   const budgetMicros = Math.round(limits.monthly_budget_usd * 1_000_000);
 
   const overBudget = (who: string, micros: number, now: number) => {

@@ -56,7 +56,7 @@ export async function eraseAccount(deps: Deps, accountId: string, reason: Erasur
     stripe = "pending";
   }
   // Rows still queued in the usage writer are written now, so the transaction below erases them too.
-  deps.metering.usage.flush();
+  deps.usageWriter.flush();
   const keyIds = deps.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.accountId, accountId)).all().map((k) => k.id);
   const { removed, held, requestId } = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);

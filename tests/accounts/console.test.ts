@@ -22,7 +22,7 @@ describe("account routes the console needs", () => {
     const ann = makeAccount(deps, "ann@example.com");
     deps.usage.record(usageEvent(1, { accountId: ann.id, at: Date.UTC(2026, 10, 2), inputTokens: 1_000_000, outputTokens: 0 }));
     deps.usage.record(usageEvent(2, { accountId: ann.id, at: Date.UTC(2026, 9, 30), inputTokens: 5_000_000, outputTokens: 0 }));
-    deps.metering.usage.flush();
+    deps.usageWriter.flush();
     const res = await call(createApp(deps), "GET", "/account/overview", { cookie: makeSessionCookie(deps, ann.id) });
     expect(await json(res)).toEqual({
       public_url: "https://gw.example",

@@ -6,7 +6,7 @@ import { cycles, folderOf, importEdges, type Edge } from "./imports";
 // type-only and dynamic imports included.
 const SRC = join(import.meta.dir, "../../src");
 
-/** Folder → the folders it may import. "(root)" is the wiring (src/deps.ts, src/metering.ts, src/version.ts); "(main)" is src/main.ts. */
+/** Folder → the folders it may import. "(root)" is the wiring (src/deps.ts, src/requestControls.ts, src/version.ts); "(main)" is src/main.ts. */
 const MAY_IMPORT: Record<string, readonly string[]> = {
   lib: [],
   config: [],

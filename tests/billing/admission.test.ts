@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load";
 import { openDeps } from "../../src/deps";
-import { createMetering } from "../../src/metering";
+import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { paidSession, signStripe, stripeEvent } from "../helpers/fakeStripe";
 import { usageEvent } from "../helpers/usage";
@@ -26,10 +26,10 @@ describe("§5 payments: prepaid admission", () => {
     expect(env.deps.billing.admit("acc_a")).toBeNull();
 
     // 1 USD/Mtok input: 1,000,000 input tokens cost exactly the 1 USD bought.
-    const metering = createMetering({ ...env.deps });
-    metering.usage.record(usageEvent(1, { accountId: "acc_a", inputTokens: 600_000, outputTokens: 0 }));
-    metering.usage.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
-    metering.usage.flush();
+    const controls = createRequestControls({ ...env.deps });
+    controls.usageWriter.record(usageEvent(1, { accountId: "acc_a", inputTokens: 600_000, outputTokens: 0 }));
+    controls.usageWriter.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
+    controls.usageWriter.flush();
     expect(env.deps.billing.balance("acc_a")).toBe(0n);
     expect(env.deps.billing.admit("acc_a")?.code).toBe("payment_required");
     expect(env.deps.billing.admit("acc_b")?.code).toBe("payment_required");

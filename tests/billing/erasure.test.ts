@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { loadConfig } from "../../src/config/load";
 import { billingCustomers, billingLedger, meterOutbox } from "../../src/db/schema";
 import { openDeps } from "../../src/deps";
-import { createMetering } from "../../src/metering";
+import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 
@@ -24,12 +24,12 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
 
   test("metered: pending meter events of the erased account are dropped with its customer, and the link is not recreated", async () => {
     env = makeBillingEnv("metered");
-    const metering = createMetering({ ...env.deps });
-    metering.usage.record(usageEvent(1, { accountId: "acc_gone" }));
-    metering.usage.flush();
+    const controls = createRequestControls({ ...env.deps });
+    controls.usageWriter.record(usageEvent(1, { accountId: "acc_gone" }));
+    controls.usageWriter.flush();
     await env.deps.billing.drainMeter();
-    metering.usage.record(usageEvent(2, { accountId: "acc_gone" }));
-    metering.usage.flush();
+    controls.usageWriter.record(usageEvent(2, { accountId: "acc_gone" }));
+    controls.usageWriter.flush();
     expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(true);
     expect(env.deps.db.select().from(meterOutbox).all()).toEqual([]);
     expect(await env.deps.billing.drainMeter()).toBe(0);

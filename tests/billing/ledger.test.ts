@@ -5,7 +5,7 @@ import { ledgerBalance } from "../../src/billing/ledger";
 import { billingLedger, usageEvents } from "../../src/db/schema";
 import { formatUsd, parseUsd } from "../../src/lib/money";
 import { costMicros, pricesOf } from "../../src/usage/cost";
-import { createMetering } from "../../src/metering";
+import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, pricedModels, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 
@@ -24,29 +24,29 @@ const ledgerRows = (e: BillingEnv) => e.deps.db.select().from(billingLedger).all
 describe("§5 billing records, §8 legal obligations: the ledger", () => {
   test("usage debits are written in the usage rows' transaction: a failing debit leaves neither, the retry writes both", () => {
     env = makeBillingEnv("prepaid");
-    const metering = createMetering({ ...env.deps });
+    const controls = createRequestControls({ ...env.deps });
     env.deps.handle.sqlite.run("CREATE TEMP TRIGGER refuse_ledger BEFORE INSERT ON billing_ledger BEGIN SELECT RAISE(ABORT, 'refused'); END");
-    metering.usage.record(usageEvent(1, { accountId: "acc_a" }));
-    metering.usage.flush();
-    expect([usageRows(env), ledgerRows(env).length, metering.usage.pending()]).toEqual([0, 0, 1]);
+    controls.usageWriter.record(usageEvent(1, { accountId: "acc_a" }));
+    controls.usageWriter.flush();
+    expect([usageRows(env), ledgerRows(env).length, controls.usageWriter.pending()]).toEqual([0, 0, 1]);
     env.deps.handle.sqlite.run("DROP TRIGGER refuse_ledger");
-    metering.usage.flush();
+    controls.usageWriter.flush();
     expect([usageRows(env), ledgerRows(env).length]).toEqual([1, 1]);
     expect(ledgerRows(env)[0]).toMatchObject({ kind: "usage", accountId: "acc_a", amountMicros: -121, requests: 1 });
   });
 
   test("a locked database writes no usage and no debit; both land after it frees", () => {
     env = makeBillingEnv("prepaid");
-    const metering = createMetering({ ...env.deps });
+    const controls = createRequestControls({ ...env.deps });
     const other = new Database(env.deps.config.database.path);
     other.run("BEGIN IMMEDIATE");
     env.deps.handle.sqlite.run("PRAGMA busy_timeout = 0");
-    for (let i = 0; i < 3; i++) metering.usage.record(usageEvent(i, { accountId: "acc_a" }));
-    metering.usage.flush();
+    for (let i = 0; i < 3; i++) controls.usageWriter.record(usageEvent(i, { accountId: "acc_a" }));
+    controls.usageWriter.flush();
     other.run("ROLLBACK");
     other.close();
     expect([usageRows(env), ledgerRows(env).length]).toEqual([0, 0]);
-    metering.usage.flush();
+    controls.usageWriter.flush();
     expect([usageRows(env), ledgerRows(env).length]).toEqual([3, 1]);
   });
 
@@ -72,7 +72,7 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
 
   test("property: the ledger balance equals the grant minus the exact BigInt sum of request costs, across random flush boundaries", () => {
     env = makeBillingEnv("prepaid", { toml: MODELS });
-    const metering = createMetering({ ...env.deps });
+    const controls = createRequestControls({ ...env.deps });
     const prices = new Map(env.deps.config.models.map((m) => [m.id, pricesOf(m)]));
     let run = 0;
     const request = fc.record({
@@ -94,11 +94,11 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
         }
         requests.forEach((r, i) => {
           const e = usageEvent(i, { requestId: `req_${run}_${i}`, accountId: `acc_${run}_${r.account}`, model: r.model, inputTokens: r.input, cachedInputTokens: Math.min(r.cached, r.input), outputTokens: r.output });
-          metering.usage.record(e);
+          controls.usageWriter.record(e);
           expected.set(e.accountId, expected.get(e.accountId)! - BigInt(costMicros(e, prices.get(r.model)!)));
-          if (r.flushAfter) metering.usage.flush();
+          if (r.flushAfter) controls.usageWriter.flush();
         });
-        metering.usage.flush();
+        controls.usageWriter.flush();
         for (const [account, want] of expected) {
           expect(ledgerBalance(env!.deps.db, account)).toBe(want);
           expect(BigInt(env!.deps.billing.balance(account))).toBe(want);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { meterOutbox } from "../../src/db/schema";
 import { METER_EVENT_NAME } from "../../src/billing/meter";
-import { createMetering } from "../../src/metering";
+import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 
@@ -11,10 +11,10 @@ afterEach(() => env?.close());
 const outbox = (e: BillingEnv) => e.deps.db.select().from(meterOutbox).all();
 
 function recordRequests(e: BillingEnv, n: number, accountOf: (i: number) => string = () => "acc_metered") {
-  const metering = createMetering({ ...e.deps });
+  const controls = createRequestControls({ ...e.deps });
   const events = Array.from({ length: n }, (_, i) => usageEvent(i, { accountId: accountOf(i) }));
-  for (const ev of events) metering.usage.record(ev);
-  metering.usage.flush();
+  for (const ev of events) controls.usageWriter.record(ev);
+  controls.usageWriter.flush();
   return events;
 }
 
@@ -22,9 +22,9 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
   test("every billable request yields exactly one meter event, identified by its request id, valued at its cost", async () => {
     env = makeBillingEnv("metered");
     const events = recordRequests(env, 30, (i) => `acc_${i % 3}`);
-    const free = createMetering({ ...env.deps });
-    free.usage.record(usageEvent(99, { accountId: "acc_0", inputTokens: 0, outputTokens: 0, status: 402, outcome: "refused" }));
-    free.usage.flush();
+    const free = createRequestControls({ ...env.deps });
+    free.usageWriter.record(usageEvent(99, { accountId: "acc_0", inputTokens: 0, outputTokens: 0, status: 402, outcome: "refused" }));
+    free.usageWriter.flush();
     expect(outbox(env)).toHaveLength(30);
 
     expect(await env.deps.billing.drainMeter()).toBe(30);

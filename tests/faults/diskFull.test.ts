@@ -64,7 +64,7 @@ describe("§2 usage data: a full disk under the usage writer", () => {
     const full = stored();
     expect(full.rows).toBe(full.daily);
     expect(full.rows).toBeLessThan(81);
-    expect(env.deps.metering.usage.pending()).toBe(81 - full.rows);
+    expect(env.deps.usageWriter.pending()).toBe(81 - full.rows);
     expect(alerts()).toHaveLength(1);
     const [alert] = alerts();
     expect(Object.keys(alert).sort()).toEqual(["code", "event", "kind", "level", "queued"]);
@@ -75,7 +75,7 @@ describe("§2 usage data: a full disk under the usage writer", () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 
     sqlite().run("PRAGMA max_page_count = 1073741823");
-    await until(() => env.deps.metering.usage.pending() === 0);
+    await until(() => env.deps.usageWriter.pending() === 0);
     expect(stored()).toEqual({ rows: 81, daily: 81 });
     expect(env.log.text()).toContain("usage_writer_recovered");
     expect(alerts()).toHaveLength(1);

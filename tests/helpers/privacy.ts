@@ -29,9 +29,9 @@ export async function seedPerson(deps: Deps, label: string, opts: { requests?: n
   const keyName = `visible-canary-${label}-${tag}`;
   const { id: keyId, key } = await makeKey(deps, account.id, { name: keyName });
   for (let i = 0; i < (opts.requests ?? 2); i++) {
-    deps.metering.usage.record(usageEvent(i, { requestId: `req_${tag}_${i}`, accountId: account.id, keyId, clientIp: ip, at: (opts.at ?? deps.clock.now()) + i }));
+    deps.usageWriter.record(usageEvent(i, { requestId: `req_${tag}_${i}`, accountId: account.id, keyId, clientIp: ip, at: (opts.at ?? deps.clock.now()) + i }));
   }
-  deps.metering.usage.flush();
+  deps.usageWriter.flush();
   deps.billing.changeCredits({ accountId: account.id, kind: "grant", amountMicros: 5_000_000, reason: "welcome credit" }, "test");
   return { id: account.id, email, ip, key, keyId, keyName, cookie: makeSessionCookie(deps, account.id) };
 }

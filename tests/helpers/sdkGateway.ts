@@ -44,7 +44,7 @@ export async function startSdkGateway(toml: (fakeUrl: string) => string, opts: {
     anthropic: new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 }),
     async row() {
       for (let i = 0; i < 200; i++) {
-        env.deps.metering.usage.flush();
+        env.deps.usageWriter.flush();
         const rows = env.deps.db.select().from(usageEvents).all();
         if (rows.length > 0) {
           expect(rows).toHaveLength(1);
@@ -56,7 +56,7 @@ export async function startSdkGateway(toml: (fakeUrl: string) => string, opts: {
     },
     reset() {
       fake.requests.length = 0;
-      env.deps.metering.usage.flush();
+      env.deps.usageWriter.flush();
       env.deps.db.delete(usageEvents).run();
     },
     async close() {

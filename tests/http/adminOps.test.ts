@@ -26,7 +26,7 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
     deps.usage.record(usageEvent(1, { at, model: "m", latencyMs: 100 }));
     deps.usage.record(usageEvent(2, { at, model: "m", latencyMs: 300, status: 502, outcome: "upstream_error", errorType: "server_error" }));
     deps.usage.record(usageEvent(3, { at: clock.t - 48 * 3_600_000, model: "m", status: 500, errorType: "too_old" }));
-    deps.metering.usage.flush();
+    deps.usageWriter.flush();
     const body = await json(await call(app, "GET", "/admin/providers", { key }));
     expect(body.providers).toEqual([{ id: "p", kind: "openai", zdr: false, region: "us", health: { requests: 2, success_rate: 0.5, avg_latency_ms: 200, last_error: "server_error" } }]);
     expect(body.models).toEqual([{ id: "m", provider: "p", upstream: "m", fallbacks: [] }]);
@@ -45,7 +45,7 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
 
   test("abuse decisions: listed by HMAC, never the address; cleared once (audited), then 404", async () => {
     const { deps, app, key } = await setUp();
-    for (let i = 0; i < 20; i++) deps.metering.abuse.authFailed("198.51.100.9");
+    for (let i = 0; i < 20; i++) deps.abuse.authFailed("198.51.100.9");
     const list = await json(await call(app, "GET", "/admin/abuse", { key }));
     expect(list).toHaveLength(1);
     expect(JSON.stringify(list)).not.toContain("198.51.100.9");

@@ -44,7 +44,7 @@ describe("§5 detect abuse: failed-authentication bursts", () => {
   test("the decision is audited and listed by its HMAC; the address itself is in no database file", async () => {
     const { env, from } = setup();
     for (let i = 0; i < ABUSE.authFailures; i++) await from(ATTACKER, "kr_bad");
-    const [flag] = env.deps.metering.abuse.active();
+    const [flag] = env.deps.abuse.active();
     expect(flag).toMatchObject({ kind: "address_block", subject: env.deps.cipher.blindIndex("address", ATTACKER) });
     expect(env.deps.audit.tail(5).map((r) => r.action)).toContain("abuse.address_block");
     env.deps.handle.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -77,7 +77,7 @@ describe("§5 detect abuse: failed-authentication bursts", () => {
 describe("§5 detect abuse: a key used from unusually many addresses", () => {
   test("is flagged once, audited, and the key keeps working (an admin decides)", () => {
     const { env } = setup();
-    const abuse = env.deps.metering.abuse;
+    const abuse = env.deps.abuse;
     for (let i = 0; i <= ABUSE.keyAddresses; i++) abuse.keyUsed("key_x", `192.0.2.${i}`);
     for (let i = 0; i < 5; i++) abuse.keyUsed("key_x", `192.0.2.${100 + i}`);
     const flags = abuse.active().filter((f) => f.kind === "key_many_addresses");
@@ -88,7 +88,7 @@ describe("§5 detect abuse: a key used from unusually many addresses", () => {
 
   test("repeated use from the same few addresses is not flagged", () => {
     const { env } = setup();
-    for (let n = 0; n < 100; n++) env.deps.metering.abuse.keyUsed("key_y", `192.0.2.${n % 5}`);
-    expect(env.deps.metering.abuse.active()).toEqual([]);
+    for (let n = 0; n < 100; n++) env.deps.abuse.keyUsed("key_y", `192.0.2.${n % 5}`);
+    expect(env.deps.abuse.active()).toEqual([]);
   });
 });

@@ -55,7 +55,7 @@ async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "
 }
 
 const rowsOf = (r: Rig) => {
-  r.env.deps.metering.usage.flush();
+  r.env.deps.usageWriter.flush();
   return r.env.deps.db.select().from(usageEvents).all();
 };
 
@@ -188,7 +188,7 @@ describe("§5 availability: limits at the model API", () => {
   test("a key's budget counts its spend recorded before a restart", async () => {
     const r = await start("", { monthlyBudgetUsd: 0.01 });
     await (await r.chat()).text();
-    r.env.deps.metering.usage.flush();
+    r.env.deps.usageWriter.flush();
     const fresh = createSpendTracker(r.env.deps.db);
     expect(fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
     expect(fresh.spent(r.accountId, Date.now())).toBe(18_000);
@@ -214,7 +214,7 @@ describe("§11 non-identifying metrics", () => {
     const randomBatch = (n: number) =>
       Promise.all(Array.from({ length: n }, async (_, i) => (await r.chat({ model: i === 0 ? EMAIL_MODEL : `rnd-${crypto.randomUUID()}` })).text()));
     const metricsSize = async () => {
-      r.env.deps.metering.usage.flush();
+      r.env.deps.usageWriter.flush();
       return (await (await fetch(`${r.server.url}/metrics`)).text()).length;
     };
     await (await r.chat()).text();

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 /** The cost the usage row of `requestId` recorded, in micro-dollars. */
 function recordedMicros(requestId: string): number {
-  env.deps.metering.usage.flush();
+  env.deps.usageWriter.flush();
   const rows = env.deps.db.select().from(usageEvents).all();
   return rows.find((r) => r.id === requestId)!.costMicros;
 }

@@ -31,7 +31,7 @@ async function setup() {
   rec(alice.id, day(2));
   rec(alice.id, day(3), "m", { outcome: "upstream_error", status: 502 });
   rec(bob.id, day(2));
-  deps.metering.usage.flush();
+  deps.usageWriter.flush();
   const app = createApp(deps);
   return {
     deps,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { usageDaily, usageEvents } from "../../src/db/schema";
-import { createMetering } from "../../src/metering";
+import { createRequestControls } from "../../src/requestControls";
 import { PRICED_MODEL } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { usageEvent } from "../helpers/usage";
@@ -14,18 +14,18 @@ const MODELS = PRICED_MODEL;
 
 function setup() {
   env = makeTestEnv(MODELS);
-  const m = createMetering({ ...env.deps });
+  const m = createRequestControls({ ...env.deps });
   return { env, m };
 }
 
 describe("§2 usage data: the batched writer", () => {
   test("N recorded events become exactly N rows and matching daily aggregates, in one flush", () => {
     const { env, m } = setup();
-    for (let i = 0; i < 250; i++) m.usage.record(usageEvent(i));
-    m.usage.record(usageEvent(250, { outcome: "upstream_error", status: 502, outputTokens: 0 }));
-    expect(m.usage.pending()).toBe(251);
-    m.usage.flush();
-    expect(m.usage.pending()).toBe(0);
+    for (let i = 0; i < 250; i++) m.usageWriter.record(usageEvent(i));
+    m.usageWriter.record(usageEvent(250, { outcome: "upstream_error", status: 502, outputTokens: 0 }));
+    expect(m.usageWriter.pending()).toBe(251);
+    m.usageWriter.flush();
+    expect(m.usageWriter.pending()).toBe(0);
     const rows = env.deps.db.select().from(usageEvents).all();
     expect(rows.length).toBe(251);
     expect(rows.find((r) => r.id === "req_000007")).toMatchObject({ inputTokens: 107, outputTokens: 10, costMicros: 127, stream: true, estimated: false });
@@ -47,9 +47,9 @@ describe("§2 usage data: the batched writer", () => {
 
   test("§9 encryption at rest: the address is stored encrypted, bound to its row", () => {
     const { env, m } = setup();
-    m.usage.record(usageEvent(1, { clientIp: "198.51.100.23" }));
-    m.usage.record(usageEvent(2, { clientIp: null }));
-    m.usage.flush();
+    m.usageWriter.record(usageEvent(1, { clientIp: "198.51.100.23" }));
+    m.usageWriter.record(usageEvent(2, { clientIp: null }));
+    m.usageWriter.flush();
     const row = env.deps.db.select().from(usageEvents).all()[0]!;
     expect(row.ipEnc).not.toContain("198.51.100.23");
     expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe("198.51.100.23");
@@ -62,7 +62,7 @@ describe("§2 usage data: the batched writer", () => {
 
   test("rows are flushed by the timer within ~100 ms without an explicit flush", async () => {
     const { env, m } = setup();
-    m.usage.record(usageEvent(1));
+    m.usageWriter.record(usageEvent(1));
     await Bun.sleep(400);
     expect(env.deps.db.select().from(usageEvents).all().length).toBe(1);
   });
@@ -73,10 +73,10 @@ describe("§2 usage data: the batched writer", () => {
     other.run("PRAGMA busy_timeout = 0");
     other.run("BEGIN IMMEDIATE");
     env.deps.handle.sqlite.run("PRAGMA busy_timeout = 0");
-    for (let i = 0; i < 5; i++) m.usage.record(usageEvent(i));
-    m.usage.flush();
-    m.usage.flush();
-    expect(m.usage.pending()).toBe(5);
+    for (let i = 0; i < 5; i++) m.usageWriter.record(usageEvent(i));
+    m.usageWriter.flush();
+    m.usageWriter.flush();
+    expect(m.usageWriter.pending()).toBe(5);
     const alerts = env.log.lines.filter((l) => l.includes("usage_writer_failed"));
     expect(alerts.length).toBe(1);
     expect(alerts[0]).toContain('"level":"error"');
@@ -84,8 +84,8 @@ describe("§2 usage data: the batched writer", () => {
     expect(env.log.text()).not.toContain("acc_a");
     other.run("ROLLBACK");
     other.close();
-    m.usage.flush();
-    expect(m.usage.pending()).toBe(0);
+    m.usageWriter.flush();
+    expect(m.usageWriter.pending()).toBe(0);
     expect(env.deps.db.select().from(usageEvents).all().length).toBe(5);
     expect(env.deps.db.select().from(usageDaily).get()?.requests).toBe(5);
     expect(env.log.text()).toContain("usage_writer_recovered");
@@ -93,8 +93,8 @@ describe("§2 usage data: the batched writer", () => {
 
   test("metrics count requests and tokens by model/provider/status", () => {
     const { m } = setup();
-    m.usage.record(usageEvent(1));
-    m.usage.record(usageEvent(2, { status: 502, outcome: "upstream_error" }));
+    m.usageWriter.record(usageEvent(1));
+    m.usageWriter.record(usageEvent(2, { status: 502, outcome: "upstream_error" }));
     const text = m.metrics.registry.render();
     expect(text).toContain('kriora_requests_total{model="m",provider="p",status="200"} 1');
     expect(text).toContain('kriora_upstream_errors_total{provider="p",status="502"} 1');
@@ -105,10 +105,10 @@ describe("§2 usage data: the batched writer", () => {
   test("the spend tracker sees usage before it is flushed, and loads flushed spend after a restart", () => {
     const { env, m } = setup();
     const now = Date.UTC(2026, 10, 27, 13);
-    m.usage.record(usageEvent(1, { inputTokens: 1_000_000, outputTokens: 0 }));
+    m.usageWriter.record(usageEvent(1, { inputTokens: 1_000_000, outputTokens: 0 }));
     expect(m.spend.spent("acc_a", now)).toBe(1_000_000);
-    m.usage.flush();
-    const again = createMetering({ ...env.deps });
+    m.usageWriter.flush();
+    const again = createRequestControls({ ...env.deps });
     expect(again.spend.spent("acc_a", now)).toBe(1_000_000);
     expect(again.spend.spent("acc_a", Date.UTC(2026, 11, 1))).toBe(0);
   });

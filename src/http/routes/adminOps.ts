@@ -49,7 +49,7 @@ const ProvidersModel = t.Object({
 
 /** The CLI's `abuse`, `audit` and `policy status` over HTTP, and a read-only view of providers and models (admin only). */
 export function adminOpsRoutes(deps: Deps) {
-  const { abuse } = deps.metering;
+  const { abuse } = deps;
   return new Elysia({ prefix: "/admin", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
     .derive(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
     .get(

@@ -226,7 +226,7 @@ describe("POST /v1/messages/count_tokens", () => {
     expect(upstream.path).toBe("/v1/messages/count_tokens");
     expect(upstream.body).toMatchObject({ model: "fine", messages, tools: anthropicTools });
     expect(upstream.headers.get("x-api-key")).toBe(PROVIDER_KEYS.anthropic);
-    env.deps.metering.usage.flush();
+    env.deps.usageWriter.flush();
     expect(env.deps.db.select().from(usageEvents).all()).toEqual([]);
   });
 

@@ -11,19 +11,21 @@ import { priceList } from "./usage/cost";
 import { createSpendTracker, type SpendTracker } from "./usage/spend";
 import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./usage/writer";
 
-export interface Metering {
+/** What each proxied request passes through: metrics, rate limits, abuse controls, spend caps and the usage writer. */
+export interface RequestControls {
   metrics: GatewayMetrics;
   limiter: Limiter;
   abuse: AbuseControls;
   spend: SpendTracker;
-  usage: UsageWriter;
+  /** The batched database writer of usage rows (the one path to flush or close it). */
+  usageWriter: UsageWriter;
 }
 
 /**
- * Metering, limits and abuse controls, wired once per process. `billing.onUsageBatch` (prepaid
+ * The request controls, wired once per process. `billing.onUsageBatch` (prepaid
  * debits, the metered outbox) is written in the same transaction as each batch of usage rows.
  */
-export function createMetering(p: {
+export function createRequestControls(p: {
   config: Readonly<Config>;
   db: Db;
   cipher: FieldCipher;
@@ -31,7 +33,7 @@ export function createMetering(p: {
   clock: Clock;
   log: Logger;
   billing?: { onUsageBatch?: UsageBatchHook };
-}): Metering {
+}): RequestControls {
   const pricesFor = priceList(p.config.models);
   const metrics = createGatewayMetrics();
   const spend = createSpendTracker(p.db);
@@ -40,7 +42,7 @@ export function createMetering(p: {
     spend,
     limiter: createMemoryLimiter(p.clock),
     abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, (address) => p.cipher.blindIndex("address", address)),
-    usage: createUsageWriter({
+    usageWriter: createUsageWriter({
       db: p.db,
       cipher: p.cipher,
       log: p.log,
