@@ -3,7 +3,7 @@ import type { Deps } from "../deps";
 import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
 import { KrioraError } from "../lib/errors";
-import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
+import { newOpaqueToken, parseOpaqueToken, takeSingleUse } from "../lib/opaqueToken";
 import { findAccountByEmail, insertAccount, requireAccount } from "./accounts";
 import type { Tx } from "../db/tx";
 import type { Actor } from "../audit/audit";
@@ -122,10 +122,12 @@ export function redeemMagicLink(deps: Deps, token: string): string | null {
   if (!parsed) return null;
   const now = deps.clock.now();
   const accountId = deps.db.transaction((tx) => {
-    const link = tx.select().from(magicLinks).where(eq(magicLinks.id, parsed.id)).get();
-    if (!link || !secretMatches(parsed.secret, link.secretHash)) return null;
-    tx.delete(magicLinks).where(eq(magicLinks.id, link.id)).run();
-    if (link.expiresAt <= now) return null;
+    const link = takeSingleUse(
+      parsed,
+      (id) => tx.select().from(magicLinks).where(eq(magicLinks.id, id)).get(),
+      (id) => tx.delete(magicLinks).where(eq(magicLinks.id, id)).run(),
+    );
+    if (!link || link.expiresAt <= now) return null;
     const id = link.accountId ?? accountForSignup(deps, tx, link);
     const account = tx.select().from(accounts).where(eq(accounts.id, id)).get();
     if (!account || !canSignIn(account.status)) return null;

@@ -31,3 +31,19 @@ export function secretMatches(secret: string, storedHash: string): boolean {
   const stored = Buffer.from(storedHash, "hex");
   return presented.length === stored.length && timingSafeEqual(presented, stored);
 }
+
+/**
+ * Consume a single-use token (magic link, email change): `find` looks its row up by id; when the
+ * secret matches, `remove` deletes the row before the caller looks at anything else (expiry
+ * included), so a token opens at most once. Run both inside the caller's transaction.
+ */
+export function takeSingleUse<Row extends { id: string; secretHash: string }>(
+  token: { id: string; secret: string },
+  find: (id: string) => Row | undefined,
+  remove: (id: string) => void,
+): Row | null {
+  const row = find(token.id);
+  if (!row || !secretMatches(token.secret, row.secretHash)) return null;
+  remove(row.id);
+  return row;
+}

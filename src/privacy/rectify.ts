@@ -4,7 +4,7 @@ import type { Actor } from "../audit/audit";
 import { requireEmail, requireLiveAccount, setAccountEmail, type AccountRow } from "../accounts/accounts";
 import type { FieldCipher } from "../crypto/fields";
 import { emailChanges } from "../db/schema";
-import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueToken";
+import { newOpaqueToken, parseOpaqueToken, takeSingleUse } from "../lib/opaqueToken";
 import { completeRequest, recordRequest } from "./rights";
 import { publicUrls } from "../lib/publicUrls";
 import { iso } from "../lib/clock";
@@ -58,9 +58,12 @@ export function confirmEmailChange(deps: Deps, token: string): AccountRow | null
   if (!parsed) return null;
   const now = deps.clock.now();
   const change = deps.db.transaction((tx) => {
-    const row = tx.select().from(emailChanges).where(eq(emailChanges.id, parsed.id)).get();
-    if (!row || !secretMatches(parsed.secret, row.secretHash)) return null;
-    tx.delete(emailChanges).where(eq(emailChanges.id, row.id)).run();
+    const row = takeSingleUse(
+      parsed,
+      (id) => tx.select().from(emailChanges).where(eq(emailChanges.id, id)).get(),
+      (id) => tx.delete(emailChanges).where(eq(emailChanges.id, id)).run(),
+    );
+    if (!row) return null;
     if (row.expiresAt > now) return row;
     completeRequest(deps, tx, row.requestId, "lapsed");
     return null;
