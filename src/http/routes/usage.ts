@@ -1,7 +1,8 @@
 import { Elysia, t } from "elysia";
 import { requireAccount } from "../../accounts/accounts";
 import type { Deps } from "../../deps";
-import { accountUsage, accountUsageBy, usageTrends } from "../../usage/query";
+import { usageTrends } from "../../usage/query";
+import { usageReport, usageReportAudited } from "../../usage/report";
 import { actorOf, requireAdmin, requireScope } from "../access";
 
 const Day = t.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}$", description: "UTC day, YYYY-MM-DD (inclusive)" });
@@ -28,21 +29,10 @@ const UsageReport = t.Object({
 });
 const TrendRow = t.Object({ ...Totals, day: t.String(), model: t.String() });
 
-function report(deps: Deps, accountId: string, query: typeof UsageQuery.static) {
-  const range = { from: query.from, to: query.to };
-  return {
-    account_id: accountId,
-    from: query.from ?? null,
-    to: query.to ?? null,
-    totals: accountUsage(deps.db, accountId, range),
-    ...(query.group_by ? { groups: accountUsageBy(deps.db, accountId, range, query.group_by) } : {}),
-  };
-}
-
 /** Usage from the daily aggregates: your own, an account's (admin), and trends across accounts (admin). */
 export function usageRoutes(deps: Deps) {
   return new Elysia({ name: "usage", detail: { tags: ["usage"] } })
-    .get("/account/usage", async ({ request, query }) => report(deps, (await requireScope(deps, request, "account")).accountId, query), {
+    .get("/account/usage", async ({ request, query }) => usageReport(deps.db, (await requireScope(deps, request, "account")).accountId, query), {
       query: UsageQuery,
       response: UsageReport,
       detail: { summary: "Your usage: totals, optionally grouped by day or model", security: [{ session: [] }, { apiKey: [] }] },
@@ -52,8 +42,7 @@ export function usageRoutes(deps: Deps) {
       async ({ request, params, query }) => {
         const admin = await requireAdmin(deps, request);
         requireAccount(deps, params.id);
-        deps.audit.record({ actor: actorOf(admin, true), action: "usage.read", target: params.id });
-        return report(deps, params.id, query);
+        return usageReportAudited(deps, actorOf(admin, true), params.id, query);
       },
       { params: t.Object({ id: t.String() }), query: UsageQuery, response: UsageReport, detail: { summary: "An account's usage (admin)", security: [{ apiKey: [] }] } },
     )
