@@ -1,3 +1,5 @@
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
 import type { UsageEvent, UsageSink } from "../../src/usage/sink";
 
 /** A usage event as the proxy records it; `i` makes the request id and varies the counts. */
@@ -35,4 +37,12 @@ export class MemoryUsageSink implements UsageSink {
     if (this.events.length >= this.max) this.events.shift();
     this.events.push(event);
   }
+}
+
+/** The stored usage row of one request, read straight from a stopped gateway's database; `columns` is the SELECT list. */
+export function storedUsageRow(dataDir: string, requestId: string | null, columns: string): unknown {
+  const db = new Database(join(dataDir, "kriora.db"));
+  const row = db.query(`SELECT ${columns} FROM usage_events WHERE id = ?`).get(requestId);
+  db.close();
+  return row;
 }

@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { runKriora } from "../helpers/cli";
 import { startFakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
 import { startServe } from "../helpers/process";
+import { storedUsageRow } from "../helpers/usage";
 
 const dir = mkdtempSync(join(tmpdir(), "kriora-shutdown-"));
 const fake = startFakeUpstream();
@@ -38,12 +38,7 @@ async function serve() {
   return { served, chat };
 }
 
-function usageRow(requestId: string | null) {
-  const db = new Database(join(data, "kriora.db"));
-  const row = db.query("SELECT outcome, output_tokens FROM usage_events WHERE id = ?").get(requestId);
-  db.close();
-  return row;
-}
+const usageRow = (requestId: string | null) => storedUsageRow(data, requestId, "outcome, output_tokens");
 
 describe("§2 usage data: nothing lost on a clean stop", () => {
   test("SIGTERM right after a request flushes its usage row before the process exits", async () => {

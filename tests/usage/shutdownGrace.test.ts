@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { runKriora } from "../helpers/cli";
 import { startFakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
 import { startServe } from "../helpers/process";
+import { storedUsageRow } from "../helpers/usage";
 
 const dir = mkdtempSync(join(tmpdir(), "kriora-grace-"));
 const fake = startFakeUpstream();
@@ -39,12 +39,7 @@ async function readAll(res: Response): Promise<string> {
   return text;
 }
 
-function usageRow(requestId: string | null) {
-  const db = new Database(join(data, "kriora.db"));
-  const row = db.query("SELECT outcome, status, output_tokens > 0 AS counted FROM usage_events WHERE id = ?").get(requestId);
-  db.close();
-  return row;
-}
+const usageRow = (requestId: string | null) => storedUsageRow(data, requestId, "outcome, status, output_tokens > 0 AS counted");
 
 describe("server.shutdown_grace_s: streams longer than the grace", () => {
   test("end with a final error event in their own format ([DONE] for chat), are metered as server_shutdown, and the process exits 0", async () => {
