@@ -1,4 +1,9 @@
 import type { Subprocess } from "bun";
+import { afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFakeUpstream } from "./fakeUpstream";
 
 export interface Served {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -53,4 +58,15 @@ export async function startServe(cmd: string[], cwd: string, env: Record<string,
       return code;
     },
   };
+}
+
+/** A temp dir (config file path, data dir) and a fake upstream for a file of `kriora serve` tests; both go after the file's tests. */
+export function serveWorkspace(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const fake = startFakeUpstream();
+  afterAll(async () => {
+    await fake.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, fake, config: join(dir, "kriora.toml"), data: join(dir, "data") };
 }

@@ -1,22 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runKriora } from "../helpers/cli";
-import { startFakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
-import { startServe } from "../helpers/process";
+import { serveWorkspace, startServe } from "../helpers/process";
 import { storedUsageRow } from "../helpers/usage";
 
-const dir = mkdtempSync(join(tmpdir(), "kriora-shutdown-"));
-const fake = startFakeUpstream();
-afterAll(async () => {
-  await fake.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const config = join(dir, "kriora.toml");
-const data = join(dir, "data");
+const { dir, fake, config, data } = serveWorkspace("kriora-shutdown-");
 let key = "";
 
 /** A fresh `kriora serve` on the shared data dir, with an account and key made by the CLI once. */
