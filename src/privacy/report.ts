@@ -1,10 +1,12 @@
-import type { Deps } from "../deps";
+import type { Billing } from "../billing/billing";
+import type { Config } from "../config/schema";
+import type { Db } from "../db/client";
 import { CLAUSES } from "./clauses";
 import { listRequests } from "./rights";
-import { iso } from "../lib/clock";
+import { iso, type Clock } from "../lib/clock";
 
 /** What GET /privacy and the report say is in force, from the live configuration. */
-export function privacySettings(deps: Pick<Deps, "config">) {
+export function privacySettings(deps: { config: Readonly<Config> }) {
   const { retention, policy, providers } = deps.config;
   return {
     retention: { ...retention },
@@ -20,7 +22,7 @@ export function privacySettings(deps: Pick<Deps, "config">) {
  * `kriora privacy report`: clause by clause, the mechanism in force and the tests that prove it,
  * with the live settings and the state of the rights ledger.
  */
-export function conformanceReport(deps: Pick<Deps, "config" | "db" | "clock" | "billing">) {
+export function conformanceReport(deps: { config: Readonly<Config>; db: Db; clock: Clock; billing: Pick<Billing, "mode"> }) {
   const requests = listRequests(deps);
   return {
     generated_at: iso(deps.clock.now()),
