@@ -1,23 +1,26 @@
 import { and, eq, ne } from "drizzle-orm";
-import type { Deps } from "../deps";
 import { accounts } from "../db/schema";
-import type { Actor } from "../audit/audit";
+import type { Actor, AuditTrail } from "../audit/audit";
+import type { FieldCipher } from "../crypto/fields";
+import type { Db } from "../db/client";
 import { describeAccount, listAccounts, resolveAccount, type AccountInfo } from "./accounts";
 
+type AdminDeps = { db: Db; cipher: FieldCipher; audit: AuditTrail };
+
 /** An operator reading a person's account is itself audited (Policy §9 internal audit logs). */
-export function showAccount(deps: Deps, ref: string, actor: Actor): AccountInfo {
+export function showAccount(deps: AdminDeps, ref: string, actor: Actor): AccountInfo {
   const row = resolveAccount(deps, ref);
   deps.audit.record({ actor, action: "account.read", target: row.id });
   return describeAccount(deps.cipher, row);
 }
 
-export function listAccountsAudited(deps: Deps, actor: Actor): AccountInfo[] {
+export function listAccountsAudited(deps: AdminDeps, actor: Actor): AccountInfo[] {
   const rows = listAccounts(deps);
   deps.audit.record({ actor, action: "accounts.list", details: { count: rows.length } });
   return rows.map((row) => describeAccount(deps.cipher, row));
 }
 
 /** Whether any account that could sign in holds the admin role (serve explains the bootstrap when none does). */
-export function hasAdmin(deps: Pick<Deps, "db">): boolean {
+export function hasAdmin(deps: { db: Db }): boolean {
   return deps.db.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.role, "admin"), ne(accounts.status, "erased"))).limit(1).get() !== undefined;
 }

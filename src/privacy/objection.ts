@@ -1,5 +1,6 @@
-import type { Deps } from "../deps";
-import type { Actor } from "../audit/audit";
+import type { Actor, AuditTrail } from "../audit/audit";
+import type { Db } from "../db/client";
+import type { Clock } from "../lib/clock";
 import { requireLiveAccount } from "../accounts/accounts";
 import { objectToTrends } from "../usage/query";
 import { describeRequest, recordRequest, type RightsRequestInfo } from "./rights";
@@ -14,7 +15,7 @@ export type ObjectionScope = (typeof OBJECTION_SCOPES)[number];
  * the service and other users, so that objection waits for an admin's decision
  * (`kriora privacy decide`), due like any request within a month.
  */
-export function objectToProcessing(deps: Deps, accountId: string, scope: ObjectionScope, actor: Actor): RightsRequestInfo {
+export function objectToProcessing(deps: { db: Db; clock: Clock; audit: AuditTrail }, accountId: string, scope: ObjectionScope, actor: Actor): RightsRequestInfo {
   const row = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
     const trends = scope === "usage_trends";

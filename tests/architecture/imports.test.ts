@@ -40,7 +40,6 @@ const ROOT_IMPORTERS = ["(main)", "cli", "http", "(root)"];
  */
 const WHOLE_DEPS_LEFT = [
   "accounts/accounts.ts",
-  "accounts/admin.ts",
   "accounts/magicLinks.ts",
   "accounts/sessions.ts",
   "accounts/status.ts",
@@ -52,7 +51,6 @@ const WHOLE_DEPS_LEFT = [
   "privacy/erasure.ts",
   "privacy/export.ts",
   "privacy/jobs.ts",
-  "privacy/objection.ts",
   "privacy/policy.ts",
   "privacy/rectify.ts",
   "privacy/restriction.ts",
