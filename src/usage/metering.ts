@@ -4,6 +4,7 @@ import type { FieldCipher } from "../crypto/fields";
 import type { Db } from "../db/client";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
+import { memoizedIndex } from "../crypto/memoIndex";
 import { createAbuseControls, type AbuseControls } from "../limits/abuse";
 import { createMemoryLimiter, type Limiter } from "../limits/limiter";
 import { createGatewayMetrics, type GatewayMetrics } from "../metrics/gateway";
@@ -39,7 +40,7 @@ export function createMetering(p: {
     metrics,
     spend,
     limiter: createMemoryLimiter(p.clock),
-    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, (address) => p.cipher.blindIndex("address", address)),
+    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, memoizedIndex((address) => p.cipher.blindIndex("address", address))),
     usage: createUsageWriter({
       db: p.db,
       cipher: p.cipher,
