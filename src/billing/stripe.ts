@@ -28,7 +28,8 @@ export class NonLoopbackStripeError extends Error {
 export function createStripeClient(secretKey: string, endpoint: StripeEndpoint = {}): Stripe {
   const host = endpoint.host ?? "api.stripe.com";
   if (process.env.NODE_ENV === "test" && !LOOPBACK.has(host)) throw new NonLoopbackStripeError(host);
-  return new (stripeSdk())(secretKey, {
+  const Stripe = stripeSdk();
+  return new Stripe(secretKey, {
     host,
     port: endpoint.port,
     protocol: endpoint.protocol ?? "https",
