@@ -1,6 +1,7 @@
 import type { AuditTrail } from "./audit/audit";
 import type { Config } from "./config/schema";
 import type { FieldCipher } from "./crypto/fields";
+import { memoizedIndex } from "./crypto/memoIndex";
 import type { Db } from "./db/client";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/log";
@@ -41,7 +42,7 @@ export function createRequestControls(p: {
     metrics,
     spend,
     limiter: createMemoryLimiter(p.clock),
-    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, (address) => p.cipher.blindIndex("address", address)),
+    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, memoizedIndex((address) => p.cipher.blindIndex("address", address))),
     usageWriter: createUsageWriter({
       db: p.db,
       cipher: p.cipher,

@@ -1,4 +1,4 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 
 /** Where the Stripe API is: api.stripe.com in production, a loopback fake in tests. */
 export interface StripeEndpoint {
@@ -6,6 +6,9 @@ export interface StripeEndpoint {
   port?: number;
   protocol?: "http" | "https";
 }
+
+/** The SDK, loaded on first use: a gateway with billing off never loads it (~10 MB of idle memory). */
+export const stripeSdk = (): typeof Stripe => require("stripe") as typeof Stripe;
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
@@ -25,6 +28,7 @@ export class NonLoopbackStripeError extends Error {
 export function createStripeClient(secretKey: string, endpoint: StripeEndpoint = {}): Stripe {
   const host = endpoint.host ?? "api.stripe.com";
   if (process.env.NODE_ENV === "test" && !LOOPBACK.has(host)) throw new NonLoopbackStripeError(host);
+  const Stripe = stripeSdk();
   return new Stripe(secretKey, {
     host,
     port: endpoint.port,
@@ -43,7 +47,7 @@ export interface StripeFailure {
 }
 
 export function stripeFailure(err: unknown): StripeFailure {
-  if (err instanceof Stripe.errors.StripeError) return { type: err.type, code: err.code ?? null, status: err.statusCode ?? null };
+  if (err instanceof stripeSdk().errors.StripeError) return { type: err.type, code: err.code ?? null, status: err.statusCode ?? null };
   return { type: err instanceof Error ? err.name : typeof err, code: null, status: null };
 }
 

@@ -1,9 +1,9 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { stripeEvents } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import type { BillingContext } from "./context";
 import { effectOf } from "./events";
-import { stripeFailure } from "./stripe";
+import { stripeFailure, stripeSdk } from "./stripe";
 
 /** How old a signed event may be (Stripe's default): older deliveries are refused as replays. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -20,7 +20,7 @@ export type WebhookOutcome = "applied" | "duplicate" | "ignored";
 export async function receiveStripeEvent(ctx: BillingContext, secret: string, rawBody: string, signature: string | null): Promise<WebhookOutcome> {
   let event: Stripe.Event;
   try {
-    event = await Stripe.webhooks.constructEventAsync(rawBody, signature ?? "", secret, WEBHOOK_TOLERANCE_SECONDS, undefined, ctx.clock.now());
+    event = await stripeSdk().webhooks.constructEventAsync(rawBody, signature ?? "", secret, WEBHOOK_TOLERANCE_SECONDS, undefined, ctx.clock.now());
   } catch (err) {
     ctx.log.warn("stripe_webhook_refused", { kind: stripeFailure(err).type });
     throw new KrioraError("invalid_request", "The Stripe signature is missing, invalid or too old.");

@@ -2,11 +2,12 @@ import { backupBeforeMigrating } from "../db/backup";
 import { migrate } from "../db/migrate";
 import { holdServeLock } from "../db/serveLock";
 import { createLogger } from "../lib/log";
-import { startServer } from "../http/serve";
+import { freePort, serverUrl, startServer } from "../http/serve";
 import { hasAdmin } from "../accounts/admin";
 import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
-import type { Command } from "./frame";
+import { stringFlag, type Command } from "./frame";
+import { WORKER_ENV, startWorkers, watchParent, workerCount } from "./workers";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
 
 /** The one start-up line when nobody can administer the server yet (it names no address). */
@@ -17,15 +18,22 @@ export const coreCommands: Command[] = [
     name: "serve",
     summary: "Run the HTTP server (applies migrations first). The default command.",
     help: "Before applying migrations to an existing database it copies it to backups/ beside it (database.backup_before_migrate). Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get `server.shutdown_grace_s` (default 30 s) to finish, then open streams end with a final error event (metered as `server_shutdown`), usage is flushed, the database is closed.",
+    flags: { workers: { type: "string", help: "serving processes sharing the port: a number, or auto for one per core (default 1); see the README's Workers section" } },
     async run(ctx) {
+      const parentPid = Number(ctx.env[WORKER_ENV] ?? 0);
+      const count = parentPid ? 1 : workerCount(stringFlag(ctx, "workers"));
       const { database } = ctx.config();
-      if (database.backup_before_migrate) backupBeforeMigrating(database.path, new Date(), createLogger());
+      if (!parentPid && database.backup_before_migrate) backupBeforeMigrating(database.path, new Date(), createLogger());
       const deps = ctx.deps();
       const lock = holdServeLock(database.path);
-      const running = startServer(deps);
-      deps.billing.start();
-      const privacy = startPrivacyJobs(deps);
+      // Workers only serve; the retention jobs and the billing sender run once, in their parent.
+      const port = count > 1 ? freePort(deps.config.server) : 0;
+      const workers = count > 1 ? startWorkers(count, port) : null;
+      const running = workers ? null : startServer(deps, { sharedPort: parentPid > 0 });
+      const privacy = parentPid ? null : startPrivacyJobs(deps);
+      if (!parentPid) deps.billing.start();
       // Signals are handled before "listening" is logged: a supervisor may stop us as soon as it reads it.
+      let code = 0;
       const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         // SIGTERM and SIGINT may both arrive (a supervisor, then a Ctrl-C): stop once.
@@ -33,30 +41,45 @@ export const coreCommands: Command[] = [
           if (stopping) return;
           stopping = true;
           deps.log.info("stopping", { signal });
-          void running.stop(deps.config.server.shutdown_grace_s * 1000).then(resolve);
+          const done = workers ? workers.stop().then((c) => void (code ||= c)) : running!.stop(deps.config.server.shutdown_grace_s * 1000);
+          void done.then(resolve);
         };
         process.on("SIGTERM", () => stop("SIGTERM"));
         process.on("SIGINT", () => stop("SIGINT"));
+        if (parentPid) watchParent(parentPid, () => stop("parent_gone"));
+        void workers?.lost.then((c) => {
+          deps.log.error("worker_exited", { code: c });
+          stop("worker_exited");
+          code = 1;
+        });
       });
-      const slots = upstreamSlots(process.env);
-      deps.log.info("listening", {
-        url: running.url,
-        version: VERSION,
-        billing: deps.billing.mode,
-        upstream_slots: slots,
-        database: deps.config.database.path,
-        master_key_file: deps.config.security.master_key_file,
-      });
-      if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
-      if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
+      if (parentPid) {
+        process.send?.({ listening: true });
+        deps.log.info("worker_listening", { pid: process.pid });
+      } else {
+        const ok = await (workers?.ready.then(() => true, () => false) ?? true);
+        const slots = upstreamSlots(process.env);
+        if (ok)
+          deps.log.info("listening", {
+            url: running?.url ?? serverUrl(deps.config.server, port),
+            version: VERSION,
+            billing: deps.billing.mode,
+            upstream_slots: slots,
+            workers: count,
+            database: deps.config.database.path,
+            master_key_file: deps.config.security.master_key_file,
+          });
+        if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
+        if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
+      }
       await stopped;
-      await privacy.stop();
+      await privacy?.stop();
       deps.usageWriter.close();
       await deps.billing.stop();
       await deps.tracing.shutdown();
       deps.handle.close();
       lock.release();
-      return 0;
+      return code;
     },
   },
   {

@@ -2,6 +2,9 @@ import type { Server } from "bun";
 import type { Deps } from "../deps";
 import { createApp } from "./app";
 
+/** The URL a server with this config listens on at `port`. */
+export const serverUrl = (cfg: { host: string; tls_cert: string }, port: number) => `${cfg.tls_cert ? "https" : "http"}://${hostPort(cfg.host, port)}`;
+
 /** The server could not listen; the message says on what and why (shown as is by the CLI). */
 export class BindError extends Error {
   constructor(message: string) {
@@ -25,6 +28,17 @@ function bind<T>(cfg: { host: string; port: number }, listen: () => T): T {
   }
 }
 
+/**
+ * Check that the configured address is free with an exclusive bind (the same errors as a plain
+ * `serve`) and return its port (a free one when the config says 0), released again at once.
+ */
+export function freePort(cfg: { host: string; port: number }): number {
+  const probe = bind(cfg, () => Bun.listen({ hostname: cfg.host, port: cfg.port, exclusive: true, socket: { data() {} } }));
+  const { port } = probe;
+  probe.stop(true);
+  return port;
+}
+
 export interface RunningServer {
   server: Server<undefined>;
   url: string;
@@ -43,7 +57,7 @@ const CLOSING_MS = 2_000;
  * Bind the app with `development: false` always (Bun's development error page can embed request
  * data), the body limit enforced also for bodies without a content-length, and TLS when configured.
  */
-export function startServer(deps: Deps): RunningServer {
+export function startServer(deps: Deps, opts: { sharedPort?: boolean } = {}): RunningServer {
   const app = createApp(deps).compile();
   const { server: cfg } = deps.config;
   if (cfg.trust_proxy) deps.log.warn("deprecated_config", { key: "server.trust_proxy", use: 'server.trusted_proxies = ["127.0.0.0/8", "::1/128"]' });
@@ -55,7 +69,8 @@ export function startServer(deps: Deps): RunningServer {
       development: false,
       // Bun shares the port (SO_REUSEPORT) without this: a second `serve` would start silently
       // and the kernel would split the traffic between two servers, maybe on two databases.
-      reusePort: false,
+      // Only the workers of one `serve --workers N` share it, after their parent checked it was free.
+      reusePort: opts.sharedPort === true,
       maxRequestBodySize: cfg.max_body_bytes,
       idleTimeout: 255,
       tls,
@@ -64,7 +79,7 @@ export function startServer(deps: Deps): RunningServer {
   );
   // Routes reach the connection through Elysia's `server` (client address, per-request idle timeout).
   app.server = server;
-  const url = `${tls ? "https" : "http"}://${hostPort(cfg.host, server.port ?? cfg.port)}`;
+  const url = serverUrl(cfg, server.port ?? cfg.port);
   return {
     server,
     url,

@@ -1,4 +1,4 @@
-import { createTransport } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { Config } from "../config/schema";
 import { errorKind, type Logger } from "../lib/log";
 
@@ -15,7 +15,10 @@ export interface Mailer {
   send(message: MailMessage): Promise<boolean>;
 }
 
-/** SMTP through nodemailer from `mail.smtp_url`; with no URL nothing can be sent, and the log says so. */
+/**
+ * SMTP through nodemailer from `mail.smtp_url`; with no URL nothing can be sent, and the log says so.
+ * nodemailer is loaded with the first mail (it is ~20 MB of memory a gateway may never need).
+ */
 export function createMailer(mail: Readonly<Config["mail"]>, log: Logger): Mailer {
   if (mail.smtp_url === "") {
     return {
@@ -25,10 +28,11 @@ export function createMailer(mail: Readonly<Config["mail"]>, log: Logger): Maile
       },
     };
   }
-  const transport = createTransport(mail.smtp_url);
+  let transport: Transporter | undefined;
   return {
     async send({ to, subject, text, kind }) {
       try {
+        transport ??= (require("nodemailer") as typeof import("nodemailer")).createTransport(mail.smtp_url);
         await transport.sendMail({ from: mail.from, to, subject, text });
         log.info("mail_sent", { kind });
         return true;

@@ -1,4 +1,5 @@
 import type { ProviderConfig } from "../config/schema";
+import { unwatch, watch, type Ticking } from "./deadlineWheel";
 import type { TimeoutKind } from "./failure";
 
 /** One read from an upstream body. */
@@ -18,15 +19,16 @@ type Timeouts = Pick<ProviderConfig, "first_byte_timeout_ms" | "idle_timeout_ms"
  * idle (between chunks, counted only while the gateway waits on the provider, so a client that
  * reads slowly is not mistaken for a silent provider) and total.
  */
-export class Deadlines {
+export class Deadlines implements Ticking {
   private readonly controller = new AbortController();
   readonly signal = this.controller.signal;
   expired: TimeoutKind | null = null;
   /** The server's shutdown grace ran out while this attempt was open. */
   stopped = false;
-  private readonly total: Timer;
-  private firstByte: Timer | null;
-  private idle: Timer | null = null;
+  private readonly startedAt = performance.now();
+  private firstByte = false;
+  /** When the current (or last) read from the provider began, once the first byte is in. */
+  private readFrom = 0;
   private waiting = false;
 
   constructor(
@@ -34,12 +36,11 @@ export class Deadlines {
     private readonly client: AbortSignal,
     private readonly shutdown: AbortSignal,
   ) {
-    this.total = setTimeout(() => this.expire("total"), timeouts.total_timeout_ms);
-    this.firstByte = setTimeout(() => this.expire("first_byte"), timeouts.first_byte_timeout_ms);
     if (client.aborted) this.controller.abort();
     else client.addEventListener("abort", this.onClientAbort);
     if (shutdown.aborted) this.onShutdown();
     else shutdown.addEventListener("abort", this.onShutdown);
+    watch(this);
   }
 
   get clientGone(): boolean {
@@ -49,17 +50,23 @@ export class Deadlines {
   /** Read the next upstream chunk; the first one stops the first-byte clock and starts the idle clock. */
   async read(reader: ByteReader): Promise<ByteChunk> {
     this.waiting = true;
-    this.idle?.refresh();
+    if (this.firstByte) this.readFrom = performance.now();
     try {
       return await reader.read();
     } finally {
       this.waiting = false;
-      if (this.firstByte) {
-        clearTimeout(this.firstByte);
-        this.firstByte = null;
-        this.idle = setTimeout(this.onIdle, this.timeouts.idle_timeout_ms);
-      }
+      this.firstByte = true;
     }
+  }
+
+  /** Called by the shared deadline wheel every few milliseconds. */
+  tick(now: number): void {
+    if (this.signal.aborted) return unwatch(this);
+    const { first_byte_timeout_ms: firstByte, total_timeout_ms: total, idle_timeout_ms: idle } = this.timeouts;
+    const since = now - this.startedAt;
+    if (!this.firstByte && since >= firstByte && firstByte <= total) this.expire("first_byte");
+    else if (since >= total) this.expire("total");
+    else if (this.firstByte && this.waiting && now - this.readFrom >= idle) this.expire("idle");
   }
 
   expire(kind: TimeoutKind): void {
@@ -75,9 +82,7 @@ export class Deadlines {
 
   /** Stop every clock; the attempt is over. */
   done(): void {
-    clearTimeout(this.total);
-    if (this.firstByte) clearTimeout(this.firstByte);
-    if (this.idle) clearTimeout(this.idle);
+    unwatch(this);
     this.client.removeEventListener("abort", this.onClientAbort);
     this.shutdown.removeEventListener("abort", this.onShutdown);
   }
@@ -88,10 +93,5 @@ export class Deadlines {
     if (this.signal.aborted) return;
     this.stopped = true;
     this.controller.abort();
-  };
-
-  private readonly onIdle = () => {
-    if (this.waiting) this.expire("idle");
-    else this.idle?.refresh();
   };
 }

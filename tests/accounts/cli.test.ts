@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { SYNC_MS } from "../../src/auth/view";
 import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
@@ -69,6 +70,7 @@ describe("CLI: keys and keyring", () => {
     expect(JSON.stringify(listed)).not.toContain(issued.key.slice(3, 30));
 
     expect((await kjson("keys", "revoke", issued.id)).revoked_at).not.toBeNull();
+    await Bun.sleep(SYNC_MS); // another connection's commit is seen within SYNC_MS
     expect((await call(app, "GET", "/account", { key: issued.key })).status).toBe(401);
     const actions = (await kjson("audit", "tail")).map((e: { action: string; target: string }) => [e.action, e.target]);
     expect(actions).toContainEqual(["key.issue", issued.id]);

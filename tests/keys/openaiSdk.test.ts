@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
+import { SYNC_MS } from "../../src/auth/view";
 import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
@@ -48,6 +49,7 @@ describe("§5 authenticate accounts: the official openai SDK with a key from `kr
     expect(models.sort()).toEqual(["large", "small"]);
 
     await kriora("keys", "revoke", issued.id);
+    await Bun.sleep(SYNC_MS); // another connection's commit is seen within SYNC_MS
     const failure = await client.models.list().then(
       () => null,
       (err: unknown) => err,

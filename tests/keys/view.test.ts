@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { SYNC_MS } from "../../src/auth/view";
 import { createVerifiedCache } from "../../src/auth/verifiedCache";
 import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
@@ -8,35 +9,38 @@ import { call, makeAccount, makeKey } from "../helpers/identity";
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-/** The CLI in-process on the same data dir: its own connection, as a separate `kriora` process would have. */
+/** The CLI in-process on the same data dir: its own connection, as a separate `kriora` process would have; the server sees its commits within SYNC_MS. */
 async function cli(args: string[]) {
   const code = await runCli([...args, "--data", `${env!.dir}/data`], { out: () => {}, err: () => {}, env: {} });
   expect(code).toBe(0);
 }
 
 describe("§9 access control: the in-memory view follows the database", () => {
-  test("`keys revoke` from the CLI, while the server runs, refuses the key on the server's next request", async () => {
+  test("`keys revoke` from the CLI, while the server runs, refuses the key within SYNC_MS (100 ms)", async () => {
     env = makeTestEnv();
     const app = createApp(env.deps);
     const account = makeAccount(env.deps, "a@example.com");
     const { id, key } = await makeKey(env.deps, account.id);
     expect((await call(app, "GET", "/account", { key })).status).toBe(200);
     await cli(["keys", "revoke", id]);
+    await Bun.sleep(SYNC_MS);
     expect((await call(app, "GET", "/account", { key })).status).toBe(401);
   });
 
-  test("`accounts suspend` from the CLI refuses the account's keys at once; `unsuspend` restores them", async () => {
+  test("`accounts suspend` from the CLI refuses the account's keys within SYNC_MS; `unsuspend` restores them", async () => {
     env = makeTestEnv();
     const app = createApp(env.deps);
     const account = makeAccount(env.deps, "a@example.com");
     const { key } = await makeKey(env.deps, account.id);
     await cli(["accounts", "suspend", "A@Example.com"]);
+    await Bun.sleep(SYNC_MS);
     expect((await call(app, "GET", "/account", { key })).status).toBe(401);
     await cli(["accounts", "unsuspend", account.id]);
+    await Bun.sleep(SYNC_MS);
     expect((await call(app, "GET", "/account", { key })).status).toBe(200);
   });
 
-  test("a verified signature is cached (no second Ed25519 verify), yet revocation still applies to the next request", async () => {
+  test("a verified signature is cached (no second Ed25519 verify), yet revocation still applies within SYNC_MS", async () => {
     env = makeTestEnv();
     const app = createApp(env.deps);
     const account = makeAccount(env.deps, "a@example.com");
@@ -51,6 +55,7 @@ describe("§9 access control: the in-memory view follows the database", () => {
     for (let i = 0; i < 3; i++) expect((await call(app, "GET", "/account", { key })).status).toBe(200);
     expect(lookups).toBe(1);
     await cli(["keys", "revoke", id]);
+    await Bun.sleep(SYNC_MS);
     expect((await call(app, "GET", "/account", { key })).status).toBe(401);
   });
 
