@@ -49,7 +49,7 @@ export interface Deps {
   retryTiming?: RetryTiming;
 }
 
-export interface OpenOptions {
+interface OpenOptions {
   clock?: Clock;
   log?: Logger;
   /** Where Stripe secrets are read; process.env by default. */

@@ -5,7 +5,7 @@ import { newId } from "../lib/ids";
 import { formatUsd } from "../lib/money";
 import type { DbOrTx } from "./context";
 
-export interface LedgerEntry {
+interface LedgerEntry {
   accountId: string;
   at: number;
   kind: LedgerKind;

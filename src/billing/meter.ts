@@ -27,7 +27,7 @@ export function enqueueMeterEvents(tx: WriterTx, rows: readonly UsageRow[], now:
   }
 }
 
-export interface MeterSender {
+interface MeterSender {
   start(): void;
   /** Send every due row now, until a pass sends nothing; returns how many Stripe accepted. */
   drain(): Promise<number>;

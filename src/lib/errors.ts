@@ -3,7 +3,7 @@
  * failures or throw a KrioraError; the HTTP edge maps it to the wire shapes in SPEC.
  * A message here must never contain request content: it is shown to clients as is.
  */
-export type ErrorCode =
+type ErrorCode =
   | "invalid_request"
   | "invalid_json"
   | "payload_too_large"
@@ -104,10 +104,6 @@ export class KrioraError extends Error {
   get status(): number {
     return statusByCode[this.code];
   }
-}
-
-export function statusOf(code: ErrorCode): number {
-  return statusByCode[code];
 }
 
 /**

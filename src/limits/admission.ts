@@ -14,7 +14,7 @@ export interface Admitted {
   finish(tokens: number): void;
 }
 
-export interface AdmissionRequest {
+interface AdmissionRequest {
   principal: Principal;
   clientIp: string | null;
   /** The request body's size, for the token reservation (≈ 4 characters a token). */

@@ -39,7 +39,7 @@ export interface ProxyCall {
   streamed?: (ended: Promise<void>) => void;
 }
 
-export interface Proxy {
+interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
   /** `POST /v1/messages/count_tokens` (see countTokens.ts). */
   countTokens(call: ProxyCall): Promise<Response>;
