@@ -105,7 +105,7 @@ function IssuedKey({ issued, base }: { issued: Issued; base: string }) {
   return (
     <section class="issued" aria-labelledby="issued-title">
       <h2 id="issued-title">Your new key “{issued.name}”</h2>
-      <p>This is the only time the key is shown. Kriora keeps only a hash of it.</p>
+      <p>This is the only time the key is shown. Kriora does not store it: it keeps only the key's id and settings.</p>
       <p class="secret">
         <code data-testid="issued-key">{issued.key}</code>{" "}
         <button type="button" onClick={() => void copy()}>
