@@ -47,7 +47,7 @@ export interface Deps extends RequestControls {
   retryTiming?: RetryTiming;
 }
 
-export interface OpenOptions {
+interface OpenOptions {
   clock?: Clock;
   log?: Logger;
   /** Where Stripe secrets are read; process.env by default. */

@@ -32,7 +32,7 @@ export async function throughputScenario(targets: Target[], upstreamPid: number,
       const before = pids.map((p) => (p === null ? 0 : cpuTicks(p)));
       const run = await closedLoop(t.url, chatRequest(t, MODEL, false), connections, ms);
       const a = acc.get(t.name)!;
-      pids.forEach((p, i) => (a.ticks[i]! += p === null ? 0 : cpuTicks(p) - before[i]!));
+      for (const [i, p] of pids.entries()) a.ticks[i]! += p === null ? 0 : cpuTicks(p) - before[i]!;
       a.rounds.push(run.rps);
       a.errors += run.errors;
       a.ok += run.ok;

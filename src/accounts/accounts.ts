@@ -77,7 +77,7 @@ export function listAccounts(deps: Pick<Deps, "db">): AccountRow[] {
   return deps.db.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).all();
 }
 
-export interface NewAccount {
+interface NewAccount {
   email: string;
   role?: AccountRole;
   /** Sign-up: the minimum age confirmed and the policy version accepted (Policy §7, §15). */

@@ -1,6 +1,6 @@
 import type { FieldCipher } from "../crypto/fields";
 
-const EMAIL = /^[^\s@"<>()\[\],;:\\]+@[^\s@"<>()\[\],;:\\]+\.[^\s@"<>()\[\],;:\\]+$/;
+const EMAIL = /^[^\s@"<>()[\],;:\\]+@[^\s@"<>()[\],;:\\]+\.[^\s@"<>()[\],;:\\]+$/;
 
 /** Trim and lowercase; null when it cannot be an address. `" Ann@Example.COM "` → `"ann@example.com"`. */
 export function normaliseEmail(raw: string): string | null {

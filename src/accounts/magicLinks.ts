@@ -11,10 +11,10 @@ import { iso } from "../lib/clock";
 import { emailIndex } from "./email";
 import { publicUrls } from "../lib/publicUrls";
 
-export const MAGIC_LINK_TTL_MS = 15 * 60_000;
+const MAGIC_LINK_TTL_MS = 15 * 60_000;
 
 /** The consent a sign-up records: minimum age confirmed (Policy §15), policy version accepted (§7). */
-export interface SignupConsent {
+interface SignupConsent {
   ageConfirmedAt: number;
   policyVersion: string;
 }

@@ -41,7 +41,7 @@ function changeStatus(deps: Deps, id: string, actor: Actor, action: "suspend" | 
 }
 
 /** What an account holder may change about their own account (`PATCH /account`): nothing else. */
-export interface AccountSettings {
+interface AccountSettings {
   requireZdr?: boolean;
   regions?: string[] | null;
 }

@@ -7,7 +7,7 @@ import type { Clock } from "../lib/clock";
 /** Who did it: `admin:<account id>`, `account:<id>`, `cli`, `system`. Never an email. */
 export type Actor = string;
 
-export interface AuditEntry {
+interface AuditEntry {
   actor: Actor;
   action: string;
   target?: string | null;
@@ -15,7 +15,7 @@ export interface AuditEntry {
   details?: Record<string, string | number | boolean | null>;
 }
 
-export type AuditRow = typeof auditLog.$inferSelect;
+type AuditRow = typeof auditLog.$inferSelect;
 
 const GENESIS = "0".repeat(64);
 
@@ -31,7 +31,7 @@ export interface AuditTrail {
   tail(limit: number): AuditRow[];
 }
 
-export type AuditVerification = { ok: true; entries: number } | { ok: false; entries: number; firstBroken: number; reason: string };
+type AuditVerification = { ok: true; entries: number } | { ok: false; entries: number; firstBroken: number; reason: string };
 
 export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
   return {

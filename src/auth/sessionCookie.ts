@@ -1,7 +1,7 @@
 import { KrioraError } from "../lib/errors";
 
 /** The one cookie Kriora sets (Policy §11: it authenticates a session, nothing else). */
-export const SESSION_COOKIE = "kriora_session";
+const SESSION_COOKIE = "kriora_session";
 
 export function readSessionToken(request: Request): string | null {
   const header = request.headers.get("cookie");

@@ -3,7 +3,7 @@ import type { Clock } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
 
 /** Fixed-window counters in memory, bounded: past `maxKeys`, finished windows are swept, then the oldest go. */
-export function createThrottle(opts: { limit: number; windowMs: number; clock: Clock; maxKeys?: number }) {
+function createThrottle(opts: { limit: number; windowMs: number; clock: Clock; maxKeys?: number }) {
   const maxKeys = opts.maxKeys ?? 50_000;
   const windows = new Map<string, { start: number; count: number }>();
   return {
@@ -39,10 +39,10 @@ const WINDOW_MS = 15 * 60_000;
  * 4 emails per address per 15 minutes, 16 an hour, and never a lockout of the owner.
  */
 export const MAILS_PER_ADDRESS = 4;
-export const MAIL_WINDOW_MS = 15 * 60_000;
+const MAIL_WINDOW_MS = 15 * 60_000;
 
 /** What a sign-in request may do: mail a link, or answer the same 202 without mailing (address at its cap). */
-export interface SignInDecision {
+interface SignInDecision {
   mail: boolean;
 }
 

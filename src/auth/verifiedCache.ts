@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
  * never past the token's own expiry. Revocation and account status are not cached: callers check
  * them on every request.
  */
-export interface VerifiedCache<T> {
+interface VerifiedCache<T> {
   get(token: string, nowMs: number): T | undefined;
   set(token: string, value: T, untilMs: number): void;
 }

@@ -22,7 +22,7 @@ export interface KeyGrant {
   monthlyBudgetMicros: number | null;
 }
 
-export interface PublicSigningKey {
+interface PublicSigningKey {
   kid: string;
   key: KeyObject;
   jwk: JsonWebKey & { kid: string; alg: string; use: "sig" };

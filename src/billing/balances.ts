@@ -9,7 +9,7 @@ import { exactSum } from "./ledger";
  * empty), whoever wrote them: webhooks, the usage writer, or `kriora credits` in another process.
  * SQLite commits one writer at a time, so `seq` order is commit order and nothing is skipped.
  */
-export interface BalanceView {
+interface BalanceView {
   /** Exact (bigint micro-dollars): a sum of ledger rows can pass 2^53. */
   balance(accountId: string): bigint;
 }

@@ -40,7 +40,7 @@ export interface Billing {
   drainMeter(): Promise<number>;
 }
 
-export interface BillingOptions {
+interface BillingOptions {
   config: Readonly<Config>;
   db: Db;
   clock: Clock;

@@ -10,7 +10,7 @@ import type { Tx } from "../db/tx";
 import { appendLedger, type LedgerRow } from "./ledger";
 
 /** The largest manual entry either way: a typo guard that also keeps every balance far below 2^53 micro-dollars. */
-export const MAX_MANUAL_MICROS = 1_000_000_000_000;
+const MAX_MANUAL_MICROS = 1_000_000_000_000;
 
 export interface CreditChange {
   accountId: string;

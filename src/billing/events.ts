@@ -9,7 +9,7 @@ import { accountOfCustomer } from "./customers";
 import { appendLedger, refundedOnCharge } from "./ledger";
 
 /** A webhook's effect, run inside the transaction that records the event id. */
-export type Effect = (tx: Tx, at: number) => "applied" | "ignored";
+type Effect = (tx: Tx, at: number) => "applied" | "ignored";
 
 type EventContext = Pick<BillingContext, "db" | "log" | "audit">;
 

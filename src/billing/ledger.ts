@@ -6,7 +6,7 @@ import { formatUsd } from "../lib/money";
 import type { Tx } from "../db/tx";
 import { iso } from "../lib/clock";
 
-export interface LedgerEntry {
+interface LedgerEntry {
   accountId: string;
   at: number;
   kind: LedgerKind;

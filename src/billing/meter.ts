@@ -28,7 +28,7 @@ export function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: numbe
   }
 }
 
-export interface MeterSender {
+interface MeterSender {
   start(): void;
   /** Send every due row now, until a pass sends nothing; returns how many Stripe accepted. */
   drain(): Promise<number>;

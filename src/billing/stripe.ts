@@ -40,7 +40,7 @@ export function createStripeClient(secretKey: string, endpoint: StripeEndpoint =
 }
 
 /** What may be logged or stored of a Stripe failure: its type, code and status, never its message (it can echo customer data). */
-export interface StripeFailure {
+interface StripeFailure {
   type: string;
   code: string | null;
   status: number | null;

@@ -6,7 +6,7 @@ import { effectOf } from "./events";
 import { stripeFailure, stripeSdk } from "./stripe";
 
 /** How old a signed event may be (Stripe's default): older deliveries are refused as replays. */
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
+const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export type WebhookOutcome = "applied" | "duplicate" | "ignored";
 

@@ -8,7 +8,7 @@ import { servingPids } from "../db/serveLock";
 import { CliFailure, requireFlag, UsageError, type CliContext, type Command } from "./frame";
 
 /** Where `--with-key` and `restore` read the passphrase; without it, the first line of stdin. */
-export const PASSPHRASE_ENV = "KRIORA_BACKUP_PASSPHRASE";
+const PASSPHRASE_ENV = "KRIORA_BACKUP_PASSPHRASE";
 const MIN_PASSPHRASE = 12;
 
 async function passphrase(ctx: CliContext): Promise<string> {

@@ -11,7 +11,7 @@ import { WORKER_ENV, startWorkers, watchParent, workerCount } from "./workers";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
 
 /** The one start-up line when nobody can administer the server yet (it names no address). */
-export const FIRST_ADMIN_HINT = "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
+const FIRST_ADMIN_HINT = "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
 
 export const coreCommands: Command[] = [
   {

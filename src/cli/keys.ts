@@ -10,7 +10,7 @@ const ACTOR = "cli";
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: DAY_MS, y: 365 * DAY_MS };
 
 /** `90d`, `12h`, `30m`, `1y` → milliseconds. */
-export function parseDuration(text: string): number {
+function parseDuration(text: string): number {
   const match = /^(\d+)([mhdy])$/.exec(text.trim());
   if (!match || Number(match[1]) === 0) throw new UsageError("--expires takes a duration like 90d, 12h, 30m or 1y");
   return Number(match[1]) * UNIT_MS[match[2]!]!;

@@ -29,7 +29,7 @@ const globalFlags: Record<string, FlagSpec> = {
   help: { type: "boolean", help: "show help (also -h); `--version` prints the version" },
 };
 
-export interface CliIO {
+interface CliIO {
   out(text: string): void;
   err(text: string): void;
   env?: Record<string, string | undefined>;

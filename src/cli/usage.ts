@@ -2,7 +2,7 @@ import { resolveAccount } from "../accounts/accounts";
 import { accountUsage, DAY_PATTERN, type UsageRange } from "../usage/query";
 import { requireFlag, stringFlag, UsageError, type CliContext, type Command } from "./frame";
 
-export function dayRange(ctx: CliContext): UsageRange {
+function dayRange(ctx: CliContext): UsageRange {
   const range = { from: stringFlag(ctx, "from"), to: stringFlag(ctx, "to") };
   for (const [name, v] of Object.entries(range)) if (v !== undefined && !DAY_PATTERN.test(v)) throw new UsageError(`--${name} takes a UTC day, YYYY-MM-DD`);
   return range;

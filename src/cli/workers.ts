@@ -20,7 +20,7 @@ function selfCommand(): string[] {
   return [process.execPath, ...(compiled ? [] : [Bun.main]), ...process.argv.slice(2)];
 }
 
-export interface Workers {
+interface Workers {
   /** Resolves once every worker listens; rejects when one exits before that. */
   ready: Promise<void>;
   /** Resolves with the first exit of a worker that was not asked to stop. */

@@ -12,7 +12,7 @@ export class ConfigError extends Error {
   }
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   /** `--config PATH`; when absent, `./kriora.toml` is used if it exists. */
   file?: string;
   /** `--data DIR`: puts the database and master key under DIR. */

@@ -10,7 +10,7 @@ const money = (def: number) => t.Number({ default: def, minimum: 0 });
 /** Who may read an operator page: anyone, an admin credential, or a caller on this machine. */
 const access = (def: "public" | "admin" | "loopback") => t.Union([t.Literal("public"), t.Literal("admin"), t.Literal("loopback")], { default: def });
 
-export const ServerSchema = t.Object(
+const ServerSchema = t.Object(
   {
     host: t.String({ default: "127.0.0.1", minLength: 1 }),
     port: int(8080, 0, 65535),
@@ -34,7 +34,7 @@ export const ServerSchema = t.Object(
   strict,
 );
 
-export const ProviderSchema = t.Object(
+const ProviderSchema = t.Object(
   {
     id: t.String({ minLength: 1, pattern: "^[A-Za-z0-9_.-]+$" }),
     kind: t.Union([t.Literal("openai"), t.Literal("anthropic"), t.Literal("azure-openai"), t.Literal("gemini")]),
@@ -55,7 +55,7 @@ export const ProviderSchema = t.Object(
 );
 
 /** One place a model runs: a provider, its name there, a share of the traffic and optionally its own key. */
-export const DeploymentSchema = t.Object(
+const DeploymentSchema = t.Object(
   {
     provider: t.String({ minLength: 1 }),
     upstream: t.String({ default: "" }),
@@ -66,7 +66,7 @@ export const DeploymentSchema = t.Object(
   strict,
 );
 
-export const ModelSchema = t.Object(
+const ModelSchema = t.Object(
   {
     id: t.String({ minLength: 1 }),
     /** Further names clients may call this model by. */
@@ -90,7 +90,7 @@ export const ModelSchema = t.Object(
   strict,
 );
 
-export const IssuerSchema = t.Object(
+const IssuerSchema = t.Object(
   {
     issuer: t.String({ minLength: 1 }),
     jwks_uri: t.String({ pattern: "^https?://" }),

@@ -16,7 +16,7 @@ export interface FieldCipher {
   deriveKey(purpose: string): Buffer;
 }
 
-export interface FieldLocation {
+interface FieldLocation {
   table: string;
   column: string;
   rowId: string;
@@ -30,7 +30,7 @@ export class DecryptError extends Error {
 }
 
 /** Master keys by id; the newest (last) encrypts, every one still decrypts. */
-export interface MasterKeyring {
+interface MasterKeyring {
   keys: ReadonlyArray<{ id: string; key: Uint8Array }>;
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Database } from "bun:sqlite";
 import { embeddedJournal, embeddedSql } from "./migrations";
 
-export interface MigrationStatus {
+interface MigrationStatus {
   applied: number;
   version: string;
   pending: number;

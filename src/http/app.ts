@@ -152,5 +152,3 @@ export function createApp(deps: Deps) {
         .use(webhookRoutes(deps)),
     );
 }
-
-export type App = ReturnType<typeof createApp>;

@@ -4,14 +4,14 @@ import { jsonNestsDeeperThan, MAX_BODY_DEPTH } from "./bodyShape";
 /** Sign-up, sign-in and the like carry an address and a few flags: a few KB is plenty. */
 export const PUBLIC_FORM_BYTES = 8 * 1024;
 /** Stripe's events are a few KB; a megabyte leaves room without inviting a flood. */
-export const WEBHOOK_BYTES = 1024 * 1024;
+const WEBHOOK_BYTES = 1024 * 1024;
 
 /**
  * How a route's body is read. Routes anyone may call get a small limit (they are read before any
  * credential is known); every other route is authenticated before a byte of its body is read,
  * so an anonymous caller cannot make the server buffer or parse megabytes.
  */
-export interface BodyPolicy {
+interface BodyPolicy {
   limit: number;
   /** Read without a credential (the route is public). */
   anonymous: boolean;
@@ -28,7 +28,7 @@ export function bodyPolicy(path: string, maxBodyBytes: number): BodyPolicy {
 }
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
-export const isJson = (contentType: string | null) => contentType?.split(";")[0]!.trim().toLowerCase() === "application/json";
+export const isJson = (contentType: string | null) => contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
 
 const tooLarge = (limit: number) => new KrioraError("payload_too_large", `The request body exceeds ${limit} bytes.`);
 

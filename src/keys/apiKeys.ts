@@ -12,7 +12,7 @@ import { MICROS_PER_USD } from "../lib/money";
 import { currentSigner } from "./keyring";
 import { signApiKey } from "./token";
 
-export type KeyRow = typeof apiKeys.$inferSelect;
+type KeyRow = typeof apiKeys.$inferSelect;
 
 /** Per-key settings; they fill the caller's policy (limits, ZDR, regions, models) on every request. */
 export interface KeySettings {

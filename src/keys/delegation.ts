@@ -3,13 +3,13 @@ import { KrioraError } from "../lib/errors";
 import type { KeySettings } from "./apiKeys";
 
 /** What a key may hand on: its own settings, with the scopes its account lets it use now. */
-export type ParentKey = Omit<KeySettings, "name" | "scopes"> & { scopes: ReadonlySet<Scope> };
+type ParentKey = Omit<KeySettings, "name" | "scopes"> & { scopes: ReadonlySet<Scope> };
 
 /** A limit the child must keep: absent on the parent means free; present means the child sets one no higher. */
 const withinLimit = (parent: number | null, child: number | null) => parent === null || (child !== null && child <= parent);
 /** A list of what is allowed: null is "any", so a listing parent needs a child list inside its own. */
 const withinList = (parent: readonly string[] | null, child: readonly string[] | null) =>
-  parent === null || (child !== null && child.every((x) => parent.includes(x)));
+  parent === null || child?.every((x) => parent.includes(x)) === true;
 
 /**
  * The first dimension on which `child` would be looser than the key creating it, or null. A key

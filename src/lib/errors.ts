@@ -5,7 +5,7 @@
  * (a limiter's verdict, an upstream attempt, an audit verification), never for an ErrorCode.
  * A message here must never contain request content: it is shown to clients as is.
  */
-export type ErrorCode =
+type ErrorCode =
   | "invalid_request"
   | "invalid_json"
   | "payload_too_large"
@@ -106,10 +106,6 @@ export class KrioraError extends Error {
   get status(): number {
     return statusByCode[this.code];
   }
-}
-
-export function statusOf(code: ErrorCode): number {
-  return statusByCode[code];
 }
 
 /**

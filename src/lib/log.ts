@@ -2,7 +2,7 @@
  * Structured JSON lines on stdout. The field types admit only non-personal values: callers
  * pass ids, routes, statuses, counts and error *codes*, never bodies, emails, IPs or messages.
  */
-export type LogValue = string | number | boolean | null;
+type LogValue = string | number | boolean | null;
 export type LogFields = Record<string, LogValue>;
 
 export interface Logger {

@@ -5,7 +5,7 @@ import { newId } from "./ids";
  * Opaque `id.secret` tokens (sessions, magic links): the id finds the row, and only
  * SHA-256(secret) is stored, so a copy of the database cannot be turned back into a token.
  */
-export interface OpaqueToken {
+interface OpaqueToken {
   id: string;
   token: string;
   secretHash: string;

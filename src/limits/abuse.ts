@@ -15,7 +15,7 @@ export const ABUSE = {
   keyWindowMs: 60 * 60_000,
 } as const;
 
-export type AbuseFlag = typeof abuseFlags.$inferSelect;
+type AbuseFlag = typeof abuseFlags.$inferSelect;
 
 /**
  * Counters live in memory, keyed by an HMAC of the address — never the address in clear.

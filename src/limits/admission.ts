@@ -10,7 +10,7 @@ import type { AbuseControls } from "./abuse";
 import type { Limiter, LimitSubject } from "./limiter";
 
 /** The request-time controls admission reads and counts into. */
-export interface AdmissionControls {
+interface AdmissionControls {
   limiter: Limiter;
   spend: SpendTracker;
   abuse: AbuseControls;
@@ -24,7 +24,7 @@ export interface Admitted {
   finish(tokens: number): void;
 }
 
-export interface AdmissionRequest {
+interface AdmissionRequest {
   principal: Principal;
   clientIp: string | null;
   /** The request body's size, for the token reservation (≈ 4 characters a token). */

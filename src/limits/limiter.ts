@@ -13,14 +13,14 @@ export interface LimitSubject {
   spec: LimitSpec;
 }
 
-export interface Lease {
+interface Lease {
   /** Replace the token reservation with the real count once usage is known. */
   settle(actualTokens: number): void;
   /** End of the request (idempotent): frees the concurrency slot. */
   release(): void;
 }
 
-export type Admission =
+type Admission =
   | { ok: true; lease: Lease; headers: Record<string, string> }
   | { ok: false; reason: "rpm" | "tpm" | "concurrency"; retryAfterS: number; headers: Record<string, string> };
 

@@ -2,7 +2,7 @@ import type { Transporter } from "nodemailer";
 import type { Config } from "../config/schema";
 import { errorKind, type Logger } from "../lib/log";
 
-export interface MailMessage {
+interface MailMessage {
   to: string;
   subject: string;
   text: string;

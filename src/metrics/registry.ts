@@ -2,8 +2,8 @@
  * A small Prometheus registry. Label names are a closed set — model, provider, status — so no
  * account, key or address can ever become a label (Policy §11: non-identifying trends only).
  */
-export type LabelName = "model" | "provider" | "status";
-export type Labels = Partial<Record<LabelName, string>>;
+type LabelName = "model" | "provider" | "status";
+type Labels = Partial<Record<LabelName, string>>;
 
 interface Series {
   labels: Labels;
@@ -50,12 +50,12 @@ export const MAX_SERIES = 2_000;
 const OVERFLOW = "overflow";
 
 const keyOf = (labels: Labels) => `${labels.model ?? ""}\u0000${labels.provider ?? ""}\u0000${labels.status ?? ""}`;
-const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+const escapeLabel = (v: string) => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 
 function labelText(labels: Labels, extra?: [string, string]): string {
   const pairs = Object.entries(labels).filter(([, v]) => v !== undefined) as [string, string][];
   if (extra) pairs.push(extra);
-  return pairs.length ? `{${pairs.map(([k, v]) => `${k}="${escape(v)}"`).join(",")}}` : "";
+  return pairs.length ? `{${pairs.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}` : "";
 }
 
 export function createRegistry(): Registry {
@@ -115,7 +115,7 @@ export function createRegistry(): Registry {
             lines.push(`${f.name}${labelText(s.labels)} ${s.value}`);
             continue;
           }
-          f.bounds!.forEach((b, i) => lines.push(`${f.name}_bucket${labelText(s.labels, ["le", String(b)])} ${s.buckets![i]}`));
+          for (const [i, b] of f.bounds!.entries()) lines.push(`${f.name}_bucket${labelText(s.labels, ["le", String(b)])} ${s.buckets![i]}`);
           lines.push(`${f.name}_bucket${labelText(s.labels, ["le", "+Inf"])} ${s.value}`);
           lines.push(`${f.name}_sum${labelText(s.labels)} ${s.sum}`, `${f.name}_count${labelText(s.labels)} ${s.value}`);
         }

@@ -3,7 +3,7 @@
  * tests that prove it (paths from the repository root). `contractual` clauses allocate
  * responsibility and need no mechanism; `informational` ones describe the policy itself.
  */
-export interface ClauseConformance {
+interface ClauseConformance {
   clause: string;
   title: string;
   status: "enforced" | "contractual" | "informational";

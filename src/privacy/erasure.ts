@@ -16,7 +16,7 @@ export type ErasureReason = (typeof ERASURE_REASONS)[number];
 /** Erasure over HTTP needs a sign-in this recent: a session opened from a fresh magic link. */
 export const RECENT_SIGN_IN_MS = 10 * 60_000;
 
-export interface ErasureReport {
+interface ErasureReport {
   account_id: string;
   status: "erased";
   reason: ErasureReason;

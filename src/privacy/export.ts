@@ -22,7 +22,7 @@ export const EXPORT_SCHEMA = "kriora.export/v1" as const;
  * every usage row with its client address decrypted, the daily aggregates, the ledger and billing,
  * rights requests, policy notices, abuse decisions on its keys, and the audit entries about it.
  */
-export function buildExport(deps: Deps, accountId: string) {
+function buildExport(deps: Deps, accountId: string) {
   const account = requireLiveAccount(deps.db, accountId);
   const db = deps.db;
   const keys = listKeys(deps, accountId);
@@ -129,7 +129,7 @@ export function buildExport(deps: Deps, accountId: string) {
   };
 }
 
-export type AccountExport = ReturnType<typeof buildExport>;
+type AccountExport = ReturnType<typeof buildExport>;
 
 /** Entries whose actor or target is the account or one of its keys, or whose details name it. */
 function auditAbout(deps: Deps, accountId: string, keyIds: string[]) {

@@ -3,7 +3,7 @@ import { errorKind } from "../lib/log";
 import { queuePolicyNotices, sendPolicyNotices } from "./policy";
 import { runRetention } from "./retention";
 
-export interface PrivacyJobs {
+interface PrivacyJobs {
   /** Stop the timers and wait for a run in progress. */
   stop(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { TOMBSTONE_PREFIX } from "../lib/ids";
 import { changes, deleteUsage, repointBilling } from "./eraseRows";
 import { completeRequest } from "./rights";
 
-export interface RetentionCounts {
+interface RetentionCounts {
   ips_erased: number;
   /** Ended address blocks: their subject is an HMAC of an IP, so they go with the IPs. */
   address_blocks_deleted: number;
@@ -29,7 +29,7 @@ export interface RetentionCounts {
   stripe_customers_deleted: number;
 }
 
-export type RetentionReport = RetentionCounts & { dry_run: boolean };
+type RetentionReport = RetentionCounts & { dry_run: boolean };
 
 class DryRun extends Error {}
 

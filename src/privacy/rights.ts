@@ -7,7 +7,7 @@ import { addMonthsUtc, iso } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 
-export type RightsRow = typeof rightsRequests.$inferSelect;
+type RightsRow = typeof rightsRequests.$inferSelect;
 
 export interface RightsRequestInfo {
   id: string;

@@ -26,7 +26,7 @@ export const systemTiming: RetryTiming = {
     }),
 };
 
-export interface AttemptPlan {
+interface AttemptPlan {
   targets: Target[];
   routing: RoutingConfig;
   cooldowns: Cooldowns;
@@ -37,7 +37,7 @@ export interface AttemptPlan {
   failed(target: Target, failure: Failure): void;
 }
 
-export type PlanResult =
+type PlanResult =
   | { ok: true; target: Target; committed: Committed }
   /** `target` is null when every deployment was cooling down and none was called. */
   | { ok: false; target: Target | null; failure: Failure };

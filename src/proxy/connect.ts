@@ -2,7 +2,7 @@
 const WARM_MS = 60_000;
 const PROXY_VARIABLES = ["http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
 
-export type Reach = "ok" | "timeout" | "refused";
+type Reach = "ok" | "timeout" | "refused";
 
 export interface ConnectCheck {
   /** Whether the provider's host accepts a TCP connection within `timeoutMs`. */

@@ -13,7 +13,7 @@ import { WIRES } from "./wires";
 /** A token count is a few bytes of JSON. */
 const MAX_COUNT_BYTES = 64 * 1024;
 
-export interface CountContext {
+interface CountContext {
   config: Readonly<Config>;
   admit: Admission;
   connect: ConnectCheck;

@@ -4,7 +4,7 @@ export interface Ticking {
 }
 
 /** A deadline fires at most this late (plus whatever holds the event loop). */
-export const TICK_MS = 10;
+const TICK_MS = 10;
 
 const open = new Set<Ticking>();
 let timer: Timer | null = null;

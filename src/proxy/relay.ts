@@ -23,7 +23,7 @@ import { callUpstream, type Committed } from "./upstream";
 import type { WireFormat } from "./wire";
 import { WIRES } from "./wires";
 
-export interface Proxy {
+interface Proxy {
   relay(call: ProxyCall): Promise<Response>;
   /** `POST /v1/messages/count_tokens` (see countTokens.ts). */
   countTokens(call: ProxyCall): Promise<Response>;

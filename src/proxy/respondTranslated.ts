@@ -21,7 +21,7 @@ const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 /** Stream events are translated one by one, so each must be parsed whole, up to this size. */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
-export interface Translated {
+interface Translated {
   call: ProxyCall;
   attempt: Committed;
   path: Path;

@@ -48,9 +48,7 @@ export function findUsage(text: string): Record<string, unknown> | null {
     if (end < 0) continue;
     try {
       return JSON.parse(text.slice(i, end + 1)) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
+    } catch {}
   }
   return null;
 }

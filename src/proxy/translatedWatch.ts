@@ -32,7 +32,7 @@ export class TranslatedWatch extends StreamWatch {
     if (typeof verdict === "object") return this.fail(this.provider.upstreamError);
     const parsed = data === "[DONE]" ? data : parseData(data);
     if (!parsed) return DROP;
-    let events;
+    let events: SseOut[];
     try {
       events = this.step(name, parsed);
     } catch {

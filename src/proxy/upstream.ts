@@ -17,7 +17,7 @@ export interface Committed {
 
 export type Attempt = Committed | { ok: false; failure: Failure };
 
-export interface UpstreamCall {
+interface UpstreamCall {
   provider: ProviderConfig;
   url: URL;
   headers: Record<string, string>;

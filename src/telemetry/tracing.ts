@@ -5,7 +5,7 @@ import type { UsageEvent } from "../usage/sink";
 import type { SpanExport } from "./otlp";
 
 /** What the request log knows of a finished request. */
-export interface FinishedRequest {
+interface FinishedRequest {
   id: string | null;
   method: string;
   route: string;

@@ -2,7 +2,7 @@ import { and, avg, count, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { usageEvents } from "../db/schema";
 
-export interface ProviderHealth {
+interface ProviderHealth {
   requests: number;
   success_rate: number | null;
   avg_latency_ms: number | null;

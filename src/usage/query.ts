@@ -9,7 +9,7 @@ export interface UsageRange {
   to?: string;
 }
 
-export interface UsageTotals {
+interface UsageTotals {
   requests: number;
   input_tokens: number;
   output_tokens: number;
@@ -19,7 +19,7 @@ export interface UsageTotals {
   cost_usd: string;
 }
 
-export type UsageGroup = UsageTotals & { day?: string; model?: string };
+type UsageGroup = UsageTotals & { day?: string; model?: string };
 
 const totals = {
   requests: sum(usageDaily.requests),

@@ -2,7 +2,7 @@ import type { Actor, AuditTrail } from "../audit/audit";
 import type { Db } from "../db/client";
 import { accountUsage, accountUsageBy, type UsageRange } from "./query";
 
-export interface UsageReportQuery extends UsageRange {
+interface UsageReportQuery extends UsageRange {
   group_by?: "day" | "model";
 }
 

@@ -15,7 +15,7 @@ export interface SpendTracker {
   keySpent(accountId: string, keyId: string, now: number): number;
 }
 
-export const monthOf = (ms: number) => iso(ms).slice(0, 7);
+const monthOf = (ms: number) => iso(ms).slice(0, 7);
 const monthStart = (month: string) => Date.parse(`${month}-01T00:00:00Z`);
 
 /** Month-to-date totals by subject, each loaded once a month by `load`. */

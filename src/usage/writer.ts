@@ -18,7 +18,7 @@ export interface UsageWriter extends UsageSink {
   pending(): number;
 }
 
-export interface WriterOptions {
+interface WriterOptions {
   db: Db;
   cipher: FieldCipher;
   log: Logger;
@@ -51,7 +51,7 @@ export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => void;
 const SLICE_ROWS = 256;
 
 /** The model recorded for a request that named no configured model. */
-export const UNKNOWN_MODEL = "unknown";
+const UNKNOWN_MODEL = "unknown";
 
 interface Queued {
   e: UsageEvent;

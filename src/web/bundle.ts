@@ -1,5 +1,5 @@
 /** The console's assets, as the bundler made them. */
-export interface ConsoleBundle {
+interface ConsoleBundle {
   js: string;
   css: string;
 }

@@ -34,7 +34,7 @@ describe("bench load generator", () => {
   test("counts every SSE event of a chunked stream, whatever the TCP and chunk boundaries", async () => {
     const body = chunked(Array.from({ length: 66 }, (_, n) => event(n))) + "0\r\n\r\n";
     // Split between the two newlines of events, inside chunk-size lines and inside the head.
-    const writes = [HEAD.slice(0, 20), HEAD.slice(20) + body.slice(0, 17), ...body.slice(17).match(/[^]{1,23}/g)!];
+    const writes = [HEAD.slice(0, 20), HEAD.slice(20) + body.slice(0, 17), ...body.slice(17).match(/[\s\S]{1,23}/g)!];
     const [result] = await streams(rawServer(writes, false), request, 1);
     expect(result!.status).toBe(200);
     expect(result!.events).toBe(66);

@@ -17,7 +17,10 @@ const root = join(import.meta.dir, "../..");
  * line naming the install command — except under CI (`CI=true`), where a missing browser fails.
  */
 export function describeInBrowser(title: string, body: () => void): void {
-  if (existsSync(CHROMIUM)) return describe(title, body);
+  if (existsSync(CHROMIUM)) {
+    describe(title, body);
+    return;
+  }
   if (process.env.CI === "true") throw new Error(`${CHROMIUM} is missing under CI: apt-get install -y chromium`);
   if (!toldSkipped) console.log(`browser suites skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
   toldSkipped = true;

@@ -33,7 +33,7 @@ export async function startSmtp(): Promise<TestSmtp> {
       stream.on("end", () => {
         const raw = Buffer.concat(chunks).toString("utf8");
         messages.push({ to: session.envelope.rcptTo.map((r) => r.address), raw, text: decodeQuotedPrintable(raw) });
-        waiters.splice(0).forEach((w) => w());
+        for (const w of waiters.splice(0)) w();
         callback();
       });
     },

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { KrioraError } from "../../src/lib/errors";
+import type { KrioraError } from "../../src/lib/errors";
 import { SseRelay } from "../../src/proxy/sse";
 import { findUsage } from "../../src/proxy/tail";
 import { StreamWatch, type Verdict } from "../../src/proxy/watch";

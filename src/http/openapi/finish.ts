@@ -49,7 +49,7 @@ export function finishDocument(raw: Json, publicUrl: string): Json {
     for (const method of METHODS) {
       const op = item[method];
       if (!op) continue;
-      op.tags?.forEach((t) => tags.add(t));
+      for (const t of op.tags ?? []) tags.add(t);
       secure(op);
       const base = pascal(op.operationId ?? `${method}${path}`);
       const wire = wireOperations[path];
@@ -64,7 +64,7 @@ export function finishDocument(raw: Json, publicUrl: string): Json {
           else if (media.schema && type === "application/json") media.schema = name(media.schema, `${base}${status === "200" || status === "201" || status === "202" ? "" : status}Response`);
         }
       }
-      addErrors(op, path).forEach((n) => used.add(n));
+      for (const n of addErrors(op, path)) used.add(n);
     }
   }
 

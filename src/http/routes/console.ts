@@ -19,7 +19,7 @@ const SHELL = `<!doctype html>
 `;
 
 /** Paths that open the console: its home, and the pages emailed links land on. */
-export const CONSOLE_PAGES = ["/", "/auth/verify", "/account/email/verify"] as const;
+const CONSOLE_PAGES = ["/", "/auth/verify", "/account/email/verify"] as const;
 
 export const consoleShell = () => new Response(SHELL, { headers: { "content-type": "text/html; charset=utf-8" } });
 

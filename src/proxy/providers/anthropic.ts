@@ -5,13 +5,13 @@ import { KEEP, sseEvent, StreamWatch, textLength, type Verdict } from "../watch"
 import { pathUrl, type WireFormat } from "../wire";
 
 /** The API version sent when the client names none. */
-export const ANTHROPIC_VERSION = "2023-06-01";
+const ANTHROPIC_VERSION = "2023-06-01";
 
 /**
  * Anthropic's `usage`: `input_tokens` excludes cache reads and writes, so input is the sum of the
  * three; `cached` is the cache reads (cache writes are counted as plain input).
  */
-export function anthropicUsage(u: Record<string, unknown>): TokenCounts {
+function anthropicUsage(u: Record<string, unknown>): TokenCounts {
   const cached = count(u.cache_read_input_tokens);
   return { input: count(u.input_tokens) + cached + count(u.cache_creation_input_tokens), output: count(u.output_tokens), cached };
 }

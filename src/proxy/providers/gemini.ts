@@ -8,7 +8,7 @@ import type { WireFormat } from "../wire";
  * Gemini's `usageMetadata`: `promptTokenCount` includes the cached part (`cachedContentTokenCount`);
  * output is the candidates plus the model's thoughts, both billed as output.
  */
-export function geminiUsage(u: Record<string, unknown>): TokenCounts {
+function geminiUsage(u: Record<string, unknown>): TokenCounts {
   return { input: count(u.promptTokenCount), output: count(u.candidatesTokenCount) + count(u.thoughtsTokenCount), cached: count(u.cachedContentTokenCount) };
 }
 

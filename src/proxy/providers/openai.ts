@@ -9,7 +9,7 @@ import { pathUrl, type WireFormat } from "../wire";
  * OpenAI's `usage`, in both of its shapes: `prompt_tokens`/`completion_tokens` (chat,
  * completions, embeddings) and `input_tokens`/`output_tokens` (responses). Input includes cached.
  */
-export function openaiUsage(u: Record<string, unknown>): TokenCounts {
+function openaiUsage(u: Record<string, unknown>): TokenCounts {
   if ("prompt_tokens" in u || "completion_tokens" in u)
     return { input: count(u.prompt_tokens), output: count(u.completion_tokens), cached: count(asRecord(u.prompt_tokens_details)?.cached_tokens) };
   return { input: count(u.input_tokens), output: count(u.output_tokens), cached: count(asRecord(u.input_tokens_details)?.cached_tokens) };

@@ -18,7 +18,7 @@ export const anthropicToOpenai: Translate = (body, options) => {
   const messages: Json[] = [];
   if (given(body.system)) messages.push({ role: "system", content: systemText(body.system, dropped) });
   if (!Array.isArray(body.messages)) throw untranslatable("messages", "it must be an array");
-  body.messages.forEach((raw, i) => messages.push(...convertMessage(raw, `messages[${i}]`, dropped)));
+  for (const [i, raw] of body.messages.entries()) messages.push(...convertMessage(raw, `messages[${i}]`, dropped));
   if (Array.isArray(body.tools) && body.tools.some((t) => given(asRecord(t)?.cache_control))) noteDropped(dropped, "cache_control");
   const out: Json = { model: options.upstreamModel, messages };
   if (given(body.max_tokens)) out.max_tokens = body.max_tokens;

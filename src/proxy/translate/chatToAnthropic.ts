@@ -57,7 +57,7 @@ function convertMessages(input: unknown, dropped: string[]): { system: SystemBlo
     user: (m, at) => push("user", userBlocks(m.content, at, dropped)),
     assistant(m, at) {
       const blocks = given(m.content) ? userBlocks(m.content, at, dropped).filter((b) => b.type !== "text" || b.text !== "") : [];
-      if (Array.isArray(m.tool_calls)) m.tool_calls.forEach((call, j) => blocks.push(toolUse(call, `${at}.tool_calls[${j}]`)));
+      if (Array.isArray(m.tool_calls)) for (const [j, call] of m.tool_calls.entries()) blocks.push(toolUse(call, `${at}.tool_calls[${j}]`));
       push("assistant", blocks);
     },
     tool(m, at) {

@@ -2,7 +2,7 @@ import { asRecord } from "../../lib/json";
 import { unreadable, type Json, type SseOut, type StreamStep } from "./types";
 import { anthropicUsageOfChat, stopOfFinish } from "./vocab";
 
-export interface AnthropicAnswer {
+interface AnthropicAnswer {
   /** The model id the client asked for. */
   model: string;
 }

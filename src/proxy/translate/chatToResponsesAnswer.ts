@@ -2,7 +2,7 @@ import { count } from "../tokens";
 import { asRecord } from "../../lib/json";
 import { unreadable, type Json, type SseOut, type StreamStep } from "./types";
 
-export interface ResponsesAnswer {
+interface ResponsesAnswer {
   /** The model id the client asked for. */
   model: string;
   created: number;

@@ -72,7 +72,7 @@ export function dataUrl(url: string): { mediaType: string; data: string } | null
 }
 
 /** What a translation does with each kind of OpenAI chat message. */
-export interface ChatVisitor {
+interface ChatVisitor {
   /** The texts of a `system` or `developer` message. */
   system(texts: string[]): void;
   user(message: Json, at: string): void;

@@ -22,7 +22,7 @@ export const responsesToChat: Translate = (body, options) => {
   const messages: Json[] = [];
   if (typeof body.instructions === "string") messages.push({ role: "system", content: body.instructions });
   if (typeof body.input === "string") messages.push({ role: "user", content: body.input });
-  else if (Array.isArray(body.input)) body.input.forEach((item, i) => addItem(messages, asRecord(item) ?? {}, `input[${i}]`, dropped));
+  else if (Array.isArray(body.input)) for (const [i, item] of body.input.entries()) addItem(messages, asRecord(item) ?? {}, `input[${i}]`, dropped);
   else throw untranslatable("input", "it must be a string or a list of items");
   const out: Json = { model: options.upstreamModel, messages };
   if (given(body.max_output_tokens)) out.max_tokens = body.max_output_tokens;

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 
-export interface Series {
+interface Series {
   label: string;
   values: number[];
 }

@@ -160,7 +160,7 @@ function KeyTable({ keys, onRevoked }: { keys: Key[]; onRevoked: () => void }) {
               <td>{day(k.created_at)}</td>
               <td>{day(k.expires_at)}</td>
               <td>
-                {[k.rpm && `${k.rpm} rpm`, k.tpm && `${k.tpm} tpm`, k.monthly_budget_usd && `$${k.monthly_budget_usd}/month`, k.models && k.models.join(" ")].filter(Boolean).join(" · ") || "—"}
+                {[k.rpm && `${k.rpm} rpm`, k.tpm && `${k.tpm} tpm`, k.monthly_budget_usd && `$${k.monthly_budget_usd}/month`, k.models?.join(" ")].filter(Boolean).join(" · ") || "—"}
               </td>
               <td>
                 {k.revoked_at ? (

@@ -1,7 +1,7 @@
 import { api, type Account, type Totals } from "../api";
 import { Loading, useLoad } from "../ui";
 
-export interface OverviewData {
+interface OverviewData {
   public_url: string;
   billing_mode: "off" | "prepaid" | "metered";
   balance_usd: string | null;

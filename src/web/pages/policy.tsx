@@ -1,7 +1,7 @@
 import { api } from "../api";
 import { Loading, useLoad } from "../ui";
 
-export interface PolicySummary {
+interface PolicySummary {
   version: string;
   material: boolean;
   text: string;

@@ -18,7 +18,7 @@ const seconds = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
 const COLUMNS = ["requests", "input_tokens", "output_tokens", "cost_usd", "errors"] as const;
 
 /** Rows as CSV; every cell is a date, a model id or a number, quoted anyway. */
-export function toCsv(first: string, rows: Group[]): string {
+function toCsv(first: string, rows: Group[]): string {
   const cell = (v: unknown) => `"${String(v ?? "").replace(/"/g, '""')}"`;
   return [[first, ...COLUMNS].join(","), ...rows.map((r) => [r[first as "day" | "model"], ...COLUMNS.map((c) => r[c])].map(cell).join(","))].join("\n") + "\n";
 }
