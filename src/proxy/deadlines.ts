@@ -61,7 +61,10 @@ export class Deadlines implements Ticking {
 
   /** Called by the shared deadline wheel every few milliseconds. */
   tick(now: number): void {
-    if (this.signal.aborted) return unwatch(this);
+    if (this.signal.aborted) {
+      unwatch(this);
+      return;
+    }
     const { first_byte_timeout_ms: firstByte, total_timeout_ms: total, idle_timeout_ms: idle } = this.timeouts;
     const since = now - this.startedAt;
     if (!this.firstByte && since >= firstByte && firstByte <= total) this.expire("first_byte");
