@@ -8,5 +8,10 @@ const upstream = process.argv[2]!.replace(/\/+$/, "");
 
 serveOnLoopback(async (req) => {
   const { pathname, search } = new URL(req.url);
-  return fetch(upstream + pathname + search, { method: req.method, headers: req.headers, body: await req.arrayBuffer(), signal: req.signal });
+  return fetch(upstream + pathname + search, {
+    method: req.method,
+    headers: req.headers,
+    body: await req.arrayBuffer(),
+    signal: req.signal,
+  });
 });

@@ -15,7 +15,8 @@ export interface Gateway extends Child {
 
 /** The bench `kriora.toml`: one provider at the fake upstream, priced models, generous limits. */
 export function configToml(upstreamUrl: string): string {
-  const model = (id: string) => `[[models]]\nid = "${id}"\nprovider = "bench"\nupstream = "${id}"\ninput_usd_per_mtok = 0.15\noutput_usd_per_mtok = 0.6\n`;
+  const model = (id: string) =>
+    `[[models]]\nid = "${id}"\nprovider = "bench"\nupstream = "${id}"\ninput_usd_per_mtok = 0.15\noutput_usd_per_mtok = 0.6\n`;
   return [
     `[server]\nhost = "127.0.0.1"\nport = 0\n`,
     `[limits]\nrpm = ${RPM}\ntpm = ${TPM}\nconcurrency = ${CONCURRENCY}\n`,
@@ -31,18 +32,43 @@ export function configToml(upstreamUrl: string): string {
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
  * is added to its environment.
  */
-export async function startGateway(upstreamUrl: string, dir: string, name: string, opts: { profileDir?: string; env?: Record<string, string> } = {}): Promise<Gateway> {
+export async function startGateway(
+  upstreamUrl: string,
+  dir: string,
+  name: string,
+  opts: { profileDir?: string; env?: Record<string, string> } = {},
+): Promise<Gateway> {
   const { profileDir } = opts;
   const config = join(dir, `${name}.toml`);
   const data = join(dir, `${name}-data`);
   writeFileSync(config, configToml(upstreamUrl));
-  const cli = (...args: string[]) => runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
+  const cli = (...args: string[]) =>
+    runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
   await cli("accounts", "create", "--email", "bench@example.com");
-  const issued = JSON.parse(await cli("keys", "issue", "--account", "bench@example.com", "--name", "bench", "--rpm", String(RPM), "--tpm", String(TPM))) as { key: string };
+  const issued = JSON.parse(
+    await cli(
+      "keys",
+      "issue",
+      "--account",
+      "bench@example.com",
+      "--name",
+      "bench",
+      "--rpm",
+      String(RPM),
+      "--tpm",
+      String(TPM),
+    ),
+  ) as { key: string };
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const child = await startChild(name, [process.execPath, ...profile, "src/main.ts", "serve", "--config", config, "--data", data], dir, /"event":"listening","url":"([^"]+)"/, {
-    BENCH_PROVIDER_KEY: "sk-bench-not-a-secret",
-    ...opts.env,
-  });
+  const child = await startChild(
+    name,
+    [process.execPath, ...profile, "src/main.ts", "serve", "--config", config, "--data", data],
+    dir,
+    /"event":"listening","url":"([^"]+)"/,
+    {
+      BENCH_PROVIDER_KEY: "sk-bench-not-a-secret",
+      ...opts.env,
+    },
+  );
   return { ...child, key: issued.key };
 }

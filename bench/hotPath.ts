@@ -29,13 +29,21 @@ const compare = (what: string, before: [string, () => void], after: [string, () 
 
 const cipher = createFieldCipher({ keys: [{ id: "k1", key: randomBytes(32) }] });
 const memo = memoizedIndex((a) => cipher.blindIndex("address", a));
-compare("address index", ["HMAC per request", () => cipher.blindIndex("address", "203.0.113.9")], ["memoized", () => memo("203.0.113.9")]);
+compare(
+  "address index",
+  ["HMAC per request", () => cipher.blindIndex("address", "203.0.113.9")],
+  ["memoized", () => memo("203.0.113.9")],
+);
 
 const dir = mkdtempSync(join(tmpdir(), "kriora-hot-"));
 const handle = openDatabase(join(dir, "k.db"));
 const dataVersion = handle.sqlite.query<{ data_version: number }, []>("PRAGMA data_version");
 const nextLook = performance.now() + 60_000;
-compare("revocation check", ["PRAGMA data_version per request", () => dataVersion.get()], ["clock read, pragma at most every 100 ms", () => void (performance.now() < nextLook)]);
+compare(
+  "revocation check",
+  ["PRAGMA data_version per request", () => dataVersion.get()],
+  ["clock read, pragma at most every 100 ms", () => void (performance.now() < nextLook)],
+);
 handle.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -45,10 +53,14 @@ const other = { tick() {} };
 watch(other);
 compare(
   "upstream deadlines",
-  ["two timers set and cleared per request", () => clearTimeout(setTimeout(() => {}, 60_000)) ?? clearTimeout(setTimeout(() => {}, 60_000))],
+  [
+    "two timers set and cleared per request",
+    () => clearTimeout(setTimeout(() => {}, 60_000)) ?? clearTimeout(setTimeout(() => {}, 60_000)),
+  ],
   ["joining and leaving the shared wheel", () => (watch(ticking), unwatch(ticking))],
 );
 unwatch(other);
 
 console.log("| cost | before ns/op | after | after ns/op | ratio |\n|---|---|---|---|---|");
-for (const [a, an, b, bn] of rows) console.log(`| ${a} | ${an.toFixed(0)} | ${b} | ${bn.toFixed(0)} | ${(bn / an).toFixed(3)}× |`);
+for (const [a, an, b, bn] of rows)
+  console.log(`| ${a} | ${an.toFixed(0)} | ${b} | ${bn.toFixed(0)} | ${(bn / an).toFixed(3)}× |`);

@@ -157,6 +157,11 @@ export class Connection {
 export function postRequest(url: string, path: string, headers: Record<string, string>, body: string): Uint8Array {
   const { host } = new URL(url);
   const bytes = Buffer.from(body);
-  const lines = Object.entries({ host, "content-type": "application/json", "content-length": String(bytes.length), ...headers }).map(([k, v]) => `${k}: ${v}\r\n`);
+  const lines = Object.entries({
+    host,
+    "content-type": "application/json",
+    "content-length": String(bytes.length),
+    ...headers,
+  }).map(([k, v]) => `${k}: ${v}\r\n`);
   return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\n${lines.join("")}\r\n`), bytes]);
 }

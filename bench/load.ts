@@ -23,7 +23,8 @@ export function inFlightTogether(results: readonly StreamResult[]): number {
 /** Open `n` connections, a batch at a time so the listener's accept backlog never overflows. */
 export async function connectMany(url: string, n: number, batch = 200): Promise<Connection[]> {
   const conns: Connection[] = [];
-  for (let i = 0; i < n; i += batch) conns.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => Connection.open(url)))));
+  for (let i = 0; i < n; i += batch)
+    conns.push(...(await Promise.all(Array.from({ length: Math.min(batch, n - i) }, () => Connection.open(url)))));
   return conns;
 }
 
@@ -35,7 +36,12 @@ export interface LoopResult {
 }
 
 /** Closed loop: every connection sends the next request as soon as its answer ends, for `ms`. */
-export async function closedLoop(url: string, request: Uint8Array, connections: number, ms: number): Promise<LoopResult> {
+export async function closedLoop(
+  url: string,
+  request: Uint8Array,
+  connections: number,
+  ms: number,
+): Promise<LoopResult> {
   const conns = await connectMany(url, connections);
   let ok = 0;
   let errors = 0;
@@ -63,7 +69,11 @@ export async function closedLoop(url: string, request: Uint8Array, connections: 
 }
 
 /** Concurrency 1: each request's latency in ms, one after another on one connection, for `ms`. */
-export async function latencies(url: string, request: Uint8Array, ms: number): Promise<{ samples: number[]; errors: number }> {
+export async function latencies(
+  url: string,
+  request: Uint8Array,
+  ms: number,
+): Promise<{ samples: number[]; errors: number }> {
   const [conn] = await connectMany(url, 1);
   const samples: number[] = [];
   let errors = 0;
@@ -101,7 +111,16 @@ export interface StreamResult {
  * between them. With `stamps` it also reads the upstream's `sent` stamp of each event.
  */
 export class StreamWatch implements ResponseSink {
-  readonly result: StreamResult = { status: -1, events: 0, firstMs: Number.NaN, firstAt: Number.NaN, endAt: Number.NaN, maxGapMs: 0, stamps: [], toUpstreamMs: Number.NaN };
+  readonly result: StreamResult = {
+    status: -1,
+    events: 0,
+    firstMs: Number.NaN,
+    firstAt: Number.NaN,
+    endAt: Number.NaN,
+    maxGapMs: 0,
+    stamps: [],
+    toUpstreamMs: Number.NaN,
+  };
   readonly done: Promise<StreamResult>;
   private settle!: (r: StreamResult) => void;
   private sentAt = 0;
@@ -131,8 +150,7 @@ export class StreamWatch implements ResponseSink {
       if (r.events === 0) {
         r.firstAt = now;
         r.firstMs = now - this.sentAt;
-      }
-      else r.maxGapMs = Math.max(r.maxGapMs, now - this.lastAt);
+      } else r.maxGapMs = Math.max(r.maxGapMs, now - this.lastAt);
       r.events += found;
       this.lastAt = now;
     }
@@ -163,7 +181,12 @@ export class StreamWatch implements ResponseSink {
  * not in one instant: 5,000 streams start within half a second, well inside one stream's 1.3 s),
  * and wait for every one to end.
  */
-export async function streams(url: string, request: Uint8Array, n: number, opts: { stamps?: boolean; during?: () => void } = {}): Promise<StreamResult[]> {
+export async function streams(
+  url: string,
+  request: Uint8Array,
+  n: number,
+  opts: { stamps?: boolean; during?: () => void } = {},
+): Promise<StreamResult[]> {
   const conns = await connectMany(url, n);
   const watches = conns.map(() => new StreamWatch(opts.stamps));
   for (let i = 0; i < n; i += 100) {
@@ -181,7 +204,14 @@ export async function streams(url: string, request: Uint8Array, n: number, opts:
  * `n` clients that read at most `bytesPerSecond` each: after each read the socket is paused until
  * the bytes read so far are paid for at that rate. Runs for `ms`; returns the bytes consumed in all.
  */
-export async function slowReaders(url: string, request: Uint8Array, n: number, bytesPerSecond: number, ms: number, during?: (elapsedMs: number) => void): Promise<number> {
+export async function slowReaders(
+  url: string,
+  request: Uint8Array,
+  n: number,
+  bytesPerSecond: number,
+  ms: number,
+  during?: (elapsedMs: number) => void,
+): Promise<number> {
   const conns = await connectMany(url, n);
   let consumed = 0;
   const timers = new Map<Connection, ReturnType<typeof setTimeout>>();
@@ -194,7 +224,10 @@ export async function slowReaders(url: string, request: Uint8Array, n: number, b
         readyAt = Math.max(readyAt, now) + (piece.length / bytesPerSecond) * 1000;
         conn.pause();
         clearTimeout(timers.get(conn));
-        timers.set(conn, setTimeout(() => conn.resume(), readyAt - now));
+        timers.set(
+          conn,
+          setTimeout(() => conn.resume(), readyAt - now),
+        );
       },
       end() {},
     });

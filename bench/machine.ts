@@ -12,7 +12,13 @@ export interface Machine {
 
 export function machine(): Machine {
   const cpu = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
-  return { cores: os.cpus().length, cpu, kernel: `${os.type()} ${os.release()}`, memoryGb: Math.round(os.totalmem() / 2 ** 30), bun: Bun.version };
+  return {
+    cores: os.cpus().length,
+    cpu,
+    kernel: `${os.type()} ${os.release()}`,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    bun: Bun.version,
+  };
 }
 
 /** Busy CPU of the whole machine, in clock ticks (/proc/stat: all but idle and iowait). */
@@ -34,7 +40,7 @@ export function foreignCpu(): { share(): number } {
   const started = performance.now();
   return {
     share() {
-      const ticks = (machineBusyTicks() - busy0) - (ownTicks() - own0);
+      const ticks = machineBusyTicks() - busy0 - (ownTicks() - own0);
       const capacity = ((performance.now() - started) / 1000) * 100 * os.cpus().length;
       return Math.max(0, ticks / capacity);
     },

@@ -47,7 +47,10 @@ export function cpuTicks(pid: number | "self", waitedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields 14–17 of proc(5): utime, stime, cutime, cstime (12–15 after the command name).
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     return f[11]! + f[12]! + (waitedChildren ? f[13]! + f[14]! : 0);
   } catch {
     return 0;
@@ -65,7 +68,13 @@ export function fdLimits(): { soft: number; hard: number } {
  * Start `cmd` with its open-file limit raised to the hard limit (streams need many sockets), its
  * output in files under `dir`, and wait until its stdout shows a URL matched by `listening`.
  */
-export async function startChild(name: string, cmd: string[], dir: string, listening: RegExp, env: Record<string, string> = {}): Promise<Child> {
+export async function startChild(
+  name: string,
+  cmd: string[],
+  dir: string,
+  listening: RegExp,
+  env: Record<string, string> = {},
+): Promise<Child> {
   const out = join(dir, `${name}.out`);
   const err = join(dir, `${name}.err`);
   const proc = Bun.spawn(["sh", "-c", 'ulimit -n "$(ulimit -Hn)"; exec "$@"', "sh", ...cmd], {
@@ -106,7 +115,11 @@ export async function startChild(name: string, cmd: string[], dir: string, liste
 /** Run a command to completion and return its stdout (it must exit 0). */
 export async function runCommand(cmd: string[]): Promise<string> {
   const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`${cmd.slice(0, 4).join(" ")} … exited ${code}: ${stderr.slice(-500)}`);
   return stdout;
 }

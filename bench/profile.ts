@@ -38,7 +38,9 @@ function originOf(url: string, root: string): string {
 
 /** The newest `.cpuprofile` that `bun --cpu-prof` wrote into `dir`. */
 export function profileIn(dir: string): string | null {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .sort();
   return files.length ? join(dir, files[files.length - 1]!) : null;
 }
 
@@ -47,7 +49,12 @@ export function profileIn(dir: string): string | null {
  * an idle process is not sampled): by self time and, for the project's own code, by time on the
  * stack (what a request path calls into). `busyPct` is sampled CPU time over the profile's wall time.
  */
-export function hotSpots(file: string, root: string, top: number, intervalUs = 1000): { self: HotSpot[]; inclusive: HotSpot[]; origins: Origin[]; busyPct: number } {
+export function hotSpots(
+  file: string,
+  root: string,
+  top: number,
+  intervalUs = 1000,
+): { self: HotSpot[]; inclusive: HotSpot[]; origins: Origin[]; busyPct: number } {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

@@ -76,7 +76,10 @@ export function goals(r: BenchResults): Goal[] {
     {
       name: `RSS after the 1,000 streams end (${r.concurrency.rssOf})`,
       goal: "within 10% of idle",
-      measured: rss.after1k > 0 ? `${mib(rss.after1k)} (idle ${mib(rss.idle)}, ${pctOver(rss.after1k, rss.idle)})` : "not reached",
+      measured:
+        rss.after1k > 0
+          ? `${mib(rss.after1k)} (idle ${mib(rss.idle)}, ${pctOver(rss.after1k, rss.idle)})`
+          : "not reached",
       met: rss.after1k > 0 && rss.after1k <= rss.idle * 1.1,
     },
     {
@@ -85,8 +88,18 @@ export function goals(r: BenchResults): Goal[] {
       measured: `+${mib(slow.firstHalfRss - slow.idleRss)}, then +${mib(slow.secondHalfRss - slow.idleRss)}; upstream held back at ${mib(slow.produced)} of ${mib(r.slowReaders.readers * FLOOD_BYTES)}`,
       met: slow.bounded,
     },
-    { name: "Usage writer throughput", goal: "≥ 20,000 rows/s", measured: `${int(r.writer.rowsPerSecond)} rows/s`, met: r.writer.rowsPerSecond >= 20_000 },
-    { name: "Usage writer cost on the request path", goal: "≤ 10 µs/request", measured: `${r.writer.recordMicros.toFixed(2)} µs`, met: r.writer.recordMicros <= 10 },
+    {
+      name: "Usage writer throughput",
+      goal: "≥ 20,000 rows/s",
+      measured: `${int(r.writer.rowsPerSecond)} rows/s`,
+      met: r.writer.rowsPerSecond >= 20_000,
+    },
+    {
+      name: "Usage writer cost on the request path",
+      goal: "≤ 10 µs/request",
+      measured: `${r.writer.recordMicros.toFixed(2)} µs`,
+      met: r.writer.recordMicros <= 10,
+    },
   ];
 }
 
@@ -96,7 +109,11 @@ function pctOver(v: number, base: number): string {
 }
 
 function table(head: string[], rows: (string | number)[][]): string {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ].join("\n");
 }
 
 const spotRows = (spots: HotSpot[]) => spots.map((s) => [`\`${s.where}\``, `${s.selfPct}%`, `${s.totalPct}%`]);
@@ -116,7 +133,8 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
   const flushShare = stackShare(p, "flush (src/usage/writer.ts");
   const flushMs = (rows: number) => (rows / w.flushRowsPerSecond) * 1000;
   const writerFacts = `a flush of ${w.batch} rows takes ${ms(flushMs(w.batch))} on average (longest ${ms(w.maxFlushMs)}) and runs synchronously on the server's one thread`;
-  const added = (t: string, field: "toUpstreamP50" | "firstChunkP50" | "chunkDelayP50") => ms(st[t]![field] - st.direct![field]);
+  const added = (t: string, field: "toUpstreamP50" | "firstChunkP50" | "chunkDelayP50") =>
+    ms(st[t]![field] - st.direct![field]);
   const line = (g: Goal, text: string) => `- **${g.name}** (${g.measured}): ${text}`;
   return missed.map((g) => {
     if (g.name.startsWith("Added latency p50")) {
@@ -172,22 +190,33 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
         (failed
           ? `Kriora failed at ${int(failed.streams)} streams (${failed.together} relaying together, ${failed.lost} events lost, ${failed.cut} cut, ${failed.stalls} stalls, longest gap ${ms(failed.maxGapMs)})`
           : "Kriora passed every rung") +
-          (direct ? `; direct's own longest gap at that rung was ${ms(direct.maxGapMs)} of the ${ms(10 * PACE_MS)} budget, with the generator, the upstream and Kriora on ${r.machine.cores} cores` : "") +
+          (direct
+            ? `; direct's own longest gap at that rung was ${ms(direct.maxGapMs)} of the ${ms(10 * PACE_MS)} budget, with the generator, the upstream and Kriora on ${r.machine.cores} cores`
+            : "") +
           `${r.concurrency.fdCap < 5_000 ? `; open-file limits cap the ladder at ${int(r.concurrency.fdCap)}` : ""}.`,
       );
     }
     if (g.name.startsWith("RSS per 1,000")) {
       const bare = r.concurrency.rungs.find((x) => x.target === "bare proxy" && x.streams === 1_000);
-      return line(g, `it peaked at ${mib(rss.at1k)} from ${mib(rss.idle)} idle; the bare proxy peaked at ${bare?.peakRss ? mib(bare.peakRss) : "—"} with the same 1,000 streams.`);
+      return line(
+        g,
+        `it peaked at ${mib(rss.at1k)} from ${mib(rss.idle)} idle; the bare proxy peaked at ${bare?.peakRss ? mib(bare.peakRss) : "—"} with the same 1,000 streams.`,
+      );
     }
     if (g.name.startsWith("RSS after")) {
-      return line(g, `10 s after the 1,000 streams ended RSS was ${mib(rss.after1k)}; after the whole ladder and another wait it was ${mib(rss.afterAll)} (idle ${mib(rss.idle)}).`);
+      return line(
+        g,
+        `10 s after the 1,000 streams ended RSS was ${mib(rss.after1k)}; after the whole ladder and another wait it was ${mib(rss.afterAll)} (idle ${mib(rss.idle)}).`,
+      );
     }
     if (g.name.includes("slow readers")) {
       const bare = r.slowReaders.byTarget["bare proxy"]!;
       const gw = r.slowReaders.byTarget[GW]!;
       const per = (x: SlowReaderRun) => mib((x.secondHalfRss - x.idleRss) / r.slowReaders.readers);
-      return line(g, `Kriora held ${per(gw)} per slow reader, the bare proxy ${per(bare)}; the upstream produced ${mib(gw.produced)} for Kriora and ${mib(bare.produced)} for the bare proxy.`);
+      return line(
+        g,
+        `Kriora held ${per(gw)} per slow reader, the bare proxy ${per(bare)}; the upstream produced ${mib(gw.produced)} for Kriora and ${mib(bare.produced)} for the bare proxy.`,
+      );
     }
     const drizzle = p.origins.find((o) => o.origin === "drizzle-orm")?.selfPct ?? 0;
     return line(
@@ -243,7 +272,15 @@ ${table(
 ## 2. Throughput at ${r.throughput.connections} connections (instant JSON)
 
 ${table(
-  ["path", "req/s (median)", "rounds", "errors", "vs direct", "CPU: generator / upstream / proxy", "proxy CPU per request"],
+  [
+    "path",
+    "req/s (median)",
+    "rounds",
+    "errors",
+    "vs direct",
+    "CPU: generator / upstream / proxy",
+    "proxy CPU per request",
+  ],
   targets.map((t) => [
     t,
     int(tp[t]!.rps),
@@ -262,7 +299,17 @@ the generator is not what bounds the proxies. CPU is % of one core over the roun
 ## 3. Streaming at concurrency 1 (${STREAM_CHUNKS} chunks, ${PACE_MS} ms apart)
 
 ${table(
-  ["path", "streams", "first chunk p50", "of it: request → upstream", "of it: first chunk → client", "chunk delay p50", "gap p99", "gap jitter p99", "incomplete"],
+  [
+    "path",
+    "streams",
+    "first chunk p50",
+    "of it: request → upstream",
+    "of it: first chunk → client",
+    "chunk delay p50",
+    "gap p99",
+    "gap jitter p99",
+    "incomplete",
+  ],
   targets.map((t) => [
     t,
     st[t]!.streams,
@@ -284,7 +331,18 @@ its time before the upstream is called or while relaying.
 ## 4. Concurrent streams
 
 ${table(
-  ["path", "streams", "passed", "relaying at once", "events lost", "cut", "gaps > 10× pace", "longest gap", "first chunk p50", "peak RSS"],
+  [
+    "path",
+    "streams",
+    "passed",
+    "relaying at once",
+    "events lost",
+    "cut",
+    "gaps > 10× pace",
+    "longest gap",
+    "first chunk p50",
+    "peak RSS",
+  ],
   r.concurrency.rungs.map((x) => [
     x.target,
     int(x.streams),
@@ -312,7 +370,16 @@ The ladder is capped at ${int(r.concurrency.fdCap)} streams by the open-file lim
 ${r.slowReaders.readers} clients each read a ${mib(FLOOD_BYTES)} stream of 16 KB events at ${r.slowReaders.bytesPerSecond / 1024} KB/s for ${r.slowReaders.seconds} s.
 
 ${table(
-  ["proxy", "RSS before", "peak, first half", "peak, second half", "per reader", "upstream produced", "clients read", "bounded"],
+  [
+    "proxy",
+    "RSS before",
+    "peak, first half",
+    "peak, second half",
+    "per reader",
+    "upstream produced",
+    "clients read",
+    "bounded",
+  ],
   Object.entries(r.slowReaders.byTarget).map(([t, s]) => [
     t,
     mib(s.idleRss),
@@ -333,8 +400,26 @@ proxy's per-connection buffers, which the "per reader" column shows.
 ## 6. Usage writer (in-process, as \`openDeps\` wires it)
 
 ${table(
-  ["rows", "batch", "rows/s (record + flush)", "rows/s (flush only)", "record() per request", "longest flush", "rows in usage_events"],
-  [[int(r.writer.rows), r.writer.batch, int(r.writer.rowsPerSecond), int(r.writer.flushRowsPerSecond), `${r.writer.recordMicros.toFixed(2)} µs`, ms(r.writer.maxFlushMs), int(r.writer.written)]],
+  [
+    "rows",
+    "batch",
+    "rows/s (record + flush)",
+    "rows/s (flush only)",
+    "record() per request",
+    "longest flush",
+    "rows in usage_events",
+  ],
+  [
+    [
+      int(r.writer.rows),
+      r.writer.batch,
+      int(r.writer.rowsPerSecond),
+      int(r.writer.flushRowsPerSecond),
+      `${r.writer.recordMicros.toFixed(2)} µs`,
+      ms(r.writer.maxFlushMs),
+      int(r.writer.written),
+    ],
+  ],
 )}
 
 ## Profile of Kriora under the throughput load

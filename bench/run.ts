@@ -35,10 +35,13 @@ const FETCH_SLOTS = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65336" };
 // The client side of 5,000 streams needs as many sockets: run again with the soft limit raised to the hard one.
 const fd = fdLimits();
 if (fd.soft < fd.hard && !process.env[RAISED]) {
-  const again = Bun.spawn(["sh", "-c", 'ulimit -n "$(ulimit -Hn)"; exec "$@"', "sh", process.execPath, ...process.argv.slice(1)], {
-    env: { ...process.env, [RAISED]: "1" },
-    stdio: ["inherit", "inherit", "inherit"],
-  });
+  const again = Bun.spawn(
+    ["sh", "-c", 'ulimit -n "$(ulimit -Hn)"; exec "$@"', "sh", process.execPath, ...process.argv.slice(1)],
+    {
+      env: { ...process.env, [RAISED]: "1" },
+      stdio: ["inherit", "inherit", "inherit"],
+    },
+  );
   process.exit(await again.exited);
 }
 process.on("SIGINT", () => process.exit(130));
@@ -46,7 +49,8 @@ process.on("SIGTERM", () => process.exit(143));
 process.chdir(join(import.meta.dir, ".."));
 
 const started = performance.now();
-const say = (text: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
+const say = (text: string) =>
+  console.log(`[bench ${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${text}`);
 const foreign = foreignCpu();
 const dir = mkdtempSync(join(tmpdir(), "kriora-bench-"));
 const children: Child[] = [];
@@ -60,12 +64,22 @@ try {
   say("starting the fake upstream, the bare proxy and kriora serve");
   const upstream = await startChild("upstream", [process.execPath, "bench/upstream.ts"], dir, URL_LINE);
   children.push(upstream);
-  const bare = await startChild("bare-proxy", [process.execPath, "bench/bareProxy.ts", upstream.url], dir, URL_LINE, FETCH_SLOTS);
+  const bare = await startChild(
+    "bare-proxy",
+    [process.execPath, "bench/bareProxy.ts", upstream.url],
+    dir,
+    URL_LINE,
+    FETCH_SLOTS,
+  );
   children.push(bare);
   const gw = await startGateway(upstream.url, dir, "kriora", { env: FETCH_SLOTS });
   children.push(gw);
   const kriora: Target = { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid };
-  const targets: Target[] = [{ name: "direct", url: upstream.url, headers: {}, pid: null }, { name: "bare proxy", url: bare.url, headers: {}, pid: bare.pid }, kriora];
+  const targets: Target[] = [
+    { name: "direct", url: upstream.url, headers: {}, pid: null },
+    { name: "bare proxy", url: bare.url, headers: {}, pid: bare.pid },
+    kriora,
+  ];
   const fdCap = Math.floor((fdLimits().soft - 200) / 2);
 
   say("warm-up");
@@ -105,7 +119,8 @@ try {
     profile,
   };
   writeFileSync(join(import.meta.dir, "README.md"), renderReport(results));
-  for (const g of goals(results)) console.log(`${g.met ? "met   " : "MISSED"}  ${g.name}: ${g.measured} (goal ${g.goal})`);
+  for (const g of goals(results))
+    console.log(`${g.met ? "met   " : "MISSED"}  ${g.name}: ${g.measured} (goal ${g.goal})`);
   say("done; results in bench/README.md");
 } finally {
   for (const child of [...children].reverse()) await stop(child);

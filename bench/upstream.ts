@@ -15,7 +15,12 @@ import { FLOOD_BYTES, FLOOD_MODEL, PACE_MS, STREAM_CHUNKS } from "./shape";
 
 const encoder = new TextEncoder();
 const FLOOD_EVENT = 16 * 1024;
-const usage = { prompt_tokens: 57, completion_tokens: 212, total_tokens: 269, prompt_tokens_details: { cached_tokens: 0 } };
+const usage = {
+  prompt_tokens: 57,
+  completion_tokens: 212,
+  total_tokens: 269,
+  prompt_tokens_details: { cached_tokens: 0 },
+};
 const now = () => performance.timeOrigin + performance.now();
 const sse = (data: unknown) => encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
 let produced = 0;
@@ -26,11 +31,29 @@ const completion = JSON.stringify({
   created: 1_700_000_000,
   model: "bench-model",
   system_fingerprint: "fp_bench",
-  choices: [{ index: 0, message: { role: "assistant", content: "All work and no play makes a benchmark dull. ".repeat(22), refusal: null }, logprobs: null, finish_reason: "stop" }],
+  choices: [
+    {
+      index: 0,
+      message: {
+        role: "assistant",
+        content: "All work and no play makes a benchmark dull. ".repeat(22),
+        refusal: null,
+      },
+      logprobs: null,
+      finish_reason: "stop",
+    },
+  ],
   usage,
 });
 
-const head = (model: string, received: number) => ({ sent: now(), received, id: "chatcmpl-bench", object: "chat.completion.chunk", created: 1_700_000_000, model });
+const head = (model: string, received: number) => ({
+  sent: now(),
+  received,
+  id: "chatcmpl-bench",
+  object: "chat.completion.chunk",
+  created: 1_700_000_000,
+  model,
+});
 const content = (model: string, received: number, text: string) =>
   sse({ ...head(model, received), choices: [{ index: 0, delta: { content: text }, finish_reason: null }] });
 
@@ -44,7 +67,9 @@ function paced(model: string, received: number): ReadableStream<Uint8Array> {
         n++;
         return;
       }
-      ctl.enqueue(encoder.encode(`data: ${JSON.stringify({ ...head(model, received), choices: [], usage })}\n\ndata: [DONE]\n\n`));
+      ctl.enqueue(
+        encoder.encode(`data: ${JSON.stringify({ ...head(model, received), choices: [], usage })}\n\ndata: [DONE]\n\n`),
+      );
       ctl.close();
     },
   });

@@ -27,7 +27,8 @@ try {
   const key = (await page.getByTestId("issued-key").textContent())!;
   await shot("keys");
   const client = new OpenAI({ baseURL: `${c.url}/v1`, apiKey: key });
-  for (let i = 0; i < 3; i++) await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "hello" }] });
+  for (let i = 0; i < 3; i++)
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "hello" }] });
   await Bun.sleep(300);
   await openPage(page, "Overview");
   await shot("overview");

@@ -13,7 +13,12 @@ export function findUnusedExports(
   exportDirs: readonly string[] = ["src"],
   importDirs: readonly string[] = ["src", "tests", "bench", "scripts"],
 ): string[] {
-  const files = ts.sys.readDirectory(root, [".ts", ".tsx"], ["**/node_modules"], importDirs.map((d) => `${d}/**/*`));
+  const files = ts.sys.readDirectory(
+    root,
+    [".ts", ".tsx"],
+    ["**/node_modules"],
+    importDirs.map((d) => `${d}/**/*`),
+  );
   const program = ts.createProgram(files, {
     target: ts.ScriptTarget.ESNext,
     module: ts.ModuleKind.ESNext,
@@ -44,7 +49,8 @@ export function findUnusedExports(
       if (namedBindings && ts.isNamespaceImport(namedBindings)) useModule(node.moduleSpecifier);
       if (namedBindings && ts.isNamedImports(namedBindings)) for (const el of namedBindings.elements) useName(el.name);
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
-      if (node.exportClause && ts.isNamedExports(node.exportClause)) for (const el of node.exportClause.elements) useName(el.name);
+      if (node.exportClause && ts.isNamedExports(node.exportClause))
+        for (const el of node.exportClause.elements) useName(el.name);
       else useModule(node.moduleSpecifier);
     } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0]) {
       useModule(node.arguments[0]);
@@ -53,7 +59,9 @@ export function findUnusedExports(
     }
     ts.forEachChild(node, visit);
   };
-  const ours = program.getSourceFiles().filter((f) => !f.isDeclarationFile && !relative(root, f.fileName).startsWith(".."));
+  const ours = program
+    .getSourceFiles()
+    .filter((f) => !f.isDeclarationFile && !relative(root, f.fileName).startsWith(".."));
   for (const file of ours) visit(file);
 
   const unused: string[] = [];

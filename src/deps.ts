@@ -68,7 +68,10 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
   const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
   const tracing = createTracing(config, VERSION, log);
-  const usage: UsageSink = tracing === noTracing ? controls.usageWriter : { record: (e) => (tracing.usage(e), controls.usageWriter.record(e)) };
+  const usage: UsageSink =
+    tracing === noTracing
+      ? controls.usageWriter
+      : { record: (e) => (tracing.usage(e), controls.usageWriter.record(e)) };
   const base = {
     config,
     handle,

@@ -42,7 +42,13 @@ export function createRequestControls(p: {
     metrics,
     spend,
     limiter: createMemoryLimiter(p.clock),
-    abuse: createAbuseControls(p.db, p.audit, p.clock, p.log, memoizedIndex((address) => p.cipher.blindIndex("address", address))),
+    abuse: createAbuseControls(
+      p.db,
+      p.audit,
+      p.clock,
+      p.log,
+      memoizedIndex((address) => p.cipher.blindIndex("address", address)),
+    ),
     usageWriter: createUsageWriter({
       db: p.db,
       cipher: p.cipher,

@@ -51,7 +51,12 @@ async function settledRss(pid: number, idle: number, ms: number): Promise<number
  * streams that were not all relaying at once (a proxy that queues requests). `watched` is the
  * target whose RSS is followed.
  */
-export async function concurrencyScenario(targets: Target[], ladder: number[], watched: Target, fdCap: number): Promise<ConcurrencyResult> {
+export async function concurrencyScenario(
+  targets: Target[],
+  ladder: number[],
+  watched: Target,
+  fdCap: number,
+): Promise<ConcurrencyResult> {
   const gatewayPid = watched.pid!;
   await Bun.sleep(1_000);
   const rss = { idle: rssOf(gatewayPid), at1k: 0, after1k: 0, afterAll: 0 };

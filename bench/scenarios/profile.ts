@@ -21,13 +21,23 @@ export interface ProfileResult {
  * Where Kriora's CPU goes under the throughput load: a second gateway under `bun --cpu-prof`,
  * driven by `connections` connections for `ms`, its profile read when it stops.
  */
-export async function profileScenario(upstreamUrl: string, dir: string, connections: number, ms: number, top: number): Promise<ProfileResult> {
+export async function profileScenario(
+  upstreamUrl: string,
+  dir: string,
+  connections: number,
+  ms: number,
+  top: number,
+): Promise<ProfileResult> {
   const profileDir = join(dir, "profile");
   mkdirSync(profileDir, { recursive: true });
   const gw = await startGateway(upstreamUrl, dir, "kriora-profiled", { profileDir });
   let rps = 0;
   try {
-    const request = chatRequest({ name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid }, MODEL, false);
+    const request = chatRequest(
+      { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid },
+      MODEL,
+      false,
+    );
     rps = (await closedLoop(gw.url, request, connections, ms)).rps;
   } finally {
     await gw.stop();

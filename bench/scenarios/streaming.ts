@@ -41,19 +41,38 @@ function jitters(r: StreamResult): { gaps: number[]; jitters: number[] } {
 export async function streamingScenario(targets: Target[], rounds: number): Promise<StreamingResult> {
   const runs = new Map<string, StreamResult[]>(targets.map((t) => [t.name, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const t of targets) runs.get(t.name)!.push(...(await streams(t.url, chatRequest(t, MODEL, true), 1, { stamps: true })));
+    for (const t of targets)
+      runs.get(t.name)!.push(...(await streams(t.url, chatRequest(t, MODEL, true), 1, { stamps: true })));
   }
   const byTarget: StreamingResult["byTarget"] = {};
   for (const t of targets) {
     const rs = runs.get(t.name)!;
     const measured = rs.map(jitters);
     byTarget[t.name] = {
-      ttfcP50: quantile(rs.map((r) => r.firstMs), 0.5),
-      toUpstreamP50: quantile(rs.map((r) => r.toUpstreamMs), 0.5),
-      firstChunkP50: quantile(rs.map((r) => (r.stamps[0] ? r.stamps[0][0] - r.stamps[0][1] : Number.NaN)), 0.5),
-      chunkDelayP50: quantile(rs.flatMap((r) => r.stamps.map(([arrived, sent]) => arrived - sent)), 0.5),
-      gapP99: quantile(measured.flatMap((m) => m.gaps), 0.99),
-      jitterP99: quantile(measured.flatMap((m) => m.jitters), 0.99),
+      ttfcP50: quantile(
+        rs.map((r) => r.firstMs),
+        0.5,
+      ),
+      toUpstreamP50: quantile(
+        rs.map((r) => r.toUpstreamMs),
+        0.5,
+      ),
+      firstChunkP50: quantile(
+        rs.map((r) => (r.stamps[0] ? r.stamps[0][0] - r.stamps[0][1] : Number.NaN)),
+        0.5,
+      ),
+      chunkDelayP50: quantile(
+        rs.flatMap((r) => r.stamps.map(([arrived, sent]) => arrived - sent)),
+        0.5,
+      ),
+      gapP99: quantile(
+        measured.flatMap((m) => m.gaps),
+        0.99,
+      ),
+      jitterP99: quantile(
+        measured.flatMap((m) => m.jitters),
+        0.99,
+      ),
       streams: rs.length,
       incomplete: rs.filter((r) => r.status !== 200 || r.events !== STREAM_EVENTS).length,
     };

@@ -24,8 +24,16 @@ export interface ThroughputResult {
  * Scenario 2: `connections` keep-alive connections against the instant upstream, interleaved
  * rounds, with every process's CPU counted so a ratio can be told apart from a starved process.
  */
-export async function throughputScenario(targets: Target[], upstreamPid: number, connections: number, rounds: number, ms: number): Promise<ThroughputResult> {
-  const acc = new Map(targets.map((t) => [t.name, { rounds: [] as number[], errors: 0, ok: 0, seconds: 0, ticks: [0, 0, 0] }]));
+export async function throughputScenario(
+  targets: Target[],
+  upstreamPid: number,
+  connections: number,
+  rounds: number,
+  ms: number,
+): Promise<ThroughputResult> {
+  const acc = new Map(
+    targets.map((t) => [t.name, { rounds: [] as number[], errors: 0, ok: 0, seconds: 0, ticks: [0, 0, 0] }]),
+  );
   for (let r = 0; r < rounds; r++) {
     for (const t of targets) {
       const pids = ["self", upstreamPid, t.pid] as const;

@@ -51,7 +51,11 @@ export function requireEmail(raw: string): string {
 }
 
 export function findAccountByEmail(deps: Pick<Deps, "db" | "cipher">, normalisedEmail: string): AccountRow | undefined {
-  return deps.db.select().from(accounts).where(eq(accounts.emailIndex, emailIndex(deps.cipher, normalisedEmail))).get();
+  return deps.db
+    .select()
+    .from(accounts)
+    .where(eq(accounts.emailIndex, emailIndex(deps.cipher, normalisedEmail)))
+    .get();
 }
 
 export function getAccount(deps: Pick<Deps, "db">, id: string): AccountRow | undefined {
@@ -85,7 +89,12 @@ interface NewAccount {
 }
 
 /** Create an account inside the caller's transaction; the email must be free. */
-export function insertAccount(deps: Pick<Deps, "cipher" | "clock" | "audit">, tx: Tx, input: NewAccount, actor: Actor | ((id: string) => Actor)): AccountRow {
+export function insertAccount(
+  deps: Pick<Deps, "cipher" | "clock" | "audit">,
+  tx: Tx,
+  input: NewAccount,
+  actor: Actor | ((id: string) => Actor),
+): AccountRow {
   const email = requireEmail(input.email);
   const index = emailIndex(deps.cipher, email);
   if (tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)).get())
@@ -107,7 +116,15 @@ export function insertAccount(deps: Pick<Deps, "cipher" | "clock" | "audit">, tx
     })
     .returning()
     .get();
-  deps.audit.record({ actor: typeof actor === "function" ? actor(id) : actor, action: "account.create", target: id, details: { role: row.role } }, tx);
+  deps.audit.record(
+    {
+      actor: typeof actor === "function" ? actor(id) : actor,
+      action: "account.create",
+      target: id,
+      details: { role: row.role },
+    },
+    tx,
+  );
   return row;
 }
 
@@ -128,7 +145,8 @@ export function setAccountEmail(deps: Deps, id: string, rawEmail: string, actor:
   return deps.db.transaction((tx) => {
     requireLiveAccount(tx, id);
     const owner = tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)).get();
-    if (owner && owner.id !== id) throw new KrioraError("conflict", "Another account has this email.", { param: "email" });
+    if (owner && owner.id !== id)
+      throw new KrioraError("conflict", "Another account has this email.", { param: "email" });
     const row = tx
       .update(accounts)
       .set({ emailEnc: deps.cipher.encrypt(email, emailAt(id)), emailIndex: index, updatedAt: deps.clock.now() })

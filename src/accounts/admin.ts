@@ -22,5 +22,12 @@ export function listAccountsAudited(deps: AdminDeps, actor: Actor): AccountInfo[
 
 /** Whether any account that could sign in holds the admin role (serve explains the bootstrap when none does). */
 export function hasAdmin(deps: { db: Db }): boolean {
-  return deps.db.select({ id: accounts.id }).from(accounts).where(and(eq(accounts.role, "admin"), ne(accounts.status, "erased"))).limit(1).get() !== undefined;
+  return (
+    deps.db
+      .select({ id: accounts.id })
+      .from(accounts)
+      .where(and(eq(accounts.role, "admin"), ne(accounts.status, "erased")))
+      .limit(1)
+      .get() !== undefined
+  );
 }

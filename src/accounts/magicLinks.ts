@@ -20,11 +20,21 @@ interface SignupConsent {
 }
 
 /** Refuses a sign-up that lacks either confirmation, with a message saying which. */
-export function signupConsent(deps: Pick<Deps, "config" | "clock">, input: { age_confirmed: boolean; accept_policy: boolean }): SignupConsent {
+export function signupConsent(
+  deps: Pick<Deps, "config" | "clock">,
+  input: { age_confirmed: boolean; accept_policy: boolean },
+): SignupConsent {
   const { minimum_age, version } = deps.config.policy;
   if (!input.age_confirmed)
-    throw new KrioraError("invalid_request", `Sign-up requires confirming that you are at least ${minimum_age} years old.`, { param: "age_confirmed" });
-  if (!input.accept_policy) throw new KrioraError("invalid_request", `Sign-up requires accepting the privacy policy (version ${version}).`, { param: "accept_policy" });
+    throw new KrioraError(
+      "invalid_request",
+      `Sign-up requires confirming that you are at least ${minimum_age} years old.`,
+      { param: "age_confirmed" },
+    );
+  if (!input.accept_policy)
+    throw new KrioraError("invalid_request", `Sign-up requires accepting the privacy policy (version ${version}).`, {
+      param: "accept_policy",
+    });
   return { ageConfirmedAt: deps.clock.now(), policyVersion: version };
 }
 
@@ -36,17 +46,34 @@ const canSignIn = (status: string) => status === "active" || status === "restric
  * one gets a sign-in link. Same outcome for the caller either way (no account enumeration).
  * `mail: false` (the address is at its mail cap) does the same work and sends nothing.
  */
-export function requestSignupLink(deps: Deps, email: string, consent: SignupConsent, opts: { mail: boolean } = { mail: true }): void {
+export function requestSignupLink(
+  deps: Deps,
+  email: string,
+  consent: SignupConsent,
+  opts: { mail: boolean } = { mail: true },
+): void {
   const existing = findAccountByEmail(deps, email);
   if (existing) {
-    issueLink(deps, email, "login", canSignIn(existing.status) ? (id) => ({ id, accountId: existing.id }) : null, opts.mail);
+    issueLink(
+      deps,
+      email,
+      "login",
+      canSignIn(existing.status) ? (id) => ({ id, accountId: existing.id }) : null,
+      opts.mail,
+    );
     return;
   }
   issueLink(
     deps,
     email,
     "signup",
-    (id, emailEnc) => ({ id, emailEnc, emailIndex: emailIndex(deps.cipher, email), ageConfirmedAt: consent.ageConfirmedAt, policyVersion: consent.policyVersion }),
+    (id, emailEnc) => ({
+      id,
+      emailEnc,
+      emailIndex: emailIndex(deps.cipher, email),
+      ageConfirmedAt: consent.ageConfirmedAt,
+      policyVersion: consent.policyVersion,
+    }),
     opts.mail,
   );
 }
@@ -54,7 +81,13 @@ export function requestSignupLink(deps: Deps, email: string, consent: SignupCons
 /** Sign-in: a link only if the address has an account that may sign in; silence otherwise (after the same work). */
 export function requestLoginLink(deps: Deps, email: string, opts: { mail: boolean } = { mail: true }): void {
   const account = findAccountByEmail(deps, email);
-  issueLink(deps, email, "login", account && canSignIn(account.status) ? (id) => ({ id, accountId: account.id }) : null, opts.mail);
+  issueLink(
+    deps,
+    email,
+    "login",
+    account && canSignIn(account.status) ? (id) => ({ id, accountId: account.id }) : null,
+    opts.mail,
+  );
 }
 
 type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
@@ -75,11 +108,20 @@ function storeLink(deps: Deps, now: number, row: LinkRow | null, audit?: (tx: Tx
  * is discarded), one transaction, the message — so the answer's timing does not tell whether the
  * address has an account.
  */
-function issueLink(deps: Deps, email: string, purpose: "signup" | "login", fields: ((id: string, emailEnc: string) => LinkFields) | null, mail: boolean): void {
+function issueLink(
+  deps: Deps,
+  email: string,
+  purpose: "signup" | "login",
+  fields: ((id: string, emailEnc: string) => LinkFields) | null,
+  mail: boolean,
+): void {
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
   const emailEnc = deps.cipher.encrypt(email, signupEmailAt(id));
-  const row = fields && mail ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS } : null;
+  const row =
+    fields && mail
+      ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }
+      : null;
   storeLink(deps, now, row);
   const message = { kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) };
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
@@ -92,7 +134,8 @@ function issueLink(deps: Deps, email: string, purpose: "signup" | "login", field
  */
 export function issueLoginLink(deps: Deps, accountId: string, actor: Actor): { url: string; expires_at: string } {
   const account = requireAccount(deps, accountId);
-  if (!canSignIn(account.status)) throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
+  if (!canSignIn(account.status))
+    throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
   const expiresAt = now + MAGIC_LINK_TTL_MS;
@@ -131,7 +174,8 @@ export function redeemMagicLink(deps: Deps, token: string): string | null {
     const id = link.accountId ?? accountForSignup(deps, tx, link);
     const account = tx.select().from(accounts).where(eq(accounts.id, id)).get();
     if (!account || !canSignIn(account.status)) return null;
-    if (account.verifiedAt === null) tx.update(accounts).set({ verifiedAt: now, updatedAt: now }).where(eq(accounts.id, id)).run();
+    if (account.verifiedAt === null)
+      tx.update(accounts).set({ verifiedAt: now, updatedAt: now }).where(eq(accounts.id, id)).run();
     return id;
   });
   if (accountId) deps.authView.refreshAccount(accountId);
@@ -139,7 +183,9 @@ export function redeemMagicLink(deps: Deps, token: string): string | null {
 }
 
 function accountForSignup(deps: Deps, tx: Tx, link: typeof magicLinks.$inferSelect): string {
-  const existing = link.emailIndex ? tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)).get() : undefined;
+  const existing = link.emailIndex
+    ? tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)).get()
+    : undefined;
   if (existing) return existing.id;
   const email = deps.cipher.decrypt(link.emailEnc!, signupEmailAt(link.id));
   const consent = { ageConfirmedAt: link.ageConfirmedAt!, policyVersion: link.policyVersion! };

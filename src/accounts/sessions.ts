@@ -7,7 +7,10 @@ import { newOpaqueToken, parseOpaqueToken, secretMatches } from "../lib/opaqueTo
 export const SESSION_TTL_MS = 7 * DAY_MS;
 
 /** Start a browser session; the token goes into the cookie, only its secret's hash into the database. */
-export function startSession(deps: Pick<Deps, "db" | "clock">, accountId: string): { token: string; expiresAt: number } {
+export function startSession(
+  deps: Pick<Deps, "db" | "clock">,
+  accountId: string,
+): { token: string; expiresAt: number } {
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("ses");
   const expiresAt = now + SESSION_TTL_MS;

@@ -28,12 +28,26 @@ export function unsuspendAccount(deps: Deps, id: string, actor: Actor): AccountR
   });
 }
 
-function changeStatus(deps: Deps, id: string, actor: Actor, action: "suspend" | "unsuspend", next: (row: AccountRow) => StatusChange): AccountRow {
+function changeStatus(
+  deps: Deps,
+  id: string,
+  actor: Actor,
+  action: "suspend" | "unsuspend",
+  next: (row: AccountRow) => StatusChange,
+): AccountRow {
   const row = deps.db.transaction((tx) => {
     const before = requireLiveAccount(tx, id);
     const change = next(before);
-    const updated = tx.update(accounts).set({ ...change, updatedAt: deps.clock.now() }).where(eq(accounts.id, id)).returning().get()!;
-    deps.audit.record({ actor, action: `account.${action}`, target: id, details: { from: before.status, to: updated.status } }, tx);
+    const updated = tx
+      .update(accounts)
+      .set({ ...change, updatedAt: deps.clock.now() })
+      .where(eq(accounts.id, id))
+      .returning()
+      .get()!;
+    deps.audit.record(
+      { actor, action: `account.${action}`, target: id, details: { from: before.status, to: updated.status } },
+      tx,
+    );
     return updated;
   });
   deps.authView.refreshAccount(id);
@@ -55,7 +69,15 @@ export function updateAccountSettings(deps: Deps, id: string, settings: AccountS
       .where(eq(accounts.id, id))
       .returning()
       .get()!;
-    deps.audit.record({ actor, action: "account.update", target: id, details: { require_zdr: updated.requireZdr, regions: updated.regions?.join(",") ?? null } }, tx);
+    deps.audit.record(
+      {
+        actor,
+        action: "account.update",
+        target: id,
+        details: { require_zdr: updated.requireZdr, regions: updated.regions?.join(",") ?? null },
+      },
+      tx,
+    );
     return updated;
   });
   deps.authView.refreshAccount(id);

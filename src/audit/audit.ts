@@ -31,12 +31,19 @@ export interface AuditTrail {
   tail(limit: number): AuditRow[];
 }
 
-type AuditVerification = { ok: true; entries: number } | { ok: false; entries: number; firstBroken: number; reason: string };
+type AuditVerification =
+  | { ok: true; entries: number }
+  | { ok: false; entries: number; firstBroken: number; reason: string };
 
 export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
   return {
     record(entry, tx = db) {
-      const last = tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1).get();
+      const last = tx
+        .select({ seq: auditLog.seq, hash: auditLog.hash })
+        .from(auditLog)
+        .orderBy(desc(auditLog.seq))
+        .limit(1)
+        .get();
       const base = {
         seq: (last?.seq ?? 0) + 1,
         at: clock.now(),
@@ -57,7 +64,13 @@ export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
       let expectedSeq = (anchor?.seq ?? 0) + 1;
       let entries = 0;
       for (;;) {
-        const page = db.select().from(auditLog).where(gte(auditLog.seq, expectedSeq)).orderBy(asc(auditLog.seq)).limit(1000).all();
+        const page = db
+          .select()
+          .from(auditLog)
+          .where(gte(auditLog.seq, expectedSeq))
+          .orderBy(asc(auditLog.seq))
+          .limit(1000)
+          .all();
         if (page.length === 0) return { ok: true, entries };
         for (const row of page) {
           entries++;

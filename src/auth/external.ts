@@ -10,7 +10,19 @@ import type { Principal } from "./principal";
 import { createVerifiedCache } from "./verifiedCache";
 
 /** Signature algorithms an identity provider may use: asymmetric only, so no shared-secret or `none` tricks. */
-const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
+const ASYMMETRIC = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+];
 const EXTERNAL_SCOPES: Scope[] = ["model", "account", "admin"];
 /** An email change must reach cached mappings soon even when the IdP's token lives long. */
 const MAX_CACHE_MS = 5 * 60_000;
@@ -20,8 +32,13 @@ const MAX_CACHE_MS = 5 * 60_000;
  * verified email (Policy §2: no passwords held). Keys come from the issuer's JWKS through jose's
  * remote key set, which caches them and rate-limits refetches.
  */
-export function createExternalAuth(issuers: readonly IssuerConfig[], deps: Pick<Deps, "db" | "cipher" | "authView" | "clock">): (jwt: string) => Promise<Principal> {
-  const byIssuer = new Map(issuers.map((config) => [config.issuer, { config, keys: createRemoteJWKSet(new URL(config.jwks_uri)) }]));
+export function createExternalAuth(
+  issuers: readonly IssuerConfig[],
+  deps: Pick<Deps, "db" | "cipher" | "authView" | "clock">,
+): (jwt: string) => Promise<Principal> {
+  const byIssuer = new Map(
+    issuers.map((config) => [config.issuer, { config, keys: createRemoteJWKSet(new URL(config.jwks_uri)) }]),
+  );
   const cache = createVerifiedCache<string>(10_000);
   return async (jwt) => {
     const now = deps.clock.now();

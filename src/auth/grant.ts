@@ -16,7 +16,12 @@ export function usableAccount(view: AuthView, accountId: string): AccountGrant {
  * Build the Principal: scopes narrowed by the account (no `admin` without the admin role, no
  * `model` while restricted) and the policy from the key and its account, the stricter of each.
  */
-export function principalFor(account: AccountGrant, via: Principal["via"], requested: Iterable<Scope>, key?: KeyGrant): Principal {
+export function principalFor(
+  account: AccountGrant,
+  via: Principal["via"],
+  requested: Iterable<Scope>,
+  key?: KeyGrant,
+): Principal {
   const scopes = new Set<Scope>();
   for (const s of requested) {
     if (s === "admin" && account.role !== "admin") continue;

@@ -31,4 +31,3 @@ export interface Principal {
 export interface Authenticator {
   authenticate(request: Request): Promise<Principal>;
 }
-

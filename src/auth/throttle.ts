@@ -61,8 +61,13 @@ export function createSignInThrottle(cipher: FieldCipher, clock: Clock) {
   const mailsPerAddress = createThrottle({ limit: MAILS_PER_ADDRESS, windowMs: MAIL_WINDOW_MS, clock });
   return (ip: string | null, email: string): SignInDecision => {
     const from = ip ?? "unknown";
-    const wait = perIp.hit(cipher.blindIndex("throttle-ip", from)) || perAddressAndIp.hit(cipher.blindIndex("throttle-email-ip", `${email}\n${from}`));
-    if (wait > 0) throw new KrioraError("rate_limited", "Too many sign-in requests; try again later.", { headers: { "retry-after": String(wait) } });
+    const wait =
+      perIp.hit(cipher.blindIndex("throttle-ip", from)) ||
+      perAddressAndIp.hit(cipher.blindIndex("throttle-email-ip", `${email}\n${from}`));
+    if (wait > 0)
+      throw new KrioraError("rate_limited", "Too many sign-in requests; try again later.", {
+        headers: { "retry-after": String(wait) },
+      });
     return { mail: mailsPerAddress.hit(cipher.blindIndex("throttle-email", email)) === 0 };
   };
 }

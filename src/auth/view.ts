@@ -54,7 +54,13 @@ export const SYNC_MS = 100;
 type AccountRow = typeof accounts.$inferSelect;
 type KeyRow = typeof apiKeys.$inferSelect;
 
-const accountGrant = (r: AccountRow): AccountGrant => ({ id: r.id, status: r.status, role: r.role, requireZdr: r.requireZdr, regions: r.regions });
+const accountGrant = (r: AccountRow): AccountGrant => ({
+  id: r.id,
+  status: r.status,
+  role: r.role,
+  requireZdr: r.requireZdr,
+  regions: r.regions,
+});
 const keyGrant = (r: KeyRow): KeyGrant => ({
   id: r.id,
   accountId: r.accountId,
@@ -78,14 +84,20 @@ export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">): AuthView 
     signing.clear();
     for (const row of db.select().from(signingKeys).all()) {
       const jwk = JSON.parse(row.publicJwk) as JsonWebKey;
-      signing.set(row.kid, { kid: row.kid, key: createPublicKey({ key: jwk, format: "jwk" }), jwk: { ...jwk, kid: row.kid, alg: row.alg, use: "sig" } });
+      signing.set(row.kid, {
+        kid: row.kid,
+        key: createPublicKey({ key: jwk, format: "jwk" }),
+        jwk: { ...jwk, kid: row.kid, alg: row.alg, use: "sig" },
+      });
     }
   };
   const loadAll = () => {
     accountMap.clear();
     keyMap.clear();
-    for (const row of db.select().from(accounts).all()) if (row.status !== "erased") accountMap.set(row.id, accountGrant(row));
-    for (const row of db.select().from(apiKeys).where(isNull(apiKeys.revokedAt)).all()) keyMap.set(row.id, keyGrant(row));
+    for (const row of db.select().from(accounts).all())
+      if (row.status !== "erased") accountMap.set(row.id, accountGrant(row));
+    for (const row of db.select().from(apiKeys).where(isNull(apiKeys.revokedAt)).all())
+      keyMap.set(row.id, keyGrant(row));
     loadSigningKeys();
   };
 

@@ -16,7 +16,11 @@ interface BalanceView {
 
 export function createBalanceView(db: Db): BalanceView {
   const balances = new Map<string, bigint>();
-  let lastSeq = db.select({ seq: max(billingLedger.seq) }).from(billingLedger).get()?.seq ?? 0;
+  let lastSeq =
+    db
+      .select({ seq: max(billingLedger.seq) })
+      .from(billingLedger)
+      .get()?.seq ?? 0;
 
   const newer = db
     .select({ seq: billingLedger.seq, accountId: billingLedger.accountId, amount: billingLedger.amountMicros })

@@ -59,9 +59,20 @@ export function createBilling(o: BillingOptions): Billing {
   const secretKey = env[keyEnv];
   const webhookSecret = env[hookEnv];
   const missing = [secretKey ? null : keyEnv, webhookSecret ? null : hookEnv].filter((n) => n !== null);
-  if (configured !== "off" && missing.length > 0) o.log.warn("billing_disabled", { configured_mode: configured, missing_env: missing.join(",") });
+  if (configured !== "off" && missing.length > 0)
+    o.log.warn("billing_disabled", { configured_mode: configured, missing_env: missing.join(",") });
   const mode: BillingMode = missing.length === 0 ? configured : "off";
-  const ctx: BillingContext | null = mode === "off" || !secretKey ? null : { config: o.config, db: o.db, clock: o.clock, log: o.log, audit: o.audit, stripe: createStripeClient(secretKey, o.stripe) };
+  const ctx: BillingContext | null =
+    mode === "off" || !secretKey
+      ? null
+      : {
+          config: o.config,
+          db: o.db,
+          clock: o.clock,
+          log: o.log,
+          audit: o.audit,
+          stripe: createStripeClient(secretKey, o.stripe),
+        };
   const view = createBalanceView(o.db);
   const sender = ctx && mode === "metered" ? createMeterSender(ctx) : null;
   const need = () => {
@@ -73,13 +84,25 @@ export function createBilling(o: BillingOptions): Billing {
     mode,
     admit(accountId) {
       if (mode !== "prepaid" || view.balance(accountId) > 0n) return null;
-      return new KrioraError("payment_required", "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.");
+      return new KrioraError(
+        "payment_required",
+        "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.",
+      );
     },
     balance: (accountId) => view.balance(accountId),
-    onUsageBatch: mode === "prepaid" ? (tx, rows) => debitUsage(tx, rows, o.clock.now()) : mode === "metered" ? (tx, rows) => enqueueMeterEvents(tx, rows, o.clock.now()) : undefined,
+    onUsageBatch:
+      mode === "prepaid"
+        ? (tx, rows) => debitUsage(tx, rows, o.clock.now())
+        : mode === "metered"
+          ? (tx, rows) => enqueueMeterEvents(tx, rows, o.clock.now())
+          : undefined,
     async checkout(accountId, amountMicros) {
       const { ctx: c } = need();
-      if (mode !== "prepaid") throw new KrioraError("conflict", "Credits are bought in prepaid mode only; this gateway bills usage afterwards.");
+      if (mode !== "prepaid")
+        throw new KrioraError(
+          "conflict",
+          "Credits are bought in prepaid mode only; this gateway bills usage afterwards.",
+        );
       try {
         return await createCheckout(c, accountId, amountMicros);
       } catch (err) {
@@ -96,7 +119,8 @@ export function createBilling(o: BillingOptions): Billing {
     changeCredits: (change, actor) => changeCredits(o, change, actor),
     async deleteCustomer(accountId) {
       if (ctx) return deleteCustomer(ctx, accountId);
-      if (customerOf(o, accountId)) throw new KrioraError("unavailable", `The Stripe customer cannot be deleted while ${keyEnv} is not set.`);
+      if (customerOf(o, accountId))
+        throw new KrioraError("unavailable", `The Stripe customer cannot be deleted while ${keyEnv} is not set.`);
       return false;
     },
     start: () => sender?.start(),
@@ -115,5 +139,6 @@ function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBat
     d.requests++;
     perAccount.set(r.accountId, d);
   }
-  for (const [accountId, d] of perAccount) appendLedger(tx, { accountId, at, kind: "usage", amountMicros: -d.micros, requests: d.requests });
+  for (const [accountId, d] of perAccount)
+    appendLedger(tx, { accountId, at, kind: "usage", amountMicros: -d.micros, requests: d.requests });
 }

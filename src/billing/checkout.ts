@@ -18,9 +18,17 @@ const MAX_TOPUP_MICROS = 10_000_000_000;
  * carrying the account id as `client_reference_id` and in metadata (on the session and on the
  * payment, so refunds find the account too). The signed `checkout.session.completed` credits it.
  */
-export async function createCheckout(ctx: BillingContext, accountId: string, amountMicros: number): Promise<CheckoutRow> {
+export async function createCheckout(
+  ctx: BillingContext,
+  accountId: string,
+  amountMicros: number,
+): Promise<CheckoutRow> {
   if (amountMicros < MIN_TOPUP_MICROS || amountMicros > MAX_TOPUP_MICROS || amountMicros % MICROS_PER_CENT !== 0)
-    throw new KrioraError("invalid_request", `Top-ups are whole cents from ${formatUsd(MIN_TOPUP_MICROS)} to ${formatUsd(MAX_TOPUP_MICROS)} USD.`, { param: "amount_usd" });
+    throw new KrioraError(
+      "invalid_request",
+      `Top-ups are whole cents from ${formatUsd(MIN_TOPUP_MICROS)} to ${formatUsd(MAX_TOPUP_MICROS)} USD.`,
+      { param: "amount_usd" },
+    );
   const customer = await ensureCustomer(ctx, accountId);
   const urls = publicUrls(ctx.config.server.public_url);
   const metadata = { account_id: accountId };
@@ -33,7 +41,11 @@ export async function createCheckout(ctx: BillingContext, accountId: string, amo
     line_items: [
       {
         quantity: 1,
-        price_data: { currency: "usd", unit_amount: amountMicros / MICROS_PER_CENT, product_data: { name: `Kriora credits (${formatUsd(amountMicros)} USD)` } },
+        price_data: {
+          currency: "usd",
+          unit_amount: amountMicros / MICROS_PER_CENT,
+          product_data: { name: `Kriora credits (${formatUsd(amountMicros)} USD)` },
+        },
       },
     ],
     success_url: urls.checkoutReturn("complete"),
@@ -54,10 +66,19 @@ export async function createCheckout(ctx: BillingContext, accountId: string, amo
 
 /** A session's end as its events report it; a completed one never goes back to open or expired. */
 export function settleCheckout(db: Tx, id: string, status: "complete" | "expired" | "failed") {
-  const match = status === "complete" ? eq(billingCheckouts.id, id) : and(eq(billingCheckouts.id, id), eq(billingCheckouts.status, "open"));
+  const match =
+    status === "complete"
+      ? eq(billingCheckouts.id, id)
+      : and(eq(billingCheckouts.id, id), eq(billingCheckouts.status, "open"));
   db.update(billingCheckouts).set({ status, url: null }).where(match).run();
 }
 
 export function recentCheckouts(db: BillingContext["db"], accountId: string, limit: number): CheckoutRow[] {
-  return db.select().from(billingCheckouts).where(eq(billingCheckouts.accountId, accountId)).orderBy(desc(billingCheckouts.createdAt)).limit(limit).all();
+  return db
+    .select()
+    .from(billingCheckouts)
+    .where(eq(billingCheckouts.accountId, accountId))
+    .orderBy(desc(billingCheckouts.createdAt))
+    .limit(limit)
+    .all();
 }

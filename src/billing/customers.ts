@@ -4,11 +4,13 @@ import type { BillingContext } from "./context";
 import { stripeFailure } from "./stripe";
 
 export function customerOf(ctx: Pick<BillingContext, "db">, accountId: string): string | undefined {
-  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.accountId, accountId)).get()?.stripeCustomerId;
+  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.accountId, accountId)).get()
+    ?.stripeCustomerId;
 }
 
 export function accountOfCustomer(ctx: Pick<BillingContext, "db">, customerId: string): string | undefined {
-  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.stripeCustomerId, customerId)).get()?.accountId;
+  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.stripeCustomerId, customerId)).get()
+    ?.accountId;
 }
 
 /**
@@ -19,8 +21,15 @@ export function accountOfCustomer(ctx: Pick<BillingContext, "db">, customerId: s
 export async function ensureCustomer(ctx: BillingContext, accountId: string): Promise<string> {
   const known = customerOf(ctx, accountId);
   if (known) return known;
-  const customer = await ctx.stripe.customers.create({ metadata: { account_id: accountId } }, { idempotencyKey: `kriora-customer-${accountId}` });
-  ctx.db.insert(billingCustomers).values({ accountId, stripeCustomerId: customer.id, createdAt: ctx.clock.now() }).onConflictDoNothing().run();
+  const customer = await ctx.stripe.customers.create(
+    { metadata: { account_id: accountId } },
+    { idempotencyKey: `kriora-customer-${accountId}` },
+  );
+  ctx.db
+    .insert(billingCustomers)
+    .values({ accountId, stripeCustomerId: customer.id, createdAt: ctx.clock.now() })
+    .onConflictDoNothing()
+    .run();
   return customerOf(ctx, accountId) ?? customer.id;
 }
 

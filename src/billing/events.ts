@@ -64,23 +64,49 @@ function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undef
   return (tx, at) => {
     const refused = unmatched(tx, s, cents);
     if (refused) {
-      ctx.audit.record({ actor: "system", action: "billing.purchase_ignored", target: refused.accountId, details: { session: s.id, reason: refused.reason } }, tx);
+      ctx.audit.record(
+        {
+          actor: "system",
+          action: "billing.purchase_ignored",
+          target: refused.accountId,
+          details: { session: s.id, reason: refused.reason },
+        },
+        tx,
+      );
       return "ignored";
     }
-    appendLedger(tx, { accountId: accountOfSession(s)!, at, kind: "purchase", amountMicros: cents * MICROS_PER_CENT, ref: s.id });
+    appendLedger(tx, {
+      accountId: accountOfSession(s)!,
+      at,
+      kind: "purchase",
+      amountMicros: cents * MICROS_PER_CENT,
+      ref: s.id,
+    });
     settleCheckout(tx, s.id, "complete");
     return "applied";
   };
 }
 
-function unmatched(tx: Tx, s: Stripe.Checkout.Session, cents: number): { reason: string; accountId: string | null } | undefined {
+function unmatched(
+  tx: Tx,
+  s: Stripe.Checkout.Session,
+  cents: number,
+): { reason: string; accountId: string | null } | undefined {
   const claimed = accountOfSession(s) ?? null;
   if (s.currency !== "usd") return { reason: "currency", accountId: claimed };
   if (!Number.isSafeInteger(cents) || cents <= 0) return { reason: "amount", accountId: claimed };
-  const checkout = tx.select({ accountId: billingCheckouts.accountId }).from(billingCheckouts).where(eq(billingCheckouts.id, s.id)).get();
+  const checkout = tx
+    .select({ accountId: billingCheckouts.accountId })
+    .from(billingCheckouts)
+    .where(eq(billingCheckouts.id, s.id))
+    .get();
   if (!checkout) return { reason: "unknown_checkout", accountId: claimed };
   if (checkout.accountId !== claimed) return { reason: "account_mismatch", accountId: checkout.accountId };
-  const account = tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, checkout.accountId)).get();
+  const account = tx
+    .select({ status: accounts.status })
+    .from(accounts)
+    .where(eq(accounts.id, checkout.accountId))
+    .get();
   if (account?.status === "erased") return { reason: "account_erased", accountId: checkout.accountId };
   return undefined;
 }

@@ -22,7 +22,16 @@ export type LedgerRow = typeof billingLedger.$inferSelect;
 export function appendLedger(db: Tx, e: LedgerEntry): LedgerRow | undefined {
   return db
     .insert(billingLedger)
-    .values({ id: newId("led"), accountId: e.accountId, at: e.at, kind: e.kind, amountMicros: e.amountMicros, requests: e.requests, ref: e.ref, reason: e.reason })
+    .values({
+      id: newId("led"),
+      accountId: e.accountId,
+      at: e.at,
+      kind: e.kind,
+      amountMicros: e.amountMicros,
+      requests: e.requests,
+      ref: e.ref,
+      reason: e.reason,
+    })
     .onConflictDoNothing()
     .returning()
     .get();
@@ -48,7 +57,13 @@ export function refundedOnCharge(db: Tx, chargeId: string): number {
 }
 
 export function recentLedger(db: Db, accountId: string, limit: number): LedgerRow[] {
-  return db.select().from(billingLedger).where(eq(billingLedger.accountId, accountId)).orderBy(desc(billingLedger.seq)).limit(limit).all();
+  return db
+    .select()
+    .from(billingLedger)
+    .where(eq(billingLedger.accountId, accountId))
+    .orderBy(desc(billingLedger.seq))
+    .limit(limit)
+    .all();
 }
 
 /** A ledger row as accounts, admins and the CLI see it: exact decimal text beside the integer. */
@@ -77,7 +92,11 @@ export const CARRY_FORWARD_REF = "retention:carry-forward";
  */
 export function carryForward(tx: Tx, accountId: string, before: number): number {
   const old = and(eq(billingLedger.accountId, accountId), lt(billingLedger.at, before));
-  const agg = tx.select({ rows: count(), total: exactSum, lastSeq: max(billingLedger.seq), lastRef: max(billingLedger.ref) }).from(billingLedger).where(old).get();
+  const agg = tx
+    .select({ rows: count(), total: exactSum, lastSeq: max(billingLedger.seq), lastRef: max(billingLedger.ref) })
+    .from(billingLedger)
+    .where(old)
+    .get();
   if (!agg || agg.rows === 0 || agg.lastSeq === null || (agg.rows === 1 && agg.lastRef === CARRY_FORWARD_REF)) return 0;
   // One row must hold the sum exactly: rows summing past 2^53 micro-dollars are kept as they are.
   const total = Number(agg.total);
@@ -86,7 +105,16 @@ export function carryForward(tx: Tx, accountId: string, before: number): number 
   if (total !== 0) {
     const day = iso(before).slice(0, 10);
     tx.insert(billingLedger)
-      .values({ seq: agg.lastSeq, id: newId("led"), accountId, at: before, kind: "adjustment", amountMicros: total, ref: CARRY_FORWARD_REF, reason: `balance of the rows before ${day}, deleted by retention` })
+      .values({
+        seq: agg.lastSeq,
+        id: newId("led"),
+        accountId,
+        at: before,
+        kind: "adjustment",
+        amountMicros: total,
+        ref: CARRY_FORWARD_REF,
+        reason: `balance of the rows before ${day}, deleted by retention`,
+      })
       .run();
   }
   return agg.rows;

@@ -23,7 +23,13 @@ const MAX_AGE_MS = 35 * 86_400_000;
 export function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: number) {
   const billable = rows.filter((r) => r.costMicros > 0);
   for (let i = 0; i < billable.length; i += BATCH) {
-    const chunk = billable.slice(i, i + BATCH).map((r) => ({ requestId: r.id, accountId: r.accountId, at: r.at, valueMicros: r.costMicros, nextAttemptAt: now }));
+    const chunk = billable.slice(i, i + BATCH).map((r) => ({
+      requestId: r.id,
+      accountId: r.accountId,
+      at: r.at,
+      valueMicros: r.costMicros,
+      nextAttemptAt: now,
+    }));
     tx.insert(meterOutbox).values(chunk).onConflictDoNothing().run();
   }
 }
@@ -59,7 +65,12 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
     try {
       const customer = await ensureCustomer(ctx, row.accountId);
       await ctx.stripe.billing.meterEvents.create(
-        { event_name: METER_EVENT_NAME, identifier: row.requestId, timestamp: Math.floor(row.at / 1000), payload: { stripe_customer_id: customer, value: String(row.valueMicros) } },
+        {
+          event_name: METER_EVENT_NAME,
+          identifier: row.requestId,
+          timestamp: Math.floor(row.at / 1000),
+          payload: { stripe_customer_id: customer, value: String(row.valueMicros) },
+        },
         { idempotencyKey: `kriora-meter-${row.requestId}` },
       );
       ctx.db.delete(meterOutbox).where(eq(meterOutbox.requestId, row.requestId)).run();
@@ -69,8 +80,13 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
       const now = ctx.clock.now();
       const parked = now - row.at > MAX_AGE_MS ? (f.code ?? f.type) : null;
       const next = now + Math.min(1000 * 2 ** row.attempts, MAX_BACKOFF_MS);
-      ctx.db.update(meterOutbox).set({ attempts: row.attempts + 1, nextAttemptAt: next, failedCode: parked }).where(eq(meterOutbox.requestId, row.requestId)).run();
-      if (row.attempts === 0 || parked) (isTransient(f) ? ctx.log.warn : ctx.log.error)("meter_event_failed", { ...f, parked: parked !== null });
+      ctx.db
+        .update(meterOutbox)
+        .set({ attempts: row.attempts + 1, nextAttemptAt: next, failedCode: parked })
+        .where(eq(meterOutbox.requestId, row.requestId))
+        .run();
+      if (row.attempts === 0 || parked)
+        (isTransient(f) ? ctx.log.warn : ctx.log.error)("meter_event_failed", { ...f, parked: parked !== null });
       return false;
     }
   };
@@ -136,7 +152,17 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
 
 export function outboxCounts(db: BillingContext["db"], accountId?: string) {
   const scope = accountId === undefined ? undefined : eq(meterOutbox.accountId, accountId);
-  const pending = db.select({ n: count() }).from(meterOutbox).where(and(scope, isNull(meterOutbox.failedCode))).get()?.n ?? 0;
-  const parked = db.select({ n: count() }).from(meterOutbox).where(and(scope, isNotNull(meterOutbox.failedCode))).get()?.n ?? 0;
+  const pending =
+    db
+      .select({ n: count() })
+      .from(meterOutbox)
+      .where(and(scope, isNull(meterOutbox.failedCode)))
+      .get()?.n ?? 0;
+  const parked =
+    db
+      .select({ n: count() })
+      .from(meterOutbox)
+      .where(and(scope, isNotNull(meterOutbox.failedCode)))
+      .get()?.n ?? 0;
   return { pending, parked };
 }

@@ -47,7 +47,8 @@ interface StripeFailure {
 }
 
 export function stripeFailure(err: unknown): StripeFailure {
-  if (err instanceof stripeSdk().errors.StripeError) return { type: err.type, code: err.code ?? null, status: err.statusCode ?? null };
+  if (err instanceof stripeSdk().errors.StripeError)
+    return { type: err.type, code: err.code ?? null, status: err.statusCode ?? null };
   return { type: err instanceof Error ? err.name : typeof err, code: null, status: null };
 }
 

@@ -10,13 +10,16 @@ import { stripeFailure } from "./stripe";
 
 export type BillingMode = "off" | "prepaid" | "metered";
 
-
 /**
  * One account's billing as its owner, an admin or the export sees it: the balance derived from
  * the ledger, recent ledger rows, open Checkout links, and in metered mode the meter outbox and
  * the Stripe invoices (fetched live; null when Stripe cannot be reached).
  */
-export async function billingSummary(p: { db: Db; clock: Clock; mode: BillingMode; ctx: BillingContext | null }, accountId: string, limit = 50) {
+export async function billingSummary(
+  p: { db: Db; clock: Clock; mode: BillingMode; ctx: BillingContext | null },
+  accountId: string,
+  limit = 50,
+) {
   const balance = ledgerBalance(p.db, accountId);
   const now = p.clock.now();
   return {

@@ -17,10 +17,22 @@ export type WebhookOutcome = "applied" | "duplicate" | "ignored";
  * A correctly signed event is authoritative: nothing is fetched back from Stripe. An effect may
  * still decline (a purchase that matches no checkout of ours): its id is recorded all the same.
  */
-export async function receiveStripeEvent(ctx: BillingContext, secret: string, rawBody: string, signature: string | null): Promise<WebhookOutcome> {
+export async function receiveStripeEvent(
+  ctx: BillingContext,
+  secret: string,
+  rawBody: string,
+  signature: string | null,
+): Promise<WebhookOutcome> {
   let event: Stripe.Event;
   try {
-    event = await stripeSdk().webhooks.constructEventAsync(rawBody, signature ?? "", secret, WEBHOOK_TOLERANCE_SECONDS, undefined, ctx.clock.now());
+    event = await stripeSdk().webhooks.constructEventAsync(
+      rawBody,
+      signature ?? "",
+      secret,
+      WEBHOOK_TOLERANCE_SECONDS,
+      undefined,
+      ctx.clock.now(),
+    );
   } catch (err) {
     ctx.log.warn("stripe_webhook_refused", { kind: stripeFailure(err).type });
     throw new KrioraError("invalid_request", "The Stripe signature is missing, invalid or too old.");
@@ -29,7 +41,12 @@ export async function receiveStripeEvent(ctx: BillingContext, secret: string, ra
   if (!effect) return "ignored";
   const at = ctx.clock.now();
   return ctx.db.transaction((tx) => {
-    const fresh = tx.insert(stripeEvents).values({ id: event.id, type: event.type, processedAt: at }).onConflictDoNothing().returning().get();
+    const fresh = tx
+      .insert(stripeEvents)
+      .values({ id: event.id, type: event.type, processedAt: at })
+      .onConflictDoNothing()
+      .returning()
+      .get();
     return fresh ? effect(tx, at) : "duplicate";
   });
 }

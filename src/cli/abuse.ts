@@ -17,7 +17,8 @@ export const abuseCommands: Command[] = [
       }));
       ctx.emit(rows);
       if (rows.length === 0) ctx.say("no active abuse decisions");
-      for (const r of rows) ctx.say(`${r.id}\t${r.kind}\t${r.subject}\t${r.created_at}\t${r.expires_at ?? "until cleared"}`);
+      for (const r of rows)
+        ctx.say(`${r.id}\t${r.kind}\t${r.subject}\t${r.created_at}\t${r.expires_at ?? "until cleared"}`);
     },
   },
   {

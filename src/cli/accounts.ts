@@ -37,7 +37,11 @@ function statusCommand(name: string, summary: string, change: typeof suspendAcco
     args: "<email|id>",
     run(ctx) {
       const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), verb);
+      report(
+        ctx,
+        describeAccount(deps.cipher, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
+        verb,
+      );
     },
   };
 }
@@ -64,10 +68,17 @@ export const accountCommands: Command[] = [
   {
     name: "accounts create",
     summary: "Create an account (verified on its first sign-in).",
-    flags: { email: { type: "string", help: "the account's email address" }, admin: { type: "boolean", help: "give it the admin role" } },
+    flags: {
+      email: { type: "string", help: "the account's email address" },
+      admin: { type: "boolean", help: "give it the admin role" },
+    },
     run(ctx) {
       const deps = ctx.deps();
-      const row = createAccount(deps, { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" }, ACTOR);
+      const row = createAccount(
+        deps,
+        { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" },
+        ACTOR,
+      );
       report(ctx, describeAccount(deps.cipher, row), "created");
     },
   },
@@ -79,7 +90,11 @@ export const accountCommands: Command[] = [
       const [ref, email, extra] = ctx.args;
       if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
       const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
+      report(
+        ctx,
+        describeAccount(deps.cipher, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)),
+        "updated",
+      );
     },
   },
   {
@@ -94,6 +109,11 @@ export const accountCommands: Command[] = [
       ctx.say(`${link.url}\n(one use, until ${link.expires_at})`);
     },
   },
-  statusCommand("accounts suspend", "Suspend an account: its keys, sessions and sign-ins stop working at once.", suspendAccount, "suspended"),
+  statusCommand(
+    "accounts suspend",
+    "Suspend an account: its keys, sessions and sign-ins stop working at once.",
+    suspendAccount,
+    "suspended",
+  ),
   statusCommand("accounts unsuspend", "Lift a suspension.", unsuspendAccount, "unsuspended"),
 ];

@@ -24,8 +24,18 @@ export const auditCommands: Command[] = [
       const limit = intFlag(ctx, "limit") ?? 20;
       if (limit < 1 || limit > 10_000) throw new CliFailure("--limit must be between 1 and 10000");
       const rows = ctx.deps().audit.tail(limit);
-      ctx.emit(rows.map((r) => ({ seq: r.seq, at: iso(r.at), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) })));
-      for (const r of rows) ctx.say(`${r.seq}\t${iso(r.at)}\t${r.actor}\t${r.action}\t${r.target ?? "-"}\t${r.details}`);
+      ctx.emit(
+        rows.map((r) => ({
+          seq: r.seq,
+          at: iso(r.at),
+          actor: r.actor,
+          action: r.action,
+          target: r.target,
+          details: JSON.parse(r.details),
+        })),
+      );
+      for (const r of rows)
+        ctx.say(`${r.seq}\t${iso(r.at)}\t${r.actor}\t${r.action}\t${r.target ?? "-"}\t${r.details}`);
     },
   },
 ];

@@ -13,7 +13,10 @@ const MIN_PASSPHRASE = 12;
 
 async function passphrase(ctx: CliContext): Promise<string> {
   const value = ctx.env[PASSPHRASE_ENV] ?? (await ctx.readLine()) ?? "";
-  if (value.length < MIN_PASSPHRASE) throw new CliFailure(`the backup passphrase must be at least ${MIN_PASSPHRASE} characters (${PASSPHRASE_ENV} or the first line of stdin)`);
+  if (value.length < MIN_PASSPHRASE)
+    throw new CliFailure(
+      `the backup passphrase must be at least ${MIN_PASSPHRASE} characters (${PASSPHRASE_ENV} or the first line of stdin)`,
+    );
   return value;
 }
 
@@ -30,7 +33,10 @@ export const backupCommands: Command[] = [
       const out = resolve(requireFlag(ctx, "out"));
       const { database, security } = ctx.config();
       if (!existsSync(database.path)) throw new CliFailure(`no database at ${database.path}`);
-      const sealed = ctx.flags["with-key"] === true ? sealKey(loadOrCreateMasterKey(security.master_key_file), await passphrase(ctx)) : undefined;
+      const sealed =
+        ctx.flags["with-key"] === true
+          ? sealKey(loadOrCreateMasterKey(security.master_key_file), await passphrase(ctx))
+          : undefined;
       const handle = openDatabase(database.path);
       try {
         backupDatabase(handle.sqlite, out, sealed);
@@ -39,7 +45,10 @@ export const backupCommands: Command[] = [
       }
       ctx.emit({ file: out, with_key: sealed !== undefined });
       ctx.say(`backup written to ${out}`);
-      if (!sealed) ctx.note(`reminder: this backup does not hold the master key; back up ${security.master_key_file} separately (or use --with-key)`);
+      if (!sealed)
+        ctx.note(
+          `reminder: this backup does not hold the master key; back up ${security.master_key_file} separately (or use --with-key)`,
+        );
     },
   },
   {
@@ -52,11 +61,15 @@ export const backupCommands: Command[] = [
       if (!file || extra !== undefined) throw new UsageError("expected exactly one <file>");
       const { database, security } = ctx.config();
       const pids = servingPids(database.path);
-      if (pids.length > 0) throw new CliFailure(`kriora serve (pid ${pids.join(", ")}) is using ${database.path}: stop it before restoring`);
+      if (pids.length > 0)
+        throw new CliFailure(
+          `kriora serve (pid ${pids.join(", ")}) is using ${database.path}: stop it before restoring`,
+        );
       const { sealed } = inspectBackup(resolve(file));
       const key = sealed ? openKey(sealed, await passphrase(ctx)) : null;
       if (sealed && !key) throw new CliFailure("wrong passphrase for the key in this backup");
-      if (existsSync(database.path) && !(await ctx.confirm(`Replace the database at ${database.path} with ${file}?`))) throw new CliFailure("not restored");
+      if (existsSync(database.path) && !(await ctx.confirm(`Replace the database at ${database.path} with ${file}?`)))
+        throw new CliFailure("not restored");
       restoreDatabase(resolve(file), database.path);
       if (key) {
         const staging = `${security.master_key_file}.restoring`;
@@ -65,7 +78,10 @@ export const backupCommands: Command[] = [
       }
       ctx.emit({ restored: database.path, master_key: key ? "restored" : "unchanged" });
       ctx.say(`restored ${database.path} from ${file}`);
-      if (!key && !existsSync(security.master_key_file)) ctx.note(`no master key at ${security.master_key_file}: put the one from when this backup was made there before starting serve`);
+      if (!key && !existsSync(security.master_key_file))
+        ctx.note(
+          `no master key at ${security.master_key_file}: put the one from when this backup was made there before starting serve`,
+        );
     },
   },
 ];

@@ -11,19 +11,26 @@ import { WORKER_ENV, startWorkers, watchParent, workerCount } from "./workers";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
 
 /** The one start-up line when nobody can administer the server yet (it names no address). */
-const FIRST_ADMIN_HINT = "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
+const FIRST_ADMIN_HINT =
+  "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
 
 export const coreCommands: Command[] = [
   {
     name: "serve",
     summary: "Run the HTTP server (applies migrations first). The default command.",
     help: "Before applying migrations to an existing database it copies it to backups/ beside it (database.backup_before_migrate). Applies the retention windows at start and hourly, and sends policy-change notices. Stops cleanly on SIGTERM or SIGINT: no new connections, requests in flight get `server.shutdown_grace_s` (default 30 s) to finish, then open streams end with a final error event (metered as `server_shutdown`), usage is flushed, the database is closed.",
-    flags: { workers: { type: "string", help: "serving processes sharing the port: a number, or auto for one per core (default 1); see the README's Workers section" } },
+    flags: {
+      workers: {
+        type: "string",
+        help: "serving processes sharing the port: a number, or auto for one per core (default 1); see the README's Workers section",
+      },
+    },
     async run(ctx) {
       const parentPid = Number(ctx.env[WORKER_ENV] ?? 0);
       const count = parentPid ? 1 : workerCount(stringFlag(ctx, "workers"));
       const { database } = ctx.config();
-      if (!parentPid && database.backup_before_migrate) backupBeforeMigrating(database.path, new Date(), createLogger());
+      if (!parentPid && database.backup_before_migrate)
+        backupBeforeMigrating(database.path, new Date(), createLogger());
       const deps = ctx.deps();
       const lock = holdServeLock(database.path);
       // Workers only serve; the retention jobs and the billing sender run once, in their parent.
@@ -41,7 +48,9 @@ export const coreCommands: Command[] = [
           if (stopping) return;
           stopping = true;
           deps.log.info("stopping", { signal });
-          const done = workers ? workers.stop().then((c) => void (code ||= c)) : running!.stop(deps.config.server.shutdown_grace_s * 1000);
+          const done = workers
+            ? workers.stop().then((c) => void (code ||= c))
+            : running!.stop(deps.config.server.shutdown_grace_s * 1000);
           void done.then(resolve);
         };
         process.on("SIGTERM", () => stop("SIGTERM"));
@@ -57,7 +66,10 @@ export const coreCommands: Command[] = [
         process.send?.({ listening: true });
         deps.log.info("worker_listening", { pid: process.pid });
       } else {
-        const ok = await (workers?.ready.then(() => true, () => false) ?? true);
+        const ok = await (workers?.ready.then(
+          () => true,
+          () => false,
+        ) ?? true);
         const slots = upstreamSlots(process.env);
         if (ok)
           deps.log.info("listening", {

@@ -17,11 +17,22 @@ function change(ctx: CliContext, kind: CreditChange["kind"]) {
   const deps = ctx.deps();
   const account = resolveAccount(deps, requireFlag(ctx, "account"));
   const amountMicros = parseUsd(requireFlag(ctx, "amount"), { param: "amount", allowNegative: kind === "adjustment" });
-  const row = deps.billing.changeCredits({ accountId: account.id, kind, amountMicros, reason: requireFlag(ctx, "reason") }, ACTOR);
+  const row = deps.billing.changeCredits(
+    { accountId: account.id, kind, amountMicros, reason: requireFlag(ctx, "reason") },
+    ACTOR,
+  );
   const balance = ledgerBalance(deps.db, account.id);
-  ctx.emit({ ...describeLedgerRow(row), account_id: account.id, balance_micros: jsonMicros(balance), balance_usd: formatUsd(balance) });
-  ctx.say(`${kind === "grant" ? "granted" : "adjusted"} ${formatUsd(row.amountMicros)} USD to ${account.id} (${row.id}); balance ${formatUsd(balance)} USD`);
-  if (deps.billing.mode !== "prepaid") ctx.say(`note: billing mode is ${deps.billing.mode}, so balances are recorded but do not gate requests`);
+  ctx.emit({
+    ...describeLedgerRow(row),
+    account_id: account.id,
+    balance_micros: jsonMicros(balance),
+    balance_usd: formatUsd(balance),
+  });
+  ctx.say(
+    `${kind === "grant" ? "granted" : "adjusted"} ${formatUsd(row.amountMicros)} USD to ${account.id} (${row.id}); balance ${formatUsd(balance)} USD`,
+  );
+  if (deps.billing.mode !== "prepaid")
+    ctx.say(`note: billing mode is ${deps.billing.mode}, so balances are recorded but do not gate requests`);
 }
 
 /** The credit ledger by hand: `grant` and `adjust` write one audited row; `show` is an audited read. */
@@ -49,7 +60,8 @@ export const creditCommands: Command[] = [
       const summary = await deps.billing.summary(id, intFlag(ctx, "limit") ?? 20);
       ctx.emit(summary);
       ctx.say(`${id}: balance ${summary.balance_usd} USD (billing ${summary.mode})`);
-      for (const r of summary.ledger) ctx.say(`${r.at}\t${r.kind}\t${r.amount_usd}\t${r.requests ?? ""}\t${r.ref ?? r.reason ?? ""}`);
+      for (const r of summary.ledger)
+        ctx.say(`${r.at}\t${r.kind}\t${r.amount_usd}\t${r.requests ?? ""}\t${r.ref ?? r.reason ?? ""}`);
     },
   },
 ];

@@ -16,7 +16,11 @@ function parseDuration(text: string): number {
   return Number(match[1]) * UNIT_MS[match[2]!]!;
 }
 
-const list = (ctx: CliContext, name: string) => stringFlag(ctx, name)?.split(",").map((s) => s.trim()).filter(Boolean);
+const list = (ctx: CliContext, name: string) =>
+  stringFlag(ctx, name)
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function keyLine(k: KeyInfo): string {
   const state = k.revoked_at ? `revoked ${k.revoked_at}` : k.expires_at ? `expires ${k.expires_at}` : "no expiry";

@@ -37,7 +37,8 @@ export const privacyCommands: Command[] = [
     flags: { outcome: { type: "string", help: "upheld or dismissed" } },
     run(ctx) {
       const outcome = requireFlag(ctx, "outcome");
-      if (outcome !== "upheld" && outcome !== "dismissed") throw new UsageError("--outcome must be upheld or dismissed");
+      if (outcome !== "upheld" && outcome !== "dismissed")
+        throw new UsageError("--outcome must be upheld or dismissed");
       const decided = decideObjection(ctx.deps(), oneArg(ctx, "<request-id>"), outcome, ACTOR);
       ctx.emit(decided);
       ctx.say(requestLine(decided));
@@ -49,10 +50,18 @@ export const privacyCommands: Command[] = [
     run(ctx) {
       const report = conformanceReport(ctx.deps());
       ctx.emit(report);
-      ctx.say(`privacy policy ${report.policy.version}${report.policy.material ? " (material change)" : ""} — report of ${report.generated_at}`);
-      ctx.say(`retention: ${countsLine(report.settings.retention)}; minimum age ${report.settings.minimum_age}; billing ${report.settings.billing_mode}`);
-      ctx.say(`providers: ${report.settings.providers.map((p) => `${p.id} (${p.region}${p.zdr ? ", zdr" : ""})`).join(", ") || "none"}`);
-      ctx.say(`rights requests: ${countsLine(report.rights_requests)}; answered within ${report.settings.rights_response}`);
+      ctx.say(
+        `privacy policy ${report.policy.version}${report.policy.material ? " (material change)" : ""} — report of ${report.generated_at}`,
+      );
+      ctx.say(
+        `retention: ${countsLine(report.settings.retention)}; minimum age ${report.settings.minimum_age}; billing ${report.settings.billing_mode}`,
+      );
+      ctx.say(
+        `providers: ${report.settings.providers.map((p) => `${p.id} (${p.region}${p.zdr ? ", zdr" : ""})`).join(", ") || "none"}`,
+      );
+      ctx.say(
+        `rights requests: ${countsLine(report.rights_requests)}; answered within ${report.settings.rights_response}`,
+      );
       for (const c of report.clauses) {
         ctx.say(`\n${c.clause} ${c.title}: ${c.status}`);
         for (const m of c.mechanisms) ctx.say(`  - ${m}`);
@@ -85,7 +94,11 @@ export const privacyCommands: Command[] = [
       const deps = ctx.deps();
       const queued = queuePolicyNotices(deps, ACTOR);
       const { sent, failed } = await sendPolicyNotices(deps);
-      ctx.say(deps.config.policy.material ? `queued ${queued} notices; sent ${sent}; ${failed} failed (retried later)` : "this version is not a material change: nothing to announce");
+      ctx.say(
+        deps.config.policy.material
+          ? `queued ${queued} notices; sent ${sent}; ${failed} failed (retried later)`
+          : "this version is not a material change: nothing to announce",
+      );
       printStatus(ctx, { queued, sent, failed });
       return failed > 0 ? 1 : 0;
     },
@@ -95,7 +108,9 @@ export const privacyCommands: Command[] = [
 function printStatus(ctx: CliContext, run?: { queued: number; sent: number; failed: number }) {
   const status = policyStatus(ctx.deps());
   ctx.emit(run ? { ...status, run } : status);
-  ctx.say(`policy ${status.version} (${status.material ? "material" : "not material"}); minimum age ${status.minimum_age}`);
+  ctx.say(
+    `policy ${status.version} (${status.material ? "material" : "not material"}); minimum age ${status.minimum_age}`,
+  );
   ctx.say(`accepted by ${status.accepted_current} accounts; ${status.verified_accounts} verified accounts`);
   ctx.say(`notices for ${status.version}: ${countsLine(status.notices)}`);
 }

@@ -33,7 +33,8 @@ function openExclusive(target: string, shown: string): number {
   try {
     return openSync(target, EXCLUSIVE, 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new CliFailure(`${shown} already exists: choose another path or pass --force to replace it`);
+    if ((err as NodeJS.ErrnoException).code === "EEXIST")
+      throw new CliFailure(`${shown} already exists: choose another path or pass --force to replace it`);
     throw new CliFailure(`cannot create ${shown} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
 }

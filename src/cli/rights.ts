@@ -23,7 +23,10 @@ export const rightsCommands: Command[] = [
     summary: "The person's data export: the same JSON document as POST /account/export (an audited read).",
     args: "<email|id>",
     flags: {
-      out: { type: "string", help: "write the document to this new file (mode 0600) instead of stdout; an existing path is refused" },
+      out: {
+        type: "string",
+        help: "write the document to this new file (mode 0600) instead of stdout; an existing path is refused",
+      },
       force: { type: "boolean", help: "with --out: replace an existing file (or symlink) with a new 0600 file" },
     },
     run(ctx) {
@@ -36,7 +39,11 @@ export const rightsCommands: Command[] = [
         ctx.say(JSON.stringify(doc, null, 2));
         return;
       }
-      writePrivateFile(out, ctx.flags.force === true, () => JSON.stringify(exportAccount(deps, accountId, ACTOR), null, 2) + "\n");
+      writePrivateFile(
+        out,
+        ctx.flags.force === true,
+        () => JSON.stringify(exportAccount(deps, accountId, ACTOR), null, 2) + "\n",
+      );
       ctx.emit({ account_id: accountId, schema: EXPORT_SCHEMA, out });
       ctx.say(`wrote the export of ${accountId} (${EXPORT_SCHEMA}) to ${out}`);
     },
@@ -50,11 +57,14 @@ export const rightsCommands: Command[] = [
     async run(ctx) {
       const ref = oneArg(ctx, "<email|id>");
       const reason: ErasureReason = oneOf(ctx, "reason", ERASURE_REASONS, "request");
-      if (!(await ctx.confirm("Erase this account and everything held about it? This cannot be undone."))) throw new CliFailure("not confirmed: nothing was erased");
+      if (!(await ctx.confirm("Erase this account and everything held about it? This cannot be undone.")))
+        throw new CliFailure("not confirmed: nothing was erased");
       const deps = ctx.deps();
       const erased = await eraseAccount(deps, resolveAccount(deps, ref).id, reason, ACTOR);
       ctx.emit(erased);
-      ctx.say(`erased ${erased.account_id} (reason ${reason}); ${erased.billing_rows_held} billing rows kept under legal hold; Stripe customer: ${erased.stripe_customer}`);
+      ctx.say(
+        `erased ${erased.account_id} (reason ${reason}); ${erased.billing_rows_held} billing rows kept under legal hold; Stripe customer: ${erased.stripe_customer}`,
+      );
     },
   },
   {
@@ -63,7 +73,11 @@ export const rightsCommands: Command[] = [
     args: "<email|id>",
     run(ctx) {
       const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, restrictAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), "restricted");
+      report(
+        ctx,
+        describeAccount(deps.cipher, restrictAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
+        "restricted",
+      );
     },
   },
   {
@@ -72,7 +86,14 @@ export const rightsCommands: Command[] = [
     args: "<email|id>",
     async run(ctx) {
       const deps = ctx.deps();
-      report(ctx, describeAccount(deps.cipher, await liftRestriction(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), "unrestricted");
+      report(
+        ctx,
+        describeAccount(
+          deps.cipher,
+          await liftRestriction(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR),
+        ),
+        "unrestricted",
+      );
     },
   },
   {
@@ -85,7 +106,9 @@ export const rightsCommands: Command[] = [
       const deps = ctx.deps();
       const request = objectToProcessing(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, scope, ACTOR);
       ctx.emit(request);
-      ctx.say(`objection to ${scope} recorded as ${request.id}: ${request.completed_at ? "in effect now" : `waiting for a decision, due ${request.due_at}`}`);
+      ctx.say(
+        `objection to ${scope} recorded as ${request.id}: ${request.completed_at ? "in effect now" : `waiting for a decision, due ${request.due_at}`}`,
+      );
     },
   },
 ];

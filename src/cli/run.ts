@@ -19,7 +19,18 @@ import { rightsCommands } from "./rights";
 import { CliFailure, UsageError, type CliContext, type Command, type FlagSpec } from "./frame";
 
 /** Every command of the binary, one group per file of cli/. */
-export const commands: Command[] = [...coreCommands, ...auditCommands, ...accountCommands, ...keyCommands, ...usageCommands, ...abuseCommands, ...creditCommands, ...rightsCommands, ...privacyCommands, ...backupCommands];
+export const commands: Command[] = [
+  ...coreCommands,
+  ...auditCommands,
+  ...accountCommands,
+  ...keyCommands,
+  ...usageCommands,
+  ...abuseCommands,
+  ...creditCommands,
+  ...rightsCommands,
+  ...privacyCommands,
+  ...backupCommands,
+];
 
 const globalFlags: Record<string, FlagSpec> = {
   config: { type: "string", help: "config file (default ./kriora.toml if present)" },
@@ -58,7 +69,12 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       io.out(overview());
       return 0;
     }
-    io.err(`kriora: unknown command "${argv.filter((a) => !a.startsWith("-")).slice(0, 2).join(" ")}"\n\n${overview()}`);
+    io.err(
+      `kriora: unknown command "${argv
+        .filter((a) => !a.startsWith("-"))
+        .slice(0, 2)
+        .join(" ")}"\n\n${overview()}`,
+    );
     return 2;
   }
   if (parsed.flags.help) {
@@ -76,7 +92,14 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
       return 2;
     }
     // A KrioraError's message is written to be shown to whoever made the request.
-    if (err instanceof CliFailure || err instanceof ConfigError || err instanceof MasterKeyError || err instanceof KrioraError || err instanceof BackupError || err instanceof BindError) {
+    if (
+      err instanceof CliFailure ||
+      err instanceof ConfigError ||
+      err instanceof MasterKeyError ||
+      err instanceof KrioraError ||
+      err instanceof BackupError ||
+      err instanceof BindError
+    ) {
       io.err(`kriora ${command.name}: ${err.message}\n`);
       return 1;
     }
@@ -100,7 +123,11 @@ function spelledOut(arg: string): string {
  */
 function findCommand(argv: string[]): { command?: Command; rest: string[] } {
   const valued = new Set(
-    [globalFlags, ...commands.map((c) => c.flags ?? {})].flatMap((spec) => Object.entries(spec).filter(([, f]) => f.type === "string").map(([n]) => n)),
+    [globalFlags, ...commands.map((c) => c.flags ?? {})].flatMap((spec) =>
+      Object.entries(spec)
+        .filter(([, f]) => f.type === "string")
+        .map(([n]) => n),
+    ),
   );
   const wordAt: number[] = [];
   for (let i = 0; i < argv.length && wordAt.length < 2; i++) {
@@ -110,11 +137,15 @@ function findCommand(argv: string[]): { command?: Command; rest: string[] } {
     else if (!a.includes("=") && valued.has(a.slice(2))) i++;
   }
   for (let n = wordAt.length; n >= 1; n--) {
-    const name = wordAt.slice(0, n).map((i) => argv[i]).join(" ");
+    const name = wordAt
+      .slice(0, n)
+      .map((i) => argv[i])
+      .join(" ");
     const command = commands.find((c) => c.name === name);
     if (command) return { command, rest: argv.filter((_, i) => !wordAt.slice(0, n).includes(i)) };
   }
-  if (wordAt.length === 0 && !argv.includes("--help")) return { command: commands.find((c) => c.name === "serve"), rest: argv };
+  if (wordAt.length === 0 && !argv.includes("--help"))
+    return { command: commands.find((c) => c.name === "serve"), rest: argv };
   return { rest: argv };
 }
 
@@ -139,7 +170,8 @@ function parseFlags(argv: string[], spec: Record<string, FlagSpec>) {
       flags[name] = true;
     } else {
       const value = inline ?? argv[++i];
-      if (value === undefined || (inline === undefined && value.startsWith("--"))) throw new UsageError(`--${name} needs a value`);
+      if (value === undefined || (inline === undefined && value.startsWith("--")))
+        throw new UsageError(`--${name} needs a value`);
       flags[name] = value;
     }
   }
@@ -150,7 +182,11 @@ function parseFlags(argv: string[], spec: Record<string, FlagSpec>) {
  * `serve` logs its request lines on stdout; every other command keeps stdout for its own output
  * (one JSON document with --json) and sends log lines to stderr.
  */
-function makeContext(parsed: ReturnType<typeof parseFlags>, io: CliIO, logsOnStdout: boolean): CliContext & { flush(): void; close(): void } {
+function makeContext(
+  parsed: ReturnType<typeof parseFlags>,
+  io: CliIO,
+  logsOnStdout: boolean,
+): CliContext & { flush(): void; close(): void } {
   const json = parsed.flags.json === true;
   let config: Readonly<Config> | undefined;
   let deps: Deps | undefined;

@@ -4,7 +4,8 @@ import { requireFlag, stringFlag, UsageError, type CliContext, type Command } fr
 
 function dayRange(ctx: CliContext): UsageRange {
   const range = { from: stringFlag(ctx, "from"), to: stringFlag(ctx, "to") };
-  for (const [name, v] of Object.entries(range)) if (v !== undefined && !DAY_PATTERN.test(v)) throw new UsageError(`--${name} takes a UTC day, YYYY-MM-DD`);
+  for (const [name, v] of Object.entries(range))
+    if (v !== undefined && !DAY_PATTERN.test(v)) throw new UsageError(`--${name} takes a UTC day, YYYY-MM-DD`);
   return range;
 }
 

@@ -21,7 +21,8 @@ function v6Bytes(text: string): Uint8Array {
   const words = (s: string | undefined) => (s ? s.split(":").map((w) => parseInt(w, 16)) : []);
   const left = words(head);
   const right = words(tail);
-  const all = tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+  const all =
+    tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
   const bytes = new Uint8Array(16);
   all.forEach((w, i) => {
     bytes[2 * i] = w >> 8;

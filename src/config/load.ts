@@ -88,7 +88,11 @@ function applyEnvOverrides(raw: Record<string, unknown>, env: Record<string, str
 
 function convertEnv(field: TSchema, value: string): unknown {
   if (field.type === "integer" || field.type === "number") return value.trim() === "" ? value : Number(value);
-  if (field.type === "array") return value.split(",").map((s) => s.trim()).filter(Boolean);
+  if (field.type === "array")
+    return value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (field.type === "boolean") return value === "true" ? true : value === "false" ? false : value;
   return value;
 }
@@ -96,10 +100,27 @@ function convertEnv(field: TSchema, value: string): unknown {
 /** Env-only mode: each well-known variable adds a provider whose models are offered by their upstream names. */
 function envProviders(env: Record<string, string | undefined>): Partial<ProviderConfig>[] {
   const providers: Partial<ProviderConfig>[] = [];
-  if (env.OPENAI_API_KEY) providers.push({ id: "openai", kind: "openai", base_url: "https://api.openai.com/v1", api_key_env: "OPENAI_API_KEY" });
+  if (env.OPENAI_API_KEY)
+    providers.push({
+      id: "openai",
+      kind: "openai",
+      base_url: "https://api.openai.com/v1",
+      api_key_env: "OPENAI_API_KEY",
+    });
   if (env.ANTHROPIC_API_KEY)
-    providers.push({ id: "anthropic", kind: "anthropic", base_url: "https://api.anthropic.com/v1", api_key_env: "ANTHROPIC_API_KEY" });
-  if (env.KRIORA_UPSTREAM_URL) providers.push({ id: "upstream", kind: "openai", base_url: env.KRIORA_UPSTREAM_URL, api_key_env: "KRIORA_UPSTREAM_KEY" });
+    providers.push({
+      id: "anthropic",
+      kind: "anthropic",
+      base_url: "https://api.anthropic.com/v1",
+      api_key_env: "ANTHROPIC_API_KEY",
+    });
+  if (env.KRIORA_UPSTREAM_URL)
+    providers.push({
+      id: "upstream",
+      kind: "openai",
+      base_url: env.KRIORA_UPSTREAM_URL,
+      api_key_env: "KRIORA_UPSTREAM_KEY",
+    });
   return providers;
 }
 
@@ -129,18 +150,26 @@ function checkReferences(config: Config) {
       if (modelIds.has(name!)) throw new ConfigError(`config: models[${i}].${key}: duplicate model id or alias`);
       modelIds.add(name!);
     }
-    if (m.provider === "" && m.deployments.length === 0) throw new ConfigError(`config: models[${i}].provider: set provider (one deployment) or deployments`);
-    if (m.provider !== "" && m.deployments.length > 0) throw new ConfigError(`config: models[${i}].deployments: set provider or deployments, not both`);
-    if (m.provider !== "" && !ids.has(m.provider)) throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
+    if (m.provider === "" && m.deployments.length === 0)
+      throw new ConfigError(`config: models[${i}].provider: set provider (one deployment) or deployments`);
+    if (m.provider !== "" && m.deployments.length > 0)
+      throw new ConfigError(`config: models[${i}].deployments: set provider or deployments, not both`);
+    if (m.provider !== "" && !ids.has(m.provider))
+      throw new ConfigError(`config: models[${i}].provider: no provider with this id`);
     m.deployments.forEach((d, j) => {
-      if (!ids.has(d.provider)) throw new ConfigError(`config: models[${i}].deployments[${j}].provider: no provider with this id`);
+      if (!ids.has(d.provider))
+        throw new ConfigError(`config: models[${i}].deployments[${j}].provider: no provider with this id`);
     });
     m.fallbacks.forEach((f, j) => {
-      if (!ids.has(f.provider)) throw new ConfigError(`config: models[${i}].fallbacks[${j}].provider: no provider with this id`);
+      if (!ids.has(f.provider))
+        throw new ConfigError(`config: models[${i}].fallbacks[${j}].provider: no provider with this id`);
     });
   });
   config.server.trusted_proxies.forEach((c, i) => {
-    if (!parseCidr(c)) throw new ConfigError(`config: server.trusted_proxies[${i}]: not an address block such as 10.0.0.0/8 or fd00::/8`);
+    if (!parseCidr(c))
+      throw new ConfigError(
+        `config: server.trusted_proxies[${i}]: not an address block such as 10.0.0.0/8 or fd00::/8`,
+      );
   });
   if ((config.server.tls_cert === "") !== (config.server.tls_key === ""))
     throw new ConfigError("config: server.tls_cert: tls_cert and tls_key must be set together");

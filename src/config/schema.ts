@@ -5,10 +5,12 @@ import { Type as t, type Static } from "@sinclair/typebox";
  * path) and every field has a safe default, so an empty file is a valid configuration.
  */
 const strict = { additionalProperties: false } as const;
-const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => t.Integer({ default: def, minimum: min, maximum: max });
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  t.Integer({ default: def, minimum: min, maximum: max });
 const money = (def: number) => t.Number({ default: def, minimum: 0 });
 /** Who may read an operator page: anyone, an admin credential, or a caller on this machine. */
-const access = (def: "public" | "admin" | "loopback") => t.Union([t.Literal("public"), t.Literal("admin"), t.Literal("loopback")], { default: def });
+const access = (def: "public" | "admin" | "loopback") =>
+  t.Union([t.Literal("public"), t.Literal("admin"), t.Literal("loopback")], { default: def });
 
 const ServerSchema = t.Object(
   {
@@ -77,7 +79,10 @@ const ModelSchema = t.Object(
     /** Chosen by weight per request; the others follow as failover targets. */
     deployments: t.Array(DeploymentSchema, { default: [] }),
     /** Further targets tried in order before the first byte reaches the client. */
-    fallbacks: t.Array(t.Object({ provider: t.String({ minLength: 1 }), upstream: t.String({ default: "" }) }, strict), { default: [] }),
+    fallbacks: t.Array(
+      t.Object({ provider: t.String({ minLength: 1 }), upstream: t.String({ default: "" }) }, strict),
+      { default: [] },
+    ),
     kind: t.Union([t.Literal("chat"), t.Literal("embedding")], { default: "chat" }),
     /** The context window in tokens, shown by `GET /v1/models`; 0 = not stated. */
     context_length: int(0),
@@ -111,7 +116,10 @@ export const ConfigSchema = t.Object(
       },
       { ...strict, default: {} },
     ),
-    security: t.Object({ master_key_file: t.String({ default: "./data/master.key", minLength: 1 }) }, { ...strict, default: {} }),
+    security: t.Object(
+      { master_key_file: t.String({ default: "./data/master.key", minLength: 1 }) },
+      { ...strict, default: {} },
+    ),
     retention: t.Object(
       { ip_days: int(30, 1), usage_detail_days: int(90, 1), billing_years: int(10, 1), audit_years: int(6, 1) },
       { ...strict, default: {} },

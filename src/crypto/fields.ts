@@ -34,7 +34,8 @@ interface MasterKeyring {
   keys: ReadonlyArray<{ id: string; key: Uint8Array }>;
 }
 
-const derive = (master: Uint8Array, info: string) => Buffer.from(hkdfSync("sha256", master, new Uint8Array(0), info, 32));
+const derive = (master: Uint8Array, info: string) =>
+  Buffer.from(hkdfSync("sha256", master, new Uint8Array(0), info, 32));
 
 export function createFieldCipher(ring: MasterKeyring): FieldCipher {
   const newest = ring.keys.at(-1);

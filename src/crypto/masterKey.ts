@@ -26,6 +26,7 @@ export function loadOrCreateMasterKey(path: string): Uint8Array {
     );
   }
   const key = readFileSync(path);
-  if (key.length !== 32) throw new MasterKeyError(`master key ${path} must hold exactly 32 bytes (it holds ${key.length})`);
+  if (key.length !== 32)
+    throw new MasterKeyError(`master key ${path} must hold exactly 32 bytes (it holds ${key.length})`);
   return new Uint8Array(key);
 }

@@ -25,7 +25,11 @@ export function backupDatabase(sqlite: Database, out: string, sealed?: SealedKey
     closeSync(openSync(out, "wx", 0o600));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BackupError(code === "EEXIST" ? `${out} already exists; a backup never overwrites a file` : `cannot create ${out} (${code ?? "error"})`);
+    throw new BackupError(
+      code === "EEXIST"
+        ? `${out} already exists; a backup never overwrites a file`
+        : `cannot create ${out} (${code ?? "error"})`,
+    );
   }
   try {
     sqlite.run("VACUUM INTO ?", [out]);
@@ -55,7 +59,9 @@ export function inspectBackup(file: string): { sealed: SealedKey | null } {
     if (check?.integrity_check !== "ok") throw new BackupError(`${file} is damaged (integrity check failed)`);
     if (migrationStatus(copy).applied === 0) throw new BackupError(`${file} is not a Kriora database`);
     const hasKey = copy.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(KEY_TABLE);
-    const row = hasKey ? (copy.query(`SELECT envelope FROM ${KEY_TABLE} LIMIT 1`).get() as { envelope: string } | null) : null;
+    const row = hasKey
+      ? (copy.query(`SELECT envelope FROM ${KEY_TABLE} LIMIT 1`).get() as { envelope: string } | null)
+      : null;
     return { sealed: row ? (JSON.parse(row.envelope) as SealedKey) : null };
   } catch (err) {
     if (err instanceof BackupError) throw err;

@@ -35,13 +35,16 @@ export function migrationStatus(sqlite: Database): MigrationStatus {
 }
 
 function pendingMigrations(sqlite: Database) {
-  const row = sqlite.query(`SELECT created_at FROM ${TABLE} ORDER BY created_at DESC LIMIT 1`).get() as { created_at: number } | null;
+  const row = sqlite.query(`SELECT created_at FROM ${TABLE} ORDER BY created_at DESC LIMIT 1`).get() as {
+    created_at: number;
+  } | null;
   const lastApplied = row ? Number(row.created_at) : -1;
   return embeddedJournal.entries
     .filter((e) => e.when > lastApplied)
     .map((e) => {
       const sql = embeddedSql[e.tag];
-      if (sql === undefined) throw new Error(`migration ${e.tag} is in the journal but not embedded (src/db/migrations.ts)`);
+      if (sql === undefined)
+        throw new Error(`migration ${e.tag} is in the journal but not embedded (src/db/migrations.ts)`);
       return { when: e.when, sql, hash: createHash("sha256").update(sql).digest("hex") };
     });
 }

@@ -13,9 +13,11 @@ export async function requireScope(deps: Pick<Deps, "auth">, request: Request, s
 /** Admin routes: an admin account acting with the admin scope (Policy §9 access controls). */
 export async function requireAdmin(deps: Pick<Deps, "auth">, request: Request): Promise<Principal> {
   const principal = await deps.auth.authenticate(request);
-  if (principal.role !== "admin" || !principal.scopes.has("admin")) throw new KrioraError("forbidden", "Admin access only.");
+  if (principal.role !== "admin" || !principal.scopes.has("admin"))
+    throw new KrioraError("forbidden", "Admin access only.");
   return principal;
 }
 
 /** Audit actor for a principal: `admin:<id>` on admin routes, `account:<id>` otherwise; never an email. */
-export const actorOf = (principal: Principal, asAdmin = false) => `${asAdmin ? "admin" : "account"}:${principal.accountId}`;
+export const actorOf = (principal: Principal, asAdmin = false) =>
+  `${asAdmin ? "admin" : "account"}:${principal.accountId}`;

@@ -22,13 +22,16 @@ interface BodyPolicy {
 const PUBLIC_FORMS = ["/auth/", "/account/email/verify"];
 
 export function bodyPolicy(path: string, maxBodyBytes: number): BodyPolicy {
-  if (path.startsWith("/webhooks/")) return { limit: Math.min(WEBHOOK_BYTES, maxBodyBytes), anonymous: true, raw: true };
-  if (PUBLIC_FORMS.some((p) => path.startsWith(p))) return { limit: Math.min(PUBLIC_FORM_BYTES, maxBodyBytes), anonymous: true, raw: false };
+  if (path.startsWith("/webhooks/"))
+    return { limit: Math.min(WEBHOOK_BYTES, maxBodyBytes), anonymous: true, raw: true };
+  if (PUBLIC_FORMS.some((p) => path.startsWith(p)))
+    return { limit: Math.min(PUBLIC_FORM_BYTES, maxBodyBytes), anonymous: true, raw: false };
   return { limit: maxBodyBytes, anonymous: false, raw: false };
 }
 
 /** `application/json`, with or without parameters (`; charset=utf-8`). */
-export const isJson = (contentType: string | null) => contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
+export const isJson = (contentType: string | null) =>
+  contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
 
 const tooLarge = (limit: number) => new KrioraError("payload_too_large", `The request body exceeds ${limit} bytes.`);
 
@@ -63,7 +66,11 @@ export async function readBody(request: Request, limit: number, timeoutMs: numbe
   } finally {
     clearTimeout(timer);
   }
-  if (timedOut) throw new KrioraError("request_timeout", `The request body did not arrive within ${Math.round(timeoutMs / 1000)} seconds.`);
+  if (timedOut)
+    throw new KrioraError(
+      "request_timeout",
+      `The request body did not arrive within ${Math.round(timeoutMs / 1000)} seconds.`,
+    );
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
@@ -77,7 +84,8 @@ const decoder = new TextDecoder();
 export function parseJsonBody(bytes: Uint8Array): unknown {
   if (bytes.length === 0) return {};
   const text = decoder.decode(bytes);
-  if (jsonNestsDeeperThan(text, MAX_BODY_DEPTH)) throw new KrioraError("invalid_request", `The request body nests more than ${MAX_BODY_DEPTH} levels deep.`);
+  if (jsonNestsDeeperThan(text, MAX_BODY_DEPTH))
+    throw new KrioraError("invalid_request", `The request body nests more than ${MAX_BODY_DEPTH} levels deep.`);
   try {
     return JSON.parse(text);
   } catch {

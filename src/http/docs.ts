@@ -18,9 +18,16 @@ export function docsPlugin(version: string, publicUrl: string, gate: (ctx: GateC
   return new Elysia({ name: "kriora-docs" })
     .onBeforeHandle(gate)
     .onAfterHandle(({ path, responseValue }) => {
-      if (path !== SPEC_PATH || !responseValue || typeof responseValue !== "object" || responseValue instanceof Response) return;
+      if (
+        path !== SPEC_PATH ||
+        !responseValue ||
+        typeof responseValue !== "object" ||
+        responseValue instanceof Response
+      )
+        return;
       let doc = finished.get(responseValue);
-      if (!doc) finished.set(responseValue, (doc = finishDocument(responseValue as Record<string, unknown>, publicUrl)));
+      if (!doc)
+        finished.set(responseValue, (doc = finishDocument(responseValue as Record<string, unknown>, publicUrl)));
       return doc;
     })
     .use(
@@ -44,7 +51,14 @@ export function docsPlugin(version: string, publicUrl: string, gate: (ctx: GateC
         } as never,
       }),
     )
-    .get(SCALAR_PATH, () => new Response(Bun.file(scalarBundle), { headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" } }), {
-      detail: { hide: true },
-    });
+    .get(
+      SCALAR_PATH,
+      () =>
+        new Response(Bun.file(scalarBundle), {
+          headers: { "content-type": "text/javascript; charset=utf-8", "cache-control": "public, max-age=86400" },
+        }),
+      {
+        detail: { hide: true },
+      },
+    );
 }

@@ -20,7 +20,9 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
     case "PARSE": {
       // Elysia wraps what the body reader (http/body.ts) throws — 401, 408, 413, 415 — as the cause: it stays what it is.
       const cause = (error as { cause?: unknown }).cause;
-      return cause instanceof KrioraError ? cause : new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+      return cause instanceof KrioraError
+        ? cause
+        : new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
     }
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");
@@ -58,7 +60,9 @@ function isOpenAIModelRoute(path: string): boolean {
 }
 
 export function errorResponse(err: KrioraError, path: string, requestId: string): Response {
-  const body = usesAnthropicShape(path) ? anthropicErrorBody(err, requestId) : openAIErrorBody(err, requestId, isOpenAIModelRoute(path));
+  const body = usesAnthropicShape(path)
+    ? anthropicErrorBody(err, requestId)
+    : openAIErrorBody(err, requestId, isOpenAIModelRoute(path));
   return new Response(JSON.stringify(body), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },

@@ -25,6 +25,7 @@ export function opsGate(deps: Pick<Deps, "auth" | "config">, mode: OpsAccess): (
       return;
     }
     const forwarded = behindProxy && request.headers.has("x-forwarded-for");
-    if (forwarded || !isLoopback(server?.requestIP(request)?.address ?? null)) throw new KrioraError("forbidden", "This page is only served to local callers.");
+    if (forwarded || !isLoopback(server?.requestIP(request)?.address ?? null))
+      throw new KrioraError("forbidden", "This page is only served to local callers.");
   };
 }

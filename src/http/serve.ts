@@ -3,7 +3,8 @@ import type { Deps } from "../deps";
 import { createApp } from "./app";
 
 /** The URL a server with this config listens on at `port`. */
-export const serverUrl = (cfg: { host: string; tls_cert: string }, port: number) => `${cfg.tls_cert ? "https" : "http"}://${hostPort(cfg.host, port)}`;
+export const serverUrl = (cfg: { host: string; tls_cert: string }, port: number) =>
+  `${cfg.tls_cert ? "https" : "http"}://${hostPort(cfg.host, port)}`;
 
 /** The server could not listen; the message says on what and why (shown as is by the CLI). */
 export class BindError extends Error {
@@ -22,9 +23,12 @@ function bind<T>(cfg: { host: string; port: number }, listen: () => T): T {
     const where = hostPort(cfg.host, cfg.port);
     const code = (err as { code?: unknown }).code;
     if (code === "EADDRINUSE") throw new BindError(`address ${where} is in use`);
-    if (code === "EADDRNOTAVAIL") throw new BindError(`address ${where} is not an address of this machine (server.host)`);
+    if (code === "EADDRNOTAVAIL")
+      throw new BindError(`address ${where} is not an address of this machine (server.host)`);
     if (code === "EACCES") throw new BindError(`not allowed to listen on ${where} (ports below 1024 need privileges)`);
-    throw new BindError(`cannot listen on ${where} (${typeof code === "string" ? code : err instanceof Error ? err.name : "error"})`);
+    throw new BindError(
+      `cannot listen on ${where} (${typeof code === "string" ? code : err instanceof Error ? err.name : "error"})`,
+    );
   }
 }
 
@@ -33,7 +37,9 @@ function bind<T>(cfg: { host: string; port: number }, listen: () => T): T {
  * `serve`) and return its port (a free one when the config says 0), released again at once.
  */
 export function freePort(cfg: { host: string; port: number }): number {
-  const probe = bind(cfg, () => Bun.listen({ hostname: cfg.host, port: cfg.port, exclusive: true, socket: { data() {} } }));
+  const probe = bind(cfg, () =>
+    Bun.listen({ hostname: cfg.host, port: cfg.port, exclusive: true, socket: { data() {} } }),
+  );
   const { port } = probe;
   probe.stop(true);
   return port;
@@ -60,7 +66,11 @@ const CLOSING_MS = 2_000;
 export function startServer(deps: Deps, opts: { sharedPort?: boolean } = {}): RunningServer {
   const app = createApp(deps).compile();
   const { server: cfg } = deps.config;
-  if (cfg.trust_proxy) deps.log.warn("deprecated_config", { key: "server.trust_proxy", use: 'server.trusted_proxies = ["127.0.0.0/8", "::1/128"]' });
+  if (cfg.trust_proxy)
+    deps.log.warn("deprecated_config", {
+      key: "server.trust_proxy",
+      use: 'server.trusted_proxies = ["127.0.0.0/8", "::1/128"]',
+    });
   const tls = cfg.tls_cert ? { cert: Bun.file(cfg.tls_cert), key: Bun.file(cfg.tls_key) } : undefined;
   const server = bind(cfg, () =>
     Bun.serve({

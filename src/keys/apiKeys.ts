@@ -66,14 +66,23 @@ export function describeKey(row: KeyRow): KeyInfo {
  * Issue a key: a JWT signed by the keyring's newest key, returned once (`kr_…`) and never stored.
  * The `admin` scope is only for admin accounts.
  */
-export async function issueKey(deps: Deps, accountId: string, settings: KeySettings, actor: Actor): Promise<{ key: string; row: KeyRow }> {
+export async function issueKey(
+  deps: Deps,
+  accountId: string,
+  settings: KeySettings,
+  actor: Actor,
+): Promise<{ key: string; row: KeyRow }> {
   const account = requireLiveAccount(deps.db, accountId);
   if (account.status === "suspended") throw new KrioraError("conflict", "The account is suspended.");
-  if (settings.scopes.length === 0) throw new KrioraError("invalid_request", "A key needs at least one scope.", { param: "scopes" });
+  if (settings.scopes.length === 0)
+    throw new KrioraError("invalid_request", "A key needs at least one scope.", { param: "scopes" });
   if (settings.scopes.includes("admin") && account.role !== "admin")
-    throw new KrioraError("forbidden", "Only an admin account can hold a key with the admin scope.", { param: "scopes" });
+    throw new KrioraError("forbidden", "Only an admin account can hold a key with the admin scope.", {
+      param: "scopes",
+    });
   const now = deps.clock.now();
-  if (settings.expiresAt !== null && settings.expiresAt <= now) throw new KrioraError("invalid_request", "The expiry must be in the future.", { param: "expires" });
+  if (settings.expiresAt !== null && settings.expiresAt <= now)
+    throw new KrioraError("invalid_request", "The expiry must be in the future.", { param: "expires" });
   const id = newId("key");
   const exp = settings.expiresAt === null ? null : Math.floor(settings.expiresAt / 1000);
   const signer = currentSigner(deps);
@@ -81,10 +90,25 @@ export async function issueKey(deps: Deps, accountId: string, settings: KeySetti
   const row = deps.db.transaction((tx) => {
     const inserted = tx
       .insert(apiKeys)
-      .values({ id, accountId, kid: signer.kid, ...settings, expiresAt: exp === null ? null : exp * 1000, createdAt: now })
+      .values({
+        id,
+        accountId,
+        kid: signer.kid,
+        ...settings,
+        expiresAt: exp === null ? null : exp * 1000,
+        createdAt: now,
+      })
       .returning()
       .get();
-    deps.audit.record({ actor, action: "key.issue", target: id, details: { account: accountId, scopes: settings.scopes.join(" "), expires: exp !== null } }, tx);
+    deps.audit.record(
+      {
+        actor,
+        action: "key.issue",
+        target: id,
+        details: { account: accountId, scopes: settings.scopes.join(" "), expires: exp !== null },
+      },
+      tx,
+    );
     return inserted;
   });
   deps.authView.refreshKey(id);
@@ -92,12 +116,18 @@ export async function issueKey(deps: Deps, accountId: string, settings: KeySetti
 }
 
 export function listKeys(deps: Pick<Deps, "db">, accountId: string): KeyRow[] {
-  return deps.db.select().from(apiKeys).where(eq(apiKeys.accountId, accountId)).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id)).all();
+  return deps.db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.accountId, accountId))
+    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+    .all();
 }
 
 /** The key if it exists and, when `accountId` is given, belongs to that account; otherwise not_found (never a 403 that confirms it exists). */
 export function findKey(db: Pick<Db, "select">, keyId: string, accountId?: string): KeyRow {
-  const where = accountId === undefined ? eq(apiKeys.id, keyId) : and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId));
+  const where =
+    accountId === undefined ? eq(apiKeys.id, keyId) : and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId));
   const row = db.select().from(apiKeys).where(where).get();
   if (!row) throw new KrioraError("not_found", "No such key.");
   return row;
@@ -108,7 +138,12 @@ export function revokeKey(deps: Deps, keyId: string, actor: Actor, accountId?: s
   const row = deps.db.transaction((tx) => {
     const existing = findKey(tx, keyId, accountId);
     if (existing.revokedAt !== null) throw new KrioraError("conflict", "The key is already revoked.");
-    const updated = tx.update(apiKeys).set({ revokedAt: deps.clock.now() }).where(eq(apiKeys.id, keyId)).returning().get()!;
+    const updated = tx
+      .update(apiKeys)
+      .set({ revokedAt: deps.clock.now() })
+      .where(eq(apiKeys.id, keyId))
+      .returning()
+      .get()!;
     deps.audit.record({ actor, action: "key.revoke", target: keyId, details: { account: existing.accountId } }, tx);
     return updated;
   });

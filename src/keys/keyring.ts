@@ -40,7 +40,8 @@ export function rotateKeyring(deps: Deps, actor: Actor): { kid: string } {
 
 /** The newest signing key, decrypted; the keyring's first key is made on first use. */
 export function currentSigner(deps: Deps): Signer {
-  const newest = () => deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1).get();
+  const newest = () =>
+    deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1).get();
   let row = newest();
   if (!row) {
     rotateKeyring(deps, "system");

@@ -33,12 +33,17 @@ export function keySettings(input: KeySettingsInput, nowMs: number): KeySettings
   const scopes = [...new Set(input.scopes ?? ["model"])];
   if (scopes.length === 0 || !scopes.every((s): s is Scope => (SCOPES as readonly string[]).includes(s)))
     throw invalid("scopes", `Scopes are one or more of: ${SCOPES.join(", ")}.`);
-  for (const [param, n] of [["rpm", input.rpm], ["tpm", input.tpm]] as const)
-    if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw invalid(param, `${param} must be a positive whole number.`);
+  for (const [param, n] of [
+    ["rpm", input.rpm],
+    ["tpm", input.tpm],
+  ] as const)
+    if (n !== undefined && (!Number.isInteger(n) || n < 1))
+      throw invalid(param, `${param} must be a positive whole number.`);
   const budget = input.monthlyBudgetUsd;
   if (budget !== undefined && !(Number.isFinite(budget) && budget >= 0 && budget <= MAX_BUDGET_USD))
     throw invalid("monthly_budget_usd", `monthly_budget_usd must be a number of dollars from 0 to ${MAX_BUDGET_USD}.`);
-  if (input.expiresInMs !== undefined && !(input.expiresInMs > 0)) throw invalid("expires", "The expiry must be in the future.");
+  if (input.expiresInMs !== undefined && !(input.expiresInMs > 0))
+    throw invalid("expires", "The expiry must be in the future.");
   return {
     name,
     scopes: scopes as Scope[],
@@ -54,6 +59,7 @@ export function keySettings(input: KeySettingsInput, nowMs: number): KeySettings
 
 export function idList(param: string, list: readonly string[] | undefined): string[] | null {
   if (list === undefined) return null;
-  if (list.length > 256 || !list.every((x) => settingId.test(x))) throw invalid(param, `Each of ${param} must be an id of letters, digits and . _ : / -.`);
+  if (list.length > 256 || !list.every((x) => settingId.test(x)))
+    throw invalid(param, `Each of ${param} must be an id of letters, digits and . _ : / -.`);
   return [...new Set(list)];
 }

@@ -39,7 +39,11 @@ export async function signApiKey(signer: Signer, claims: KeyClaims, issuedAtMs: 
  * Verify a key's JWS (without the prefix) with every check pinned: algorithm, `typ`, issuer,
  * audience, expiry with tolerance, and a `kid` from the keyring. Null when anything is off.
  */
-export async function verifyApiKey(jwt: string, keyFor: (kid: string) => KeyObject | undefined, nowMs: number): Promise<KeyClaims | null> {
+export async function verifyApiKey(
+  jwt: string,
+  keyFor: (kid: string) => KeyObject | undefined,
+  nowMs: number,
+): Promise<KeyClaims | null> {
   try {
     const { payload } = await jwtVerify(
       jwt,

@@ -133,7 +133,12 @@ function openAIModelRouteCode(err: KrioraError): string {
 /** `{"error":{"message","type","code","param"},"request_id"}`; `modelRoute` uses OpenAI's own codes (see above). */
 export function openAIErrorBody(err: KrioraError, requestId: string, modelRoute = false) {
   return {
-    error: { message: err.message, type: openAITypeByCode[err.code], code: modelRoute ? openAIModelRouteCode(err) : err.code, param: err.param },
+    error: {
+      message: err.message,
+      type: openAITypeByCode[err.code],
+      code: modelRoute ? openAIModelRouteCode(err) : err.code,
+      param: err.param,
+    },
     request_id: requestId,
   };
 }

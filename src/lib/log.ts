@@ -13,7 +13,10 @@ export interface Logger {
 
 type Sink = (line: string) => void;
 
-export function createLogger(out: Sink = (l) => process.stdout.write(l), err: Sink = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  out: Sink = (l) => process.stdout.write(l),
+  err: Sink = (l) => process.stderr.write(l),
+): Logger {
   const emit = (sink: Sink, level: string, event: string, fields: LogFields = {}) =>
     sink(JSON.stringify({ t: new Date().toISOString(), level, event, ...fields }) + "\n");
   return {

@@ -18,9 +18,13 @@ export function parseUsd(text: string, opts: { param: string; decimals?: number;
   const decimals = opts.decimals ?? 6;
   const m = DECIMAL.exec(text.trim());
   if (!m || (m[1] && !opts.allowNegative) || (m[3] ?? "").length > decimals)
-    throw new KrioraError("invalid_request", `The amount must be a${opts.allowNegative ? "" : " positive"} number of US dollars with at most ${decimals} decimals.`, {
-      param: opts.param,
-    });
+    throw new KrioraError(
+      "invalid_request",
+      `The amount must be a${opts.allowNegative ? "" : " positive"} number of US dollars with at most ${decimals} decimals.`,
+      {
+        param: opts.param,
+      },
+    );
   const micros = Number(m[2]) * MICROS_PER_USD + Number((m[3] ?? "").padEnd(6, "0"));
   return m[1] ? -micros : micros;
 }
@@ -31,10 +35,14 @@ export function parseUsd(text: string, opts: { param: string; decimals?: number;
  * @example formatUsd(-1_500_000) // "-1.50"
  */
 export function formatUsd(micros: number | bigint): string {
-  if (typeof micros === "number" && !Number.isSafeInteger(micros)) throw new RangeError("micro-dollar amounts are safe integers");
+  if (typeof micros === "number" && !Number.isSafeInteger(micros))
+    throw new RangeError("micro-dollar amounts are safe integers");
   const value = BigInt(micros);
   const abs = value < 0n ? -value : value;
-  const fraction = String(abs % BIG_MICROS_PER_USD).padStart(6, "0").replace(/0+$/, "").padEnd(2, "0");
+  const fraction = String(abs % BIG_MICROS_PER_USD)
+    .padStart(6, "0")
+    .replace(/0+$/, "")
+    .padEnd(2, "0");
   return `${value < 0n ? "-" : ""}${abs / BIG_MICROS_PER_USD}.${fraction}`;
 }
 

@@ -48,17 +48,25 @@ export function createAbuseControls(
     for (const [k, v] of m) if (stale(v)) m.delete(k);
     if (m.size >= maxTracked) m.delete(m.keys().next().value!);
   };
-  const decide = (kind: AbuseFlag["kind"], subject: string, details: Record<string, number>, expiresAt: number | null) => {
+  const decide = (
+    kind: AbuseFlag["kind"],
+    subject: string,
+    details: Record<string, number>,
+    expiresAt: number | null,
+  ) => {
     const id = newId("abuse");
     db.transaction((tx) => {
-      tx.insert(abuseFlags).values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt }).run();
+      tx.insert(abuseFlags)
+        .values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt })
+        .run();
       audit.record({ actor: "system", action: `abuse.${kind}`, target: id, details }, tx);
     });
     log.warn("abuse_decision", { id, kind });
     return id;
   };
 
-  for (const f of activeFlags(db, clock.now())) if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
+  for (const f of activeFlags(db, clock.now()))
+    if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
 
   return {
     blockedFor(address) {
@@ -67,7 +75,11 @@ export function createAbuseControls(
       const b = blocks.get(addressHash);
       if (!b) return null;
       const now = clock.now();
-      const cleared = db.select({ clearedAt: abuseFlags.clearedAt }).from(abuseFlags).where(eq(abuseFlags.id, b.id)).get()?.clearedAt;
+      const cleared = db
+        .select({ clearedAt: abuseFlags.clearedAt })
+        .from(abuseFlags)
+        .where(eq(abuseFlags.id, b.id))
+        .get()?.clearedAt;
       if (b.until <= now || cleared) {
         blocks.delete(addressHash);
         failures.delete(addressHash);

@@ -40,7 +40,9 @@ export type Admission = (req: AdmissionRequest) => Promise<Admitted>;
  * prepaid balance, the monthly spend cap, then requests, tokens and concurrency per key and
  * per account. Tokens are reserved from an estimate and settled with the real count after.
  */
-export function createAdmission(deps: AdmissionControls & { config: Readonly<Config>; clock: Clock; billing: Pick<Billing, "admit"> }): Admission {
+export function createAdmission(
+  deps: AdmissionControls & { config: Readonly<Config>; clock: Clock; billing: Pick<Billing, "admit"> },
+): Admission {
   const { limits } = deps.config;
   const { limiter, spend, abuse, metrics } = deps;
   const budgetMicros = Math.round(limits.monthly_budget_usd * 1_000_000);
@@ -59,16 +61,25 @@ export function createAdmission(deps: AdmissionControls & { config: Readonly<Con
       throw refusal;
     }
     const now = deps.clock.now();
-    if (budgetMicros > 0 && spend.spent(principal.accountId, now) >= budgetMicros) throw overBudget("This account", budgetMicros, now);
+    if (budgetMicros > 0 && spend.spent(principal.accountId, now) >= budgetMicros)
+      throw overBudget("This account", budgetMicros, now);
     const keyBudget = principal.policy.monthlyBudgetMicros;
     if (principal.keyId && keyBudget !== null && spend.keySpent(principal.accountId, principal.keyId, now) >= keyBudget)
       throw overBudget("This key", keyBudget, now);
     if (principal.keyId && clientIp) abuse.keyUsed(principal.keyId, clientIp);
 
-    const subjects: LimitSubject[] = [{ id: `account:${principal.accountId}`, spec: { rpm: limits.rpm, tpm: limits.tpm, concurrency: limits.concurrency } }];
+    const subjects: LimitSubject[] = [
+      {
+        id: `account:${principal.accountId}`,
+        spec: { rpm: limits.rpm, tpm: limits.tpm, concurrency: limits.concurrency },
+      },
+    ];
     const { rpm, tpm } = principal.policy;
     if (principal.keyId && (rpm !== null || tpm !== null))
-      subjects.push({ id: `key:${principal.keyId}`, spec: { rpm: rpm ?? limits.rpm, tpm: tpm ?? limits.tpm, concurrency: 0 } });
+      subjects.push({
+        id: `key:${principal.keyId}`,
+        spec: { rpm: rpm ?? limits.rpm, tpm: tpm ?? limits.tpm, concurrency: 0 },
+      });
     const admission = await limiter.admit(subjects, Math.ceil(bodyBytes / 4) + maxOutputTokens);
     if (!admission.ok) {
       metrics.limitsHit.inc({ status: admission.reason });

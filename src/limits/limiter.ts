@@ -121,7 +121,10 @@ export function createMemoryLimiter(clock: Clock, maxSubjects = 100_000): Limite
 function rateHeaders(checked: { sub: LimitSubject; state: SubjectState }[]): Record<string, string> {
   const headers: Record<string, string> = {};
   const tightest = (pick: (c: (typeof checked)[number]) => [number, number]) =>
-    checked.map(pick).filter(([limit]) => limit > 0).sort((a, b) => a[1] / a[0] - b[1] / b[0])[0];
+    checked
+      .map(pick)
+      .filter(([limit]) => limit > 0)
+      .sort((a, b) => a[1] / a[0] - b[1] / b[0])[0];
   const req = tightest(({ sub, state }) => [sub.spec.rpm, state.requests.level]);
   const tok = tightest(({ sub, state }) => [sub.spec.tpm, state.tokens.level]);
   if (req) Object.assign(headers, dimensionHeaders("requests", req[0], req[1]));

@@ -24,13 +24,27 @@ export function createGatewayMetrics(): GatewayMetrics {
   return {
     registry: r,
     requests: r.counter("kriora_requests_total", "Model API requests by model, provider and HTTP status."),
-    latency: r.histogram("kriora_request_duration_seconds", "Model API request duration, arrival to last byte.", LATENCY_BOUNDS),
+    latency: r.histogram(
+      "kriora_request_duration_seconds",
+      "Model API request duration, arrival to last byte.",
+      LATENCY_BOUNDS,
+    ),
     inputTokens: r.counter("kriora_input_tokens_total", "Input tokens by model and provider."),
     outputTokens: r.counter("kriora_output_tokens_total", "Output tokens by model and provider."),
     upstreamErrors: r.counter("kriora_upstream_errors_total", "Upstream failures by provider and status."),
-    limitsHit: r.counter("kriora_limits_hit_total", "Requests refused by a limit; status names the limit (rpm, tpm, concurrency, budget)."),
+    limitsHit: r.counter(
+      "kriora_limits_hit_total",
+      "Requests refused by a limit; status names the limit (rpm, tpm, concurrency, budget).",
+    ),
     writerQueueDepth: r.gauge("kriora_usage_writer_queue_depth", "Usage rows waiting to be written."),
-    writerFlushSeconds: r.histogram("kriora_usage_writer_flush_seconds", "Duration of one usage-writer flush (one transaction).", FLUSH_BOUNDS),
-    writerFailures: r.counter("kriora_usage_writer_failures_total", "Usage-writer flushes that failed and were retried."),
+    writerFlushSeconds: r.histogram(
+      "kriora_usage_writer_flush_seconds",
+      "Duration of one usage-writer flush (one transaction).",
+      FLUSH_BOUNDS,
+    ),
+    writerFailures: r.counter(
+      "kriora_usage_writer_failures_total",
+      "Usage-writer flushes that failed and were retried.",
+    ),
   };
 }

@@ -60,7 +60,13 @@ function labelText(labels: Labels, extra?: [string, string]): string {
 
 export function createRegistry(): Registry {
   const families: Family[] = [];
-  const family = (name: string, help: string, type: Family["type"], bounds?: readonly number[], read?: () => number) => {
+  const family = (
+    name: string,
+    help: string,
+    type: Family["type"],
+    bounds?: readonly number[],
+    read?: () => number,
+  ) => {
     const f: Family = { name, help, type, bounds, series: new Map(), read };
     families.push(f);
     return f;
@@ -115,9 +121,13 @@ export function createRegistry(): Registry {
             lines.push(`${f.name}${labelText(s.labels)} ${s.value}`);
             continue;
           }
-          for (const [i, b] of f.bounds!.entries()) lines.push(`${f.name}_bucket${labelText(s.labels, ["le", String(b)])} ${s.buckets![i]}`);
+          for (const [i, b] of f.bounds!.entries())
+            lines.push(`${f.name}_bucket${labelText(s.labels, ["le", String(b)])} ${s.buckets![i]}`);
           lines.push(`${f.name}_bucket${labelText(s.labels, ["le", "+Inf"])} ${s.value}`);
-          lines.push(`${f.name}_sum${labelText(s.labels)} ${s.sum}`, `${f.name}_count${labelText(s.labels)} ${s.value}`);
+          lines.push(
+            `${f.name}_sum${labelText(s.labels)} ${s.sum}`,
+            `${f.name}_count${labelText(s.labels)} ${s.value}`,
+          );
         }
       }
       return lines.join("\n") + "\n";

@@ -10,7 +10,11 @@ import { auditAnchors, auditLog } from "../db/schema";
  * stays, so the chain continues from it. Returns how many entries went.
  */
 export function pruneAudit(tx: Tx, before: number, now: number): number {
-  const newest = tx.select({ seq: max(auditLog.seq) }).from(auditLog).get()?.seq ?? null;
+  const newest =
+    tx
+      .select({ seq: max(auditLog.seq) })
+      .from(auditLog)
+      .get()?.seq ?? null;
   if (newest === null) return 0;
   const last = tx
     .select({ seq: auditLog.seq, hash: auditLog.hash })

@@ -39,7 +39,10 @@ export function repointBilling(tx: Tx, accountId: string): number {
   const tombstone = newId(TOMBSTONE_PREFIX);
   tx.update(billingLedger).set({ accountId: tombstone }).where(eq(billingLedger.accountId, accountId)).run();
   const held = changes(tx);
-  tx.update(billingCheckouts).set({ accountId: tombstone, url: null }).where(eq(billingCheckouts.accountId, accountId)).run();
+  tx.update(billingCheckouts)
+    .set({ accountId: tombstone, url: null })
+    .where(eq(billingCheckouts.accountId, accountId))
+    .run();
   tx.update(billingCustomers).set({ accountId: tombstone }).where(eq(billingCustomers.accountId, accountId)).run();
   tx.update(meterOutbox).set({ accountId: tombstone }).where(eq(meterOutbox.accountId, accountId)).run();
   return held;
@@ -57,12 +60,19 @@ export function deleteUsage(tx: Tx, accountId: string): { events: number; daily:
  * The local part of an erasure, inside the caller's transaction: everything about the account
  * goes, billing is repointed, and the account row keeps only its id, status `erased` and dates.
  */
-export function eraseRows(deps: Pick<Deps, "clock">, tx: Tx, accountId: string, keyIds: string[]): { removed: ErasedCounts; held: number } {
+export function eraseRows(
+  deps: Pick<Deps, "clock">,
+  tx: Tx,
+  accountId: string,
+  keyIds: string[],
+): { removed: ErasedCounts; held: number } {
   const account = tx.select({ emailIndex: accounts.emailIndex }).from(accounts).where(eq(accounts.id, accountId)).get();
   const usage = deleteUsage(tx, accountId);
   tx.delete(sessions).where(eq(sessions.accountId, accountId)).run();
   const sessionCount = changes(tx);
-  const linkMatch = account?.emailIndex ? or(eq(magicLinks.accountId, accountId), eq(magicLinks.emailIndex, account.emailIndex)) : eq(magicLinks.accountId, accountId);
+  const linkMatch = account?.emailIndex
+    ? or(eq(magicLinks.accountId, accountId), eq(magicLinks.emailIndex, account.emailIndex))
+    : eq(magicLinks.accountId, accountId);
   tx.delete(magicLinks).where(linkMatch).run();
   const links = changes(tx);
   if (keyIds.length > 0) tx.delete(abuseFlags).where(inArray(abuseFlags.subject, keyIds)).run();
@@ -88,5 +98,8 @@ export function eraseRows(deps: Pick<Deps, "clock">, tx: Tx, accountId: string, 
     })
     .where(eq(accounts.id, accountId))
     .run();
-  return { removed: { keys, sessions: sessionCount, magic_links: links, usage_events: usage.events, usage_daily: usage.daily }, held };
+  return {
+    removed: { keys, sessions: sessionCount, magic_links: links, usage_events: usage.events, usage_daily: usage.daily },
+    held,
+  };
 }

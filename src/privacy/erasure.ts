@@ -45,7 +45,12 @@ export function signedInRecently(deps: Pick<Deps, "db" | "clock">, token: string
  * id with status `erased`, so the audit chain (ids only) stays intact. Afterwards the WAL is
  * checkpointed so the erased bytes (zeroed by secure_delete) leave the disk files.
  */
-export async function eraseAccount(deps: Deps, accountId: string, reason: ErasureReason, actor: Actor): Promise<ErasureReport> {
+export async function eraseAccount(
+  deps: Deps,
+  accountId: string,
+  reason: ErasureReason,
+  actor: Actor,
+): Promise<ErasureReport> {
   requireLiveAccount(deps.db, accountId);
   if (deps.billing.mode === "metered") await deps.billing.drainMeter();
   let stripe: ErasureReport["stripe_customer"];
@@ -57,17 +62,38 @@ export async function eraseAccount(deps: Deps, accountId: string, reason: Erasur
   }
   // Rows still queued in the usage writer are written now, so the transaction below erases them too.
   deps.usageWriter.flush();
-  const keyIds = deps.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.accountId, accountId)).all().map((k) => k.id);
+  const keyIds = deps.db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(eq(apiKeys.accountId, accountId))
+    .all()
+    .map((k) => k.id);
   const { removed, held, requestId } = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
     const request = recordRequest(deps, tx, { accountId, kind: "erase", actor, scope: reason, done: true });
     const result = eraseRows(deps, tx, accountId, keyIds);
-    deps.audit.record({ actor, action: "account.erase", target: accountId, details: { reason, request: request.id, billing_rows_held: result.held, stripe } }, tx);
+    deps.audit.record(
+      {
+        actor,
+        action: "account.erase",
+        target: accountId,
+        details: { reason, request: request.id, billing_rows_held: result.held, stripe },
+      },
+      tx,
+    );
     return { ...result, requestId: request.id };
   });
   checkpoint(deps.handle.sqlite);
   deps.authView.refreshAccount(accountId);
   for (const id of keyIds) deps.authView.refreshKey(id);
   deps.log.info("account_erased", { account: accountId, reason, billing_rows_held: held });
-  return { account_id: accountId, status: "erased", reason, request_id: requestId, removed, billing_rows_held: held, stripe_customer: stripe };
+  return {
+    account_id: accountId,
+    status: "erased",
+    reason,
+    request_id: requestId,
+    removed,
+    billing_rows_held: held,
+    stripe_customer: stripe,
+  };
 }

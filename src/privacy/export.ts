@@ -5,7 +5,18 @@ import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount } from "../accounts/accounts";
 import { customerOf } from "../billing/customers";
 import { describeLedgerRow, ledgerBalance } from "../billing/ledger";
-import { abuseFlags, auditLog, billingCheckouts, billingLedger, emailChanges, policyNotices, sessions, trendObjections, usageDaily, usageEvents } from "../db/schema";
+import {
+  abuseFlags,
+  auditLog,
+  billingCheckouts,
+  billingLedger,
+  emailChanges,
+  policyNotices,
+  sessions,
+  trendObjections,
+  usageDaily,
+  usageEvents,
+} from "../db/schema";
 import { describeKey, listKeys } from "../keys/apiKeys";
 import { formatUsd, jsonMicros } from "../lib/money";
 import { changeAddress } from "./rectify";
@@ -14,7 +25,6 @@ import { usageIpLocation } from "../usage/writer";
 
 /** The version of the export document; a change of shape gets a new one. */
 export const EXPORT_SCHEMA = "kriora.export/v1" as const;
-
 
 /**
  * Everything held about one account, as one JSON document (Policy §14 access; GDPR Art. 15 and
@@ -50,7 +60,11 @@ function buildExport(deps: Deps, accountId: string) {
       .orderBy(asc(sessions.createdAt))
       .all()
       .map((s) => ({ id: s.id, created_at: iso(s.createdAt), expires_at: iso(s.expiresAt) })),
-    pending_email_changes: pending.map((c) => ({ email: changeAddress(deps.cipher, c), requested_at: iso(c.createdAt), expires_at: iso(c.expiresAt) })),
+    pending_email_changes: pending.map((c) => ({
+      email: changeAddress(deps.cipher, c),
+      requested_at: iso(c.createdAt),
+      expires_at: iso(c.expiresAt),
+    })),
     usage: {
       events: db
         .select()
@@ -100,16 +114,31 @@ function buildExport(deps: Deps, accountId: string) {
       balance_micros: jsonMicros(balance),
       balance_usd: formatUsd(balance),
       stripe_customer_id: customerOf(deps, accountId) ?? null,
-      ledger: db.select().from(billingLedger).where(eq(billingLedger.accountId, accountId)).orderBy(asc(billingLedger.seq)).all().map(describeLedgerRow),
+      ledger: db
+        .select()
+        .from(billingLedger)
+        .where(eq(billingLedger.accountId, accountId))
+        .orderBy(asc(billingLedger.seq))
+        .all()
+        .map(describeLedgerRow),
       checkouts: db
         .select()
         .from(billingCheckouts)
         .where(eq(billingCheckouts.accountId, accountId))
         .orderBy(asc(billingCheckouts.createdAt))
         .all()
-        .map((c) => ({ id: c.id, amount_usd: formatUsd(c.amountMicros), status: c.status, created_at: iso(c.createdAt), expires_at: iso(c.expiresAt) })),
+        .map((c) => ({
+          id: c.id,
+          amount_usd: formatUsd(c.amountMicros),
+          status: c.status,
+          created_at: iso(c.createdAt),
+          expires_at: iso(c.expiresAt),
+        })),
     },
-    abuse_flags: (keyIds.length === 0 ? [] : db.select().from(abuseFlags).where(inArray(abuseFlags.subject, keyIds)).all()).map((f) => ({
+    abuse_flags: (keyIds.length === 0
+      ? []
+      : db.select().from(abuseFlags).where(inArray(abuseFlags.subject, keyIds)).all()
+    ).map((f) => ({
       id: f.id,
       kind: f.kind,
       key_id: f.subject,
@@ -146,7 +175,14 @@ function auditAbout(deps: Deps, accountId: string, keyIds: string[]) {
     )
     .orderBy(asc(auditLog.seq))
     .all()
-    .map((r) => ({ seq: r.seq, at: iso(r.at), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) as Record<string, string | number | boolean | null> }));
+    .map((r) => ({
+      seq: r.seq,
+      at: iso(r.at),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      details: JSON.parse(r.details) as Record<string, string | number | boolean | null>,
+    }));
 }
 
 /**

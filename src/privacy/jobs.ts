@@ -19,7 +19,9 @@ const MINUTE_MS = 60_000;
 export function startPrivacyJobs(deps: Deps, every = { retentionMs: HOUR_MS, noticesMs: MINUTE_MS }): PrivacyJobs {
   let last: Promise<unknown> = Promise.resolve();
   const run = (name: string, job: () => Promise<unknown>) => {
-    last = last.then(job).catch((err: unknown) => deps.log.error("privacy_job_failed", { job: name, kind: errorKind(err) }));
+    last = last
+      .then(job)
+      .catch((err: unknown) => deps.log.error("privacy_job_failed", { job: name, kind: errorKind(err) }));
   };
   const retention = () => run("retention", () => runRetention(deps));
   const notices = () => run("policy_notices", () => sendPolicyNotices(deps));

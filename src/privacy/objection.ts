@@ -15,14 +15,22 @@ export type ObjectionScope = (typeof OBJECTION_SCOPES)[number];
  * the service and other users, so that objection waits for an admin's decision
  * (`kriora privacy decide`), due like any request within a month.
  */
-export function objectToProcessing(deps: { db: Db; clock: Clock; audit: AuditTrail }, accountId: string, scope: ObjectionScope, actor: Actor): RightsRequestInfo {
+export function objectToProcessing(
+  deps: { db: Db; clock: Clock; audit: AuditTrail },
+  accountId: string,
+  scope: ObjectionScope,
+  actor: Actor,
+): RightsRequestInfo {
   const row = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
     const trends = scope === "usage_trends";
     // Same connection as the transaction: the objection commits with its ledger entry.
     if (trends) objectToTrends(deps.db, accountId, deps.clock.now());
     const request = recordRequest(deps, tx, { accountId, kind: "object", actor, scope, done: trends });
-    deps.audit.record({ actor, action: "account.object", target: accountId, details: { scope, request: request.id, decided: trends } }, tx);
+    deps.audit.record(
+      { actor, action: "account.object", target: accountId, details: { scope, request: request.id, decided: trends } },
+      tx,
+    );
     return request;
   });
   return describeRequest(row, deps.clock.now());

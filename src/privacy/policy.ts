@@ -31,11 +31,16 @@ export function queuePolicyNotices(deps: Pick<Deps, "db" | "config" | "clock" | 
   if (!material) return 0;
   const now = deps.clock.now();
   return deps.db.transaction((tx) => {
-    tx.delete(policyNotices).where(and(isNull(policyNotices.sentAt), ne(policyNotices.version, version))).run();
+    tx.delete(policyNotices)
+      .where(and(isNull(policyNotices.sentAt), ne(policyNotices.version, version)))
+      .run();
     const targets = tx.select({ id: accounts.id }).from(accounts).where(noticeable(version)).all();
     let queued = 0;
     for (const { id } of targets) {
-      tx.insert(policyNotices).values({ id: newId("pnt"), accountId: id, version, queuedAt: now, nextAttemptAt: now }).onConflictDoNothing().run();
+      tx.insert(policyNotices)
+        .values({ id: newId("pnt"), accountId: id, version, queuedAt: now, nextAttemptAt: now })
+        .onConflictDoNothing()
+        .run();
       queued += changes(tx);
     }
     if (queued > 0) deps.audit.record({ actor, action: "policy.notify", details: { version, queued } }, tx);
@@ -53,19 +58,41 @@ export async function sendPolicyNotices(deps: Deps): Promise<{ sent: number; fai
   const urls = publicUrls(deps.config.server.public_url);
   for (;;) {
     const now = deps.clock.now();
-    const due = deps.db.select().from(policyNotices).where(and(isNull(policyNotices.sentAt), lte(policyNotices.nextAttemptAt, now))).limit(BATCH).all();
+    const due = deps.db
+      .select()
+      .from(policyNotices)
+      .where(and(isNull(policyNotices.sentAt), lte(policyNotices.nextAttemptAt, now)))
+      .limit(BATCH)
+      .all();
     if (due.length === 0) return { sent, failed };
     for (const notice of due) {
-      deps.db.update(policyNotices).set({ nextAttemptAt: now + LEASE_MS }).where(and(eq(policyNotices.id, notice.id), lte(policyNotices.nextAttemptAt, now))).run();
+      deps.db
+        .update(policyNotices)
+        .set({ nextAttemptAt: now + LEASE_MS })
+        .where(and(eq(policyNotices.id, notice.id), lte(policyNotices.nextAttemptAt, now)))
+        .run();
       if (changes(deps.db) === 0) continue;
-      const account = deps.db.select().from(accounts).where(and(eq(accounts.id, notice.accountId), noticeable(notice.version))).get();
+      const account = deps.db
+        .select()
+        .from(accounts)
+        .where(and(eq(accounts.id, notice.accountId), noticeable(notice.version)))
+        .get();
       if (!account) {
         deps.db.delete(policyNotices).where(eq(policyNotices.id, notice.id)).run();
         continue;
       }
-      const ok = await deps.mailer.send({ kind: "policy_notice", to: describeAccount(deps.cipher, account).email!, ...noticeMessage(notice.version, urls) });
+      const ok = await deps.mailer.send({
+        kind: "policy_notice",
+        to: describeAccount(deps.cipher, account).email!,
+        ...noticeMessage(notice.version, urls),
+      });
       const done = deps.clock.now();
-      const update = ok ? { sentAt: done } : { attempts: notice.attempts + 1, nextAttemptAt: done + Math.min(60_000 * 2 ** notice.attempts, MAX_BACKOFF_MS) };
+      const update = ok
+        ? { sentAt: done }
+        : {
+            attempts: notice.attempts + 1,
+            nextAttemptAt: done + Math.min(60_000 * 2 ** notice.attempts, MAX_BACKOFF_MS),
+          };
       deps.db.update(policyNotices).set(update).where(eq(policyNotices.id, notice.id)).run();
       if (ok) sent++;
       else failed++;
@@ -90,15 +117,26 @@ export function acceptPolicy(deps: Deps, accountId: string, actor: Actor): Accou
   return deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
     deps.audit.record({ actor, action: "policy.accept", target: accountId, details: { version } }, tx);
-    return tx.update(accounts).set({ policyVersion: version, policyAcceptedAt: deps.clock.now(), updatedAt: deps.clock.now() }).where(eq(accounts.id, accountId)).returning().get()!;
+    return tx
+      .update(accounts)
+      .set({ policyVersion: version, policyAcceptedAt: deps.clock.now(), updatedAt: deps.clock.now() })
+      .where(eq(accounts.id, accountId))
+      .returning()
+      .get()!;
   });
 }
 
 /** The version in force, who accepted it, and where its notices stand. */
 export function policyStatus(deps: Pick<Deps, "db" | "config">) {
   const { version, material, minimum_age } = deps.config.policy;
-  const ofAccounts = (where: SQL | undefined) => deps.db.select({ n: count() }).from(accounts).where(where).get()?.n ?? 0;
-  const ofNotices = (where: SQL | undefined) => deps.db.select({ n: count() }).from(policyNotices).where(and(eq(policyNotices.version, version), where)).get()?.n ?? 0;
+  const ofAccounts = (where: SQL | undefined) =>
+    deps.db.select({ n: count() }).from(accounts).where(where).get()?.n ?? 0;
+  const ofNotices = (where: SQL | undefined) =>
+    deps.db
+      .select({ n: count() })
+      .from(policyNotices)
+      .where(and(eq(policyNotices.version, version), where))
+      .get()?.n ?? 0;
   return {
     version,
     material,

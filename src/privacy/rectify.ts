@@ -23,19 +23,36 @@ export const changeAddress = (cipher: FieldCipher, row: ChangeRow) => cipher.dec
  * address they do not control. An earlier pending change of the account lapses. Recorded in the
  * rights ledger (open until the link is opened) and audited.
  */
-export function requestEmailChange(deps: Deps, accountId: string, rawEmail: string, actor: Actor): { request_id: string; expires_at: string } {
+export function requestEmailChange(
+  deps: Deps,
+  accountId: string,
+  rawEmail: string,
+  actor: Actor,
+): { request_id: string; expires_at: string } {
   const email = requireEmail(rawEmail);
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("ecg");
   const request = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
-    for (const old of tx.select().from(emailChanges).where(eq(emailChanges.accountId, accountId)).all()) completeRequest(deps, tx, old.requestId, "lapsed");
+    for (const old of tx.select().from(emailChanges).where(eq(emailChanges.accountId, accountId)).all())
+      completeRequest(deps, tx, old.requestId, "lapsed");
     tx.delete(emailChanges).where(eq(emailChanges.accountId, accountId)).run();
     const request = recordRequest(deps, tx, { accountId, kind: "rectify", actor, scope: "email" });
     tx.insert(emailChanges)
-      .values({ id, accountId, emailEnc: deps.cipher.encrypt(email, changeAt(id)), secretHash, requestId: request.id, createdAt: now, expiresAt: now + EMAIL_CHANGE_TTL_MS })
+      .values({
+        id,
+        accountId,
+        emailEnc: deps.cipher.encrypt(email, changeAt(id)),
+        secretHash,
+        requestId: request.id,
+        createdAt: now,
+        expiresAt: now + EMAIL_CHANGE_TTL_MS,
+      })
       .run();
-    deps.audit.record({ actor, action: "account.email_change_requested", target: accountId, details: { request: request.id } }, tx);
+    deps.audit.record(
+      { actor, action: "account.email_change_requested", target: accountId, details: { request: request.id } },
+      tx,
+    );
     return request;
   });
   const url = publicUrls(deps.config.server.public_url).emailChange(token);
@@ -70,7 +87,12 @@ export function confirmEmailChange(deps: Deps, token: string): AccountRow | null
   });
   if (!change) return null;
   try {
-    const account = setAccountEmail(deps, change.accountId, changeAddress(deps.cipher, change), `account:${change.accountId}`);
+    const account = setAccountEmail(
+      deps,
+      change.accountId,
+      changeAddress(deps.cipher, change),
+      `account:${change.accountId}`,
+    );
     completeRequest(deps, deps.db, change.requestId, "done");
     return account;
   } catch (err) {

@@ -15,10 +15,16 @@ import { recordRequest } from "./rights";
 export function restrictAccount(deps: Deps, accountId: string, actor: Actor): AccountRow {
   const row = deps.db.transaction((tx) => {
     const account = requireLiveAccount(tx, accountId);
-    if (account.status !== "active") throw new KrioraError("conflict", `Only an active account can be restricted (this one is ${account.status}).`);
+    if (account.status !== "active")
+      throw new KrioraError("conflict", `Only an active account can be restricted (this one is ${account.status}).`);
     const request = recordRequest(deps, tx, { accountId, kind: "restrict", actor, done: true });
     deps.audit.record({ actor, action: "account.restrict", target: accountId, details: { request: request.id } }, tx);
-    return tx.update(accounts).set({ status: "restricted", updatedAt: deps.clock.now() }).where(eq(accounts.id, accountId)).returning().get()!;
+    return tx
+      .update(accounts)
+      .set({ status: "restricted", updatedAt: deps.clock.now() })
+      .where(eq(accounts.id, accountId))
+      .returning()
+      .get()!;
   });
   deps.authView.refreshAccount(accountId);
   return row;
@@ -41,11 +47,21 @@ export async function liftRestriction(deps: Deps, accountId: string, actor: Acto
       "your keys work again and your account is processed as before.\n\n" +
       "If you think this is wrong, reply to this message or write to the contact address in our privacy policy (§17).\n",
   });
-  if (!sent) throw new KrioraError("unavailable", "The account holder could not be notified by email, so the restriction stays; try again once mail is working.");
+  if (!sent)
+    throw new KrioraError(
+      "unavailable",
+      "The account holder could not be notified by email, so the restriction stays; try again once mail is working.",
+    );
   const row = deps.db.transaction((tx) => {
-    if (requireLiveAccount(tx, accountId).status !== "restricted") throw new KrioraError("conflict", "The account is not restricted.");
+    if (requireLiveAccount(tx, accountId).status !== "restricted")
+      throw new KrioraError("conflict", "The account is not restricted.");
     deps.audit.record({ actor, action: "account.unrestrict", target: accountId, details: { notified: true } }, tx);
-    return tx.update(accounts).set({ status: "active", updatedAt: deps.clock.now() }).where(eq(accounts.id, accountId)).returning().get()!;
+    return tx
+      .update(accounts)
+      .set({ status: "active", updatedAt: deps.clock.now() })
+      .where(eq(accounts.id, accountId))
+      .returning()
+      .get()!;
   });
   deps.authView.refreshAccount(accountId);
   return row;

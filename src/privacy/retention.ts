@@ -3,7 +3,20 @@ import type { Deps } from "../deps";
 import type { Tx } from "../db/tx";
 import { carryForward } from "../billing/ledger";
 import { checkpoint } from "../db/client";
-import { abuseFlags, accounts, billingCheckouts, billingCustomers, billingLedger, emailChanges, magicLinks, sessions, stripeEvents, underRestriction, usageDaily, usageEvents } from "../db/schema";
+import {
+  abuseFlags,
+  accounts,
+  billingCheckouts,
+  billingCustomers,
+  billingLedger,
+  emailChanges,
+  magicLinks,
+  sessions,
+  stripeEvents,
+  underRestriction,
+  usageDaily,
+  usageEvents,
+} from "../db/schema";
 import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
@@ -49,12 +62,17 @@ export async function runRetention(deps: Deps, opts: { dryRun?: boolean } = {}):
     deps.db.transaction((tx) => {
       counts = applyWindows(deps, tx);
       if (opts.dryRun) throw new DryRun();
-      if (Object.values(counts).some((n) => n > 0)) deps.audit.record({ actor: "system", action: "retention.run", details: { ...counts } }, tx);
+      if (Object.values(counts).some((n) => n > 0))
+        deps.audit.record({ actor: "system", action: "retention.run", details: { ...counts } }, tx);
     });
   } catch (err) {
     if (!(err instanceof DryRun)) throw err;
   }
-  const report: RetentionReport = { ...counts!, stripe_customers_deleted: await deletePendingCustomers(deps, opts.dryRun ?? false), dry_run: opts.dryRun ?? false };
+  const report: RetentionReport = {
+    ...counts!,
+    stripe_customers_deleted: await deletePendingCustomers(deps, opts.dryRun ?? false),
+    dry_run: opts.dryRun ?? false,
+  };
   if (!report.dry_run) checkpoint(deps.handle.sqlite);
   deps.log.info("retention_run", { ...report });
   return report;
@@ -68,11 +86,23 @@ function applyWindows(deps: Deps, tx: Tx): Omit<RetentionCounts, "stripe_custome
   const ipBefore = now - ip_days * DAY_MS;
   tx.update(usageEvents)
     .set({ ipEnc: null })
-    .where(and(isNotNull(usageEvents.ipEnc), lt(usageEvents.at, ipBefore), notInArray(usageEvents.accountId, restricted(tx))))
+    .where(
+      and(
+        isNotNull(usageEvents.ipEnc),
+        lt(usageEvents.at, ipBefore),
+        notInArray(usageEvents.accountId, restricted(tx)),
+      ),
+    )
     .run();
   const ips = changes(tx);
   tx.delete(abuseFlags)
-    .where(and(eq(abuseFlags.kind, "address_block"), lt(abuseFlags.createdAt, ipBefore), or(lte(abuseFlags.expiresAt, now), isNotNull(abuseFlags.clearedAt))))
+    .where(
+      and(
+        eq(abuseFlags.kind, "address_block"),
+        lt(abuseFlags.createdAt, ipBefore),
+        or(lte(abuseFlags.expiresAt, now), isNotNull(abuseFlags.clearedAt)),
+      ),
+    )
     .run();
   const blocks = changes(tx);
   // The daily aggregates already hold these rows' totals (written in the same transaction).
@@ -89,17 +119,31 @@ function applyWindows(deps: Deps, tx: Tx): Omit<RetentionCounts, "stripe_custome
   tx.delete(emailChanges).where(lte(emailChanges.expiresAt, now)).run();
 
   let billingRows = 0;
-  const owners = tx.selectDistinct({ id: billingLedger.accountId }).from(billingLedger).where(and(lt(billingLedger.at, billingBefore), notInArray(billingLedger.accountId, restricted(tx))));
+  const owners = tx
+    .selectDistinct({ id: billingLedger.accountId })
+    .from(billingLedger)
+    .where(and(lt(billingLedger.at, billingBefore), notInArray(billingLedger.accountId, restricted(tx))));
   for (const { id } of owners.all()) billingRows += carryForward(tx, id, billingBefore);
-  tx.delete(billingCheckouts).where(and(lt(billingCheckouts.createdAt, billingBefore), notInArray(billingCheckouts.accountId, restricted(tx)))).run();
+  tx.delete(billingCheckouts)
+    .where(and(lt(billingCheckouts.createdAt, billingBefore), notInArray(billingCheckouts.accountId, restricted(tx))))
+    .run();
   const checkouts = changes(tx);
   tx.delete(stripeEvents).where(lt(stripeEvents.processedAt, billingBefore)).run();
   const events = changes(tx);
 
   let leftovers = 0;
-  const late = tx.selectDistinct({ id: usageDaily.accountId }).from(usageDaily).where(inArray(usageDaily.accountId, erased(tx))).all();
+  const late = tx
+    .selectDistinct({ id: usageDaily.accountId })
+    .from(usageDaily)
+    .where(inArray(usageDaily.accountId, erased(tx)))
+    .all();
   for (const { id } of late) leftovers += deleteUsage(tx, id).events;
-  for (const { id } of tx.selectDistinct({ id: billingLedger.accountId }).from(billingLedger).where(inArray(billingLedger.accountId, erased(tx))).all()) leftovers += repointBilling(tx, id);
+  for (const { id } of tx
+    .selectDistinct({ id: billingLedger.accountId })
+    .from(billingLedger)
+    .where(inArray(billingLedger.accountId, erased(tx)))
+    .all())
+    leftovers += repointBilling(tx, id);
 
   return {
     ips_erased: ips,
@@ -118,7 +162,11 @@ function applyWindows(deps: Deps, tx: Tx): Omit<RetentionCounts, "stripe_custome
 
 /** Retry the Stripe deletions an erasure could not finish (their customer links sit on tombstones). */
 async function deletePendingCustomers(deps: Deps, dryRun: boolean): Promise<number> {
-  const pending = deps.db.select({ id: billingCustomers.accountId }).from(billingCustomers).where(like(billingCustomers.accountId, `${TOMBSTONE_PREFIX}_%`)).all();
+  const pending = deps.db
+    .select({ id: billingCustomers.accountId })
+    .from(billingCustomers)
+    .where(like(billingCustomers.accountId, `${TOMBSTONE_PREFIX}_%`))
+    .all();
   if (dryRun) return pending.length;
   let deleted = 0;
   for (const { id } of pending) {

@@ -22,7 +22,6 @@ export interface RightsRequestInfo {
   overdue: boolean;
 }
 
-
 export function describeRequest(row: RightsRow, now: number): RightsRequestInfo {
   return {
     id: row.id,
@@ -77,30 +76,52 @@ export function completeRequest(deps: Pick<Deps, "clock">, tx: Tx, id: string, o
 
 /** A request answered on the spot whose answer could not be produced after all (an export that threw). */
 export function markRequestFailed(deps: Pick<Deps, "db" | "clock">, id: string): void {
-  deps.db.update(rightsRequests).set({ completedAt: deps.clock.now(), outcome: "failed" }).where(eq(rightsRequests.id, id)).run();
+  deps.db
+    .update(rightsRequests)
+    .set({ completedAt: deps.clock.now(), outcome: "failed" })
+    .where(eq(rightsRequests.id, id))
+    .run();
 }
 
 /** The ledger, oldest first; `overdue` keeps only open requests past their due date. */
-export function listRequests(deps: Pick<Deps, "db" | "clock">, opts: { overdue?: boolean; accountId?: string } = {}): RightsRequestInfo[] {
+export function listRequests(
+  deps: Pick<Deps, "db" | "clock">,
+  opts: { overdue?: boolean; accountId?: string } = {},
+): RightsRequestInfo[] {
   const now = deps.clock.now();
   const where = and(
     opts.accountId === undefined ? undefined : eq(rightsRequests.accountId, opts.accountId),
     opts.overdue ? and(isNull(rightsRequests.completedAt), lt(rightsRequests.dueAt, now)) : undefined,
   );
-  return deps.db.select().from(rightsRequests).where(where).orderBy(asc(rightsRequests.receivedAt), sql`rowid`).all().map((r) => describeRequest(r, now));
+  return deps.db
+    .select()
+    .from(rightsRequests)
+    .where(where)
+    .orderBy(asc(rightsRequests.receivedAt), sql`rowid`)
+    .all()
+    .map((r) => describeRequest(r, now));
 }
 
 /**
  * An admin's decision on an objection waiting for one (Art. 21(1): processing for legitimate
  * interests stops unless there are compelling grounds): the request is closed as upheld or dismissed.
  */
-export function decideObjection(deps: Pick<Deps, "db" | "clock" | "audit">, id: string, outcome: "upheld" | "dismissed", actor: Actor): RightsRequestInfo {
+export function decideObjection(
+  deps: Pick<Deps, "db" | "clock" | "audit">,
+  id: string,
+  outcome: "upheld" | "dismissed",
+  actor: Actor,
+): RightsRequestInfo {
   const row = deps.db.transaction((tx) => {
     const open = tx.select().from(rightsRequests).where(eq(rightsRequests.id, id)).get();
     if (!open) throw new KrioraError("not_found", "No such request.");
-    if (open.kind !== "object" || open.completedAt !== null) throw new KrioraError("conflict", "Only an open objection waits for a decision.");
+    if (open.kind !== "object" || open.completedAt !== null)
+      throw new KrioraError("conflict", "Only an open objection waits for a decision.");
     completeRequest(deps, tx, id, outcome);
-    deps.audit.record({ actor, action: "rights.decide", target: open.accountId, details: { request: id, scope: open.scope, outcome } }, tx);
+    deps.audit.record(
+      { actor, action: "rights.decide", target: open.accountId, details: { request: id, scope: open.scope, outcome } },
+      tx,
+    );
     return tx.select().from(rightsRequests).where(eq(rightsRequests.id, id)).get()!;
   });
   return describeRequest(row, deps.clock.now());

@@ -85,7 +85,8 @@ export async function runAttempts(plan: AttemptPlan): Promise<PlanResult> {
     }
   }
   if (!last) return { ok: false, target: null, failure: coolingDown(cooldowns.reopensIn(targets.map((t) => t.key))) };
-  if (last.failure.retryAfterMs !== null) last.failure.error.headers["retry-after"] = String(Math.ceil(last.failure.retryAfterMs / 1000));
+  if (last.failure.retryAfterMs !== null)
+    last.failure.error.headers["retry-after"] = String(Math.ceil(last.failure.retryAfterMs / 1000));
   return { ok: false, ...last };
 }
 
@@ -96,8 +97,12 @@ function resultOf(failure: Failure): AttemptResult {
 }
 
 function coolingDown(waitMs: number): Failure {
-  const error = new KrioraError("unavailable", "Every deployment of this model is cooling down after repeated failures; retry later.", {
-    headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
-  });
+  const error = new KrioraError(
+    "unavailable",
+    "Every deployment of this model is cooling down after repeated failures; retry later.",
+    {
+      headers: { "retry-after": String(Math.max(1, Math.ceil(waitMs / 1000))) },
+    },
+  );
   return { error, outcome: "refused", retry: false, upstreamStatus: null, upstreamType: null, retryAfterMs: waitMs };
 }

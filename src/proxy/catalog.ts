@@ -42,7 +42,12 @@ export function listConfiguredModels(config: Readonly<Config>, policy: Policy): 
     const { input_usd_per_mtok, output_usd_per_mtok, cached_input_usd_per_mtok } = model;
     const priced = input_usd_per_mtok > 0 || output_usd_per_mtok > 0 || cached_input_usd_per_mtok > 0;
     listed.push({
-      ...entry(model.id, first.provider, model.kind, reachable.map((t) => t.provider)),
+      ...entry(
+        model.id,
+        first.provider,
+        model.kind,
+        reachable.map((t) => t.provider),
+      ),
       zdr: providers.every((p) => p.zdr),
       providers,
       aliases: [...model.aliases],
@@ -57,11 +62,20 @@ export function listConfiguredModels(config: Readonly<Config>, policy: Policy): 
 export function upstreamEntry(id: string, provider: ProviderConfig, contextLength: number | null): ListedModel {
   // Upstream lists do not say which models embed; their names do, by convention.
   const kind = /embed/i.test(id) ? "embedding" : "chat";
-  return { ...entry(id, provider, kind, [provider]), zdr: provider.zdr, providers: [{ id: provider.id, zdr: provider.zdr, region: provider.region }], aliases: [], context_length: contextLength, pricing: null };
+  return {
+    ...entry(id, provider, kind, [provider]),
+    zdr: provider.zdr,
+    providers: [{ id: provider.id, zdr: provider.zdr, region: provider.region }],
+    aliases: [],
+    context_length: contextLength,
+    pricing: null,
+  };
 }
 
 function entry(id: string, first: ProviderConfig, kind: ModelConfig["kind"], providers: ProviderConfig[]) {
   const callable = kind === "chat" ? CLIENT_FORMATS : ([["openai", ENDPOINTS.embeddings]] as const);
-  const formats: WireKind[] = callable.filter(([, endpoint]) => providers.some((p) => canServe(endpoint, p))).map(([format]) => format);
+  const formats: WireKind[] = callable
+    .filter(([, endpoint]) => providers.some((p) => canServe(endpoint, p)))
+    .map(([format]) => format);
   return { id, object: "model" as const, created: 0, owned_by: first.id, region: first.region, kind, formats };
 }

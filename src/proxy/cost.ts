@@ -9,7 +9,10 @@ export type UsageStamp = (name: string, data: string, counts: TokenCounts) => Ve
 /** A request's cost in micro-dollars, from the same counts and prices as its usage row; nothing for a model without prices. */
 export function requestCost(counts: TokenCounts, prices: TokenPrices | undefined): number {
   if (!prices) return 0;
-  return costMicros({ inputTokens: counts.input, outputTokens: counts.output, cachedInputTokens: counts.cached }, prices);
+  return costMicros(
+    { inputTokens: counts.input, outputTokens: counts.output, cachedInputTokens: counts.cached },
+    prices,
+  );
 }
 
 /**

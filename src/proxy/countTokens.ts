@@ -33,18 +33,30 @@ interface CountContext {
  */
 export async function countTokens(ctx: CountContext, call: ProxyCall): Promise<Response> {
   const [target] = routeModel(ctx.config, call.body.model, ENDPOINTS.messages, call.principal.policy);
-  const admitted = await ctx.admit({ principal: call.principal, clientIp: call.clientIp, bodyBytes: Number(call.request.headers.get("content-length") ?? 0), maxOutputTokens: 0 });
+  const admitted = await ctx.admit({
+    principal: call.principal,
+    clientIp: call.clientIp,
+    bodyBytes: Number(call.request.headers.get("content-length") ?? 0),
+    maxOutputTokens: 0,
+  });
   try {
     if (WIRES[target!.provider.kind].format !== "anthropic") {
       const { system, messages, tools } = call.body;
       const input_tokens = estimateTokens(JSON.stringify({ system, messages, tools }).length);
-      return Response.json({ input_tokens, estimated: true }, { headers: { ...admitted.headers, "x-kriora-estimate": "true" } });
+      return Response.json(
+        { input_tokens, estimated: true },
+        { headers: { ...admitted.headers, "x-kriora-estimate": "true" } },
+      );
     }
     const { provider, upstream, apiKeyEnv } = target!;
     const attempt = await callUpstream({
       provider,
       url: new URL(`${ctx.base(provider.id)}/messages/count_tokens`),
-      headers: { "content-type": "application/json", "accept-encoding": "identity", ...anthropicWire.headers(ctx.key(apiKeyEnv), call.request.headers) },
+      headers: {
+        "content-type": "application/json",
+        "accept-encoding": "identity",
+        ...anthropicWire.headers(ctx.key(apiKeyEnv), call.request.headers),
+      },
       body: JSON.stringify({ ...call.body, model: upstream }),
       client: call.request.signal,
       connect: ctx.connect,
@@ -63,7 +75,10 @@ export async function countTokens(ctx: CountContext, call: ProxyCall): Promise<R
     } finally {
       attempt.deadlines.done();
     }
-    return new Response(body, { status: attempt.response.status, headers: { ...admitted.headers, "content-type": "application/json" } });
+    return new Response(body, {
+      status: attempt.response.status,
+      headers: { ...admitted.headers, "content-type": "application/json" },
+    });
   } finally {
     admitted.finish(0);
   }

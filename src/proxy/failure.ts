@@ -29,18 +29,43 @@ function detail(status: number, type: string | null, code: string | null): strin
 }
 
 /** A non-2xx answer from the provider. 4xx other than 401/403/404/408/429 is the request's own fault: no failover. */
-export function statusFailure(status: number, type: string | null, code: string | null, retryAfterMs: number | null = null): Failure {
+export function statusFailure(
+  status: number,
+  type: string | null,
+  code: string | null,
+  retryAfterMs: number | null = null,
+): Failure {
   const d = detail(status, type, code);
-  const make = (error: KrioraError, retry: boolean): Failure => ({ error, retry, outcome: "upstream_error", upstreamStatus: status, upstreamType: type, retryAfterMs });
+  const make = (error: KrioraError, retry: boolean): Failure => ({
+    error,
+    retry,
+    outcome: "upstream_error",
+    upstreamStatus: status,
+    upstreamType: type,
+    retryAfterMs,
+  });
   if (status >= 300 && status < 400)
-    return make(new KrioraError("upstream_error", `The provider answered with a redirect, which the gateway never follows (${d}).`), true);
+    return make(
+      new KrioraError(
+        "upstream_error",
+        `The provider answered with a redirect, which the gateway never follows (${d}).`,
+      ),
+      true,
+    );
   if (status === 401 || status === 403)
     return make(new KrioraError("upstream_error", `The provider refused the gateway's credentials (${d}).`), true);
-  if (status === 404) return make(new KrioraError("not_found", `The provider does not serve this model or endpoint (${d}).`), true);
+  if (status === 404)
+    return make(new KrioraError("not_found", `The provider does not serve this model or endpoint (${d}).`), true);
   if (status === 408) return make(new KrioraError("upstream_timeout", `The provider timed out (${d}).`), true);
-  if (status === 429) return make(new KrioraError("rate_limited", `The provider is rate limiting the gateway; retry later (${d}).`), true);
-  if (status === 413) return make(new KrioraError("payload_too_large", `The provider found the request too large (${d}).`), false);
-  if (status < 500) return make(new KrioraError("invalid_request", `The provider rejected the request as invalid (${d}).`), false);
+  if (status === 429)
+    return make(
+      new KrioraError("rate_limited", `The provider is rate limiting the gateway; retry later (${d}).`),
+      true,
+    );
+  if (status === 413)
+    return make(new KrioraError("payload_too_large", `The provider found the request too large (${d}).`), false);
+  if (status < 500)
+    return make(new KrioraError("invalid_request", `The provider rejected the request as invalid (${d}).`), false);
   return make(new KrioraError("upstream_error", `The provider failed (${d}).`), true);
 }
 
@@ -64,18 +89,41 @@ export function timeoutFailure(kind: TimeoutKind): Failure {
 
 /** The connection failed or broke (refused, reset, DNS, TLS, a stream cut short). */
 export function networkFailure(midStream: boolean): Failure {
-  const message = midStream ? "The provider's stream broke off before it was complete." : "The provider could not be reached.";
-  return { error: new KrioraError("upstream_error", message), outcome: "upstream_error", retry: !midStream, upstreamStatus: null, upstreamType: null, retryAfterMs: null };
+  const message = midStream
+    ? "The provider's stream broke off before it was complete."
+    : "The provider could not be reached.";
+  return {
+    error: new KrioraError("upstream_error", message),
+    outcome: "upstream_error",
+    retry: !midStream,
+    upstreamStatus: null,
+    upstreamType: null,
+    retryAfterMs: null,
+  };
 }
 
 /** The server stopped while the request was still open (`server.shutdown_grace_s` ran out). */
 export function serverShutdown(): Failure {
-  return { error: new KrioraError("unavailable", "The server is shutting down; retry the request."), outcome: "server_shutdown", retry: false, upstreamStatus: null, upstreamType: null, retryAfterMs: null };
+  return {
+    error: new KrioraError("unavailable", "The server is shutting down; retry the request."),
+    outcome: "server_shutdown",
+    retry: false,
+    upstreamStatus: null,
+    upstreamType: null,
+    retryAfterMs: null,
+  };
 }
 
 /** The client went away; nothing more is sent anywhere. */
 export function clientGone(): Failure {
-  return { error: new KrioraError("unavailable", "The request was cancelled by the client."), outcome: "client_abort", retry: false, upstreamStatus: null, upstreamType: null, retryAfterMs: null };
+  return {
+    error: new KrioraError("unavailable", "The request was cancelled by the client."),
+    outcome: "client_abort",
+    retry: false,
+    upstreamStatus: null,
+    upstreamType: null,
+    retryAfterMs: null,
+  };
 }
 
 /**

@@ -59,12 +59,26 @@ export function jsonInspector(readUsage: (usage: Record<string, unknown>) => Tok
 }
 
 /** Usage from a JSON body (or its tail), estimated from its size when the provider sent none. */
-export function meterJson(text: string, bytes: number, readUsage: (usage: Record<string, unknown>) => TokenCounts, requestChars: number): Metered {
+export function meterJson(
+  text: string,
+  bytes: number,
+  readUsage: (usage: Record<string, unknown>) => TokenCounts,
+  requestChars: number,
+): Metered {
   return meterUsage(findUsage(text), bytes, readUsage, requestChars);
 }
 
 /** Counts from a provider's usage object; estimated from the sizes when there is none. */
-export function meterUsage(usage: Record<string, unknown> | null, bytes: number, readUsage: (usage: Record<string, unknown>) => TokenCounts, requestChars: number): Metered {
+export function meterUsage(
+  usage: Record<string, unknown> | null,
+  bytes: number,
+  readUsage: (usage: Record<string, unknown>) => TokenCounts,
+  requestChars: number,
+): Metered {
   if (usage) return { counts: readUsage(usage), estimated: false, upstreamError: null };
-  return { counts: { input: estimateTokens(requestChars), output: estimateTokens(bytes), cached: 0 }, estimated: true, upstreamError: null };
+  return {
+    counts: { input: estimateTokens(requestChars), output: estimateTokens(bytes), cached: 0 },
+    estimated: true,
+    upstreamError: null,
+  };
 }

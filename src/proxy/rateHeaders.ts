@@ -19,7 +19,8 @@ export function rateHeadersFor(kind: WireKind, headers: Record<string, string>, 
       continue;
     }
     const [field, dimension] = name.slice(PREFIX.length).split("-") as [string, string];
-    out[`anthropic-ratelimit-${dimension}-${field}`] = field === "reset" ? iso(nowMs + durationMs(value)).replace(/\.\d{3}Z$/, "Z") : value;
+    out[`anthropic-ratelimit-${dimension}-${field}`] =
+      field === "reset" ? iso(nowMs + durationMs(value)).replace(/\.\d{3}Z$/, "Z") : value;
   }
   return out;
 }

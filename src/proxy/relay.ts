@@ -58,14 +58,26 @@ export function createProxy(deps: Deps): Proxy {
   const cooldowns = createCooldowns(config.routing, deps.clock);
   const timing = deps.retryTiming ?? systemTiming;
   const random = () => timing.random();
-  const counting = { config, admit, connect, shutdown: deps.shutdown.signal, base: (id: string) => bases.get(id)!, key: (env: string) => keys.get(env) ?? "" };
+  const counting = {
+    config,
+    admit,
+    connect,
+    shutdown: deps.shutdown.signal,
+    base: (id: string) => bases.get(id)!,
+    key: (env: string) => keys.get(env) ?? "",
+  };
 
   /** The request as `target` takes it; throws a 400 naming the field when it cannot be translated for it. */
   function plan(call: ProxyCall, target: Target): Plan {
     const wire = WIRES[target.provider.kind];
     const path = pathTo(call.endpoint, wire.format, target.provider.native_responses)!;
     const maxTokensDefault = findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT;
-    const options = { upstreamModel: target.upstream, clientModel: call.body.model, maxTokensDefault, now: Math.floor(deps.clock.now() / 1000) };
+    const options = {
+      upstreamModel: target.upstream,
+      clientModel: call.body.model,
+      maxTokensDefault,
+      now: Math.floor(deps.clock.now() / 1000),
+    };
     const leg = path.translate?.(call.body, options) ?? null;
     return { wire, path, leg, ...wire.body(path.upstream, leg?.body ?? call.body, target.upstream) };
   }
@@ -95,7 +107,9 @@ export function createProxy(deps: Deps): Proxy {
       const { endpoint, request, requestId } = call;
       // The request's one usage record also ends its admission: tokens settled, slot freed.
       let admitted: Admitted | undefined;
-      const sink = { record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)) };
+      const sink = {
+        record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)),
+      };
       const recorder = startUsageEvent(sink, call, deps.clock);
       let targets: Target[];
       let plans: Map<Target, Plan>;
@@ -129,8 +143,18 @@ export function createProxy(deps: Deps): Proxy {
           const { wire, path, text } = plans.get(target)!;
           return callUpstream({
             provider: target.provider,
-            url: wire.url(bases.get(target.provider.id)!, path.upstream, target.upstream, call.body.stream === true, target.provider),
-            headers: { "content-type": "application/json", "accept-encoding": "identity", ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers) },
+            url: wire.url(
+              bases.get(target.provider.id)!,
+              path.upstream,
+              target.upstream,
+              call.body.stream === true,
+              target.provider,
+            ),
+            headers: {
+              "content-type": "application/json",
+              "accept-encoding": "identity",
+              ...wire.headers(keys.get(target.apiKeyEnv) ?? "", request.headers),
+            },
             body: text,
             client: request.signal,
             shutdown: deps.shutdown.signal,
@@ -138,14 +162,31 @@ export function createProxy(deps: Deps): Proxy {
           });
         },
         failed(target, failure) {
-          log.warn("upstream_failed", { id: requestId, provider: target.provider.id, status: failure.upstreamStatus, type: failure.upstreamType, outcome: failure.outcome });
+          log.warn("upstream_failed", {
+            id: requestId,
+            provider: target.provider.id,
+            status: failure.upstreamStatus,
+            type: failure.upstreamType,
+            outcome: failure.outcome,
+          });
         },
       });
       if (result.ok) {
         const { wire, path, leg, text, dropUsage } = plans.get(result.target)!;
         const provider = result.target.provider.id;
         if (leg)
-          return respondTranslated({ call, attempt: result.committed, path, leg, provider: { id: provider, wire }, requestChars: text.length, recorder, headers: limitHeaders, prices: pricesFor(call.body.model), log });
+          return respondTranslated({
+            call,
+            attempt: result.committed,
+            path,
+            leg,
+            provider: { id: provider, wire },
+            requestChars: text.length,
+            recorder,
+            headers: limitHeaders,
+            prices: pricesFor(call.body.model),
+            log,
+          });
         return respond(call, result.committed, wire, dropUsage, text.length, provider, recorder, limitHeaders);
       }
       const { target, failure } = result;
@@ -174,17 +215,28 @@ export function createProxy(deps: Deps): Proxy {
       const metered = meterJson(decoder.decode(attempt.whole), attempt.whole.length, wire.usage, requestChars);
       recorder.finished(provider, status, metered, { outcome: "ok", failure: null });
       const cost = formatUsd(requestCost(metered.counts, pricesFor(call.body.model)));
-      return new Response(attempt.whole, { status, headers: { ...limitHeaders, "content-type": contentType, "x-kriora-cost-usd": cost } });
+      return new Response(attempt.whole, {
+        status,
+        headers: { ...limitHeaders, "content-type": contentType, "x-kriora-cost-usd": cost },
+      });
     }
     const sse = contentType.includes("text/event-stream");
-    const inspector = sse ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model))) : jsonInspector(wire.usage);
+    const inspector = sse
+      ? sseInspector(wire.watch(call.endpoint, call.requestId, dropUsage), costStamp(pricesFor(call.body.model)))
+      : jsonInspector(wire.usage);
     const ended = Promise.withResolvers<void>();
     call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
-      if (end.failure && end.outcome !== "client_abort") log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
+      if (end.failure && end.outcome !== "client_abort")
+        log.warn("upstream_stream_failed", { id: call.requestId, provider, outcome: end.outcome });
       recorder.finished(provider, status, inspector.result(requestChars), end);
       ended.resolve();
     });
-    return new Response(body, { status, headers: sse ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" } : { ...limitHeaders, "content-type": contentType } });
+    return new Response(body, {
+      status,
+      headers: sse
+        ? { ...limitHeaders, "content-type": contentType, "x-accel-buffering": "no" }
+        : { ...limitHeaders, "content-type": contentType },
+    });
   }
 }

@@ -46,17 +46,33 @@ export async function respondTranslated(t: Translated): Promise<Response> {
   const headers: Record<string, string> = { ...t.headers, "x-kriora-translated-to": provider.wire.format };
   if (t.leg.dropped.length > 0) headers["x-kriora-translation-dropped"] = t.leg.dropped.join(", ");
   if (attempt.response.headers.get("content-type")?.includes("text/event-stream")) {
-    const clientError = (err: KrioraError, id: string) => WIRES[t.call.endpoint.kind].errorEvent(err, id, t.call.endpoint);
-    const watch = new TranslatedWatch(t.call.requestId, provider.wire.watch(t.path.upstream, t.call.requestId, false), t.leg.stream(), clientError, costStamp(t.prices));
+    const clientError = (err: KrioraError, id: string) =>
+      WIRES[t.call.endpoint.kind].errorEvent(err, id, t.call.endpoint);
+    const watch = new TranslatedWatch(
+      t.call.requestId,
+      provider.wire.watch(t.path.upstream, t.call.requestId, false),
+      t.leg.stream(),
+      clientError,
+      costStamp(t.prices),
+    );
     const inspector = sseInspector(watch, null, MAX_EVENT_BYTES);
     const ended = Promise.withResolvers<void>();
     t.call.streamed?.(ended.promise);
     const body = relayBody(attempt.reader, attempt.first, attempt.deadlines, inspector, (end) => {
-      if (end.failure && end.outcome !== "client_abort") t.log.warn("upstream_stream_failed", { id: t.call.requestId, provider: provider.id, outcome: end.outcome });
+      if (end.failure && end.outcome !== "client_abort")
+        t.log.warn("upstream_stream_failed", { id: t.call.requestId, provider: provider.id, outcome: end.outcome });
       recorder.finished(provider.id, status, inspector.result(t.requestChars), end);
       ended.resolve();
     });
-    return new Response(body, { status, headers: { ...headers, "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" } });
+    return new Response(body, {
+      status,
+      headers: {
+        ...headers,
+        "content-type": "text/event-stream",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+      },
+    });
   }
   let bytes: Uint8Array;
   try {
@@ -70,16 +86,37 @@ export async function respondTranslated(t: Translated): Promise<Response> {
   }
   attempt.deadlines.done();
   const answer = parse(bytes);
-  const metered = meterUsage(answer ? provider.wire.usageOf(answer) : null, bytes.length, provider.wire.usage, t.requestChars);
+  const metered = meterUsage(
+    answer ? provider.wire.usageOf(answer) : null,
+    bytes.length,
+    provider.wire.usage,
+    t.requestChars,
+  );
   try {
     if (!answer) throw new KrioraError("upstream_error", "The provider's answer could not be translated (not JSON).");
     const translated = t.leg.response(answer);
     recorder.finished(provider.id, status, metered, { outcome: "ok", failure: null });
     const cost = formatUsd(requestCost(metered.counts, t.prices));
-    return new Response(JSON.stringify(translated), { status, headers: { ...headers, "content-type": "application/json", "x-kriora-cost-usd": cost } });
+    return new Response(JSON.stringify(translated), {
+      status,
+      headers: { ...headers, "content-type": "application/json", "x-kriora-cost-usd": cost },
+    });
   } catch (err) {
-    const error = err instanceof KrioraError ? err : new KrioraError("upstream_error", "The provider's answer could not be translated.");
-    recorder.finished(provider.id, error.status, metered, { outcome: "upstream_error", failure: { error, outcome: "upstream_error", retry: false, upstreamStatus: status, upstreamType: null, retryAfterMs: null } });
+    const error =
+      err instanceof KrioraError
+        ? err
+        : new KrioraError("upstream_error", "The provider's answer could not be translated.");
+    recorder.finished(provider.id, error.status, metered, {
+      outcome: "upstream_error",
+      failure: {
+        error,
+        outcome: "upstream_error",
+        retry: false,
+        upstreamStatus: status,
+        upstreamType: null,
+        retryAfterMs: null,
+      },
+    });
     Object.assign(error.headers, headers);
     throw error;
   }

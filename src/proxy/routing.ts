@@ -27,7 +27,10 @@ export function canServe(endpoint: EndpointSpec, provider: ProviderConfig): bool
  * endpoint's own format (`azure-openai` speaks OpenAI's), else the first one translation reaches.
  */
 export function passThroughProvider(config: Readonly<Config>, endpoint: EndpointSpec): ProviderConfig | undefined {
-  return config.providers.find((p) => WIRES[p.kind].format === endpoint.kind) ?? config.providers.find((p) => canServe(endpoint, p));
+  return (
+    config.providers.find((p) => WIRES[p.kind].format === endpoint.kind) ??
+    config.providers.find((p) => canServe(endpoint, p))
+  );
 }
 
 /** The configured model called `name`, by its id or one of its aliases. */
@@ -45,17 +48,28 @@ export function findModel(config: Readonly<Config>, name: string): ModelConfig |
  * closed: when no target satisfies it the request is refused with the policy named, never sent
  * elsewhere (Policy §3, §12).
  */
-export function routeModel(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec, policy: Policy, random: () => number = Math.random): Target[] {
+export function routeModel(
+  config: Readonly<Config>,
+  modelId: string,
+  endpoint: EndpointSpec,
+  policy: Policy,
+  random: () => number = Math.random,
+): Target[] {
   const model = findModel(config, modelId);
   if (policy.models && !policy.models.includes(modelId) && !(model && policy.models.includes(model.id)))
     throw new KrioraError("forbidden", "This key may not use the requested model.", { param: "model" });
-  if (config.models.length > 0 && !model) throw new KrioraError("not_found", "The requested model is not offered by this gateway.", { param: "model" });
+  if (config.models.length > 0 && !model)
+    throw new KrioraError("not_found", "The requested model is not offered by this gateway.", { param: "model" });
   const name = model ? `model "${model.id}"` : "the requested model";
   const targets = model ? modelTargets(config, model, random) : passThroughTargets(config, modelId, endpoint);
   const served = targets.filter((t) => canServe(endpoint, t.provider));
   if (served.length === 0) {
     throw targets.length > 0
-      ? new KrioraError("invalid_request", `${capitalised(name)} cannot be called through /v1${endpoint.path}: its provider's format has no translation for it.`, { param: "model" })
+      ? new KrioraError(
+          "invalid_request",
+          `${capitalised(name)} cannot be called through /v1${endpoint.path}: its provider's format has no translation for it.`,
+          { param: "model" },
+        )
       : new KrioraError("not_found", "No provider that can serve this endpoint is configured.", { param: "model" });
   }
   const allowed = served.filter((t) => satisfies(t.provider, policy));
@@ -65,7 +79,9 @@ export function routeModel(config: Readonly<Config>, modelId: string, endpoint: 
 
 /** A model's deployments; the `provider`/`upstream` form is one deployment. */
 function deploymentsOf(model: ModelConfig): DeploymentConfig[] {
-  return model.deployments.length > 0 ? [...model.deployments] : [{ provider: model.provider, upstream: model.upstream, weight: 1, api_key_env: "" }];
+  return model.deployments.length > 0
+    ? [...model.deployments]
+    : [{ provider: model.provider, upstream: model.upstream, weight: 1, api_key_env: "" }];
 }
 
 /** Every target of a model with its deployments in their configured order (for listing, not routing). */
@@ -103,7 +119,8 @@ function target(provider: ProviderConfig, upstream: string, ownKeyEnv: string): 
 
 function passThroughTargets(config: Readonly<Config>, modelId: string, endpoint: EndpointSpec): Target[] {
   const slash = modelId.indexOf("/");
-  const named = slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && canServe(endpoint, p)) : undefined;
+  const named =
+    slash > 0 ? config.providers.find((p) => p.id === modelId.slice(0, slash) && canServe(endpoint, p)) : undefined;
   if (named) return [target(named, modelId.slice(slash + 1), "")];
   const first = passThroughProvider(config, endpoint);
   return first ? [target(first, modelId, "")] : [];

@@ -41,7 +41,8 @@ export class SseRelay {
       const end = nl + 1;
       const length = this.lineBytes + nl - lineStart;
       const first = this.lineBytes > 0 ? this.lineFirst : chunk[lineStart];
-      if (!this.oversize && this.heldBytes + end - eventStart > this.maxEventBytes) eventStart = this.startOversize(chunk, eventStart, end, out);
+      if (!this.oversize && this.heldBytes + end - eventStart > this.maxEventBytes)
+        eventStart = this.startOversize(chunk, eventStart, end, out);
       if (length === 0 || (length === 1 && first === CR)) {
         this.endEvent(chunk.subarray(eventStart, end), out);
         eventStart = end;
@@ -59,7 +60,8 @@ export class SseRelay {
     }
     if (lineStart < chunk.length && this.lineBytes === 0) this.lineFirst = chunk[lineStart]!;
     this.lineBytes += chunk.length - lineStart;
-    if (!this.oversize && this.heldBytes > this.maxEventBytes) this.startOversize(chunk, chunk.length, chunk.length, out);
+    if (!this.oversize && this.heldBytes > this.maxEventBytes)
+      this.startOversize(chunk, chunk.length, chunk.length, out);
   }
 
   /**

@@ -14,7 +14,8 @@ export class ByteTail {
   push(bytes: Uint8Array): void {
     this.parts.push(bytes);
     this.size += bytes.length;
-    while (this.parts.length > 1 && this.size - this.parts[0]!.length >= this.max) this.size -= this.parts.shift()!.length;
+    while (this.parts.length > 1 && this.size - this.parts[0]!.length >= this.max)
+      this.size -= this.parts.shift()!.length;
   }
 
   text(): string {

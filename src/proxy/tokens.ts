@@ -22,5 +22,7 @@ export const MAX_REPORTED_TOKENS = 1_000_000_000;
  * a malformed or absurd figure must not reach costs, balances or limits.
  */
 export function count(value: unknown): number {
-  return Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= MAX_REPORTED_TOKENS ? (value as number) : 0;
+  return Number.isSafeInteger(value) && (value as number) > 0 && (value as number) <= MAX_REPORTED_TOKENS
+    ? (value as number)
+    : 0;
 }

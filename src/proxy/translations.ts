@@ -32,6 +32,7 @@ const TRANSLATIONS: Partial<Record<EndpointSpec["name"], Partial<Record<Format, 
  * OpenAI-compatible servers have chat completions only); then it is translated to chat.
  */
 export function pathTo(endpoint: EndpointSpec, format: Format, nativeResponses = true): Path | null {
-  if (endpoint.kind === format && (endpoint.name !== "responses" || nativeResponses)) return { translate: null, upstream: endpoint };
+  if (endpoint.kind === format && (endpoint.name !== "responses" || nativeResponses))
+    return { translate: null, upstream: endpoint };
   return TRANSLATIONS[endpoint.name]?.[format] ?? null;
 }

@@ -1,7 +1,16 @@
 import type { ProviderConfig } from "../config/schema";
 import type { ConnectCheck } from "./connect";
 import { Deadlines, type ByteChunk, type ByteReader } from "./deadlines";
-import { clientGone, networkFailure, retryAfterMs, safeToken, serverShutdown, statusFailure, timeoutFailure, type Failure } from "./failure";
+import {
+  clientGone,
+  networkFailure,
+  retryAfterMs,
+  safeToken,
+  serverShutdown,
+  statusFailure,
+  timeoutFailure,
+  type Failure,
+} from "./failure";
 import { asRecord } from "../lib/json";
 
 /** An attempt that got a 2xx answer and its first body chunk: from here on the client is committed to it. */
@@ -47,11 +56,19 @@ const WHOLE_BODY_LIMIT = 64 * 1024;
 export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   const reach = await call.connect.reachable(call.url, call.provider.connect_timeout_ms);
   if (call.client.aborted) return { ok: false, failure: clientGone() };
-  if (reach !== "ok") return { ok: false, failure: reach === "timeout" ? timeoutFailure("connect") : networkFailure(false) };
+  if (reach !== "ok")
+    return { ok: false, failure: reach === "timeout" ? timeoutFailure("connect") : networkFailure(false) };
   const deadlines = new Deadlines(call.provider, call.client, call.shutdown);
   let response: Response;
   try {
-    response = await fetch(call.url, { method: "POST", headers: call.headers, body: call.body, redirect: "manual", signal: deadlines.signal, timeout: false });
+    response = await fetch(call.url, {
+      method: "POST",
+      headers: call.headers,
+      body: call.body,
+      redirect: "manual",
+      signal: deadlines.signal,
+      timeout: false,
+    });
   } catch {
     deadlines.done();
     return { ok: false, failure: thrownFailure(deadlines, false) };
@@ -60,7 +77,12 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   if (response.status < 200 || response.status > 299 || !response.body) {
     const { type, code } = await errorTypeAndCode(response);
     deadlines.done();
-    return { ok: false, failure: deadlines.clientGone ? clientGone() : statusFailure(response.status, type, code, retryAfterMs(response.headers, Date.now())) };
+    return {
+      ok: false,
+      failure: deadlines.clientGone
+        ? clientGone()
+        : statusFailure(response.status, type, code, retryAfterMs(response.headers, Date.now())),
+    };
   }
   const reader = response.body.getReader();
   try {
@@ -76,7 +98,11 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
 
 function readsWhole(headers: Headers): boolean {
   const length = Number(headers.get("content-length") ?? Number.NaN);
-  return length <= WHOLE_BODY_LIMIT && !headers.has("content-encoding") && !headers.get("content-type")?.includes("text/event-stream");
+  return (
+    length <= WHOLE_BODY_LIMIT &&
+    !headers.has("content-encoding") &&
+    !headers.get("content-type")?.includes("text/event-stream")
+  );
 }
 
 async function readRest(first: ByteChunk, reader: ByteReader, deadlines: Deadlines): Promise<Uint8Array> {

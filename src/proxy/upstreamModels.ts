@@ -52,7 +52,11 @@ export function createUpstreamCatalog(config: Readonly<Config>, clock: Clock, lo
     if (provider.kind === "anthropic") url.searchParams.set("limit", "1000");
     const key = provider.api_key_env ? (process.env[provider.api_key_env] ?? "") : "";
     try {
-      const res = await fetch(url, { headers: WIRES[provider.kind].headers(key, new Headers()), redirect: "manual", signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+      const res = await fetch(url, {
+        headers: WIRES[provider.kind].headers(key, new Headers()),
+        redirect: "manual",
+        signal: AbortSignal.timeout(LIST_TIMEOUT_MS),
+      });
       if (!res.ok) {
         await res.body?.cancel();
         log.warn("upstream_models_failed", { provider: provider.id, status: res.status });
@@ -63,7 +67,10 @@ export function createUpstreamCatalog(config: Readonly<Config>, clock: Clock, lo
       return data.slice(0, MAX_LISTED).flatMap((item) => {
         const { id, context_length } = asRecord(item) ?? {};
         if (typeof id !== "string" || !MODEL_ID.test(id)) return [];
-        const context = typeof context_length === "number" && Number.isSafeInteger(context_length) && context_length > 0 ? context_length : null;
+        const context =
+          typeof context_length === "number" && Number.isSafeInteger(context_length) && context_length > 0
+            ? context_length
+            : null;
         const entry = upstreamEntry(first ? id : `${provider.id}/${id}`, provider, context);
         return entry.formats.length > 0 ? [entry] : [];
       });

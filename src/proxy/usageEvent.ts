@@ -28,11 +28,31 @@ export interface UsageRecorder {
 export function startUsageEvent(sink: UsageSink, call: ProxyCall, clock: Clock): UsageRecorder {
   const started = performance.now();
   const { principal, body, endpoint, requestId, clientIp } = call;
-  const base = { requestId, at: clock.now(), accountId: principal.accountId, keyId: principal.keyId, clientIp, model: body.model, endpoint: endpoint.name, stream: body.stream === true };
-  const record = (event: Omit<UsageEvent, keyof typeof base | "latencyMs">) => sink.record({ ...base, ...event, latencyMs: Math.round(performance.now() - started) });
+  const base = {
+    requestId,
+    at: clock.now(),
+    accountId: principal.accountId,
+    keyId: principal.keyId,
+    clientIp,
+    model: body.model,
+    endpoint: endpoint.name,
+    stream: body.stream === true,
+  };
+  const record = (event: Omit<UsageEvent, keyof typeof base | "latencyMs">) =>
+    sink.record({ ...base, ...event, latencyMs: Math.round(performance.now() - started) });
   return {
     refused(err) {
-      record({ provider: null, status: err.status, outcome: "refused", inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, estimated: false, errorType: null, errorCode: err.code });
+      record({
+        provider: null,
+        status: err.status,
+        outcome: "refused",
+        inputTokens: 0,
+        outputTokens: 0,
+        cachedInputTokens: 0,
+        estimated: false,
+        errorType: null,
+        errorCode: err.code,
+      });
     },
     failed(provider, failure, requestChars) {
       const aborted = failure.outcome === "client_abort";

@@ -51,7 +51,11 @@ export abstract class StreamWatch {
   protected upstreamFailed(type: unknown): Verdict {
     this.upstreamError = safeToken(type) ?? "error";
     this.ended = true;
-    return { replace: this.errorEvent(new KrioraError("upstream_error", `The provider reported an error mid-stream (${this.upstreamError}).`)) };
+    return {
+      replace: this.errorEvent(
+        new KrioraError("upstream_error", `The provider reported an error mid-stream (${this.upstreamError}).`),
+      ),
+    };
   }
 
   result(requestChars: number): Metered {

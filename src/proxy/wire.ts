@@ -24,7 +24,11 @@ export interface WireFormat {
    * a stream carries usage only on request, it is requested, and `dropUsage` says the client did
    * not ask for it (the usage-only event is then kept from the client).
    */
-  body(endpoint: EndpointSpec, json: Record<string, unknown>, upstreamModel: string): { text: string; dropUsage: boolean };
+  body(
+    endpoint: EndpointSpec,
+    json: Record<string, unknown>,
+    upstreamModel: string,
+  ): { text: string; dropUsage: boolean };
   /** Token counts from the provider's usage object. */
   usage(usage: Record<string, unknown>): TokenCounts;
   /** The usage object of a whole JSON answer, when it has one. */

@@ -6,4 +6,9 @@ import { openaiWire } from "./providers/openai";
 import type { WireFormat } from "./wire";
 
 /** The wire format each provider kind speaks. */
-export const WIRES: Record<ProviderConfig["kind"], WireFormat> = { openai: openaiWire, "azure-openai": azureOpenaiWire, anthropic: anthropicWire, gemini: geminiWire };
+export const WIRES: Record<ProviderConfig["kind"], WireFormat> = {
+  openai: openaiWire,
+  "azure-openai": azureOpenaiWire,
+  anthropic: anthropicWire,
+  gemini: geminiWire,
+};

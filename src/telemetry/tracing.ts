@@ -75,7 +75,9 @@ export function createTracing(config: Readonly<Config>, version: string, log: Lo
           "kriora.stream": usage.stream,
         });
       }
-      void exporter.then((e) => e?.span(`${r.method} ${r.route}`, attributes, r.startedAt, r.startedAt + r.durationMs, r.status >= 500));
+      void exporter.then((e) =>
+        e?.span(`${r.method} ${r.route}`, attributes, r.startedAt, r.startedAt + r.durationMs, r.status >= 500),
+      );
     },
     async shutdown() {
       await (await exporter)?.shutdown();

@@ -14,7 +14,9 @@ export function priceList(models: readonly ModelConfig[]): (model: string) => To
   return (model) => prices.get(model);
 }
 
-export function pricesOf(model: Pick<ModelConfig, "input_usd_per_mtok" | "output_usd_per_mtok" | "cached_input_usd_per_mtok">): TokenPrices {
+export function pricesOf(
+  model: Pick<ModelConfig, "input_usd_per_mtok" | "output_usd_per_mtok" | "cached_input_usd_per_mtok">,
+): TokenPrices {
   const pico = (usdPerMtok: number) => BigInt(Math.round(usdPerMtok * 1e6));
   const input = pico(model.input_usd_per_mtok);
   // An unset (zero) cached-input price means cached tokens cost what other input tokens cost.
@@ -26,7 +28,10 @@ export function pricesOf(model: Pick<ModelConfig, "input_usd_per_mtok" | "output
  * A request's cost in integer micro-dollars, rounded half up once per request. Money never
  * passes through a float: prices are integers, arithmetic is BigInt.
  */
-export function costMicros(usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, prices: TokenPrices): number {
+export function costMicros(
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
+  prices: TokenPrices,
+): number {
   const cached = BigInt(Math.min(usage.cachedInputTokens, usage.inputTokens));
   const fresh = BigInt(usage.inputTokens) - cached;
   const pico = fresh * prices.input + cached * prices.cachedInput + BigInt(usage.outputTokens) * prices.output;

@@ -17,7 +17,11 @@ interface ProviderHealth {
 export function providerHealth(db: Db, provider: string, since: number): ProviderHealth {
   const recent = and(eq(usageEvents.provider, provider), gte(usageEvents.at, since));
   const row = db
-    .select({ n: count(), ok: sql<number>`sum(case when ${usageEvents.status} < 400 then 1 else 0 end)`, latency: avg(usageEvents.latencyMs) })
+    .select({
+      n: count(),
+      ok: sql<number>`sum(case when ${usageEvents.status} < 400 then 1 else 0 end)`,
+      latency: avg(usageEvents.latencyMs),
+    })
     .from(usageEvents)
     .where(recent)
     .get();
@@ -36,4 +40,3 @@ export function providerHealth(db: Db, provider: string, since: number): Provide
     last_error: failed?.type ?? null,
   };
 }
-

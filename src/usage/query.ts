@@ -44,11 +44,20 @@ function toTotals(r: Partial<Record<keyof typeof totals, string | number | null>
   };
 }
 
-const inRange = (range: UsageRange) => [range.from ? gte(usageDaily.day, range.from) : undefined, range.to ? lte(usageDaily.day, range.to) : undefined];
+const inRange = (range: UsageRange) => [
+  range.from ? gte(usageDaily.day, range.from) : undefined,
+  range.to ? lte(usageDaily.day, range.to) : undefined,
+];
 
 /** An account's usage from the daily aggregates: totals, or grouped by day or model. */
 export function accountUsage(db: Db, accountId: string, range: UsageRange): UsageTotals {
-  return toTotals(db.select(totals).from(usageDaily).where(and(eq(usageDaily.accountId, accountId), ...inRange(range))).get() ?? {});
+  return toTotals(
+    db
+      .select(totals)
+      .from(usageDaily)
+      .where(and(eq(usageDaily.accountId, accountId), ...inRange(range)))
+      .get() ?? {},
+  );
 }
 
 export function accountUsageBy(db: Db, accountId: string, range: UsageRange, groupBy: "day" | "model"): UsageGroup[] {
@@ -74,7 +83,9 @@ export function usageTrends(db: Db, range: UsageRange): (UsageTotals & { day: st
   return db
     .select({ ...totals, day: usageDaily.day, model: usageDaily.model })
     .from(usageDaily)
-    .where(and(notInArray(usageDaily.accountId, objected), notInArray(usageDaily.accountId, restricted), ...inRange(range)))
+    .where(
+      and(notInArray(usageDaily.accountId, objected), notInArray(usageDaily.accountId, restricted), ...inRange(range)),
+    )
     .groupBy(usageDaily.day, usageDaily.model)
     .orderBy(usageDaily.day, usageDaily.model)
     .all()

@@ -19,7 +19,12 @@ export function usageReport(db: Db, accountId: string, query: UsageReportQuery) 
 }
 
 /** Another account's usage, read by an admin: the read is audited. */
-export function usageReportAudited(deps: { db: Db; audit: AuditTrail }, actor: Actor, accountId: string, query: UsageReportQuery) {
+export function usageReportAudited(
+  deps: { db: Db; audit: AuditTrail },
+  actor: Actor,
+  accountId: string,
+  query: UsageReportQuery,
+) {
   deps.audit.record({ actor, action: "usage.read", target: accountId });
   return usageReport(deps.db, accountId, query);
 }

@@ -36,7 +36,9 @@ export function createSpendTracker(db: Db): SpendTracker {
     const row = db
       .select({ total: sum(usageDaily.costMicros) })
       .from(usageDaily)
-      .where(and(eq(usageDaily.accountId, accountId), gte(usageDaily.day, `${month}-01`), lt(usageDaily.day, `${month}-99`)))
+      .where(
+        and(eq(usageDaily.accountId, accountId), gte(usageDaily.day, `${month}-01`), lt(usageDaily.day, `${month}-99`)),
+      )
       .get();
     return Number(row?.total ?? 0);
   });
@@ -46,7 +48,9 @@ export function createSpendTracker(db: Db): SpendTracker {
     const row = db
       .select({ total: sum(usageEvents.costMicros) })
       .from(usageEvents)
-      .where(and(eq(usageEvents.accountId, accountId), gte(usageEvents.at, monthStart(month)), eq(usageEvents.keyId, keyId)))
+      .where(
+        and(eq(usageEvents.accountId, accountId), gte(usageEvents.at, monthStart(month)), eq(usageEvents.keyId, keyId)),
+      )
       .get();
     return Number(row?.total ?? 0);
   });

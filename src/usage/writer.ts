@@ -97,7 +97,8 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     } catch (err) {
       queue = batch.concat(queue);
       o.metrics.writerFailures.inc();
-      if (!alerting) o.log.error("usage_writer_failed", { kind: errorKind(err), code: sqliteCode(err), queued: queue.length });
+      if (!alerting)
+        o.log.error("usage_writer_failed", { kind: errorKind(err), code: sqliteCode(err), queued: queue.length });
       alerting = true;
       schedule(Math.max(intervalMs, 1000));
     }
@@ -141,7 +142,8 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       o.metrics.latency.observe(e.latencyMs / 1000, labels);
       o.metrics.inputTokens.inc(labels, e.inputTokens);
       o.metrics.outputTokens.inc(labels, e.outputTokens);
-      if (e.outcome === "upstream_error" || e.outcome === "timeout") o.metrics.upstreamErrors.inc({ provider: labels.provider, status: String(e.status) });
+      if (e.outcome === "upstream_error" || e.outcome === "timeout")
+        o.metrics.upstreamErrors.inc({ provider: labels.provider, status: String(e.status) });
       if (queue.length > maxQueue) queue.splice(0, queue.length - maxQueue);
       o.metrics.writerQueueDepth.set(queue.length);
       schedule(queue.length >= batchRows ? 0 : intervalMs);
@@ -188,19 +190,61 @@ function prepareStatements(db: Db) {
 
 type DailyRow = typeof usageDaily.$inferInsert;
 const EVENT_COLUMNS = [
-  "id", "at", "accountId", "keyId", "ipEnc", "model", "provider", "endpoint", "stream", "status", "outcome",
-  "inputTokens", "outputTokens", "cachedInputTokens", "estimated", "costMicros", "latencyMs", "errorType", "errorCode",
+  "id",
+  "at",
+  "accountId",
+  "keyId",
+  "ipEnc",
+  "model",
+  "provider",
+  "endpoint",
+  "stream",
+  "status",
+  "outcome",
+  "inputTokens",
+  "outputTokens",
+  "cachedInputTokens",
+  "estimated",
+  "costMicros",
+  "latencyMs",
+  "errorType",
+  "errorCode",
 ] as const satisfies readonly (keyof Row)[];
-const DAILY_COLUMNS = ["day", "accountId", "model", "requests", "inputTokens", "outputTokens", "cachedInputTokens", "costMicros", "errors"] as const satisfies readonly (keyof DailyRow)[];
+const DAILY_COLUMNS = [
+  "day",
+  "accountId",
+  "model",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "cachedInputTokens",
+  "costMicros",
+  "errors",
+] as const satisfies readonly (keyof DailyRow)[];
 
-function writeBatch(db: Db, statements: ReturnType<typeof prepareStatements>, rows: Row[], onBatch: UsageBatchHook | undefined) {
+function writeBatch(
+  db: Db,
+  statements: ReturnType<typeof prepareStatements>,
+  rows: Row[],
+  onBatch: UsageBatchHook | undefined,
+) {
   const daily = new Map<string, Required<DailyRow>>();
   for (const r of rows) {
     const day = iso(r.at).slice(0, 10);
     const k = `${day}\u0000${r.accountId}\u0000${r.model}`;
     let d = daily.get(k);
     if (!d) {
-      d = { day, accountId: r.accountId, model: r.model, requests: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costMicros: 0, errors: 0 };
+      d = {
+        day,
+        accountId: r.accountId,
+        model: r.model,
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        cachedInputTokens: 0,
+        costMicros: 0,
+        errors: 0,
+      };
       daily.set(k, d);
     }
     d.requests++;
@@ -211,7 +255,8 @@ function writeBatch(db: Db, statements: ReturnType<typeof prepareStatements>, ro
     if (r.outcome !== "ok") d.errors++;
   }
   db.transaction((tx) => {
-    for (const r of rows) statements.insertEvent.run({ ...r, stream: r.stream ? 1 : 0, estimated: r.estimated ? 1 : 0 });
+    for (const r of rows)
+      statements.insertEvent.run({ ...r, stream: r.stream ? 1 : 0, estimated: r.estimated ? 1 : 0 });
     for (const d of daily.values()) statements.upsertDay.run(d);
     onBatch?.(tx, rows);
   });

@@ -50,7 +50,12 @@ async function whoAmI(): Promise<Account | null> {
 function Console() {
   const me = useLoad(whoAmI);
   const route = useHashRoute();
-  if (me.data === undefined) return <main><Loading error={me.error} /></main>;
+  if (me.data === undefined)
+    return (
+      <main>
+        <Loading error={me.error} />
+      </main>
+    );
   if (me.data === null) return <SignedOut route={route} />;
   return <Layout me={me.data} route={route} />;
 }

@@ -12,7 +12,8 @@ if (!result.success) {
   for (const log of result.logs) console.error(String(log));
   process.exit(1);
 }
-const of = (kind: string) => result.outputs.find((o) => o.kind === "entry-point" || o.kind === "asset" ? o.path.endsWith(kind) : false);
+const of = (kind: string) =>
+  result.outputs.find((o) => (o.kind === "entry-point" || o.kind === "asset" ? o.path.endsWith(kind) : false));
 const js = of(".js");
 const css = of(".css");
 if (!js || !css) {

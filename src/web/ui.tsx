@@ -16,8 +16,18 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
 
 /** An error or a confirmation, announced to screen readers. */
 export function Notice({ error, ok }: { error?: string | null; ok?: string | null }) {
-  if (error) return <p class="notice error" role="alert">{error}</p>;
-  if (ok) return <p class="notice ok" role="status">{ok}</p>;
+  if (error)
+    return (
+      <p class="notice error" role="alert">
+        {error}
+      </p>
+    );
+  if (ok)
+    return (
+      <p class="notice ok" role="status">
+        {ok}
+      </p>
+    );
   return null;
 }
 
@@ -27,7 +37,13 @@ export function Loading({ error }: { error?: string }) {
 }
 
 /** A form whose submit runs one API action, disabled while it runs, with its outcome shown. */
-export function ActionForm(props: { label: string; run: () => Promise<string | void>; children?: ComponentChildren; danger?: boolean; name?: string }) {
+export function ActionForm(props: {
+  label: string;
+  run: () => Promise<string | void>;
+  children?: ComponentChildren;
+  danger?: boolean;
+  name?: string;
+}) {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<{ error?: string; ok?: string }>({});
   const submit = async (e: Event) => {

@@ -44,8 +44,16 @@ describe("§9 access control: admin routes", () => {
     const auditBefore = deps.audit.verify().entries;
     const cookie = makeSessionCookie(deps, user.id);
     for (const [method, path, body] of adminRoutes(user.id, userKey.id)) {
-      expect([method, path, (await call(app, method, path, { key: userKey.key, body })).status]).toEqual([method, path, 403]);
-      expect([method, path, (await call(app, method, path, { cookie, body, headers: { origin: "http://127.0.0.1:8080" } })).status]).toEqual([method, path, 403]);
+      expect([method, path, (await call(app, method, path, { key: userKey.key, body })).status]).toEqual([
+        method,
+        path,
+        403,
+      ]);
+      expect([
+        method,
+        path,
+        (await call(app, method, path, { cookie, body, headers: { origin: "http://127.0.0.1:8080" } })).status,
+      ]).toEqual([method, path, 403]);
       expect((await call(app, method, path, { body })).status).toBe(401);
     }
     expect(deps.audit.verify().entries).toBe(auditBefore);
@@ -68,7 +76,11 @@ describe("§9 access control: admin routes", () => {
     const { deps, app, admin, user, userKey, adminKey } = await setUp();
     for (const [method, path, body] of adminRoutes(user.id, userKey.id)) {
       const res = await call(app, method, path, { key: adminKey, body });
-      expect([method, path, res.status]).toEqual([method, path, method === "POST" && (path === "/admin/accounts" || path.endsWith("/keys")) ? 201 : 200]);
+      expect([method, path, res.status]).toEqual([
+        method,
+        path,
+        method === "POST" && (path === "/admin/accounts" || path.endsWith("/keys")) ? 201 : 200,
+      ]);
     }
     const entries = deps.audit.tail(50).filter((e) => e.actor === `admin:${admin.id}`);
     expect(entries.map((e) => e.action)).toEqual([
@@ -96,6 +108,9 @@ describe("§9 access control: admin routes", () => {
     const { deps, app, admin } = await setUp();
     const res = await call(app, "GET", "/admin/accounts", { cookie: makeSessionCookie(deps, admin.id) });
     expect(res.status).toBe(200);
-    expect((await json(res)).map((a: { email: string }) => a.email).sort()).toEqual(["root@example.com", "user@example.com"]);
+    expect((await json(res)).map((a: { email: string }) => a.email).sort()).toEqual([
+      "root@example.com",
+      "user@example.com",
+    ]);
   });
 });

@@ -12,7 +12,9 @@ afterEach(() => env?.close());
 
 /** Which of the database files (main, WAL, shared memory) contain the needle, as UTF-8 bytes. */
 function filesContaining(dbPath: string, needle: string): string[] {
-  return [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter((f) => existsSync(f) && readFileSync(f).includes(Buffer.from(needle)));
+  return [dbPath, `${dbPath}-wal`, `${dbPath}-shm`].filter(
+    (f) => existsSync(f) && readFileSync(f).includes(Buffer.from(needle)),
+  );
 }
 
 describe("§9 encryption at rest: no plaintext email or raw key in the database files", () => {
@@ -24,7 +26,8 @@ describe("§9 encryption at rest: no plaintext email or raw key in the database 
     const email = typed.toLowerCase();
     const keyName = `visible-canary-${tag}`;
     const out: string[] = [];
-    const cli = (args: string[]) => runCli([...args, "--json", "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: () => {}, env: {} });
+    const cli = (args: string[]) =>
+      runCli([...args, "--json", "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: () => {}, env: {} });
 
     out.length = 0;
     expect(await cli(["accounts", "create", "--email", typed])).toBe(0);
@@ -38,11 +41,18 @@ describe("§9 encryption at rest: no plaintext email or raw key in the database 
     const session = makeSessionCookie(env.deps, account.id).split("=")[1]!;
     requestLoginLink(env.deps, email);
 
-    const secrets = { email, "email as typed": typed, key, "key signature": key.split(".")[2], "session secret": session.split(".")[1]! };
+    const secrets = {
+      email,
+      "email as typed": typed,
+      key,
+      "key signature": key.split(".")[2],
+      "session secret": session.split(".")[1]!,
+    };
     for (const when of ["while open", "after close"]) {
       if (when === "after close") env.deps.handle.close();
       expect(filesContaining(dbPath, keyName).length).toBeGreaterThan(0);
-      for (const [what, value] of Object.entries(secrets)) expect([when, what, filesContaining(dbPath, value)]).toEqual([when, what, []]);
+      for (const [what, value] of Object.entries(secrets))
+        expect([when, what, filesContaining(dbPath, value)]).toEqual([when, what, []]);
     }
   });
 });

@@ -11,7 +11,11 @@ afterEach(() => env?.close());
 async function kriora(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli([...args, "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: (t) => err.push(t), env: {} });
+  const code = await runCli([...args, "--data", `${env!.dir}/data`], {
+    out: (t) => out.push(t),
+    err: (t) => err.push(t),
+    env: {},
+  });
   return { code, out: out.join(""), err: err.join("") };
 }
 const kjson = async (...args: string[]) => {
@@ -46,7 +50,14 @@ describe("CLI: accounts", () => {
     await kjson("accounts", "show", id);
     await kjson("accounts", "list");
     const trail = await kjson("audit", "tail");
-    expect(trail.map((e: { action: string }) => e.action)).toEqual(["account.create", "account.set_email", "account.suspend", "account.unsuspend", "account.read", "accounts.list"]);
+    expect(trail.map((e: { action: string }) => e.action)).toEqual([
+      "account.create",
+      "account.set_email",
+      "account.suspend",
+      "account.unsuspend",
+      "account.read",
+      "accounts.list",
+    ]);
     for (const e of trail) expect(e.actor).toBe("cli");
     expect(trail.slice(0, 5).every((e: { target: string }) => e.target === id)).toBe(true);
     expect(JSON.stringify(trail)).not.toContain("@");
@@ -57,8 +68,32 @@ describe("CLI: keys and keyring", () => {
   test("keys issue prints the key once ({id, key, …} with --json) and it authenticates; list never shows it; revoke stops it", async () => {
     env = makeTestEnv();
     const { id: accountId } = await kjson("accounts", "create", "--email", "dev@example.com");
-    const issued = await kjson("keys", "issue", "--account", "DEV@example.com", "--name", "laptop", "--scopes", "model,account", "--expires", "90d", "--rpm", "10", "--tpm", "5000", "--budget", "2.50");
-    expect(issued).toMatchObject({ account_id: accountId, name: "laptop", scopes: ["model", "account"], rpm: 10, tpm: 5000, monthly_budget_usd: 2.5 });
+    const issued = await kjson(
+      "keys",
+      "issue",
+      "--account",
+      "DEV@example.com",
+      "--name",
+      "laptop",
+      "--scopes",
+      "model,account",
+      "--expires",
+      "90d",
+      "--rpm",
+      "10",
+      "--tpm",
+      "5000",
+      "--budget",
+      "2.50",
+    );
+    expect(issued).toMatchObject({
+      account_id: accountId,
+      name: "laptop",
+      scopes: ["model", "account"],
+      rpm: 10,
+      tpm: 5000,
+      monthly_budget_usd: 2.5,
+    });
     expect(issued.key).toStartWith("kr_");
     expect(Date.parse(issued.expires_at) - Date.parse(issued.created_at)).toBeGreaterThan(89 * 86_400_000);
     const app = createApp(env.deps);
@@ -94,6 +129,10 @@ describe("CLI: keys and keyring", () => {
     env = makeTestEnv();
     const { kid } = await kjson("keyring", "rotate");
     expect(kid).toMatch(/^kid_/);
-    expect((await kjson("audit", "tail")).at(-1)).toMatchObject({ actor: "cli", action: "keyring.rotate", target: kid });
+    expect((await kjson("audit", "tail")).at(-1)).toMatchObject({
+      actor: "cli",
+      action: "keyring.rotate",
+      target: kid,
+    });
   });
 });

@@ -17,11 +17,18 @@ const SAME_SITE = { "sec-fetch-site": "same-origin" };
 
 describe("account routes the console needs", () => {
   test("GET /account/overview: this month's spend (not last month's), the limits in force, public URL and policy version", async () => {
-    env = makeTestEnv(`[server]\npublic_url = "https://gw.example"\n[limits]\nrpm = 60\ntpm = 0\nmonthly_budget_usd = 25\n${pricedModels([["m", 1, 2]])}`, { clock });
+    env = makeTestEnv(
+      `[server]\npublic_url = "https://gw.example"\n[limits]\nrpm = 60\ntpm = 0\nmonthly_budget_usd = 25\n${pricedModels([["m", 1, 2]])}`,
+      { clock },
+    );
     const { deps } = env;
     const ann = makeAccount(deps, "ann@example.com");
-    deps.usage.record(usageEvent(1, { accountId: ann.id, at: Date.UTC(2026, 10, 2), inputTokens: 1_000_000, outputTokens: 0 }));
-    deps.usage.record(usageEvent(2, { accountId: ann.id, at: Date.UTC(2026, 9, 30), inputTokens: 5_000_000, outputTokens: 0 }));
+    deps.usage.record(
+      usageEvent(1, { accountId: ann.id, at: Date.UTC(2026, 10, 2), inputTokens: 1_000_000, outputTokens: 0 }),
+    );
+    deps.usage.record(
+      usageEvent(2, { accountId: ann.id, at: Date.UTC(2026, 9, 30), inputTokens: 5_000_000, outputTokens: 0 }),
+    );
     deps.usageWriter.flush();
     const res = await call(createApp(deps), "GET", "/account/overview", { cookie: makeSessionCookie(deps, ann.id) });
     expect(await json(res)).toEqual({
@@ -40,7 +47,11 @@ describe("account routes the console needs", () => {
     const app = createApp(deps);
     const ann = makeAccount(deps, "ann@example.com");
     const bob = makeAccount(deps, "bob@example.com");
-    const [laptop, phone, bobs] = [makeSessionCookie(deps, ann.id), makeSessionCookie(deps, ann.id), makeSessionCookie(deps, bob.id)];
+    const [laptop, phone, bobs] = [
+      makeSessionCookie(deps, ann.id),
+      makeSessionCookie(deps, ann.id),
+      makeSessionCookie(deps, bob.id),
+    ];
     const key = (await makeKey(deps, ann.id)).key;
     expect((await call(app, "POST", "/auth/logout-all", { key })).status).toBe(403);
     const res = await call(app, "POST", "/auth/logout-all", { cookie: laptop, headers: SAME_SITE });
@@ -52,7 +63,10 @@ describe("account routes the console needs", () => {
     expect(deps.audit.tail(1)[0]).toMatchObject({ action: "account.sessions_ended", target: ann.id });
     // A cross-site form cannot sign anyone out everywhere.
     const other = makeSessionCookie(deps, ann.id);
-    expect((await call(app, "POST", "/auth/logout-all", { cookie: other, headers: { "sec-fetch-site": "cross-site" } })).status).toBe(403);
+    expect(
+      (await call(app, "POST", "/auth/logout-all", { cookie: other, headers: { "sec-fetch-site": "cross-site" } }))
+        .status,
+    ).toBe(403);
   });
 });
 
@@ -61,13 +75,24 @@ describe("kriora accounts login-link (bootstrapping without SMTP)", () => {
     env = makeTestEnv(`[server]\npublic_url = "https://gw.example/"\n`);
     const { deps } = env;
     const admin = makeAccount(deps, "root@example.com", "admin");
-    const out = await runKriora(join(env.dir, "data"), ["accounts", "login-link", "ROOT@example.com", "--json", "--config", join(env.dir, "kriora.toml")]);
+    const out = await runKriora(join(env.dir, "data"), [
+      "accounts",
+      "login-link",
+      "ROOT@example.com",
+      "--json",
+      "--config",
+      join(env.dir, "kriora.toml"),
+    ]);
     expect(out.code).toBe(0);
     const link = JSON.parse(out.out) as { url: string; expires_at: string };
     expect(Object.keys(link).sort()).toEqual(["expires_at", "url"]);
     expect(link.url).toStartWith("https://gw.example/auth/verify?token=mlk_");
     expect(Date.parse(link.expires_at) - Date.now()).toBeGreaterThan(14 * 60_000);
-    expect(deps.audit.tail(1)[0]).toMatchObject({ actor: "cli", action: "account.login_link_issued", target: admin.id });
+    expect(deps.audit.tail(1)[0]).toMatchObject({
+      actor: "cli",
+      action: "account.login_link_issued",
+      target: admin.id,
+    });
     expect(out.err + JSON.stringify(deps.audit.tail(5))).not.toContain("root@example.com");
     const app = createApp(deps);
     const signedIn = await openLink(app, link.url);

@@ -20,12 +20,20 @@ afterEach(async () => {
   smtp = undefined;
 });
 
-const clock = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+const clock = {
+  t: Date.UTC(2026, 0, 1),
+  now() {
+    return this.t;
+  },
+};
 
 async function setUp(extra = "") {
   clock.t = Date.UTC(2026, 0, 1);
   smtp = await startSmtp();
-  env = makeTestEnv(`[server]\npublic_url = "https://kriora.example"\n${extra}\n[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"\n`, { clock });
+  env = makeTestEnv(
+    `[server]\npublic_url = "https://kriora.example"\n${extra}\n[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"\n`,
+    { clock },
+  );
   return { deps: env.deps, app: createApp(env.deps), smtp };
 }
 
@@ -51,7 +59,12 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
     const cookie = first.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^kriora_session=ses_/);
     const me = await json(await call(app, "GET", "/account", { cookie: cookie.split(";")[0] }));
-    expect(me).toMatchObject({ email: "new.person@example.com", status: "active", role: "user", policy_version: "2025-02-27" });
+    expect(me).toMatchObject({
+      email: "new.person@example.com",
+      status: "active",
+      role: "user",
+      policy_version: "2025-02-27",
+    });
     expect(me.verified_at).not.toBeNull();
     expect(me.age_confirmed_at).not.toBeNull();
     expect(me.policy_accepted_at).not.toBeNull();
@@ -129,7 +142,10 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 describe("§15 children: sign-up requires the minimum-age confirmation", () => {
   test("without age confirmation: a clear 400 naming the minimum age, and nothing is sent or stored", async () => {
     const { deps, app, smtp } = await setUp();
-    for (const body of [{ ...signup, age_confirmed: false }, { email: signup.email, accept_policy: true }]) {
+    for (const body of [
+      { ...signup, age_confirmed: false },
+      { email: signup.email, accept_policy: true },
+    ]) {
       const res = await call(app, "POST", "/auth/signup", { body });
       expect(res.status).toBe(400);
       const { error } = await json(res);
@@ -186,7 +202,10 @@ describe("§2 no content in logs: without SMTP the link cannot be sent", () => {
     expect(res.status).toBe(202);
     await Bun.sleep(20);
     const events = env.log.lines.map((l) => JSON.parse(l));
-    expect(events.find((e) => e.event === "mail_not_sent")).toMatchObject({ kind: "magic_link_login", reason: "smtp_not_configured" });
+    expect(events.find((e) => e.event === "mail_not_sent")).toMatchObject({
+      kind: "magic_link_login",
+      reason: "smtp_not_configured",
+    });
     const { id } = env.deps.handle.sqlite.query("SELECT id FROM magic_links").get() as { id: string };
     expect(env.log.text()).not.toContain("quiet@example.com");
     expect(env.log.text()).not.toContain(id);

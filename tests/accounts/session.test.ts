@@ -11,7 +11,12 @@ import { call, makeAccount, makeKey, makeSessionCookie, openLink } from "../help
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const clock = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+const clock = {
+  t: Date.UTC(2026, 0, 1),
+  now() {
+    return this.t;
+  },
+};
 
 function setUp(publicUrl = "https://kriora.example") {
   clock.t = Date.UTC(2026, 0, 1);
@@ -121,11 +126,15 @@ describe("§9 access control: state-changing cookie requests must come from our 
   test("refused (403) cross-site, from another origin, or with no provenance at all", async () => {
     const { deps, app, account } = setUp();
     const cookie = makeSessionCookie(deps, account.id);
-    expect((await patch(app, cookie, { "sec-fetch-site": "cross-site", origin: "https://kriora.example" })).status).toBe(403);
+    expect(
+      (await patch(app, cookie, { "sec-fetch-site": "cross-site", origin: "https://kriora.example" })).status,
+    ).toBe(403);
     expect((await patch(app, cookie, { "sec-fetch-site": "same-site" })).status).toBe(403);
     expect((await patch(app, cookie, { origin: "https://evil.example" })).status).toBe(403);
     expect((await patch(app, cookie, {})).status).toBe(403);
-    expect((await call(app, "POST", "/auth/logout", { cookie, headers: { origin: "https://evil.example" } })).status).toBe(403);
+    expect(
+      (await call(app, "POST", "/auth/logout", { cookie, headers: { origin: "https://evil.example" } })).status,
+    ).toBe(403);
   });
 
   test("allowed from our origin or same-origin fetches; reads and API keys need neither", async () => {

@@ -6,7 +6,8 @@ let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
 function seed(e: TestEnv, n: number) {
-  for (let i = 1; i <= n; i++) e.deps.audit.record({ actor: "cli", action: "test.action", target: `acc_${i}`, details: { i } });
+  for (let i = 1; i <= n; i++)
+    e.deps.audit.record({ actor: "cli", action: "test.action", target: `acc_${i}`, details: { i } });
 }
 
 async function cli(e: TestEnv, ...argv: string[]) {

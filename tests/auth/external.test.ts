@@ -34,7 +34,9 @@ afterEach(() => env?.close());
 
 function setUp() {
   jwksFetches = 0;
-  env = makeTestEnv(`[[auth.issuers]]\nissuer = "${ISSUER}"\njwks_uri = "http://127.0.0.1:${idp.port}/jwks"\naudience = "kriora"\n`);
+  env = makeTestEnv(
+    `[[auth.issuers]]\nissuer = "${ISSUER}"\njwks_uri = "http://127.0.0.1:${idp.port}/jwks"\naudience = "kriora"\n`,
+  );
   const account = makeAccount(env.deps, "member@team.example");
   return { deps: env.deps, app: createApp(env.deps), account };
 }
@@ -60,7 +62,8 @@ function idToken(opts: TokenOptions = {}) {
   return jwt.sign(opts.key ?? idpKey);
 }
 
-const status = async (app: ReturnType<typeof createApp>, key: string) => (await call(app, "GET", "/account", { key })).status;
+const status = async (app: ReturnType<typeof createApp>, key: string) =>
+  (await call(app, "GET", "/account", { key })).status;
 
 describe("§2 external identity: a team's own IdP token stands for the account with that verified email", () => {
   test("a valid IdP token maps to the account (email normalised); the principal is `external`", async () => {
@@ -69,7 +72,9 @@ describe("§2 external identity: a team's own IdP token stands for the account w
     const res = await call(app, "GET", "/account", { key: token });
     expect(res.status).toBe(200);
     expect((await json(res)).id).toBe(account.id);
-    const principal = await deps.auth.authenticate(new Request("http://localhost/", { headers: { "x-api-key": token } }));
+    const principal = await deps.auth.authenticate(
+      new Request("http://localhost/", { headers: { "x-api-key": token } }),
+    );
     expect(principal).toMatchObject({ accountId: account.id, via: "external", keyId: null });
   });
 

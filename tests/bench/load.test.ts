@@ -67,7 +67,11 @@ describe("bench load generator", () => {
 
   test("closed loop counts answers and errors on keep-alive connections", async () => {
     let n = 0;
-    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("ok", { status: n++ % 2 ? 200 : 503 }) });
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => new Response("ok", { status: n++ % 2 ? 200 : 503 }),
+    });
     try {
       const run = await closedLoop(`http://127.0.0.1:${server.port}`, request, 2, 100);
       expect(run.ok).toBeGreaterThan(0);

@@ -38,8 +38,13 @@ describe("§5 payments: prepaid admission", () => {
   test("a grant written by another process (the CLI) is seen by the running view at the next admission", async () => {
     env = makeBillingEnv("prepaid");
     expect(env.deps.billing.admit("acc_a")).not.toBeNull();
-    const cli = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), { env: {} });
-    cli.billing.changeCredits({ accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" }, "cli");
+    const cli = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
+      env: {},
+    });
+    cli.billing.changeCredits(
+      { accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" },
+      "cli",
+    );
     cli.handle.close();
     expect(env.deps.billing.admit("acc_a")).toBeNull();
     expect(env.deps.billing.balance("acc_a")).toBe(1n);

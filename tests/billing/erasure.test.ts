@@ -13,7 +13,10 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
   test("deleteCustomer deletes the Stripe customer and the link to it; the ledger stays (legal hold)", async () => {
     env = makeBillingEnv("prepaid");
     await env.deps.billing.checkout("acc_gone", 10_000_000);
-    env.deps.billing.changeCredits({ accountId: "acc_gone", kind: "grant", amountMicros: 3, reason: "goodwill" }, "test");
+    env.deps.billing.changeCredits(
+      { accountId: "acc_gone", kind: "grant", amountMicros: 3, reason: "goodwill" },
+      "test",
+    );
     const [customerId] = env.fake.customers.keys();
     expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(true);
     expect(env.fake.customers.has(customerId!)).toBe(false);
@@ -45,7 +48,13 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
     expect(await env.deps.billing.deleteCustomer("acc_a")).toBe(true);
     env.fake.failNext([...env.fake.customers.keys()].map((id) => `/v1/customers/${id}`)[0]!, 3, 503);
     await expect(env.deps.billing.deleteCustomer("acc_b")).rejects.toThrow();
-    expect(env.deps.db.select().from(billingCustomers).all().map((c) => c.accountId)).toEqual(["acc_b"]);
+    expect(
+      env.deps.db
+        .select()
+        .from(billingCustomers)
+        .all()
+        .map((c) => c.accountId),
+    ).toEqual(["acc_b"]);
     expect(await env.deps.billing.deleteCustomer("acc_b")).toBe(true);
   });
 
@@ -53,7 +62,10 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
     env = makeBillingEnv("prepaid");
     await env.deps.billing.checkout("acc_a", 10_000_000);
     env.deps.handle.close();
-    env.deps = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), { env: {}, log: env.log });
+    env.deps = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
+      env: {},
+      log: env.log,
+    });
     expect(env.deps.billing.mode).toBe("off");
     await expect(env.deps.billing.deleteCustomer("acc_a")).rejects.toThrow("cannot be deleted");
     expect(await env.deps.billing.deleteCustomer("acc_never_billed")).toBe(false);

@@ -27,12 +27,18 @@ describe("§10 processors: no test can reach Stripe", () => {
 
   test("a gateway configured for billing without the loopback override does not start under test", () => {
     env = makeBillingEnv("off");
-    const config = loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: { KRIORA_BILLING_MODE: "prepaid" } });
+    const config = loadConfig({
+      file: `${env.dir}/kriora.toml`,
+      dataDir: `${env.dir}/data`,
+      env: { KRIORA_BILLING_MODE: "prepaid" },
+    });
     expect(() => openDeps(config, { env: STRIPE_ENV })).toThrow(NonLoopbackStripeError);
   });
 
   test("no other file constructs a Stripe client", () => {
-    const constructing = [...sources("src"), ...sources("tests")].filter((f) => /new Stripe\(/.test(readFileSync(join(root, f), "utf8")));
+    const constructing = [...sources("src"), ...sources("tests")].filter((f) =>
+      /new Stripe\(/.test(readFileSync(join(root, f), "utf8")),
+    );
     expect(constructing).toEqual(["src/billing/stripe.ts"]);
   });
 });
@@ -44,7 +50,11 @@ describe("billing start-up", () => {
     expect(env.deps.billing.admit("acc_a")).toBeNull();
     const warnings = env.log.lines.filter((l) => l.includes("billing_disabled"));
     expect(warnings).toHaveLength(1);
-    expect(JSON.parse(warnings[0]!)).toMatchObject({ level: "warn", configured_mode: "prepaid", missing_env: "STRIPE_WEBHOOK_SECRET" });
+    expect(JSON.parse(warnings[0]!)).toMatchObject({
+      level: "warn",
+      configured_mode: "prepaid",
+      missing_env: "STRIPE_WEBHOOK_SECRET",
+    });
     expect(env.log.text()).not.toContain(STRIPE_ENV.STRIPE_SECRET_KEY);
   });
 

@@ -26,7 +26,11 @@ const script = (toml: string) => `
   console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("/node_modules/stripe/"))));`;
 
 const loaded = (toml: string): string[] => {
-  const run = Bun.spawnSync([process.execPath, "-e", script(toml)], { cwd: join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" });
+  const run = Bun.spawnSync([process.execPath, "-e", script(toml)], {
+    cwd: join(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return JSON.parse(run.stdout.toString());
 };
 

@@ -25,7 +25,9 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
   test("usage debits are written in the usage rows' transaction: a failing debit leaves neither, the retry writes both", () => {
     env = makeBillingEnv("prepaid");
     const controls = createRequestControls({ ...env.deps });
-    env.deps.handle.sqlite.run("CREATE TEMP TRIGGER refuse_ledger BEFORE INSERT ON billing_ledger BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    env.deps.handle.sqlite.run(
+      "CREATE TEMP TRIGGER refuse_ledger BEFORE INSERT ON billing_ledger BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    );
     controls.usageWriter.record(usageEvent(1, { accountId: "acc_a" }));
     controls.usageWriter.flush();
     expect([usageRows(env), ledgerRows(env).length, controls.usageWriter.pending()]).toEqual([0, 0, 1]);
@@ -58,15 +60,46 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
       expect(() => sqlite.run(`UPDATE billing_ledger SET ${change}`)).toThrow("append-only");
     sqlite.run("UPDATE billing_ledger SET account_id = 'acc_tombstone'");
     expect(ledgerRows(env)[0]).toMatchObject({ accountId: "acc_tombstone", amountMicros: 5 });
-    expect(() => sqlite.run("INSERT INTO billing_ledger (id, account_id, at, kind, amount_micros) VALUES ('x', 'a', 0, 'grant', -1)")).toThrow();
+    expect(() =>
+      sqlite.run(
+        "INSERT INTO billing_ledger (id, account_id, at, kind, amount_micros) VALUES ('x', 'a', 0, 'grant', -1)",
+      ),
+    ).toThrow();
   });
 
   test("no column of the billing tables can hold personal data beyond the account id", () => {
     env = makeBillingEnv("prepaid");
-    const columns = (table: string) => (env!.deps.handle.sqlite.query(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
-    expect(columns("billing_ledger")).toEqual(["seq", "id", "account_id", "at", "kind", "amount_micros", "requests", "ref", "reason"]);
-    expect(columns("billing_checkouts")).toEqual(["id", "account_id", "amount_micros", "url", "status", "created_at", "expires_at"]);
-    expect(columns("meter_outbox")).toEqual(["request_id", "account_id", "at", "value_micros", "attempts", "next_attempt_at", "failed_code"]);
+    const columns = (table: string) =>
+      (env!.deps.handle.sqlite.query(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
+    expect(columns("billing_ledger")).toEqual([
+      "seq",
+      "id",
+      "account_id",
+      "at",
+      "kind",
+      "amount_micros",
+      "requests",
+      "ref",
+      "reason",
+    ]);
+    expect(columns("billing_checkouts")).toEqual([
+      "id",
+      "account_id",
+      "amount_micros",
+      "url",
+      "status",
+      "created_at",
+      "expires_at",
+    ]);
+    expect(columns("meter_outbox")).toEqual([
+      "request_id",
+      "account_id",
+      "at",
+      "value_micros",
+      "attempts",
+      "next_attempt_at",
+      "failed_code",
+    ]);
     expect(columns("stripe_events")).toEqual(["id", "type", "processed_at"]);
   });
 
@@ -89,11 +122,21 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
         const grant = 1_000_000_000_000;
         const expected = new Map<string, bigint>();
         for (const a of ["x", "y"]) {
-          env!.deps.billing.changeCredits({ accountId: `acc_${run}_${a}`, kind: "grant", amountMicros: grant, reason: "property" }, "test");
+          env!.deps.billing.changeCredits(
+            { accountId: `acc_${run}_${a}`, kind: "grant", amountMicros: grant, reason: "property" },
+            "test",
+          );
           expected.set(`acc_${run}_${a}`, BigInt(grant));
         }
         requests.forEach((r, i) => {
-          const e = usageEvent(i, { requestId: `req_${run}_${i}`, accountId: `acc_${run}_${r.account}`, model: r.model, inputTokens: r.input, cachedInputTokens: Math.min(r.cached, r.input), outputTokens: r.output });
+          const e = usageEvent(i, {
+            requestId: `req_${run}_${i}`,
+            accountId: `acc_${run}_${r.account}`,
+            model: r.model,
+            inputTokens: r.input,
+            cachedInputTokens: Math.min(r.cached, r.input),
+            outputTokens: r.output,
+          });
           controls.usageWriter.record(e);
           expected.set(e.accountId, expected.get(e.accountId)! - BigInt(costMicros(e, prices.get(r.model)!)));
           if (r.flushAfter) controls.usageWriter.flush();

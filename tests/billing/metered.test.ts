@@ -23,7 +23,9 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     env = makeBillingEnv("metered");
     const events = recordRequests(env, 30, (i) => `acc_${i % 3}`);
     const free = createRequestControls({ ...env.deps });
-    free.usageWriter.record(usageEvent(99, { accountId: "acc_0", inputTokens: 0, outputTokens: 0, status: 402, outcome: "refused" }));
+    free.usageWriter.record(
+      usageEvent(99, { accountId: "acc_0", inputTokens: 0, outputTokens: 0, status: 402, outcome: "refused" }),
+    );
     free.usageWriter.flush();
     expect(outbox(env)).toHaveLength(30);
 
@@ -32,10 +34,22 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     expect(env.fake.meterCalls).toBe(30);
     expect([...env.fake.meterEvents.keys()].sort()).toEqual(events.map((e) => e.requestId).sort());
     const first = env.fake.meterEvents.get(events[0]!.requestId)!;
-    expect(first).toMatchObject({ event_name: METER_EVENT_NAME, payload: { value: String(100 * 1 + 10 * 2) }, timestamp: Math.floor(events[0]!.at / 1000) });
+    expect(first).toMatchObject({
+      event_name: METER_EVENT_NAME,
+      payload: { value: String(100 * 1 + 10 * 2) },
+      timestamp: Math.floor(events[0]!.at / 1000),
+    });
     // One customer per account, created once, carrying only the account id.
-    expect([...env.fake.customers.values()].map((c) => c.metadata.account_id).sort()).toEqual(["acc_0", "acc_1", "acc_2"]);
-    expect(env.fake.requests.filter((r) => r.path === "/v1/billing/meter_events").every((r) => r.idempotencyKey === `kriora-meter-${r.form.identifier}`)).toBe(true);
+    expect([...env.fake.customers.values()].map((c) => c.metadata.account_id).sort()).toEqual([
+      "acc_0",
+      "acc_1",
+      "acc_2",
+    ]);
+    expect(
+      env.fake.requests
+        .filter((r) => r.path === "/v1/billing/meter_events")
+        .every((r) => r.idempotencyKey === `kriora-meter-${r.form.identifier}`),
+    ).toBe(true);
   });
 
   test("a reply lost after Stripe accepted: the resend carries the same identifier and Stripe counts one", async () => {
@@ -52,7 +66,14 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     env = makeBillingEnv("metered");
     env.fake.holdMeterReplies = true;
     const child = Bun.spawn(
-      [process.execPath, `${import.meta.dir}/fixtures/meter-child.ts`, `${env.dir}/data`, `${env.dir}/kriora.toml`, String(env.fake.endpoint.port), "5"],
+      [
+        process.execPath,
+        `${import.meta.dir}/fixtures/meter-child.ts`,
+        `${env.dir}/data`,
+        `${env.dir}/kriora.toml`,
+        String(env.fake.endpoint.port),
+        "5",
+      ],
       { stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "", NODE_ENV: "test" } },
     );
     const deadline = Date.now() + 15_000;
@@ -92,12 +113,29 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     recordRequests(env, 2);
     await env.deps.billing.drainMeter();
     env.fake.invoices = [
-      { id: "in_1", object: "invoice", status: "open", currency: "usd", amount_due: 1234, period_start: 1_790_000_000, period_end: 1_792_592_000, hosted_invoice_url: "https://invoice.stripe.com/i/in_1" },
+      {
+        id: "in_1",
+        object: "invoice",
+        status: "open",
+        currency: "usd",
+        amount_due: 1234,
+        period_start: 1_790_000_000,
+        period_end: 1_792_592_000,
+        hosted_invoice_url: "https://invoice.stripe.com/i/in_1",
+      },
     ];
     const summary = await env.deps.billing.summary("acc_metered");
     expect(summary.meter).toEqual({ pending: 0, parked: 0 });
     expect(summary.invoices).toEqual([
-      { id: "in_1", status: "open", currency: "usd", amount_due_usd: "12.34", period_start: "2026-09-21T14:13:20.000Z", period_end: "2026-10-21T14:13:20.000Z", url: "https://invoice.stripe.com/i/in_1" },
+      {
+        id: "in_1",
+        status: "open",
+        currency: "usd",
+        amount_due_usd: "12.34",
+        period_start: "2026-09-21T14:13:20.000Z",
+        period_end: "2026-10-21T14:13:20.000Z",
+        url: "https://invoice.stripe.com/i/in_1",
+      },
     ]);
     env.fake.failNext("/v1/invoices", 3, 503);
     expect((await env.deps.billing.summary("acc_metered")).invoices).toBeNull();

@@ -15,7 +15,10 @@ const setup = billingPerTest();
 /** Ledger rows, each a safe integer, whose sum is 12 000 000 000 000 001 micro-dollars: past 2^53. */
 function hugeBalance(e: BillingEnv, accountId: string) {
   for (const amountMicros of [4e15, 4e15, 4e15, 1])
-    e.deps.db.insert(billingLedger).values({ id: newId("led"), accountId, at: e.deps.clock.now(), kind: "grant", amountMicros, reason: "test" }).run();
+    e.deps.db
+      .insert(billingLedger)
+      .values({ id: newId("led"), accountId, at: e.deps.clock.now(), kind: "grant", amountMicros, reason: "test" })
+      .run();
 }
 
 const HUGE = { micros: "12000000000000001", usd: "12000000000.000001" };
@@ -24,12 +27,18 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
   test("a balance above 2^53: /account/billing, the admin view, the export and `credits show` give it exactly, no 500", async () => {
     const { env, app, user, userKey, adminKey } = await setup();
     hugeBalance(env, user.id);
-    for (const [path, key] of [["/account/billing", userKey], [`/admin/accounts/${user.id}/billing`, adminKey]] as const) {
+    for (const [path, key] of [
+      ["/account/billing", userKey],
+      [`/admin/accounts/${user.id}/billing`, adminKey],
+    ] as const) {
       const res = await call(app, "GET", path, { key });
       expect([path, res.status]).toEqual([path, 200]);
       expect(await json(res)).toMatchObject({ balance_micros: HUGE.micros, balance_usd: HUGE.usd });
     }
-    expect(exportAccount(env.deps, user.id, "test").billing).toMatchObject({ balance_micros: HUGE.micros, balance_usd: HUGE.usd });
+    expect(exportAccount(env.deps, user.id, "test").billing).toMatchObject({
+      balance_micros: HUGE.micros,
+      balance_usd: HUGE.usd,
+    });
     expect(env.deps.billing.balance(user.id)).toBe(12_000_000_000_000_001n);
     env.deps.handle.close();
     const show = await runKriora(`${env.dir}/data`, ["credits", "show", "--account", user.id, "--json"]);
@@ -50,19 +59,44 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
     expect(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, user.id)).all()).toHaveLength(4);
     // Positive control: an ordinary account's old rows collapse into one adjustment of their sum.
     expect(carryForward(env.deps.db, other.id, later)).toBe(2);
-    expect(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, other.id)).all().map((r) => r.amountMicros)).toEqual([7]);
+    expect(
+      env.deps.db
+        .select()
+        .from(billingLedger)
+        .where(eq(billingLedger.accountId, other.id))
+        .all()
+        .map((r) => r.amountMicros),
+    ).toEqual([7]);
   });
 
   test("an ordinary balance is still a JSON number (positive control for the text form)", async () => {
     const { app, user, userKey, adminKey } = await setup();
-    expect((await call(app, "POST", `/admin/accounts/${user.id}/credits`, { key: adminKey, body: { amount_usd: "2.5", reason: "goodwill" } })).status).toBe(201);
-    expect(await json(await call(app, "GET", "/account/billing", { key: userKey }))).toMatchObject({ balance_micros: 2_500_000, balance_usd: "2.50" });
+    expect(
+      (
+        await call(app, "POST", `/admin/accounts/${user.id}/credits`, {
+          key: adminKey,
+          body: { amount_usd: "2.5", reason: "goodwill" },
+        })
+      ).status,
+    ).toBe(201);
+    expect(await json(await call(app, "GET", "/account/billing", { key: userKey }))).toMatchObject({
+      balance_micros: 2_500_000,
+      balance_usd: "2.50",
+    });
   });
 
   test("admin grants and adjustments are capped at 1,000,000 USD either way: a clear 400 over it, on the API and the CLI", async () => {
     const { env, app, user, adminKey } = await setup();
-    const grant = (amount_usd: string, kind = "grant") => call(app, "POST", `/admin/accounts/${user.id}/credits`, { key: adminKey, body: { kind, amount_usd, reason: "typo test" } });
-    for (const [amount, kind] of [["1000000.000001", "grant"], ["999999999", "grant"], ["-1000000.01", "adjustment"]] as const) {
+    const grant = (amount_usd: string, kind = "grant") =>
+      call(app, "POST", `/admin/accounts/${user.id}/credits`, {
+        key: adminKey,
+        body: { kind, amount_usd, reason: "typo test" },
+      });
+    for (const [amount, kind] of [
+      ["1000000.000001", "grant"],
+      ["999999999", "grant"],
+      ["-1000000.01", "adjustment"],
+    ] as const) {
       const res = await grant(amount, kind);
       expect([amount, res.status]).toEqual([amount, 400]);
       const body = await json(res);
@@ -71,10 +105,25 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
     }
     expect((await grant("1000000")).status).toBe(201);
     env.deps.handle.close();
-    const cli = await runKriora(`${env.dir}/data`, ["credits", "grant", "--account", user.id, "--amount", "5000000", "--reason", "typo"]);
+    const cli = await runKriora(`${env.dir}/data`, [
+      "credits",
+      "grant",
+      "--account",
+      user.id,
+      "--amount",
+      "5000000",
+      "--reason",
+      "typo",
+    ]);
     expect(cli.code).toBe(1);
     env.restart();
-    expect(env.deps.db.select().from(billingLedger).all().map((r) => r.amountMicros)).toEqual([1_000_000_000_000]);
+    expect(
+      env.deps.db
+        .select()
+        .from(billingLedger)
+        .all()
+        .map((r) => r.amountMicros),
+    ).toEqual([1_000_000_000_000]);
   });
 });
 
@@ -82,7 +131,13 @@ describe("§14 access: an export that cannot be produced is recorded as failed, 
   test("a usage row whose address no longer decrypts: the export throws and its access request is marked failed", async () => {
     const { env } = await setup();
     const ann = await seedPerson(env.deps, "ann");
-    const outcomes = () => env.deps.db.select().from(rightsRequests).where(eq(rightsRequests.accountId, ann.id)).all().map((r) => r.outcome);
+    const outcomes = () =>
+      env.deps.db
+        .select()
+        .from(rightsRequests)
+        .where(eq(rightsRequests.accountId, ann.id))
+        .all()
+        .map((r) => r.outcome);
     // Positive control: a sound export is done.
     exportAccount(env.deps, ann.id, "test");
     expect(outcomes()).toEqual(["done"]);

@@ -16,9 +16,17 @@ describe("§5 payments: /account/billing", () => {
     expect(body).toMatchObject({ amount_usd: "19.99" });
     expect(body.url).toStartWith("https://checkout.stripe.com/");
     const session = env.fake.sessions.get(body.id)!;
-    expect(session).toMatchObject({ client_reference_id: user.id, metadata: { account_id: user.id }, amount_subtotal: 1999, currency: "usd" });
+    expect(session).toMatchObject({
+      client_reference_id: user.id,
+      metadata: { account_id: user.id },
+      amount_subtotal: 1999,
+      currency: "usd",
+    });
     // Stripe sends the payer back to the console's billing page, under server.public_url.
-    expect([session.success_url, session.cancel_url]).toEqual(["https://gw.example.test/#/billing?checkout=complete", "https://gw.example.test/#/billing?checkout=cancelled"]);
+    expect([session.success_url, session.cancel_url]).toEqual([
+      "https://gw.example.test/#/billing?checkout=complete",
+      "https://gw.example.test/#/billing?checkout=cancelled",
+    ]);
     const [customer] = [...env.fake.customers.values()];
     expect(customer).toMatchObject({ email: null, name: null, metadata: { account_id: user.id } });
     expect(JSON.stringify(env.fake.requests)).not.toContain("payer@example.com");
@@ -27,8 +35,20 @@ describe("§5 payments: /account/billing", () => {
     expect(env.fake.customers.size).toBe(1);
 
     const view = await json(await call(app, "GET", "/account/billing", { key: userKey }));
-    expect(view).toMatchObject({ mode: "prepaid", balance_micros: 0, balance_usd: "0.00", ledger: [], meter: null, invoices: null });
-    expect(view.checkouts.map((c: { status: string; url: string }) => [c.status, c.url.startsWith("https://checkout.stripe.com/")])).toEqual([
+    expect(view).toMatchObject({
+      mode: "prepaid",
+      balance_micros: 0,
+      balance_usd: "0.00",
+      ledger: [],
+      meter: null,
+      invoices: null,
+    });
+    expect(
+      view.checkouts.map((c: { status: string; url: string }) => [
+        c.status,
+        c.url.startsWith("https://checkout.stripe.com/"),
+      ]),
+    ).toEqual([
       ["open", true],
       ["open", true],
     ]);
@@ -59,7 +79,9 @@ describe("§5 payments: /account/billing", () => {
     env.deps.db.update(accounts).set({ status: "restricted" }).where(eq(accounts.id, user.id)).run();
     env.deps.authView.refreshAccount(user.id);
     expect((await call(app, "GET", "/account/billing", { key: userKey })).status).toBe(200);
-    expect((await call(app, "POST", "/account/billing/checkout", { key: userKey, body: { amount_usd: 10 } })).status).toBe(403);
+    expect(
+      (await call(app, "POST", "/account/billing/checkout", { key: userKey, body: { amount_usd: 10 } })).status,
+    ).toBe(403);
     expect(env.fake.requests).toEqual([]);
   });
 
@@ -67,8 +89,13 @@ describe("§5 payments: /account/billing", () => {
     const { app, userKey } = await setup("off");
     expect((await call(app, "GET", "/account/billing")).status).toBe(401);
     expect((await call(app, "POST", "/account/billing/checkout", { body: { amount_usd: 10 } })).status).toBe(401);
-    expect((await call(app, "POST", "/account/billing/checkout", { key: userKey, body: { amount_usd: 10 } })).status).toBe(404);
-    expect(await json(await call(app, "GET", "/account/billing", { key: userKey }))).toMatchObject({ mode: "off", balance_usd: "0.00" });
+    expect(
+      (await call(app, "POST", "/account/billing/checkout", { key: userKey, body: { amount_usd: 10 } })).status,
+    ).toBe(404);
+    expect(await json(await call(app, "GET", "/account/billing", { key: userKey }))).toMatchObject({
+      mode: "off",
+      balance_usd: "0.00",
+    });
   });
 });
 
@@ -76,12 +103,30 @@ describe("§9 access controls: admin billing", () => {
   test("admins read any account's billing (audited) and grant credits; users get 403", async () => {
     const { env, app, user, userKey, adminKey } = await setup();
     expect((await call(app, "GET", `/admin/accounts/${user.id}/billing`, { key: userKey })).status).toBe(403);
-    expect((await call(app, "POST", `/admin/accounts/${user.id}/credits`, { key: userKey, body: { amount_usd: "5", reason: "x" } })).status).toBe(403);
+    expect(
+      (
+        await call(app, "POST", `/admin/accounts/${user.id}/credits`, {
+          key: userKey,
+          body: { amount_usd: "5", reason: "x" },
+        })
+      ).status,
+    ).toBe(403);
 
-    const granted = await call(app, "POST", `/admin/accounts/${user.id}/credits`, { key: adminKey, body: { amount_usd: "2.5", reason: "support goodwill" } });
+    const granted = await call(app, "POST", `/admin/accounts/${user.id}/credits`, {
+      key: adminKey,
+      body: { amount_usd: "2.5", reason: "support goodwill" },
+    });
     expect(granted.status).toBe(201);
-    expect(await json(granted)).toMatchObject({ kind: "grant", amount_micros: 2_500_000, amount_usd: "2.50", reason: "support goodwill" });
-    const adjusted = await call(app, "POST", `/admin/accounts/${user.id}/credits`, { key: adminKey, body: { kind: "adjustment", amount_usd: "-0.5", reason: "correction" } });
+    expect(await json(granted)).toMatchObject({
+      kind: "grant",
+      amount_micros: 2_500_000,
+      amount_usd: "2.50",
+      reason: "support goodwill",
+    });
+    const adjusted = await call(app, "POST", `/admin/accounts/${user.id}/credits`, {
+      key: adminKey,
+      body: { kind: "adjustment", amount_usd: "-0.5", reason: "correction" },
+    });
     expect(adjusted.status).toBe(201);
     const view = await json(await call(app, "GET", `/admin/accounts/${user.id}/billing`, { key: adminKey }));
     expect(view).toMatchObject({ balance_micros: 2_000_000, balance_usd: "2.00" });
@@ -95,7 +140,10 @@ describe("§9 access controls: admin billing", () => {
 
   test("§8 billing records: a reason with an email address is refused (it would outlive the person)", async () => {
     const { app, user, adminKey } = await setup();
-    const res = await call(app, "POST", `/admin/accounts/${user.id}/credits`, { key: adminKey, body: { amount_usd: "1", reason: "refund for pat@example.com" } });
+    const res = await call(app, "POST", `/admin/accounts/${user.id}/credits`, {
+      key: adminKey,
+      body: { amount_usd: "1", reason: "refund for pat@example.com" },
+    });
     expect(res.status).toBe(400);
     expect((await json(res)).error.param).toBe("reason");
   });

@@ -11,7 +11,9 @@ afterEach(() => env?.close());
 function deliver(e: BillingEnv, payload: string, signature: string | null) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (signature !== null) headers["stripe-signature"] = signature;
-  return createApp(e.deps).handle(new Request("http://localhost/webhooks/stripe", { method: "POST", headers, body: payload }));
+  return createApp(e.deps).handle(
+    new Request("http://localhost/webhooks/stripe", { method: "POST", headers, body: payload }),
+  );
 }
 
 /** A real Checkout Session at the fake, and its signed `checkout.session.completed`. */
@@ -38,7 +40,11 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     const rows = env.deps.db.select().from(billingLedger).all();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ accountId: "acc_buyer", kind: "purchase", amountMicros: 25_000_000, ref: row.id });
-    expect((await env.deps.billing.summary("acc_buyer")).checkouts[0]).toMatchObject({ id: row.id, status: "complete", url: null });
+    expect((await env.deps.billing.summary("acc_buyer")).checkouts[0]).toMatchObject({
+      id: row.id,
+      status: "complete",
+      url: null,
+    });
   });
 
   test("a second event for the same session (async_payment_succeeded after completed) does not credit twice", async () => {
@@ -82,7 +88,17 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
   test("unknown events and sessions that are not Kriora's are acknowledged and ignored", async () => {
     env = makeBillingEnv("prepaid");
     const unknown = stripeEvent("customer.subscription.created", { id: "sub_1", object: "subscription" });
-    const foreign = stripeEvent("checkout.session.completed", paidSession({ id: "cs_other", object: "checkout.session", mode: "payment", currency: "usd", amount_subtotal: 500, metadata: {} }));
+    const foreign = stripeEvent(
+      "checkout.session.completed",
+      paidSession({
+        id: "cs_other",
+        object: "checkout.session",
+        mode: "payment",
+        currency: "usd",
+        amount_subtotal: 500,
+        metadata: {},
+      }),
+    );
     for (const payload of [unknown, foreign]) {
       const res = await deliver(env, payload, await signStripe(payload));
       expect(res.status).toBe(200);
@@ -102,7 +118,13 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     const full = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 2000, "ch_1"));
     await deliver(env, full, await signStripe(full));
     expect(env.deps.billing.balance("acc_buyer")).toBe(0n);
-    expect(env.deps.db.select().from(billingLedger).all().map((r) => [r.kind, r.amountMicros])).toEqual([
+    expect(
+      env.deps.db
+        .select()
+        .from(billingLedger)
+        .all()
+        .map((r) => [r.kind, r.amountMicros]),
+    ).toEqual([
       ["purchase", 20_000_000],
       ["refund", -15_000_000],
       ["refund", -5_000_000],
@@ -119,7 +141,10 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     const other = await env.deps.billing.checkout("acc_buyer", 4_000_000);
     const gone = stripeEvent("checkout.session.expired", { ...env.fake.sessions.get(other.id)!, status: "expired" });
     await deliver(env, gone, await signStripe(gone));
-    expect((await env.deps.billing.summary("acc_buyer")).checkouts.find((c) => c.id === other.id)).toMatchObject({ status: "expired", url: null });
+    expect((await env.deps.billing.summary("acc_buyer")).checkouts.find((c) => c.id === other.id)).toMatchObject({
+      status: "expired",
+      url: null,
+    });
     expect(env.deps.billing.balance("acc_buyer")).toBe(3_000_000n);
   });
 });

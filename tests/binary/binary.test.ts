@@ -14,7 +14,16 @@ beforeAll(() => {
   buildDir = mkdtempSync(join(tmpdir(), "kriora-build-"));
   binary = join(buildDir, "kriora");
   const build = Bun.spawnSync(
-    [process.execPath, "build", "src/main.ts", "--compile", "--minify-whitespace", "--minify-syntax", "--outfile", binary],
+    [
+      process.execPath,
+      "build",
+      "src/main.ts",
+      "--compile",
+      "--minify-whitespace",
+      "--minify-syntax",
+      "--outfile",
+      binary,
+    ],
     { cwd: root, stdout: "pipe", stderr: "pipe" },
   );
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
@@ -29,7 +38,12 @@ function lonelyCopy(): string {
 }
 
 function run(dir: string, ...args: string[]) {
-  const res = Bun.spawnSync([join(dir, "kriora"), ...args], { cwd: dir, env: { PATH: process.env.PATH ?? "" }, stdout: "pipe", stderr: "pipe" });
+  const res = Bun.spawnSync([join(dir, "kriora"), ...args], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? "" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: res.exitCode, out: res.stdout.toString(), err: res.stderr.toString() };
 }
 
@@ -98,7 +112,10 @@ describe("the compiled binary, alone in an empty folder", () => {
         ids.push(res.headers.get("x-request-id")!);
         bodies.push(await res.text());
       }
-      const big = await fetch(`${served.url}/v1/chat/completions`, { method: "POST", body: CANARY + "x".repeat(11 * 1024 * 1024) });
+      const big = await fetch(`${served.url}/v1/chat/completions`, {
+        method: "POST",
+        body: CANARY + "x".repeat(11 * 1024 * 1024),
+      });
       expect(big.status).toBe(413);
       bodies.push(await big.text());
       const chunked = await fetch(`${served.url}/v1/chat/completions`, {
@@ -127,7 +144,9 @@ describe("the compiled binary, alone in an empty folder", () => {
         return Response.json({});
       },
     });
-    const served = await startServe([join(dir, "kriora"), "serve"], dir, { KRIORA_TELEMETRY_OTLP_TRACES_URL: `http://127.0.0.1:${receiver.port}/v1/traces` });
+    const served = await startServe([join(dir, "kriora"), "serve"], dir, {
+      KRIORA_TELEMETRY_OTLP_TRACES_URL: `http://127.0.0.1:${receiver.port}/v1/traces`,
+    });
     try {
       expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
       const deadline = Date.now() + 10_000;
@@ -155,7 +174,11 @@ describe("the compiled binary, alone in an empty folder", () => {
     expect(help.out).toContain("audit verify");
     expect(run(dir, "audit", "verify", "--help").out).toContain("Usage: kriora audit verify");
     expect(run(dir, "no-such-command").code).toBe(2);
-    const bad = Bun.spawnSync([join(dir, "kriora"), "migrate"], { cwd: dir, env: { KRIORA_SERVER_PORT: "eighty" }, stderr: "pipe" });
+    const bad = Bun.spawnSync([join(dir, "kriora"), "migrate"], {
+      cwd: dir,
+      env: { KRIORA_SERVER_PORT: "eighty" },
+      stderr: "pipe",
+    });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr.toString()).toContain("server.port");
     rmSync(dir, { recursive: true, force: true });

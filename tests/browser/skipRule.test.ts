@@ -7,7 +7,12 @@ const root = join(import.meta.dir, "../..");
 function runWithoutChromium(ci: boolean) {
   const run = Bun.spawnSync([process.execPath, "test", "tests/browser/signIn.test.ts"], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, KRIORA_TEST_CHROMIUM: "/nonexistent/chromium", ...(ci ? { CI: "true" } : {}) },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? root,
+      KRIORA_TEST_CHROMIUM: "/nonexistent/chromium",
+      ...(ci ? { CI: "true" } : {}),
+    },
   });
   return { code: run.exitCode, out: run.stdout.toString() + run.stderr.toString() };
 }

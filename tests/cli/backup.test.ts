@@ -15,7 +15,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function kriora(dataDir: string, args: string[], env: Record<string, string> = {}) {
   const captured = { out: "", err: "" };
-  const code = await runCli([...args, "--data", dataDir], { out: (t) => void (captured.out += t), err: (t) => void (captured.err += t), env, isTTY: false });
+  const code = await runCli([...args, "--data", dataDir], {
+    out: (t) => void (captured.out += t),
+    err: (t) => void (captured.err += t),
+    env,
+    isTTY: false,
+  });
   return { code, ...captured };
 }
 
@@ -30,7 +35,10 @@ describe("kriora backup / restore", () => {
   test("an online backup while serve runs: new file, mode 0600, never overwrites, reminds about master.key; restore is refused while serve runs, then works", async () => {
     const data = join(root, "live");
     expect((await kriora(data, ["accounts", "create", "--email", "one@example.com"])).code).toBe(0);
-    const served = await startServe([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data], root);
+    const served = await startServe(
+      [process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data],
+      root,
+    );
     try {
       expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
       const out = join(root, "live-backup.db");

@@ -9,7 +9,12 @@ import { seedPerson } from "../helpers/privacy";
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const accessRequests = (e: TestEnv) => e.deps.db.select().from(rightsRequests).all().filter((r) => r.kind === "access");
+const accessRequests = (e: TestEnv) =>
+  e.deps.db
+    .select()
+    .from(rightsRequests)
+    .all()
+    .filter((r) => r.kind === "access");
 
 describe("§9 security of processing: `accounts export --out` writes only a new private file", () => {
   test("an existing file (mode 0644) is refused and left as it was; --force replaces it with a 0600 file", async () => {
@@ -39,7 +44,8 @@ describe("§9 security of processing: `accounts export --out` writes only a new 
     const dangling = join(env.dir, "dangling.json");
     symlinkSync(join(env.dir, "not-yet.json"), dangling);
 
-    for (const path of [link, dangling]) expect((await runKriora(join(e.dir, "data"), ["accounts", "export", ann.id, "--out", path])).code).toBe(1);
+    for (const path of [link, dangling])
+      expect((await runKriora(join(e.dir, "data"), ["accounts", "export", ann.id, "--out", path])).code).toBe(1);
     expect(() => statSync(join(e.dir, "not-yet.json"))).toThrow();
 
     const forced = await runKriora(join(env.dir, "data"), ["accounts", "export", ann.id, "--out", link, "--force"]);

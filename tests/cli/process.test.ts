@@ -16,7 +16,11 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 function shell(script: string) {
-  const res = Bun.spawnSync(["bash", "-c", script], { env: { PATH: process.env.PATH ?? "", BUN: process.execPath, MAIN: main, DATA: join(env.dir, "data") }, stdout: "pipe", stderr: "pipe" });
+  const res = Bun.spawnSync(["bash", "-c", script], {
+    env: { PATH: process.env.PATH ?? "", BUN: process.execPath, MAIN: main, DATA: join(env.dir, "data") },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return { code: res.exitCode, out: res.stdout.toString(), err: res.stderr.toString() };
 }
 
@@ -24,7 +28,9 @@ describe("the process as a shell sees it", () => {
   test("`keys list --json | head` ends quietly when the reader closes the pipe (no EPIPE)", () => {
     const full = shell(`"$BUN" "$MAIN" keys list --account pipe@example.test --json --data "$DATA" | wc -c`);
     expect(Number(full.out.trim())).toBeGreaterThan(100_000);
-    const res = shell(`set -o pipefail; "$BUN" "$MAIN" keys list --account pipe@example.test --json --data "$DATA" | head -c 100 >/dev/null`);
+    const res = shell(
+      `set -o pipefail; "$BUN" "$MAIN" keys list --account pipe@example.test --json --data "$DATA" | head -c 100 >/dev/null`,
+    );
     expect(res.err).not.toContain("EPIPE");
     expect(res.code).toBe(0);
   }, 30_000);

@@ -24,7 +24,11 @@ afterAll(async () => {
 /** The CLI in-process on the same data dir: its own database connection, as a separate `kriora` process. */
 async function cli(args: string[]): Promise<string> {
   let out = "";
-  const code = await runCli([...args, "--data", data, "--config", join(dir, "kriora.toml"), "--json"], { out: (t) => (out += t), err: (t) => (out += t), env: {} });
+  const code = await runCli([...args, "--data", data, "--config", join(dir, "kriora.toml"), "--json"], {
+    out: (t) => (out += t),
+    err: (t) => (out += t),
+    env: {},
+  });
   if (code !== 0) throw new Error(out);
   return out;
 }
@@ -93,10 +97,17 @@ describe("`serve --workers N`: N processes on one port, one database", () => {
 
   test("two workers share the port; both refuse a key revoked by the CLI; usage rows are exact; SIGTERM to the parent stops every worker after flushing", async () => {
     await cli(["accounts", "create", "--email", "w@example.com"]);
-    const issued = JSON.parse(await cli(["keys", "issue", "--account", "w@example.com"])) as { id: string; key: string };
-    served = await startServe([process.execPath, MAIN, "serve", "--workers", "2", "--data", data, "--config", join(dir, "kriora.toml")], dir, {
-      FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
-    });
+    const issued = JSON.parse(await cli(["keys", "issue", "--account", "w@example.com"])) as {
+      id: string;
+      key: string;
+    };
+    served = await startServe(
+      [process.execPath, MAIN, "serve", "--workers", "2", "--data", data, "--config", join(dir, "kriora.toml")],
+      dir,
+      {
+        FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
+      },
+    );
     const port = Number(new URL(served.url).port);
     const workers = [...served.stdout().matchAll(/"event":"worker_listening","pid":(\d+)/g)].map((m) => Number(m[1]));
     expect(workers.length).toBe(2);
@@ -134,7 +145,9 @@ describe("`serve --workers N`: N processes on one port, one database", () => {
     expect(workers.map(alive)).toEqual([false, false]);
     const db = new Database(join(data, "kriora.db"), { readonly: true });
     try {
-      const rows = db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM usage_events WHERE key_id = ? AND status = 200").get(issued.id);
+      const rows = db
+        .query<{ n: number }, [string]>("SELECT count(*) AS n FROM usage_events WHERE key_id = ? AND status = 200")
+        .get(issued.id);
       expect(rows?.n).toBe(N);
     } finally {
       db.close();

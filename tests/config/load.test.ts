@@ -24,13 +24,13 @@ describe("config", () => {
   });
 
   test.each([
-    ["[server]\nport = \"eighty\"", "server.port"],
+    ['[server]\nport = "eighty"', "server.port"],
     ["[server]\nprot = 80", "server.prot: unknown key"],
-    ["[billing]\nmode = \"free\"", "billing.mode"],
+    ['[billing]\nmode = "free"', "billing.mode"],
     ["[retention]\nip_days = -1", "retention.ip_days"],
-    ["[[providers]]\nid = \"p\"\nkind = \"openai\"\nbase_url = \"http://x\"\nzdr = \"yes\"", "providers[0].zdr"],
-    ["[[providers]]\nid = \"p\"\nkind = \"grpc\"\nbase_url = \"http://x\"", "providers[0].kind"],
-    ["[[models]]\nid = \"m\"\nprovider = \"nowhere\"", "models[0].provider"],
+    ['[[providers]]\nid = "p"\nkind = "openai"\nbase_url = "http://x"\nzdr = "yes"', "providers[0].zdr"],
+    ['[[providers]]\nid = "p"\nkind = "grpc"\nbase_url = "http://x"', "providers[0].kind"],
+    ['[[models]]\nid = "m"\nprovider = "nowhere"', "models[0].provider"],
     ["[bogus]\nx = 1", "bogus: unknown key"],
   ])("a bad value stops start-up naming its key path: %p", (toml, path) => {
     const load = withFile(toml);
@@ -39,11 +39,14 @@ describe("config", () => {
   });
 
   test("an enum error says what is allowed", () => {
-    expect(withFile("[billing]\nmode = \"free\"")).toThrow(/allowed: "off", "prepaid", "metered"/);
+    expect(withFile('[billing]\nmode = "free"')).toThrow(/allowed: "off", "prepaid", "metered"/);
   });
 
   test("KRIORA_* env overrides the file, converted to the field's type", () => {
-    const c = withFile("[server]\nport = 9000\n[limits]\nrpm = 5", { KRIORA_SERVER_PORT: "9100", KRIORA_SERVER_TRUST_PROXY: "true" })();
+    const c = withFile("[server]\nport = 9000\n[limits]\nrpm = 5", {
+      KRIORA_SERVER_PORT: "9100",
+      KRIORA_SERVER_TRUST_PROXY: "true",
+    })();
     expect(c.server.port).toBe(9100);
     expect(c.server.trust_proxy).toBe(true);
     expect(c.limits.rpm).toBe(5);
@@ -61,7 +64,11 @@ describe("config", () => {
   test("env-only mode: each well-known variable adds a provider", () => {
     const c = loadConfig({
       cwd: dir,
-      env: { OPENAI_API_KEY: "sk-test", ANTHROPIC_API_KEY: "ant-test", KRIORA_UPSTREAM_URL: "http://127.0.0.1:11434/v1" },
+      env: {
+        OPENAI_API_KEY: "sk-test",
+        ANTHROPIC_API_KEY: "ant-test",
+        KRIORA_UPSTREAM_URL: "http://127.0.0.1:11434/v1",
+      },
     });
     expect(c.providers.map((p) => [p.id, p.kind])).toEqual([
       ["openai", "openai"],
@@ -82,11 +89,26 @@ describe("config: models, deployments and routing", () => {
   const p = (id: string, kind = "openai") => `[[providers]]\nid = "${id}"\nkind = "${kind}"\nbase_url = "http://x"\n`;
   test.each([
     [`${p("a")}[[models]]\nid = "m"`, "models[0].provider: set provider (one deployment) or deployments"],
-    [`${p("a")}[[models]]\nid = "m"\nprovider = "a"\ndeployments = [{ provider = "a" }]`, "models[0].deployments: set provider or deployments, not both"],
-    [`${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a" }, { provider = "nowhere" }]`, "models[0].deployments[1].provider: no provider with this id"],
-    [`${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a", weight = 0 }]`, "models[0].deployments[0].weight"],
-    [`${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a", wieght = 2 }]`, "models[0].deployments[0].wieght: unknown key"],
-    [`${p("a")}[[models]]\nid = "m"\nprovider = "a"\n[[models]]\nid = "n"\nprovider = "a"\naliases = ["x", "m"]`, "models[1].aliases[1]: duplicate model id or alias"],
+    [
+      `${p("a")}[[models]]\nid = "m"\nprovider = "a"\ndeployments = [{ provider = "a" }]`,
+      "models[0].deployments: set provider or deployments, not both",
+    ],
+    [
+      `${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a" }, { provider = "nowhere" }]`,
+      "models[0].deployments[1].provider: no provider with this id",
+    ],
+    [
+      `${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a", weight = 0 }]`,
+      "models[0].deployments[0].weight",
+    ],
+    [
+      `${p("a")}[[models]]\nid = "m"\ndeployments = [{ provider = "a", wieght = 2 }]`,
+      "models[0].deployments[0].wieght: unknown key",
+    ],
+    [
+      `${p("a")}[[models]]\nid = "m"\nprovider = "a"\n[[models]]\nid = "n"\nprovider = "a"\naliases = ["x", "m"]`,
+      "models[1].aliases[1]: duplicate model id or alias",
+    ],
     [`${p("a")}[[models]]\nid = "m"\nprovider = "a"\nkind = "image"`, "models[0].kind"],
     [`[routing]\nretries = 99`, "routing.retries"],
     [`[routing]\ncooldown_failures = 0`, "routing.cooldown_failures"],

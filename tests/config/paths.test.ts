@@ -10,7 +10,10 @@ describe("relative paths resolve against the config file's folder, not the worki
     const dir = mkdtempSync(join(tmpdir(), "kriora-paths-"));
     const etc = join(dir, "etc");
     mkdirSync(etc);
-    writeFileSync(join(etc, "kriora.toml"), '[policy]\ntext_file = "policy.md"\n[security]\nmaster_key_file = "keys/master.key"\n');
+    writeFileSync(
+      join(etc, "kriora.toml"),
+      '[policy]\ntext_file = "policy.md"\n[security]\nmaster_key_file = "keys/master.key"\n',
+    );
     const c = loadConfig({ file: join(etc, "kriora.toml"), cwd: join(dir, "elsewhere"), env: {} });
     expect(c.database.path).toBe(join(etc, "data/kriora.db"));
     expect(c.security.master_key_file).toBe(join(etc, "keys/master.key"));
@@ -29,10 +32,21 @@ describe("relative paths resolve against the config file's folder, not the worki
     const etc = join(dir, "etc");
     mkdirSync(etc);
     writeFileSync(join(etc, "kriora.toml"), "[server]\nport = 0\n");
-    const served = await startServe([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--config", join(etc, "kriora.toml")], dir);
-    const listening = JSON.parse(served.stdout().split("\n").find((l) => l.includes('"listening"'))!);
+    const served = await startServe(
+      [process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--config", join(etc, "kriora.toml")],
+      dir,
+    );
+    const listening = JSON.parse(
+      served
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes('"listening"'))!,
+    );
     expect(await served.stop()).toBe(0);
-    expect(listening).toMatchObject({ database: join(etc, "data/kriora.db"), master_key_file: join(etc, "data/master.key") });
+    expect(listening).toMatchObject({
+      database: join(etc, "data/kriora.db"),
+      master_key_file: join(etc, "data/master.key"),
+    });
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -8,7 +8,8 @@ describe("memoized address index (issue 15: no HMAC per request for a known addr
     const cipher = createFieldCipher({ keys: [{ id: "k1", key: randomBytes(32) }] });
     let computed = 0;
     const index = memoizedIndex((a) => (computed++, cipher.blindIndex("address", a)));
-    for (const a of ["203.0.113.1", "203.0.113.2", "203.0.113.1", "203.0.113.1"]) expect(index(a)).toBe(cipher.blindIndex("address", a));
+    for (const a of ["203.0.113.1", "203.0.113.2", "203.0.113.1", "203.0.113.1"])
+      expect(index(a)).toBe(cipher.blindIndex("address", a));
     expect(computed).toBe(2);
   });
 

@@ -17,7 +17,9 @@ describe("embedded migrations", () => {
     for (const e of journal.entries as { tag: string }[]) {
       expect(embeddedSql[e.tag]).toBe(readFileSync(join(drizzleDir, `${e.tag}.sql`), "utf8"));
     }
-    const files = readdirSync(drizzleDir).filter((f) => f.endsWith(".sql")).map((f) => f.replace(/\.sql$/, ""));
+    const files = readdirSync(drizzleDir)
+      .filter((f) => f.endsWith(".sql"))
+      .map((f) => f.replace(/\.sql$/, ""));
     expect(Object.keys(embeddedSql).sort()).toEqual(files.sort());
   });
 

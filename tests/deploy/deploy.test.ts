@@ -15,7 +15,12 @@ function schemaKeys(schema: TSchema, prefix = ""): string[] {
   if (schema.type === "object" && schema.properties)
     return Object.entries(schema.properties as Record<string, TSchema>).flatMap(([k, s]) => {
       const path = prefix ? `${prefix}.${k}` : k;
-      const nested = s.type === "array" && s.items?.type === "object" ? schemaKeys(s.items, `${path}[]`) : s.type === "object" ? schemaKeys(s, path) : [];
+      const nested =
+        s.type === "array" && s.items?.type === "object"
+          ? schemaKeys(s.items, `${path}[]`)
+          : s.type === "object"
+            ? schemaKeys(s, path)
+            : [];
       return nested.length ? nested : [path];
     });
   return [];
@@ -23,7 +28,8 @@ function schemaKeys(schema: TSchema, prefix = ""): string[] {
 
 /** The key paths a parsed TOML document sets, in the same notation. */
 function documentKeys(value: unknown, prefix = ""): string[] {
-  if (Array.isArray(value) && value.some((v) => v && typeof v === "object")) return [...new Set(value.flatMap((v) => documentKeys(v, `${prefix}[]`)))];
+  if (Array.isArray(value) && value.some((v) => v && typeof v === "object"))
+    return [...new Set(value.flatMap((v) => documentKeys(v, `${prefix}[]`)))];
   if (value && typeof value === "object" && !Array.isArray(value))
     return Object.entries(value).flatMap(([k, v]) => {
       const nested = documentKeys(v, prefix ? `${prefix}.${k}` : k);

@@ -37,7 +37,9 @@ const chat = async (stream = false) => {
 /** Rows and daily aggregates agree: every flush committed both or neither. */
 const stored = () => {
   const { rows } = sqlite().query("SELECT count(*) AS rows FROM usage_events").get() as { rows: number };
-  const { daily } = sqlite().query("SELECT coalesce(sum(requests), 0) AS daily FROM usage_daily").get() as { daily: number };
+  const { daily } = sqlite().query("SELECT coalesce(sum(requests), 0) AS daily FROM usage_daily").get() as {
+    daily: number;
+  };
   return { rows, daily };
 };
 const until = async (done: () => boolean, ms = 5_000) => {
@@ -69,7 +71,8 @@ describe("§2 usage data: a full disk under the usage writer", () => {
     const [alert] = alerts();
     expect(Object.keys(alert).sort()).toEqual(["code", "event", "kind", "level", "queued"]);
     expect(alert).toMatchObject({ level: "error", kind: "SQLiteError", code: "SQLITE_FULL" });
-    for (const personal of ["full-disk@example.com", accountId, key.id, "127.0.0.1"]) expect(env.log.text()).not.toContain(personal);
+    for (const personal of ["full-disk@example.com", accountId, key.id, "127.0.0.1"])
+      expect(env.log.text()).not.toContain(personal);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/kriora_usage_writer_failures_total [1-9]/);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);

@@ -24,12 +24,21 @@ const FORMATS: [string, string, Record<string, string>][] = [
 ];
 
 /** One streamed request against whatever the upstream is scripted to say; resolves with the whole relayed body. */
-async function stream(path: string, headers: Record<string, string>, chunks: (Uint8Array | string)[]): Promise<{ status: number; type: string | null; text: string }> {
+async function stream(
+  path: string,
+  headers: Record<string, string>,
+  chunks: (Uint8Array | string)[],
+): Promise<{ status: number; type: string | null; text: string }> {
   upstream.script = { contentType: "text/event-stream", chunks: () => chunks[Symbol.iterator]() };
   const res = await fetch(`${gw.url}${path}`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ model: "garbage", stream: true, max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+    body: JSON.stringify({
+      model: "garbage",
+      stream: true,
+      max_tokens: 16,
+      messages: [{ role: "user", content: "hi" }],
+    }),
   });
   return { status: res.status, type: res.headers.get("content-type"), text: await res.text() };
 }
@@ -38,9 +47,20 @@ const noise = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i)
 
 const GARBAGE: [string, (Uint8Array | string)[]][] = [
   ["binary noise with NUL and 0xFF, no line ends", [noise(64 * 1024, 1), noise(1024, 2)]],
-  ["broken lines: no data prefix, unclosed JSON, bare CRs", ["garbage\r\rmore\n", ":comment\n\n", "data: {not json\n\n", "event: \u0000\ndata: [1,2\n\n", "\r".repeat(10_000)]],
+  [
+    "broken lines: no data prefix, unclosed JSON, bare CRs",
+    ["garbage\r\rmore\n", ":comment\n\n", "data: {not json\n\n", "event: \u0000\ndata: [1,2\n\n", "\r".repeat(10_000)],
+  ],
   ["an HTML error page", ["<html><body><h1>502 Bad Gateway</h1></body></html>"]],
-  ["JSON of the wrong shape", ['data: {"choices":"x","usage":"lots"}\n\n', 'data: [1,2,3]\n\n', 'event: message_delta\ndata: {"type":"message_delta","usage":null}\n\n', 'data: {"type":"response.completed","response":7}\n\n']],
+  [
+    "JSON of the wrong shape",
+    [
+      'data: {"choices":"x","usage":"lots"}\n\n',
+      "data: [1,2,3]\n\n",
+      'event: message_delta\ndata: {"type":"message_delta","usage":null}\n\n',
+      'data: {"type":"response.completed","response":7}\n\n',
+    ],
+  ],
   ["nothing at all", []],
 ];
 
@@ -61,14 +81,18 @@ describe("fault injection: garbage from the upstream under text/event-stream", (
 
   test("property: any bytes at all, in any chunking, end every format's stream cleanly and are metered as estimated", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...FORMATS), fc.array(fc.uint8Array({ maxLength: 4096 }), { maxLength: 6 }), async ([, path, headers], chunks) => {
-        gw.usage.events.length = 0;
-        const { status, text } = await stream(path, headers, chunks);
-        expect(status).toBe(200);
-        expect(text.length).toBeGreaterThan(0);
-        const [event] = await gw.events(1);
-        expect(event!.estimated).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...FORMATS),
+        fc.array(fc.uint8Array({ maxLength: 4096 }), { maxLength: 6 }),
+        async ([, path, headers], chunks) => {
+          gw.usage.events.length = 0;
+          const { status, text } = await stream(path, headers, chunks);
+          expect(status).toBe(200);
+          expect(text.length).toBeGreaterThan(0);
+          const [event] = await gw.events(1);
+          expect(event!.estimated).toBe(true);
+        },
+      ),
       { numRuns: 60 },
     );
   });

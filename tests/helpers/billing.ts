@@ -13,7 +13,14 @@ import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
 /** `[[models]]` at one unreachable provider, priced per million tokens: `[id, input, output, cached input]`. */
 export function pricedModels(models: [string, number, number, number?][]): string {
   const entries = models.map(([id, input, output, cached = 0]) =>
-    [`[[models]]`, `id = "${id}"`, `provider = "p"`, `input_usd_per_mtok = ${input}`, `output_usd_per_mtok = ${output}`, `cached_input_usd_per_mtok = ${cached}`].join("\n"),
+    [
+      `[[models]]`,
+      `id = "${id}"`,
+      `provider = "p"`,
+      `input_usd_per_mtok = ${input}`,
+      `output_usd_per_mtok = ${output}`,
+      `cached_input_usd_per_mtok = ${cached}`,
+    ].join("\n"),
   );
   return ['[[providers]]\nid = "p"\nkind = "openai"\nbase_url = "http://127.0.0.1:1/v1"', ...entries].join("\n");
 }
@@ -35,10 +42,16 @@ export interface BillingEnv {
  * A data dir whose gateway bills in `mode` against a loopback fake Stripe, with the Stripe
  * secrets in its (private) environment. `restart()` reopens it as a new process would.
  */
-export function makeBillingEnv(mode: "off" | "prepaid" | "metered", opts: { toml?: string; server?: string; clock?: Clock; env?: Record<string, string> } = {}): BillingEnv {
+export function makeBillingEnv(
+  mode: "off" | "prepaid" | "metered",
+  opts: { toml?: string; server?: string; clock?: Clock; env?: Record<string, string> } = {},
+): BillingEnv {
   const dir = mkdtempSync(join(tmpdir(), "kriora-billing-"));
   const file = join(dir, "kriora.toml");
-  writeFileSync(file, `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`);
+  writeFileSync(
+    file,
+    `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`,
+  );
   const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
   const fake = startFakeStripe();
   const log = captureLog();

@@ -47,7 +47,15 @@ export interface Console {
 }
 
 /** FIELD-NOTES' flags: without the background-networking ones Chromium keeps trying to reach other hosts. */
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 
 /** A free loopback port, so that `server.public_url` (the links in mails) names the real server. */
 function freePort(): number {
@@ -87,7 +95,11 @@ export async function startConsole(toml = ""): Promise<Console & { stop(): Promi
     ].join("\n"),
   );
   const env = { FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic, TMPDIR: base };
-  const serve = await startServe([process.execPath, join(root, "src/main.ts"), "serve", "--config", config, "--data", dataDir], base, { ...env, KRIORA_SERVER_PORT: String(port) });
+  const serve = await startServe(
+    [process.execPath, join(root, "src/main.ts"), "serve", "--config", config, "--data", dataDir],
+    base,
+    { ...env, KRIORA_SERVER_PORT: String(port) },
+  );
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   const requests: string[] = [];
   return {
@@ -105,10 +117,13 @@ export async function startConsole(toml = ""): Promise<Console & { stop(): Promi
       return context;
     },
     cli(...args) {
-      const run = Bun.spawnSync([process.execPath, join(root, "src/main.ts"), ...args, "--config", config, "--data", dataDir], {
-        cwd: base,
-        env: { PATH: process.env.PATH ?? "", HOME: base, ...env },
-      });
+      const run = Bun.spawnSync(
+        [process.execPath, join(root, "src/main.ts"), ...args, "--config", config, "--data", dataDir],
+        {
+          cwd: base,
+          env: { PATH: process.env.PATH ?? "", HOME: base, ...env },
+        },
+      );
       return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() };
     },
     async stop() {
@@ -158,7 +173,8 @@ export async function signIn(c: Console, page: Page, email: string): Promise<voi
 
 /** An admin let in the way README's bootstrap says: `accounts create --admin`, then `accounts login-link`. */
 export async function signInAdmin(c: Console, page: Page, email: string): Promise<void> {
-  if (c.cli("accounts", "show", email).code !== 0) expect(c.cli("accounts", "create", "--email", email, "--admin").code).toBe(0);
+  if (c.cli("accounts", "show", email).code !== 0)
+    expect(c.cli("accounts", "create", "--email", email, "--admin").code).toBe(0);
   const issued = c.cli("accounts", "login-link", email, "--json");
   expect(issued.code).toBe(0);
   await confirmLink(page, JSON.parse(issued.out).url, email);
@@ -187,4 +203,5 @@ export async function seriousA11yViolations(page: Page): Promise<string[]> {
 }
 
 /** Requests that left the console's origin (data: and blob: URLs stay in the page). */
-export const foreignRequests = (c: Console) => c.requests.filter((u) => !u.startsWith(`${c.origin}/`) && !u.startsWith("data:") && !u.startsWith("blob:"));
+export const foreignRequests = (c: Console) =>
+  c.requests.filter((u) => !u.startsWith(`${c.origin}/`) && !u.startsWith("data:") && !u.startsWith("blob:"));

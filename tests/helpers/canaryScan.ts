@@ -61,7 +61,10 @@ export function embed(value: string, encoding: Encoding, pad: number): Buffer {
 
 /** Every encoding of `value` found in `bytes`, reported as found at `where`. */
 export function scanBytes(where: string, bytes: Buffer, value: string): Finding[] {
-  return ENCODINGS.filter((encoding) => patterns(value, encoding).some((p) => bytes.includes(p))).map((encoding) => ({ where, encoding }));
+  return ENCODINGS.filter((encoding) => patterns(value, encoding).some((p) => bytes.includes(p))).map((encoding) => ({
+    where,
+    encoding,
+  }));
 }
 
 /** Every regular file below `dir` (symlinks not followed), by path relative to `base`. */

@@ -14,9 +14,11 @@ export interface CapturedLog extends Logger {
 /** A logger that keeps every line, so tests can scan what would have reached stdout/stderr. */
 export function captureLog(): CapturedLog {
   const lines: string[] = [];
-  const push = (level: string) => (event: string, fields: LogFields = {}) => {
-    lines.push(JSON.stringify({ level, event, ...fields }));
-  };
+  const push =
+    (level: string) =>
+    (event: string, fields: LogFields = {}) => {
+      lines.push(JSON.stringify({ level, event, ...fields }));
+    };
   return { lines, text: () => lines.join("\n"), info: push("info"), warn: push("warn"), error: push("error") };
 }
 
@@ -31,7 +33,10 @@ export interface TestEnv {
  * A real data dir (SQLite file + master key) in a fresh temporary folder. `toml` is a
  * kriora.toml body; `--data` semantics put the database and key inside the folder.
  */
-export function makeTestEnv(toml = "", overrides: Partial<Pick<Deps, "clock">> & { env?: Record<string, string> } = {}): TestEnv {
+export function makeTestEnv(
+  toml = "",
+  overrides: Partial<Pick<Deps, "clock">> & { env?: Record<string, string> } = {},
+): TestEnv {
   const dir = mkdtempSync(join(tmpdir(), "kriora-test-"));
   const file = join(dir, "kriora.toml");
   writeFileSync(file, toml);

@@ -2,7 +2,10 @@ import Stripe from "stripe";
 import type { StripeEndpoint } from "../../src/billing/stripe";
 
 /** The secrets the tests configure; the fake accepts only this API key. */
-export const STRIPE_ENV = { STRIPE_SECRET_KEY: "sk_test_kriora_fake_51", STRIPE_WEBHOOK_SECRET: "whsec_kriora_fake_secret" };
+export const STRIPE_ENV = {
+  STRIPE_SECRET_KEY: "sk_test_kriora_fake_51",
+  STRIPE_WEBHOOK_SECRET: "whsec_kriora_fake_secret",
+};
 
 export interface FakeRequest {
   method: string;
@@ -31,7 +34,8 @@ export interface FakeStripe {
 }
 
 let serial = 0;
-const stripeId = (prefix: string) => `${prefix}_fake${(++serial).toString(36).padStart(6, "0")}${Math.random().toString(36).slice(2, 8)}`;
+const stripeId = (prefix: string) =>
+  `${prefix}_fake${(++serial).toString(36).padStart(6, "0")}${Math.random().toString(36).slice(2, 8)}`;
 
 /** `a[b][0][c]=v` (stripe-node's form encoding) → `{ a: { b: { 0: { c: "v" } } } }`. */
 function parseForm(text: string): Record<string, any> {
@@ -45,7 +49,8 @@ function parseForm(text: string): Record<string, any> {
   return out;
 }
 
-const error = (status: number, type: string, code: string): Response => Response.json({ error: { type, code, message: `fake stripe: ${code}` } }, { status });
+const error = (status: number, type: string, code: string): Response =>
+  Response.json({ error: { type, code, message: `fake stripe: ${code}` } }, { status });
 
 /**
  * A loopback fake of the few Stripe endpoints Kriora calls (customers, Checkout Sessions,
@@ -60,7 +65,15 @@ export function startFakeStripe(): FakeStripe {
   const route = (req: FakeRequest): Response | Promise<Response> => {
     const now = Math.floor(Date.now() / 1000);
     if (req.method === "POST" && req.path === "/v1/customers") {
-      const c = { id: stripeId("cus"), object: "customer", created: now, email: req.form.email ?? null, name: req.form.name ?? null, metadata: req.form.metadata ?? {}, livemode: false };
+      const c = {
+        id: stripeId("cus"),
+        object: "customer",
+        created: now,
+        email: req.form.email ?? null,
+        name: req.form.name ?? null,
+        metadata: req.form.metadata ?? {},
+        livemode: false,
+      };
       fake.customers.set(c.id, c);
       return Response.json(c);
     }
@@ -101,16 +114,26 @@ export function startFakeStripe(): FakeStripe {
       fake.meterCalls++;
       const customer = req.form.payload?.stripe_customer_id;
       if (!fake.customers.has(customer)) return error(400, "invalid_request_error", "resource_missing");
-      const e = { object: "billing.meter_event", created: now, event_name: req.form.event_name, identifier: req.form.identifier, payload: req.form.payload, timestamp: Number(req.form.timestamp), livemode: false };
+      const e = {
+        object: "billing.meter_event",
+        created: now,
+        event_name: req.form.event_name,
+        identifier: req.form.identifier,
+        payload: req.form.payload,
+        timestamp: Number(req.form.timestamp),
+        livemode: false,
+      };
       if (!fake.meterEvents.has(e.identifier)) fake.meterEvents.set(e.identifier, e);
       if (fake.loseMeterReplies > 0) {
         fake.loseMeterReplies--;
         return error(500, "api_error", "reply_lost");
       }
-      if (fake.holdMeterReplies) return new Promise((resolve) => held.push(() => resolve(error(503, "api_error", "shutting_down"))));
+      if (fake.holdMeterReplies)
+        return new Promise((resolve) => held.push(() => resolve(error(503, "api_error", "shutting_down"))));
       return Response.json(fake.meterEvents.get(e.identifier));
     }
-    if (req.method === "GET" && req.path === "/v1/invoices") return Response.json({ object: "list", data: fake.invoices, has_more: false, url: "/v1/invoices" });
+    if (req.method === "GET" && req.path === "/v1/invoices")
+      return Response.json({ object: "list", data: fake.invoices, has_more: false, url: "/v1/invoices" });
     return error(404, "invalid_request_error", "unknown_route");
   };
 
@@ -120,9 +143,15 @@ export function startFakeStripe(): FakeStripe {
     development: false,
     async fetch(request) {
       const url = new URL(request.url);
-      if (request.headers.get("authorization") !== `Bearer ${STRIPE_ENV.STRIPE_SECRET_KEY}`) return error(401, "invalid_request_error", "api_key_invalid");
+      if (request.headers.get("authorization") !== `Bearer ${STRIPE_ENV.STRIPE_SECRET_KEY}`)
+        return error(401, "invalid_request_error", "api_key_invalid");
       const body = request.method === "GET" ? url.search.slice(1) : await request.text();
-      const req: FakeRequest = { method: request.method, path: url.pathname, form: parseForm(body), idempotencyKey: request.headers.get("idempotency-key") };
+      const req: FakeRequest = {
+        method: request.method,
+        path: url.pathname,
+        form: parseForm(body),
+        idempotencyKey: request.headers.get("idempotency-key"),
+      };
       fake.requests.push(req);
       const failure = failures.find((f) => f.path === req.path && f.n > 0);
       if (failure) {
@@ -131,9 +160,14 @@ export function startFakeStripe(): FakeStripe {
       }
       const cacheKey = req.idempotencyKey ? `${req.method} ${req.path} ${req.idempotencyKey}` : null;
       const cached = cacheKey ? replies.get(cacheKey) : undefined;
-      if (cached) return new Response(cached.body, { status: cached.status, headers: { "content-type": "application/json", "idempotent-replayed": "true" } });
+      if (cached)
+        return new Response(cached.body, {
+          status: cached.status,
+          headers: { "content-type": "application/json", "idempotent-replayed": "true" },
+        });
       const reply = await route(req);
-      if (cacheKey && reply.status < 500) replies.set(cacheKey, { status: reply.status, body: await reply.clone().text() });
+      if (cacheKey && reply.status < 500)
+        replies.set(cacheKey, { status: reply.status, body: await reply.clone().text() });
       return reply;
     },
   });
@@ -189,7 +223,12 @@ export function paidSession(session: Record<string, any>): Record<string, any> {
 }
 
 /** A charge of a Kriora checkout (its payment carries the account id), refunded `refundedCents` so far. */
-export function refundedCharge(accountId: string, amountCents: number, refundedCents: number, id = stripeId("ch")): Record<string, any> {
+export function refundedCharge(
+  accountId: string,
+  amountCents: number,
+  refundedCents: number,
+  id = stripeId("ch"),
+): Record<string, any> {
   return {
     id,
     object: "charge",

@@ -54,7 +54,8 @@ interface Pieces {
 }
 
 const encoder = new TextEncoder();
-const until = (signal: AbortSignal) => new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve())));
+const until = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve())));
 
 /**
  * A model provider on loopback that speaks the OpenAI, Anthropic and Gemini wire formats (Gemini
@@ -87,7 +88,10 @@ export function startFakeUpstream(): FakeUpstream {
       const { pathname: path, search } = new URL(req.url);
       if (req.method === "GET" && path.endsWith("/models")) {
         fake.modelListHits++;
-        return Response.json({ object: "list", data: fake.models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake", context_length: 8192 })) });
+        return Response.json({
+          object: "list",
+          data: fake.models.map((id) => ({ id, object: "model", created: 0, owned_by: "fake", context_length: 8192 })),
+        });
       }
       if (path === "/redirected") {
         fake.redirectHits++;
@@ -120,13 +124,31 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
     case "redirect":
       return new Response(null, { status: 302, headers: { location: `${fake.url}/redirected` } });
     case "fail-500":
-      return Response.json({ error: { message: `internal failure ${UPSTREAM_CANARY}`, type: "server_error" } }, { status: 500 });
+      return Response.json(
+        { error: { message: `internal failure ${UPSTREAM_CANARY}`, type: "server_error" } },
+        { status: 500 },
+      );
     case "fail-429":
-      return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429 });
+      return Response.json(
+        { error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } },
+        { status: 429 },
+      );
     case "fail-429-retry-2s":
-      return Response.json({ error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } }, { status: 429, headers: { "retry-after": "2" } });
+      return Response.json(
+        { error: { message: `slow down ${UPSTREAM_CANARY}`, type: "rate_limit_error" } },
+        { status: 429, headers: { "retry-after": "2" } },
+      );
     case "bad-400":
-      return Response.json({ error: { message: `Invalid prompt ${JSON.stringify(body)} ${UPSTREAM_CANARY}`, type: "invalid_request_error", code: "invalid_prompt" } }, { status: 400 });
+      return Response.json(
+        {
+          error: {
+            message: `Invalid prompt ${JSON.stringify(body)} ${UPSTREAM_CANARY}`,
+            type: "invalid_request_error",
+            code: "invalid_prompt",
+          },
+        },
+        { status: 400 },
+      );
     case "hang":
       await until(signal);
       return new Response(null, { status: 499 });
@@ -135,13 +157,28 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
   if (model === "tools") return toolAnswer(kind, model, body, fake.toolCalls);
   if (!body.stream) {
     const text = model === "big-json" ? fake.reply.repeat(8_000) : fake.reply;
-    const json = kind === "gemini" ? wire.geminiJson(text) : kind === "embeddings" ? wire.embeddingsJson(model) : kind === "responses" ? wire.responsesJson(model, text) : kind === "messages" ? wire.messagesJson(model, text) : wire.chatJson(model, text, kind === "completions");
-    if (model === "gzip") return new Response(Bun.gzipSync(JSON.stringify(json)), { headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    const json =
+      kind === "gemini"
+        ? wire.geminiJson(text)
+        : kind === "embeddings"
+          ? wire.embeddingsJson(model)
+          : kind === "responses"
+            ? wire.responsesJson(model, text)
+            : kind === "messages"
+              ? wire.messagesJson(model, text)
+              : wire.chatJson(model, text, kind === "completions");
+    if (model === "gzip")
+      return new Response(Bun.gzipSync(JSON.stringify(json)), {
+        headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      });
     return Response.json(json);
   }
   const pieces = piecesOf(kind, model, fake.reply, body.stream_options?.include_usage === true && model !== "no-usage");
   const headers = { "content-type": "text/event-stream", "cache-control": "no-cache" };
-  if (model === "gzip") return new Response(Bun.gzipSync([...pieces.head, ...pieces.words.map(pieces.delta), ...pieces.tail].join("")), { headers: { ...headers, "content-encoding": "gzip" } });
+  if (model === "gzip")
+    return new Response(Bun.gzipSync([...pieces.head, ...pieces.words.map(pieces.delta), ...pieces.tail].join("")), {
+      headers: { ...headers, "content-encoding": "gzip" },
+    });
   const chunks = deliver(model, pieces, signal, fake);
   return new Response(
     new ReadableStream({
@@ -160,8 +197,20 @@ async function answer(fake: FakeUpstream, seen: SeenRequest, signal: AbortSignal
 
 /** Model `tools`: two tool calls in one turn, whole or streamed one piece per chunk. */
 function toolAnswer(kind: Kind, model: string, body: Record<string, any>, calls: ToolCall[]): Response {
-  if (!body.stream) return Response.json(kind === "gemini" ? wire.geminiToolJson(calls) : kind === "messages" ? wire.messagesToolJson(model, calls) : wire.chatToolJson(model, calls));
-  const events = kind === "gemini" ? wire.geminiToolStream(calls) : kind === "messages" ? wire.messagesToolStream(model, calls) : wire.chatToolStream(model, body.stream_options?.include_usage === true, calls);
+  if (!body.stream)
+    return Response.json(
+      kind === "gemini"
+        ? wire.geminiToolJson(calls)
+        : kind === "messages"
+          ? wire.messagesToolJson(model, calls)
+          : wire.chatToolJson(model, calls),
+    );
+  const events =
+    kind === "gemini"
+      ? wire.geminiToolStream(calls)
+      : kind === "messages"
+        ? wire.messagesToolStream(model, calls)
+        : wire.chatToolStream(model, body.stream_options?.include_usage === true, calls);
   const chunks = events.values();
   return new Response(
     new ReadableStream({
@@ -179,14 +228,38 @@ function piecesOf(kind: Kind, model: string, reply: string, usage: boolean): Pie
   const words = reply.split(/(?<= )/);
   switch (kind) {
     case "responses":
-      return { head: [wire.responsesStart(model)], words, delta: wire.responsesDelta, tail: [wire.responsesEnd(model, reply)], error: wire.sse({ type: "error", code: "server_error", message: UPSTREAM_CANARY }, "error") };
+      return {
+        head: [wire.responsesStart(model)],
+        words,
+        delta: wire.responsesDelta,
+        tail: [wire.responsesEnd(model, reply)],
+        error: wire.sse({ type: "error", code: "server_error", message: UPSTREAM_CANARY }, "error"),
+      };
     case "gemini":
-      return { head: [], words, delta: wire.geminiChunk, tail: [wire.geminiEnd()], error: wire.sse({ error: { code: 500, message: UPSTREAM_CANARY, status: "INTERNAL" } }) };
+      return {
+        head: [],
+        words,
+        delta: wire.geminiChunk,
+        tail: [wire.geminiEnd()],
+        error: wire.sse({ error: { code: 500, message: UPSTREAM_CANARY, status: "INTERNAL" } }),
+      };
     case "messages":
-      return { head: [wire.messagesStart(model)], words, delta: wire.messagesDelta, tail: [wire.messagesEnd()], error: wire.sse({ type: "error", error: { type: "overloaded_error", message: UPSTREAM_CANARY } }, "error") };
+      return {
+        head: [wire.messagesStart(model)],
+        words,
+        delta: wire.messagesDelta,
+        tail: [wire.messagesEnd()],
+        error: wire.sse({ type: "error", error: { type: "overloaded_error", message: UPSTREAM_CANARY } }, "error"),
+      };
     default: {
       const completions = kind === "completions";
-      return { head: [], words, delta: (text) => wire.chatChunk(model, text, completions), tail: [wire.chatEnd(model, usage)], error: wire.sse({ error: { message: UPSTREAM_CANARY, type: "server_error" } }) };
+      return {
+        head: [],
+        words,
+        delta: (text) => wire.chatChunk(model, text, completions),
+        tail: [wire.chatEnd(model, usage)],
+        error: wire.sse({ error: { message: UPSTREAM_CANARY, type: "server_error" } }),
+      };
     }
   }
 }

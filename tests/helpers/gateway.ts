@@ -8,7 +8,11 @@ import { makeTestEnv, type TestEnv } from "./deps";
 import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
 
 /** The gateway's own provider keys, read from env by the proxy; the fake checks it receives these. */
-export const PROVIDER_KEYS = { openai: "sk-provider-openai-7c1", anthropic: "sk-provider-anthropic-3b9", gemini: "gm-provider-gemini-5e2" };
+export const PROVIDER_KEYS = {
+  openai: "sk-provider-openai-7c1",
+  anthropic: "sk-provider-anthropic-3b9",
+  gemini: "gm-provider-gemini-5e2",
+};
 process.env.FAKE_OPENAI_KEY = PROVIDER_KEYS.openai;
 process.env.FAKE_ANTHROPIC_KEY = PROVIDER_KEYS.anthropic;
 process.env.FAKE_GEMINI_KEY = PROVIDER_KEYS.gemini;
@@ -20,7 +24,15 @@ export function testPrincipal(policy: Partial<Principal["policy"]> = {}, scopes:
     keyId: "key_test",
     via: "api_key",
     scopes: new Set(scopes),
-    policy: { requireZdr: false, regions: null, models: null, rpm: null, tpm: null, monthlyBudgetMicros: null, ...policy },
+    policy: {
+      requireZdr: false,
+      regions: null,
+      models: null,
+      rpm: null,
+      tpm: null,
+      monthlyBudgetMicros: null,
+      ...policy,
+    },
   };
 }
 
@@ -65,7 +77,14 @@ export interface ProviderSpec {
 /** One `[[providers]]` table, keyed with the gateway's test provider key of its format. */
 export function providerToml(p: ProviderSpec): string {
   const keyEnv = { openai: "FAKE_OPENAI_KEY", anthropic: "FAKE_ANTHROPIC_KEY", gemini: "FAKE_GEMINI_KEY" }[p.kind];
-  const lines = [`id = "${p.id}"`, `kind = "${p.kind}"`, `base_url = "${p.url}/v1"`, `api_key_env = "${keyEnv}"`, `zdr = ${p.zdr ?? false}`, `region = "${p.region ?? "us"}"`];
+  const lines = [
+    `id = "${p.id}"`,
+    `kind = "${p.kind}"`,
+    `base_url = "${p.url}/v1"`,
+    `api_key_env = "${keyEnv}"`,
+    `zdr = ${p.zdr ?? false}`,
+    `region = "${p.region ?? "us"}"`,
+  ];
   return ["[[providers]]", ...lines, ...(p.extra ?? [])].join("\n") + "\n";
 }
 

@@ -36,7 +36,9 @@ export const MODELS = { openai: "gpt-fake", anthropic: "claude-fake", rejected: 
 
 async function person(env: TestEnv, email: string, role: "user" | "admin"): Promise<Person> {
   const account = makeAccount(env.deps, email, role);
-  const { id, key } = await makeKey(env.deps, account.id, { scopes: role === "admin" ? ["model", "account", "admin"] : ["model", "account"] });
+  const { id, key } = await makeKey(env.deps, account.id, {
+    scopes: role === "admin" ? ["model", "account", "admin"] : ["model", "account"],
+  });
   return { id: account.id, email, key, keyId: id, cookie: makeSessionCookie(env.deps, account.id) };
 }
 
@@ -47,7 +49,8 @@ async function person(env: TestEnv, email: string, role: "user" | "admin"): Prom
  */
 export async function startHostileTarget(): Promise<HostileTarget> {
   const fake = startFakeUpstream();
-  const model = (id: string, provider: string, upstream: string) => `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\n`;
+  const model = (id: string, provider: string, upstream: string) =>
+    `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\n`;
   const env = makeTestEnv(
     [
       "[server]\nport = 0\nmax_body_bytes = 1048576\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n",
@@ -80,10 +83,15 @@ const STACK_TRACE = /\n\s+at |\bat .+:\d+:\d+|\.ts:\d+|node_modules|(?:Syntax|Ty
  * A clean refusal: a 4xx in the product's error shape (OpenAI's or, on /v1/messages,
  * Anthropic's), with the security headers, no stack trace and none of `canaries`. Returns the body.
  */
-export async function expectCleanRefusal(res: Response, canaries: readonly string[] = [HOSTILE_CANARY]): Promise<string> {
+export async function expectCleanRefusal(
+  res: Response,
+  canaries: readonly string[] = [HOSTILE_CANARY],
+): Promise<string> {
   const text = await res.text();
   // Status and body together, so a failure shows what came back.
-  expect({ is4xx: res.status >= 400 && res.status < 500, status: res.status, body: text.slice(0, 300) }).toMatchObject({ is4xx: true });
+  expect({ is4xx: res.status >= 400 && res.status < 500, status: res.status, body: text.slice(0, 300) }).toMatchObject({
+    is4xx: true,
+  });
   const body = JSON.parse(text);
   expect(typeof (body.error?.message ?? body.message)).toBe("string");
   expect(body.request_id).toBe(res.headers.get("x-request-id")!);
@@ -184,7 +192,10 @@ export interface Operation {
 
 /** Every operation the gateway publishes in `/openapi.json`: new routes are covered without editing the suites. */
 export async function publishedOperations(url: string): Promise<Operation[]> {
-  const spec = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, unknown> } };
+  const spec = (await (await fetch(`${url}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, any>>;
+    components?: { schemas?: Record<string, unknown> };
+  };
   const schemas = spec.components?.schemas ?? {};
   // Bodies are named component schemas: inline them, so the suites read one plain schema.
   const inline = (value: unknown): any => {
@@ -237,8 +248,12 @@ export function wrongTypeFor(schema: JsonSchema): unknown {
  * without a word when `mayClose`; never a 5xx, a stack trace or the canary.
  */
 export function expectRawRefusal(answer: RawAnswer, statuses: number[], mayClose = false): void {
-  if (answer.status === null) expect({ closed: answer.closed, mayClose, text: answer.text }).toEqual({ closed: true, mayClose: true, text: "" });
-  else expect({ expected: statuses.includes(answer.status), head: answer.text.slice(0, 200) }).toMatchObject({ expected: true });
+  if (answer.status === null)
+    expect({ closed: answer.closed, mayClose, text: answer.text }).toEqual({ closed: true, mayClose: true, text: "" });
+  else
+    expect({ expected: statuses.includes(answer.status), head: answer.text.slice(0, 200) }).toMatchObject({
+      expected: true,
+    });
   expect(answer.text).not.toMatch(STACK_TRACE);
   expect(answer.text).not.toContain(HOSTILE_CANARY);
 }

@@ -11,8 +11,17 @@ export function makeAccount(deps: Deps, email: string, role: "user" | "admin" = 
 }
 
 /** A fresh `kr_…` key for the account (default scopes: model and account). */
-export async function makeKey(deps: Deps, accountId: string, input: KeySettingsInput = {}): Promise<{ id: string; key: string }> {
-  const { key, row } = await issueKey(deps, accountId, keySettings({ scopes: ["model", "account"], ...input }, deps.clock.now()), "test");
+export async function makeKey(
+  deps: Deps,
+  accountId: string,
+  input: KeySettingsInput = {},
+): Promise<{ id: string; key: string }> {
+  const { key, row } = await issueKey(
+    deps,
+    accountId,
+    keySettings({ scopes: ["model", "account"], ...input }, deps.clock.now()),
+    "test",
+  );
   return { id: row.id, key };
 }
 
@@ -35,12 +44,20 @@ export function call(app: Handler, method: string, path: string, opts: CallOptio
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   return app.handle(
-    new Request(`http://localhost${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }),
+    new Request(`http://localhost${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    }),
   );
 }
 
 /** What the console's confirm page does with an emailed link: POST the link's token to its path, from our own origin. */
-export function openLink(app: Handler, link: string, headers: Record<string, string> = { "sec-fetch-site": "same-origin" }): Promise<Response> {
+export function openLink(
+  app: Handler,
+  link: string,
+  headers: Record<string, string> = { "sec-fetch-site": "same-origin" },
+): Promise<Response> {
   const url = new URL(link, "http://localhost");
   return call(app, "POST", url.pathname, { body: { token: url.searchParams.get("token") }, headers });
 }

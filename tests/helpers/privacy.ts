@@ -21,7 +21,11 @@ let serial = 0;
  * An account with everything a person leaves behind: a key, a session, usage rows with a client
  * address (written by the real batched writer), and a ledger row. Unique canaries per call.
  */
-export async function seedPerson(deps: Deps, label: string, opts: { requests?: number; at?: number } = {}): Promise<Person> {
+export async function seedPerson(
+  deps: Deps,
+  label: string,
+  opts: { requests?: number; at?: number } = {},
+): Promise<Person> {
   const tag = randomBytes(5).toString("hex");
   const email = `${label}.${tag}@example.com`;
   const ip = `198.51.${++serial % 250}.${(Number.parseInt(tag.slice(0, 2), 16) % 250) + 1}`;
@@ -29,10 +33,21 @@ export async function seedPerson(deps: Deps, label: string, opts: { requests?: n
   const keyName = `visible-canary-${label}-${tag}`;
   const { id: keyId, key } = await makeKey(deps, account.id, { name: keyName });
   for (let i = 0; i < (opts.requests ?? 2); i++) {
-    deps.usageWriter.record(usageEvent(i, { requestId: `req_${tag}_${i}`, accountId: account.id, keyId, clientIp: ip, at: (opts.at ?? deps.clock.now()) + i }));
+    deps.usageWriter.record(
+      usageEvent(i, {
+        requestId: `req_${tag}_${i}`,
+        accountId: account.id,
+        keyId,
+        clientIp: ip,
+        at: (opts.at ?? deps.clock.now()) + i,
+      }),
+    );
   }
   deps.usageWriter.flush();
-  deps.billing.changeCredits({ accountId: account.id, kind: "grant", amountMicros: 5_000_000, reason: "welcome credit" }, "test");
+  deps.billing.changeCredits(
+    { accountId: account.id, kind: "grant", amountMicros: 5_000_000, reason: "welcome credit" },
+    "test",
+  );
   return { id: account.id, email, ip, key, keyId, keyName, cookie: makeSessionCookie(deps, account.id) };
 }
 
@@ -45,7 +60,8 @@ export function filesHolding(dbPath: string, needles: string[]): string[] {
   for (const file of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) {
     if (!existsSync(file)) continue;
     const bytes = readFileSync(file);
-    for (const n of needles) if (bytes.includes(Buffer.from(n))) hits.push(`${file.slice(dbPath.length) || ".db"}: ${n}`);
+    for (const n of needles)
+      if (bytes.includes(Buffer.from(n))) hits.push(`${file.slice(dbPath.length) || ".db"}: ${n}`);
   }
   return hits;
 }

@@ -23,7 +23,12 @@ export function openRawStream(baseUrl: string, path: string, headers: Record<str
     if (text.length < 1_000_000) text += data.toString("utf8");
   });
   socket.on("error", () => {});
-  const head = Object.entries({ host: `${hostname}:${port}`, "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers })
+  const head = Object.entries({
+    host: `${hostname}:${port}`,
+    "content-type": "application/json",
+    "content-length": String(Buffer.byteLength(body)),
+    ...headers,
+  })
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join("");
   socket.write(`POST ${path} HTTP/1.1\r\n${head}\r\n${body}`);

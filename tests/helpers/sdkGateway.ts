@@ -28,7 +28,10 @@ export interface SdkGateway {
  * upstream, with the official `openai` and `@anthropic-ai/sdk` clients (no retries of their own).
  * `toml` gets the fake's URL and gives the providers and models.
  */
-export async function startSdkGateway(toml: (fakeUrl: string) => string, opts: { email: string; retryTiming?: RetryTiming }): Promise<SdkGateway> {
+export async function startSdkGateway(
+  toml: (fakeUrl: string) => string,
+  opts: { email: string; retryTiming?: RetryTiming },
+): Promise<SdkGateway> {
   const fake = startFakeUpstream();
   const env = makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${toml(fake.url)}`);
   if (opts.retryTiming) env.deps.retryTiming = opts.retryTiming;

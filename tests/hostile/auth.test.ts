@@ -2,7 +2,15 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/http/app";
 import { json, type Handler } from "../helpers/http";
 import { call, type CallOptions } from "../helpers/identity";
-import { expectCleanRefusal, publishedOperations, SAME_ORIGIN, sampleOf, useHostileTarget, type HostileTarget, type Operation } from "../helpers/hostile";
+import {
+  expectCleanRefusal,
+  publishedOperations,
+  SAME_ORIGIN,
+  sampleOf,
+  useHostileTarget,
+  type HostileTarget,
+  type Operation,
+} from "../helpers/hostile";
 
 /**
  * Routes anyone may call. Everything else the app serves must be published in /openapi.json with
@@ -41,7 +49,9 @@ beforeAll(async () => {
   // In-process: hundreds of refused credentials from one socket address would trip the abuse block.
   app = createApp(target.env.deps);
   operations = await publishedOperations(target.url);
-  const objection = await json(await call(app, "POST", "/account/object", { key: target.alice.key, body: { scope: "abuse_detection" } }));
+  const objection = await json(
+    await call(app, "POST", "/account/object", { key: target.alice.key, body: { scope: "abuse_detection" } }),
+  );
   ids = { account: target.alice.id, key: target.alice.keyId, request: objection.id };
 });
 
@@ -49,7 +59,9 @@ const opName = (op: { method: string; path: string }) => `${op.method} ${op.path
 
 /** The operation's path at one of Alice's objects: a key id for key routes, a request id for requests, else her account id. */
 function aliceObject(path: string): string {
-  return path.replace(/\{(\w+)\}/g, () => (/\/keys\/\{/.test(path) ? ids.key : /\/requests\/\{/.test(path) ? ids.request : ids.account));
+  return path.replace(/\{(\w+)\}/g, () =>
+    /\/keys\/\{/.test(path) ? ids.key : /\/requests\/\{/.test(path) ? ids.request : ids.account,
+  );
 }
 
 /** One request with a body that passes validation, so that only authorization can refuse it. */
@@ -59,10 +71,17 @@ function send(op: Operation, opts: CallOptions): Promise<Response> {
 
 describe("§9 access control: every published route refuses a caller without valid credentials (401)", () => {
   test("every route the app serves is published, or deliberately public", () => {
-    const published = new Set(operations.map((op) => opName({ method: op.method, path: op.path.replace(/\{(\w+)\}/g, ":$1") })));
+    const published = new Set(
+      operations.map((op) => opName({ method: op.method, path: op.path.replace(/\{(\w+)\}/g, ":$1") })),
+    );
     const unlisted = app.routes.map(opName).filter((r) => !published.has(r) && !PUBLIC.has(r));
     expect(unlisted).toEqual([]);
-    expect(operations.filter((op) => !op.secured).map(opName).filter((r) => !PUBLIC.has(r))).toEqual([]);
+    expect(
+      operations
+        .filter((op) => !op.secured)
+        .map(opName)
+        .filter((r) => !PUBLIC.has(r)),
+    ).toEqual([]);
     expect(operations.filter((op) => op.secured).length).toBeGreaterThan(40);
   });
 
@@ -89,21 +108,28 @@ describe("§9 access control: another account's credentials never reach Alice's 
     ["Bob's session", () => ({ cookie: target.bob.cookie, headers: SAME_ORIGIN })],
   ];
 
-  test.each(asBob)("with %s: every route addressing one of Alice's objects, and every admin route, is 403 or 404", async (_, opts) => {
-    const addressed = operations.filter((op) => op.secured && (op.path.includes("{") || op.path.startsWith("/admin")));
-    expect(addressed.map(opName)).toContain("DELETE /account/keys/{id}");
-    for (const op of addressed) {
-      const res = await send(op, opts());
-      expect([opName(op), [403, 404].includes(res.status)]).toEqual([opName(op), true]);
-      const text = await expectCleanRefusal(res);
-      for (const secret of [target.alice.email, ids.account, ids.key]) expect(text).not.toContain(secret);
-    }
-  });
+  test.each(asBob)(
+    "with %s: every route addressing one of Alice's objects, and every admin route, is 403 or 404",
+    async (_, opts) => {
+      const addressed = operations.filter(
+        (op) => op.secured && (op.path.includes("{") || op.path.startsWith("/admin")),
+      );
+      expect(addressed.map(opName)).toContain("DELETE /account/keys/{id}");
+      for (const op of addressed) {
+        const res = await send(op, opts());
+        expect([opName(op), [403, 404].includes(res.status)]).toEqual([opName(op), true]);
+        const text = await expectCleanRefusal(res);
+        for (const secret of [target.alice.email, ids.account, ids.key]) expect(text).not.toContain(secret);
+      }
+    },
+  );
 
   test.each(asBob)("with %s: every read of 'my' data shows Bob's, never a trace of Alice", async (_, opts) => {
     // The export is a POST (it records a rights request), but it is the fullest read of "my" data.
     const isRead = (op: Operation) => op.method === "GET" || opName(op) === "POST /account/export";
-    const reads = operations.filter((op) => op.secured && isRead(op) && !op.path.includes("{") && !op.path.startsWith("/admin"));
+    const reads = operations.filter(
+      (op) => op.secured && isRead(op) && !op.path.includes("{") && !op.path.startsWith("/admin"),
+    );
     expect(reads.map(opName)).toContain("POST /account/export");
     for (const op of reads) {
       const res = await send(op, opts());

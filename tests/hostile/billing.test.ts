@@ -15,7 +15,11 @@ afterEach(() => env?.close());
 async function deliver(e: BillingEnv, session: Record<string, unknown>) {
   const payload = stripeEvent("checkout.session.completed", paidSession(session));
   const res = await createApp(e.deps).handle(
-    new Request("http://localhost/webhooks/stripe", { method: "POST", headers: { "content-type": "application/json", "stripe-signature": await signStripe(payload) }, body: payload }),
+    new Request("http://localhost/webhooks/stripe", {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": await signStripe(payload) },
+      body: payload,
+    }),
   );
   expect(res.status).toBe(200);
   return { outcome: (await json(res)).outcome as string, eventId: JSON.parse(payload).id as string };
@@ -27,13 +31,23 @@ const ignoredPurchases = (e: BillingEnv) =>
     .filter((r) => r.action === "billing.purchase_ignored")
     .map((r) => JSON.parse(r.details) as { session: string; reason: string });
 
-const purchases = (e: BillingEnv) => e.deps.db.select().from(billingLedger).where(eq(billingLedger.kind, "purchase")).all();
+const purchases = (e: BillingEnv) =>
+  e.deps.db.select().from(billingLedger).where(eq(billingLedger.kind, "purchase")).all();
 
 describe("hostile: Stripe purchases must match a checkout Kriora opened", () => {
   test("a signed completion for a session Kriora never created is recorded, audited and credits nothing", async () => {
     env = makeBillingEnv("prepaid");
     const victim = makeAccount(env.deps, "buyer@example.com");
-    const forged = { id: "cs_test_forged", object: "checkout.session", mode: "payment", currency: "usd", amount_subtotal: 500_000, amount_total: 500_000, client_reference_id: victim.id, metadata: { account_id: victim.id } };
+    const forged = {
+      id: "cs_test_forged",
+      object: "checkout.session",
+      mode: "payment",
+      currency: "usd",
+      amount_subtotal: 500_000,
+      amount_total: 500_000,
+      client_reference_id: victim.id,
+      metadata: { account_id: victim.id },
+    };
     const first = await deliver(env, forged);
     expect(first.outcome).toBe("ignored");
     expect(env.deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, first.eventId)).get()).toBeDefined();
@@ -62,7 +76,11 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     const acc = makeAccount(env.deps, "euro@example.com");
     const row = await env.deps.billing.checkout(acc.id, 2_000_000);
     const session = env.fake.sessions.get(row.id)!;
-    for (const changed of [{ ...session, currency: "eur" }, { ...session, amount_total: 0 }]) expect((await deliver(env, changed)).outcome).toBe("ignored");
+    for (const changed of [
+      { ...session, currency: "eur" },
+      { ...session, amount_total: 0 },
+    ])
+      expect((await deliver(env, changed)).outcome).toBe("ignored");
     expect(ignoredPurchases(env).map((d) => d.reason)).toEqual(["currency", "amount"]);
     expect(purchases(env)).toEqual([]);
   });
@@ -104,17 +122,32 @@ describe("hostile: an erased account cannot be credited again", () => {
     const admin = makeAccount(env.deps, "boss@example.com", "admin");
     const adminKey = (await makeKey(env.deps, admin.id, { scopes: ["admin", "account"] })).key;
     const acc = makeAccount(env.deps, "erased@example.com");
-    const live = await call(app, "POST", `/admin/accounts/${acc.id}/credits`, { key: adminKey, body: { amount_usd: "1", reason: "goodwill" } });
+    const live = await call(app, "POST", `/admin/accounts/${acc.id}/credits`, {
+      key: adminKey,
+      body: { amount_usd: "1", reason: "goodwill" },
+    });
     expect(live.status).toBe(201);
     await eraseAccount(env.deps, acc.id, "request", "test");
     const tombstone = env.deps.db.select().from(billingLedger).get()!.accountId;
     expect(tombstone).toStartWith("tmb_");
     for (const target of [acc.id, tombstone]) {
-      const res = await call(app, "POST", `/admin/accounts/${target}/credits`, { key: adminKey, body: { amount_usd: "1", reason: "goodwill" } });
+      const res = await call(app, "POST", `/admin/accounts/${target}/credits`, {
+        key: adminKey,
+        body: { amount_usd: "1", reason: "goodwill" },
+      });
       expect([target, res.status, (await json(res)).error.code]).toEqual([target, 409, "conflict"]);
     }
     env.deps.handle.close();
-    const cli = await runKriora(`${env.dir}/data`, ["credits", "grant", "--account", acc.id, "--amount", "1", "--reason", "goodwill"]);
+    const cli = await runKriora(`${env.dir}/data`, [
+      "credits",
+      "grant",
+      "--account",
+      acc.id,
+      "--amount",
+      "1",
+      "--reason",
+      "goodwill",
+    ]);
     expect(cli.code).toBe(1);
     expect(cli.err).toContain("erased");
     env.restart();

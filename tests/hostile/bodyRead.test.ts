@@ -21,7 +21,14 @@ const head = (url: string, path: string, length: number, extra = "") =>
  * Send `head`, then the body `piece` by `piece` every `everyMs` (never more than `length` bytes in
  * all), and collect the answer until the server closes or `waitMs` pass.
  */
-function trickle(url: string, start: string, piece: string, everyMs: number, length: number, waitMs: number): Promise<RawAnswer> {
+function trickle(
+  url: string,
+  start: string,
+  piece: string,
+  everyMs: number,
+  length: number,
+  waitMs: number,
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const socket = net.connect(Number(port), hostname);
@@ -54,18 +61,30 @@ describe("§5 availability: bodies are read last, small where anyone may post, a
   test("a caller without a credential gets 401 at once: its body is never waited for nor read", async () => {
     const { url } = await target();
     // Only the head is sent within the wait: a server that read bodies first would still be waiting.
-    const answer = await trickle(url, head(url, "/v1/chat/completions", 900_000), `{"x":"${HOSTILE_CANARY}`, 5_000, 900_000, 3_000);
+    const answer = await trickle(
+      url,
+      head(url, "/v1/chat/completions", 900_000),
+      `{"x":"${HOSTILE_CANARY}`,
+      5_000,
+      900_000,
+      3_000,
+    );
     expectRawRefusal(answer, [401]);
   });
 
   test("public routes take a few KB: a larger sign-in body is 413, declared or chunked; a normal one is accepted", async () => {
     const { url } = await target();
     const big = JSON.stringify({ email: "a@example.com", pad: "{}".repeat(PUBLIC_FORM_BYTES) });
-    expectRawRefusal(await rawExchange(url, `${head(url, "/auth/login", Buffer.byteLength(big), "connection: close\r\n")}${big}`), [413]);
+    expectRawRefusal(
+      await rawExchange(url, `${head(url, "/auth/login", Buffer.byteLength(big), "connection: close\r\n")}${big}`),
+      [413],
+    );
     const chunked = `POST /auth/login HTTP/1.1\r\nhost: ${new URL(url).host}\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`;
     expectRawRefusal(await rawExchange(url, chunked), [413], true);
     const small = JSON.stringify({ email: "a@example.com" });
-    expect((await rawExchange(url, `${head(url, "/auth/login", small.length, "connection: close\r\n")}${small}`)).status).toBe(202);
+    expect(
+      (await rawExchange(url, `${head(url, "/auth/login", small.length, "connection: close\r\n")}${small}`)).status,
+    ).toBe(202);
   });
 
   test.each([

@@ -14,8 +14,14 @@ async function aliceKey(settings: KeySettingsInput): Promise<string> {
 }
 
 function mint(credential: { key?: string; cookie?: string }, body: Record<string, unknown>): Promise<Response> {
-  const auth: Record<string, string> = credential.key ? { authorization: `Bearer ${credential.key}` } : { cookie: credential.cookie!, ...SAME_ORIGIN };
-  return fetch(`${target.url}/account/keys`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: JSON.stringify(body) });
+  const auth: Record<string, string> = credential.key
+    ? { authorization: `Bearer ${credential.key}` }
+    : { cookie: credential.cookie!, ...SAME_ORIGIN };
+  return fetch(`${target.url}/account/keys`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: JSON.stringify(body),
+  });
 }
 
 function chat(key: string, model: string = MODELS.openai): Promise<Response> {
@@ -36,7 +42,16 @@ const PARENT: KeySettingsInput = {
   models: [MODELS.openai],
   monthlyBudgetUsd: 5,
 };
-const WITHIN = { scopes: ["model"], expires_in_days: 9, rpm: 5, tpm: 10_000, require_zdr: true, regions: ["us"], models: [MODELS.openai], monthly_budget_usd: 5 };
+const WITHIN = {
+  scopes: ["model"],
+  expires_in_days: 9,
+  rpm: 5,
+  tpm: 10_000,
+  require_zdr: true,
+  regions: ["us"],
+  models: [MODELS.openai],
+  monthly_budget_usd: 5,
+};
 const without = (field: keyof typeof WITHIN) => Object.fromEntries(Object.entries(WITHIN).filter(([k]) => k !== field));
 
 /** One looser child per dimension: the restriction dropped, or widened. */
@@ -62,7 +77,14 @@ describe("§9 access control: a key mints only keys at most as permissive as its
   test("a child keeping every restriction is issued, with them", async () => {
     const res = await mint({ key: await aliceKey(PARENT) }, WITHIN);
     expect(res.status).toBe(201);
-    expect(await json(res)).toMatchObject({ rpm: 5, tpm: 10_000, require_zdr: true, regions: ["us"], models: [MODELS.openai], monthly_budget_usd: 5 });
+    expect(await json(res)).toMatchObject({
+      rpm: 5,
+      tpm: 10_000,
+      require_zdr: true,
+      regions: ["us"],
+      models: [MODELS.openai],
+      monthly_budget_usd: 5,
+    });
   });
 
   test.each(LOOSER)("a child with %s is refused 403 naming the dimension", async (_, param, body) => {
@@ -75,7 +97,14 @@ describe("§9 access control: a key mints only keys at most as permissive as its
   test("a session keeps the account's full rights: it mints an unrestricted key", async () => {
     const res = await mint({ cookie: target.alice.cookie }, { scopes: ["model", "account"] });
     expect(res.status).toBe(201);
-    expect(await json(res)).toMatchObject({ expires_at: null, rpm: null, require_zdr: false, regions: null, models: null, monthly_budget_usd: null });
+    expect(await json(res)).toMatchObject({
+      expires_at: null,
+      rpm: null,
+      require_zdr: false,
+      regions: null,
+      models: null,
+      monthly_budget_usd: null,
+    });
   });
 
   test("a child of a ZDR-only key is refused the non-ZDR model its parent is refused", async () => {

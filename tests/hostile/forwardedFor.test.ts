@@ -18,7 +18,12 @@ async function behindProxy(settings: string) {
   const { env, url } = serve(settings);
   const { key } = await makeKey(env.deps, makeAccount(env.deps, "someone@example.com").id);
   const viaProxy = (clientSent: string | null, seen: string, credential = key) =>
-    fetch(`${url}/account`, { headers: { authorization: `Bearer ${credential}`, "x-forwarded-for": clientSent ? `${clientSent}, ${seen}` : seen } });
+    fetch(`${url}/account`, {
+      headers: {
+        authorization: `Bearer ${credential}`,
+        "x-forwarded-for": clientSent ? `${clientSent}, ${seen}` : seen,
+      },
+    });
   return { env, key, viaProxy };
 }
 
@@ -26,12 +31,16 @@ async function behindProxy(settings: string) {
 const TRUST = ["trust_proxy = true", 'trusted_proxies = ["127.0.0.1/32", "::1/128"]'];
 
 describe("§5 abuse controls behind a reverse proxy: X-Forwarded-For is read from the right (issue #16 item 4)", () => {
-  test.each(TRUST)("with %s, a client that writes its own entries still gets its real address blocked", async (settings) => {
-    const { viaProxy, key } = await behindProxy(settings);
-    for (let i = 0; i < ABUSE.authFailures; i++) expect((await viaProxy(`10.66.0.${i}`, ATTACKER, "kr_not.a.key")).status).toBe(401);
-    expect((await viaProxy("10.66.1.1", ATTACKER, key)).status).toBe(429);
-    expect((await viaProxy(null, ATTACKER, key)).status).toBe(429);
-  });
+  test.each(TRUST)(
+    "with %s, a client that writes its own entries still gets its real address blocked",
+    async (settings) => {
+      const { viaProxy, key } = await behindProxy(settings);
+      for (let i = 0; i < ABUSE.authFailures; i++)
+        expect((await viaProxy(`10.66.0.${i}`, ATTACKER, "kr_not.a.key")).status).toBe(401);
+      expect((await viaProxy("10.66.1.1", ATTACKER, key)).status).toBe(429);
+      expect((await viaProxy(null, ATTACKER, key)).status).toBe(429);
+    },
+  );
 
   test.each(TRUST)("with %s, spoofed entries naming someone else do not get that address blocked", async (settings) => {
     const { viaProxy, key } = await behindProxy(settings);
@@ -67,20 +76,35 @@ describe("client address resolution", () => {
     ["one trusted hop", ["10.0.0.0/8"], "10.0.0.2", "6.6.6.6, 1.1.1.1", "1.1.1.1"],
     ["two trusted hops", ["10.0.0.0/8"], "10.0.0.2", "6.6.6.6, 1.1.1.1, 10.9.9.9", "1.1.1.1"],
     ["no header from a trusted proxy: the proxy", ["10.0.0.0/8"], "10.0.0.2", null, "10.0.0.2"],
-    ["a garbled entry ends the walk at the last real hop", ["10.0.0.0/8"], "10.0.0.2", "1.1.1.1, not-an-ip", "10.0.0.2"],
+    [
+      "a garbled entry ends the walk at the last real hop",
+      ["10.0.0.0/8"],
+      "10.0.0.2",
+      "1.1.1.1, not-an-ip",
+      "10.0.0.2",
+    ],
     ["IPv6 proxy and client", ["fd00::/8"], "fd00::5", "2001:db8::1, 2001:db8::66", "2001:db8::66"],
     ["an IPv4-mapped peer matches an IPv4 block", ["127.0.0.1"], "::ffff:127.0.0.1", "1.1.1.1", "1.1.1.1"],
     ["all hops trusted: the left-most", ["10.0.0.0/8"], "10.0.0.2", "10.1.1.1", "10.1.1.1"],
   ];
   test.each(cases)("%s", (_, trusted, peer, header, expected) => {
     const request = new Request("http://localhost/", { headers: header === null ? {} : { "x-forwarded-for": header } });
-    expect(clientIp(request, { requestIP: () => ({ address: peer, family: "IPv4", port: 1 }) }, { trusted_proxies: trusted, trust_proxy: false })).toBe(expected);
+    expect(
+      clientIp(
+        request,
+        { requestIP: () => ({ address: peer, family: "IPv4", port: 1 }) },
+        { trusted_proxies: trusted, trust_proxy: false },
+      ),
+    ).toBe(expected);
   });
 
   test("server.trusted_proxies is validated at load and may come from the environment", () => {
-    expect(() => loadConfig({ cwd: "/nonexistent", env: { KRIORA_SERVER_TRUSTED_PROXIES: "10.0.0.0/8, nonsense" } })).toThrow(
-      "config: server.trusted_proxies[1]: not an address block",
-    );
-    expect(loadConfig({ cwd: "/nonexistent", env: { KRIORA_SERVER_TRUSTED_PROXIES: "10.0.0.0/8, fd00::/8" } }).server.trusted_proxies).toEqual(["10.0.0.0/8", "fd00::/8"]);
+    expect(() =>
+      loadConfig({ cwd: "/nonexistent", env: { KRIORA_SERVER_TRUSTED_PROXIES: "10.0.0.0/8, nonsense" } }),
+    ).toThrow("config: server.trusted_proxies[1]: not an address block");
+    expect(
+      loadConfig({ cwd: "/nonexistent", env: { KRIORA_SERVER_TRUSTED_PROXIES: "10.0.0.0/8, fd00::/8" } }).server
+        .trusted_proxies,
+    ).toEqual(["10.0.0.0/8", "fd00::/8"]);
   });
 });

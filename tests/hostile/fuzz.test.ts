@@ -12,7 +12,11 @@ const ROUTES = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v
 
 /** A canary unique to one run, planted in the body: it must never come back in an error nor reach a log line. */
 const canary = fc.nat().map((n) => `${CANARY_PREFIX}${n.toString(36)}`);
-const model = fc.oneof(fc.constantFrom(MODELS.openai, MODELS.anthropic, MODELS.rejected), fc.string({ maxLength: 40 }), fc.jsonValue({ maxDepth: 2 }));
+const model = fc.oneof(
+  fc.constantFrom(MODELS.openai, MODELS.anthropic, MODELS.rejected),
+  fc.string({ maxLength: 40 }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
 const maxTokens = fc.oneof(fc.integer(), fc.double(), fc.string({ maxLength: 10 }), fc.constant(null));
 
 /** Bodies from plausible to broken: well-formed requests with odd fields, arbitrary JSON, truncated JSON, plain noise. */
@@ -23,8 +27,20 @@ function body(mark: string) {
         model,
         stream: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
         max_tokens: maxTokens,
-        messages: fc.array(fc.record({ role: fc.constantFrom("user", "assistant", "system", mark), content: fc.oneof(fc.string().map((s) => `${s}${mark}`), fc.jsonValue({ maxDepth: 3 })) }), { maxLength: 4 }),
-        input: fc.oneof(fc.string().map((s) => mark + s), fc.array(fc.string())),
+        messages: fc.array(
+          fc.record({
+            role: fc.constantFrom("user", "assistant", "system", mark),
+            content: fc.oneof(
+              fc.string().map((s) => `${s}${mark}`),
+              fc.jsonValue({ maxDepth: 3 }),
+            ),
+          }),
+          { maxLength: 4 },
+        ),
+        input: fc.oneof(
+          fc.string().map((s) => mark + s),
+          fc.array(fc.string()),
+        ),
         extra: fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }),
       },
       { requiredKeys: ["model"] },
@@ -33,7 +49,10 @@ function body(mark: string) {
   return fc.oneof(
     { weight: 6, arbitrary: request },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify([v, mark])) },
-    { weight: 2, arbitrary: fc.tuple(request, fc.nat()).map(([text, cut]) => text.slice(0, cut % Math.max(text.length, 1))) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(request, fc.nat()).map(([text, cut]) => text.slice(0, cut % Math.max(text.length, 1))),
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 200 }).map((s) => mark + s) },
   );
 }
@@ -53,7 +72,9 @@ describe("§3 property: fuzzed model-route bodies never make the gateway fail or
           });
           const answer = await res.text();
           statuses.add(res.status);
-          expect({ serverError: res.status >= 500, status: res.status, answer: answer.slice(0, 200) }).toMatchObject({ serverError: false });
+          expect({ serverError: res.status >= 500, status: res.status, answer: answer.slice(0, 200) }).toMatchObject({
+            serverError: false,
+          });
           expect(answer).not.toContain(mark);
           expect(target.env.log.lines.slice(logged).join("\n")).not.toContain(mark);
         },

@@ -30,7 +30,14 @@ const send = (op: Operation, body: string, contentType = "application/json") =>
 describe("§3 hostile input: malformed, truncated and wrongly typed JSON on every route that takes a body", () => {
   test("the routes come from /openapi.json (positive control: the model and account routes are among them)", () => {
     const paths = withBodies.map((op) => `${op.method} ${op.path}`);
-    for (const p of ["POST /v1/chat/completions", "POST /v1/messages", "PATCH /account", "POST /account/keys", "POST /auth/signup"]) expect(paths).toContain(p);
+    for (const p of [
+      "POST /v1/chat/completions",
+      "POST /v1/messages",
+      "PATCH /account",
+      "POST /account/keys",
+      "POST /auth/signup",
+    ])
+      expect(paths).toContain(p);
   });
 
   const broken: [string, string][] = [
@@ -53,7 +60,9 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
     for (const op of withBodies) {
       // Model requests document the provider's fields too; the gateway itself checks only these.
       const checked = op.body!["x-kriora-checked"];
-      for (const [field, schema] of Object.entries(op.body!.properties ?? {}).filter(([f]) => !checked || checked.includes(f))) {
+      for (const [field, schema] of Object.entries(op.body!.properties ?? {}).filter(
+        ([f]) => !checked || checked.includes(f),
+      )) {
         const body = { ...(sampleOf(op.body!) as object), [field]: wrongTypeFor(schema) };
         const res = await send(op, JSON.stringify(body));
         expect([op.method, op.path, field, res.status]).toEqual([op.method, op.path, field, 400]);
@@ -84,17 +93,39 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
 
   test("a JSON body sent as text/plain or as a form is refused by the model routes, unparsed", async () => {
     for (const op of withBodies.filter((o) => o.path.startsWith("/v1/"))) {
-      await expectCleanRefusal(await send(op, JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: HOSTILE_CANARY }] }), "text/plain"));
-      await expectCleanRefusal(await send(op, `model=${HOSTILE_CANARY}&stream=yes`, "application/x-www-form-urlencoded"));
+      await expectCleanRefusal(
+        await send(
+          op,
+          JSON.stringify({ model: "gpt-fake", messages: [{ role: "user", content: HOSTILE_CANARY }] }),
+          "text/plain",
+        ),
+      );
+      await expectCleanRefusal(
+        await send(op, `model=${HOSTILE_CANARY}&stream=yes`, "application/x-www-form-urlencoded"),
+      );
     }
     expect(target.fake.requests).toEqual([]);
   });
 
   test("a model route answers 415 in its own error format to a form, multipart, text or untyped body, before reading it", async () => {
     const models = withBodies.filter((o) => o.method === "POST" && o.path.startsWith("/v1/"));
-    expect(models.map((o) => o.path).sort()).toEqual(["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages", "/v1/messages/count_tokens", "/v1/responses"]);
+    expect(models.map((o) => o.path).sort()).toEqual([
+      "/v1/chat/completions",
+      "/v1/completions",
+      "/v1/embeddings",
+      "/v1/messages",
+      "/v1/messages/count_tokens",
+      "/v1/responses",
+    ]);
     const post = (path: string, body: string | FormData | Uint8Array, contentType?: string) =>
-      fetch(`${target.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${target.admin.key}`, ...(contentType ? { "content-type": contentType } : {}) }, body });
+      fetch(`${target.url}${path}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${target.admin.key}`,
+          ...(contentType ? { "content-type": contentType } : {}),
+        },
+        body,
+      });
     for (const { path } of models) {
       const model = path.startsWith("/v1/messages") ? MODELS.anthropic : MODELS.openai;
       const form = new FormData();
@@ -109,20 +140,28 @@ describe("§3 hostile input: malformed, truncated and wrongly typed JSON on ever
       for (const [kind, res] of bodies) {
         expect([path, kind, res.status]).toEqual([path, kind, 415]);
         const body = JSON.parse(await expectCleanRefusal(res));
-        if (path.startsWith("/v1/messages")) expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+        if (path.startsWith("/v1/messages"))
+          expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
         else expect(body.error).toMatchObject({ code: "unsupported_media_type", type: "invalid_request_error" });
       }
     }
     expect(target.fake.requests).toEqual([]);
     // Positive control: JSON with a charset parameter goes through to the provider.
-    const ok = await post("/v1/chat/completions", JSON.stringify({ model: MODELS.openai, messages: [{ role: "user", content: "hi" }] }), "application/json; charset=utf-8");
+    const ok = await post(
+      "/v1/chat/completions",
+      JSON.stringify({ model: MODELS.openai, messages: [{ role: "user", content: "hi" }] }),
+      "application/json; charset=utf-8",
+    );
     expect(ok.status).toBe(200);
     expect(target.fake.requests).toHaveLength(1);
     target.fake.requests.length = 0;
   });
 
   test("/openapi.json documents the 415 of every model route", async () => {
-    const spec = (await (await fetch(`${target.url}/openapi.json`)).json()) as { paths: Record<string, { post: { responses: object } }> };
-    for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages"]) expect(Object.keys(spec.paths[path].post.responses)).toContain("415");
+    const spec = (await (await fetch(`${target.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post: { responses: object } }>;
+    };
+    for (const path of ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses", "/v1/messages"])
+      expect(Object.keys(spec.paths[path].post.responses)).toContain("415");
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { makeKey } from "../helpers/identity";
-import { expectCleanRefusal, HOSTILE_CANARY, MODELS, SAME_ORIGIN, useHostileTarget, type HostileTarget } from "../helpers/hostile";
+import {
+  expectCleanRefusal,
+  HOSTILE_CANARY,
+  MODELS,
+  SAME_ORIGIN,
+  useHostileTarget,
+  type HostileTarget,
+} from "../helpers/hostile";
 
 let target: HostileTarget;
 useHostileTarget((t) => (target = t));
@@ -8,14 +15,23 @@ useHostileTarget((t) => (target = t));
 const send = (method: string, path: string, body: string, auth: Record<string, string>) =>
   fetch(`${target.url}${path}`, { method, headers: { "content-type": "application/json", ...auth }, body });
 const asAlice = () => ({ authorization: `Bearer ${target.alice.key}` });
-const accountRow = (id: string) => target.env.deps.handle.sqlite.query("SELECT id, role, status, created_at FROM accounts WHERE id = ?").get(id);
+const accountRow = (id: string) =>
+  target.env.deps.handle.sqlite.query("SELECT id, role, status, created_at FROM accounts WHERE id = ?").get(id);
 
 describe("§9 access control: fields that are not the caller's to set are ignored or refused (mass assignment)", () => {
   test("POST /account/keys: account_id, id, key, revoked_at and created_at in the body are ignored; the key is Alice's, fresh and live", async () => {
     const res = await send(
       "POST",
       "/account/keys",
-      JSON.stringify({ name: "mine", scopes: ["model"], account_id: target.bob.id, id: target.bob.keyId, key: HOSTILE_CANARY, revoked_at: "2020-01-01T00:00:00Z", created_at: "2000-01-01T00:00:00Z" }),
+      JSON.stringify({
+        name: "mine",
+        scopes: ["model"],
+        account_id: target.bob.id,
+        id: target.bob.keyId,
+        key: HOSTILE_CANARY,
+        revoked_at: "2020-01-01T00:00:00Z",
+        created_at: "2000-01-01T00:00:00Z",
+      }),
       asAlice(),
     );
     expect(res.status).toBe(201);
@@ -29,13 +45,20 @@ describe("§9 access control: fields that are not the caller's to set are ignore
 
   test("POST /account/keys: scopes beyond the caller's own are refused (a key without model, a user's session asking for admin)", async () => {
     const accountOnly = await makeKey(target.env.deps, target.alice.id, { scopes: ["account"] });
-    const wider = await send("POST", "/account/keys", JSON.stringify({ scopes: ["model"] }), { authorization: `Bearer ${accountOnly.key}` });
+    const wider = await send("POST", "/account/keys", JSON.stringify({ scopes: ["model"] }), {
+      authorization: `Bearer ${accountOnly.key}`,
+    });
     expect(wider.status).toBe(403);
     expect(JSON.parse(await expectCleanRefusal(wider)).error.param).toBe("scopes");
-    const admin = await send("POST", "/account/keys", JSON.stringify({ scopes: ["admin"] }), { cookie: target.alice.cookie, ...SAME_ORIGIN });
+    const admin = await send("POST", "/account/keys", JSON.stringify({ scopes: ["admin"] }), {
+      cookie: target.alice.cookie,
+      ...SAME_ORIGIN,
+    });
     expect(admin.status).toBe(403);
     await expectCleanRefusal(admin);
-    const keys = target.env.deps.handle.sqlite.query("SELECT scopes FROM api_keys WHERE account_id = ?").all(target.alice.id) as { scopes: string }[];
+    const keys = target.env.deps.handle.sqlite
+      .query("SELECT scopes FROM api_keys WHERE account_id = ?")
+      .all(target.alice.id) as { scopes: string }[];
     expect(keys.some((k) => k.scopes.includes("admin"))).toBe(false);
   });
 
@@ -56,7 +79,12 @@ describe("§9 access control: fields that are not the caller's to set are ignore
   });
 
   test("a model request's __proto__ reaches the provider as plain data and changes nothing in the gateway", async () => {
-    const res = await send("POST", "/v1/chat/completions", `{"model":"${MODELS.openai}","__proto__":{"model":"hang","scopes":["admin"]},"messages":[]}`, asAlice());
+    const res = await send(
+      "POST",
+      "/v1/chat/completions",
+      `{"model":"${MODELS.openai}","__proto__":{"model":"hang","scopes":["admin"]},"messages":[]}`,
+      asAlice(),
+    );
     expect(res.status).toBe(200);
     await res.text();
     expect(target.fake.requests.at(-1)!.model).toBe("fine");
@@ -64,10 +92,17 @@ describe("§9 access control: fields that are not the caller's to set are ignore
   });
 
   test("POST /account/object with another account_id records the objection for the caller only", async () => {
-    const res = await send("POST", "/account/object", JSON.stringify({ scope: "usage_trends", account_id: target.bob.id }), asAlice());
+    const res = await send(
+      "POST",
+      "/account/object",
+      JSON.stringify({ scope: "usage_trends", account_id: target.bob.id }),
+      asAlice(),
+    );
     expect(res.status).toBeLessThan(300);
     expect(((await res.json()) as { account_id: string }).account_id).toBe(target.alice.id);
-    const bobs = target.env.deps.handle.sqlite.query("SELECT count(*) AS n FROM rights_requests WHERE account_id = ?").get(target.bob.id) as { n: number };
+    const bobs = target.env.deps.handle.sqlite
+      .query("SELECT count(*) AS n FROM rights_requests WHERE account_id = ?")
+      .get(target.bob.id) as { n: number };
     expect(bobs.n).toBe(0);
   });
 });

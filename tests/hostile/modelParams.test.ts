@@ -7,8 +7,13 @@ let target: HostileTarget;
 useHostileTarget((t) => (target = t));
 
 const post = (path: string, body: string, key = target.alice.key) =>
-  fetch(`${target.url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body });
-const chat = (model: string, extra: string) => `{"model":"${model}",${extra}"messages":[{"role":"user","content":"${HOSTILE_CANARY}"}]}`;
+  fetch(`${target.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body,
+  });
+const chat = (model: string, extra: string) =>
+  `{"model":"${model}",${extra}"messages":[{"role":"user","content":"${HOSTILE_CANARY}"}]}`;
 
 const ABSURD: [string, string][] = [
   ["negative", "-1"],
@@ -23,14 +28,17 @@ const ABSURD: [string, string][] = [
 ];
 
 describe("§5 hostile input: absurd max_tokens", () => {
-  test.each(ABSURD)("max_tokens %s: the provider judges it (the gateway checks only model and stream); its refusal comes back clean", async (_, value) => {
-    const rejected = await post("/v1/chat/completions", chat(MODELS.rejected, `"max_tokens":${value},`));
-    expect(rejected.status).toBe(400);
-    await expectCleanRefusal(rejected, [HOSTILE_CANARY, UPSTREAM_CANARY]);
-    const anthropic = await post("/v1/messages", chat(MODELS.anthropic, `"max_tokens":${value},`));
-    expect(anthropic.status).toBe(200);
-    await anthropic.text();
-  });
+  test.each(ABSURD)(
+    "max_tokens %s: the provider judges it (the gateway checks only model and stream); its refusal comes back clean",
+    async (_, value) => {
+      const rejected = await post("/v1/chat/completions", chat(MODELS.rejected, `"max_tokens":${value},`));
+      expect(rejected.status).toBe(400);
+      await expectCleanRefusal(rejected, [HOSTILE_CANARY, UPSTREAM_CANARY]);
+      const anthropic = await post("/v1/messages", chat(MODELS.anthropic, `"max_tokens":${value},`));
+      expect(anthropic.status).toBe(200);
+      await anthropic.text();
+    },
+  );
 
   test("a key with a token limit: an absurd reservation is capped at one minute's budget (admitted or a clean 429), and never poisons the bucket", async () => {
     const limited = await makeKey(target.env.deps, target.alice.id, { tpm: 5_000 });
@@ -73,7 +81,9 @@ describe("§5 hostile input: unknown and malformed model names", () => {
 
   test("a model whose provider's format has no translation for the route (embeddings of an Anthropic model) → a clean 4xx; no provider is called", async () => {
     const calls = target.fake.requests.length;
-    await expectCleanRefusal(await post("/v1/embeddings", JSON.stringify({ model: MODELS.anthropic, input: HOSTILE_CANARY })));
+    await expectCleanRefusal(
+      await post("/v1/embeddings", JSON.stringify({ model: MODELS.anthropic, input: HOSTILE_CANARY })),
+    );
     expect(target.fake.requests.length).toBe(calls);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { expectCleanRefusal, expectHealthy, HOSTILE_CANARY, useHostileTarget, type HostileTarget } from "../helpers/hostile";
+import {
+  expectCleanRefusal,
+  expectHealthy,
+  HOSTILE_CANARY,
+  useHostileTarget,
+  type HostileTarget,
+} from "../helpers/hostile";
 
 let target: HostileTarget;
 useHostileTarget((t) => (target = t));
@@ -38,36 +44,49 @@ describe("§9 hostile input: path traversal and odd encodings in ids", () => {
 
   // Dot segments (also %2e%2e) are resolved by URL parsing before routing, so they can only land on
   // another route, under the same caller's authorization: that answer must be the normalised route's own.
-  test.each(routes)("%s %s: every traversal is a clean 400/404 (or the normalised route's own answer); nothing leaks or changes", async (method, route, who) => {
-    const as = (path: string) => fetch(`${target.url}${path}`, { method, headers: { authorization: `Bearer ${target[who].key}` } });
-    for (const id of traversals) {
-      const path = route.replace(":id", id);
-      const normalised = new URL(path, target.url).pathname;
-      const res = await as(path);
-      if (normalised.startsWith(route.split(":")[0]!)) {
-        expect([path, [400, 404].includes(res.status)]).toEqual([path, true]);
-        await expectCleanRefusal(res, [HOSTILE_CANARY, ...LEAKS]);
-      } else {
-        expect([path, res.status]).toEqual([path, (await as(normalised)).status]);
-        const text = await res.text();
-        for (const leak of LEAKS) expect(text).not.toContain(leak);
+  test.each(routes)(
+    "%s %s: every traversal is a clean 400/404 (or the normalised route's own answer); nothing leaks or changes",
+    async (method, route, who) => {
+      const as = (path: string) =>
+        fetch(`${target.url}${path}`, { method, headers: { authorization: `Bearer ${target[who].key}` } });
+      for (const id of traversals) {
+        const path = route.replace(":id", id);
+        const normalised = new URL(path, target.url).pathname;
+        const res = await as(path);
+        if (normalised.startsWith(route.split(":")[0]!)) {
+          expect([path, [400, 404].includes(res.status)]).toEqual([path, true]);
+          await expectCleanRefusal(res, [HOSTILE_CANARY, ...LEAKS]);
+        } else {
+          expect([path, res.status]).toEqual([path, (await as(normalised)).status]);
+          const text = await res.text();
+          for (const leak of LEAKS) expect(text).not.toContain(leak);
+        }
       }
-    }
-    expect(target.env.deps.authView.key(target.bob.keyId)).toBeDefined();
-    await expectHealthy(target.url);
-  });
+      expect(target.env.deps.authView.key(target.bob.keyId)).toBeDefined();
+      await expectHealthy(target.url);
+    },
+  );
 
   test("the literal examples: /account/keys/..%2F..%2Fetc and /admin/accounts/%2e%2e", async () => {
-    const key = await fetch(`${target.url}/account/keys/..%2F..%2Fetc`, { headers: { authorization: `Bearer ${target.alice.key}` } });
+    const key = await fetch(`${target.url}/account/keys/..%2F..%2Fetc`, {
+      headers: { authorization: `Bearer ${target.alice.key}` },
+    });
     expect(key.status).toBe(404);
     await expectCleanRefusal(key);
-    const account = await fetch(`${target.url}/admin/accounts/%2e%2e`, { headers: { authorization: `Bearer ${target.admin.key}` } });
+    const account = await fetch(`${target.url}/admin/accounts/%2e%2e`, {
+      headers: { authorization: `Bearer ${target.admin.key}` },
+    });
     expect(account.status).toBe(404);
     await expectCleanRefusal(account);
   });
 
   test("the docs assets and unknown prefixes serve nothing from the file system", async () => {
-    for (const path of ["/docs/assets/..%2F..%2Fpackage.json", "/docs/..%2f..%2fsrc%2fmain.ts", "/..%2f..%2fetc%2fpasswd", "/docs/assets/%2e%2e/%2e%2e/package.json"]) {
+    for (const path of [
+      "/docs/assets/..%2F..%2Fpackage.json",
+      "/docs/..%2f..%2fsrc%2fmain.ts",
+      "/..%2f..%2fetc%2fpasswd",
+      "/docs/assets/%2e%2e/%2e%2e/package.json",
+    ]) {
       const res = await fetch(`${target.url}${path}`);
       expect([path, res.status]).toEqual([path, 404]);
       await expectCleanRefusal(res, LEAKS);

@@ -16,7 +16,12 @@ afterEach(async () => {
   env = undefined;
 });
 
-const clock = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+const clock = {
+  t: Date.UTC(2026, 0, 1),
+  now() {
+    return this.t;
+  },
+};
 
 /** The real server behind a (trusted) proxy on loopback, with every mailed sign-in token kept in order. */
 function target() {
@@ -30,7 +35,11 @@ function target() {
   };
   const url = server.url;
   const login = (email: string, ip: string) =>
-    fetch(`${url}/auth/login`, { method: "POST", headers: { "content-type": "application/json", "x-forwarded-for": ip }, body: JSON.stringify({ email }) }).then((r) => r.status);
+    fetch(`${url}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": ip },
+      body: JSON.stringify({ email }),
+    }).then((r) => r.status);
   return { deps: env.deps, mailed, login };
 }
 
@@ -60,7 +69,8 @@ describe("hostile: requests for someone else's address cannot lock them out of s
     makeAccount(deps, "flooded@example.com");
     const answers = new Set<number>();
     for (let quarter = 0; quarter < 4; quarter++) {
-      for (let i = 0; i < 12; i++) answers.add(await login("flooded@example.com", `198.51.100.${quarter * 12 + i + 1}`));
+      for (let i = 0; i < 12; i++)
+        answers.add(await login("flooded@example.com", `198.51.100.${quarter * 12 + i + 1}`));
       clock.t += 15 * 60_000;
     }
     expect([...answers]).toEqual([202]);
@@ -79,7 +89,9 @@ describe("hostile: /auth/login does the same work whether or not the address has
     const transaction = db.transaction.bind(db);
     cipher.blindIndex = (...a) => (counts.blindIndex++, blindIndex(...a));
     cipher.encrypt = (...a) => (counts.encrypt++, encrypt(...a));
-    db.transaction = ((fn: Parameters<typeof db.transaction>[0]) => (counts.transaction++, transaction(fn))) as typeof db.transaction;
+    db.transaction = ((fn: Parameters<typeof db.transaction>[0]) => (
+      counts.transaction++, transaction(fn)
+    )) as typeof db.transaction;
     return () => {
       const seen = { ...counts };
       counts.blindIndex = counts.encrypt = counts.transaction = 0;

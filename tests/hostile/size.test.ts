@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { expectHealthy, expectRawRefusal, HOSTILE_CANARY, MODELS, rawExchange, useHostileTarget, type HostileTarget } from "../helpers/hostile";
+import {
+  expectHealthy,
+  expectRawRefusal,
+  HOSTILE_CANARY,
+  MODELS,
+  rawExchange,
+  useHostileTarget,
+  type HostileTarget,
+} from "../helpers/hostile";
 
 let target: HostileTarget;
 let host: string;
@@ -52,7 +60,10 @@ describe("§5 availability: request bodies over server.max_body_bytes, over a re
 
   test("a content-length that claims 10 GB is refused at once, without waiting for the bytes", async () => {
     const started = performance.now();
-    expectRawRefusal(await rawExchange(target.url, requestHead("content-length: 10000000000") + "{", 5_000), [413, 400]);
+    expectRawRefusal(
+      await rawExchange(target.url, requestHead("content-length: 10000000000") + "{", 5_000),
+      [413, 400],
+    );
     expect(performance.now() - started).toBeLessThan(1_000);
     await expectHealthy(target.url);
   });

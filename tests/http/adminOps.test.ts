@@ -24,11 +24,28 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
     const { deps, app, key } = await setUp();
     const at = clock.t - 3_600_000;
     deps.usage.record(usageEvent(1, { at, model: "m", latencyMs: 100 }));
-    deps.usage.record(usageEvent(2, { at, model: "m", latencyMs: 300, status: 502, outcome: "upstream_error", errorType: "server_error" }));
+    deps.usage.record(
+      usageEvent(2, {
+        at,
+        model: "m",
+        latencyMs: 300,
+        status: 502,
+        outcome: "upstream_error",
+        errorType: "server_error",
+      }),
+    );
     deps.usage.record(usageEvent(3, { at: clock.t - 48 * 3_600_000, model: "m", status: 500, errorType: "too_old" }));
     deps.usageWriter.flush();
     const body = await json(await call(app, "GET", "/admin/providers", { key }));
-    expect(body.providers).toEqual([{ id: "p", kind: "openai", zdr: false, region: "us", health: { requests: 2, success_rate: 0.5, avg_latency_ms: 200, last_error: "server_error" } }]);
+    expect(body.providers).toEqual([
+      {
+        id: "p",
+        kind: "openai",
+        zdr: false,
+        region: "us",
+        health: { requests: 2, success_rate: 0.5, avg_latency_ms: 200, last_error: "server_error" },
+      },
+    ]);
     expect(body.models).toEqual([{ id: "m", provider: "p", upstream: "m", fallbacks: [] }]);
     expect(JSON.stringify(body)).not.toContain("127.0.0.1");
   });
@@ -39,8 +56,15 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
     expect(tail).toHaveLength(1);
     expect(tail[0]).toMatchObject({ actor: "test", action: "key.issue" });
     expect(JSON.stringify(tail)).not.toContain("@");
-    expect(await json(await call(app, "GET", "/admin/audit/verify", { key }))).toEqual({ ok: true, entries: deps.audit.tail(1000).length });
-    expect(await json(await call(app, "GET", "/admin/policy", { key }))).toMatchObject({ version: "2025-02-27", verified_accounts: 0, notices: { sent: 0, pending: 0, retrying: 0 } });
+    expect(await json(await call(app, "GET", "/admin/audit/verify", { key }))).toEqual({
+      ok: true,
+      entries: deps.audit.tail(1000).length,
+    });
+    expect(await json(await call(app, "GET", "/admin/policy", { key }))).toMatchObject({
+      version: "2025-02-27",
+      verified_accounts: 0,
+      notices: { sent: 0, pending: 0, retrying: 0 },
+    });
   });
 
   test("abuse decisions: listed by HMAC, never the address; cleared once (audited), then 404", async () => {

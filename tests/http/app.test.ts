@@ -18,7 +18,15 @@ beforeAll(async () => {
   // A probe route with a body schema, added to the real app so the real error mapping applies.
   app = createApp(env.deps).use(
     new Elysia().post("/probe", ({ body }) => ({ n: body.messages.length }), {
-      body: t.Object({ model: t.String(), messages: t.Array(t.Object({ role: t.Union([t.Literal("user"), t.Literal("system")]), content: t.String() }, { additionalProperties: false })) }),
+      body: t.Object({
+        model: t.String(),
+        messages: t.Array(
+          t.Object(
+            { role: t.Union([t.Literal("user"), t.Literal("system")]), content: t.String() },
+            { additionalProperties: false },
+          ),
+        ),
+      }),
     }),
   );
 });
@@ -98,7 +106,10 @@ describe("§3 zero retention: errors never echo request content", () => {
   });
 
   test("§7 mass assignment: unknown properties are dropped before the handler, never echoed", async () => {
-    const res = await post("/probe", JSON.stringify({ model: "m", messages: [{ role: "user", content: "x", [CANARY]: 1 }] }));
+    const res = await post(
+      "/probe",
+      JSON.stringify({ model: "m", messages: [{ role: "user", content: "x", [CANARY]: 1 }] }),
+    );
     expect(res.status).toBe(200);
     expect(await res.text()).not.toContain(CANARY);
   });
@@ -119,7 +130,10 @@ describe("§3 zero retention: errors never echo request content", () => {
 
 describe("§9 security: limits and headers", () => {
   test("a body over max_body_bytes gets 413 in the OpenAI shape", async () => {
-    const res = await post("/probe", JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(4096) }] }));
+    const res = await post(
+      "/probe",
+      JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(4096) }] }),
+    );
     expect(res.status).toBe(413);
     expect((await json(res)).error.code).toBe("payload_too_large");
   });

@@ -26,7 +26,10 @@ describe("§5 availability: a port is never shared by accident (issue #16 item 6
       const timer = setTimeout(() => second.kill("SIGKILL"), 15_000);
       const code = await second.exited;
       clearTimeout(timer);
-      expect({ code, stderr: await new Response(second.stderr).text() }).toEqual({ code: 1, stderr: `kriora serve: address 127.0.0.1:${port} is in use\n` });
+      expect({ code, stderr: await new Response(second.stderr).text() }).toEqual({
+        code: 1,
+        stderr: `kriora serve: address 127.0.0.1:${port} is in use\n`,
+      });
       expect(await new Response(second.stdout).text()).not.toContain('"event":"listening"');
       for (let i = 0; i < 5; i++) expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
     } finally {
@@ -37,7 +40,9 @@ describe("§5 availability: a port is never shared by accident (issue #16 item 6
   test("another bind failure says which address and why", () => {
     const env = makeTestEnv('[server]\nhost = "203.0.113.5"\nport = 0');
     try {
-      expect(() => startServer(env.deps)).toThrow(new BindError("address 203.0.113.5:0 is not an address of this machine (server.host)"));
+      expect(() => startServer(env.deps)).toThrow(
+        new BindError("address 203.0.113.5:0 is not an address of this machine (server.host)"),
+      );
     } finally {
       env.close();
     }

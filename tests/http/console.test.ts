@@ -44,7 +44,9 @@ describe("the console is served by the app (§9 security headers, §11 cookies)"
 
   test("/privacy: HTML (the console's policy page) for a browser, JSON for Accept: application/json", async () => {
     const { app } = setUp();
-    const page = await call(app, "GET", "/privacy", { headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" } });
+    const page = await call(app, "GET", "/privacy", {
+      headers: { accept: "text/html,application/xhtml+xml,*/*;q=0.8" },
+    });
     expect(page.headers.get("content-type")).toContain("text/html");
     expect(await page.text()).toContain("/console/app.js");
     const data = await call(app, "GET", "/privacy", { headers: { accept: "application/json" } });
@@ -66,7 +68,9 @@ describe("issue #16 item 10: GET and HEAD have no side effects", () => {
     const { app } = setUp();
     for (const path of ["/auth/verify?token=mlk_x.y", "/account/email/verify?token=emc_x.y"]) {
       const res = await call(app, "GET", path);
-      expect([path, res.status, res.headers.get("content-type")?.split(";")[0], res.headers.get("set-cookie")]).toEqual([path, 200, "text/html", null]);
+      expect([path, res.status, res.headers.get("content-type")?.split(";")[0], res.headers.get("set-cookie")]).toEqual(
+        [path, 200, "text/html", null],
+      );
     }
   });
 

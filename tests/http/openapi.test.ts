@@ -33,12 +33,24 @@ const operations = () =>
 function redocly(doc: unknown): { totals: { errors: number; warnings: number }; problems: { ruleId: string }[] } {
   const file = join(dir, `doc-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(file, JSON.stringify(doc));
-  const run = Bun.spawnSync([process.execPath, join(root, "node_modules/@redocly/cli/bin/cli.js"), "lint", file, "--config", join(root, "redocly.yaml"), "--format", "json"], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "", REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const run = Bun.spawnSync(
+    [
+      process.execPath,
+      join(root, "node_modules/@redocly/cli/bin/cli.js"),
+      "lint",
+      file,
+      "--config",
+      join(root, "redocly.yaml"),
+      "--format",
+      "json",
+    ],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const out = run.stdout.toString();
   return JSON.parse(out.slice(out.indexOf("{")));
 }
@@ -52,7 +64,11 @@ describe("/openapi.json for client generators", () => {
     delete broken.paths["/healthz"].get.responses["429"];
     delete broken.paths["/healthz"].get.responses["5XX"];
     broken.servers = [];
-    expect(redocly(broken).problems.map((p) => p.ruleId).sort()).toEqual(["no-empty-servers", "operation-4xx-response"]);
+    expect(
+      redocly(broken)
+        .problems.map((p) => p.ruleId)
+        .sort(),
+    ).toEqual(["no-empty-servers", "operation-4xx-response"]);
   }, 60_000);
 
   test("swagger-parser still validates it", async () => {
@@ -78,27 +94,52 @@ describe("/openapi.json for client generators", () => {
   test("every operation has 4xx and 5xx answers in the shared error schema (Anthropic's on /v1/messages and /v1/messages/count_tokens); every JSON body is a named schema", () => {
     for (const { path, op } of operations()) {
       const statuses = Object.keys(op.responses);
-      expect({ path, has4xx: statuses.some((s) => s.startsWith("4")), has5xx: statuses.includes("5XX") }).toEqual({ path, has4xx: true, has5xx: true });
+      expect({ path, has4xx: statuses.some((s) => s.startsWith("4")), has5xx: statuses.includes("5XX") }).toEqual({
+        path,
+        has4xx: true,
+        has5xx: true,
+      });
       const errorShape = path.startsWith("/v1/messages") ? "AnthropicError" : "Error";
       for (const s of statuses.filter((s) => /^[45]/.test(s))) {
-        const answer = op.responses[s].$ref ? spec.components.responses[op.responses[s].$ref.split("/").pop()] : op.responses[s];
+        const answer = op.responses[s].$ref
+          ? spec.components.responses[op.responses[s].$ref.split("/").pop()]
+          : op.responses[s];
         const schema = answer.content?.["application/json"]?.schema;
-        if (schema) expect({ path, s, ref: schema.$ref }).toEqual({ path, s, ref: `#/components/schemas/${errorShape}` });
+        if (schema)
+          expect({ path, s, ref: schema.$ref }).toEqual({ path, s, ref: `#/components/schemas/${errorShape}` });
       }
-      const bodies = [...Object.values(op.requestBody?.content ?? {}), ...Object.values(op.responses).flatMap((r: any) => Object.entries(r.content ?? {}).filter(([t]) => t === "application/json").map(([, m]) => m))];
-      for (const media of bodies as { schema?: { $ref?: string } }[]) if (media.schema) expect({ path, ref: media.schema.$ref }).toEqual({ path, ref: expect.stringMatching(/^#\/components\/schemas\/\w+$/) });
+      const bodies = [
+        ...Object.values(op.requestBody?.content ?? {}),
+        ...Object.values(op.responses).flatMap((r: any) =>
+          Object.entries(r.content ?? {})
+            .filter(([t]) => t === "application/json")
+            .map(([, m]) => m),
+        ),
+      ];
+      for (const media of bodies as { schema?: { $ref?: string } }[])
+        if (media.schema)
+          expect({ path, ref: media.schema.$ref }).toEqual({
+            path,
+            ref: expect.stringMatching(/^#\/components\/schemas\/\w+$/),
+          });
     }
     expect(JSON.stringify(spec)).not.toContain('"nullable"');
   });
 
   test("the model API describes its main shapes", () => {
     const content = (path: string) => spec.paths[path].post.responses["200"].content;
-    expect(spec.paths["/v1/chat/completions"].post.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/ChatCompletionRequest");
+    expect(spec.paths["/v1/chat/completions"].post.requestBody.content["application/json"].schema.$ref).toBe(
+      "#/components/schemas/ChatCompletionRequest",
+    );
     expect(content("/v1/chat/completions")["application/json"].schema.$ref).toBe("#/components/schemas/ChatCompletion");
-    expect(content("/v1/chat/completions")["text/event-stream"].schema.$ref).toBe("#/components/schemas/ChatCompletionChunk");
+    expect(content("/v1/chat/completions")["text/event-stream"].schema.$ref).toBe(
+      "#/components/schemas/ChatCompletionChunk",
+    );
     expect(content("/v1/messages")["text/event-stream"].schema.$ref).toBe("#/components/schemas/MessageStreamEvent");
     expect(content("/v1/embeddings")["application/json"].schema.$ref).toBe("#/components/schemas/EmbeddingList");
-    expect(spec.paths["/v1/models"].get.responses["200"].content["application/json"].schema.$ref).toMatch(/^#\/components\/schemas\//);
+    expect(spec.paths["/v1/models"].get.responses["200"].content["application/json"].schema.$ref).toMatch(
+      /^#\/components\/schemas\//,
+    );
   });
 
   test("openapi-typescript generates types that type-check a small client for chat, keys and usage; a misuse does not type-check (control)", async () => {
@@ -145,11 +186,28 @@ export const wrong: components["schemas"]["ChatCompletion"]["choices"][number]["
 `,
     );
     const tsc = (file: string) =>
-      Bun.spawnSync([process.execPath, join(root, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict", "--target", "es2022", "--module", "esnext", "--moduleResolution", "bundler", "--lib", "es2022,dom", file], {
-        cwd: dir,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      Bun.spawnSync(
+        [
+          process.execPath,
+          join(root, "node_modules/typescript/bin/tsc"),
+          "--noEmit",
+          "--strict",
+          "--target",
+          "es2022",
+          "--module",
+          "esnext",
+          "--moduleResolution",
+          "bundler",
+          "--lib",
+          "es2022,dom",
+          file,
+        ],
+        {
+          cwd: dir,
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
     const ok = tsc("client.ts");
     expect(ok.stdout.toString()).toBe("");
     expect(ok.exitCode).toBe(0);

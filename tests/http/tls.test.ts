@@ -36,14 +36,27 @@ describe("§9 encryption in transit: Bun serves TLS itself", () => {
 
   test("the handshake is real TLS with the configured certificate: verified against it, refused without it", async () => {
     const s = serve(`tls_cert = "${CERT}"\ntls_key = "${KEY}"`);
-    const session = await new Promise<{ protocol: string | null; subject: string; authorized: boolean }>((resolve, reject) => {
-      const socket = tls.connect({ host: "127.0.0.1", port: Number(port(s)), servername: "localhost", ca: CA }, () => {
-        resolve({ protocol: socket.getProtocol(), subject: socket.getPeerCertificate().subject.CN as string, authorized: socket.authorized });
-        socket.end();
-      });
-      socket.on("error", reject);
+    const session = await new Promise<{ protocol: string | null; subject: string; authorized: boolean }>(
+      (resolve, reject) => {
+        const socket = tls.connect(
+          { host: "127.0.0.1", port: Number(port(s)), servername: "localhost", ca: CA },
+          () => {
+            resolve({
+              protocol: socket.getProtocol(),
+              subject: socket.getPeerCertificate().subject.CN as string,
+              authorized: socket.authorized,
+            });
+            socket.end();
+          },
+        );
+        socket.on("error", reject);
+      },
+    );
+    expect(session).toEqual({
+      protocol: expect.stringMatching(/^TLSv1\.[23]$/),
+      subject: "localhost",
+      authorized: true,
     });
-    expect(session).toEqual({ protocol: expect.stringMatching(/^TLSv1\.[23]$/), subject: "localhost", authorized: true });
     // Positive control: a client that does not trust the certificate fails, so the check above means something.
     await expect(fetch(`https://localhost:${port(s)}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${port(s)}/healthz`)).rejects.toThrow();

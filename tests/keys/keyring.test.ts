@@ -23,7 +23,13 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
     expect(header).toMatchObject({ alg: "EdDSA", typ: KEY_TYP });
     expect(header.kid).toMatch(/^kid_/);
     const claims = JSON.parse(Buffer.from(key.split(".")[1]!, "base64url").toString());
-    expect(claims).toMatchObject({ iss: KEY_ISSUER, aud: KEY_AUDIENCE, sub: account.id, jti: id, scope: "model account" });
+    expect(claims).toMatchObject({
+      iss: KEY_ISSUER,
+      aud: KEY_AUDIENCE,
+      sub: account.id,
+      jti: id,
+      scope: "model account",
+    });
     expect(claims.exp - claims.iat).toBe(3600);
   });
 
@@ -33,7 +39,11 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
     const account = makeAccount(env.deps, "a@example.com");
     const before = await makeKey(env.deps, account.id);
     const out: string[] = [];
-    const code = await runCli(["keyring", "rotate", "--json", "--data", `${env.dir}/data`], { out: (t) => out.push(t), err: () => {}, env: {} });
+    const code = await runCli(["keyring", "rotate", "--json", "--data", `${env.dir}/data`], {
+      out: (t) => out.push(t),
+      err: () => {},
+      env: {},
+    });
     expect(code).toBe(0);
     const { kid } = JSON.parse(out.join(""));
     const after = await makeKey(env.deps, account.id);
@@ -65,7 +75,12 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
     }
     const keySet = createLocalJWKSet(jwks);
     for (const { key } of [old, fresh]) {
-      const { payload } = await jwtVerify(key.slice(3), keySet, { issuer: KEY_ISSUER, audience: KEY_AUDIENCE, typ: KEY_TYP, algorithms: ["EdDSA"] });
+      const { payload } = await jwtVerify(key.slice(3), keySet, {
+        issuer: KEY_ISSUER,
+        audience: KEY_AUDIENCE,
+        typ: KEY_TYP,
+        algorithms: ["EdDSA"],
+      });
       expect(payload.sub).toBe(account.id);
     }
   });
@@ -73,7 +88,9 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
   test("the private signing key is stored encrypted, never as a plain JWK", () => {
     env = makeTestEnv();
     rotateKeyring(env.deps, "test");
-    const row = env.deps.handle.sqlite.query("SELECT private_jwk_enc AS enc FROM signing_keys").get() as { enc: string };
+    const row = env.deps.handle.sqlite.query("SELECT private_jwk_enc AS enc FROM signing_keys").get() as {
+      enc: string;
+    };
     expect(row.enc.startsWith("v1.")).toBe(true);
     expect(row.enc).not.toContain('"d"');
   });
@@ -81,6 +98,9 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
   test("rotation is audited", () => {
     env = makeTestEnv();
     const { kid } = rotateKeyring(env.deps, "cli");
-    expect(env.deps.audit.tail(5).find((e) => e.action === "keyring.rotate")).toMatchObject({ actor: "cli", target: kid });
+    expect(env.deps.audit.tail(5).find((e) => e.action === "keyring.rotate")).toMatchObject({
+      actor: "cli",
+      target: kid,
+    });
   });
 });

@@ -27,7 +27,11 @@ provider = "local"
 
 async function kriora(...args: string[]): Promise<any> {
   const out: string[] = [];
-  const code = await runCli([...args, "--json", "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: () => {}, env: {} });
+  const code = await runCli([...args, "--json", "--data", `${env!.dir}/data`], {
+    out: (t) => out.push(t),
+    err: () => {},
+    env: {},
+  });
   expect(code).toBe(0);
   return JSON.parse(out.join(""));
 }
@@ -35,7 +39,12 @@ async function kriora(...args: string[]): Promise<any> {
 /** The official SDK, its HTTP going to the app in-process (GET /v1/models never reaches the provider). */
 function sdk(apiKey: string) {
   const app = createApp(env!.deps);
-  return new OpenAI({ apiKey, baseURL: "http://kriora.test/v1", maxRetries: 0, fetch: (url, init) => app.handle(new Request(url instanceof Request ? url.url : String(url), init)) });
+  return new OpenAI({
+    apiKey,
+    baseURL: "http://kriora.test/v1",
+    maxRetries: 0,
+    fetch: (url, init) => app.handle(new Request(url instanceof Request ? url.url : String(url), init)),
+  });
 }
 
 describe("§5 authenticate accounts: the official openai SDK with a key from `kriora keys issue`", () => {
@@ -61,7 +70,17 @@ describe("§5 authenticate accounts: the official openai SDK with a key from `kr
   test("the key's settings from the CLI (allowed models) reach the model API", async () => {
     env = makeTestEnv(CONFIG);
     await kriora("accounts", "create", "--email", "narrow@example.com");
-    const issued = await kriora("keys", "issue", "--account", "narrow@example.com", "--models", "small", "--require-zdr", "--regions", "eu");
+    const issued = await kriora(
+      "keys",
+      "issue",
+      "--account",
+      "narrow@example.com",
+      "--models",
+      "small",
+      "--require-zdr",
+      "--regions",
+      "eu",
+    );
     const page = await sdk(issued.key).models.list();
     expect(page.data.map((m) => m.id)).toEqual(["small"]);
   });

@@ -16,7 +16,12 @@ afterEach(() => env?.close());
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 
 /** A stepping clock shared by the deps and the test. */
-const clock = { t: Date.UTC(2026, 0, 1), now() { return this.t; } };
+const clock = {
+  t: Date.UTC(2026, 0, 1),
+  now() {
+    return this.t;
+  },
+};
 
 async function setUp() {
   clock.t = Date.UTC(2026, 0, 1);
@@ -25,16 +30,27 @@ async function setUp() {
   const account = makeAccount(deps, "holder@example.com");
   const good = await makeKey(deps, account.id);
   const signer = currentSigner(deps);
-  const claims = { scope: "model account", sub: account.id, jti: good.id, iss: KEY_ISSUER, aud: KEY_AUDIENCE, iat: Math.floor(clock.t / 1000) };
+  const claims = {
+    scope: "model account",
+    sub: account.id,
+    jti: good.id,
+    iss: KEY_ISSUER,
+    aud: KEY_AUDIENCE,
+    iat: Math.floor(clock.t / 1000),
+  };
   return { deps, app: createApp(deps), account, good, signer, claims };
 }
 
 /** Sign claims with a chosen header and key, as an attacker or a buggy issuer would. */
 function sign(key: KeyObject, header: Record<string, unknown>, claims: Record<string, unknown>) {
-  return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key).then((jwt) => `kr_${jwt}`);
+  return new SignJWT(claims)
+    .setProtectedHeader(header as { alg: string })
+    .sign(key)
+    .then((jwt) => `kr_${jwt}`);
 }
 
-const status = async (app: ReturnType<typeof createApp>, key: string) => (await call(app, "GET", "/account", { key })).status;
+const status = async (app: ReturnType<typeof createApp>, key: string) =>
+  (await call(app, "GET", "/account", { key })).status;
 
 describe("§9 access control: API key verification refuses every forged or stale key with 401", () => {
   test("a key from `keys issue` passes (control for the cases below)", async () => {
@@ -51,7 +67,11 @@ describe("§9 access control: API key verification refuses every forged or stale
   test("HS256 keyed with the public key (algorithm confusion) is refused", async () => {
     const { app, signer, claims } = await setUp();
     const pub = createPublicKey(signer.key);
-    const secrets = [pub.export({ format: "der", type: "spki" }), Buffer.from(pub.export({ format: "pem", type: "spki" })), Buffer.from(JSON.stringify(pub.export({ format: "jwk" })))];
+    const secrets = [
+      pub.export({ format: "der", type: "spki" }),
+      Buffer.from(pub.export({ format: "pem", type: "spki" })),
+      Buffer.from(JSON.stringify(pub.export({ format: "jwk" }))),
+    ];
     for (const secret of secrets) {
       const head = b64({ alg: "HS256", typ: KEY_TYP, kid: signer.kid });
       const body = b64(claims);
@@ -62,15 +82,21 @@ describe("§9 access control: API key verification refuses every forged or stale
 
   test("the right key under the other Ed25519 algorithm name is refused (EdDSA is pinned)", async () => {
     const { app, signer, claims } = await setUp();
-    expect(await status(app, await sign(signer.key, { alg: "Ed25519", typ: KEY_TYP, kid: signer.kid }, claims))).toBe(401);
+    expect(await status(app, await sign(signer.key, { alg: "Ed25519", typ: KEY_TYP, kid: signer.kid }, claims))).toBe(
+      401,
+    );
   });
 
   test("an unknown kid is refused, whether signed by a stranger's key or by ours", async () => {
     const { app, signer, claims } = await setUp();
     const stranger = generateKeyPairSync("ed25519").privateKey;
     expect(await status(app, await sign(stranger, { alg: "EdDSA", typ: KEY_TYP, kid: signer.kid }, claims))).toBe(401);
-    expect(await status(app, await sign(stranger, { alg: "EdDSA", typ: KEY_TYP, kid: "kid_unknown" }, claims))).toBe(401);
-    expect(await status(app, await sign(signer.key, { alg: "EdDSA", typ: KEY_TYP, kid: "kid_unknown" }, claims))).toBe(401);
+    expect(await status(app, await sign(stranger, { alg: "EdDSA", typ: KEY_TYP, kid: "kid_unknown" }, claims))).toBe(
+      401,
+    );
+    expect(await status(app, await sign(signer.key, { alg: "EdDSA", typ: KEY_TYP, kid: "kid_unknown" }, claims))).toBe(
+      401,
+    );
     expect(await status(app, await sign(signer.key, { alg: "EdDSA", typ: KEY_TYP }, claims))).toBe(401);
   });
 
@@ -113,7 +139,16 @@ describe("§9 access control: API key verification refuses every forged or stale
 
   test("a correctly signed key whose jti was never issued is refused", async () => {
     const { app, signer, claims } = await setUp();
-    expect(await status(app, await sign(signer.key, { alg: "EdDSA", typ: KEY_TYP, kid: signer.kid }, { ...claims, jti: "key_neverissued000000000" }))).toBe(401);
+    expect(
+      await status(
+        app,
+        await sign(
+          signer.key,
+          { alg: "EdDSA", typ: KEY_TYP, kid: signer.kid },
+          { ...claims, jti: "key_neverissued000000000" },
+        ),
+      ),
+    ).toBe(401);
   });
 
   test("a revoked jti is refused at once, and still after a restart on the same data dir", async () => {

@@ -14,7 +14,8 @@ const NEIGHBOUR = "198.51.100.7";
 /** The real server behind a trusted proxy on loopback: each request names its client in X-Forwarded-For. */
 function setup() {
   const { env, url } = serve('trusted_proxies = ["127.0.0.1/32", "::1"]');
-  const from = (ip: string, key: string) => fetch(`${url}/account`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": ip } });
+  const from = (ip: string, key: string) =>
+    fetch(`${url}/account`, { headers: { authorization: `Bearer ${key}`, "x-forwarded-for": ip } });
   return { env, from };
 }
 

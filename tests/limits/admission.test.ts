@@ -43,7 +43,10 @@ async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "
   const env = billing ? makeBillingEnv(billing, { toml: rest }) : makeTestEnv(`[server]\nport = 0\n${rest}`);
   const account = makeAccount(env.deps, EMAIL);
   const { key, id } = await makeKey(env.deps, account.id, keyLimits);
-  const server = startServer({ ...env.deps, config: { ...env.deps.config, server: { ...env.deps.config.server, port: 0 } } });
+  const server = startServer({
+    ...env.deps,
+    config: { ...env.deps.config, server: { ...env.deps.config.server, port: 0 } },
+  });
   const chat = (body: Record<string, unknown> = {}, k = key) =>
     fetch(`${server.url}/v1/chat/completions`, {
       method: "POST",
@@ -66,7 +69,11 @@ describe("§2 usage data: metering through the real gateway", () => {
     const N = 40;
     const texts = await Promise.all(
       Array.from({ length: N }, async () => {
-        const stream = await client.chat.completions.create({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }] });
+        const stream = await client.chat.completions.create({
+          model: "m",
+          stream: true,
+          messages: [{ role: "user", content: "hi" }],
+        });
         let text = "";
         for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
         return text;
@@ -176,7 +183,11 @@ describe("§5 availability: limits at the model API", () => {
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
-    expect((await json(blocked)).error).toMatchObject({ type: "insufficient_quota", code: "insufficient_quota", message: "This key has reached its monthly budget of $0.01." });
+    expect((await json(blocked)).error).toMatchObject({
+      type: "insufficient_quota",
+      code: "insufficient_quota",
+      message: "This key has reached its monthly budget of $0.01.",
+    });
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(r.fake.requests.length).toBe(calls);
     const other = await makeKey(r.env.deps, r.accountId);
@@ -200,7 +211,11 @@ describe("§5 availability: limits at the model API", () => {
     expect(refused.status).toBe(402);
     expect((await json(refused)).error.type).toBe("insufficient_quota");
     expect(r.fake.requests.length).toBe(0);
-    changeCredits(r.env.deps, { accountId: r.accountId, kind: "grant", amountMicros: 1_000_000, reason: "top-up" }, "test");
+    changeCredits(
+      r.env.deps,
+      { accountId: r.accountId, kind: "grant", amountMicros: 1_000_000, reason: "top-up" },
+      "test",
+    );
     const ok = await r.chat();
     expect(ok.status).toBe(200);
     expect(r.fake.requests.length).toBe(1);
@@ -212,7 +227,11 @@ describe("§11 non-identifying metrics", () => {
     const r = await start("");
     const EMAIL_MODEL = "victim.person@example.com";
     const randomBatch = (n: number) =>
-      Promise.all(Array.from({ length: n }, async (_, i) => (await r.chat({ model: i === 0 ? EMAIL_MODEL : `rnd-${crypto.randomUUID()}` })).text()));
+      Promise.all(
+        Array.from({ length: n }, async (_, i) =>
+          (await r.chat({ model: i === 0 ? EMAIL_MODEL : `rnd-${crypto.randomUUID()}` })).text(),
+        ),
+      );
     const metricsSize = async () => {
       r.env.deps.usageWriter.flush();
       return (await (await fetch(`${r.server.url}/metrics`)).text()).length;
@@ -226,13 +245,20 @@ describe("§11 non-identifying metrics", () => {
     expect(text.length - before).toBeLessThan(200);
     expect(text).not.toContain(EMAIL_MODEL);
     expect(text).not.toContain("rnd-");
-    const models = new Set(parsePrometheus(text).samples.map((s) => s.labels.model).filter(Boolean));
+    const models = new Set(
+      parsePrometheus(text)
+        .samples.map((s) => s.labels.model)
+        .filter(Boolean),
+    );
     expect([...models].sort()).toEqual(["m", "unknown"]);
     const rows = rowsOf(r);
     expect(rows.length).toBe(321);
     expect(new Set(rows.map((x) => x.model))).toEqual(new Set(["m", "unknown"]));
     const daily = r.env.deps.db.select().from(usageDaily).all();
-    expect(daily.map((d) => [d.model, d.requests]).sort()).toEqual([["m", 1], ["unknown", 320]]);
+    expect(daily.map((d) => [d.model, d.requests]).sort()).toEqual([
+      ["m", 1],
+      ["unknown", 320],
+    ]);
   });
 
   test("/metrics parses as Prometheus text and carries no email, address, account or key id", async () => {
@@ -248,7 +274,8 @@ describe("§11 non-identifying metrics", () => {
     expect(samples.find((s) => s.name === "kriora_requests_total" && s.labels.status === "200")?.value).toBe(3);
     expect(samples.some((s) => s.name === "kriora_request_duration_seconds_bucket")).toBe(true);
     expect(samples.some((s) => s.name === "kriora_usage_writer_flush_seconds_count")).toBe(true);
-    for (const s of samples) for (const k of Object.keys(s.labels)) expect(["model", "provider", "status", "le"]).toContain(k);
+    for (const s of samples)
+      for (const k of Object.keys(s.labels)) expect(["model", "provider", "status", "le"]).toContain(k);
     for (const secret of [EMAIL, "127.0.0.1", r.accountId, r.keyId, r.key]) expect(text).not.toContain(secret);
   });
 });

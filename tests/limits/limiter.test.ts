@@ -50,7 +50,7 @@ describe("§5 availability: rate limits", () => {
     const limiter = createMemoryLimiter(steppingClock());
     const first = await limiter.admit([key({ concurrency: 2 })], 0);
     const second = await limiter.admit([key({ concurrency: 2 })], 0);
-    expect((await limiter.admit([key({ concurrency: 2 })], 0))).toMatchObject({ ok: false, reason: "concurrency" });
+    expect(await limiter.admit([key({ concurrency: 2 })], 0)).toMatchObject({ ok: false, reason: "concurrency" });
     if (!first.ok || !second.ok) throw new Error("admitted expected");
     first.lease.release();
     first.lease.release();

@@ -9,7 +9,11 @@ const loaded = (sends: number): string[] => {
     const mailer = createMailer({ smtp_url: "smtp://127.0.0.1:9", from: "gateway@example.com" }, silentLogger);
     for (let i = 0; i < ${sends}; i++) console.error(await mailer.send({ to: "a@example.com", subject: "s", text: "t", kind: "test" }));
     console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("/node_modules/nodemailer/"))));`;
-  const run = Bun.spawnSync([process.execPath, "-e", script], { cwd: join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" });
+  const run = Bun.spawnSync([process.execPath, "-e", script], {
+    cwd: join(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   return JSON.parse(run.stdout.toString());
 };
 

@@ -22,7 +22,10 @@ describe("§11 non-identifying metrics: the process's own health is there from t
 
   test("the values are read at each scrape: CPU time never goes down and keeps counting", async () => {
     const { url } = serve();
-    const cpu = async () => parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples.find((s) => s.name === "process_cpu_seconds_total")!.value;
+    const cpu = async () =>
+      parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples.find(
+        (s) => s.name === "process_cpu_seconds_total",
+      )!.value;
     const first = await cpu();
     for (let spin = Date.now(); Date.now() - spin < 50; ) Math.sqrt(spin);
     expect(await cpu()).toBeGreaterThan(first);

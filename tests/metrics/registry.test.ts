@@ -17,10 +17,19 @@ describe("§11 non-identifying metrics registry", () => {
     const { samples, types } = parsePrometheus(r.render());
     expect(types.get("kriora_latency_seconds")).toBe("histogram");
     expect(samples.find((s) => s.name === "kriora_requests_total" && s.labels.status === "200")?.value).toBe(3);
-    expect(samples.find((s) => s.name === "kriora_requests_total" && s.labels.status === "500")?.labels.model).toBe('we\\"ird\\\\');
+    expect(samples.find((s) => s.name === "kriora_requests_total" && s.labels.status === "500")?.labels.model).toBe(
+      'we\\"ird\\\\',
+    );
     expect(samples.find((s) => s.name === "kriora_queue_depth")?.value).toBe(7);
-    const buckets = samples.filter((s) => s.name === "kriora_latency_seconds_bucket").map((s) => [s.labels.le, s.value]);
-    expect(buckets).toEqual([["0.01", 0], ["0.1", 1], ["1", 1], ["+Inf", 2]]);
+    const buckets = samples
+      .filter((s) => s.name === "kriora_latency_seconds_bucket")
+      .map((s) => [s.labels.le, s.value]);
+    expect(buckets).toEqual([
+      ["0.01", 0],
+      ["0.1", 1],
+      ["1", 1],
+      ["+Inf", 2],
+    ]);
     expect(samples.find((s) => s.name === "kriora_latency_seconds_count")?.value).toBe(2);
   });
 
@@ -30,7 +39,10 @@ describe("§11 non-identifying metrics registry", () => {
     for (let i = 0; i < MAX_SERIES + 500; i++) c.inc({ model: `m${i}`, status: "200" });
     const samples = parsePrometheus(r.render()).samples;
     expect(samples.length).toBe(MAX_SERIES + 1);
-    expect(samples.find((s) => s.labels.model === "overflow")).toMatchObject({ value: 500, labels: { status: "overflow" } });
+    expect(samples.find((s) => s.labels.model === "overflow")).toMatchObject({
+      value: 500,
+      labels: { status: "overflow" },
+    });
     expect(samples.find((s) => s.labels.model === "m0")?.value).toBe(1);
   });
 });

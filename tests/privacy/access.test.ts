@@ -16,7 +16,12 @@ describe("§9 access control: the rights routes act on the caller's own account;
     const ann = await seedPerson(deps, "ann");
     const bob = await seedPerson(deps, "bob");
     const app = createApp(deps);
-    const own = ["POST /account/export", "GET /account/requests", "POST /account/restrict", "POST /account/policy/accept"];
+    const own = [
+      "POST /account/export",
+      "GET /account/requests",
+      "POST /account/restrict",
+      "POST /account/policy/accept",
+    ];
     for (const route of own) {
       const [method, path] = route.split(" ") as [string, string];
       expect([route, (await call(app, method, path)).status]).toEqual([route, 401]);
@@ -33,15 +38,27 @@ describe("§9 access control: the rights routes act on the caller's own account;
       expect([path, (await call(app, method, path, { body })).status]).toEqual([path, 401]);
       expect([path, (await call(app, method, path, { key: ann.key, body })).status]).toEqual([path, 403]);
     }
-    expect(JSON.stringify(await json(await call(app, "POST", "/account/export", { key: ann.key })))).not.toContain(bob.id);
+    expect(JSON.stringify(await json(await call(app, "POST", "/account/export", { key: ann.key })))).not.toContain(
+      bob.id,
+    );
     expect(listRequests(deps, { accountId: bob.id })).toEqual([]);
 
     const ops = makeAccount(deps, "ops@example.com", "admin");
     const key = (await makeKey(deps, ops.id, { scopes: ["admin"] })).key;
-    expect((await json(await call(app, "POST", `/admin/accounts/${bob.id}/restrict`, { key }))).status).toBe("restricted");
+    expect((await json(await call(app, "POST", `/admin/accounts/${bob.id}/restrict`, { key }))).status).toBe(
+      "restricted",
+    );
     expect((await call(app, "POST", `/admin/accounts/${bob.id}/unrestrict`, { key })).status).toBe(503);
-    expect((await json(await call(app, "POST", `/admin/accounts/${bob.id}/object`, { key, body: { scope: "abuse_detection" } }))).channel).toBe("admin");
-    const erased = await json(await call(app, "POST", `/admin/accounts/${bob.id}/delete`, { key, body: { reason: "child" } }));
+    expect(
+      (
+        await json(
+          await call(app, "POST", `/admin/accounts/${bob.id}/object`, { key, body: { scope: "abuse_detection" } }),
+        )
+      ).channel,
+    ).toBe("admin");
+    const erased = await json(
+      await call(app, "POST", `/admin/accounts/${bob.id}/delete`, { key, body: { reason: "child" } }),
+    );
     expect(erased).toMatchObject({ status: "erased", reason: "child" });
     expect((await call(app, "GET", "/account", { key: bob.key })).status).toBe(401);
     expect(listRequests(deps, { accountId: bob.id }).map((r) => [r.kind, r.channel])).toEqual([

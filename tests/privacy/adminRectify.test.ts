@@ -15,7 +15,10 @@ describe("§14 correction (Art. 16) by an admin", () => {
     const person = makeAccount(deps, "old-address@example.com");
     const admin = makeAccount(deps, "admin@example.com", "admin");
     const { key } = await makeKey(deps, admin.id, { scopes: ["admin", "account"] });
-    const res = await call(createApp(deps), "PUT", `/admin/accounts/${person.id}/email`, { key, body: { email: "new-address@example.com" } });
+    const res = await call(createApp(deps), "PUT", `/admin/accounts/${person.id}/email`, {
+      key,
+      body: { email: "new-address@example.com" },
+    });
     expect(res.status).toBe(200);
     expect(findAccountByEmail(deps, "new-address@example.com")?.id).toBe(person.id);
     const [request] = listRequests(deps, { accountId: person.id });

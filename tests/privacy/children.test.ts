@@ -29,16 +29,28 @@ describe("§15 children, §14 erasure by an admin: `kriora accounts delete`", ()
     expect(erased.code).toBe(0);
     expect(erased.err).toContain('"event":"account_erased"');
     expect(erased.err).not.toContain(child.email);
-    expect(JSON.parse(erased.out)).toMatchObject({ account_id: child.id, status: "erased", reason: "child", removed: { keys: 1, usage_events: 2 } });
+    expect(JSON.parse(erased.out)).toMatchObject({
+      account_id: child.id,
+      status: "erased",
+      reason: "child",
+      removed: { keys: 1, usage_events: 2 },
+    });
 
     await Bun.sleep(SYNC_MS); // the running server sees another connection's commit within SYNC_MS
     expect((await call(app, "GET", "/account", { key: child.key })).status).toBe(401);
-    expect(filesHolding(deps.config.database.path, [...forms(child.email), ...forms(child.ip), child.keyName])).toEqual([]);
+    expect(filesHolding(deps.config.database.path, [...forms(child.email), ...forms(child.ip), child.keyName])).toEqual(
+      [],
+    );
     const [request] = listRequests(deps, { accountId: child.id });
     expect(request).toMatchObject({ kind: "erase", scope: "child", channel: "admin", outcome: "done" });
     expect(request!.completed_at).toBe(request!.received_at);
     const entry = deps.audit.tail(1)[0]!;
-    expect([entry.actor, entry.action, entry.target, JSON.parse(entry.details).reason]).toEqual(["cli", "account.erase", child.id, "child"]);
+    expect([entry.actor, entry.action, entry.target, JSON.parse(entry.details).reason]).toEqual([
+      "cli",
+      "account.erase",
+      child.id,
+      "child",
+    ]);
     expect((await runKriora(data, ["accounts", "delete", child.id, "--yes"])).code).toBe(1);
   });
 });

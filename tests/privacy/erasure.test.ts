@@ -17,12 +17,23 @@ afterEach(() => env?.close());
  */
 function canaries(p: Person, deps: BillingEnv["deps"]): { stored: string[]; all: string[] } {
   const row = deps.db.select().from(accounts).where(eq(accounts.id, p.id)).get()!;
-  const ips = deps.db.select({ ip: usageEvents.ipEnc }).from(usageEvents).where(eq(usageEvents.accountId, p.id)).all().map((r) => r.ip!);
+  const ips = deps.db
+    .select({ ip: usageEvents.ipEnc })
+    .from(usageEvents)
+    .where(eq(usageEvents.accountId, p.id))
+    .all()
+    .map((r) => r.ip!);
   const stored = [row.emailEnc!, row.emailIndex!, ...ips, p.keyName];
   return { stored, all: [...forms(p.email), ...forms(p.ip), ...stored] };
 }
 
-const ledgerTotal = (deps: BillingEnv["deps"]) => Number(deps.db.select({ t: sum(billingLedger.amountMicros) }).from(billingLedger).get()?.t ?? 0);
+const ledgerTotal = (deps: BillingEnv["deps"]) =>
+  Number(
+    deps.db
+      .select({ t: sum(billingLedger.amountMicros) })
+      .from(billingLedger)
+      .get()?.t ?? 0,
+  );
 
 /** Every table cell in the database that contains the value, as `table.column`. */
 function cellsHolding(deps: BillingEnv["deps"], value: string): string[] {
@@ -31,7 +42,8 @@ function cellsHolding(deps: BillingEnv["deps"], value: string): string[] {
   const hits: string[] = [];
   for (const { name } of tables) {
     for (const row of sqlite.query(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[])
-      for (const [col, v] of Object.entries(row)) if (typeof v === "string" && v.includes(value)) hits.push(`${name}.${col}`);
+      for (const [col, v] of Object.entries(row))
+        if (typeof v === "string" && v.includes(value)) hits.push(`${name}.${col}`);
   }
   return [...new Set(hits)];
 }
@@ -54,12 +66,22 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
     expect(annCanaries.stored).toHaveLength(7);
     expect(absentFrom(dbPath, annCanaries.stored)).toEqual([]);
 
-    const res = await call(app, "POST", "/account/delete", { cookie: ann.cookie, headers: sameOrigin, body: { confirm: true } });
+    const res = await call(app, "POST", "/account/delete", {
+      cookie: ann.cookie,
+      headers: sameOrigin,
+      body: { confirm: true },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("set-cookie")).toContain("Max-Age=0");
     const report = await json(res);
     expect(annLedger.map((r) => r.kind).sort()).toEqual(["grant", "usage"]);
-    expect(report).toMatchObject({ account_id: ann.id, status: "erased", reason: "request", billing_rows_held: 2, stripe_customer: "deleted" });
+    expect(report).toMatchObject({
+      account_id: ann.id,
+      status: "erased",
+      reason: "request",
+      billing_rows_held: 2,
+      stripe_customer: "deleted",
+    });
     expect(report.removed).toMatchObject({ keys: 1, sessions: 1, usage_events: 4 });
 
     expect(filesHolding(dbPath, annCanaries.all)).toEqual([]);
@@ -72,18 +94,36 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
 
     const account = deps.db.select().from(accounts).where(eq(accounts.id, ann.id)).get()!;
     expect(account).toMatchObject({ status: "erased", emailEnc: null, emailIndex: null, policyVersion: null });
-    const held = deps.db.select().from(billingLedger).all().filter((r) => annLedger.some((a) => a.id === r.id));
+    const held = deps.db
+      .select()
+      .from(billingLedger)
+      .all()
+      .filter((r) => annLedger.some((a) => a.id === r.id));
     expect(held.map((r) => r.amountMicros)).toEqual(annLedger.map((r) => r.amountMicros));
     expect(ledgerTotal(deps)).toBe(total);
     const tombstone = held[0]!.accountId;
     expect(tombstone).not.toBe(ann.id);
     expect(cellsHolding(deps, tombstone).sort()).toEqual(["billing_checkouts.account_id", "billing_ledger.account_id"]);
-    expect(cellsHolding(deps, ann.id).every((c) => ["accounts.id", "audit_log.target", "audit_log.actor", "audit_log.details", "rights_requests.account_id"].includes(c))).toBe(true);
+    expect(
+      cellsHolding(deps, ann.id).every((c) =>
+        [
+          "accounts.id",
+          "audit_log.target",
+          "audit_log.actor",
+          "audit_log.details",
+          "rights_requests.account_id",
+        ].includes(c),
+      ),
+    ).toBe(true);
 
     expect(env.fake.customers.has(customerId!)).toBe(false);
     expect(env.fake.requests.some((r) => r.method === "DELETE" && r.path === `/v1/customers/${customerId}`)).toBe(true);
     expect(deps.audit.verify().ok).toBe(true);
-    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "account.erase", target: ann.id, actor: `account:${ann.id}` });
+    expect(deps.audit.tail(1)[0]).toMatchObject({
+      action: "account.erase",
+      target: ann.id,
+      actor: `account:${ann.id}`,
+    });
     for (const c of [ann.email, ann.ip]) expect(env.log.text()).not.toContain(c);
   });
 
@@ -95,9 +135,14 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
     const byKey = await call(app, "POST", "/account/delete", { key: ann.key, body: { confirm: true } });
     expect(byKey.status).toBe(403);
     expect((await json(byKey)).error.message).toContain("recent sign-in");
-    expect((await call(app, "POST", "/account/delete", { cookie: ann.cookie, headers: sameOrigin, body: {} })).status).toBe(400);
+    expect(
+      (await call(app, "POST", "/account/delete", { cookie: ann.cookie, headers: sameOrigin, body: {} })).status,
+    ).toBe(400);
     now += 11 * 60_000;
-    expect((await call(app, "POST", "/account/delete", { cookie: ann.cookie, headers: sameOrigin, body: { confirm: true } })).status).toBe(403);
+    expect(
+      (await call(app, "POST", "/account/delete", { cookie: ann.cookie, headers: sameOrigin, body: { confirm: true } }))
+        .status,
+    ).toBe(403);
     expect((await call(app, "GET", "/account", { key: ann.key })).status).toBe(200);
   });
 
@@ -107,9 +152,17 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
     await env.deps.billing.checkout(ann.id, 10_000_000);
     const [customerId] = env.fake.customers.keys();
     env.fake.failNext(`/v1/customers/${customerId}`, 3, 503);
-    const report = await json(await call(createApp(env.deps), "POST", "/account/delete", { cookie: ann.cookie, headers: sameOrigin, body: { confirm: true } }));
+    const report = await json(
+      await call(createApp(env.deps), "POST", "/account/delete", {
+        cookie: ann.cookie,
+        headers: sameOrigin,
+        body: { confirm: true },
+      }),
+    );
     expect(report.stripe_customer).toBe("pending");
-    expect(filesHolding(env.deps.config.database.path, [...forms(ann.email), ...forms(ann.ip), ann.keyName])).toEqual([]);
+    expect(filesHolding(env.deps.config.database.path, [...forms(ann.email), ...forms(ann.ip), ann.keyName])).toEqual(
+      [],
+    );
     const [link] = env.deps.db.select().from(billingCustomers).all();
     expect(link!.accountId).toMatch(/^tmb_/);
     expect(env.fake.customers.has(customerId!)).toBe(true);

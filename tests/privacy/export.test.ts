@@ -37,16 +37,21 @@ describe("§14 access: the data export holds everything about the person and not
     expect(doc.keys.map((k: { id: string; name: string }) => [k.id, k.name])).toEqual([[ann.keyId, ann.keyName]]);
     expect(doc.sessions).toHaveLength(1);
     expect(doc.usage.events).toHaveLength(3);
-    expect(doc.usage.events.every((e: { ip: string; key_id: string }) => e.ip === ann.ip && e.key_id === ann.keyId)).toBe(true);
+    expect(
+      doc.usage.events.every((e: { ip: string; key_id: string }) => e.ip === ann.ip && e.key_id === ann.keyId),
+    ).toBe(true);
     expect(doc.usage.daily.reduce((n: number, d: { requests: number }) => n + d.requests, 0)).toBe(3);
-    expect(doc.billing.ledger.map((l: { kind: string; amount_usd: string }) => [l.kind, l.amount_usd])).toEqual([["grant", "5.00"]]);
+    expect(doc.billing.ledger.map((l: { kind: string; amount_usd: string }) => [l.kind, l.amount_usd])).toEqual([
+      ["grant", "5.00"],
+    ]);
     expect(doc.billing.balance_usd).toBe("5.00");
     expect(doc.rights_requests.map((r: { kind: string; outcome: string }) => [r.kind, r.outcome])).toEqual([
       ["object", "done"],
       ["access", "done"],
     ]);
     const actions = doc.audit.map((a: { action: string }) => a.action);
-    for (const a of ["account.create", "key.issue", "billing.grant", "account.object", "account.export"]) expect(actions).toContain(a);
+    for (const a of ["account.create", "key.issue", "billing.grant", "account.object", "account.export"])
+      expect(actions).toContain(a);
 
     const text = JSON.stringify(doc);
     for (const other of [bob.id, bob.email, bob.ip, bob.keyId, bob.keyName]) expect(text).not.toContain(other);
@@ -57,7 +62,8 @@ describe("§14 access: the data export holds everything about the person and not
     const spec = await json(await createApp(env.deps).handle(new Request("http://localhost/openapi.json")));
     const ref: string = spec.paths["/account/export"].post.responses["200"].content["application/json"].schema.$ref;
     const schema = JSON.stringify(spec.components.schemas[ref.replace("#/components/schemas/", "")]);
-    for (const field of ["kriora.export/v1", "usage", "rights_requests", "audit", "ledger"]) expect(schema).toContain(field);
+    for (const field of ["kriora.export/v1", "usage", "rights_requests", "audit", "ledger"])
+      expect(schema).toContain(field);
   });
 
   test("an admin's export is an audited read recorded as an access request; `accounts export --out` writes the same document, mode 0600", async () => {
@@ -66,9 +72,15 @@ describe("§14 access: the data export holds everything about the person and not
     const ann = await seedPerson(deps, "ann");
     const admin = makeAccount(deps, "ops@example.com", "admin");
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
-    const viaAdmin = await json(await call(createApp(deps), "POST", `/admin/accounts/${ann.id}/export`, { key: adminKey }));
+    const viaAdmin = await json(
+      await call(createApp(deps), "POST", `/admin/accounts/${ann.id}/export`, { key: adminKey }),
+    );
     expect(schemaErrors(viaAdmin)).toEqual([]);
-    expect(viaAdmin.audit.at(-1)).toMatchObject({ actor: `admin:${admin.id}`, action: "account.export", target: ann.id });
+    expect(viaAdmin.audit.at(-1)).toMatchObject({
+      actor: `admin:${admin.id}`,
+      action: "account.export",
+      target: ann.id,
+    });
     expect(viaAdmin.rights_requests.at(-1)).toMatchObject({ kind: "access", channel: "admin", outcome: "done" });
 
     const out = join(env.dir, "export.json");

@@ -22,18 +22,36 @@ describe("§14 objection (Art. 21), §11 non-identifying trends", () => {
     const admin = makeAccount(deps, "ops@example.com", "admin");
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
     const app = createApp(deps);
-    const trendsOverHttp = async () => (await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }))).reduce((n: number, r: { requests: number }) => n + r.requests, 0);
+    const trendsOverHttp = async () =>
+      (await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }))).reduce(
+        (n: number, r: { requests: number }) => n + r.requests,
+        0,
+      );
     expect(await trendsOverHttp()).toBe(5);
 
     const res = await call(app, "POST", "/account/object", { key: ann.key, body: { scope: "usage_trends" } });
     expect(res.status).toBe(200);
-    expect(await json(res)).toMatchObject({ kind: "object", scope: "usage_trends", channel: "account", outcome: "done" });
+    expect(await json(res)).toMatchObject({
+      kind: "object",
+      scope: "usage_trends",
+      channel: "account",
+      outcome: "done",
+    });
     expect(await trendsOverHttp()).toBe(2);
 
-    const cli = await runKriora(join(env.dir, "data"), ["accounts", "object", bob.email, "--scope", "usage_trends", "--json"]);
+    const cli = await runKriora(join(env.dir, "data"), [
+      "accounts",
+      "object",
+      bob.email,
+      "--scope",
+      "usage_trends",
+      "--json",
+    ]);
     expect([cli.code, JSON.parse(cli.out).outcome]).toEqual([0, "done"]);
     expect(trendRequests(deps)).toBe(0);
-    expect((await call(app, "POST", "/account/object", { key: ann.key, body: { scope: "marketing" } })).status).toBe(400);
+    expect((await call(app, "POST", "/account/object", { key: ann.key, body: { scope: "marketing" } })).status).toBe(
+      400,
+    );
     expect((await runKriora(join(env.dir, "data"), ["accounts", "object", bob.id])).code).toBe(2);
   });
 
@@ -42,7 +60,9 @@ describe("§14 objection (Art. 21), §11 non-identifying trends", () => {
     const deps = env.deps;
     const data = join(env.dir, "data");
     const ann = await seedPerson(deps, "ann");
-    const open = await json(await call(createApp(deps), "POST", "/account/object", { key: ann.key, body: { scope: "abuse_detection" } }));
+    const open = await json(
+      await call(createApp(deps), "POST", "/account/object", { key: ann.key, body: { scope: "abuse_detection" } }),
+    );
     expect(open).toMatchObject({ scope: "abuse_detection", completed_at: null, outcome: null, overdue: false });
     expect(trendRequests(deps)).toBe(2);
 

@@ -21,13 +21,18 @@ const NEW = "2026-06-01";
 async function setUp(opts: { smtpUrl?: string; material?: boolean } = {}) {
   clock.t = Date.UTC(2026, 10, 27, 12);
   const env = await mail.open(
-    (url) => `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${opts.smtpUrl ?? url}"\n[policy]\nversion = "${NEW}"\nmaterial = ${opts.material ?? true}\n`,
+    (url) =>
+      `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${opts.smtpUrl ?? url}"\n[policy]\nversion = "${NEW}"\nmaterial = ${opts.material ?? true}\n`,
     clock,
   );
   const deps = env.deps;
   const make = (email: string, set: Partial<typeof accounts.$inferInsert>) => {
     const row = makeAccount(deps, email);
-    deps.db.update(accounts).set({ verifiedAt: clock.t, policyVersion: "2025-02-27", ...set }).where(eq(accounts.id, row.id)).run();
+    deps.db
+      .update(accounts)
+      .set({ verifiedAt: clock.t, policyVersion: "2025-02-27", ...set })
+      .where(eq(accounts.id, row.id))
+      .run();
     deps.authView.refreshAccount(row.id);
     return row;
   };
@@ -62,7 +67,13 @@ describe("§16 policy changes: a material version change is announced by email t
     const { deps, smtp } = await setUp({ smtpUrl: "smtp://127.0.0.1:9" });
     queuePolicyNotices(deps, "system");
     expect(await sendPolicyNotices(deps)).toEqual({ sent: 0, failed: 2 });
-    expect(deps.db.select().from(policyNotices).all().map((n) => [n.attempts, n.sentAt])).toEqual([
+    expect(
+      deps.db
+        .select()
+        .from(policyNotices)
+        .all()
+        .map((n) => [n.attempts, n.sentAt]),
+    ).toEqual([
       [1, null],
       [1, null],
     ]);
@@ -92,23 +103,45 @@ describe("§16 policy changes: a material version change is announced by email t
 
     const cli = async (...args: string[]) => {
       let out = "";
-      const code = await runCli([...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"], { out: (t) => void (out += t), err: () => {}, env: {} });
+      const code = await runCli(
+        [...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"],
+        { out: (t) => void (out += t), err: () => {}, env: {} },
+      );
       return { code, doc: JSON.parse(out) };
     };
     const notify = await cli("policy", "notify");
     expect([notify.code, notify.doc.run]).toEqual([0, { queued: 1, sent: 1, failed: 0 }]);
-    expect((await cli("policy", "status")).doc).toMatchObject({ version: NEW, material: true, accepted_current: 2, verified_accounts: 4, notices: { sent: 1, pending: 0 } });
+    expect((await cli("policy", "status")).doc).toMatchObject({
+      version: NEW,
+      material: true,
+      accepted_current: 2,
+      verified_accounts: 4,
+      notices: { sent: 1, pending: 0 },
+    });
   });
 
   test("GET /privacy: the operator's text (with the §17 contact), its version, and what is in force", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kriora-policy-"));
     const text = join(dir, "policy.txt");
     writeFileSync(text, "Kriora privacy policy. 17. Contact: privacy@kriora.example\n");
-    const env = await mail.open(() => `[policy]\nversion = "${NEW}"\ntext_file = "${text}"\n[retention]\nip_days = 7\n`);
+    const env = await mail.open(
+      () => `[policy]\nversion = "${NEW}"\ntext_file = "${text}"\n[retention]\nip_days = 7\n`,
+    );
     const served = await json(await createApp(env.deps).handle(new Request("http://localhost/privacy")));
     expect([served.version, served.material, served.text]).toEqual([NEW, true, readFileSync(text, "utf8")]);
-    expect(served.in_force).toMatchObject({ retention: { ip_days: 7, usage_detail_days: 90 }, content_retention: "none", minimum_age: 13 });
-    expect(served.rights.map((r: { right: string }) => r.right)).toEqual(["access", "rectification", "erasure", "restriction", "objection", "complaint"]);
+    expect(served.in_force).toMatchObject({
+      retention: { ip_days: 7, usage_detail_days: 90 },
+      content_retention: "none",
+      minimum_age: 13,
+    });
+    expect(served.rights.map((r: { right: string }) => r.right)).toEqual([
+      "access",
+      "rectification",
+      "erasure",
+      "restriction",
+      "objection",
+      "complaint",
+    ]);
     rmSync(dir, { recursive: true });
   });
 });

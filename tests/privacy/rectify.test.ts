@@ -12,7 +12,10 @@ const clock = steppingClock();
 
 async function setUp() {
   clock.t = Date.UTC(2026, 10, 27, 12);
-  const env = await mail.open((url) => `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${url}"\n`, clock);
+  const env = await mail.open(
+    (url) => `[server]\npublic_url = "https://kriora.example"\n[mail]\nsmtp_url = "${url}"\n`,
+    clock,
+  );
   const deps = env.deps;
   const ann = makeAccount(deps, "ann@example.com");
   return { env, deps, app: createApp(deps), smtp: env.smtp, ann, key: (await makeKey(deps, ann.id)).key };
@@ -60,8 +63,16 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
 
   test("an admin's `kriora accounts set-email` is recorded in the rights ledger as a done correction", async () => {
     const { env, deps, ann } = await setUp();
-    const res = await runKriora(join(env.dir, "data"), ["accounts", "set-email", ann.id, "fixed@example.com", "--json"]);
+    const res = await runKriora(join(env.dir, "data"), [
+      "accounts",
+      "set-email",
+      ann.id,
+      "fixed@example.com",
+      "--json",
+    ]);
     expect([res.code, JSON.parse(res.out).email]).toEqual([0, "fixed@example.com"]);
-    expect(listRequests(deps)).toMatchObject([{ account_id: ann.id, kind: "rectify", channel: "admin", outcome: "done" }]);
+    expect(listRequests(deps)).toMatchObject([
+      { account_id: ann.id, kind: "rectify", channel: "admin", outcome: "done" },
+    ]);
   });
 });

@@ -13,21 +13,29 @@ const repo = join(import.meta.dir, "../..");
 
 async function report(...flags: string[]) {
   let out = "";
-  const code = await runCli(["privacy", "report", ...flags, "--config", join(env!.dir, "kriora.toml"), "--data", join(env!.dir, "data")], { out: (t) => void (out += t), err: () => {}, env: {} });
+  const code = await runCli(
+    ["privacy", "report", ...flags, "--config", join(env!.dir, "kriora.toml"), "--data", join(env!.dir, "data")],
+    { out: (t) => void (out += t), err: () => {}, env: {} },
+  );
   return { code, out };
 }
 
 describe("§1–§17 conformance: `kriora privacy report`", () => {
   test("names every clause once, each enforced one with a mechanism and tests that exist, with the live settings and the ledger's state", async () => {
-    env = makeTestEnv(`[retention]\nip_days = 14\n[[providers]]\nid = "eu-zdr"\nkind = "openai"\nbase_url = "http://127.0.0.1:1/v1"\nzdr = true\nregion = "eu"\n`);
+    env = makeTestEnv(
+      `[retention]\nip_days = 14\n[[providers]]\nid = "eu-zdr"\nkind = "openai"\nbase_url = "http://127.0.0.1:1/v1"\nzdr = true\nregion = "eu"\n`,
+    );
     const ann = makeAccount(env.deps, "ann@example.com");
     objectToProcessing(env.deps, ann.id, "abuse_detection", "cli");
     const { code, out } = await report("--json");
     expect(code).toBe(0);
     const doc = JSON.parse(out);
-    expect(doc.clauses.map((c: { clause: string }) => c.clause)).toEqual(Array.from({ length: 17 }, (_, i) => `§${i + 1}`));
+    expect(doc.clauses.map((c: { clause: string }) => c.clause)).toEqual(
+      Array.from({ length: 17 }, (_, i) => `§${i + 1}`),
+    );
     for (const c of doc.clauses as { clause: string; status: string; mechanisms: string[]; tests: string[] }[]) {
-      if (c.status === "enforced") expect([c.clause, c.mechanisms.length > 0, c.tests.length > 0]).toEqual([c.clause, true, true]);
+      if (c.status === "enforced")
+        expect([c.clause, c.mechanisms.length > 0, c.tests.length > 0]).toEqual([c.clause, true, true]);
       for (const t of c.tests) expect([c.clause, t, existsSync(join(repo, t))]).toEqual([c.clause, t, true]);
     }
     expect(doc.settings.retention.ip_days).toBe(14);
@@ -36,6 +44,11 @@ describe("§1–§17 conformance: `kriora privacy report`", () => {
 
     const human = await report();
     expect(human.code).toBe(0);
-    for (const clause of ["§8 Data retention and deletion: enforced", "§13 Limitation of liability: contractual", "ip_days=14"]) expect(human.out).toContain(clause);
+    for (const clause of [
+      "§8 Data retention and deletion: enforced",
+      "§13 Limitation of liability: contractual",
+      "ip_days=14",
+    ])
+      expect(human.out).toContain(clause);
   });
 });

@@ -20,11 +20,15 @@ const clock = steppingClock();
 
 async function setUp(smtpUrl?: string) {
   clock.t = Date.UTC(2026, 10, 27, 12);
-  const env = await mail.open((url) => `[mail]\nsmtp_url = "${smtpUrl ?? url}"\nfrom = "kriora@kriora.example"\n`, clock);
+  const env = await mail.open(
+    (url) => `[mail]\nsmtp_url = "${smtpUrl ?? url}"\nfrom = "kriora@kriora.example"\n`,
+    clock,
+  );
   return { env, deps: env.deps, app: createApp(env.deps), smtp: env.smtp };
 }
 
-const statusOf = (deps: MailEnv["deps"], id: string) => deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id)).get()!.s;
+const statusOf = (deps: MailEnv["deps"], id: string) =>
+  deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id)).get()!.s;
 
 describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells the person first", () => {
   test("POST /account/restrict: the key is refused on the model API at once; the person can still read and export their data; retention keeps it", async () => {
@@ -35,7 +39,14 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect(res.status).toBe(200);
     expect((await json(res)).status).toBe("restricted");
     expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(403);
-    expect((await call(app, "POST", "/v1/chat/completions", { key: ann.key, body: { model: "m", messages: [{ role: "user", content: "hi" }] } })).status).toBe(403);
+    expect(
+      (
+        await call(app, "POST", "/v1/chat/completions", {
+          key: ann.key,
+          body: { model: "m", messages: [{ role: "user", content: "hi" }] },
+        })
+      ).status,
+    ).toBe(403);
     expect((await call(app, "GET", "/v1/models", { key: bob.key })).status).toBe(200);
     const exported = await json(await call(app, "POST", "/account/export", { key: ann.key }));
     expect(exported.usage.events.map((e: { ip: string }) => e.ip)).toEqual([ann.ip, ann.ip]);
@@ -66,7 +77,11 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect(rows(bob.id)).toEqual([]);
 
     expect(unsuspendAccount(deps, ann.id, "admin:root").status).toBe("restricted");
-    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "account.unsuspend", target: ann.id, details: JSON.stringify({ from: "suspended", to: "restricted" }) });
+    expect(deps.audit.tail(1)[0]).toMatchObject({
+      action: "account.unsuspend",
+      target: ann.id,
+      details: JSON.stringify({ from: "suspended", to: "restricted" }),
+    });
     expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(403);
     expect((await call(app, "GET", "/account", { key: ann.key })).status).toBe(200);
     // Positive control: an account suspended while active comes back active.
@@ -102,7 +117,10 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     const kriora = async (...args: string[]) => {
       let out = "";
       let err = "";
-      const code = await runCli([...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"], { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
+      const code = await runCli(
+        [...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"],
+        { out: (t) => void (out += t), err: (t) => void (err += t), env: {} },
+      );
       return { code, out, err };
     };
     expect(JSON.parse((await kriora("accounts", "restrict", ann.email)).out).status).toBe("restricted");

@@ -3,7 +3,15 @@ import { eq, sum } from "drizzle-orm";
 import { join } from "node:path";
 import { requestLoginLink } from "../../src/accounts/magicLinks";
 import { CARRY_FORWARD_REF, ledgerBalance } from "../../src/billing/ledger";
-import { abuseFlags, auditLog, billingLedger, magicLinks, sessions, usageDaily, usageEvents } from "../../src/db/schema";
+import {
+  abuseFlags,
+  auditLog,
+  billingLedger,
+  magicLinks,
+  sessions,
+  usageDaily,
+  usageEvents,
+} from "../../src/db/schema";
 import { addMonthsUtc, DAY_MS } from "../../src/lib/clock";
 import { runRetention } from "../../src/privacy/retention";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
@@ -21,8 +29,16 @@ const T0 = Date.UTC(2026, 0, 1, 12);
 type Deps = BillingEnv["deps"];
 const events = (deps: Deps) => deps.db.select().from(usageEvents).all();
 const dailyTotals = (deps: Deps) =>
-  deps.db.select({ requests: sum(usageDaily.requests), input: sum(usageDaily.inputTokens), cost: sum(usageDaily.costMicros) }).from(usageDaily).get();
-const count = (deps: Deps, table: typeof sessions | typeof magicLinks | typeof auditLog) => deps.db.select().from(table).all().length;
+  deps.db
+    .select({
+      requests: sum(usageDaily.requests),
+      input: sum(usageDaily.inputTokens),
+      cost: sum(usageDaily.costMicros),
+    })
+    .from(usageDaily)
+    .get();
+const count = (deps: Deps, table: typeof sessions | typeof magicLinks | typeof auditLog) =>
+  deps.db.select().from(table).all().length;
 
 describe("§8 retention windows: a stepping clock through ip_days, usage_detail_days, billing_years and audit_years", () => {
   test("IPs nulled after ip_days, detail rows gone after usage_detail_days with the daily totals unchanged, expired sessions and links gone, billing carried forward, audit pruned behind an anchor", async () => {
@@ -41,11 +57,21 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     expect(Number(totals?.input)).toBe(rolled.reduce((n, r) => n + r.inputTokens, 0));
 
     clock.t = T0 + ip_days * DAY_MS - 60_000;
-    expect(await runRetention(deps)).toMatchObject({ ips_erased: 0, address_blocks_deleted: 0, sessions_deleted: 1, magic_links_deleted: 1 });
+    expect(await runRetention(deps)).toMatchObject({
+      ips_erased: 0,
+      address_blocks_deleted: 0,
+      sessions_deleted: 1,
+      magic_links_deleted: 1,
+    });
     expect([count(deps, sessions), count(deps, magicLinks)]).toEqual([0, 0]);
     expect(events(deps).every((r) => r.ipEnc !== null)).toBe(true);
     clock.t = T0 + (ip_days + 1) * DAY_MS;
-    expect(await runRetention(deps)).toMatchObject({ ips_erased: 3, address_blocks_deleted: 1, usage_events_deleted: 0, sessions_deleted: 0 });
+    expect(await runRetention(deps)).toMatchObject({
+      ips_erased: 3,
+      address_blocks_deleted: 1,
+      usage_events_deleted: 0,
+      sessions_deleted: 0,
+    });
     expect(deps.db.select().from(abuseFlags).all()).toEqual([]);
     expect(events(deps).filter((r) => r.at < clock.t - ip_days * DAY_MS && r.ipEnc !== null)).toEqual([]);
     expect(events(deps)).toHaveLength(3);
@@ -64,7 +90,10 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     const balance = ledgerBalance(deps.db, ann.id);
     expect(cachedBalance).toBe(balance);
     clock.t = addMonthsUtc(T0, 12 * deps.config.retention.billing_years) + DAY_MS;
-    deps.billing.changeCredits({ accountId: ann.id, kind: "grant", amountMicros: 1_000_000, reason: "loyalty" }, "test");
+    deps.billing.changeCredits(
+      { accountId: ann.id, kind: "grant", amountMicros: 1_000_000, reason: "loyalty" },
+      "test",
+    );
     const billing = await runRetention(deps);
     expect(billing.billing_rows_deleted).toBe(2);
     expect(billing.audit_entries_pruned).toBeGreaterThan(0);
@@ -86,7 +115,9 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
 
     const lines = env.log.lines.map((l) => JSON.parse(l)).filter((l) => l.event === "retention_run");
     expect(lines).toHaveLength(6);
-    for (const l of lines) for (const [k, v] of Object.entries(l)) if (k !== "event" && k !== "level") expect(typeof v === "number" || typeof v === "boolean").toBe(true);
+    for (const l of lines)
+      for (const [k, v] of Object.entries(l))
+        if (k !== "event" && k !== "level") expect(typeof v === "number" || typeof v === "boolean").toBe(true);
   });
 
   test("`kriora retention run --dry-run` changes nothing and reports the counts the real run then applies, in one line", async () => {
@@ -97,7 +128,12 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     clock.t = now;
     const data = join(env.dir, "data");
     const dry = await runKriora(data, ["retention", "run", "--dry-run", "--json"]);
-    expect(JSON.parse(dry.out)).toMatchObject({ dry_run: true, ips_erased: 2, usage_events_deleted: 2, sessions_deleted: 1 });
+    expect(JSON.parse(dry.out)).toMatchObject({
+      dry_run: true,
+      ips_erased: 2,
+      usage_events_deleted: 2,
+      sessions_deleted: 1,
+    });
     expect(events(env.deps)).toHaveLength(2);
     const human = await runKriora(data, ["retention", "run"]);
     expect(human.out.trim().split("\n")).toHaveLength(1);

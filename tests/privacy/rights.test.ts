@@ -47,7 +47,9 @@ describe("§14 rights ledger (Art. 12(3)): every request with received, due and 
 
     const data = join(env.dir, "data");
     const overdue = await runKriora(data, ["privacy", "requests", "--overdue", "--json"]);
-    expect(JSON.parse(overdue.out).map((r: { id: string; overdue: boolean }) => [r.id, r.overdue])).toEqual([[late.id, true]]);
+    expect(JSON.parse(overdue.out).map((r: { id: string; overdue: boolean }) => [r.id, r.overdue])).toEqual([
+      [late.id, true],
+    ]);
     const all = JSON.parse((await runKriora(data, ["privacy", "requests", "--json"])).out);
     expect(all.map((r: { id: string }) => r.id)).toContain(recent.id);
     expect(all).toHaveLength(3);
@@ -55,11 +57,15 @@ describe("§14 rights ledger (Art. 12(3)): every request with received, due and 
     expect(human.out).toContain("OVERDUE");
     expect(human.out).not.toContain(recent.id);
 
-    const mine = await json(await call(createApp(deps), "GET", "/account/requests", { key: (await makeKey(deps, ann.id)).key }));
+    const mine = await json(
+      await call(createApp(deps), "GET", "/account/requests", { key: (await makeKey(deps, ann.id)).key }),
+    );
     expect(mine.map((r: { account_id: string }) => r.account_id)).toEqual([ann.id, ann.id]);
     const admin = makeAccount(deps, "ops@example.com", "admin");
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
-    const viaAdmin = await json(await call(createApp(deps), "GET", "/admin/privacy/requests?overdue=true", { key: adminKey }));
+    const viaAdmin = await json(
+      await call(createApp(deps), "GET", "/admin/privacy/requests?overdue=true", { key: adminKey }),
+    );
     expect(viaAdmin.map((r: { id: string }) => r.id)).toEqual([late.id]);
     // Without the filter the admin sees the whole ledger (the query's enum once defaulted to "true").
     const whole = await json(await call(createApp(deps), "GET", "/admin/privacy/requests", { key: adminKey }));

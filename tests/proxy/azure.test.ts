@@ -15,7 +15,11 @@ afterAll(() => gw.close());
 describe("azure-openai: OpenAI's wire at the deployment URL, keyed with api-key", () => {
   test("the official openai SDK gets its answer; the provider is called at /openai/deployments/<upstream>/… with api-version and api-key only", async () => {
     const client = new OpenAI({ apiKey: KEYS.user, baseURL: `${gw.url}/v1` });
-    const stream = await client.chat.completions.create({ model: "gpt-4o", stream: true, messages: [{ role: "user", content: "hi" }] });
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
     let text = "";
     for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
     expect(text).toBe(gw.fake.reply);

@@ -1,7 +1,15 @@
 import { describe, expect, test } from "bun:test";
 import { createCooldowns } from "../../src/proxy/cooldown";
 
-const routing = { retries: 0, backoff_base_ms: 250, backoff_max_ms: 8_000, max_retry_wait_ms: 10_000, cooldown_failures: 3, cooldown_s: 10, models_refresh_s: 600 };
+const routing = {
+  retries: 0,
+  backoff_base_ms: 250,
+  backoff_max_ms: 8_000,
+  max_retry_wait_ms: 10_000,
+  cooldown_failures: 3,
+  cooldown_s: 10,
+  models_refresh_s: 600,
+};
 
 function breaker() {
   let now = 1_000_000;

@@ -45,7 +45,9 @@ describe("the cost of each request in USD", () => {
   test("JSON: x-kriora-cost-usd equals the cost recorded on the usage row (an alias priced as its model)", async () => {
     const openai = new OpenAI({ apiKey: KEYS.user, baseURL: `${server.url}/v1` });
     for (const model of ["priced", "priced-alias"]) {
-      const { response } = await openai.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }).withResponse();
+      const { response } = await openai.chat.completions
+        .create({ model, messages: [{ role: "user", content: "hi" }] })
+        .withResponse();
       expect(response.headers.get("x-kriora-cost-usd")).toBe("0.000094");
       expect(recordedMicros(response.headers.get("x-request-id")!)).toBe(Math.round(CHAT_MICROS));
     }
@@ -54,7 +56,12 @@ describe("the cost of each request in USD", () => {
   test("OpenAI stream: the final usage chunk carries cost, equal to the recorded cost", async () => {
     const openai = new OpenAI({ apiKey: KEYS.user, baseURL: `${server.url}/v1` });
     const { data: stream, response } = await openai.chat.completions
-      .create({ model: "priced", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] })
+      .create({
+        model: "priced",
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: "hi" }],
+      })
       .withResponse();
     let usage: Record<string, unknown> | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage as unknown as Record<string, unknown>;
@@ -64,11 +71,19 @@ describe("the cost of each request in USD", () => {
 
   test("Anthropic: the header on JSON, and cost in the usage of the stream's message_delta", async () => {
     const anthropic = new Anthropic({ apiKey: KEYS.user, baseURL: server.url });
-    const { response } = await anthropic.messages.create({ model: "claude-priced", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }).withResponse();
+    const { response } = await anthropic.messages
+      .create({ model: "claude-priced", max_tokens: 8, messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
     expect(response.headers.get("x-kriora-cost-usd")).toBe("0.00015");
-    const stream = await anthropic.messages.create({ model: "claude-priced", max_tokens: 8, stream: true, messages: [{ role: "user", content: "hi" }] });
+    const stream = await anthropic.messages.create({
+      model: "claude-priced",
+      max_tokens: 8,
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
     let cost: unknown;
-    for await (const event of stream) if (event.type === "message_delta") cost = (event.usage as unknown as Record<string, unknown>).cost;
+    for await (const event of stream)
+      if (event.type === "message_delta") cost = (event.usage as unknown as Record<string, unknown>).cost;
     expect(cost).toBe(MESSAGES_MICROS / 1_000_000);
   });
 });

@@ -17,7 +17,8 @@ const models =
   `[[models]]\nid = "claude-then-gpt"\ndeployments = [{ provider = "an", upstream = "fail-429" }, { provider = "oa", upstream = "fine" }]\n`;
 
 beforeAll(async () => {
-  const providers = (url: string) => providerToml({ id: "oa", kind: "openai", url }) + providerToml({ id: "an", kind: "anthropic", url });
+  const providers = (url: string) =>
+    providerToml({ id: "oa", kind: "openai", url }) + providerToml({ id: "an", kind: "anthropic", url });
   gw = await startSdkGateway((url) => `[routing]\ncooldown_failures = 2\ncooldown_s = 60\n${providers(url)}${models}`, {
     email: "failover@example.com",
     retryTiming: { random: () => 0, sleep: async () => {} },
@@ -26,12 +27,17 @@ beforeAll(async () => {
 afterAll(() => gw.close());
 beforeEach(() => gw.reset());
 
-const tools = TOOL_CALLS.map((c) => ({ type: "function" as const, function: { name: c.name, parameters: { type: "object", properties: {} } } }));
+const tools = TOOL_CALLS.map((c) => ({
+  type: "function" as const,
+  function: { name: c.name, parameters: { type: "object", properties: {} } },
+}));
 const messages = [{ role: "user" as const, content: "Weather and time in Paris?" }];
 
 describe("failover across provider kinds", () => {
   test("openai SDK: the OpenAI-kind deployment fails (500), the Anthropic-kind one answers; streamed tool calls arrive whole", async () => {
-    const completion = await gw.openai.chat.completions.stream({ model: "gpt-then-claude", messages, tools, stream_options: { include_usage: true } }).finalChatCompletion();
+    const completion = await gw.openai.chat.completions
+      .stream({ model: "gpt-then-claude", messages, tools, stream_options: { include_usage: true } })
+      .finalChatCompletion();
     const calls = completion.choices[0]!.message.tool_calls!.map((c) => {
       const { name, arguments: args } = (c as { function: { name: string; arguments: string } }).function;
       return { id: c.id, name, arguments: args };
@@ -41,7 +47,14 @@ describe("failover across provider kinds", () => {
       ["/v1/chat/completions", "fail-500"],
       ["/v1/messages", "tools"],
     ]);
-    expect(await gw.row()).toMatchObject({ model: "gpt-then-claude", provider: "an", endpoint: "chat.completions", outcome: "ok", estimated: false, outputTokens: FAKE_USAGE.messages.output_tokens });
+    expect(await gw.row()).toMatchObject({
+      model: "gpt-then-claude",
+      provider: "an",
+      endpoint: "chat.completions",
+      outcome: "ok",
+      estimated: false,
+      outputTokens: FAKE_USAGE.messages.output_tokens,
+    });
   });
 
   test("after cooldown_failures failures the OpenAI-kind deployment is skipped: the next request goes straight to Anthropic", async () => {
@@ -59,6 +72,12 @@ describe("failover across provider kinds", () => {
       ["/v1/messages", "fail-429"],
       ["/v1/chat/completions", "fine"],
     ]);
-    expect(await gw.row()).toMatchObject({ model: "claude-then-gpt", provider: "oa", endpoint: "messages", outcome: "ok", inputTokens: FAKE_USAGE.chat.prompt_tokens });
+    expect(await gw.row()).toMatchObject({
+      model: "claude-then-gpt",
+      provider: "oa",
+      endpoint: "messages",
+      outcome: "ok",
+      inputTokens: FAKE_USAGE.chat.prompt_tokens,
+    });
   });
 });

@@ -10,9 +10,14 @@ beforeAll(() => {
 afterAll(() => gw.close());
 
 const auth = { authorization: `Bearer ${KEYS.user}` };
-const chatBody = (model: string, stream: boolean) => JSON.stringify({ model, stream, messages: [{ role: "user", content: "Say hello" }] });
+const chatBody = (model: string, stream: boolean) =>
+  JSON.stringify({ model, stream, messages: [{ role: "user", content: "Say hello" }] });
 const post = (model: string, stream: boolean) =>
-  fetch(`${gw.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: chatBody(model, stream) });
+  fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...auth },
+    body: chatBody(model, stream),
+  });
 
 /** Wait (bounded) until no attempt is watched; the wheel is left alone by attempts that ended. */
 async function settled(): Promise<number> {

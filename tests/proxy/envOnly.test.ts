@@ -26,7 +26,8 @@ const envConfig = (env: Record<string, string>) => loadConfig({ env, cwd: dir, d
 describe("env-only mode: models are offered under their upstream names", () => {
   test("any model id goes to the first provider of the route's format; `provider/model` picks another", () => {
     const config = envConfig({ OPENAI_API_KEY: "sk-x", KRIORA_UPSTREAM_URL: "http://127.0.0.1:9/v1" });
-    const route = (model: string) => routeModel(config, model, ENDPOINTS.chat, open).map((t) => [t.provider.id, t.upstream]);
+    const route = (model: string) =>
+      routeModel(config, model, ENDPOINTS.chat, open).map((t) => [t.provider.id, t.upstream]);
     expect(route("gpt-4o-mini")).toEqual([["openai", "gpt-4o-mini"]]);
     expect(route("upstream/llama3.1:8b")).toEqual([["upstream", "llama3.1:8b"]]);
     expect(route("meta-llama/Llama-3.1-8B")).toEqual([["openai", "meta-llama/Llama-3.1-8B"]]);
@@ -37,12 +38,16 @@ describe("env-only mode: models are offered under their upstream names", () => {
     expect(routeModel(openaiOnly, "claude-x", ENDPOINTS.messages, open).map((t) => t.provider.id)).toEqual(["openai"]);
     const anthropicOnly = envConfig({ ANTHROPIC_API_KEY: "sk-ant" });
     expect(routeModel(anthropicOnly, "gpt-x", ENDPOINTS.chat, open).map((t) => t.provider.id)).toEqual(["anthropic"]);
-    expect(() => routeModel(anthropicOnly, "embed-x", ENDPOINTS.embeddings, open)).toThrow("No provider that can serve this endpoint");
+    expect(() => routeModel(anthropicOnly, "embed-x", ENDPOINTS.embeddings, open)).toThrow(
+      "No provider that can serve this endpoint",
+    );
   });
 
   test("§3 zero retention: env providers declare no ZDR, so a ZDR key is refused, never routed", () => {
     const config = envConfig({ KRIORA_UPSTREAM_URL: "http://127.0.0.1:9/v1" });
-    expect(() => routeModel(config, "llama3", ENDPOINTS.chat, { ...open, requireZdr: true })).toThrow("zero data retention");
+    expect(() => routeModel(config, "llama3", ENDPOINTS.chat, { ...open, requireZdr: true })).toThrow(
+      "zero data retention",
+    );
   });
 
   describe("through the app, against a local OpenAI-compatible server (KRIORA_UPSTREAM_URL)", () => {
@@ -53,7 +58,10 @@ describe("env-only mode: models are offered under their upstream names", () => {
     beforeAll(() => {
       fake = startFakeUpstream();
       process.env.KRIORA_UPSTREAM_KEY = "sk-local-server";
-      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), { log: captureLog(), clock: { now: () => now } });
+      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), {
+        log: captureLog(),
+        clock: { now: () => now },
+      });
       deps.auth = tokenAuthenticator;
       app = createApp(deps);
     });
@@ -78,10 +86,23 @@ describe("env-only mode: models are offered under their upstream names", () => {
     });
 
     test("GET /v1/models lists the server's own /v1/models, cached, and fetched again after models_refresh_s", async () => {
-      const list = async () => (await json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } })))).data;
+      const list = async () =>
+        (
+          await json(
+            await app.handle(
+              new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.user}` } }),
+            ),
+          )
+        ).data;
       const first = await list();
       expect(first.map((m: { id: string }) => m.id)).toEqual(["fake-chat", "fake-embed"]);
-      expect(first[0]).toMatchObject({ owned_by: "upstream", kind: "chat", formats: ["openai", "anthropic"], context_length: 8192, pricing: null });
+      expect(first[0]).toMatchObject({
+        owned_by: "upstream",
+        kind: "chat",
+        formats: ["openai", "anthropic"],
+        context_length: 8192,
+        pricing: null,
+      });
       expect(first[1]).toMatchObject({ kind: "embedding", formats: ["openai"] });
       expect(fake.modelListHits).toBe(1);
       fake.models = ["fake-chat", "fake-new"];
@@ -95,7 +116,9 @@ describe("env-only mode: models are offered under their upstream names", () => {
     });
 
     test("a ZDR key sees no model of a provider that keeps data (§3), and nothing is fetched on its behalf elsewhere", async () => {
-      const res = await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.zdr}` } }));
+      const res = await app.handle(
+        new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${KEYS.zdr}` } }),
+      );
       expect((await json(res)).data).toEqual([]);
     });
   });

@@ -17,7 +17,8 @@ beforeAll(() => {
 afterAll(() => gw.close());
 
 const openai = (apiKey = KEYS.user) => new OpenAI({ apiKey, baseURL: `${gw.url}/v1`, maxRetries: 0 });
-const ask = (client: OpenAI, model = "gpt") => client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
+const ask = (client: OpenAI, model = "gpt") =>
+  client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
 const messages = () =>
   fetch(`${gw.url}/v1/messages`, {
     method: "POST",

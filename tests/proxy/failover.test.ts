@@ -63,7 +63,10 @@ describe("failover to the next target, only before the first byte reached the cl
   test("a stream that broke after its first byte is never retried elsewhere: the client gets an error event", async () => {
     const text = await (await chat("m-cut", true)).text();
     expect(text).toContain('"content":"Hello "');
-    expect(text.trim().split("\n\n").slice(-2)).toEqual([expect.stringContaining('"code":"upstream_error"'), "data: [DONE]"]);
+    expect(text.trim().split("\n\n").slice(-2)).toEqual([
+      expect.stringContaining('"code":"upstream_error"'),
+      "data: [DONE]",
+    ]);
     expect(gw.fake.requests.map((r) => r.model)).toEqual(["cut"]);
     const [event] = await gw.events(1);
     expect(event).toMatchObject({ provider: "primary", outcome: "upstream_error", estimated: true });
@@ -85,7 +88,14 @@ describe("failover to the next target, only before the first byte reached the cl
     expect((await json(res)).error.code).toBe("upstream_error");
     expect(gw.fake.requests).toHaveLength(2);
     const [event] = await gw.events(1);
-    expect(event).toMatchObject({ provider: "backup", status: 502, outcome: "upstream_error", errorType: "server_error", inputTokens: 0, outputTokens: 0 });
+    expect(event).toMatchObject({
+      provider: "backup",
+      status: 502,
+      outcome: "upstream_error",
+      errorType: "server_error",
+      inputTokens: 0,
+      outputTokens: 0,
+    });
   });
 });
 
@@ -101,7 +111,13 @@ describe("upstream redirects and timeouts", () => {
     const start = performance.now();
     const text = await (await chat("m-stall", true)).text();
     expect(performance.now() - start).toBeLessThan(2_000);
-    const error = JSON.parse(text.trim().split("\n\n").at(-2)!.replace(/^data: /, "")).error;
+    const error = JSON.parse(
+      text
+        .trim()
+        .split("\n\n")
+        .at(-2)!
+        .replace(/^data: /, ""),
+    ).error;
     expect(error).toMatchObject({ code: "upstream_timeout" });
     expect(await abortedAt(gw.fake.requests[0]!)).not.toBeNull();
     const [event] = await gw.events(1);

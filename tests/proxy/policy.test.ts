@@ -45,7 +45,8 @@ const call = (path: string, key: string | null, body: Record<string, unknown>) =
       body: JSON.stringify({ messages: [{ role: "user", content: "hi" }], max_tokens: 8, ...body }),
     }),
   );
-const listModels = async (key: string) => json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } })));
+const listModels = async (key: string) =>
+  json(await app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } })));
 
 describe("§3/§12 retention-aware routing fails closed", () => {
   test("§3 zero retention: a key requiring ZDR is refused with the policy named, and no provider is called", async () => {
@@ -56,7 +57,12 @@ describe("§3/§12 retention-aware routing fails closed", () => {
     expect(error.message).toContain("zero data retention");
     expect(error.message).toContain('model "gpt-us-only"');
     expect(fake.requests).toHaveLength(0);
-    expect(usage.events[0]).toMatchObject({ outcome: "refused", provider: null, status: 422, errorCode: "policy_violation" });
+    expect(usage.events[0]).toMatchObject({
+      outcome: "refused",
+      provider: null,
+      status: 422,
+      errorCode: "policy_violation",
+    });
   });
 
   test("§3 zero retention: of a model's targets, only those declaring ZDR are ever tried", async () => {
@@ -123,7 +129,10 @@ describe("model access", () => {
   test("a model whose provider's format has no translation for the route is refused, naming the route", async () => {
     const res = await call("/v1/embeddings", KEYS.user, { model: "claude-test", input: "x" });
     expect(res.status).toBe(400);
-    expect((await json(res)).error).toMatchObject({ param: "model", message: expect.stringContaining("/v1/embeddings") });
+    expect((await json(res)).error).toMatchObject({
+      param: "model",
+      message: expect.stringContaining("/v1/embeddings"),
+    });
     expect(fake.requests).toHaveLength(0);
   });
 

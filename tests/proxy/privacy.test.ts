@@ -31,8 +31,15 @@ function filesContaining(dir: string, needle: string): string[] {
 async function exercise(url: string, key: string, fake: FakeUpstream): Promise<string> {
   const messages = [{ role: "user", content: `Please repeat ${PROMPT}` }];
   const post = async (path: string, body: string) =>
-    (await fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body })).text();
-  const chat = (model: string, stream = false) => post("/v1/chat/completions", JSON.stringify({ model, stream, messages }));
+    (
+      await fetch(`${url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body,
+      })
+    ).text();
+  const chat = (model: string, stream = false) =>
+    post("/v1/chat/completions", JSON.stringify({ model, stream, messages }));
   const received = [
     await chat("fine"),
     await chat("fine", true),
@@ -44,7 +51,12 @@ async function exercise(url: string, key: string, fake: FakeUpstream): Promise<s
     await chat("fail-500"),
     await chat("stream-error", true),
   ];
-  const aborted = openRawStream(url, "/v1/chat/completions", { authorization: `Bearer ${key}` }, JSON.stringify({ model: "endless", stream: true, messages }));
+  const aborted = openRawStream(
+    url,
+    "/v1/chat/completions",
+    { authorization: `Bearer ${key}` },
+    JSON.stringify({ model: "endless", stream: true, messages }),
+  );
   await aborted.until((text) => text.includes(RESPONSE));
   aborted.close();
   await abortedAt(fake.requests.at(-1)!);
@@ -81,15 +93,25 @@ describe("§3 zero retention: `kriora serve` with a real API key keeps no prompt
     writeFileSync(toml, providersToml(fake.url));
     const cli = async (...args: string[]) => {
       const out: string[] = [];
-      expect(await runCli([...args, "--json", "--config", toml, "--data", join(dir, "data")], { out: (t) => out.push(t), err: () => {}, env: {} })).toBe(0);
+      expect(
+        await runCli([...args, "--json", "--config", toml, "--data", join(dir, "data")], {
+          out: (t) => out.push(t),
+          err: () => {},
+          env: {},
+        }),
+      ).toBe(0);
       return JSON.parse(out.join(""));
     };
     await cli("accounts", "create", "--email", "canary-owner@example.com");
     const { key } = await cli("keys", "issue", "--account", "canary-owner@example.com", "--scopes", "model");
-    served = await startServe([process.execPath, join(root, "src/main.ts"), "serve", "--config", toml, "--data", join(dir, "data")], dir, {
-      FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
-      FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic,
-    });
+    served = await startServe(
+      [process.execPath, join(root, "src/main.ts"), "serve", "--config", toml, "--data", join(dir, "data")],
+      dir,
+      {
+        FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
+        FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic,
+      },
+    );
     received = await exercise(served.url, key, fake);
     expect(await served.stop()).toBe(0);
   }, 20_000);
@@ -129,7 +151,15 @@ describe("§3 zero retention: the in-process gateway's captured log and usage re
     expectCanariesInFlight(received, gw.fake);
     expectNoEchoInErrors(received);
     expect(gw.env.log.text()).toContain("upstream_failed");
-    expect(gw.usage.events.map((e) => e.outcome)).toEqual(["ok", "ok", "ok", "upstream_error", "upstream_error", "upstream_error", "client_abort"]);
+    expect(gw.usage.events.map((e) => e.outcome)).toEqual([
+      "ok",
+      "ok",
+      "ok",
+      "upstream_error",
+      "upstream_error",
+      "upstream_error",
+      "client_abort",
+    ]);
     for (const canary of CANARIES) {
       expect(gw.env.log.text()).not.toContain(canary);
       expect(JSON.stringify(gw.usage.events)).not.toContain(canary);

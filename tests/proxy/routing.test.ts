@@ -192,7 +192,10 @@ describe("retries before the first byte", () => {
 describe("a retry-after longer than max_retry_wait_ms", () => {
   let gw: Routed;
   beforeAll(() => {
-    gw = routed(`[routing]\nretries = 3\nmax_retry_wait_ms = 1000\n${providers(fake, ["a"])}[[models]]\nid = "limited"\nprovider = "a"\nupstream = "fail-429-retry-2s"\n`, () => 0.5);
+    gw = routed(
+      `[routing]\nretries = 3\nmax_retry_wait_ms = 1000\n${providers(fake, ["a"])}[[models]]\nid = "limited"\nprovider = "a"\nupstream = "fail-429-retry-2s"\n`,
+      () => 0.5,
+    );
   });
   afterAll(() => gw.env.close());
 

@@ -33,7 +33,16 @@ describe("the official openai SDK works unchanged against the gateway", () => {
   test("chat completion: answer relayed, usage recorded from the JSON body", async () => {
     const completion = await openai.chat.completions.create({ model: "fake-model", messages });
     expect(completion.choices[0]!.message.content).toBe(gw.fake.reply);
-    expect(await recorded()).toMatchObject({ endpoint: "chat.completions", stream: false, provider: "oa", status: 200, outcome: "ok", model: "fake-model", clientIp: "127.0.0.1", ...chatCounts });
+    expect(await recorded()).toMatchObject({
+      endpoint: "chat.completions",
+      stream: false,
+      provider: "oa",
+      status: 200,
+      outcome: "ok",
+      model: "fake-model",
+      clientIp: "127.0.0.1",
+      ...chatCounts,
+    });
   });
 
   test("streaming chat without include_usage: usage is requested upstream, recorded, and the usage-only chunk never reaches the client", async () => {
@@ -43,11 +52,21 @@ describe("the official openai SDK works unchanged against the gateway", () => {
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe(gw.fake.reply);
     expect(chunks.every((c) => c.choices.length > 0 && !c.usage)).toBe(true);
     expect(gw.fake.requests[0]!.body.stream_options).toEqual({ include_usage: true });
-    expect(await recorded()).toMatchObject({ endpoint: "chat.completions", stream: true, outcome: "ok", ...chatCounts });
+    expect(await recorded()).toMatchObject({
+      endpoint: "chat.completions",
+      stream: true,
+      outcome: "ok",
+      ...chatCounts,
+    });
   });
 
   test("streaming chat with include_usage: the client gets the usage chunk too", async () => {
-    const stream = await openai.chat.completions.create({ model: "fake-model", messages, stream: true, stream_options: { include_usage: true } });
+    const stream = await openai.chat.completions.create({
+      model: "fake-model",
+      messages,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     const last = chunks.at(-1)!;
@@ -67,13 +86,27 @@ describe("the official openai SDK works unchanged against the gateway", () => {
   test("embeddings: vectors relayed, prompt tokens recorded", async () => {
     const result = await openai.embeddings.create({ model: "fake-embed", input: "hello" });
     expect(result.data[0]!.embedding).toHaveLength(3);
-    expect(await recorded()).toMatchObject({ endpoint: "embeddings", stream: false, inputTokens: 5, outputTokens: 0, cachedInputTokens: 0, estimated: false });
+    expect(await recorded()).toMatchObject({
+      endpoint: "embeddings",
+      stream: false,
+      inputTokens: 5,
+      outputTokens: 0,
+      cachedInputTokens: 0,
+      estimated: false,
+    });
   });
 
   test("responses API: answer relayed, usage recorded", async () => {
     const response = await openai.responses.create({ model: "fake-model", input: "Say hello" });
     expect(response.output_text).toBe(gw.fake.reply);
-    expect(await recorded()).toMatchObject({ endpoint: "responses", stream: false, inputTokens: 13, outputTokens: 9, cachedInputTokens: 2, estimated: false });
+    expect(await recorded()).toMatchObject({
+      endpoint: "responses",
+      stream: false,
+      inputTokens: 13,
+      outputTokens: 9,
+      cachedInputTokens: 2,
+      estimated: false,
+    });
   });
 
   test("responses API streamed: events relayed, usage read from response.completed", async () => {
@@ -86,7 +119,14 @@ describe("the official openai SDK works unchanged against the gateway", () => {
     }
     expect(text).toBe(gw.fake.reply);
     expect(types.at(-1)).toBe("response.completed");
-    expect(await recorded()).toMatchObject({ endpoint: "responses", stream: true, inputTokens: 13, outputTokens: 9, cachedInputTokens: 2, estimated: false });
+    expect(await recorded()).toMatchObject({
+      endpoint: "responses",
+      stream: true,
+      inputTokens: 13,
+      outputTokens: 9,
+      cachedInputTokens: 2,
+      estimated: false,
+    });
   });
 
   test("GET /v1/models answers the SDK's list call (no [[models]]: each provider's own list)", async () => {
@@ -126,7 +166,12 @@ describe("the official @anthropic-ai/sdk works unchanged against the gateway", (
 
 describe("§9 the client's credentials never reach the provider", () => {
   test("Authorization, x-api-key and cookies from the client are replaced by the provider's own key", async () => {
-    const clientHeaders = { authorization: `Bearer ${KEYS.user}`, "x-api-key": KEYS.user, cookie: `kriora_session=${KEYS.user}`, "openai-organization": "org-client" };
+    const clientHeaders = {
+      authorization: `Bearer ${KEYS.user}`,
+      "x-api-key": KEYS.user,
+      cookie: `kriora_session=${KEYS.user}`,
+      "openai-organization": "org-client",
+    };
     for (const path of ["/v1/chat/completions", "/v1/messages"]) {
       const res = await fetch(`${gw.url}${path}`, {
         method: "POST",

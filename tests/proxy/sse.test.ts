@@ -43,8 +43,10 @@ function relay(text: string, cuts: number[], max?: number) {
   return { watch, text: decoder.decode(Buffer.concat(out)), out };
 }
 
-const STREAM = 'event: message_start\ndata: {"a":1}\n\ndata: drop\n\n: comment\n\ndata: {"b":"é ünïcode"}\r\n\r\ndata: swap\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n';
-const EXPECTED = 'event: message_start\ndata: {"a":1}\n\n: comment\n\ndata: {"b":"é ünïcode"}\r\n\r\ndata: swapped\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n';
+const STREAM =
+  'event: message_start\ndata: {"a":1}\n\ndata: drop\n\n: comment\n\ndata: {"b":"é ünïcode"}\r\n\r\ndata: swap\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n';
+const EXPECTED =
+  'event: message_start\ndata: {"a":1}\n\n: comment\n\ndata: {"b":"é ünïcode"}\r\n\r\ndata: swapped\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n';
 
 describe("SSE side parser", () => {
   test("relays the same bytes event by event, however the upstream splits them; drops and replaces whole events", () => {
@@ -91,11 +93,17 @@ describe("SSE side parser", () => {
   test("an unterminated last event is judged like a terminated one: kept as it came, or replaced", () => {
     const kept = relay("data: a\n\ndata: partial", [3]);
     expect(kept.text).toBe("data: a\n\ndata: partial");
-    expect(kept.watch.seen).toEqual([["", "a"], ["", "partial"]]);
+    expect(kept.watch.seen).toEqual([
+      ["", "a"],
+      ["", "partial"],
+    ]);
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 6 }), (cuts) => {
         const swapped = relay("data: a\n\nevent: error\r\ndata: swap", cuts);
-        expect(swapped.watch.seen).toEqual([["", "a"], ["error", "swap"]]);
+        expect(swapped.watch.seen).toEqual([
+          ["", "a"],
+          ["error", "swap"],
+        ]);
         expect(swapped.text).toBe("data: a\n\ndata: swapped\n\n");
         expect(relay("data: a\n\ndata: drop", cuts).text).toBe("data: a\n\n");
       }),
@@ -105,7 +113,10 @@ describe("SSE side parser", () => {
 
 describe("usage from the tail of a JSON body", () => {
   test("finds the last top-level usage object, nested details included", () => {
-    const body = JSON.stringify({ choices: [{ message: { content: 'a "usage": {"x":1} in text' } }], usage: { prompt_tokens: 3, prompt_tokens_details: { cached_tokens: 1 } } });
+    const body = JSON.stringify({
+      choices: [{ message: { content: 'a "usage": {"x":1} in text' } }],
+      usage: { prompt_tokens: 3, prompt_tokens_details: { cached_tokens: 1 } },
+    });
     expect(findUsage(body)).toEqual({ prompt_tokens: 3, prompt_tokens_details: { cached_tokens: 1 } });
   });
 

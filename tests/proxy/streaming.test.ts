@@ -15,8 +15,10 @@ beforeEach(() => {
 });
 
 const auth = { authorization: `Bearer ${KEYS.user}` };
-const chatBody = (model: string, extra: Record<string, unknown> = {}) => JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "Say hello" }], ...extra });
-const messagesBody = (model: string) => JSON.stringify({ model, stream: true, max_tokens: 64, messages: [{ role: "user", content: "Say hello" }] });
+const chatBody = (model: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model, stream: true, messages: [{ role: "user", content: "Say hello" }], ...extra });
+const messagesBody = (model: string) =>
+  JSON.stringify({ model, stream: true, max_tokens: 64, messages: [{ role: "user", content: "Say hello" }] });
 const post = (path: string, body: string, headers: Record<string, string> = auth) =>
   fetch(`${gw.url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
@@ -123,7 +125,12 @@ describe("upstream failure mid-stream: the client's stream ends with an error ev
     expect(done).toBe("data: [DONE]");
     expect(JSON.parse(last.replace(/^data: /, "")).error).toMatchObject({ type: "api_error", code: "upstream_error" });
     const [event] = await gw.events(1);
-    expect(event).toMatchObject({ outcome: "upstream_error", status: 200, estimated: true, errorCode: "upstream_error" });
+    expect(event).toMatchObject({
+      outcome: "upstream_error",
+      status: 200,
+      estimated: true,
+      errorCode: "upstream_error",
+    });
     expect(event!.outputTokens).toBeGreaterThan(0);
   });
 

@@ -26,8 +26,14 @@ write(
 write("src/ns.ts", "export const a = 1;\nexport const b = 2;\n");
 write("src/lazy.ts", "export const c = 3;\n");
 write("src/barrel.ts", 'export * from "./ns";\n');
-write("src/main.ts", 'import fallback, { byName, type Shape } from "./lib";\nimport * as ns from "./barrel";\nconst s: Shape = { a: byName + ns.a };\nfallback();\nexport const loaded = import("./lazy").then(() => s);\n');
-write("tests/lib.test.ts", 'import { byTest } from "../src/lib";\nimport { loaded } from "../src/main";\nvoid byTest;\nvoid loaded;\n');
+write(
+  "src/main.ts",
+  'import fallback, { byName, type Shape } from "./lib";\nimport * as ns from "./barrel";\nconst s: Shape = { a: byName + ns.a };\nfallback();\nexport const loaded = import("./lazy").then(() => s);\n',
+);
+write(
+  "tests/lib.test.ts",
+  'import { byTest } from "../src/lib";\nimport { loaded } from "../src/main";\nvoid byTest;\nvoid loaded;\n',
+);
 write("bench/unrelated.ts", "export const benchOnly = 1;\n");
 
 test("lists exactly the src exports no other file imports, by file and line", () => {

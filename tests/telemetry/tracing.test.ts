@@ -26,7 +26,8 @@ function startReceiver(): Receiver {
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
-      if (req.method === "POST" && new URL(req.url).pathname === "/v1/traces") bodies.push(Buffer.from(await req.arrayBuffer()));
+      if (req.method === "POST" && new URL(req.url).pathname === "/v1/traces")
+        bodies.push(Buffer.from(await req.arrayBuffer()));
       return Response.json({});
     },
   });
@@ -57,9 +58,16 @@ afterAll(async () => {
   receiver.stop();
 });
 
-type OtlpSpan = { name: string; attributes: { key: string; value: Record<string, unknown> }[]; startTimeUnixNano: string; endTimeUnixNano: string };
+type OtlpSpan = {
+  name: string;
+  attributes: { key: string; value: Record<string, unknown> }[];
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+};
 function spans(): OtlpSpan[] {
-  return receiver.bodies.flatMap((b) => JSON.parse(b.toString()).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)));
+  return receiver.bodies.flatMap((b) =>
+    JSON.parse(b.toString()).resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans)),
+  );
 }
 const attrs = (span: OtlpSpan) => Object.fromEntries(span.attributes.map((a) => [a.key, Object.values(a.value)[0]]));
 
@@ -72,7 +80,11 @@ describe("OpenTelemetry traces (telemetry.otlp_traces_url)", () => {
     });
     expect(res.status).toBe(200);
     await res.text();
-    const refused = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const refused = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(refused.status).toBe(401);
 
     const deadline = Date.now() + 10_000;
@@ -115,9 +127,18 @@ describe("tracing off (the default)", () => {
     const loaded = `const until = Date.now() + 20_000;
       while (!Object.keys(require.cache).some((k) => k.includes("@opentelemetry/")) && Date.now() < until) await Bun.sleep(20);
       env.close();`;
-    const run = (code: string) => JSON.parse(Bun.spawnSync([process.execPath, "-e", code], { cwd: join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe" }).stdout.toString());
+    const run = (code: string) =>
+      JSON.parse(
+        Bun.spawnSync([process.execPath, "-e", code], {
+          cwd: join(import.meta.dir, "../.."),
+          stdout: "pipe",
+          stderr: "pipe",
+        }).stdout.toString(),
+      );
     expect(run(script)).toEqual([]);
-    const on = script.replace("makeTestEnv()", `makeTestEnv('[telemetry]\\notlp_traces_url = "http://127.0.0.1:9/v1/traces"')`).replace("env.close();", loaded);
+    const on = script
+      .replace("makeTestEnv()", `makeTestEnv('[telemetry]\\notlp_traces_url = "http://127.0.0.1:9/v1/traces"')`)
+      .replace("env.close();", loaded);
     expect(run(on).length).toBeGreaterThan(0);
   }, 30_000);
 });

@@ -2,7 +2,11 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { costMicros, pricesOf } from "../../src/usage/cost";
 
-const model = (input: number, output: number, cached = 0) => ({ input_usd_per_mtok: input, output_usd_per_mtok: output, cached_input_usd_per_mtok: cached });
+const model = (input: number, output: number, cached = 0) => ({
+  input_usd_per_mtok: input,
+  output_usd_per_mtok: output,
+  cached_input_usd_per_mtok: cached,
+});
 
 describe("§5 billing records: request cost in integer micro-dollars", () => {
   test("a million tokens cost the per-Mtok price exactly", () => {
@@ -12,8 +16,15 @@ describe("§5 billing records: request cost in integer micro-dollars", () => {
   });
 
   test("cached input tokens use the cached price; unset means the input price", () => {
-    expect(costMicros({ inputTokens: 2_000_000, outputTokens: 0, cachedInputTokens: 1_000_000 }, pricesOf(model(3, 15, 0.3)))).toBe(3_300_000);
-    expect(costMicros({ inputTokens: 2_000_000, outputTokens: 0, cachedInputTokens: 1_000_000 }, pricesOf(model(3, 15)))).toBe(6_000_000);
+    expect(
+      costMicros(
+        { inputTokens: 2_000_000, outputTokens: 0, cachedInputTokens: 1_000_000 },
+        pricesOf(model(3, 15, 0.3)),
+      ),
+    ).toBe(3_300_000);
+    expect(
+      costMicros({ inputTokens: 2_000_000, outputTokens: 0, cachedInputTokens: 1_000_000 }, pricesOf(model(3, 15))),
+    ).toBe(6_000_000);
   });
 
   test("rounds half up once per request", () => {

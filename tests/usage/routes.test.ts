@@ -49,7 +49,14 @@ describe("§2 usage data: reading it back", () => {
     const { app, aliceKey, alice } = await setup();
     const all = await json(await call(app, "GET", "/account/usage", { key: aliceKey }));
     expect(all.account_id).toBe(alice.id);
-    expect(all.totals).toMatchObject({ requests: 4, input_tokens: 4000, output_tokens: 2000, errors: 1, cost_micros: 6000, cost_usd: "0.006" });
+    expect(all.totals).toMatchObject({
+      requests: 4,
+      input_tokens: 4000,
+      output_tokens: 2000,
+      errors: 1,
+      cost_micros: 6000,
+      cost_usd: "0.006",
+    });
     const byDay = await json(await call(app, "GET", "/account/usage?group_by=day&from=2026-11-02", { key: aliceKey }));
     expect(byDay.groups.map((g: { day: string; requests: number }) => [g.day, g.requests])).toEqual([
       ["2026-11-02", 1],
@@ -96,7 +103,11 @@ describe("§2 usage data: reading it back", () => {
 
   test("§14 restriction (Art. 18): a restricted account's usage is left out of trends while it lasts", async () => {
     const { deps, app, alice, adminKey } = await setup();
-    const requests = async () => (await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }))).reduce((s: number, r: { requests: number }) => s + r.requests, 0);
+    const requests = async () =>
+      (await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }))).reduce(
+        (s: number, r: { requests: number }) => s + r.requests,
+        0,
+      );
     expect(await requests()).toBe(5);
     deps.handle.sqlite.run("UPDATE accounts SET status = 'restricted' WHERE id = ?", [alice.id]);
     expect(await requests()).toBe(1);
@@ -107,11 +118,32 @@ describe("§2 usage data: reading it back", () => {
   test("`kriora usage --account <email> --json` prints one document with the totals", async () => {
     const { deps } = await setup();
     deps.handle.close();
-    const res = await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--json", "--config", `${env!.dir}/kriora.toml`]);
+    const res = await runKriora(`${env!.dir}/data`, [
+      "usage",
+      "--account",
+      "alice@example.com",
+      "--json",
+      "--config",
+      `${env!.dir}/kriora.toml`,
+    ]);
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.out)).toMatchObject({ requests: 4, input_tokens: 4000, output_tokens: 2000, cost_usd: "0.006" });
-    const ranged = await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--from", "2026-11-03", "--json"]);
+    expect(JSON.parse(res.out)).toMatchObject({
+      requests: 4,
+      input_tokens: 4000,
+      output_tokens: 2000,
+      cost_usd: "0.006",
+    });
+    const ranged = await runKriora(`${env!.dir}/data`, [
+      "usage",
+      "--account",
+      "alice@example.com",
+      "--from",
+      "2026-11-03",
+      "--json",
+    ]);
     expect(JSON.parse(ranged.out).requests).toBe(1);
-    expect((await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--from", "Nov 3"])).code).toBe(2);
+    expect(
+      (await runKriora(`${env!.dir}/data`, ["usage", "--account", "alice@example.com", "--from", "Nov 3"])).code,
+    ).toBe(2);
   });
 });

@@ -13,12 +13,20 @@ let key = "";
 async function serve() {
   if (!key) {
     writeFileSync(config, providerToml({ id: "oa", kind: "openai", url: fake.url }));
-    expect((await runKriora(data, ["accounts", "create", "--email", "stop@example.com", "--config", config])).code).toBe(0);
-    key = JSON.parse((await runKriora(data, ["keys", "issue", "--account", "stop@example.com", "--json", "--config", config])).out).key;
+    expect(
+      (await runKriora(data, ["accounts", "create", "--email", "stop@example.com", "--config", config])).code,
+    ).toBe(0);
+    key = JSON.parse(
+      (await runKriora(data, ["keys", "issue", "--account", "stop@example.com", "--json", "--config", config])).out,
+    ).key;
   }
-  const served = await startServe([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data, "--config", config], dir, {
-    FAKE_OPENAI_KEY: "sk-provider",
-  });
+  const served = await startServe(
+    [process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data, "--config", config],
+    dir,
+    {
+      FAKE_OPENAI_KEY: "sk-provider",
+    },
+  );
   const chat = (model: string, stream = false) =>
     fetch(`${served.url}/v1/chat/completions`, {
       method: "POST",

@@ -11,15 +11,30 @@ const decoder = new TextDecoder();
 
 /** `serve` with a one-second grace, an account and a key; `endless` streams never end by themselves. */
 async function serve() {
-  writeFileSync(config, `[server]\nshutdown_grace_s = 1\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${providerToml({ id: "an", kind: "anthropic", url: fake.url })}`);
-  expect((await runKriora(data, ["accounts", "create", "--email", "grace@example.com", "--config", config])).code).toBe(0);
-  const key = JSON.parse((await runKriora(data, ["keys", "issue", "--account", "grace@example.com", "--json", "--config", config])).out).key;
-  const served = await startServe([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data, "--config", config], dir, {
-    FAKE_OPENAI_KEY: "sk-provider",
-    FAKE_ANTHROPIC_KEY: "sk-ant-provider",
-  });
+  writeFileSync(
+    config,
+    `[server]\nshutdown_grace_s = 1\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${providerToml({ id: "an", kind: "anthropic", url: fake.url })}`,
+  );
+  expect((await runKriora(data, ["accounts", "create", "--email", "grace@example.com", "--config", config])).code).toBe(
+    0,
+  );
+  const key = JSON.parse(
+    (await runKriora(data, ["keys", "issue", "--account", "grace@example.com", "--json", "--config", config])).out,
+  ).key;
+  const served = await startServe(
+    [process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data, "--config", config],
+    dir,
+    {
+      FAKE_OPENAI_KEY: "sk-provider",
+      FAKE_ANTHROPIC_KEY: "sk-ant-provider",
+    },
+  );
   const post = (path: string, body: unknown) =>
-    fetch(`${served.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${served.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
   return { served, post };
 }
 
@@ -29,7 +44,8 @@ async function readAll(res: Response): Promise<string> {
   return text;
 }
 
-const usageRow = (requestId: string | null) => storedUsageRow(data, requestId, "outcome, status, output_tokens > 0 AS counted");
+const usageRow = (requestId: string | null) =>
+  storedUsageRow(data, requestId, "outcome, status, output_tokens > 0 AS counted");
 
 describe("server.shutdown_grace_s: streams longer than the grace", () => {
   test("end with a final error event in their own format ([DONE] for chat), are metered as server_shutdown, and the process exits 0", async () => {
@@ -47,14 +63,25 @@ describe("server.shutdown_grace_s: streams longer than the grace", () => {
 
     expect(chatText).toContain("chat.completion.chunk");
     const chatTail = chatText.trimEnd().split("\n\n").slice(-2);
-    expect(JSON.parse(chatTail[0]!.replace(/^data: /, "")).error).toMatchObject({ code: "unavailable", message: expect.stringContaining("shutting down") });
+    expect(JSON.parse(chatTail[0]!.replace(/^data: /, "")).error).toMatchObject({
+      code: "unavailable",
+      message: expect.stringContaining("shutting down"),
+    });
     expect(chatTail[1]).toBe("data: [DONE]");
 
     const lastEvent = anthropicText.trimEnd().split("\n\n").at(-1)!;
     expect(lastEvent.split("\n")[0]).toBe("event: error");
-    expect(JSON.parse(lastEvent.split("\n")[1]!.replace(/^data: /, ""))).toMatchObject({ type: "error", error: { type: "overloaded_error" } });
+    expect(JSON.parse(lastEvent.split("\n")[1]!.replace(/^data: /, ""))).toMatchObject({
+      type: "error",
+      error: { type: "overloaded_error" },
+    });
 
     expect(await exited).toBe(0);
-    for (const res of [chat, anthropic]) expect(usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "server_shutdown", status: 200, counted: 1 });
+    for (const res of [chat, anthropic])
+      expect(usageRow(res.headers.get("x-request-id"))).toEqual({
+        outcome: "server_shutdown",
+        status: 200,
+        counted: 1,
+      });
   }, 30_000);
 });

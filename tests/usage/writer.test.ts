@@ -28,7 +28,13 @@ describe("§2 usage data: the batched writer", () => {
     expect(m.usageWriter.pending()).toBe(0);
     const rows = env.deps.db.select().from(usageEvents).all();
     expect(rows.length).toBe(251);
-    expect(rows.find((r) => r.id === "req_000007")).toMatchObject({ inputTokens: 107, outputTokens: 10, costMicros: 127, stream: true, estimated: false });
+    expect(rows.find((r) => r.id === "req_000007")).toMatchObject({
+      inputTokens: 107,
+      outputTokens: 10,
+      costMicros: 127,
+      stream: true,
+      estimated: false,
+    });
     const daily = env.deps.db.select().from(usageDaily).all();
     expect(daily).toEqual([
       {
@@ -52,7 +58,9 @@ describe("§2 usage data: the batched writer", () => {
     m.usageWriter.flush();
     const row = env.deps.db.select().from(usageEvents).all()[0]!;
     expect(row.ipEnc).not.toContain("198.51.100.23");
-    expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe("198.51.100.23");
+    expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe(
+      "198.51.100.23",
+    );
     env.deps.handle.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
     const file = readFileSync(env.deps.config.database.path);
     expect(file.includes("198.51.100.23")).toBe(false);
@@ -118,10 +126,13 @@ describe("§2 usage data: crash safety", () => {
   test("kill -9 under load: every row flushed before the kill is there, aggregates agree, the database opens clean", async () => {
     env = makeTestEnv(MODELS);
     env.deps.handle.close();
-    const child = Bun.spawn([process.execPath, `${import.meta.dir}/fixtures/writer-child.ts`, `${env.dir}/data`, `${env.dir}/kriora.toml`], {
-      stdout: "pipe",
-      stderr: "inherit",
-    });
+    const child = Bun.spawn(
+      [process.execPath, `${import.meta.dir}/fixtures/writer-child.ts`, `${env.dir}/data`, `${env.dir}/kriora.toml`],
+      {
+        stdout: "pipe",
+        stderr: "inherit",
+      },
+    );
     let out = "";
     const decoder = new TextDecoder();
     const reader = child.stdout.getReader();
@@ -140,7 +151,9 @@ describe("§2 usage data: crash safety", () => {
     expect(db.query("PRAGMA integrity_check").get()).toEqual({ integrity_check: "ok" });
     const count = (db.query("SELECT count(*) AS n FROM usage_events").get() as { n: number }).n;
     expect(count).toBeGreaterThanOrEqual(reported);
-    const missing = db.query("SELECT count(*) AS n FROM usage_events WHERE id <= ?").get(`req_${String(reported - 1).padStart(6, "0")}`) as { n: number };
+    const missing = db
+      .query("SELECT count(*) AS n FROM usage_events WHERE id <= ?")
+      .get(`req_${String(reported - 1).padStart(6, "0")}`) as { n: number };
     expect(missing.n).toBe(reported);
     const daily = db.query("SELECT sum(requests) AS n FROM usage_daily").get() as { n: number };
     expect(daily.n).toBe(count);

@@ -41,4 +41,7 @@ export const accounts = sqliteTable(
 );
 
 /** Accounts under an Art. 18 restriction, including restricted ones that are suspended on top of it. */
-export const underRestriction = or(eq(accounts.status, "restricted"), and(eq(accounts.status, "suspended"), eq(accounts.suspendedFrom, "restricted")))!;
+export const underRestriction = or(
+  eq(accounts.status, "restricted"),
+  and(eq(accounts.status, "suspended"), eq(accounts.suspendedFrom, "restricted")),
+)!;

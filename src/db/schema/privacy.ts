@@ -75,7 +75,10 @@ export const policyNotices = sqliteTable(
     nextAttemptAt: integer("next_attempt_at").notNull(),
     sentAt: integer("sent_at"),
   },
-  (t) => [uniqueIndex("policy_notices_account_version_idx").on(t.accountId, t.version), index("policy_notices_due_idx").on(t.sentAt, t.nextAttemptAt)],
+  (t) => [
+    uniqueIndex("policy_notices_account_version_idx").on(t.accountId, t.version),
+    index("policy_notices_due_idx").on(t.sentAt, t.nextAttemptAt),
+  ],
 );
 
 /**

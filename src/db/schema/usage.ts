@@ -45,7 +45,10 @@ export const usageDaily = sqliteTable(
     costMicros: integer("cost_micros").notNull(),
     errors: integer("errors").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.day, t.accountId, t.model] }), index("usage_daily_account_idx").on(t.accountId, t.day)],
+  (t) => [
+    primaryKey({ columns: [t.day, t.accountId, t.model] }),
+    index("usage_daily_account_idx").on(t.accountId, t.day),
+  ],
 );
 
 /**

@@ -20,7 +20,8 @@ export function gettingStarted(publicUrl: string): string {
 
 /** One line per tag, in the order the reference shows them. */
 export const tagDescriptions: Record<string, string> = {
-  model: "The model API: OpenAI-format chat, completions, embeddings and responses, Anthropic's messages, and the models a key may use. Bodies are relayed in memory only.",
+  model:
+    "The model API: OpenAI-format chat, completions, embeddings and responses, Anthropic's messages, and the models a key may use. Bodies are relayed in memory only.",
   account: "Your account and its API keys (session cookie or an API key with the account scope).",
   usage: "Token, request and cost totals: yours, and per account for admins.",
   billing: "Balance, ledger and Stripe checkout (when billing is enabled).",

@@ -23,9 +23,24 @@ export function accountRoutes(deps: Deps) {
     .patch(
       "",
       ({ principal, body }) => {
-        const regions = body.regions === undefined || body.regions === null ? body.regions : idList("regions", body.regions);
-        return describeAccount(deps.cipher, updateAccountSettings(deps, principal.accountId, { requireZdr: body.require_zdr, regions }, actorOf(principal)));
+        const regions =
+          body.regions === undefined || body.regions === null ? body.regions : idList("regions", body.regions);
+        return describeAccount(
+          deps.cipher,
+          updateAccountSettings(
+            deps,
+            principal.accountId,
+            { requireZdr: body.require_zdr, regions },
+            actorOf(principal),
+          ),
+        );
       },
-      { body: AccountPatch, response: AccountModel, detail: { summary: "Change your account's retention constraints (role, status and credits are not yours to set)" } },
+      {
+        body: AccountPatch,
+        response: AccountModel,
+        detail: {
+          summary: "Change your account's retention constraints (role, status and credits are not yours to set)",
+        },
+      },
     );
 }

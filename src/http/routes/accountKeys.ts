@@ -15,9 +15,15 @@ function assertMayGrant(deps: Deps, principal: Principal, settings: KeySettings)
 
 /** The caller's keys. Another account's key id is 404, as if it did not exist (object-level authorization). */
 export function accountKeyRoutes(deps: Deps) {
-  return new Elysia({ prefix: "/account/keys", detail: { tags: ["account"], security: [{ session: [] }, { apiKey: [] }] } })
+  return new Elysia({
+    prefix: "/account/keys",
+    detail: { tags: ["account"], security: [{ session: [] }, { apiKey: [] }] },
+  })
     .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
-    .get("", ({ principal }) => listKeys(deps, principal.accountId).map(describeKey), { response: t.Array(KeyModel), detail: { summary: "Your keys" } })
+    .get("", ({ principal }) => listKeys(deps, principal.accountId).map(describeKey), {
+      response: t.Array(KeyModel),
+      detail: { summary: "Your keys" },
+    })
     .post(
       "",
       async ({ principal, body, set }) => {
@@ -34,9 +40,13 @@ export function accountKeyRoutes(deps: Deps) {
       response: KeyModel,
       detail: { summary: "One of your keys" },
     })
-    .delete("/:id", ({ principal, params }) => describeKey(revokeKey(deps, params.id, actorOf(principal), principal.accountId)), {
-      params: IdParams,
-      response: KeyModel,
-      detail: { summary: "Revoke one of your keys (effective at once)" },
-    });
+    .delete(
+      "/:id",
+      ({ principal, params }) => describeKey(revokeKey(deps, params.id, actorOf(principal), principal.accountId)),
+      {
+        params: IdParams,
+        response: KeyModel,
+        detail: { summary: "Revoke one of your keys (effective at once)" },
+      },
+    );
 }

@@ -40,10 +40,15 @@ export const KeyModel = t.Object({
   require_zdr: t.Boolean(),
   regions: t.Nullable(t.Array(t.String())),
   models: t.Nullable(t.Array(t.String())),
-  monthly_budget_usd: t.Nullable(t.Number({ description: "This key's own monthly spend cap in USD; null: none beyond the account's." })),
+  monthly_budget_usd: t.Nullable(
+    t.Number({ description: "This key's own monthly spend cap in USD; null: none beyond the account's." }),
+  ),
 });
 
-export const IssuedKeyModel = t.Composite([KeyModel, t.Object({ key: t.String({ description: "The key, shown this once and never stored." }) })]);
+export const IssuedKeyModel = t.Composite([
+  KeyModel,
+  t.Object({ key: t.String({ description: "The key, shown this once and never stored." }) }),
+]);
 
 export const KeyCreate = t.Object({
   name: t.Optional(t.String({ maxLength: 100 })),
@@ -54,7 +59,13 @@ export const KeyCreate = t.Object({
   require_zdr: t.Optional(t.Boolean()),
   regions: t.Optional(idList),
   models: t.Optional(idList),
-  monthly_budget_usd: t.Optional(t.Number({ minimum: 0, maximum: MAX_BUDGET_USD, description: "USD a month this key may spend; 0 or absent: no cap of its own." })),
+  monthly_budget_usd: t.Optional(
+    t.Number({
+      minimum: 0,
+      maximum: MAX_BUDGET_USD,
+      description: "USD a month this key may spend; 0 or absent: no cap of its own.",
+    }),
+  ),
 });
 
 export const EmailBody = t.Object({ email: t.String({ maxLength: 320 }) });

@@ -17,14 +17,24 @@ const accountId = (deps: Deps, id: string): string => requireAccount(deps, id).i
 export function adminRoutes(deps: Deps) {
   return new Elysia({ prefix: "/admin", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
     .derive(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
-    .get("/accounts", ({ admin }) => listAccountsAudited(deps, admin), { response: t.Array(AccountModel), detail: { summary: "All accounts (audited read)" } })
+    .get("/accounts", ({ admin }) => listAccountsAudited(deps, admin), {
+      response: t.Array(AccountModel),
+      detail: { summary: "All accounts (audited read)" },
+    })
     .post(
       "/accounts",
       ({ admin, body, set }) => {
         set.status = 201;
-        return describeAccount(deps.cipher, createAccount(deps, { email: body.email, role: body.admin ? "admin" : "user" }, admin));
+        return describeAccount(
+          deps.cipher,
+          createAccount(deps, { email: body.email, role: body.admin ? "admin" : "user" }, admin),
+        );
       },
-      { body: t.Object({ email: t.String({ maxLength: 320 }), admin: t.Optional(t.Boolean()) }), response: { 201: AccountModel }, detail: { summary: "Create an account" } },
+      {
+        body: t.Object({ email: t.String({ maxLength: 320 }), admin: t.Optional(t.Boolean()) }),
+        response: { 201: AccountModel },
+        detail: { summary: "Create an account" },
+      },
     )
     .post("/accounts/lookup", ({ admin, body }) => showAccount(deps, requireEmail(body.email), admin), {
       body: EmailBody,
@@ -36,22 +46,35 @@ export function adminRoutes(deps: Deps) {
       response: AccountModel,
       detail: { summary: "One account (audited read)" },
     })
-    .put("/accounts/:id/email", ({ admin, params, body }) => describeAccount(deps.cipher, correctEmail(deps, accountId(deps, params.id), body.email, admin)), {
-      params: IdParams,
-      body: EmailBody,
-      response: AccountModel,
-      detail: { summary: "Correct an account's email" },
-    })
-    .post("/accounts/:id/suspend", ({ admin, params }) => describeAccount(deps.cipher, suspendAccount(deps, accountId(deps, params.id), admin)), {
-      params: IdParams,
-      response: AccountModel,
-      detail: { summary: "Suspend an account: all its credentials stop working at once" },
-    })
-    .post("/accounts/:id/unsuspend", ({ admin, params }) => describeAccount(deps.cipher, unsuspendAccount(deps, accountId(deps, params.id), admin)), {
-      params: IdParams,
-      response: AccountModel,
-      detail: { summary: "Lift a suspension" },
-    })
+    .put(
+      "/accounts/:id/email",
+      ({ admin, params, body }) =>
+        describeAccount(deps.cipher, correctEmail(deps, accountId(deps, params.id), body.email, admin)),
+      {
+        params: IdParams,
+        body: EmailBody,
+        response: AccountModel,
+        detail: { summary: "Correct an account's email" },
+      },
+    )
+    .post(
+      "/accounts/:id/suspend",
+      ({ admin, params }) => describeAccount(deps.cipher, suspendAccount(deps, accountId(deps, params.id), admin)),
+      {
+        params: IdParams,
+        response: AccountModel,
+        detail: { summary: "Suspend an account: all its credentials stop working at once" },
+      },
+    )
+    .post(
+      "/accounts/:id/unsuspend",
+      ({ admin, params }) => describeAccount(deps.cipher, unsuspendAccount(deps, accountId(deps, params.id), admin)),
+      {
+        params: IdParams,
+        response: AccountModel,
+        detail: { summary: "Lift a suspension" },
+      },
+    )
     .get("/accounts/:id/keys", ({ params }) => listKeys(deps, accountId(deps, params.id)).map(describeKey), {
       params: IdParams,
       response: t.Array(KeyModel),
@@ -60,11 +83,21 @@ export function adminRoutes(deps: Deps) {
     .post(
       "/accounts/:id/keys",
       async ({ admin, params, body, set }) => {
-        const { key, row } = await issueKey(deps, accountId(deps, params.id), keySettings(keyInput(body), deps.clock.now()), admin);
+        const { key, row } = await issueKey(
+          deps,
+          accountId(deps, params.id),
+          keySettings(keyInput(body), deps.clock.now()),
+          admin,
+        );
         set.status = 201;
         return { ...describeKey(row), key };
       },
-      { params: IdParams, body: KeyCreate, response: { 201: IssuedKeyModel }, detail: { summary: "Issue a key for an account (shown once)" } },
+      {
+        params: IdParams,
+        body: KeyCreate,
+        response: { 201: IssuedKeyModel },
+        detail: { summary: "Issue a key for an account (shown once)" },
+      },
     )
     .delete("/keys/:id", ({ admin, params }) => describeKey(revokeKey(deps, params.id, admin)), {
       params: IdParams,

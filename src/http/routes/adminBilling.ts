@@ -10,7 +10,10 @@ import { BillingModel, CreditBody, LedgerRowModel } from "./billingSchemas";
 
 /** `/admin/accounts/:id/billing` and `/credits`: the CLI's `credits` commands over HTTP (admin only). */
 export function adminBillingRoutes(deps: Deps) {
-  return new Elysia({ prefix: "/admin/accounts/:id", detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] } })
+  return new Elysia({
+    prefix: "/admin/accounts/:id",
+    detail: { tags: ["admin"], security: [{ session: [] }, { apiKey: [] }] },
+  })
     .resolve(async ({ request, params }) => {
       const admin = actorOf(await requireAdmin(deps, request), true);
       // Billing records survive erasure (legal hold), so an erased account's billing (or its tombstone's) stays readable here.
@@ -34,6 +37,11 @@ export function adminBillingRoutes(deps: Deps) {
         set.status = 201;
         return describeLedgerRow(row);
       },
-      { params: IdParams, body: CreditBody, response: { 201: LedgerRowModel }, detail: { summary: "Grant or adjust an account's credits (audited)" } },
+      {
+        params: IdParams,
+        body: CreditBody,
+        response: { 201: LedgerRowModel },
+        detail: { summary: "Grant or adjust an account's credits (audited)" },
+      },
     );
 }

@@ -20,7 +20,14 @@ const AbuseDecision = t.Object({
   expires_at: t.Nullable(when),
 });
 
-const AuditEntry = t.Object({ seq: t.Integer(), at: when, actor: t.String(), action: t.String(), target: t.Nullable(t.String()), details: t.Record(t.String(), detailValue) });
+const AuditEntry = t.Object({
+  seq: t.Integer(),
+  at: when,
+  actor: t.String(),
+  action: t.String(),
+  target: t.Nullable(t.String()),
+  details: t.Record(t.String(), detailValue),
+});
 
 const PolicyStatusModel = t.Object({
   version: t.String(),
@@ -39,12 +46,24 @@ const ProvidersModel = t.Object({
       zdr: t.Boolean(),
       region: t.String(),
       health: t.Object(
-        { requests: t.Integer(), success_rate: t.Nullable(t.Number()), avg_latency_ms: t.Nullable(t.Integer()), last_error: t.Nullable(t.String()) },
+        {
+          requests: t.Integer(),
+          success_rate: t.Nullable(t.Number()),
+          avg_latency_ms: t.Nullable(t.Integer()),
+          last_error: t.Nullable(t.String()),
+        },
         { description: "the last 24 hours, from usage metadata only" },
       ),
     }),
   ),
-  models: t.Array(t.Object({ id: t.String(), provider: t.String(), upstream: t.String(), fallbacks: t.Array(t.Object({ provider: t.String(), upstream: t.String() })) })),
+  models: t.Array(
+    t.Object({
+      id: t.String(),
+      provider: t.String(),
+      upstream: t.String(),
+      fallbacks: t.Array(t.Object({ provider: t.String(), upstream: t.String() })),
+    }),
+  ),
 });
 
 /** The CLI's `abuse`, `audit` and `policy status` over HTTP, and a read-only view of providers and models (admin only). */
@@ -63,7 +82,10 @@ export function adminOpsRoutes(deps: Deps) {
           created_at: iso(f.createdAt),
           expires_at: isoOrNull(f.expiresAt),
         })),
-      { response: t.Array(AbuseDecision), detail: { summary: "Active abuse decisions: blocked addresses (by HMAC) and flagged keys" } },
+      {
+        response: t.Array(AbuseDecision),
+        detail: { summary: "Active abuse decisions: blocked addresses (by HMAC) and flagged keys" },
+      },
     )
     .post(
       "/abuse/:id/clear",
@@ -71,12 +93,23 @@ export function adminOpsRoutes(deps: Deps) {
         if (!abuse.clear(params.id, admin)) throw new KrioraError("not_found", "No such active abuse decision.");
         return { id: params.id, cleared: true as const };
       },
-      { params: IdParams, response: t.Object({ id: t.String(), cleared: t.Literal(true) }), detail: { summary: "Clear an abuse decision (audited)" } },
+      {
+        params: IdParams,
+        response: t.Object({ id: t.String(), cleared: t.Literal(true) }),
+        detail: { summary: "Clear an abuse decision (audited)" },
+      },
     )
     .get(
       "/audit",
       ({ query }) =>
-        deps.audit.tail(query.limit ?? 50).map((r) => ({ seq: r.seq, at: iso(r.at), actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) })),
+        deps.audit.tail(query.limit ?? 50).map((r) => ({
+          seq: r.seq,
+          at: iso(r.at),
+          actor: r.actor,
+          action: r.action,
+          target: r.target,
+          details: JSON.parse(r.details),
+        })),
       {
         query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000 })) }),
         response: t.Array(AuditEntry),
@@ -87,23 +120,49 @@ export function adminOpsRoutes(deps: Deps) {
       "/audit/verify",
       () => {
         const v = deps.audit.verify();
-        return v.ok ? { ok: true, entries: v.entries } : { ok: false, entries: v.entries, first_broken: v.firstBroken, reason: v.reason };
+        return v.ok
+          ? { ok: true, entries: v.entries }
+          : { ok: false, entries: v.entries, first_broken: v.firstBroken, reason: v.reason };
       },
       {
-        response: t.Object({ ok: t.Boolean(), entries: t.Integer(), first_broken: t.Optional(t.Integer()), reason: t.Optional(t.String()) }),
+        response: t.Object({
+          ok: t.Boolean(),
+          entries: t.Integer(),
+          first_broken: t.Optional(t.Integer()),
+          reason: t.Optional(t.String()),
+        }),
         detail: { summary: "Walk the audit hash chain (kriora audit verify)" },
       },
     )
-    .get("/policy", () => policyStatus(deps), { response: PolicyStatusModel, detail: { summary: "The policy in force, its acceptance and its change notices" } })
+    .get("/policy", () => policyStatus(deps), {
+      response: PolicyStatusModel,
+      detail: { summary: "The policy in force, its acceptance and its change notices" },
+    })
     .get(
       "/providers",
       () => {
         const since = deps.clock.now() - HEALTH_WINDOW_MS;
         return {
-          providers: deps.config.providers.map((p) => ({ id: p.id, kind: p.kind, zdr: p.zdr, region: p.region, health: providerHealth(deps.db, p.id, since) })),
-          models: deps.config.models.map((m) => ({ id: m.id, provider: m.provider, upstream: m.upstream || m.id, fallbacks: m.fallbacks })),
+          providers: deps.config.providers.map((p) => ({
+            id: p.id,
+            kind: p.kind,
+            zdr: p.zdr,
+            region: p.region,
+            health: providerHealth(deps.db, p.id, since),
+          })),
+          models: deps.config.models.map((m) => ({
+            id: m.id,
+            provider: m.provider,
+            upstream: m.upstream || m.id,
+            fallbacks: m.fallbacks,
+          })),
         };
       },
-      { response: ProvidersModel, detail: { summary: "Configured providers and models with their recent health (read-only; no secrets, no content)" } },
+      {
+        response: ProvidersModel,
+        detail: {
+          summary: "Configured providers and models with their recent health (read-only; no secrets, no content)",
+        },
+      },
     );
 }

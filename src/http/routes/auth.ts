@@ -12,7 +12,10 @@ import { TokenBody } from "./accountSchemas";
 import { iso } from "../../lib/clock";
 
 const Accepted = t.Object({ status: t.Literal("accepted"), message: t.String() });
-const accepted = { status: "accepted" as const, message: "If this address can sign in, a link is on its way. It works once, for 15 minutes." };
+const accepted = {
+  status: "accepted" as const,
+  message: "If this address can sign in, a link is on its way. It works once, for 15 minutes.",
+};
 
 /**
  * Sign-up and sign-in by magic link, and the session cookie (Policy §2: email only, no
@@ -29,7 +32,10 @@ export function authRoutes(deps: Deps) {
     .post(
       "/signup",
       ({ body, request, server, set }) => {
-        const consent = signupConsent(deps, { age_confirmed: body.age_confirmed ?? false, accept_policy: body.accept_policy ?? false });
+        const consent = signupConsent(deps, {
+          age_confirmed: body.age_confirmed ?? false,
+          accept_policy: body.accept_policy ?? false,
+        });
         const email = requireEmail(body.email);
         requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
@@ -42,7 +48,9 @@ export function authRoutes(deps: Deps) {
           accept_policy: t.Optional(t.Boolean({ description: "I accept the privacy policy in force" })),
         }),
         response: { 202: Accepted },
-        detail: { summary: "Sign up: mails a confirmation link (refused without the age confirmation and policy acceptance)" },
+        detail: {
+          summary: "Sign up: mails a confirmation link (refused without the age confirmation and policy acceptance)",
+        },
       },
     )
     .post(
@@ -53,7 +61,11 @@ export function authRoutes(deps: Deps) {
         set.status = 202;
         return accepted;
       },
-      { body: t.Object({ email: t.String({ maxLength: 320 }) }), response: { 202: Accepted }, detail: { summary: "Sign in: mails a magic link" } },
+      {
+        body: t.Object({ email: t.String({ maxLength: 320 }) }),
+        response: { 202: Accepted },
+        detail: { summary: "Sign in: mails a magic link" },
+      },
     )
     .post(
       "/verify",
@@ -68,8 +80,15 @@ export function authRoutes(deps: Deps) {
       },
       {
         body: TokenBody,
-        response: t.Object({ status: t.Literal("signed_in"), account_id: t.String(), expires_at: t.String({ format: "date-time" }) }),
-        detail: { summary: "Spend a magic link's token: sets the session cookie (single use; GET /auth/verify only shows the console's confirm page)" },
+        response: t.Object({
+          status: t.Literal("signed_in"),
+          account_id: t.String(),
+          expires_at: t.String({ format: "date-time" }),
+        }),
+        detail: {
+          summary:
+            "Spend a magic link's token: sets the session cookie (single use; GET /auth/verify only shows the console's confirm page)",
+        },
       },
     )
     .post(
@@ -89,15 +108,24 @@ export function authRoutes(deps: Deps) {
       "/logout-all",
       async ({ request, set }) => {
         const principal = await requireScope(deps, request, "account");
-        if (principal.via !== "session") throw new KrioraError("forbidden", "Signing out everywhere needs a session (a key cannot do it).");
+        if (principal.via !== "session")
+          throw new KrioraError("forbidden", "Signing out everywhere needs a session (a key cannot do it).");
         const ended = endAllSessions(deps, principal.accountId);
-        deps.audit.record({ actor: actorOf(principal), action: "account.sessions_ended", target: principal.accountId, details: { sessions: ended } });
+        deps.audit.record({
+          actor: actorOf(principal),
+          action: "account.sessions_ended",
+          target: principal.accountId,
+          details: { sessions: ended },
+        });
         set.headers["set-cookie"] = sessionCookie("", 0, secure);
         return { sessions_ended: ended };
       },
       {
         response: t.Object({ sessions_ended: t.Integer() }),
-        detail: { summary: "Sign out everywhere: end every session of your account and clear this cookie", security: [{ session: [] }] },
+        detail: {
+          summary: "Sign out everywhere: end every session of your account and clear this cookie",
+          security: [{ session: [] }],
+        },
       },
     );
 }

@@ -27,9 +27,21 @@ export const BillingModel = t.Object({
   balance_usd: usd,
   ledger: t.Array(LedgerRowModel, { description: "Newest first" }),
   checkouts: t.Array(
-    t.Object({ id: t.String(), amount_usd: usd, status: t.UnionEnum(CHECKOUT_STATUSES), url: t.Nullable(t.String()), created_at: when, expires_at: when }),
+    t.Object({
+      id: t.String(),
+      amount_usd: usd,
+      status: t.UnionEnum(CHECKOUT_STATUSES),
+      url: t.Nullable(t.String()),
+      created_at: when,
+      expires_at: when,
+    }),
   ),
-  meter: t.Nullable(t.Object({ pending: t.Integer(), parked: t.Integer() }, { description: "Metered mode: meter events not yet accepted by Stripe" })),
+  meter: t.Nullable(
+    t.Object(
+      { pending: t.Integer(), parked: t.Integer() },
+      { description: "Metered mode: meter events not yet accepted by Stripe" },
+    ),
+  ),
   invoices: t.Nullable(
     t.Array(
       t.Object({
@@ -49,7 +61,12 @@ export const CheckoutBody = t.Object({
   amount_usd: t.Union([t.Number(), t.String({ maxLength: 16 })], { description: "1 to 10000, at most two decimals" }),
 });
 
-export const CheckoutModel = t.Object({ id: t.String(), url: t.Nullable(t.String()), amount_usd: usd, expires_at: when });
+export const CheckoutModel = t.Object({
+  id: t.String(),
+  url: t.Nullable(t.String()),
+  amount_usd: usd,
+  expires_at: when,
+});
 
 export const CreditBody = t.Object({
   kind: t.Optional(t.UnionEnum(["grant", "adjustment"])),

@@ -23,7 +23,8 @@ const CONSOLE_PAGES = ["/", "/auth/verify", "/account/email/verify"] as const;
 
 export const consoleShell = () => new Response(SHELL, { headers: { "content-type": "text/html; charset=utf-8" } });
 
-const asset = (body: string, type: string) => () => new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-cache" } });
+const asset = (body: string, type: string) => () =>
+  new Response(body, { headers: { "content-type": `${type}; charset=utf-8`, "cache-control": "no-cache" } });
 
 /**
  * The web console, served from the binary (its assets are bundled when the server code is

@@ -9,7 +9,13 @@ import { opsGate } from "../opsAccess";
 export function metricsRoutes(deps: Deps) {
   return new Elysia({ name: "metrics" }).get(
     "/metrics",
-    () => new Response(deps.metrics.registry.render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
-    { beforeHandle: opsGate(deps, deps.config.server.metrics_access), detail: { tags: ["ops"], summary: "Prometheus metrics (server.metrics_access: public, admin or loopback)" } },
+    () =>
+      new Response(deps.metrics.registry.render(), {
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+      }),
+    {
+      beforeHandle: opsGate(deps, deps.config.server.metrics_access),
+      detail: { tags: ["ops"], summary: "Prometheus metrics (server.metrics_access: public, admin or loopback)" },
+    },
   );
 }

@@ -12,7 +12,14 @@ import { restrictAccount } from "../../privacy/restriction";
 import { listRequests } from "../../privacy/rights";
 import { actorOf, requireScope } from "../access";
 import { AccountModel, EmailBody, TokenBody } from "./accountSchemas";
-import { DeleteBody, EmailChangeModel, ErasureModel, ExportModel, ObjectBody, RightsRequestModel } from "./privacySchemas";
+import {
+  DeleteBody,
+  EmailChangeModel,
+  ErasureModel,
+  ExportModel,
+  ObjectBody,
+  RightsRequestModel,
+} from "./privacySchemas";
 
 /**
  * The account holder's rights (Policy §14): access (export), correction of the address, erasure,
@@ -21,11 +28,17 @@ import { DeleteBody, EmailChangeModel, ErasureModel, ExportModel, ObjectBody, Ri
  */
 export function privacyRoutes(deps: Deps) {
   const secure = deps.config.server.public_url.startsWith("https://");
-  const rights = new Elysia({ prefix: "/account", detail: { tags: ["privacy"], security: [{ session: [] }, { apiKey: [] }] } })
+  const rights = new Elysia({
+    prefix: "/account",
+    detail: { tags: ["privacy"], security: [{ session: [] }, { apiKey: [] }] },
+  })
     .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
     .post("/export", ({ principal }) => exportAccount(deps, principal.accountId, actorOf(principal)), {
       response: ExportModel,
-      detail: { summary: "Everything held about you, as one versioned JSON document (schema kriora.export/v1); a POST because it records a rights request" },
+      detail: {
+        summary:
+          "Everything held about you, as one versioned JSON document (schema kriora.export/v1); a POST because it records a rights request",
+      },
     })
     .post(
       "/email",
@@ -33,13 +46,20 @@ export function privacyRoutes(deps: Deps) {
         set.status = 202;
         return requestEmailChange(deps, principal.accountId, body.email, actorOf(principal));
       },
-      { body: EmailBody, response: { 202: EmailChangeModel }, detail: { summary: "Correct your address: a link goes to the new one, which takes effect when opened" } },
+      {
+        body: EmailBody,
+        response: { 202: EmailChangeModel },
+        detail: { summary: "Correct your address: a link goes to the new one, which takes effect when opened" },
+      },
     )
     .post(
       "/delete",
       async ({ principal, request, set }) => {
         if (principal.via !== "session" || !signedInRecently(deps, readSessionToken(request)))
-          throw new KrioraError("forbidden", `Erasure needs a recent sign-in: open a new sign-in link and ask again within ${RECENT_SIGN_IN_MS / 60_000} minutes.`);
+          throw new KrioraError(
+            "forbidden",
+            `Erasure needs a recent sign-in: open a new sign-in link and ask again within ${RECENT_SIGN_IN_MS / 60_000} minutes.`,
+          );
         const report = await eraseAccount(deps, principal.accountId, "request", actorOf(principal));
         set.headers["set-cookie"] = sessionCookie("", 0, secure);
         return report;
@@ -47,22 +67,42 @@ export function privacyRoutes(deps: Deps) {
       {
         body: DeleteBody,
         response: ErasureModel,
-        detail: { summary: "Erase your account and your data now; billing records stay under legal hold, unlinked from you (session signed in within 10 minutes)" },
+        detail: {
+          summary:
+            "Erase your account and your data now; billing records stay under legal hold, unlinked from you (session signed in within 10 minutes)",
+        },
       },
     )
-    .post("/restrict", ({ principal }) => describeAccount(deps.cipher, restrictAccount(deps, principal.accountId, actorOf(principal))), {
-      response: AccountModel,
-      detail: { summary: "Restrict processing (Art. 18): your keys stop, your data is kept; an admin lifts it after emailing you" },
-    })
-    .post("/object", ({ principal, body }) => objectToProcessing(deps, principal.accountId, body.scope, actorOf(principal)), {
-      body: ObjectBody,
-      response: RightsRequestModel,
-      detail: { summary: "Object (Art. 21): usage_trends takes effect at once; abuse_detection goes to an admin for decision" },
-    })
-    .post("/policy/accept", ({ principal }) => describeAccount(deps.cipher, acceptPolicy(deps, principal.accountId, actorOf(principal))), {
-      response: AccountModel,
-      detail: { summary: "Accept the privacy policy version in force" },
-    })
+    .post(
+      "/restrict",
+      ({ principal }) => describeAccount(deps.cipher, restrictAccount(deps, principal.accountId, actorOf(principal))),
+      {
+        response: AccountModel,
+        detail: {
+          summary:
+            "Restrict processing (Art. 18): your keys stop, your data is kept; an admin lifts it after emailing you",
+        },
+      },
+    )
+    .post(
+      "/object",
+      ({ principal, body }) => objectToProcessing(deps, principal.accountId, body.scope, actorOf(principal)),
+      {
+        body: ObjectBody,
+        response: RightsRequestModel,
+        detail: {
+          summary: "Object (Art. 21): usage_trends takes effect at once; abuse_detection goes to an admin for decision",
+        },
+      },
+    )
+    .post(
+      "/policy/accept",
+      ({ principal }) => describeAccount(deps.cipher, acceptPolicy(deps, principal.accountId, actorOf(principal))),
+      {
+        response: AccountModel,
+        detail: { summary: "Accept the privacy policy version in force" },
+      },
+    )
     .get("/requests", ({ principal }) => listRequests(deps, { accountId: principal.accountId }), {
       response: t.Array(RightsRequestModel),
       detail: { summary: "Your rights requests, with due and completion dates" },
@@ -79,7 +119,11 @@ export function privacyRoutes(deps: Deps) {
       {
         body: TokenBody,
         response: AccountModel,
-        detail: { tags: ["privacy"], summary: "Spend the token of the link sent to a new address: the account takes it (single use, 24 hours; GET shows the console's confirm page)" },
+        detail: {
+          tags: ["privacy"],
+          summary:
+            "Spend the token of the link sent to a new address: the account takes it (single use, 24 hours; GET shows the console's confirm page)",
+        },
       },
     )
     .use(rights);

@@ -16,7 +16,9 @@ export const RightsRequestModel = t.Object({
   account_id: t.String(),
   kind: t.UnionEnum(RIGHTS),
   channel: t.UnionEnum(["account", "admin"]),
-  scope: t.Nullable(t.String({ description: "objection: usage_trends or abuse_detection; erasure: its reason; correction: email" })),
+  scope: t.Nullable(
+    t.String({ description: "objection: usage_trends or abuse_detection; erasure: its reason; correction: email" }),
+  ),
   received_at: when,
   due_at: t.String({ format: "date-time", description: "one calendar month after receipt (GDPR Art. 12(3))" }),
   completed_at: maybeWhen,
@@ -79,7 +81,15 @@ export const ExportModel = t.Object(
       balance_usd: usd,
       stripe_customer_id: t.Nullable(t.String()),
       ledger: t.Array(LedgerRowModel, { description: "oldest first" }),
-      checkouts: t.Array(t.Object({ id: t.String(), amount_usd: usd, status: t.UnionEnum(CHECKOUT_STATUSES), created_at: when, expires_at: when })),
+      checkouts: t.Array(
+        t.Object({
+          id: t.String(),
+          amount_usd: usd,
+          status: t.UnionEnum(CHECKOUT_STATUSES),
+          created_at: when,
+          expires_at: when,
+        }),
+      ),
     }),
     abuse_flags: t.Array(
       t.Object({
@@ -95,7 +105,14 @@ export const ExportModel = t.Object(
     rights_requests: t.Array(RightsRequestModel),
     policy_notices: t.Array(t.Object({ version: t.String(), queued_at: when, sent_at: maybeWhen })),
     audit: t.Array(
-      t.Object({ seq: t.Integer(), at: when, actor: t.String(), action: t.String(), target: t.Nullable(t.String()), details: t.Record(t.String(), detailValue) }),
+      t.Object({
+        seq: t.Integer(),
+        at: when,
+        actor: t.String(),
+        action: t.String(),
+        target: t.Nullable(t.String()),
+        details: t.Record(t.String(), detailValue),
+      }),
     ),
   },
   { description: "Everything Kriora holds about the account (Policy §14 access; GDPR Art. 15 and 20)" },
@@ -106,11 +123,21 @@ export const ErasureModel = t.Object({
   status: t.Literal("erased"),
   reason: t.UnionEnum(ERASURE_REASONS),
   request_id: t.String(),
-  removed: t.Object({ keys: t.Integer(), sessions: t.Integer(), magic_links: t.Integer(), usage_events: t.Integer(), usage_daily: t.Integer() }),
-  billing_rows_held: t.Integer({ description: "ledger rows kept under legal hold, now pointing at an unlinkable tombstone" }),
+  removed: t.Object({
+    keys: t.Integer(),
+    sessions: t.Integer(),
+    magic_links: t.Integer(),
+    usage_events: t.Integer(),
+    usage_daily: t.Integer(),
+  }),
+  billing_rows_held: t.Integer({
+    description: "ledger rows kept under legal hold, now pointing at an unlinkable tombstone",
+  }),
   stripe_customer: t.UnionEnum(["deleted", "none", "pending"]),
 });
 
-export const DeleteBody = t.Object({ confirm: t.Literal(true, { description: "true: erase this account and everything about it, now" }) });
+export const DeleteBody = t.Object({
+  confirm: t.Literal(true, { description: "true: erase this account and everything about it, now" }),
+});
 export const ObjectBody = t.Object({ scope: t.UnionEnum(OBJECTION_SCOPES) });
 export const EmailChangeModel = t.Object({ request_id: t.String(), expires_at: when });

@@ -32,11 +32,19 @@ const TrendRow = t.Object({ ...Totals, day: t.String(), model: t.String() });
 /** Usage from the daily aggregates: your own, an account's (admin), and trends across accounts (admin). */
 export function usageRoutes(deps: Deps) {
   return new Elysia({ name: "usage", detail: { tags: ["usage"] } })
-    .get("/account/usage", async ({ request, query }) => usageReport(deps.db, (await requireScope(deps, request, "account")).accountId, query), {
-      query: UsageQuery,
-      response: UsageReport,
-      detail: { summary: "Your usage: totals, optionally grouped by day or model", security: [{ session: [] }, { apiKey: [] }] },
-    })
+    .get(
+      "/account/usage",
+      async ({ request, query }) =>
+        usageReport(deps.db, (await requireScope(deps, request, "account")).accountId, query),
+      {
+        query: UsageQuery,
+        response: UsageReport,
+        detail: {
+          summary: "Your usage: totals, optionally grouped by day or model",
+          security: [{ session: [] }, { apiKey: [] }],
+        },
+      },
+    )
     .get(
       "/admin/accounts/:id/usage",
       async ({ request, params, query }) => {
@@ -44,7 +52,12 @@ export function usageRoutes(deps: Deps) {
         requireAccount(deps, params.id);
         return usageReportAudited(deps, actorOf(admin, true), params.id, query);
       },
-      { params: t.Object({ id: t.String() }), query: UsageQuery, response: UsageReport, detail: { summary: "An account's usage (admin)", security: [{ apiKey: [] }] } },
+      {
+        params: t.Object({ id: t.String() }),
+        query: UsageQuery,
+        response: UsageReport,
+        detail: { summary: "An account's usage (admin)", security: [{ apiKey: [] }] },
+      },
     )
     .get(
       "/admin/usage/trends",
@@ -55,7 +68,10 @@ export function usageRoutes(deps: Deps) {
       {
         query: t.Object({ from: t.Optional(Day), to: t.Optional(Day) }),
         response: t.Array(TrendRow),
-        detail: { summary: "Usage per day and model across accounts, leaving out accounts that objected (Policy §11)", security: [{ apiKey: [] }] },
+        detail: {
+          summary: "Usage per day and model across accounts, leaving out accounts that objected (Policy §11)",
+          security: [{ apiKey: [] }],
+        },
       },
     );
 }

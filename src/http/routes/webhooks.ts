@@ -10,10 +10,16 @@ export function webhookRoutes(deps: Deps) {
   return new Elysia({ prefix: "/webhooks", detail: { tags: ["webhooks"] } }).post(
     "/stripe",
     // The edge hands this route the body's exact text (http/body.ts: webhooks are read raw).
-    async ({ request, body }) => ({ received: true, outcome: await deps.billing.receiveWebhook(String(body), request.headers.get("stripe-signature")) }),
+    async ({ request, body }) => ({
+      received: true,
+      outcome: await deps.billing.receiveWebhook(String(body), request.headers.get("stripe-signature")),
+    }),
     {
       parse: "none",
-      response: t.Object({ received: t.Boolean(), outcome: t.Union([t.Literal("applied"), t.Literal("duplicate"), t.Literal("ignored")]) }),
+      response: t.Object({
+        received: t.Boolean(),
+        outcome: t.Union([t.Literal("applied"), t.Literal("duplicate"), t.Literal("ignored")]),
+      }),
       detail: { summary: "Stripe events (signed with the endpoint secret): credits, refunds, checkout outcomes" },
     },
   );

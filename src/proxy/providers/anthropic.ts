@@ -13,7 +13,11 @@ const ANTHROPIC_VERSION = "2023-06-01";
  */
 function anthropicUsage(u: Record<string, unknown>): TokenCounts {
   const cached = count(u.cache_read_input_tokens);
-  return { input: count(u.input_tokens) + cached + count(u.cache_creation_input_tokens), output: count(u.output_tokens), cached };
+  return {
+    input: count(u.input_tokens) + cached + count(u.cache_creation_input_tokens),
+    output: count(u.output_tokens),
+    cached,
+  };
 }
 
 /** `/messages` streams: `message_start` brings input usage, `message_delta` the final counts, `message_stop` ends. */
@@ -68,7 +72,9 @@ export const anthropicWire: WireFormat = {
   url: pathUrl,
   headers(apiKey, client) {
     const version = client.get("anthropic-version");
-    const headers: Record<string, string> = { "anthropic-version": version && HEADER_VALUE.test(version) ? version : ANTHROPIC_VERSION };
+    const headers: Record<string, string> = {
+      "anthropic-version": version && HEADER_VALUE.test(version) ? version : ANTHROPIC_VERSION,
+    };
     const beta = client.get("anthropic-beta");
     if (beta && HEADER_VALUE.test(beta)) headers["anthropic-beta"] = beta;
     if (apiKey) headers["x-api-key"] = apiKey;

@@ -9,7 +9,11 @@ import type { WireFormat } from "../wire";
  * output is the candidates plus the model's thoughts, both billed as output.
  */
 function geminiUsage(u: Record<string, unknown>): TokenCounts {
-  return { input: count(u.promptTokenCount), output: count(u.candidatesTokenCount) + count(u.thoughtsTokenCount), cached: count(u.cachedContentTokenCount) };
+  return {
+    input: count(u.promptTokenCount),
+    output: count(u.candidatesTokenCount) + count(u.thoughtsTokenCount),
+    cached: count(u.cachedContentTokenCount),
+  };
 }
 
 /** Generated text in one streamed candidate: text parts and function-call arguments. */
@@ -65,7 +69,8 @@ function modelPath(model: string): string {
  */
 export const geminiWire: WireFormat = {
   format: "gemini",
-  url: (base, _endpoint, model, stream) => new URL(`${base}/${modelPath(model)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`),
+  url: (base, _endpoint, model, stream) =>
+    new URL(`${base}/${modelPath(model)}:${stream ? "streamGenerateContent?alt=sse" : "generateContent"}`),
   headers: (apiKey): Record<string, string> => (apiKey ? { "x-goog-api-key": apiKey } : {}),
   body: (_endpoint, json) => {
     const { model: _model, ...rest } = json;

@@ -11,8 +11,16 @@ import { pathUrl, type WireFormat } from "../wire";
  */
 function openaiUsage(u: Record<string, unknown>): TokenCounts {
   if ("prompt_tokens" in u || "completion_tokens" in u)
-    return { input: count(u.prompt_tokens), output: count(u.completion_tokens), cached: count(asRecord(u.prompt_tokens_details)?.cached_tokens) };
-  return { input: count(u.input_tokens), output: count(u.output_tokens), cached: count(asRecord(u.input_tokens_details)?.cached_tokens) };
+    return {
+      input: count(u.prompt_tokens),
+      output: count(u.completion_tokens),
+      cached: count(asRecord(u.prompt_tokens_details)?.cached_tokens),
+    };
+  return {
+    input: count(u.input_tokens),
+    output: count(u.output_tokens),
+    cached: count(asRecord(u.input_tokens_details)?.cached_tokens),
+  };
 }
 
 /** Generated text in one streamed choice: chat deltas (content, reasoning, refusal, tool arguments) or completion text. */
@@ -21,8 +29,13 @@ function choiceChars(choice: unknown): number {
   if (!c) return 0;
   const delta = asRecord(c.delta);
   if (!delta) return textLength(c.text);
-  let n = textLength(delta.content) + textLength(delta.reasoning_content) + textLength(delta.reasoning) + textLength(delta.refusal);
-  if (Array.isArray(delta.tool_calls)) for (const call of delta.tool_calls) n += textLength(asRecord(asRecord(call)?.function)?.arguments);
+  let n =
+    textLength(delta.content) +
+    textLength(delta.reasoning_content) +
+    textLength(delta.reasoning) +
+    textLength(delta.refusal);
+  if (Array.isArray(delta.tool_calls))
+    for (const call of delta.tool_calls) n += textLength(asRecord(asRecord(call)?.function)?.arguments);
   return n;
 }
 
@@ -111,13 +124,16 @@ export const openaiWire: WireFormat = {
   url: pathUrl,
   headers: (apiKey): Record<string, string> => (apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
   body(endpoint, json, model) {
-    if (!endpoint.usageOption || json.stream !== true) return { text: JSON.stringify({ ...json, model }), dropUsage: false };
+    if (!endpoint.usageOption || json.stream !== true)
+      return { text: JSON.stringify({ ...json, model }), dropUsage: false };
     const options = asRecord(json.stream_options) ?? {};
     const text = JSON.stringify({ ...json, model, stream_options: { ...options, include_usage: true } });
     return { text, dropUsage: options.include_usage !== true };
   },
   usage: openaiUsage,
   usageOf: (answer) => asRecord(answer.usage),
-  errorEvent: (err, requestId, endpoint) => (endpoint.name === "responses" ? responsesErrorEvent(err, requestId) : openaiErrorEvent(err, requestId)),
-  watch: (endpoint, requestId, dropUsage) => (endpoint.name === "responses" ? new ResponsesWatch(requestId) : new ChatWatch(requestId, dropUsage)),
+  errorEvent: (err, requestId, endpoint) =>
+    endpoint.name === "responses" ? responsesErrorEvent(err, requestId) : openaiErrorEvent(err, requestId),
+  watch: (endpoint, requestId, dropUsage) =>
+    endpoint.name === "responses" ? new ResponsesWatch(requestId) : new ChatWatch(requestId, dropUsage),
 };

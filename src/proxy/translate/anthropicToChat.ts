@@ -24,7 +24,12 @@ export function anthropicAnswerToChat(json: Json, answer: ChatAnswer): Json {
     const block = asRecord(raw) ?? {};
     if (block.type === "text") text += String(block.text ?? "");
     else if (block.type === "thinking") reasoning += String(block.thinking ?? "");
-    else if (block.type === "tool_use") calls.push({ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+    else if (block.type === "tool_use")
+      calls.push({
+        id: block.id,
+        type: "function",
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
   }
   const message: Json = { role: "assistant", content: calls.length > 0 && text === "" ? null : text, refusal: null };
   if (reasoning) message.reasoning_content = reasoning;
@@ -54,7 +59,13 @@ export function anthropicStreamToChat(answer: ChatAnswer): StreamStep {
   /** Anthropic block index → OpenAI tool call index. */
   const tools = new Map<number, number>();
   const chunk = (delta: Json, finishReason: string | null = null): SseOut => ({
-    data: { id, object: "chat.completion.chunk", created: answer.created, model: answer.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] },
+    data: {
+      id,
+      object: "chat.completion.chunk",
+      created: answer.created,
+      model: answer.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    },
   });
   return (_name, data) => {
     if (data === "[DONE]") return [];
@@ -72,14 +83,19 @@ export function anthropicStreamToChat(answer: ChatAnswer): StreamStep {
         if (block.type !== "tool_use") return [];
         const n = tools.size;
         tools.set(index, n);
-        return [chunk({ tool_calls: [{ index: n, id: block.id, type: "function", function: { name: block.name, arguments: "" } }] })];
+        return [
+          chunk({
+            tool_calls: [{ index: n, id: block.id, type: "function", function: { name: block.name, arguments: "" } }],
+          }),
+        ];
       }
       case "content_block_delta": {
         const delta = asRecord(data.delta) ?? {};
         if (delta.type === "text_delta") return [chunk({ content: delta.text })];
         if (delta.type === "thinking_delta") return [chunk({ reasoning_content: delta.thinking })];
         const n = tools.get(index);
-        if (delta.type === "input_json_delta" && n !== undefined) return [chunk({ tool_calls: [{ index: n, function: { arguments: delta.partial_json } }] })];
+        if (delta.type === "input_json_delta" && n !== undefined)
+          return [chunk({ tool_calls: [{ index: n, function: { arguments: delta.partial_json } }] })];
         return [];
       }
       case "message_delta":
@@ -88,7 +104,17 @@ export function anthropicStreamToChat(answer: ChatAnswer): StreamStep {
         return [];
       case "message_stop": {
         const out = [chunk({}, finish)];
-        if (answer.includeUsage) out.push({ data: { id, object: "chat.completion.chunk", created: answer.created, model: answer.model, choices: [], usage: chatUsageOfAnthropic(usage) } });
+        if (answer.includeUsage)
+          out.push({
+            data: {
+              id,
+              object: "chat.completion.chunk",
+              created: answer.created,
+              model: answer.model,
+              choices: [],
+              usage: chatUsageOfAnthropic(usage),
+            },
+          });
         out.push({ data: "[DONE]" });
         return out;
       }

@@ -7,7 +7,20 @@ const TARGET = "OpenAI's Chat Completions API";
 
 const RULES: FieldRules = {
   known: KNOWN_FIELDS.messages,
-  mapped: ["model", "messages", "system", "max_tokens", "temperature", "top_p", "stop_sequences", "stream", "tools", "tool_choice", "metadata", "thinking"],
+  mapped: [
+    "model",
+    "messages",
+    "system",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop_sequences",
+    "stream",
+    "tools",
+    "tool_choice",
+    "metadata",
+    "thinking",
+  ],
   dropped: ["service_tier"],
   neutral: {},
 };
@@ -19,7 +32,8 @@ export const anthropicToOpenai: Translate = (body, options) => {
   if (given(body.system)) messages.push({ role: "system", content: systemText(body.system, dropped) });
   if (!Array.isArray(body.messages)) throw untranslatable("messages", "it must be an array");
   for (const [i, raw] of body.messages.entries()) messages.push(...convertMessage(raw, `messages[${i}]`, dropped));
-  if (Array.isArray(body.tools) && body.tools.some((t) => given(asRecord(t)?.cache_control))) noteDropped(dropped, "cache_control");
+  if (Array.isArray(body.tools) && body.tools.some((t) => given(asRecord(t)?.cache_control)))
+    noteDropped(dropped, "cache_control");
   const out: Json = { model: options.upstreamModel, messages };
   if (given(body.max_tokens)) out.max_tokens = body.max_tokens;
   if (given(body.temperature)) out.temperature = body.temperature;
@@ -34,9 +48,15 @@ export const anthropicToOpenai: Translate = (body, options) => {
   if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = body.tools.map(convertTool);
   Object.assign(out, toolChoice(body.tool_choice));
   const think = asRecord(body.thinking);
-  if (think?.type === "enabled" && typeof think.budget_tokens === "number") out.reasoning_effort = effortOfBudget(think.budget_tokens);
+  if (think?.type === "enabled" && typeof think.budget_tokens === "number")
+    out.reasoning_effort = effortOfBudget(think.budget_tokens);
   const answer = { model: options.clientModel };
-  return { body: out, dropped, response: (json) => chatAnswerToAnthropic(json, answer), stream: () => chatStreamToAnthropic(answer) };
+  return {
+    body: out,
+    dropped,
+    response: (json) => chatAnswerToAnthropic(json, answer),
+    stream: () => chatStreamToAnthropic(answer),
+  };
 };
 
 function systemText(system: unknown, dropped: string[]): string {
@@ -55,8 +75,14 @@ function systemText(system: unknown, dropped: string[]): string {
 /** One Anthropic message as OpenAI messages: tool results become `tool` messages, placed first. */
 function convertMessage(raw: unknown, at: string, dropped: string[]): Json[] {
   const m = asRecord(raw) ?? {};
-  if (m.role !== "user" && m.role !== "assistant") throw untranslatable(`${at}.role`, "only user and assistant turns exist in this format");
-  const blocks: Json[] = typeof m.content === "string" ? [{ type: "text", text: m.content }] : Array.isArray(m.content) ? m.content.map((b) => asRecord(b) ?? {}) : [];
+  if (m.role !== "user" && m.role !== "assistant")
+    throw untranslatable(`${at}.role`, "only user and assistant turns exist in this format");
+  const blocks: Json[] =
+    typeof m.content === "string"
+      ? [{ type: "text", text: m.content }]
+      : Array.isArray(m.content)
+        ? m.content.map((b) => asRecord(b) ?? {})
+        : [];
   if (blocks.some((b) => given(b.cache_control))) noteDropped(dropped, "cache_control");
   if (m.role === "assistant") return [assistantMessage(blocks, at, dropped)];
   const results: Json[] = [];
@@ -65,18 +91,26 @@ function convertMessage(raw: unknown, at: string, dropped: string[]): Json[] {
     const where = `${at}.content[${j}]`;
     if (block.type === "tool_result") {
       if (block.is_error === true) noteDropped(dropped, "tool_result.is_error");
-      results.push({ role: "tool", tool_call_id: String(block.tool_use_id ?? ""), content: resultText(block.content, where) });
+      results.push({
+        role: "tool",
+        tool_call_id: String(block.tool_use_id ?? ""),
+        content: resultText(block.content, where),
+      });
     } else parts.push(userPart(block, where));
   });
   if (parts.length === 0) return results;
-  return [...results, { role: "user", content: parts.length === 1 && parts[0]!.type === "text" ? parts[0]!.text : parts }];
+  return [
+    ...results,
+    { role: "user", content: parts.length === 1 && parts[0]!.type === "text" ? parts[0]!.text : parts },
+  ];
 }
 
 function userPart(block: Json, where: string): Json {
   if (block.type === "text") return { type: "text", text: String(block.text ?? "") };
   if (block.type === "image") {
     const source = asRecord(block.source) ?? {};
-    if (source.type === "base64") return { type: "image_url", image_url: { url: `data:${source.media_type};base64,${source.data}` } };
+    if (source.type === "base64")
+      return { type: "image_url", image_url: { url: `data:${source.media_type};base64,${source.data}` } };
     if (source.type === "url") return { type: "image_url", image_url: { url: source.url } };
     throw untranslatable(`${where}.source.type`, "only base64 and url images can be translated");
   }
@@ -90,7 +124,8 @@ function resultText(content: unknown, where: string): string {
   return content
     .map((raw, k) => {
       const block = asRecord(raw) ?? {};
-      if (block.type !== "text") throw untranslatable(`${where}.content[${k}].type`, "a tool result sent to this provider holds text only");
+      if (block.type !== "text")
+        throw untranslatable(`${where}.content[${k}].type`, "a tool result sent to this provider holds text only");
       return String(block.text ?? "");
     })
     .join("");
@@ -101,8 +136,14 @@ function assistantMessage(blocks: Json[], at: string, dropped: string[]): Json {
   const calls: Json[] = [];
   blocks.forEach((block, j) => {
     if (block.type === "text") text += String(block.text ?? "");
-    else if (block.type === "tool_use") calls.push({ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
-    else if (block.type === "thinking" || block.type === "redacted_thinking") noteDropped(dropped, "messages[].thinking");
+    else if (block.type === "tool_use")
+      calls.push({
+        id: block.id,
+        type: "function",
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
+    else if (block.type === "thinking" || block.type === "redacted_thinking")
+      noteDropped(dropped, "messages[].thinking");
     else throw untranslatable(`${at}.content[${j}].type`, `${TARGET} does not take this kind of content`);
   });
   const message: Json = { role: "assistant", content: calls.length > 0 && text === "" ? null : text };
@@ -112,7 +153,8 @@ function assistantMessage(blocks: Json[], at: string, dropped: string[]): Json {
 
 function convertTool(raw: unknown, i: number): Json {
   const tool = asRecord(raw) ?? {};
-  if (given(tool.type) && tool.type !== "custom") throw untranslatable(`tools[${i}].type`, "only client tools (name, input_schema) can be translated");
+  if (given(tool.type) && tool.type !== "custom")
+    throw untranslatable(`tools[${i}].type`, "only client tools (name, input_schema) can be translated");
   const fn: Json = { name: tool.name, parameters: asRecord(tool.input_schema) ?? { type: "object", properties: {} } };
   if (given(tool.description)) fn.description = tool.description;
   return { type: "function", function: fn };

@@ -1,13 +1,40 @@
 import { asRecord } from "../../lib/json";
 import { anthropicAnswerToChat, anthropicStreamToChat } from "./anthropicToChat";
-import { budgetOfEffort, checkFields, KNOWN_FIELDS, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
+import {
+  budgetOfEffort,
+  checkFields,
+  KNOWN_FIELDS,
+  dataUrl,
+  eachChatMessage,
+  noteDropped,
+  pushTurn,
+  type FieldRules,
+} from "./fields";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
 const TARGET = "Anthropic's Messages API";
 
 const RULES: FieldRules = {
   known: KNOWN_FIELDS.chat,
-  mapped: ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options", "tools", "tool_choice", "parallel_tool_calls", "response_format", "user", "safety_identifier", "reasoning_effort", "n"],
+  mapped: [
+    "model",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "stream",
+    "stream_options",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+    "user",
+    "safety_identifier",
+    "reasoning_effort",
+    "n",
+  ],
   dropped: ["metadata", "store", "seed", "service_tier", "prompt_cache_key"],
   neutral: { presence_penalty: 0, frequency_penalty: 0, logprobs: false },
 };
@@ -23,7 +50,8 @@ export const chatToAnthropic: Translate = (body, options) => {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? options.maxTokensDefault;
   out.max_tokens = maxTokens;
   if (given(body.temperature)) {
-    if (typeof body.temperature === "number" && body.temperature > 1) throw untranslatable("temperature", `${TARGET} takes 0 to 1`);
+    if (typeof body.temperature === "number" && body.temperature > 1)
+      throw untranslatable("temperature", `${TARGET} takes 0 to 1`);
     out.temperature = body.temperature;
   }
   if (given(body.top_p)) out.top_p = body.top_p;
@@ -32,8 +60,12 @@ export const chatToAnthropic: Translate = (body, options) => {
   const user = body.safety_identifier ?? body.user;
   if (typeof user === "string") out.metadata = { user_id: user };
   if (given(body.response_format) && asRecord(body.response_format)?.type !== "text")
-    throw untranslatable("response_format", `${TARGET} has no JSON mode; describe the format in the prompt or use a tool`);
-  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = body.tools.map((tool, i) => convertTool(tool, i, dropped));
+    throw untranslatable(
+      "response_format",
+      `${TARGET} has no JSON mode; describe the format in the prompt or use a tool`,
+    );
+  if (Array.isArray(body.tools) && body.tools.length > 0)
+    out.tools = body.tools.map((tool, i) => convertTool(tool, i, dropped));
   const choice = toolChoice(body.tool_choice, body.parallel_tool_calls);
   if (choice) out.tool_choice = choice;
   if (given(body.reasoning_effort) && body.reasoning_effort !== "none") {
@@ -42,7 +74,12 @@ export const chatToAnthropic: Translate = (body, options) => {
   }
   const includeUsage = asRecord(body.stream_options)?.include_usage === true;
   const answer = { model: options.clientModel, created: options.now, includeUsage };
-  return { body: out, dropped, response: (json) => anthropicAnswerToChat(json, answer), stream: () => anthropicStreamToChat(answer) };
+  return {
+    body: out,
+    dropped,
+    response: (json) => anthropicAnswerToChat(json, answer),
+    stream: () => anthropicStreamToChat(answer),
+  };
 };
 
 type Block = Json & { type: string };
@@ -56,8 +93,11 @@ function convertMessages(input: unknown, dropped: string[]): { system: SystemBlo
     system: (texts) => system.push(...texts.map((text) => ({ type: "text" as const, text }))),
     user: (m, at) => push("user", userBlocks(m.content, at, dropped)),
     assistant(m, at) {
-      const blocks = given(m.content) ? userBlocks(m.content, at, dropped).filter((b) => b.type !== "text" || b.text !== "") : [];
-      if (Array.isArray(m.tool_calls)) for (const [j, call] of m.tool_calls.entries()) blocks.push(toolUse(call, `${at}.tool_calls[${j}]`));
+      const blocks = given(m.content)
+        ? userBlocks(m.content, at, dropped).filter((b) => b.type !== "text" || b.text !== "")
+        : [];
+      if (Array.isArray(m.tool_calls))
+        for (const [j, call] of m.tool_calls.entries()) blocks.push(toolUse(call, `${at}.tool_calls[${j}]`));
       push("assistant", blocks);
     },
     tool(m, at) {
@@ -74,7 +114,8 @@ function userBlocks(content: unknown, at: string, dropped: string[]): Block[] {
   return content.map((raw, j) => {
     const part = asRecord(raw) ?? {};
     const where = `${at}.content[${j}]`;
-    if (part.type === "text" || part.type === "refusal") return { type: "text", text: String(part.text ?? part.refusal ?? "") };
+    if (part.type === "text" || part.type === "refusal")
+      return { type: "text", text: String(part.text ?? part.refusal ?? "") };
     if (part.type === "image_url") {
       const url = String(asRecord(part.image_url)?.url ?? "");
       if (given(asRecord(part.image_url)?.detail)) noteDropped(dropped, "image_url.detail");

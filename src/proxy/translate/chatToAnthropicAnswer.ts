@@ -24,7 +24,8 @@ export function chatAnswerToAnthropic(json: Json, answer: AnthropicAnswer): Json
   const message = asRecord(choice?.message);
   if (!choice || !message) throw unreadable("no choice");
   const content: Json[] = [];
-  if (typeof message.reasoning_content === "string" && message.reasoning_content) content.push({ type: "thinking", thinking: message.reasoning_content, signature: "" });
+  if (typeof message.reasoning_content === "string" && message.reasoning_content)
+    content.push({ type: "thinking", thinking: message.reasoning_content, signature: "" });
   if (typeof message.content === "string" && message.content) content.push({ type: "text", text: message.content });
   if (Array.isArray(message.tool_calls))
     for (const raw of message.tool_calls) {
@@ -74,12 +75,24 @@ export function chatStreamToAnthropic(answer: AnthropicAnswer): StreamStep {
     const out: SseOut[] = [];
     if (data === "[DONE]") {
       close(out);
-      out.push(event({ type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }), event({ type: "message_stop" }));
+      out.push(
+        event({ type: "message_delta", delta: { stop_reason: stop, stop_sequence: null }, usage }),
+        event({ type: "message_stop" }),
+      );
       return out;
     }
     if (!started) {
       started = true;
-      const message = { id: String(data.id ?? ""), type: "message", role: "assistant", model: answer.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
+      const message = {
+        id: String(data.id ?? ""),
+        type: "message",
+        role: "assistant",
+        model: answer.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0 },
+      };
       out.push(event({ type: "message_start", message }));
     }
     const chunkUsage = asRecord(data.usage);
@@ -88,7 +101,8 @@ export function chatStreamToAnthropic(answer: AnthropicAnswer): StreamStep {
     const delta = asRecord(choice?.delta) ?? {};
     const reasoning = delta.reasoning_content ?? delta.reasoning;
     if (typeof reasoning === "string" && reasoning) {
-      if (open?.kind !== "thinking") begin(out, { kind: "thinking" }, { type: "thinking", thinking: "", signature: "" });
+      if (open?.kind !== "thinking")
+        begin(out, { kind: "thinking" }, { type: "thinking", thinking: "", signature: "" });
       out.push(event({ type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: reasoning } }));
     }
     if (typeof delta.content === "string" && delta.content) {
@@ -100,8 +114,16 @@ export function chatStreamToAnthropic(answer: AnthropicAnswer): StreamStep {
         const call = asRecord(raw) ?? {};
         const fn = asRecord(call.function) ?? {};
         const n = typeof call.index === "number" ? call.index : 0;
-        if (open?.kind !== "tool" || open.call !== n) begin(out, { kind: "tool", call: n }, { type: "tool_use", id: call.id, name: fn.name, input: {} });
-        if (typeof fn.arguments === "string" && fn.arguments) out.push(event({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: fn.arguments } }));
+        if (open?.kind !== "tool" || open.call !== n)
+          begin(out, { kind: "tool", call: n }, { type: "tool_use", id: call.id, name: fn.name, input: {} });
+        if (typeof fn.arguments === "string" && fn.arguments)
+          out.push(
+            event({
+              type: "content_block_delta",
+              index,
+              delta: { type: "input_json_delta", partial_json: fn.arguments },
+            }),
+          );
       }
     if (typeof choice?.finish_reason === "string") stop = stopOfFinish(choice.finish_reason);
     return out;

@@ -1,5 +1,14 @@
 import { asRecord } from "../../lib/json";
-import { budgetOfEffort, checkFields, KNOWN_FIELDS, dataUrl, eachChatMessage, noteDropped, pushTurn, type FieldRules } from "./fields";
+import {
+  budgetOfEffort,
+  checkFields,
+  KNOWN_FIELDS,
+  dataUrl,
+  eachChatMessage,
+  noteDropped,
+  pushTurn,
+  type FieldRules,
+} from "./fields";
 import { geminiAnswerToChat, geminiStreamToChat } from "./geminiToChat";
 import { given, untranslatable, type Json, type Translate } from "./types";
 
@@ -7,8 +16,34 @@ const TARGET = "Gemini's generateContent API";
 
 const RULES: FieldRules = {
   known: KNOWN_FIELDS.chat,
-  mapped: ["model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options", "tools", "tool_choice", "response_format", "reasoning_effort", "n", "seed", "presence_penalty", "frequency_penalty"],
-  dropped: ["user", "safety_identifier", "metadata", "store", "service_tier", "prompt_cache_key", "parallel_tool_calls"],
+  mapped: [
+    "model",
+    "messages",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "stream",
+    "stream_options",
+    "tools",
+    "tool_choice",
+    "response_format",
+    "reasoning_effort",
+    "n",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+  ],
+  dropped: [
+    "user",
+    "safety_identifier",
+    "metadata",
+    "store",
+    "service_tier",
+    "prompt_cache_key",
+    "parallel_tool_calls",
+  ],
   neutral: { logprobs: false },
 };
 
@@ -29,13 +64,27 @@ export const chatToGemini: Translate = (body, options) => {
   if (given(body.presence_penalty)) config.presencePenalty = body.presence_penalty;
   if (given(body.frequency_penalty)) config.frequencyPenalty = body.frequency_penalty;
   Object.assign(config, responseFormat(body.response_format));
-  if (given(body.reasoning_effort)) config.thinkingConfig = { thinkingBudget: body.reasoning_effort === "none" ? 0 : thinkingBudget(body.reasoning_effort), includeThoughts: body.reasoning_effort !== "none" };
+  if (given(body.reasoning_effort))
+    config.thinkingConfig = {
+      thinkingBudget: body.reasoning_effort === "none" ? 0 : thinkingBudget(body.reasoning_effort),
+      includeThoughts: body.reasoning_effort !== "none",
+    };
   if (Object.keys(config).length > 0) out.generationConfig = config;
-  if (Array.isArray(body.tools) && body.tools.length > 0) out.tools = [{ functionDeclarations: body.tools.map((tool, i) => declaration(tool, i, dropped)) }];
+  if (Array.isArray(body.tools) && body.tools.length > 0)
+    out.tools = [{ functionDeclarations: body.tools.map((tool, i) => declaration(tool, i, dropped)) }];
   const choice = toolConfig(body.tool_choice);
   if (choice) out.toolConfig = choice;
-  const answer = { model: options.clientModel, created: options.now, includeUsage: asRecord(body.stream_options)?.include_usage === true };
-  return { body: out, dropped, response: (json) => geminiAnswerToChat(json, answer), stream: () => geminiStreamToChat(answer) };
+  const answer = {
+    model: options.clientModel,
+    created: options.now,
+    includeUsage: asRecord(body.stream_options)?.include_usage === true,
+  };
+  return {
+    body: out,
+    dropped,
+    response: (json) => geminiAnswerToChat(json, answer),
+    stream: () => geminiStreamToChat(answer),
+  };
 };
 
 function thinkingBudget(effort: unknown): number {
@@ -60,15 +109,27 @@ function convertMessages(input: unknown, dropped: string[]): { system: string[];
           const call = asRecord(raw) ?? {};
           const fn = asRecord(call.function) ?? {};
           names.set(String(call.id ?? ""), String(fn.name ?? ""));
-          out.push({ functionCall: { id: call.id, name: fn.name, args: args(fn.arguments, `${at}.tool_calls[${j}].function.arguments`) } });
+          out.push({
+            functionCall: {
+              id: call.id,
+              name: fn.name,
+              args: args(fn.arguments, `${at}.tool_calls[${j}].function.arguments`),
+            },
+          });
         });
       push("model", out);
     },
     tool(m, at) {
       const id = String(m.tool_call_id ?? "");
       const name = names.get(id);
-      if (name === undefined) throw untranslatable(`${at}.tool_call_id`, "Gemini needs the tool result to follow the assistant turn that called it");
-      const text = parts(m.content, at, dropped).map((p) => p.text ?? "").join("");
+      if (name === undefined)
+        throw untranslatable(
+          `${at}.tool_call_id`,
+          "Gemini needs the tool result to follow the assistant turn that called it",
+        );
+      const text = parts(m.content, at, dropped)
+        .map((p) => p.text ?? "")
+        .join("");
       push("user", [{ functionResponse: { id, name, response: { content: text } } }]);
     },
   });
@@ -86,7 +147,10 @@ function parts(content: unknown, at: string, dropped: string[]): Json[] {
       if (given(asRecord(part.image_url)?.detail)) noteDropped(dropped, "image_url.detail");
       const inline = dataUrl(String(asRecord(part.image_url)?.url ?? ""));
       if (inline) return { inlineData: { mimeType: inline.mediaType, data: inline.data } };
-      throw untranslatable(`${where}.image_url.url`, "Gemini cannot fetch an image by URL; send it as a base64 data: URL");
+      throw untranslatable(
+        `${where}.image_url.url`,
+        "Gemini cannot fetch an image by URL; send it as a base64 data: URL",
+      );
     }
     throw untranslatable(`${where}.type`, `${TARGET} does not take this kind of content through the gateway`);
   });
@@ -129,6 +193,7 @@ function responseFormat(raw: unknown): Json {
   if (!format || format.type === "text") return {};
   if (format.type === "json_object") return { responseMimeType: "application/json" };
   const schema = asRecord(format.json_schema)?.schema;
-  if (format.type === "json_schema" && asRecord(schema)) return { responseMimeType: "application/json", responseJsonSchema: schema };
+  if (format.type === "json_schema" && asRecord(schema))
+    return { responseMimeType: "application/json", responseJsonSchema: schema };
   throw untranslatable("response_format", "only text, json_object and json_schema can be translated");
 }

@@ -6,9 +6,90 @@ import { given, unknownField, untranslatable, type Json } from "./types";
  * any other key is the client's own text, and errors never echo request content.
  */
 export const KNOWN_FIELDS = {
-  chat: ["model", "messages", "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs", "max_completion_tokens", "max_tokens", "metadata", "modalities", "n", "parallel_tool_calls", "prediction", "presence_penalty", "prompt_cache_key", "reasoning_effort", "response_format", "safety_identifier", "seed", "service_tier", "stop", "store", "stream", "stream_options", "temperature", "tool_choice", "tools", "top_logprobs", "top_p", "user", "verbosity", "web_search_options"],
-  messages: ["model", "messages", "max_tokens", "container", "context_management", "mcp_servers", "metadata", "service_tier", "stop_sequences", "stream", "system", "temperature", "thinking", "tool_choice", "tools", "top_k", "top_p"],
-  responses: ["model", "input", "background", "conversation", "include", "instructions", "max_output_tokens", "max_tool_calls", "metadata", "parallel_tool_calls", "previous_response_id", "prompt", "prompt_cache_key", "reasoning", "safety_identifier", "service_tier", "store", "stream", "stream_options", "temperature", "text", "tool_choice", "tools", "top_logprobs", "top_p", "truncation", "user"],
+  chat: [
+    "model",
+    "messages",
+    "audio",
+    "frequency_penalty",
+    "function_call",
+    "functions",
+    "logit_bias",
+    "logprobs",
+    "max_completion_tokens",
+    "max_tokens",
+    "metadata",
+    "modalities",
+    "n",
+    "parallel_tool_calls",
+    "prediction",
+    "presence_penalty",
+    "prompt_cache_key",
+    "reasoning_effort",
+    "response_format",
+    "safety_identifier",
+    "seed",
+    "service_tier",
+    "stop",
+    "store",
+    "stream",
+    "stream_options",
+    "temperature",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "user",
+    "verbosity",
+    "web_search_options",
+  ],
+  messages: [
+    "model",
+    "messages",
+    "max_tokens",
+    "container",
+    "context_management",
+    "mcp_servers",
+    "metadata",
+    "service_tier",
+    "stop_sequences",
+    "stream",
+    "system",
+    "temperature",
+    "thinking",
+    "tool_choice",
+    "tools",
+    "top_k",
+    "top_p",
+  ],
+  responses: [
+    "model",
+    "input",
+    "background",
+    "conversation",
+    "include",
+    "instructions",
+    "max_output_tokens",
+    "max_tool_calls",
+    "metadata",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "prompt",
+    "prompt_cache_key",
+    "reasoning",
+    "safety_identifier",
+    "service_tier",
+    "store",
+    "stream",
+    "stream_options",
+    "temperature",
+    "text",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "truncation",
+    "user",
+  ],
 } as const;
 
 /** How a translation treats the top-level fields of a request. */
@@ -34,7 +115,8 @@ export function checkFields(body: Json, rules: FieldRules, target: string): stri
     if (value === undefined || value === null || rules.mapped.includes(key)) continue;
     if (rules.dropped.includes(key)) dropped.push(key);
     else if (!rules.known.includes(key)) throw unknownField(target);
-    else if (!rules.neutral || !(key in rules.neutral) || value !== rules.neutral[key]) throw untranslatable(key, `${target} has no equivalent`);
+    else if (!rules.neutral || !(key in rules.neutral) || value !== rules.neutral[key])
+      throw untranslatable(key, `${target} has no equivalent`);
   }
   return dropped;
 }
@@ -101,7 +183,8 @@ function systemTexts(content: unknown, at: string): string[] {
   if (!Array.isArray(content)) throw untranslatable(`${at}.content`, "content must be a string or an array of parts");
   return content.map((raw) => {
     const part = asRecord(raw);
-    if (part?.type !== "text" || typeof part.text !== "string") throw untranslatable(`${at}.content`, "a system prompt holds text only");
+    if (part?.type !== "text" || typeof part.text !== "string")
+      throw untranslatable(`${at}.content`, "a system prompt holds text only");
     return part.text;
   });
 }

@@ -15,7 +15,12 @@ function readParts(candidate: Json, callBase: number): { text: string; reasoning
       const call = asRecord(part.functionCall);
       if (call) {
         const index = callBase + calls.length;
-        calls.push({ index, id: typeof call.id === "string" && call.id ? call.id : `call_${index}`, type: "function", function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) } });
+        calls.push({
+          index,
+          id: typeof call.id === "string" && call.id ? call.id : `call_${index}`,
+          type: "function",
+          function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) },
+        });
       } else if (typeof part.text === "string") {
         if (part.thought === true) reasoning += part.text;
         else text += part.text;
@@ -33,9 +38,20 @@ export function geminiAnswerToChat(json: Json, answer: ChatAnswer): Json {
     const message: Json = { role: "assistant", content: calls.length > 0 && text === "" ? null : text, refusal: null };
     if (reasoning) message.reasoning_content = reasoning;
     if (calls.length > 0) message.tool_calls = calls.map(({ index: _index, ...call }) => call);
-    return { index: i, message, logprobs: null, finish_reason: finishOfGemini(candidate.finishReason, calls.length > 0) };
+    return {
+      index: i,
+      message,
+      logprobs: null,
+      finish_reason: finishOfGemini(candidate.finishReason, calls.length > 0),
+    };
   });
-  const out: Json = { id: String(json.responseId ?? ""), object: "chat.completion", created: answer.created, model: answer.model, choices };
+  const out: Json = {
+    id: String(json.responseId ?? ""),
+    object: "chat.completion",
+    created: answer.created,
+    model: answer.model,
+    choices,
+  };
   const usage = asRecord(json.usageMetadata);
   if (usage) out.usage = chatUsageOfGemini(usage);
   return out;
@@ -50,8 +66,22 @@ export function geminiStreamToChat(answer: ChatAnswer): StreamStep {
   let id = "";
   let started = false;
   let calls = 0;
-  const chunk = (choices: Json[], usage?: Json): SseOut => ({ data: { id, object: "chat.completion.chunk", created: answer.created, model: answer.model, choices, ...(usage ? { usage } : {}) } });
-  const choice = (delta: Json, finish: string | null = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
+  const chunk = (choices: Json[], usage?: Json): SseOut => ({
+    data: {
+      id,
+      object: "chat.completion.chunk",
+      created: answer.created,
+      model: answer.model,
+      choices,
+      ...(usage ? { usage } : {}),
+    },
+  });
+  const choice = (delta: Json, finish: string | null = null) => ({
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finish,
+  });
   return (_name, data) => {
     if (data === "[DONE]") return [];
     const out: SseOut[] = [];

@@ -40,12 +40,19 @@ export type Translate = (body: Json, options: LegOptions) => Leg;
 
 /** A field this translation cannot carry: a clean 400 naming it (never its value). */
 export function untranslatable(field: string, why: string): KrioraError {
-  return new KrioraError("invalid_request", `The field ${field} cannot be translated for this model's provider: ${why}.`, { param: field });
+  return new KrioraError(
+    "invalid_request",
+    `The field ${field} cannot be translated for this model's provider: ${why}.`,
+    { param: field },
+  );
 }
 
 /** A top-level key that is not a documented field of the client's format: refused, and not named (it is the client's own text). */
 export function unknownField(target: string): KrioraError {
-  return new KrioraError("invalid_request", `The request has a field that is not part of its API format, so it cannot be translated for ${target}; remove it.`);
+  return new KrioraError(
+    "invalid_request",
+    `The request has a field that is not part of its API format, so it cannot be translated for ${target}; remove it.`,
+  );
 }
 
 /** The provider answered in a shape this translation cannot read. */
@@ -62,7 +69,12 @@ export function chain(first: Translate, second: Translate): Translate {
       b = second(a.body, options);
     } catch (err) {
       // The second leg names fields as they are in the pivot format (indexes may differ: a system prompt becomes a message).
-      if (err instanceof KrioraError && err.param) throw new KrioraError(err.code, `${err.message} (The field is named as in the OpenAI chat format the request was translated through.)`, { param: err.param });
+      if (err instanceof KrioraError && err.param)
+        throw new KrioraError(
+          err.code,
+          `${err.message} (The field is named as in the OpenAI chat format the request was translated through.)`,
+          { param: err.param },
+        );
       throw err;
     }
     return {

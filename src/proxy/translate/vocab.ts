@@ -36,13 +36,23 @@ export function chatUsageOfAnthropic(u: Json): Json {
   const cached = count(u.cache_read_input_tokens);
   const prompt = count(u.input_tokens) + cached + count(u.cache_creation_input_tokens);
   const completion = count(u.output_tokens);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+  };
 }
 
 /** OpenAI chat usage as Anthropic's: `input_tokens` leaves out the cached part, which goes to `cache_read_input_tokens`. */
 export function anthropicUsageOfChat(u: Json): Json {
   const cached = count((u.prompt_tokens_details as Json | undefined)?.cached_tokens);
-  return { input_tokens: Math.max(0, count(u.prompt_tokens) - cached), cache_creation_input_tokens: 0, cache_read_input_tokens: cached, output_tokens: count(u.completion_tokens) };
+  return {
+    input_tokens: Math.max(0, count(u.prompt_tokens) - cached),
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: cached,
+    output_tokens: count(u.completion_tokens),
+  };
 }
 
 /** Gemini's `finishReason` as OpenAI's; a turn that called functions ends in `tool_calls`. */
@@ -66,5 +76,10 @@ export function finishOfGemini(reason: unknown, calledTools: boolean): string {
 export function chatUsageOfGemini(u: Json): Json {
   const prompt = count(u.promptTokenCount);
   const completion = count(u.candidatesTokenCount) + count(u.thoughtsTokenCount);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: count(u.cachedContentTokenCount) } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: count(u.cachedContentTokenCount) },
+  };
 }

@@ -10,10 +10,19 @@ function Accounts() {
   const [account, setAccount] = useState<Account | null>(null);
   return (
     <>
-      <ActionForm label="Find account" run={async () => void setAccount(await api<Account>("POST", "/admin/accounts/lookup", { email }))}>
+      <ActionForm
+        label="Find account"
+        run={async () => void setAccount(await api<Account>("POST", "/admin/accounts/lookup", { email }))}
+      >
         <label>
           Email address (exact)
-          <input name="lookup_email" type="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          <input
+            name="lookup_email"
+            type="email"
+            required
+            value={email}
+            onInput={(e) => setEmail(e.currentTarget.value)}
+          />
         </label>
       </ActionForm>
       {account ? <AccountView account={account} onChange={setAccount} /> : null}
@@ -24,7 +33,9 @@ function Accounts() {
 function AccountView({ account, onChange }: { account: Account; onChange: (a: Account) => void }) {
   const [amount, setAmount] = useState("");
   const [reason, setReason] = useState("");
-  const act = (path: string, label: string) => async () => (onChange(await api<Account>("POST", `/admin/accounts/${account.id}/${path}`)), label);
+  const act = (path: string, label: string) => async () => (
+    onChange(await api<Account>("POST", `/admin/accounts/${account.id}/${path}`)), label
+  );
   return (
     <section aria-labelledby="account-title">
       <h2 id="account-title">{account.email}</h2>
@@ -46,7 +57,11 @@ function AccountView({ account, onChange }: { account: Account; onChange: (a: Ac
         {account.status === "suspended" ? (
           <ActionForm label="Unsuspend" run={act("unsuspend", "Suspension lifted.")} />
         ) : (
-          <ActionForm label="Suspend" danger run={act("suspend", "Account suspended: its keys and sessions stopped.")} />
+          <ActionForm
+            label="Suspend"
+            danger
+            run={act("suspend", "Account suspended: its keys and sessions stopped.")}
+          />
         )}
         {account.status === "restricted" ? (
           <ActionForm label="Lift restriction" run={act("unrestrict", "Restriction lifted; the person was emailed.")} />
@@ -57,11 +72,20 @@ function AccountView({ account, onChange }: { account: Account; onChange: (a: Ac
       <h3>Credits</h3>
       <ActionForm
         label="Grant credits"
-        run={async () => (await api("POST", `/admin/accounts/${account.id}/credits`, { kind: "grant", amount_usd: amount, reason }), `Granted $${amount}.`)}
+        run={async () => (
+          await api("POST", `/admin/accounts/${account.id}/credits`, { kind: "grant", amount_usd: amount, reason }),
+          `Granted $${amount}.`
+        )}
       >
         <label>
           Amount (USD)
-          <input name="credit_amount" inputMode="decimal" required value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
+          <input
+            name="credit_amount"
+            inputMode="decimal"
+            required
+            value={amount}
+            onInput={(e) => setAmount(e.currentTarget.value)}
+          />
         </label>
         <label>
           Reason (no email addresses)

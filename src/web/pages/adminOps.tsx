@@ -13,7 +13,8 @@ function UsageTrends() {
   const trends = useLoad(() => api<Trend[]>("GET", "/admin/usage/trends"));
   if (!trends.data) return <Loading error={trends.error} />;
   const days = [...new Set(trends.data.map((t) => t.day))].sort();
-  const sum = (d: string, f: (t: Trend) => number) => trends.data!.filter((t) => t.day === d).reduce((n, t) => n + f(t), 0);
+  const sum = (d: string, f: (t: Trend) => number) =>
+    trends.data!.filter((t) => t.day === d).reduce((n, t) => n + f(t), 0);
   return (
     <>
       {days.length ? (
@@ -85,7 +86,9 @@ interface AuditRow {
 }
 
 function Audit() {
-  const verify = useLoad(() => api<{ ok: boolean; entries: number; first_broken?: number; reason?: string }>("GET", "/admin/audit/verify"));
+  const verify = useLoad(() =>
+    api<{ ok: boolean; entries: number; first_broken?: number; reason?: string }>("GET", "/admin/audit/verify"),
+  );
   const tail = useLoad(() => api<AuditRow[]>("GET", "/admin/audit?limit=50"));
   const v = verify.data;
   return (
@@ -100,7 +103,11 @@ function Audit() {
       {!tail.data ? (
         <Loading error={tail.error} />
       ) : (
-        <Table caption="Newest audit entries" head={["#", "When", "Actor", "Action", "Target"]} rows={tail.data.map((r) => [r.seq, when(r.at), r.actor, r.action, r.target ?? "—"])} />
+        <Table
+          caption="Newest audit entries"
+          head={["#", "When", "Actor", "Action", "Target"]}
+          rows={tail.data.map((r) => [r.seq, when(r.at), r.actor, r.action, r.target ?? "—"])}
+        />
       )}
     </>
   );
@@ -142,7 +149,12 @@ interface ProviderHealth {
 }
 
 function Providers() {
-  const p = useLoad(() => api<{ providers: ProviderHealth[]; models: { id: string; provider: string; upstream: string }[] }>("GET", "/admin/providers"));
+  const p = useLoad(() =>
+    api<{ providers: ProviderHealth[]; models: { id: string; provider: string; upstream: string }[] }>(
+      "GET",
+      "/admin/providers",
+    ),
+  );
   if (!p.data) return <Loading error={p.error} />;
   return (
     <>
@@ -160,12 +172,24 @@ function Providers() {
           x.health.last_error ?? "—",
         ])}
       />
-      <Table caption="Models" head={["Model", "Provider", "Upstream name"]} rows={p.data.models.map((m) => [m.id, m.provider, m.upstream])} />
+      <Table
+        caption="Models"
+        head={["Model", "Provider", "Upstream name"]}
+        rows={p.data.models.map((m) => [m.id, m.provider, m.upstream])}
+      />
     </>
   );
 }
 
-function Table({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number | preact.JSX.Element)[][] }) {
+function Table({
+  caption,
+  head,
+  rows,
+}: {
+  caption: string;
+  head: string[];
+  rows: (string | number | preact.JSX.Element)[][];
+}) {
   return (
     <table>
       <caption>{caption}</caption>

@@ -37,7 +37,12 @@ export function Billing() {
         >
           <label>
             Amount (USD)
-            <input name="amount_usd" inputMode="decimal" value={amount} onInput={(e) => setAmount(e.currentTarget.value)} />
+            <input
+              name="amount_usd"
+              inputMode="decimal"
+              value={amount}
+              onInput={(e) => setAmount(e.currentTarget.value)}
+            />
           </label>
         </ActionForm>
       ) : null}

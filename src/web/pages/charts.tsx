@@ -12,7 +12,14 @@ const COLOURS = ["#1d4ed8", "#b45309", "#047857", "#7c3aed"];
  * One uPlot chart. `x` are UNIX seconds for a time axis, or positions of `categories` (drawn as
  * bars). The chart is an image to assistive technology; the table beside it carries the numbers.
  */
-export function Chart(props: { title: string; x: number[]; series: Series[]; categories?: string[]; range?: [number, number]; format?: (n: number) => string }) {
+export function Chart(props: {
+  title: string;
+  x: number[];
+  series: Series[];
+  categories?: string[];
+  range?: [number, number];
+  format?: (n: number) => string;
+}) {
   const { title, x, series, categories, range, format } = props;
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -23,7 +30,12 @@ export function Chart(props: { title: string; x: number[]; series: Series[]; cat
       {
         width: Math.max(320, el.clientWidth),
         height: 240,
-        scales: { x: categories ? { time: false, range: [-0.5, categories.length - 0.5] } : { time: true, ...(range ? { range } : {}) }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: {
+          x: categories
+            ? { time: false, range: [-0.5, categories.length - 0.5] }
+            : { time: true, ...(range ? { range } : {}) },
+          y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+        },
         axes: [
           categories ? { values: (_u, ticks) => ticks.map((t) => categories[t] ?? "") } : {},
           { size: 70, ...(format ? { values: (_u: uPlot, ticks: number[]) => ticks.map(format) } : {}) },

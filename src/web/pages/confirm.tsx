@@ -12,7 +12,17 @@ function useLinkToken(): string {
   return token;
 }
 
-function LinkPage({ title, text, label, run }: { title: string; text: string; label: string; run: (token: string) => Promise<string | void> }) {
+function LinkPage({
+  title,
+  text,
+  label,
+  run,
+}: {
+  title: string;
+  text: string;
+  label: string;
+  run: (token: string) => Promise<string | void>;
+}) {
   const token = useLinkToken();
   return (
     <>
@@ -27,7 +37,9 @@ function LinkPage({ title, text, label, run }: { title: string; text: string; la
             <ActionForm label={label} run={() => run(token)} />
           </>
         ) : (
-          <p>This link has no token. Ask for a new one from the <a href="/">sign-in page</a>.</p>
+          <p>
+            This link has no token. Ask for a new one from the <a href="/">sign-in page</a>.
+          </p>
         )}
       </main>
     </>

@@ -25,16 +25,23 @@ export function DataRights({ me }: { me: Account }) {
       <h2>Privacy policy</h2>
       {policy.data ? (
         <p>
-          In force: version {policy.data.version} (<a href="/privacy">read it</a>). You accepted: {me.policy_version ?? "none yet"}.
+          In force: version {policy.data.version} (<a href="/privacy">read it</a>). You accepted:{" "}
+          {me.policy_version ?? "none yet"}.
         </p>
       ) : (
         <Loading error={policy.error} />
       )}
       {policy.data && me.policy_version !== policy.data.version ? (
-        <ActionForm label="Accept the policy in force" run={async () => (await api("POST", "/account/policy/accept"), location.reload())} />
+        <ActionForm
+          label="Accept the policy in force"
+          run={async () => (await api("POST", "/account/policy/accept"), location.reload())}
+        />
       ) : null}
       <h2>Restrict processing</h2>
-      <p>Your keys stop calling models and your data is kept as it is until an administrator lifts the restriction (you are emailed first).</p>
+      <p>
+        Your keys stop calling models and your data is kept as it is until an administrator lifts the restriction (you
+        are emailed first).
+      </p>
       {me.status === "restricted" ? (
         <p>Your account is restricted.</p>
       ) : (
@@ -42,14 +49,18 @@ export function DataRights({ me }: { me: Account }) {
           label="Restrict my account"
           danger
           run={async () => {
-            if (!confirm("Restrict your account? Your keys stop calling models until an administrator lifts it.")) return;
+            if (!confirm("Restrict your account? Your keys stop calling models until an administrator lifts it."))
+              return;
             await api("POST", "/account/restrict");
             return done("Your account is now restricted.")();
           }}
         />
       )}
       <h2>Object to processing</h2>
-      <ActionForm label="Send objection" run={async () => (await api("POST", "/account/object", { scope }), done("Your objection is recorded.")())}>
+      <ActionForm
+        label="Send objection"
+        run={async () => (await api("POST", "/account/object", { scope }), done("Your objection is recorded.")())}
+      >
         <label>
           Processing you object to
           <select name="scope" value={scope} onChange={(e) => setScope(e.currentTarget.value)}>
@@ -60,14 +71,15 @@ export function DataRights({ me }: { me: Account }) {
       </ActionForm>
       <h2>Erase your account</h2>
       <p>
-        Everything about you is deleted now; billing records stay under legal hold, no longer linked to you. This needs a sign-in from the last 10 minutes.
-        Type your email address to confirm.
+        Everything about you is deleted now; billing records stay under legal hold, no longer linked to you. This needs
+        a sign-in from the last 10 minutes. Type your email address to confirm.
       </p>
       <ActionForm
         label="Erase my account"
         danger
         run={async () => {
-          if (typed.trim().toLowerCase() !== (me.email ?? "").toLowerCase()) throw new Error("Type your email address exactly to confirm.");
+          if (typed.trim().toLowerCase() !== (me.email ?? "").toLowerCase())
+            throw new Error("Type your email address exactly to confirm.");
           await api("POST", "/account/delete", { confirm: true });
           // The session is gone: start the console afresh, signed out, with the outcome shown.
           location.hash = "/erased";
@@ -76,7 +88,13 @@ export function DataRights({ me }: { me: Account }) {
       >
         <label>
           Your email address
-          <input name="confirm_email" type="email" autocomplete="off" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+          <input
+            name="confirm_email"
+            type="email"
+            autocomplete="off"
+            value={typed}
+            onInput={(e) => setTyped(e.currentTarget.value)}
+          />
         </label>
       </ActionForm>
       <h2>Your requests</h2>
@@ -85,7 +103,13 @@ export function DataRights({ me }: { me: Account }) {
   );
 }
 
-export function RequestTable({ rows, children }: { rows: RightsRequest[]; children?: (r: RightsRequest) => preact.JSX.Element | null }) {
+export function RequestTable({
+  rows,
+  children,
+}: {
+  rows: RightsRequest[];
+  children?: (r: RightsRequest) => preact.JSX.Element | null;
+}) {
   if (rows.length === 0) return <p>No requests.</p>;
   return (
     <table>

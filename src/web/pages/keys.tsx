@@ -33,14 +33,32 @@ export function Keys({ me }: { me: Account }) {
 }
 
 function NewKey({ admin, onIssued }: { admin: boolean; onIssued: (k: Issued) => void }) {
-  const [f, setF] = useState({ name: "", model: true, account: false, adminScope: false, days: "90", models: "", rpm: "", tpm: "", budget: "" });
+  const [f, setF] = useState({
+    name: "",
+    model: true,
+    account: false,
+    adminScope: false,
+    days: "90",
+    models: "",
+    rpm: "",
+    tpm: "",
+    budget: "",
+  });
   const set = (k: keyof typeof f) => (e: Event) => {
     const el = e.currentTarget as HTMLInputElement;
     setF({ ...f, [k]: el.type === "checkbox" ? el.checked : el.value });
   };
   const create = async () => {
-    const scopes = [f.model && "model", f.account && "account", f.adminScope && "admin"].filter((s): s is string => Boolean(s));
-    const body: Record<string, unknown> = { name: f.name || undefined, scopes, expires_in_days: optionalInt(f.days), rpm: optionalInt(f.rpm), tpm: optionalInt(f.tpm) };
+    const scopes = [f.model && "model", f.account && "account", f.adminScope && "admin"].filter((s): s is string =>
+      Boolean(s),
+    );
+    const body: Record<string, unknown> = {
+      name: f.name || undefined,
+      scopes,
+      expires_in_days: optionalInt(f.days),
+      rpm: optionalInt(f.rpm),
+      tpm: optionalInt(f.tpm),
+    };
     if (f.models.trim()) body.models = list(f.models);
     if (f.budget.trim()) body.monthly_budget_usd = Number(f.budget);
     onIssued(await api<Issued>("POST", "/account/keys", body));
@@ -71,7 +89,13 @@ function NewKey({ admin, onIssued }: { admin: boolean; onIssued: (k: Issued) => 
         </label>
         <label>
           Monthly budget (USD)
-          <input name="monthly_budget_usd" inputMode="decimal" pattern="\d+(\.\d{1,6})?" value={f.budget} onInput={set("budget")} />
+          <input
+            name="monthly_budget_usd"
+            inputMode="decimal"
+            pattern="\d+(\.\d{1,6})?"
+            value={f.budget}
+            onInput={set("budget")}
+          />
         </label>
       </div>
       <fieldset>
@@ -160,13 +184,25 @@ function KeyTable({ keys, onRevoked }: { keys: Key[]; onRevoked: () => void }) {
               <td>{day(k.created_at)}</td>
               <td>{day(k.expires_at)}</td>
               <td>
-                {[k.rpm && `${k.rpm} rpm`, k.tpm && `${k.tpm} tpm`, k.monthly_budget_usd && `$${k.monthly_budget_usd}/month`, k.models?.join(" ")].filter(Boolean).join(" · ") || "—"}
+                {[
+                  k.rpm && `${k.rpm} rpm`,
+                  k.tpm && `${k.tpm} tpm`,
+                  k.monthly_budget_usd && `$${k.monthly_budget_usd}/month`,
+                  k.models?.join(" "),
+                ]
+                  .filter(Boolean)
+                  .join(" · ") || "—"}
               </td>
               <td>
                 {k.revoked_at ? (
                   `revoked ${day(k.revoked_at)}`
                 ) : (
-                  <button type="button" class="danger" onClick={() => void revoke(k)} aria-label={`Revoke ${k.name} (${k.id})`}>
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={() => void revoke(k)}
+                    aria-label={`Revoke ${k.name} (${k.id})`}
+                  >
                     Revoke
                   </button>
                 )}

@@ -38,13 +38,21 @@ export function PolicyPage() {
               Version <strong>{p.version}</strong>
               {p.material ? " (a material change, announced by email)" : ""}. Minimum age: {p.in_force.minimum_age}.
             </p>
-            {p.text ? <pre class="policy">{p.text}</pre> : <p>The operator has not published a policy text; what is in force is below.</p>}
+            {p.text ? (
+              <pre class="policy">{p.text}</pre>
+            ) : (
+              <p>The operator has not published a policy text; what is in force is below.</p>
+            )}
             <h2>In force</h2>
             <ul>
               <li>Prompts and responses: never stored.</li>
-              <li>Client addresses kept {p.in_force.retention.ip_days} days; per-request usage {p.in_force.retention.usage_detail_days} days.</li>
               <li>
-                Billing records {p.in_force.retention.billing_years} years; audit trail {p.in_force.retention.audit_years} years.
+                Client addresses kept {p.in_force.retention.ip_days} days; per-request usage{" "}
+                {p.in_force.retention.usage_detail_days} days.
+              </li>
+              <li>
+                Billing records {p.in_force.retention.billing_years} years; audit trail{" "}
+                {p.in_force.retention.audit_years} years.
               </li>
               <li>Rights requests answered within {p.in_force.rights_response}.</li>
             </ul>

@@ -24,7 +24,8 @@ export function SignedOut({ route }: { route: string }) {
   );
 }
 
-const SENT = "If this address can sign in, a link is on its way. Open it within 15 minutes, then press the button on the page it opens.";
+const SENT =
+  "If this address can sign in, a link is on its way. Open it within 15 minutes, then press the button on the page it opens.";
 
 function SignInForm() {
   const [email, setEmail] = useState("");
@@ -32,7 +33,14 @@ function SignInForm() {
     <ActionForm label="Email me a sign-in link" run={async () => (await api("POST", "/auth/login", { email }), SENT)}>
       <label>
         Email address
-        <input type="email" name="email" autocomplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+        <input
+          type="email"
+          name="email"
+          autocomplete="email"
+          required
+          value={email}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+        />
       </label>
     </ActionForm>
   );
@@ -40,21 +48,47 @@ function SignInForm() {
 
 function SignUpForm() {
   const policy = useLoad(loadPolicy);
-  const age = policy.data ? `at least ${policy.data.in_force.minimum_age} years old` : "old enough to use Kriora (see the privacy policy)";
+  const age = policy.data
+    ? `at least ${policy.data.in_force.minimum_age} years old`
+    : "old enough to use Kriora (see the privacy policy)";
   const [email, setEmail] = useState("");
   const [ageConfirmed, setAgeConfirmed] = useState(false);
   const [accepted, setAccepted] = useState(false);
   return (
-    <ActionForm label="Create account" run={async () => (await api("POST", "/auth/signup", { email, age_confirmed: ageConfirmed, accept_policy: accepted }), SENT)}>
+    <ActionForm
+      label="Create account"
+      run={async () => (
+        await api("POST", "/auth/signup", { email, age_confirmed: ageConfirmed, accept_policy: accepted }), SENT
+      )}
+    >
       <label>
         Email address
-        <input type="email" name="email" autocomplete="email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+        <input
+          type="email"
+          name="email"
+          autocomplete="email"
+          required
+          value={email}
+          onInput={(e) => setEmail(e.currentTarget.value)}
+        />
       </label>
       <label class="check">
-        <input type="checkbox" name="age_confirmed" checked={ageConfirmed} onChange={(e) => setAgeConfirmed(e.currentTarget.checked)} />I confirm I am {age}
+        <input
+          type="checkbox"
+          name="age_confirmed"
+          checked={ageConfirmed}
+          onChange={(e) => setAgeConfirmed(e.currentTarget.checked)}
+        />
+        I confirm I am {age}
       </label>
       <label class="check">
-        <input type="checkbox" name="accept_policy" checked={accepted} onChange={(e) => setAccepted(e.currentTarget.checked)} />I accept the privacy policy in force
+        <input
+          type="checkbox"
+          name="accept_policy"
+          checked={accepted}
+          onChange={(e) => setAccepted(e.currentTarget.checked)}
+        />
+        I accept the privacy policy in force
         {policy.data ? ` (version ${policy.data.version})` : ""}
       </label>
     </ActionForm>

@@ -20,7 +20,12 @@ const COLUMNS = ["requests", "input_tokens", "output_tokens", "cost_usd", "error
 /** Rows as CSV; every cell is a date, a model id or a number, quoted anyway. */
 function toCsv(first: string, rows: Group[]): string {
   const cell = (v: unknown) => `"${String(v ?? "").replace(/"/g, '""')}"`;
-  return [[first, ...COLUMNS].join(","), ...rows.map((r) => [r[first as "day" | "model"], ...COLUMNS.map((c) => r[c])].map(cell).join(","))].join("\n") + "\n";
+  return (
+    [
+      [first, ...COLUMNS].join(","),
+      ...rows.map((r) => [r[first as "day" | "model"], ...COLUMNS.map((c) => r[c])].map(cell).join(",")),
+    ].join("\n") + "\n"
+  );
 }
 
 /** Usage per day and per model over a range, drawn from `/account/usage`. */
@@ -35,14 +40,28 @@ export function Usage() {
       <form class="range" onSubmit={(e) => e.preventDefault()} aria-label="Range">
         <label>
           From
-          <input type="date" name="from" value={range.from} onChange={(e) => setRange({ ...range, from: e.currentTarget.value })} />
+          <input
+            type="date"
+            name="from"
+            value={range.from}
+            onChange={(e) => setRange({ ...range, from: e.currentTarget.value })}
+          />
         </label>
         <label>
           To
-          <input type="date" name="to" value={range.to} onChange={(e) => setRange({ ...range, to: e.currentTarget.value })} />
+          <input
+            type="date"
+            name="to"
+            value={range.to}
+            onChange={(e) => setRange({ ...range, to: e.currentTarget.value })}
+          />
         </label>
       </form>
-      {!byDay.data || !byModel.data ? <Loading error={byDay.error ?? byModel.error} /> : <UsageReport days={byDay.data} models={byModel.data} range={range} />}
+      {!byDay.data || !byModel.data ? (
+        <Loading error={byDay.error ?? byModel.error} />
+      ) : (
+        <UsageReport days={byDay.data} models={byModel.data} range={range} />
+      )}
     </>
   );
 }
@@ -56,12 +75,18 @@ function UsageReport({ days, models, range }: { days: Report; models: Report; ra
   return (
     <>
       <p>
-        {days.totals.requests} requests, {days.totals.input_tokens} input and {days.totals.output_tokens} output tokens, ${days.totals.cost_usd} from {range.from} to {range.to}.
+        {days.totals.requests} requests, {days.totals.input_tokens} input and {days.totals.output_tokens} output tokens,
+        ${days.totals.cost_usd} from {range.from} to {range.to}.
       </p>
       <h2>Per day</h2>
       {d.length ? (
         <div class="charts">
-          <Chart title="Requests per day" x={x} range={xRange} series={[{ label: "requests", values: d.map((g) => g.requests) }]} />
+          <Chart
+            title="Requests per day"
+            x={x}
+            range={xRange}
+            series={[{ label: "requests", values: d.map((g) => g.requests) }]}
+          />
           <Chart
             title="Tokens per day"
             x={x}
@@ -71,12 +96,21 @@ function UsageReport({ days, models, range }: { days: Report; models: Report; ra
               { label: "output tokens", values: d.map((g) => g.output_tokens) },
             ]}
           />
-          <Chart title="Cost per day (USD)" x={x} range={xRange} format={(n) => `$${n.toPrecision(2)}`} series={[{ label: "cost (USD)", values: d.map((g) => Number(g.cost_usd)) }]} />
+          <Chart
+            title="Cost per day (USD)"
+            x={x}
+            range={xRange}
+            format={(n) => `$${n.toPrecision(2)}`}
+            series={[{ label: "cost (USD)", values: d.map((g) => Number(g.cost_usd)) }]}
+          />
         </div>
       ) : (
         <p>No usage in this range.</p>
       )}
-      <button type="button" onClick={() => download(`kriora-usage-by-day-${range.from}-${range.to}.csv`, "text/csv", toCsv("day", d))}>
+      <button
+        type="button"
+        onClick={() => download(`kriora-usage-by-day-${range.from}-${range.to}.csv`, "text/csv", toCsv("day", d))}
+      >
         Download per-day CSV
       </button>
       <h2>Per model</h2>
@@ -111,7 +145,10 @@ function UsageReport({ days, models, range }: { days: Report; models: Report; ra
           ))}
         </tbody>
       </table>
-      <button type="button" onClick={() => download(`kriora-usage-by-model-${range.from}-${range.to}.csv`, "text/csv", toCsv("model", m))}>
+      <button
+        type="button"
+        onClick={() => download(`kriora-usage-by-model-${range.from}-${range.to}.csv`, "text/csv", toCsv("model", m))}
+      >
         Download per-model CSV
       </button>
     </>

@@ -48,13 +48,25 @@ interface Fixture {
 const root = join(import.meta.dir, "../../fixtures/translate");
 /** The cost stamp is the relay's concern (tests/proxy/translate/sdk.test.ts): fixtures hold the translation alone. */
 const noCost = () => null;
-const OPTIONS: LegOptions = { upstreamModel: "upstream-model", clientModel: "", maxTokensDefault: 4096, now: 1_700_000_000 };
+const OPTIONS: LegOptions = {
+  upstreamModel: "upstream-model",
+  clientModel: "",
+  maxTokensDefault: 4096,
+  now: 1_700_000_000,
+};
 
 /** The client's events from a translated stream, fed in pieces of `size` bytes to cross every boundary. */
 function runStream(direction: Direction, leg: Leg, raw: string, size: number) {
   const path = pathOf(direction);
-  const clientError = (err: KrioraError, id: string) => WIRES[direction.endpoint.kind].errorEvent(err, id, direction.endpoint);
-  const watch = new TranslatedWatch("req_fixture", WIRES[direction.format].watch(path.upstream, "req_fixture", false), leg.stream(), clientError, noCost);
+  const clientError = (err: KrioraError, id: string) =>
+    WIRES[direction.endpoint.kind].errorEvent(err, id, direction.endpoint);
+  const watch = new TranslatedWatch(
+    "req_fixture",
+    WIRES[direction.format].watch(path.upstream, "req_fixture", false),
+    leg.stream(),
+    clientError,
+    noCost,
+  );
   const relay = new SseRelay(watch);
   const out: Uint8Array[] = [];
   const bytes = new TextEncoder().encode(raw);
@@ -95,9 +107,13 @@ for (const [name, direction] of Object.entries(DIRECTIONS)) {
             thrown = err;
           }
           expect(thrown).toBeInstanceOf(KrioraError);
-          expect({ status: (thrown as KrioraError).status, param: (thrown as KrioraError).param }).toEqual({ status: 400, param: fixture.refused.param });
+          expect({ status: (thrown as KrioraError).status, param: (thrown as KrioraError).param }).toEqual({
+            status: 400,
+            param: fixture.refused.param,
+          });
           // §3: a refusal names documented fields only; a key planted as a canary is never echoed.
-          for (const key of Object.keys(fixture.request).filter((k) => k.startsWith("CANARY"))) expect((thrown as KrioraError).message).not.toContain(key);
+          for (const key of Object.keys(fixture.request).filter((k) => k.startsWith("CANARY")))
+            expect((thrown as KrioraError).message).not.toContain(key);
           return;
         }
         const leg = translate(fixture.request, options);
@@ -105,8 +121,10 @@ for (const [name, direction] of Object.entries(DIRECTIONS)) {
           expect(leg.body).toEqual(fixture.upstream_request);
           expect(leg.dropped).toEqual(fixture.dropped ?? []);
         }
-        if (fixture.upstream_response && fixture.unreadable) expect(() => leg.response(fixture.upstream_response!)).toThrow(KrioraError);
-        else if (fixture.upstream_response) expect(leg.response(fixture.upstream_response)).toEqual(fixture.client_response!);
+        if (fixture.upstream_response && fixture.unreadable)
+          expect(() => leg.response(fixture.upstream_response!)).toThrow(KrioraError);
+        else if (fixture.upstream_response)
+          expect(leg.response(fixture.upstream_response)).toEqual(fixture.client_response!);
         if (fixture.upstream_stream) {
           for (const size of [fixture.upstream_stream.length, 7, 1]) {
             const { events, metered } = runStream(direction, leg, fixture.upstream_stream, size);
