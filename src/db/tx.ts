@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import type { Db } from "./client";
 
 /**
@@ -5,3 +6,6 @@ import type { Db } from "./client";
  * transaction when there is one, so it commits or rolls back with the rest.
  */
 export type Tx = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** Rows changed by the last statement on this connection (drizzle's bun-sqlite `run()` returns nothing). */
+export const changes = (tx: Tx) => tx.get<[number]>(sql`SELECT changes()`)![0];

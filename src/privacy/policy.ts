@@ -4,7 +4,7 @@ import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount, type AccountRow } from "../accounts/accounts";
 import { accounts, policyNotices, underRestriction } from "../db/schema";
 import { newId } from "../lib/ids";
-import { changes } from "./eraseRows";
+import { changes } from "../db/tx";
 import { publicUrls } from "../lib/publicUrls";
 
 /** A notice being sent is leased this long, so a server and a CLI never mail the same one twice. */

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNotNull, like, lt, lte, notInArray, or } from "drizzle-orm";
 import type { Deps } from "../deps";
-import type { Tx } from "../db/tx";
+import { changes, type Tx } from "../db/tx";
+import { repointBilling } from "../billing/erasure";
 import { carryForward } from "../billing/ledger";
 import { checkpoint } from "../db/client";
 import {
@@ -21,8 +22,8 @@ import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
 import { TOMBSTONE_PREFIX } from "../lib/ids";
-import { changes, deleteUsage, repointBilling } from "./eraseRows";
 import { completeRequest } from "./rights";
+import { deleteUsage } from "../usage/erasure";
 
 interface RetentionCounts {
   ips_erased: number;

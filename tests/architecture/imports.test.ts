@@ -97,7 +97,6 @@ const WHOLE_DEPS_LEFT = [
   "auth/external.ts",
   "keys/apiKeys.ts",
   "keys/keyring.ts",
-  "privacy/eraseRows.ts",
   "privacy/erasure.ts",
   "privacy/export.ts",
   "privacy/jobs.ts",

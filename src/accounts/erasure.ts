@@ -1,0 +1,46 @@
+import { eq, or } from "drizzle-orm";
+import { deleteByAccount, type ErasureRule } from "../db/erasure";
+import { accounts, magicLinks, sessions } from "../db/schema";
+import { changes } from "../db/tx";
+
+/**
+ * Erasure of the account tables: sessions and magic links (also a pending link to the account's
+ * address) go; the account row keeps only its id, status `erased` and dates.
+ */
+export const accountsErasure: ErasureRule[] = [
+  { table: sessions, action: "delete", erase: deleteByAccount(sessions, sessions.accountId) },
+  {
+    table: magicLinks,
+    action: "delete",
+    erase: (tx, { accountId, emailIndex }) => {
+      const linkMatch = emailIndex
+        ? or(eq(magicLinks.accountId, accountId), eq(magicLinks.emailIndex, emailIndex))
+        : eq(magicLinks.accountId, accountId);
+      tx.delete(magicLinks).where(linkMatch).run();
+      return changes(tx);
+    },
+  },
+  {
+    table: accounts,
+    action: "scrub",
+    erase: (tx, { accountId, now }) => {
+      tx.update(accounts)
+        .set({
+          emailEnc: null,
+          emailIndex: null,
+          status: "erased",
+          role: "user",
+          ageConfirmedAt: null,
+          policyVersion: null,
+          policyAcceptedAt: null,
+          verifiedAt: null,
+          requireZdr: false,
+          regions: null,
+          updatedAt: now,
+        })
+        .where(eq(accounts.id, accountId))
+        .run();
+      return changes(tx);
+    },
+  },
+];

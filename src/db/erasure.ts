@@ -1,0 +1,32 @@
+import { eq } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { changes, type Tx } from "./tx";
+
+/** What one erasure knows when it sweeps the tables: the account, its keys and address index, one tombstone. */
+export interface ErasureScope {
+  accountId: string;
+  keyIds: string[];
+  /** The account's email blind index before erasure (null when it had none). */
+  emailIndex: string | null;
+  /** The fresh random id that rows kept under legal hold move to (Policy §8). */
+  tombstone: string;
+  now: number;
+}
+
+/**
+ * What erasure does with the rows of one table that are about an account, declared by the
+ * domain that owns the table: `delete` them, move them to the `tombstone` (legal hold), `scrub`
+ * the account row, or `keep` them (with why). `erase` runs inside the erasure transaction and
+ * returns how many rows it changed.
+ */
+export type ErasureRule =
+  | { table: SQLiteTable; action: "delete" | "tombstone" | "scrub"; erase: (tx: Tx, scope: ErasureScope) => number }
+  | { table: SQLiteTable; action: "keep"; why: string };
+
+/** An `erase` that deletes the rows whose `column` is the account id. */
+export const deleteByAccount =
+  (table: SQLiteTable, column: SQLiteColumn) =>
+  (tx: Tx, { accountId }: Pick<ErasureScope, "accountId">): number => {
+    tx.delete(table).where(eq(column, accountId)).run();
+    return changes(tx);
+  };

@@ -1,0 +1,7 @@
+import { deleteByAccount, type ErasureRule } from "../db/erasure";
+import { apiKeys } from "../db/schema";
+
+/** Erasure deletes the account's API keys (their abuse flags go with the usage tables). */
+export const keysErasure: ErasureRule[] = [
+  { table: apiKeys, action: "delete", erase: deleteByAccount(apiKeys, apiKeys.accountId) },
+];

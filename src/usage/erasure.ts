@@ -1,0 +1,28 @@
+import { inArray } from "drizzle-orm";
+import { deleteByAccount, type ErasureRule } from "../db/erasure";
+import { abuseFlags, trendObjections, usageDaily, usageEvents } from "../db/schema";
+import { changes, type Tx } from "../db/tx";
+
+const deleteEvents = deleteByAccount(usageEvents, usageEvents.accountId);
+const deleteDaily = deleteByAccount(usageDaily, usageDaily.accountId);
+
+/** Usage rows (with their encrypted IPs) and the account's daily aggregates. */
+export function deleteUsage(tx: Tx, accountId: string): { events: number; daily: number } {
+  return { events: deleteEvents(tx, { accountId }), daily: deleteDaily(tx, { accountId }) };
+}
+
+/** Erasure of the usage tables: every row about the account or its keys goes. */
+export const usageErasure: ErasureRule[] = [
+  { table: usageEvents, action: "delete", erase: deleteEvents },
+  { table: usageDaily, action: "delete", erase: deleteDaily },
+  {
+    table: abuseFlags,
+    action: "delete",
+    erase: (tx, { keyIds }) => {
+      if (keyIds.length === 0) return 0;
+      tx.delete(abuseFlags).where(inArray(abuseFlags.subject, keyIds)).run();
+      return changes(tx);
+    },
+  },
+  { table: trendObjections, action: "delete", erase: deleteByAccount(trendObjections, trendObjections.accountId) },
+];
