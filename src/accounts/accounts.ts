@@ -1,6 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import { iso, isoOrNull } from "../lib/clock";
-import type { Deps } from "../deps";
+import type { AccountDeps } from "./accountDeps";
 import type { Actor } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
 import { accounts, magicLinks, type AccountRole } from "../db/schema";
@@ -50,7 +50,10 @@ export function requireEmail(raw: string): string {
   return email;
 }
 
-export function findAccountByEmail(deps: Pick<Deps, "db" | "cipher">, normalisedEmail: string): AccountRow | undefined {
+export function findAccountByEmail(
+  deps: Pick<AccountDeps, "db" | "cipher">,
+  normalisedEmail: string,
+): AccountRow | undefined {
   return deps.db
     .select()
     .from(accounts)
@@ -58,26 +61,26 @@ export function findAccountByEmail(deps: Pick<Deps, "db" | "cipher">, normalised
     .get();
 }
 
-export function getAccount(deps: Pick<Deps, "db">, id: string): AccountRow | undefined {
+export function getAccount(deps: Pick<AccountDeps, "db">, id: string): AccountRow | undefined {
   return deps.db.select().from(accounts).where(eq(accounts.id, id)).get();
 }
 
 /** An account by id, or a 404. */
-export function requireAccount(deps: Pick<Deps, "db">, id: string): AccountRow {
+export function requireAccount(deps: Pick<AccountDeps, "db">, id: string): AccountRow {
   const row = getAccount(deps, id);
   if (!row) throw new KrioraError("not_found", "No such account.");
   return row;
 }
 
 /** `<email|id>` as the CLI accepts it: an account id, or an address in any case and spacing. */
-export function resolveAccount(deps: Pick<Deps, "db" | "cipher">, ref: string): AccountRow {
+export function resolveAccount(deps: Pick<AccountDeps, "db" | "cipher">, ref: string): AccountRow {
   if (!ref.includes("@")) return requireAccount(deps, ref);
   const row = findAccountByEmail(deps, requireEmail(ref));
   if (!row) throw new KrioraError("not_found", "No such account.");
   return row;
 }
 
-export function listAccounts(deps: Pick<Deps, "db">): AccountRow[] {
+export function listAccounts(deps: Pick<AccountDeps, "db">): AccountRow[] {
   return deps.db.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).all();
 }
 
@@ -90,7 +93,7 @@ interface NewAccount {
 
 /** Create an account inside the caller's transaction; the email must be free. */
 export function insertAccount(
-  deps: Pick<Deps, "cipher" | "clock" | "audit">,
+  deps: Pick<AccountDeps, "cipher" | "clock" | "audit">,
   tx: Tx,
   input: NewAccount,
   actor: Actor | ((id: string) => Actor),
@@ -128,7 +131,7 @@ export function insertAccount(
   return row;
 }
 
-export function createAccount(deps: Deps, input: NewAccount, actor: Actor): AccountRow {
+export function createAccount(deps: AccountDeps, input: NewAccount, actor: Actor): AccountRow {
   const row = deps.db.transaction((tx) => insertAccount(deps, tx, input, actor));
   deps.authView.refreshAccount(row.id);
   return row;
@@ -139,7 +142,7 @@ export function createAccount(deps: Deps, input: NewAccount, actor: Actor): Acco
  * has it. Sign-in links already mailed to the old address are revoked with it: whoever still
  * reads that mailbox must not keep a way into the account.
  */
-export function setAccountEmail(deps: Deps, id: string, rawEmail: string, actor: Actor): AccountRow {
+export function setAccountEmail(deps: AccountDeps, id: string, rawEmail: string, actor: Actor): AccountRow {
   const email = requireEmail(rawEmail);
   const index = emailIndex(deps.cipher, email);
   return deps.db.transaction((tx) => {
@@ -160,7 +163,7 @@ export function setAccountEmail(deps: Deps, id: string, rawEmail: string, actor:
 }
 
 /** The account, unless it does not exist or has been erased (then there is nothing left to change). */
-export function requireLiveAccount(tx: Pick<Deps["db"], "select">, id: string): AccountRow {
+export function requireLiveAccount(tx: Pick<AccountDeps["db"], "select">, id: string): AccountRow {
   const row = tx.select().from(accounts).where(eq(accounts.id, id)).get();
   if (!row) throw new KrioraError("not_found", "No such account.");
   if (row.status === "erased") throw new KrioraError("conflict", "The account has been erased.");

@@ -1,5 +1,5 @@
 import { eq, lt } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { AccountDeps } from "./accountDeps";
 import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
 import { KrioraError } from "../lib/errors";
@@ -21,7 +21,7 @@ interface SignupConsent {
 
 /** Refuses a sign-up that lacks either confirmation, with a message saying which. */
 export function signupConsent(
-  deps: Pick<Deps, "config" | "clock">,
+  deps: Pick<AccountDeps, "config" | "clock">,
   input: { age_confirmed: boolean; accept_policy: boolean },
 ): SignupConsent {
   const { minimum_age, version } = deps.config.policy;
@@ -47,7 +47,7 @@ const canSignIn = (status: string) => status === "active" || status === "restric
  * `mail: false` (the address is at its mail cap) does the same work and sends nothing.
  */
 export function requestSignupLink(
-  deps: Deps,
+  deps: AccountDeps,
   email: string,
   consent: SignupConsent,
   opts: { mail: boolean } = { mail: true },
@@ -79,7 +79,7 @@ export function requestSignupLink(
 }
 
 /** Sign-in: a link only if the address has an account that may sign in; silence otherwise (after the same work). */
-export function requestLoginLink(deps: Deps, email: string, opts: { mail: boolean } = { mail: true }): void {
+export function requestLoginLink(deps: AccountDeps, email: string, opts: { mail: boolean } = { mail: true }): void {
   const account = findAccountByEmail(deps, email);
   issueLink(
     deps,
@@ -94,7 +94,7 @@ type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" 
 type LinkRow = typeof magicLinks.$inferInsert;
 
 /** Stores a link (none: `row` null) and runs `audit` in the same transaction; expired links are swept on the way. */
-function storeLink(deps: Deps, now: number, row: LinkRow | null, audit?: (tx: Tx) => void): void {
+function storeLink(deps: AccountDeps, now: number, row: LinkRow | null, audit?: (tx: Tx) => void): void {
   deps.db.transaction((tx) => {
     tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
     if (row) tx.insert(magicLinks).values(row).run();
@@ -109,7 +109,7 @@ function storeLink(deps: Deps, now: number, row: LinkRow | null, audit?: (tx: Tx
  * address has an account.
  */
 function issueLink(
-  deps: Deps,
+  deps: AccountDeps,
   email: string,
   purpose: "signup" | "login",
   fields: ((id: string, emailEnc: string) => LinkFields) | null,
@@ -132,7 +132,11 @@ function issueLink(
  * `kriora accounts login-link`: a one-time sign-in URL handed over by an admin instead of mailed
  * (bootstrapping the first admin, or a server without SMTP). Audited; the URL itself is not.
  */
-export function issueLoginLink(deps: Deps, accountId: string, actor: Actor): { url: string; expires_at: string } {
+export function issueLoginLink(
+  deps: AccountDeps,
+  accountId: string,
+  actor: Actor,
+): { url: string; expires_at: string } {
   const account = requireAccount(deps, accountId);
   if (!canSignIn(account.status))
     throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
@@ -160,7 +164,7 @@ function linkMessage(config: Readonly<Config>, purpose: "signup" | "login", toke
  * account with its consent record; any link marks the address verified. Returns the account id
  * that may now have a session, or null.
  */
-export function redeemMagicLink(deps: Deps, token: string): string | null {
+export function redeemMagicLink(deps: AccountDeps, token: string): string | null {
   const parsed = parseOpaqueToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
@@ -182,7 +186,7 @@ export function redeemMagicLink(deps: Deps, token: string): string | null {
   return accountId;
 }
 
-function accountForSignup(deps: Deps, tx: Tx, link: typeof magicLinks.$inferSelect): string {
+function accountForSignup(deps: AccountDeps, tx: Tx, link: typeof magicLinks.$inferSelect): string {
   const existing = link.emailIndex
     ? tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)).get()
     : undefined;

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { AccountDeps } from "./accountDeps";
 import type { Actor } from "../audit/audit";
 import { accounts, type SUSPENDABLE } from "../db/schema";
 import { KrioraError } from "../lib/errors";
@@ -12,7 +12,7 @@ type StatusChange = Pick<AccountRow, "status" | "suspendedFrom">;
  * Suspend: every credential of the account is refused from the next request on. The status it
  * had (active, or restricted under Art. 18) is kept beside it for the unsuspend.
  */
-export function suspendAccount(deps: Deps, id: string, actor: Actor): AccountRow {
+export function suspendAccount(deps: AccountDeps, id: string, actor: Actor): AccountRow {
   return changeStatus(deps, id, actor, "suspend", (row) => {
     if (row.status === "suspended") throw new KrioraError("conflict", "The account is already suspended.");
     // requireLiveAccount has refused an erased account: what is left is active or restricted.
@@ -21,7 +21,7 @@ export function suspendAccount(deps: Deps, id: string, actor: Actor): AccountRow
 }
 
 /** Unsuspend: back to the status before the suspension, so a restricted account stays restricted. */
-export function unsuspendAccount(deps: Deps, id: string, actor: Actor): AccountRow {
+export function unsuspendAccount(deps: AccountDeps, id: string, actor: Actor): AccountRow {
   return changeStatus(deps, id, actor, "unsuspend", (row) => {
     if (row.status !== "suspended") throw new KrioraError("conflict", "The account is not suspended.");
     return { status: row.suspendedFrom ?? "active", suspendedFrom: null };
@@ -29,7 +29,7 @@ export function unsuspendAccount(deps: Deps, id: string, actor: Actor): AccountR
 }
 
 function changeStatus(
-  deps: Deps,
+  deps: AccountDeps,
   id: string,
   actor: Actor,
   action: "suspend" | "unsuspend",
@@ -60,7 +60,12 @@ interface AccountSettings {
   regions?: string[] | null;
 }
 
-export function updateAccountSettings(deps: Deps, id: string, settings: AccountSettings, actor: Actor): AccountRow {
+export function updateAccountSettings(
+  deps: AccountDeps,
+  id: string,
+  settings: AccountSettings,
+  actor: Actor,
+): AccountRow {
   const row = deps.db.transaction((tx) => {
     requireLiveAccount(tx, id);
     const updated = tx
