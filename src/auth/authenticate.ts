@@ -1,4 +1,4 @@
-import type { Deps } from "../deps";
+import type { AuthDeps } from "./authDeps";
 import { sessionAccount } from "../accounts/sessions";
 import { KEY_PREFIX } from "../keys/token";
 import { createApiKeyAuth } from "./apiKey";
@@ -25,7 +25,7 @@ function bearer(request: Request): string | null {
  * otherwise the session cookie, whose state-changing requests must come from our own origin.
  * Changes made by another process (the CLI) are picked up before each decision.
  */
-export function createAuthenticator(deps: Omit<Deps, "auth">): Authenticator {
+export function createAuthenticator(deps: AuthDeps): Authenticator {
   const apiKey = createApiKeyAuth(deps.authView, deps.clock);
   const external = createExternalAuth(deps.config.auth.issuers, deps);
   const publicOrigin = new URL(deps.config.server.public_url).origin;

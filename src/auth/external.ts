@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from "jose";
-import type { Deps } from "../deps";
+import type { AuthDeps } from "./authDeps";
 import type { IssuerConfig } from "../config/schema";
 import { findAccountByEmail } from "../accounts/accounts";
 import { normaliseEmail } from "../accounts/email";
@@ -34,7 +34,7 @@ const MAX_CACHE_MS = 5 * 60_000;
  */
 export function createExternalAuth(
   issuers: readonly IssuerConfig[],
-  deps: Pick<Deps, "db" | "cipher" | "authView" | "clock">,
+  deps: Pick<AuthDeps, "db" | "cipher" | "authView" | "clock">,
 ): (jwt: string) => Promise<Principal> {
   const byIssuer = new Map(
     issuers.map((config) => [config.issuer, { config, keys: createRemoteJWKSet(new URL(config.jwks_uri)) }]),

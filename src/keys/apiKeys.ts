@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import { iso, isoOrNull } from "../lib/clock";
-import type { Deps } from "../deps";
+import type { KeyDeps } from "./keyDeps";
 import type { Actor } from "../audit/audit";
 import type { Scope } from "./scopes";
 import { requireLiveAccount } from "../accounts/accounts";
@@ -67,7 +67,7 @@ export function describeKey(row: KeyRow): KeyInfo {
  * The `admin` scope is only for admin accounts.
  */
 export async function issueKey(
-  deps: Deps,
+  deps: KeyDeps,
   accountId: string,
   settings: KeySettings,
   actor: Actor,
@@ -115,7 +115,7 @@ export async function issueKey(
   return { key, row };
 }
 
-export function listKeys(deps: Pick<Deps, "db">, accountId: string): KeyRow[] {
+export function listKeys(deps: Pick<KeyDeps, "db">, accountId: string): KeyRow[] {
   return deps.db
     .select()
     .from(apiKeys)
@@ -134,7 +134,7 @@ export function findKey(db: Pick<Db, "select">, keyId: string, accountId?: strin
 }
 
 /** Revoke: refused from the next request on, in this process at once and in others at their next request. */
-export function revokeKey(deps: Deps, keyId: string, actor: Actor, accountId?: string): KeyRow {
+export function revokeKey(deps: KeyDeps, keyId: string, actor: Actor, accountId?: string): KeyRow {
   const row = deps.db.transaction((tx) => {
     const existing = findKey(tx, keyId, accountId);
     if (existing.revokedAt !== null) throw new KrioraError("conflict", "The key is already revoked.");

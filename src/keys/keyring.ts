@@ -1,6 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { desc, sql } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { KeyDeps } from "./keyDeps";
 import type { Actor } from "../audit/audit";
 import { signingKeys } from "../db/schema";
 import { newId } from "../lib/ids";
@@ -19,7 +19,7 @@ const privateAt = (kid: string) => ({ table: "signing_keys", column: "private_jw
  * Add a new Ed25519 signing key; it signs every key issued from now on, and the older ones keep
  * verifying the keys they signed. The private half is stored only encrypted under the master key.
  */
-export function rotateKeyring(deps: Deps, actor: Actor): { kid: string } {
+export function rotateKeyring(deps: KeyDeps, actor: Actor): { kid: string } {
   const kid = newId("kid");
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   deps.db.transaction((tx) => {
@@ -39,7 +39,7 @@ export function rotateKeyring(deps: Deps, actor: Actor): { kid: string } {
 }
 
 /** The newest signing key, decrypted; the keyring's first key is made on first use. */
-export function currentSigner(deps: Deps): Signer {
+export function currentSigner(deps: KeyDeps): Signer {
   const newest = () =>
     deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1).get();
   let row = newest();
