@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
 import { liveSession } from "../accounts/sessions";
@@ -29,7 +29,7 @@ interface ErasureReport {
 }
 
 /** Whether the session behind this cookie token was opened within RECENT_SIGN_IN_MS. */
-export function signedInRecently(deps: Pick<Deps, "db" | "clock">, token: string | null): boolean {
+export function signedInRecently(deps: Pick<PrivacyDeps, "db" | "clock">, token: string | null): boolean {
   const row = token === null ? null : liveSession(deps, token);
   return row !== null && deps.clock.now() - row.createdAt <= RECENT_SIGN_IN_MS;
 }
@@ -46,7 +46,7 @@ export function signedInRecently(deps: Pick<Deps, "db" | "clock">, token: string
  * checkpointed so the erased bytes (zeroed by secure_delete) leave the disk files.
  */
 export async function eraseAccount(
-  deps: Deps,
+  deps: PrivacyDeps,
   accountId: string,
   reason: ErasureReason,
   actor: Actor,

@@ -1,6 +1,6 @@
 import { asc, eq, inArray, like, or } from "drizzle-orm";
 import { iso, isoOrNull } from "../lib/clock";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount } from "../accounts/accounts";
 import { customerOf } from "../billing/customers";
@@ -32,7 +32,7 @@ export const EXPORT_SCHEMA = "kriora.export/v1" as const;
  * every usage row with its client address decrypted, the daily aggregates, the ledger and billing,
  * rights requests, policy notices, abuse decisions on its keys, and the audit entries about it.
  */
-function buildExport(deps: Deps, accountId: string) {
+function buildExport(deps: PrivacyDeps, accountId: string) {
   const account = requireLiveAccount(deps.db, accountId);
   const db = deps.db;
   const keys = listKeys(deps, accountId);
@@ -161,7 +161,7 @@ function buildExport(deps: Deps, accountId: string) {
 type AccountExport = ReturnType<typeof buildExport>;
 
 /** Entries whose actor or target is the account or one of its keys, or whose details name it. */
-function auditAbout(deps: Deps, accountId: string, keyIds: string[]) {
+function auditAbout(deps: PrivacyDeps, accountId: string, keyIds: string[]) {
   return deps.db
     .select()
     .from(auditLog)
@@ -190,7 +190,7 @@ function auditAbout(deps: Deps, accountId: string, keyIds: string[]) {
  * person's data is itself an audited act, Policy §9), then the document, which includes both (the
  * request as done). If the document cannot be built after all, the request is marked failed.
  */
-export function exportAccount(deps: Deps, accountId: string, actor: Actor): AccountExport {
+export function exportAccount(deps: PrivacyDeps, accountId: string, actor: Actor): AccountExport {
   const request = deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
     const request = recordRequest(deps, tx, { accountId, kind: "access", actor, done: true });

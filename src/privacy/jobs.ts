@@ -1,4 +1,4 @@
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import { errorKind } from "../lib/log";
 import { queuePolicyNotices, sendPolicyNotices } from "./policy";
 import { runRetention } from "./retention";
@@ -16,7 +16,10 @@ const MINUTE_MS = 60_000;
  * the retention windows are applied at start and then hourly; due policy notices are sent every
  * minute (with their retries). Runs never overlap, and the timers do not keep the process alive.
  */
-export function startPrivacyJobs(deps: Deps, every = { retentionMs: HOUR_MS, noticesMs: MINUTE_MS }): PrivacyJobs {
+export function startPrivacyJobs(
+  deps: PrivacyDeps,
+  every = { retentionMs: HOUR_MS, noticesMs: MINUTE_MS },
+): PrivacyJobs {
   let last: Promise<unknown> = Promise.resolve();
   const run = (name: string, job: () => Promise<unknown>) => {
     last = last

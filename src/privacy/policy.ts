@@ -1,5 +1,5 @@
 import { and, count, eq, gt, inArray, isNotNull, isNull, lte, ne, not, or, type SQL } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount, type AccountRow } from "../accounts/accounts";
 import { accounts, policyNotices, underRestriction } from "../db/schema";
@@ -26,7 +26,7 @@ const noticeable = (version: string) =>
  * queues one email notice per account that should hear of it; running again queues nothing twice.
  * Unsent notices of an older version are dropped: the newest text is the one to read.
  */
-export function queuePolicyNotices(deps: Pick<Deps, "db" | "config" | "clock" | "audit">, actor: Actor): number {
+export function queuePolicyNotices(deps: Pick<PrivacyDeps, "db" | "config" | "clock" | "audit">, actor: Actor): number {
   const { version, material } = deps.config.policy;
   if (!material) return 0;
   const now = deps.clock.now();
@@ -52,7 +52,7 @@ export function queuePolicyNotices(deps: Pick<Deps, "db" | "config" | "clock" | 
  * Send every due notice through SMTP. A failure backs the notice off (1 min, doubling, at most an
  * hour) for a later pass; a notice whose account can no longer receive it is dropped.
  */
-export async function sendPolicyNotices(deps: Deps): Promise<{ sent: number; failed: number }> {
+export async function sendPolicyNotices(deps: PrivacyDeps): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
   const urls = publicUrls(deps.config.server.public_url);
@@ -112,7 +112,7 @@ function noticeMessage(version: string, urls: ReturnType<typeof publicUrls>) {
 }
 
 /** Record that the account accepted the version in force (Policy §7 consent, §16). */
-export function acceptPolicy(deps: Deps, accountId: string, actor: Actor): AccountRow {
+export function acceptPolicy(deps: PrivacyDeps, accountId: string, actor: Actor): AccountRow {
   const { version } = deps.config.policy;
   return deps.db.transaction((tx) => {
     requireLiveAccount(tx, accountId);
@@ -127,7 +127,7 @@ export function acceptPolicy(deps: Deps, accountId: string, actor: Actor): Accou
 }
 
 /** The version in force, who accepted it, and where its notices stand. */
-export function policyStatus(deps: Pick<Deps, "db" | "config">) {
+export function policyStatus(deps: Pick<PrivacyDeps, "db" | "config">) {
   const { version, material, minimum_age } = deps.config.policy;
   const ofAccounts = (where: SQL | undefined) =>
     deps.db.select({ n: count() }).from(accounts).where(where).get()?.n ?? 0;

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { requireEmail, requireLiveAccount, setAccountEmail, type AccountRow } from "../accounts/accounts";
 import type { FieldCipher } from "../crypto/fields";
@@ -24,7 +24,7 @@ export const changeAddress = (cipher: FieldCipher, row: ChangeRow) => cipher.dec
  * rights ledger (open until the link is opened) and audited.
  */
 export function requestEmailChange(
-  deps: Deps,
+  deps: PrivacyDeps,
   accountId: string,
   rawEmail: string,
   actor: Actor,
@@ -70,7 +70,7 @@ export function requestEmailChange(
  * takes the new address (refused if another account has it meanwhile) and the request is done;
  * an expired link lets the request lapse. Returns the changed account, or null.
  */
-export function confirmEmailChange(deps: Deps, token: string): AccountRow | null {
+export function confirmEmailChange(deps: PrivacyDeps, token: string): AccountRow | null {
   const parsed = parseOpaqueToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
@@ -102,7 +102,7 @@ export function confirmEmailChange(deps: Deps, token: string): AccountRow | null
 }
 
 /** An operator's correction (`kriora accounts set-email`): applied at once, and recorded as a done request. */
-export function correctEmail(deps: Deps, accountId: string, rawEmail: string, actor: Actor): AccountRow {
+export function correctEmail(deps: PrivacyDeps, accountId: string, rawEmail: string, actor: Actor): AccountRow {
   const account = setAccountEmail(deps, accountId, rawEmail, actor);
   recordRequest(deps, deps.db, { accountId, kind: "rectify", actor, scope: "email", done: true });
   return account;

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount, type AccountRow } from "../accounts/accounts";
 import { accounts } from "../db/schema";
@@ -12,7 +12,7 @@ import { recordRequest } from "./rights";
  * leaves a restricted account's usage and billing rows alone — and nothing else is processed:
  * no purchases, no policy notices. The person can still sign in and read or export their data.
  */
-export function restrictAccount(deps: Deps, accountId: string, actor: Actor): AccountRow {
+export function restrictAccount(deps: PrivacyDeps, accountId: string, actor: Actor): AccountRow {
   const row = deps.db.transaction((tx) => {
     const account = requireLiveAccount(tx, accountId);
     if (account.status !== "active")
@@ -35,7 +35,7 @@ export function restrictAccount(deps: Deps, accountId: string, actor: Actor): Ac
  * been accepted by the mail server does the account become active again. If it cannot be sent
  * the restriction stays and the caller is told to retry.
  */
-export async function liftRestriction(deps: Deps, accountId: string, actor: Actor): Promise<AccountRow> {
+export async function liftRestriction(deps: PrivacyDeps, accountId: string, actor: Actor): Promise<AccountRow> {
   const account = requireLiveAccount(deps.db, accountId);
   if (account.status !== "restricted") throw new KrioraError("conflict", "The account is not restricted.");
   const sent = await deps.mailer.send({

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNotNull, like, lt, lte, notInArray, or } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import { changes, type Tx } from "../db/tx";
 import { repointBilling } from "../billing/erasure";
 import { carryForward } from "../billing/ledger";
@@ -57,7 +57,7 @@ const erased = (tx: Tx) => tx.select({ id: accounts.id }).from(accounts).where(e
  * Logs one summary line of counts; after a real run the WAL is checkpointed so the erased bytes
  * leave the disk files.
  */
-export async function runRetention(deps: Deps, opts: { dryRun?: boolean } = {}): Promise<RetentionReport> {
+export async function runRetention(deps: PrivacyDeps, opts: { dryRun?: boolean } = {}): Promise<RetentionReport> {
   let counts: Omit<RetentionCounts, "stripe_customers_deleted"> | undefined;
   try {
     deps.db.transaction((tx) => {
@@ -79,7 +79,7 @@ export async function runRetention(deps: Deps, opts: { dryRun?: boolean } = {}):
   return report;
 }
 
-function applyWindows(deps: Deps, tx: Tx): Omit<RetentionCounts, "stripe_customers_deleted"> {
+function applyWindows(deps: PrivacyDeps, tx: Tx): Omit<RetentionCounts, "stripe_customers_deleted"> {
   const now = deps.clock.now();
   const { ip_days, usage_detail_days, billing_years, audit_years } = deps.config.retention;
   const billingBefore = addMonthsUtc(now, -12 * billing_years);
@@ -162,7 +162,7 @@ function applyWindows(deps: Deps, tx: Tx): Omit<RetentionCounts, "stripe_custome
 }
 
 /** Retry the Stripe deletions an erasure could not finish (their customer links sit on tombstones). */
-async function deletePendingCustomers(deps: Deps, dryRun: boolean): Promise<number> {
+async function deletePendingCustomers(deps: PrivacyDeps, dryRun: boolean): Promise<number> {
   const pending = deps.db
     .select({ id: billingCustomers.accountId })
     .from(billingCustomers)

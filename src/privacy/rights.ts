@@ -1,5 +1,5 @@
 import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
-import type { Deps } from "../deps";
+import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import type { Tx } from "../db/tx";
 import { rightsRequests, type Right, type RightsOutcome } from "../db/schema";
@@ -45,7 +45,7 @@ const channelOf = (actor: Actor) => (actor.startsWith("account:") ? "account" : 
  * 28 or 29 February). `done` completes it at once, for rights that are carried out on the spot.
  */
 export function recordRequest(
-  deps: Pick<Deps, "clock">,
+  deps: Pick<PrivacyDeps, "clock">,
   tx: Tx,
   input: { accountId: string; kind: Right; actor: Actor; scope?: string; done?: boolean },
 ): RightsRow {
@@ -67,7 +67,7 @@ export function recordRequest(
     .get();
 }
 
-export function completeRequest(deps: Pick<Deps, "clock">, tx: Tx, id: string, outcome: RightsOutcome): void {
+export function completeRequest(deps: Pick<PrivacyDeps, "clock">, tx: Tx, id: string, outcome: RightsOutcome): void {
   tx.update(rightsRequests)
     .set({ completedAt: deps.clock.now(), outcome })
     .where(and(eq(rightsRequests.id, id), isNull(rightsRequests.completedAt)))
@@ -75,7 +75,7 @@ export function completeRequest(deps: Pick<Deps, "clock">, tx: Tx, id: string, o
 }
 
 /** A request answered on the spot whose answer could not be produced after all (an export that threw). */
-export function markRequestFailed(deps: Pick<Deps, "db" | "clock">, id: string): void {
+export function markRequestFailed(deps: Pick<PrivacyDeps, "db" | "clock">, id: string): void {
   deps.db
     .update(rightsRequests)
     .set({ completedAt: deps.clock.now(), outcome: "failed" })
@@ -85,7 +85,7 @@ export function markRequestFailed(deps: Pick<Deps, "db" | "clock">, id: string):
 
 /** The ledger, oldest first; `overdue` keeps only open requests past their due date. */
 export function listRequests(
-  deps: Pick<Deps, "db" | "clock">,
+  deps: Pick<PrivacyDeps, "db" | "clock">,
   opts: { overdue?: boolean; accountId?: string } = {},
 ): RightsRequestInfo[] {
   const now = deps.clock.now();
@@ -107,7 +107,7 @@ export function listRequests(
  * interests stops unless there are compelling grounds): the request is closed as upheld or dismissed.
  */
 export function decideObjection(
-  deps: Pick<Deps, "db" | "clock" | "audit">,
+  deps: Pick<PrivacyDeps, "db" | "clock" | "audit">,
   id: string,
   outcome: "upheld" | "dismissed",
   actor: Actor,

@@ -88,17 +88,7 @@ const ROOT_IMPORTERS = ["(main)", "cli", "http", "(root)"];
  * Domain files that still take the whole `Deps` (type-only) instead of a narrow set of their own
  * (issue 18, item 1). This list may only shrink: the test fails when an entry no longer imports it.
  */
-const WHOLE_DEPS_LEFT = [
-  "privacy/erasure.ts",
-  "privacy/export.ts",
-  "privacy/jobs.ts",
-  "privacy/policy.ts",
-  "privacy/rectify.ts",
-  "privacy/restriction.ts",
-  "privacy/retention.ts",
-  "privacy/rights.ts",
-  "proxy/relay.ts",
-];
+const WHOLE_DEPS_LEFT = ["proxy/relay.ts"];
 
 const edges = importEdges(SRC);
 const isWholeDepsLeft = (e: Edge) => e.to === "deps.ts" && WHOLE_DEPS_LEFT.includes(e.from);
