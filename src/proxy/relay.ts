@@ -1,10 +1,11 @@
-import type { Deps } from "../deps";
 import { KrioraError } from "../lib/errors";
+import type { Logger } from "../lib/log";
+import type { Shutdown } from "../lib/shutdown";
 import { formatUsd } from "../lib/money";
 import { createAdmission, requestedOutputTokens, type Admitted } from "../limits/admission";
 import { priceList } from "../usage/cost";
-import type { UsageEvent } from "../usage/sink";
-import { runAttempts, systemTiming } from "./attempts";
+import type { UsageEvent, UsageSink } from "../usage/sink";
+import { runAttempts, systemTiming, type RetryTiming } from "./attempts";
 import { createConnectCheck } from "./connect";
 import { createCooldowns } from "./cooldown";
 import { costStamp, requestCost } from "./cost";
@@ -42,13 +43,22 @@ interface Plan {
 const MAX_TOKENS_DEFAULT = 4096;
 const decoder = new TextDecoder();
 
+/** What the proxy uses (the wiring's `Deps` has all of it): the admission controls and its own parts. */
+type ProxyDeps = Parameters<typeof createAdmission>[0] & {
+  log: Logger;
+  shutdown: Shutdown;
+  usage: UsageSink;
+  /** Randomness and waits of routing and retries; real ones when absent (tests swap them). */
+  retryTiming?: RetryTiming;
+};
+
 /**
  * The model proxy: route, try the targets until one answers (failover and retries only before
  * the first byte reaches the client, skipping deployments that are cooling down), relay its
  * answer as it streams (translated when the target speaks another wire format than the route the
  * client called), record its usage event.
  */
-export function createProxy(deps: Deps): Proxy {
+export function createProxy(deps: ProxyDeps): Proxy {
   const { config, log } = deps;
   const connect = createConnectCheck(process.env);
   const keys = providerKeys(config, log);

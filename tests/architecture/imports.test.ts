@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { cycles, folderOf, importEdges, type Edge } from "./imports";
 
-// The rules of ARCHITECTURE.md ("What may import what"), checked on every import of src/,
+// The rules of ARCHITECTURE.md ("What may import what"), edges on every import of src/,
 // type-only and dynamic imports included.
 const SRC = join(import.meta.dir, "../../src");
 
@@ -84,16 +84,8 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
 /** Who may import the composition root's files (src/deps.ts and the wiring beside it). */
 const ROOT_IMPORTERS = ["(main)", "cli", "http", "(root)"];
 
-/**
- * Domain files that still take the whole `Deps` (type-only) instead of a narrow set of their own
- * (issue 18, item 1). This list may only shrink: the test fails when an entry no longer imports it.
- */
-const WHOLE_DEPS_LEFT = ["proxy/relay.ts"];
-
 const edges = importEdges(SRC);
-const isWholeDepsLeft = (e: Edge) => e.to === "deps.ts" && WHOLE_DEPS_LEFT.includes(e.from);
-const checked = edges.filter((e) => !isWholeDepsLeft(e));
-const folderEdges = checked.map((e) => ({ from: folderOf(e.from), to: folderOf(e.to) })).filter((e) => e.from !== e.to);
+const folderEdges = edges.map((e) => ({ from: folderOf(e.from), to: folderOf(e.to) })).filter((e) => e.from !== e.to);
 const show = (e: Edge) => `${e.from} -> ${e.to}`;
 
 describe("ARCHITECTURE.md import rules", () => {
@@ -109,7 +101,7 @@ describe("ARCHITECTURE.md import rules", () => {
   });
 
   test("each folder imports only the folders its layer allows", () => {
-    const wrong = checked.filter((e) => {
+    const wrong = edges.filter((e) => {
       const [from, to] = [folderOf(e.from), folderOf(e.to)];
       return from !== to && !MAY_IMPORT[from]?.includes(to);
     });
@@ -117,15 +109,10 @@ describe("ARCHITECTURE.md import rules", () => {
   });
 
   test("the composition root is imported only by main, cli/ and http/", () => {
-    const wrong = checked.filter((e) => folderOf(e.to) === "(root)" && !ROOT_IMPORTERS.includes(folderOf(e.from)));
+    const wrong = edges.filter((e) => folderOf(e.to) === "(root)" && !ROOT_IMPORTERS.includes(folderOf(e.from)));
     expect(wrong.map(show)).toEqual([]);
     const intoMain = edges.filter((e) => folderOf(e.to) === "(main)");
     expect(intoMain.map(show)).toEqual([]);
-  });
-
-  test("the list of domain files still taking the whole Deps only shrinks", () => {
-    const stillThere = new Set(edges.filter(isWholeDepsLeft).map((e) => e.from));
-    expect(WHOLE_DEPS_LEFT.filter((f) => !stillThere.has(f))).toEqual([]);
   });
 
   test("no import cycle between folders", () => {
@@ -133,7 +120,7 @@ describe("ARCHITECTURE.md import rules", () => {
   });
 
   test("no import cycle between files, type-only imports included", () => {
-    expect(cycles(checked)).toEqual([]);
+    expect(cycles(edges)).toEqual([]);
   });
 
   test("the cycle finder finds a cycle (positive control)", () => {
