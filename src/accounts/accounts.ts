@@ -1,30 +1,16 @@
 import { asc, eq } from "drizzle-orm";
 import { iso, isoOrNull } from "../lib/clock";
 import type { AccountDeps } from "./accountDeps";
+import type { AccountInfo } from "./accountModel";
 import type { Actor } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
-import { accounts, magicLinks, type AccountRole } from "../db/schema";
+import { accounts, type AccountRole, magicLinks } from "../db/schema";
 import type { Tx } from "../db/tx";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { emailIndex, normaliseEmail } from "./email";
 
 export type AccountRow = typeof accounts.$inferSelect;
-
-/** The account as shown to its owner, an admin or the CLI: the email decrypted, times in ISO 8601. */
-export interface AccountInfo {
-  id: string;
-  email: string | null;
-  status: AccountRow["status"];
-  role: AccountRole;
-  verified_at: string | null;
-  age_confirmed_at: string | null;
-  policy_version: string | null;
-  policy_accepted_at: string | null;
-  require_zdr: boolean;
-  regions: string[] | null;
-  created_at: string;
-}
 
 const emailAt = (rowId: string) => ({ table: "accounts", column: "email_enc", rowId });
 

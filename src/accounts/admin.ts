@@ -3,7 +3,8 @@ import { accounts } from "../db/schema";
 import type { Actor, AuditTrail } from "../audit/audit";
 import type { FieldCipher } from "../crypto/fields";
 import type { Db } from "../db/client";
-import { describeAccount, listAccounts, resolveAccount, type AccountInfo } from "./accounts";
+import type { AccountInfo } from "./accountModel";
+import { describeAccount, listAccounts, resolveAccount } from "./accounts";
 
 type AdminDeps = { db: Db; cipher: FieldCipher; audit: AuditTrail };
 

@@ -1,4 +1,5 @@
-import { createAccount, describeAccount, resolveAccount, type AccountInfo } from "../accounts/accounts";
+import type { AccountInfo } from "../accounts/accountModel";
+import { createAccount, describeAccount, resolveAccount } from "../accounts/accounts";
 import { listAccountsAudited, showAccount } from "../accounts/admin";
 import { issueLoginLink } from "../accounts/magicLinks";
 import { suspendAccount, unsuspendAccount } from "../accounts/status";

@@ -5,7 +5,8 @@ import { updateAccountSettings } from "../../accounts/status";
 import { idList } from "../../keys/settings";
 import { KrioraError } from "../../lib/errors";
 import { actorOf, requireScope } from "../access";
-import { AccountModel, AccountPatch } from "./accountSchemas";
+import { AccountModel } from "../../accounts/accountModel";
+import { AccountPatch } from "./accountSchemas";
 
 /** The caller's own account (session cookie, IdP token or a key with the `account` scope). */
 export function accountRoutes(deps: Deps) {

@@ -1,25 +1,11 @@
 import { t } from "elysia";
+import { when } from "../../accounts/accountModel";
 import { SCOPES } from "../../keys/scopes";
 import { MAX_BUDGET_USD, SETTING_ID, type KeySettingsInput } from "../../keys/settings";
 import { DAY_MS } from "../../lib/clock";
 
 /** The t.* models of the account and key routes: one source for validation, types and OpenAPI. */
-const when = t.Nullable(t.String({ format: "date-time" }));
 const idList = t.Array(t.String({ pattern: SETTING_ID }), { maxItems: 256 });
-
-export const AccountModel = t.Object({
-  id: t.String(),
-  email: t.Nullable(t.String()),
-  status: t.Union([t.Literal("active"), t.Literal("suspended"), t.Literal("restricted"), t.Literal("erased")]),
-  role: t.Union([t.Literal("user"), t.Literal("admin")]),
-  verified_at: when,
-  age_confirmed_at: when,
-  policy_version: t.Nullable(t.String()),
-  policy_accepted_at: when,
-  require_zdr: t.Boolean(),
-  regions: t.Nullable(t.Array(t.String())),
-  created_at: t.String({ format: "date-time" }),
-});
 
 /** What an account holder may change; anything else in the body (role, status, credits …) is dropped. */
 export const AccountPatch = t.Object({

@@ -8,7 +8,8 @@ import { describeKey, issueKey, listKeys, revokeKey } from "../../keys/apiKeys";
 import { rotateKeyring } from "../../keys/keyring";
 import { keySettings } from "../../keys/settings";
 import { actorOf, requireAdmin } from "../access";
-import { AccountModel, EmailBody, IdParams, IssuedKeyModel, KeyCreate, KeyModel, keyInput } from "./accountSchemas";
+import { AccountModel } from "../../accounts/accountModel";
+import { EmailBody, IdParams, IssuedKeyModel, KeyCreate, KeyModel, keyInput } from "./accountSchemas";
 
 /** Path ids are account ids only: an address in a URL would end up in proxies' access logs. */
 const accountId = (deps: Deps, id: string): string => requireAccount(deps, id).id;

@@ -7,7 +7,8 @@ import { objectToProcessing } from "../../privacy/objection";
 import { liftRestriction, restrictAccount } from "../../privacy/restriction";
 import { decideObjection, listRequests } from "../../privacy/rights";
 import { actorOf, requireAdmin } from "../access";
-import { AccountModel, IdParams } from "./accountSchemas";
+import { AccountModel } from "../../accounts/accountModel";
+import { IdParams } from "./accountSchemas";
 import { ErasureModel, ExportModel, ObjectBody, RightsRequestModel } from "./privacySchemas";
 
 /** Admin side of the rights, mirroring `kriora accounts export|delete|restrict|unrestrict|object` and `kriora privacy requests|decide`. */

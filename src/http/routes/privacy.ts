@@ -11,7 +11,8 @@ import { confirmEmailChange, requestEmailChange } from "../../privacy/rectify";
 import { restrictAccount } from "../../privacy/restriction";
 import { listRequests } from "../../privacy/rights";
 import { actorOf, requireScope } from "../access";
-import { AccountModel, EmailBody, TokenBody } from "./accountSchemas";
+import { AccountModel } from "../../accounts/accountModel";
+import { EmailBody, TokenBody } from "./accountSchemas";
 import {
   DeleteBody,
   EmailChangeModel,

@@ -2,7 +2,8 @@ import { t } from "elysia";
 import { CHECKOUT_STATUSES, RIGHTS, RIGHTS_OUTCOMES } from "../../db/schema";
 import { ERASURE_REASONS } from "../../privacy/erasure";
 import { OBJECTION_SCOPES } from "../../privacy/objection";
-import { AccountModel, KeyModel } from "./accountSchemas";
+import { AccountModel } from "../../accounts/accountModel";
+import { KeyModel } from "./accountSchemas";
 import { LedgerRowModel, MicrosSum } from "./billingSchemas";
 
 /** The t.* models of the data-subject routes; the export document's schema is published in the OpenAPI spec. */
