@@ -8,9 +8,15 @@ import { changes } from "../db/tx";
  * address) go; the account row keeps only its id, status `erased` and dates.
  */
 export const accountsErasure: ErasureRule[] = [
-  { table: sessions, action: "delete", erase: deleteByAccount(sessions, sessions.accountId) },
+  {
+    table: sessions,
+    export: { sections: ["sessions"] },
+    action: "delete",
+    erase: deleteByAccount(sessions, sessions.accountId),
+  },
   {
     table: magicLinks,
+    export: { why: "a pending sign-in link: single-use, expiring within minutes, its secret stored only as a hash" },
     action: "delete",
     erase: (tx, { accountId, emailIndex }) => {
       const linkMatch = emailIndex
@@ -22,6 +28,7 @@ export const accountsErasure: ErasureRule[] = [
   },
   {
     table: accounts,
+    export: { sections: ["account", "consents"] },
     action: "scrub",
     erase: (tx, { accountId, now }) => {
       tx.update(accounts)

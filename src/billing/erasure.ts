@@ -35,10 +35,32 @@ const repointOutbox: Repoint = (tx, { accountId, tombstone }) => {
 
 /** Billing rows are kept under legal hold (Policy §8), moved to the erasure's random tombstone. */
 export const billingErasure: ErasureRule[] = [
-  { table: billingLedger, action: "tombstone", erase: repointLedger },
-  { table: billingCheckouts, action: "tombstone", erase: repointCheckouts },
-  { table: billingCustomers, action: "tombstone", erase: repointCustomer },
-  { table: meterOutbox, action: "tombstone", erase: repointOutbox },
+  {
+    table: billingLedger,
+    export: { sections: ["billing.ledger", "billing.balance_micros", "billing.balance_usd"] },
+    action: "tombstone",
+    erase: repointLedger,
+  },
+  {
+    table: billingCheckouts,
+    export: { sections: ["billing.checkouts"] },
+    action: "tombstone",
+    erase: repointCheckouts,
+  },
+  {
+    table: billingCustomers,
+    export: { sections: ["billing.stripe_customer_id"] },
+    action: "tombstone",
+    erase: repointCustomer,
+  },
+  {
+    table: meterOutbox,
+    export: {
+      why: "a copy of a billable usage row (id, time, cost) waiting for Stripe: the request itself is exported in usage.events",
+    },
+    action: "tombstone",
+    erase: repointOutbox,
+  },
 ];
 
 /** Move an account's billing rows to a fresh tombstone; returns how many ledger rows moved. */

@@ -14,14 +14,22 @@ export interface ErasureScope {
 }
 
 /**
+ * Where a table's rows appear in the `kriora.export/v1` document (Policy §14 access): the
+ * dotted paths of its sections (`usage.events`, `consents.usage_trends_objection_at`), or not
+ * exported, with why.
+ */
+export type ExportPart = { sections: readonly string[] } | { why: string };
+
+/**
  * What erasure does with the rows of one table that are about an account, declared by the
  * domain that owns the table: `delete` them, move them to the `tombstone` (legal hold), `scrub`
  * the account row, or `keep` them (with why). `erase` runs inside the erasure transaction and
- * returns how many rows it changed.
+ * returns how many rows it changed. `export` says where its rows appear in the export document.
  */
-export type ErasureRule =
-  | { table: SQLiteTable; action: "delete" | "tombstone" | "scrub"; erase: (tx: Tx, scope: ErasureScope) => number }
-  | { table: SQLiteTable; action: "keep"; why: string };
+export type ErasureRule = { table: SQLiteTable; export: ExportPart } & (
+  | { action: "delete" | "tombstone" | "scrub"; erase: (tx: Tx, scope: ErasureScope) => number }
+  | { action: "keep"; why: string }
+);
 
 /** An `erase` that deletes the rows whose `column` is the account id. */
 export const deleteByAccount =

@@ -19,10 +19,21 @@ export interface ErasedCounts {
 
 /** Erasure of the privacy tables: pending address changes and policy notices go; the rights ledger stays (Policy §14). */
 const privacyErasure: ErasureRule[] = [
-  { table: emailChanges, action: "delete", erase: deleteByAccount(emailChanges, emailChanges.accountId) },
-  { table: policyNotices, action: "delete", erase: deleteByAccount(policyNotices, policyNotices.accountId) },
+  {
+    table: emailChanges,
+    export: { sections: ["pending_email_changes"] },
+    action: "delete",
+    erase: deleteByAccount(emailChanges, emailChanges.accountId),
+  },
+  {
+    table: policyNotices,
+    export: { sections: ["policy_notices"] },
+    action: "delete",
+    erase: deleteByAccount(policyNotices, policyNotices.accountId),
+  },
   {
     table: rightsRequests,
+    export: { sections: ["rights_requests"] },
     action: "keep",
     why: "the rights ledger (GDPR Art. 12(3), Policy §14) records the erasure itself and holds nothing personal",
   },

@@ -13,10 +13,11 @@ export function deleteUsage(tx: Tx, accountId: string): { events: number; daily:
 
 /** Erasure of the usage tables: every row about the account or its keys goes. */
 export const usageErasure: ErasureRule[] = [
-  { table: usageEvents, action: "delete", erase: deleteEvents },
-  { table: usageDaily, action: "delete", erase: deleteDaily },
+  { table: usageEvents, export: { sections: ["usage.events"] }, action: "delete", erase: deleteEvents },
+  { table: usageDaily, export: { sections: ["usage.daily"] }, action: "delete", erase: deleteDaily },
   {
     table: abuseFlags,
+    export: { sections: ["abuse_flags"] },
     action: "delete",
     erase: (tx, { keyIds }) => {
       if (keyIds.length === 0) return 0;
@@ -24,5 +25,10 @@ export const usageErasure: ErasureRule[] = [
       return changes(tx);
     },
   },
-  { table: trendObjections, action: "delete", erase: deleteByAccount(trendObjections, trendObjections.accountId) },
+  {
+    table: trendObjections,
+    export: { sections: ["consents.usage_trends_objection_at"] },
+    action: "delete",
+    erase: deleteByAccount(trendObjections, trendObjections.accountId),
+  },
 ];
