@@ -76,6 +76,15 @@ describe("export declarations (Policy §14 access)", () => {
     for (const r of ERASURE_RULES) if ("why" in r.export) expect(r.export.why.length).toBeGreaterThan(20);
   });
 
+  test("every top-level section of the document is filled by a declared table, except its header and the audit entries", () => {
+    const declared = new Set(
+      ERASURE_RULES.flatMap((r) => ("sections" in r.export ? r.export.sections.map((s) => s.split(".")[0]) : [])),
+    );
+    // audit_log names accounts in actor/target/details rather than in an account_id column.
+    const header = ["schema", "generated_at", "audit"];
+    expect(Object.keys(ExportModel.properties).filter((k) => !declared.has(k) && !header.includes(k))).toEqual([]);
+  });
+
   test("a table with no export declaration, and a section the document lacks, are found (positive control)", () => {
     const notes = sqliteTable("undeclared_notes", { id: text("id").primaryKey(), accountId: text("account_id") });
     const rules: Declared[] = [...ERASURE_RULES, { table: notes }];
