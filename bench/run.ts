@@ -22,7 +22,7 @@ import { MODEL } from "./shape";
 import { chatRequest, type Target } from "./targets";
 
 const CONNECTIONS = 64;
-const LADDER = [250, 500, 1_000, 2_000, 3_000, 5_000];
+const LADDER = [250, 500, 1_000, 2_000, 3_000, 4_000, 5_000];
 const RAISED = "KRIORA_BENCH_FDS_RAISED";
 /**
  * Bun's fetch runs at most 256 requests at once unless this is in the environment when the
