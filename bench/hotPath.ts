@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createFieldCipher } from "../src/crypto/fields";
 import { memoizedIndex } from "../src/crypto/memoIndex";
 import { openDatabase } from "../src/db/client";
-import { unwatch, watch } from "../src/proxy/deadlineWheel";
+import { unwatch, watch } from "../src/lib/deadlineWheel";
 
 function nsPerOp(op: () => void, ms = 400): number {
   for (let i = 0; i < 2_000; i++) op();

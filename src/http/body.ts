@@ -1,3 +1,4 @@
+import { unwatch, watch } from "../lib/deadlineWheel";
 import { KrioraError } from "../lib/errors";
 import { jsonNestsDeeperThan, MAX_BODY_DEPTH } from "./bodyShape";
 
@@ -45,10 +46,15 @@ export async function readBody(request: Request, limit: number, timeoutMs: numbe
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    reader.cancel().catch(() => {});
-  }, timeoutMs);
+  const deadline = performance.now() + timeoutMs;
+  const reading = {
+    tick(now: number) {
+      if (timedOut || now < deadline) return;
+      timedOut = true;
+      reader.cancel().catch(() => {});
+    },
+  };
+  watch(reading);
   const parts: Uint8Array[] = [];
   let size = 0;
   try {
@@ -64,7 +70,7 @@ export async function readBody(request: Request, limit: number, timeoutMs: numbe
     if (err instanceof KrioraError) throw err;
     if (!timedOut) throw new KrioraError("invalid_request", "The request body could not be read.");
   } finally {
-    clearTimeout(timer);
+    unwatch(reading);
   }
   if (timedOut)
     throw new KrioraError(

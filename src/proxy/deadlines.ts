@@ -1,5 +1,5 @@
 import type { ProviderConfig } from "../config/schema";
-import { unwatch, watch, type Ticking } from "./deadlineWheel";
+import { unwatch, watch, type Ticking } from "../lib/deadlineWheel";
 import type { TimeoutKind } from "./failure";
 
 /** One read from an upstream body. */

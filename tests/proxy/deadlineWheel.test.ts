@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { watched } from "../../src/proxy/deadlineWheel";
+import { watched } from "../../src/lib/deadlineWheel";
 import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
 import { openRawStream } from "../helpers/rawClient";
 

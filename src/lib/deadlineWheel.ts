@@ -1,4 +1,4 @@
-/** An open upstream attempt whose deadlines are looked at on every tick. */
+/** Something with a deadline (an upstream attempt, a request body being read), looked at on every tick. */
 export interface Ticking {
   tick(now: number): void;
 }
@@ -15,8 +15,8 @@ const tickAll = () => {
 };
 
 /**
- * One shared interval for the deadlines of every open upstream attempt, instead of two or three
- * timers set and cleared per attempt (issue 15). It runs only while attempts are open.
+ * One shared interval for every open deadline (upstream attempts, request bodies being read),
+ * instead of timers set and cleared per request (issue 15). It runs only while something is watched.
  */
 export function watch(t: Ticking): void {
   open.add(t);
@@ -32,5 +32,5 @@ export function unwatch(t: Ticking): void {
   timer = null;
 }
 
-/** How many attempts are watched (tests check none is left behind). */
+/** How many deadlines are watched (tests check none is left behind). */
 export const watched = (): number => open.size;
