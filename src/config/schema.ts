@@ -111,9 +111,16 @@ export const ConfigSchema = t.Object(
     database: t.Object(
       {
         path: t.String({ default: "./data/kriora.db", minLength: 1 }),
+        /** `postgres://…` selects PostgreSQL (env `KRIORA_DATABASE_URL`); empty keeps SQLite at `path`. */
+        url: t.String({ default: "", pattern: "^$|^postgres(ql)?://" }),
         /** `serve` copies the database to `backups/` beside it before applying migrations. */
         backup_before_migrate: t.Boolean({ default: true }),
       },
+      { ...strict, default: {} },
+    ),
+    /** Shared state of several instances: limits, spend, abuse, revocation feed, job lock (Redis or Valkey). */
+    redis: t.Object(
+      { url: t.String({ default: "", pattern: "^$|^rediss?://" }) },
       { ...strict, default: {} },
     ),
     security: t.Object(
