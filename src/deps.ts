@@ -1,7 +1,6 @@
 import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
 import { openDatabase, type Db, type DbHandle } from "./db/client";
-import { migrate } from "./db/migrate";
 import { loadOrCreateMasterKey } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
@@ -57,10 +56,10 @@ interface OpenOptions {
 }
 
 /** Load the master key, open and migrate the database, and wire the services. */
-export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
+export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const master = loadOrCreateMasterKey(config.security.master_key_file);
   const handle = openDatabase(config.database.path);
-  migrate(handle.sqlite);
+  await handle.migrate();
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);

@@ -97,9 +97,9 @@ export const coreCommands: Command[] = [
   {
     name: "migrate",
     summary: "Apply the embedded database migrations and print the schema version.",
-    run(ctx) {
-      const { handle } = ctx.deps();
-      const status = migrate(handle.sqlite);
+    async run(ctx) {
+      const { handle } = await ctx.deps();
+      const status = await handle.migrate();
       ctx.emit({ version: status.version, applied: status.applied, pending: status.pending });
       ctx.say(`schema ${status.version} (${status.applied} migrations applied)`);
     },

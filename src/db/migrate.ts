@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Database } from "bun:sqlite";
 import { embeddedJournal, embeddedSql } from "./migrations";
 
-interface MigrationStatus {
+export interface MigrationStatus {
   applied: number;
   version: string;
   pending: number;

@@ -3,7 +3,6 @@ import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
 import { liveSession } from "../accounts/sessions";
-import { checkpoint } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { errorKind } from "../lib/log";
 import { eraseRows, type ErasedCounts } from "./eraseRows";
@@ -83,7 +82,7 @@ export async function eraseAccount(
     );
     return { ...result, requestId: request.id };
   });
-  checkpoint(deps.handle.sqlite);
+  await deps.handle.purgeErased();
   deps.authView.refreshAccount(accountId);
   for (const id of keyIds) deps.authView.refreshKey(id);
   deps.log.info("account_erased", { account: accountId, reason, billing_rows_held: held });

@@ -3,7 +3,6 @@ import type { PrivacyDeps } from "./privacyDeps";
 import { changes, type Tx } from "../db/tx";
 import { repointBilling } from "../billing/erasure";
 import { carryForward } from "../billing/ledger";
-import { checkpoint } from "../db/client";
 import {
   abuseFlags,
   accounts,
@@ -74,7 +73,7 @@ export async function runRetention(deps: PrivacyDeps, opts: { dryRun?: boolean }
     stripe_customers_deleted: await deletePendingCustomers(deps, opts.dryRun ?? false),
     dry_run: opts.dryRun ?? false,
   };
-  if (!report.dry_run) checkpoint(deps.handle.sqlite);
+  if (!report.dry_run) await deps.handle.purgeErased();
   deps.log.info("retention_run", { ...report });
   return report;
 }
