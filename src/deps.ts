@@ -64,8 +64,8 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
-  const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const billing = await createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
+  const controls = await createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -79,7 +79,7 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
     audit,
     clock,
     log,
-    authView: loadAuthView(handle),
+    authView: await loadAuthView(handle),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

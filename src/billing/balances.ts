@@ -2,6 +2,7 @@ import { and, eq, gt, lte, max, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { billingLedger } from "../db/schema";
 import { exactSum } from "./ledger";
+import { one } from "../db/tx";
 
 /**
  * Balances in memory, kept in step with the ledger so admission costs no aggregate query. Each
@@ -14,13 +15,9 @@ interface BalanceView {
   balance(accountId: string): bigint;
 }
 
-export function createBalanceView(db: Db): BalanceView {
+export async function createBalanceView(db: Db): Promise<BalanceView> {
   const balances = new Map<string, bigint>();
-  let lastSeq =
-    db
-      .select({ seq: max(billingLedger.seq) })
-      .from(billingLedger)
-      .get()?.seq ?? 0;
+  let lastSeq = (await one(db.select({ seq: max(billingLedger.seq) }).from(billingLedger)))?.seq ?? 0;
 
   const newer = db
     .select({ seq: billingLedger.seq, accountId: billingLedger.accountId, amount: billingLedger.amountMicros })

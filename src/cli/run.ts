@@ -106,7 +106,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     io.err(`kriora ${command.name}: failed (${err instanceof Error ? err.name : "error"})\n`);
     return 1;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

@@ -54,7 +54,9 @@ function acquire(r: SqliteRunner): Promise<void> | undefined {
     return undefined;
   }
   if (r.open !== null && inTransaction.getStore() === r.open)
-    throw new Error("a statement on the root database inside its own transaction would wait forever: use the tx handle");
+    throw new Error(
+      "a statement on the root database inside its own transaction would wait forever: use the tx handle",
+    );
   return new Promise((resolve) => r.queue.push(resolve));
 }
 
@@ -126,7 +128,7 @@ export async function transaction<T>(db: Tx, fn: (tx: Tx) => Promise<T>): Promis
     if (r.open === null) throw new Error("a transaction handle was used after its transaction ended");
     return fn(db);
   }
-  const wait = acquire(r);
+  const wait = await acquire(r);
   if (wait) await wait;
   const token = {};
   r.open = token;

@@ -43,12 +43,12 @@ let key: string;
 beforeAll(async () => {
   receiver = startReceiver();
   fake = startFakeUpstream();
-  env = makeTestEnv(
+  env = await makeTestEnv(
     `[telemetry]\notlp_traces_url = "${receiver.url}"\nservice_name = "kriora-test"\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}[[models]]\nid = "${MODEL}"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 2\n`,
     { env: { FAKE_OPENAI_KEY: "sk-provider-otel" } },
   );
   server = startServer(env.deps);
-  const account = makeAccount(env.deps, EMAIL);
+  const account = await makeAccount(env.deps, EMAIL);
   key = (await makeKey(env.deps, account.id)).key;
 });
 afterAll(async () => {

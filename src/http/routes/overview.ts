@@ -36,7 +36,7 @@ export function overviewRoutes(deps: Deps) {
     async ({ request }) => {
       const { accountId } = await requireScope(deps, request, "account");
       const month = iso(deps.clock.now()).slice(0, 7);
-      const spent = accountUsage(deps.db, accountId, { from: `${month}-01` });
+      const spent = await accountUsage(deps.db, accountId, { from: `${month}-01` });
       return {
         public_url: server.public_url,
         billing_mode: deps.billing.mode,
