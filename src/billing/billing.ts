@@ -23,8 +23,8 @@ export interface Billing {
    * For the proxy, before any upstream call: null lets the request through; in prepaid mode an
    * account whose balance is used up gets `payment_required` (402). In-memory, no aggregate query.
    */
-  admit(accountId: string): KrioraError | null;
-  balance(accountId: string): bigint;
+  admit(accountId: string): Promise<KrioraError | null>;
+  balance(accountId: string): Promise<bigint>;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */
   onUsageBatch?: UsageBatchHook;
   checkout(accountId: string, amountMicros: number): Promise<CheckoutRow>;
@@ -82,8 +82,8 @@ export async function createBilling(o: BillingOptions): Promise<Billing> {
 
   return {
     mode,
-    admit(accountId) {
-      if (mode !== "prepaid" || view.balance(accountId) > 0n) return null;
+    async admit(accountId) {
+      if (mode !== "prepaid" || (await view.balance(accountId)) > 0n) return null;
       return new KrioraError(
         "payment_required",
         "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.",

@@ -1,4 +1,4 @@
-import { and, count, eq, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import { and, count, eq, isNotNull, isNull, lte } from "drizzle-orm";
 import { meterOutbox } from "../db/schema";
 import { errorKind } from "../lib/log";
 import type { Tx } from "../db/tx";
@@ -6,7 +6,7 @@ import type { UsageRow } from "../usage/writer";
 import type { BillingContext } from "./context";
 import { ensureCustomer } from "./customers";
 import { isTransient, stripeFailure } from "./stripe";
-import { exec, one } from "../db/tx";
+import { all, exec, one } from "../db/tx";
 
 /** The Stripe meter's `event_name`; its value is the request's cost in micro-dollars (README, Billing). */
 export const METER_EVENT_NAME = "kriora_usage";
@@ -50,13 +50,13 @@ interface MeterSender {
  * backs the row off exponentially (up to an hour) and is retried until accepted.
  */
 export function createMeterSender(ctx: BillingContext, intervalMs = 1000): MeterSender {
-  const due = ctx.db
-    .select()
-    .from(meterOutbox)
-    .where(and(isNull(meterOutbox.failedCode), lte(meterOutbox.nextAttemptAt, sql.placeholder("now"))))
-    .orderBy(meterOutbox.nextAttemptAt, meterOutbox.at)
-    .limit(BATCH)
-    .prepare();
+  const due = (now: number) =>
+    ctx.db
+      .select()
+      .from(meterOutbox)
+      .where(and(isNull(meterOutbox.failedCode), lte(meterOutbox.nextAttemptAt, now)))
+      .orderBy(meterOutbox.nextAttemptAt, meterOutbox.at)
+      .limit(BATCH);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = true;
   // Passes never overlap: the loop and drain() queue behind each other.
@@ -95,7 +95,7 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
 
   const pass = async (): Promise<number> => {
     const byAccount = new Map<string, OutboxRow[]>();
-    for (const row of due.all({ now: ctx.clock.now() })) {
+    for (const row of await all(due(ctx.clock.now()))) {
       const rows = byAccount.get(row.accountId);
       if (rows) rows.push(row);
       else byAccount.set(row.accountId, [row]);

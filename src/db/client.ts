@@ -1,14 +1,14 @@
 import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { SealedKey } from "../crypto/keyEnvelope";
 import { backupDatabase } from "./backup";
 import { migrate, migrationStatus, type MigrationStatus } from "./migrate";
 import * as schema from "./schema";
-import { registerSqlite } from "./tx";
+import { registerSqlite, type Db } from "./tx";
 
-export type Db = BunSQLiteDatabase<typeof schema>;
+export type { Db } from "./tx";
 
 /**
  * An open database. Services use `db` through the helpers of tx.ts; what only one engine can do

@@ -1,6 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Database } from "bun:sqlite";
-import type { Db } from "./client";
+import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type * as schema from "./schema";
+
+/** The drizzle database: the same sqlite-core tables on either engine (PostgreSQL runs them through bun-sql). */
+export type Db = BunSQLiteDatabase<typeof schema>;
 
 /**
  * The database or one of its open transactions: a write that takes a `Tx` joins the caller's

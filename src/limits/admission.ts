@@ -55,7 +55,7 @@ export function createAdmission(
   };
 
   return async ({ principal, clientIp, bodyBytes, maxOutputTokens }) => {
-    const refusal = deps.billing.admit(principal.accountId);
+    const refusal = await deps.billing.admit(principal.accountId);
     if (refusal) {
       metrics.limitsHit.inc({ status: "balance" });
       throw refusal;

@@ -153,7 +153,7 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
         await controls.usageWriter.flush();
         for (const [account, want] of expected) {
           expect(await ledgerBalance(env!.deps.db, account)).toBe(want);
-          expect(BigInt(env!.deps.billing.balance(account))).toBe(want);
+          expect(BigInt(await env!.deps.billing.balance(account))).toBe(want);
         }
       }),
       { numRuns: 60 },

@@ -41,7 +41,7 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
       balance_micros: HUGE.micros,
       balance_usd: HUGE.usd,
     });
-    expect(env.deps.billing.balance(user.id)).toBe(12_000_000_000_000_001n);
+    expect(await env.deps.billing.balance(user.id)).toBe(12_000_000_000_000_001n);
     env.deps.handle.close();
     const show = await runKriora(`${env.dir}/data`, ["credits", "show", "--account", user.id, "--json"]);
     expect([show.code, show.err]).toEqual([0, ""]);

@@ -32,12 +32,12 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     expect(first.status).toBe(200);
     expect(await json(first)).toEqual({ received: true, outcome: "applied" });
     expect((await deliver(env, payload, await signStripe(payload))).status).toBe(200);
-    expect(env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
 
     await env.restart();
     const again = await deliver(env, payload, await signStripe(payload));
     expect(await json(again)).toEqual({ received: true, outcome: "duplicate" });
-    expect(env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
     const rows = await all(env.deps.db.select().from(billingLedger));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ accountId: "acc_buyer", kind: "purchase", amountMicros: 25_000_000, ref: row.id });
@@ -54,7 +54,7 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     const late = stripeEvent("checkout.session.async_payment_succeeded", paidSession(env.fake.sessions.get(row.id)!));
     await deliver(env, late, await signStripe(late));
     await deliver(env, payload, await signStripe(payload));
-    expect(env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
     expect(await all(env.deps.db.select().from(stripeEvents))).toHaveLength(2);
   });
 
@@ -83,7 +83,7 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     expect(await all(env.deps.db.select().from(stripeEvents))).toEqual([]);
     // Positive control: the same payload, correctly signed, does credit.
     expect((await deliver(env, payload, await signStripe(payload))).status).toBe(200);
-    expect(env.deps.billing.balance("acc_buyer")).toBe(10_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(10_000_000n);
   });
 
   test("unknown events and sessions that are not Kriora's are acknowledged and ignored", async () => {
@@ -115,10 +115,10 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     const second = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 1500, "ch_1"));
     const first = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 500, "ch_1"));
     for (const p of [second, first, second]) expect((await deliver(env, p, await signStripe(p))).status).toBe(200);
-    expect(env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
     const full = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 2000, "ch_1"));
     await deliver(env, full, await signStripe(full));
-    expect(env.deps.billing.balance("acc_buyer")).toBe(0n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(0n);
     expect((await all(env.deps.db.select().from(billingLedger))).map((r) => [r.kind, r.amountMicros])).toEqual([
       ["purchase", 20_000_000],
       ["refund", -15_000_000],
@@ -140,6 +140,6 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
       status: "expired",
       url: null,
     });
-    expect(env.deps.billing.balance("acc_buyer")).toBe(3_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(3_000_000n);
   });
 });

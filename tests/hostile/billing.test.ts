@@ -53,11 +53,11 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     expect(await one(env.deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, first.eventId)))).toBeDefined();
     expect(await ignoredPurchases(env)).toEqual([{ session: "cs_test_forged", reason: "unknown_checkout" }]);
     expect(await purchases(env)).toEqual([]);
-    expect(env.deps.billing.balance(victim.id)).toBe(0n);
+    expect(await env.deps.billing.balance(victim.id)).toBe(0n);
     // Positive control: a checkout Kriora opened for the same account is credited.
     const row = await env.deps.billing.checkout(victim.id, 5_000_000);
     expect((await deliver(env, env.fake.sessions.get(row.id)!)).outcome).toBe("applied");
-    expect(env.deps.billing.balance(victim.id)).toBe(5_000_000n);
+    expect(await env.deps.billing.balance(victim.id)).toBe(5_000_000n);
   });
 
   test("a real session of account A rewritten to name account B credits nobody", async () => {
@@ -68,7 +68,7 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     const session = { ...env.fake.sessions.get(row.id)!, client_reference_id: b.id, metadata: { account_id: b.id } };
     expect((await deliver(env, session)).outcome).toBe("ignored");
     expect(await ignoredPurchases(env)).toEqual([{ session: row.id, reason: "account_mismatch" }]);
-    expect([env.deps.billing.balance(a.id), env.deps.billing.balance(b.id)]).toEqual([0n, 0n]);
+    expect([await env.deps.billing.balance(a.id), await env.deps.billing.balance(b.id)]).toEqual([0n, 0n]);
   });
 
   test("a real session whose paid amount is not positive US dollars is recorded and audited, not credited", async () => {
@@ -91,7 +91,7 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     const row = await env.deps.billing.checkout(acc.id, 10_000_000);
     const discounted = { ...env.fake.sessions.get(row.id)!, amount_subtotal: 1000, amount_total: 250 };
     expect((await deliver(env, discounted)).outcome).toBe("applied");
-    expect(env.deps.billing.balance(acc.id)).toBe(2_500_000n);
+    expect(await env.deps.billing.balance(acc.id)).toBe(2_500_000n);
   });
 });
 

@@ -88,7 +88,7 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     expect(await events(deps)).toEqual([]);
     expect(await dailyTotals(deps)).toEqual(totals);
 
-    const cachedBalance = deps.billing.balance(ann.id);
+    const cachedBalance = await deps.billing.balance(ann.id);
     const balance = await ledgerBalance(deps.db, ann.id);
     expect(cachedBalance).toBe(balance);
     clock.t = addMonthsUtc(T0, 12 * deps.config.retention.billing_years) + DAY_MS;
@@ -105,8 +105,8 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
       ["grant", null],
     ]);
     expect(await ledgerBalance(deps.db, ann.id)).toBe(balance + 1_000_000n);
-    expect(deps.billing.balance(ann.id)).toBe(balance + 1_000_000n);
-    expect((await billingEnv.restart()).billing.balance(ann.id)).toBe(balance + 1_000_000n);
+    expect(await deps.billing.balance(ann.id)).toBe(balance + 1_000_000n);
+    expect(await (await billingEnv.restart()).billing.balance(ann.id)).toBe(balance + 1_000_000n);
     expect((await runRetention(env.deps)).billing_rows_deleted).toBe(0);
 
     expect((await env.deps.audit.verify()).ok).toBe(true);

@@ -40,7 +40,7 @@ export function overviewRoutes(deps: Deps) {
       return {
         public_url: server.public_url,
         billing_mode: deps.billing.mode,
-        balance_usd: deps.billing.mode === "off" ? null : formatUsd(deps.billing.balance(accountId)),
+        balance_usd: deps.billing.mode === "off" ? null : formatUsd(await deps.billing.balance(accountId)),
         month_to_date: {
           requests: spent.requests,
           input_tokens: spent.input_tokens,
