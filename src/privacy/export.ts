@@ -201,7 +201,7 @@ export async function exportAccount(deps: PrivacyDeps, accountId: string, actor:
     return request;
   });
   try {
-    return buildExport(deps, accountId);
+    return await buildExport(deps, accountId);
   } catch (err) {
     await markRequestFailed(deps, request.id);
     throw err;

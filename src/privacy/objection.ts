@@ -25,8 +25,8 @@ export async function objectToProcessing(
   const row = await transaction(deps.db, async (tx) => {
     await requireLiveAccount(tx, accountId);
     const trends = scope === "usage_trends";
-    // Same connection as the transaction: the objection commits with its ledger entry.
-    if (trends) await objectToTrends(deps.db, accountId, deps.clock.now());
+    // In the transaction: the objection commits with its ledger entry.
+    if (trends) await objectToTrends(tx, accountId, deps.clock.now());
     const request = await recordRequest(deps, tx, { accountId, kind: "object", actor, scope, done: trends });
     await deps.audit.record(
       { actor, action: "account.object", target: accountId, details: { scope, request: request.id, decided: trends } },

@@ -85,7 +85,14 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     timer.unref?.();
   };
 
-  const writeSlice = async (limit: number) => {
+  // Slices are written one after another: a flush (or close) returns only once the slice the
+  // timer started has committed too.
+  let writing: Promise<void> = Promise.resolve();
+  const writeSlice = (limit: number) => {
+    writing = writing.catch(() => undefined).then(() => writeSliceNow(limit));
+    return writing;
+  };
+  const writeSliceNow = async (limit: number) => {
     if (queue.length === 0) return;
     const batch = queue.splice(0, limit);
     const started = performance.now();

@@ -32,7 +32,7 @@ describe("§10 processors: no test can reach Stripe", () => {
       dataDir: `${env.dir}/data`,
       env: { KRIORA_BILLING_MODE: "prepaid" },
     });
-    expect(() => openDeps(config, { env: STRIPE_ENV })).toThrow(NonLoopbackStripeError);
+    await expect(openDeps(config, { env: STRIPE_ENV })).rejects.toThrow(NonLoopbackStripeError);
   });
 
   test("no other file constructs a Stripe client", () => {

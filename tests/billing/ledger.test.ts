@@ -31,10 +31,10 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
     );
     controls.usageWriter.record(usageEvent(1, { accountId: "acc_a" }));
     await controls.usageWriter.flush();
-    expect([usageRows(env), (await ledgerRows(env)).length, controls.usageWriter.pending()]).toEqual([0, 0, 1]);
+    expect([await usageRows(env), (await ledgerRows(env)).length, controls.usageWriter.pending()]).toEqual([0, 0, 1]);
     env.deps.handle.sqlite.run("DROP TRIGGER refuse_ledger");
     await controls.usageWriter.flush();
-    expect([usageRows(env), (await ledgerRows(env)).length]).toEqual([1, 1]);
+    expect([await usageRows(env), (await ledgerRows(env)).length]).toEqual([1, 1]);
     expect((await ledgerRows(env))[0]).toMatchObject({
       kind: "usage",
       accountId: "acc_a",
@@ -53,9 +53,9 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
     await controls.usageWriter.flush();
     other.run("ROLLBACK");
     other.close();
-    expect([usageRows(env), (await ledgerRows(env)).length]).toEqual([0, 0]);
+    expect([await usageRows(env), (await ledgerRows(env)).length]).toEqual([0, 0]);
     await controls.usageWriter.flush();
-    expect([usageRows(env), (await ledgerRows(env)).length]).toEqual([3, 1]);
+    expect([await usageRows(env), (await ledgerRows(env)).length]).toEqual([3, 1]);
   });
 
   test("rows are append-only: amounts, kinds and references cannot change; account_id can be re-pointed (legal hold)", async () => {

@@ -142,7 +142,7 @@ describe("§14 access: an export that cannot be produced is recorded as failed, 
     await exportAccount(env.deps, ann.id, "test");
     expect(await outcomes()).toEqual(["done"]);
     await exec(env.deps.db.update(usageEvents).set({ ipEnc: "v1:garbage" }).where(eq(usageEvents.accountId, ann.id)));
-    expect(() => exportAccount(env.deps, ann.id, "test")).toThrow();
+    await expect(exportAccount(env.deps, ann.id, "test")).rejects.toThrow();
     expect(await outcomes()).toEqual(["done", "failed"]);
   });
 });

@@ -115,16 +115,20 @@ describe("transaction() on SQLite", () => {
     await transaction(handle.db, async (tx) => {
       leaked = tx;
     });
-    await expect(exec(leaked.insert(items).values({ id: "late", n: 1 }))).rejects.toThrow("after its transaction ended");
+    await expect(exec(leaked.insert(items).values({ id: "late", n: 1 }))).rejects.toThrow(
+      "after its transaction ended",
+    );
     expect(await ids()).toEqual([]);
   });
 
   test("exec returns the rows changed", async () => {
-    await exec(handle.db.insert(items).values([
-      { id: "a", n: 1 },
-      { id: "b", n: 1 },
-      { id: "c", n: 2 },
-    ]));
+    await exec(
+      handle.db.insert(items).values([
+        { id: "a", n: 1 },
+        { id: "b", n: 1 },
+        { id: "c", n: 2 },
+      ]),
+    );
     expect(await exec(handle.db.update(items).set({ n: 5 }).where(eq(items.n, 1)))).toBe(2);
     expect(await exec(handle.db.delete(items).where(eq(items.id, "zzz")))).toBe(0);
   });

@@ -83,15 +83,18 @@ describe("hostile: /auth/login does the same work whether or not the address has
   /** Counts the calls each request makes into the parts that cost time: HMAC lookups, encryptions, transactions. */
   function instrument(deps: Deps) {
     const counts = { blindIndex: 0, encrypt: 0, transaction: 0 };
-    const { cipher, db } = deps;
+    const { cipher } = deps;
+    const { sqlite } = deps.handle;
     const blindIndex = cipher.blindIndex.bind(cipher);
     const encrypt = cipher.encrypt.bind(cipher);
-    const transaction = db.transaction.bind(db);
+    const run = sqlite.run.bind(sqlite);
     cipher.blindIndex = (...a) => (counts.blindIndex++, blindIndex(...a));
     cipher.encrypt = (...a) => (counts.encrypt++, encrypt(...a));
-    db.transaction = ((fn: Parameters<typeof db.transaction>[0]) => (
-      counts.transaction++, transaction(fn)
-    )) as typeof db.transaction;
+    // Every transaction of the storage helpers begins with this statement on the connection.
+    sqlite.run = ((query: string, ...rest: never[]) => {
+      if (query.startsWith("BEGIN")) counts.transaction++;
+      return run(query, ...rest);
+    }) as typeof sqlite.run;
     return () => {
       const seen = { ...counts };
       counts.blindIndex = counts.encrypt = counts.transaction = 0;

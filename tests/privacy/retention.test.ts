@@ -82,7 +82,7 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     const auditBefore = await count(deps, auditLog);
     const dry = await runRetention(deps, { dryRun: true });
     expect(dry).toMatchObject({ dry_run: true, usage_events_deleted: 3 });
-    expect([(await events(deps)).length, count(deps, auditLog)]).toEqual([3, auditBefore]);
+    expect([(await events(deps)).length, await count(deps, auditLog)]).toEqual([3, auditBefore]);
     const real = await runRetention(deps);
     expect({ ...real, dry_run: true }).toEqual(dry);
     expect(await events(deps)).toEqual([]);
