@@ -30,7 +30,7 @@ class Boom extends Error {}
 
 describe("transaction() on SQLite", () => {
   test("a throw after an await rolls back what was written before it", async () => {
-    const attempt = await transaction(handle.db, async (tx) => {
+    const attempt = transaction(handle.db, async (tx) => {
       await exec(tx.insert(items).values({ id: "a", n: 1 }));
       await yieldToOthers();
       await exec(tx.insert(items).values({ id: "b", n: 2 }));
@@ -55,7 +55,7 @@ describe("transaction() on SQLite", () => {
     const opened = new Promise<void>((resolve) => {
       inside = resolve;
     });
-    const failing = await transaction(handle.db, async (tx) => {
+    const failing = transaction(handle.db, async (tx) => {
       await exec(tx.insert(items).values({ id: "mine", n: 1 }));
       inside();
       await yieldToOthers();
@@ -63,8 +63,8 @@ describe("transaction() on SQLite", () => {
     });
     await opened;
     // Issued while the transaction above is open, by "another request".
-    const read = await one(handle.db.select().from(items).where(eq(items.id, "mine")));
-    const write = await exec(handle.db.insert(items).values({ id: "theirs", n: 2 }));
+    const read = one(handle.db.select().from(items).where(eq(items.id, "mine")));
+    const write = exec(handle.db.insert(items).values({ id: "theirs", n: 2 }));
     await expect(failing).rejects.toBeInstanceOf(Boom);
     expect(await read).toBeUndefined();
     expect(await write).toBe(1);
@@ -89,7 +89,7 @@ describe("transaction() on SQLite", () => {
   });
 
   test("transaction() given a transaction handle joins it: a throw inside rolls back the outer writes", async () => {
-    const attempt = await transaction(handle.db, async (tx) => {
+    const attempt = transaction(handle.db, async (tx) => {
       await exec(tx.insert(items).values({ id: "outer", n: 1 }));
       await transaction(tx, async (inner) => {
         await exec(inner.insert(items).values({ id: "inner", n: 2 }));
@@ -102,7 +102,7 @@ describe("transaction() on SQLite", () => {
   });
 
   test("a statement on the root handle inside its own transaction fails clearly instead of waiting forever", async () => {
-    const attempt = await transaction(handle.db, async (tx) => {
+    const attempt = transaction(handle.db, async (tx) => {
       await exec(tx.insert(items).values({ id: "a", n: 1 }));
       await one(handle.db.select().from(items));
     });
