@@ -5,7 +5,7 @@ import { SQL } from "bun";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { drizzle as drizzlePg, type BunSQLDatabase } from "drizzle-orm/bun-sql";
 import { KrioraError } from "../lib/errors";
-import { migratePostgres } from "./migrate";
+import { migratePostgres, migrationStatusPostgres, type MigrationStatus } from "./migrate";
 import * as schema from "./schema";
 
 export type Db = BunSQLiteDatabase<typeof schema>;
@@ -40,18 +40,30 @@ export function checkpoint(sqlite: Database): void {
 
 type PgDb = BunSQLDatabase<typeof schema>;
 
-/** An open PostgreSQL database: the same schema's tables, run by drizzle's bun-sql driver. */
+/**
+ * An open PostgreSQL database: the same schema's tables, run by drizzle's bun-sql driver. Its
+ * methods are the engine-specific part of a database handle, as SQLite's pragmas are.
+ */
 export interface PgHandle {
   sql: SQL;
   db: PgDb;
   /** `host:port/database`: how errors and logs name the server (never with the URL's password). */
   where: string;
+  /** Apply the embedded drizzle-pg/ migrations that are pending. */
+  migrate(): Promise<MigrationStatus>;
+  migrationStatus(): Promise<MigrationStatus>;
+  /**
+   * A number that changes when anyone commits a write: the server's WAL position (SQLite's
+   * data_version counts only other connections' commits; an extra change only costs a reload).
+   */
+  dataVersion(): Promise<number>;
   close(): Promise<void>;
 }
 
 /**
- * Connect to PostgreSQL (`database.url`) and apply the embedded migrations. Any failure becomes
- * one line naming `host:port/database` and the server's reason: the URL's password never appears.
+ * Connect to PostgreSQL (`database.url`, e.g. `postgres://kriora@db:5432/kriora`) and check the
+ * server answers. Any failure, here or when migrating, becomes one line naming
+ * `host:port/database` and the server's reason: the URL's password never appears.
  */
 export async function openPostgres(url: string): Promise<PgHandle> {
   const where = describePostgresUrl(url);
@@ -61,15 +73,31 @@ export async function openPostgres(url: string): Promise<PgHandle> {
   } catch {
     throw new KrioraError("unavailable", `database.url is not a valid postgres:// URL (${where})`);
   }
+  const failed = (err: unknown) =>
+    new KrioraError("unavailable", `cannot open PostgreSQL at ${where}: ${reasonOf(err, url)}`);
   try {
     await sql`SELECT 1`;
-    await migratePostgres(sql);
   } catch (err) {
     await sql.close().catch(() => undefined);
-    throw new KrioraError("unavailable", `cannot open PostgreSQL at ${where}: ${reasonOf(err, url)}`);
+    throw failed(err);
   }
-  const db = drizzlePg({ client: sql, schema });
-  return { sql, db, where, close: () => sql.close() };
+  const wrapped =
+    <T>(fn: () => Promise<T>) =>
+    () =>
+      fn().catch((err) => Promise.reject(failed(err)));
+  return {
+    sql,
+    db: drizzlePg({ client: sql, schema }),
+    where,
+    migrate: wrapped(() => migratePostgres(sql)),
+    migrationStatus: wrapped(() => migrationStatusPostgres(sql)),
+    dataVersion: async () => {
+      const [row] = await sql`SELECT pg_current_wal_lsn()::text AS lsn`;
+      const [hi, lo] = String(row.lsn).split("/");
+      return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
+    },
+    close: () => sql.close(),
+  };
 }
 
 /** `postgres://user:secret@db.example:5432/kriora?sslmode=require` → `db.example:5432/kriora`. */

@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import type { SQL } from "bun";
 import { embeddedJournal, embeddedPgJournal, embeddedPgSql, embeddedSql } from "./migrations";
 
-interface MigrationStatus {
+export interface MigrationStatus {
   applied: number;
   version: string;
   pending: number;

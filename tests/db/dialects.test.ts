@@ -127,6 +127,7 @@ describe.skipIf(!testDatabaseUrl)("rows are identical in SQLite and PostgreSQL",
     migrate(lite.sqlite);
     schema = await createTestSchema();
     pg = await openPostgres(schema.url);
+    await pg.migrate();
   });
 
   afterAll(async () => {

@@ -46,15 +46,45 @@ describe.skipIf(!testDatabaseUrl)("opening PostgreSQL (database.url)", () => {
     expect(err.message).not.toContain(PASSWORD);
   });
 
-  test("a reachable server: connected, migrated, drizzle ready", async () => {
+  test("a reachable server: connected, then migrated by migrate(); a failing migration is one line too", async () => {
     const schema = await createTestSchema();
     try {
       const handle = await openPostgres(schema.url);
       try {
         const url = new URL(schema.url);
         expect(handle.where).toBe(`${url.hostname}:${url.port || "5432"}${url.pathname}`);
-        const [row] = await schema.sql`SELECT count(*)::int AS n FROM __drizzle_migrations`;
-        expect(row.n).toBeGreaterThan(0);
+        expect((await handle.migrationStatus()).applied).toBe(0);
+        const status = await handle.migrate();
+        expect(status.pending).toBe(0);
+        expect(status.applied).toBeGreaterThan(0);
+      } finally {
+        await handle.close();
+      }
+      await schema.sql`DROP TABLE __drizzle_migrations`;
+      await schema.sql`CREATE TABLE __drizzle_migrations (id serial PRIMARY KEY, created_at bigint)`;
+      const handle2 = await openPostgres(schema.url);
+      try {
+        const err = await handle2.migrate().catch((e) => e);
+        expect(err).toBeInstanceOf(KrioraError);
+        expect(err.message).toStartWith("cannot open PostgreSQL at ");
+        expect(err.message).not.toContain("\n");
+      } finally {
+        await handle2.close();
+      }
+    } finally {
+      await schema.drop();
+    }
+  });
+
+  test("dataVersion changes when another connection commits", async () => {
+    const schema = await createTestSchema();
+    try {
+      const handle = await openPostgres(schema.url);
+      try {
+        await handle.migrate();
+        const before = await handle.dataVersion();
+        await schema.sql`INSERT INTO signing_keys VALUES ('k1', 'EdDSA', '{}', 'enc', 1)`;
+        expect(await handle.dataVersion()).toBeGreaterThan(before);
       } finally {
         await handle.close();
       }
