@@ -44,7 +44,7 @@ compare(
   ["PRAGMA data_version per request", () => dataVersion.get()],
   ["clock read, pragma at most every 100 ms", () => void (performance.now() < nextLook)],
 );
-handle.close();
+await handle.close();
 rmSync(dir, { recursive: true, force: true });
 
 // Under load other attempts are open, so joining and leaving is a Set insert and delete.

@@ -1,6 +1,6 @@
 import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
-import { openDatabase, type Db, type DbHandle } from "./db/client";
+import { openHandle, type Db, type DbHandle } from "./db/client";
 import { loadOrCreateMasterKey } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
@@ -58,8 +58,13 @@ interface OpenOptions {
 /** Load the master key, open and migrate the database, and wire the services. */
 export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const master = loadOrCreateMasterKey(config.security.master_key_file);
-  const handle = openDatabase(config.database.path);
-  await handle.migrate();
+  const handle = await openHandle(config.database);
+  try {
+    await handle.migrate();
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);

@@ -1,6 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { count } from "drizzle-orm";
 import { loadConfig } from "../../src/config/load";
+import { usageEvents } from "../../src/db/schema";
+import { one } from "../../src/db/tx";
 import { openDeps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/log";
 import type { UsageEvent } from "../../src/usage/sink";
@@ -72,7 +75,7 @@ export async function usageWriterScenario(dir: string, rows: number, batch: numb
       flushing += t2 - t1;
       maxFlushMs = Math.max(maxFlushMs, t2 - t1);
     }
-    const written = deps.handle.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM usage_events").get()!.n;
+    const written = (await one(deps.db.select({ n: count() }).from(usageEvents)))!.n;
     return {
       rows,
       batch,
@@ -84,6 +87,6 @@ export async function usageWriterScenario(dir: string, rows: number, batch: numb
     };
   } finally {
     await writer.close();
-    deps.handle.close();
+    await deps.handle.close();
   }
 }

@@ -2,7 +2,7 @@ import { existsSync, renameSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { openKey, sealKey } from "../crypto/keyEnvelope";
 import { loadOrCreateMasterKey } from "../crypto/masterKey";
-import { openDatabase } from "../db/client";
+import { openHandle } from "../db/client";
 import { inspectBackup, restoreDatabase } from "../db/backup";
 import { servingPids } from "../db/serveLock";
 import { CliFailure, requireFlag, UsageError, type CliContext, type Command } from "./frame";
@@ -32,16 +32,16 @@ export const backupCommands: Command[] = [
     async run(ctx) {
       const out = resolve(requireFlag(ctx, "out"));
       const { database, security } = ctx.config();
-      if (!existsSync(database.path)) throw new CliFailure(`no database at ${database.path}`);
+      if (!database.url && !existsSync(database.path)) throw new CliFailure(`no database at ${database.path}`);
       const sealed =
         ctx.flags["with-key"] === true
           ? sealKey(loadOrCreateMasterKey(security.master_key_file), await passphrase(ctx))
           : undefined;
-      const handle = openDatabase(database.path);
+      const handle = await openHandle(database);
       try {
         await handle.backup(out, sealed);
       } finally {
-        handle.close();
+        await handle.close();
       }
       ctx.emit({ file: out, with_key: sealed !== undefined });
       ctx.say(`backup written to ${out}`);
@@ -60,6 +60,10 @@ export const backupCommands: Command[] = [
       const [file, extra] = ctx.args;
       if (!file || extra !== undefined) throw new UsageError("expected exactly one <file>");
       const { database, security } = ctx.config();
+      if (database.url)
+        throw new CliFailure(
+          "kriora restore replaces a SQLite file: restore PostgreSQL from its pg_dump with psql or pg_restore",
+        );
       const pids = servingPids(database.path);
       if (pids.length > 0)
         throw new CliFailure(

@@ -28,10 +28,12 @@ export const coreCommands: Command[] = [
       const parentPid = Number(ctx.env[WORKER_ENV] ?? 0);
       const count = parentPid ? 1 : workerCount(stringFlag(ctx, "workers"));
       const { database } = ctx.config();
-      if (!parentPid && database.backup_before_migrate)
+      // A SQLite file is copied before migrating and marked in use; PostgreSQL is backed up with pg_dump.
+      const sqlite = !database.url;
+      if (sqlite && !parentPid && database.backup_before_migrate)
         backupBeforeMigrating(database.path, new Date(), createLogger());
       const deps = await ctx.deps();
-      const lock = holdServeLock(database.path);
+      const lock = sqlite ? holdServeLock(database.path) : null;
       // Workers only serve; the retention jobs and the billing sender run once, in their parent.
       const port = count > 1 ? freePort(deps.config.server) : 0;
       const workers = count > 1 ? startWorkers(count, port) : null;
@@ -77,7 +79,7 @@ export const coreCommands: Command[] = [
             billing: deps.billing.mode,
             upstream_slots: slots,
             workers: count,
-            database: deps.config.database.path,
+            database: deps.handle.where,
             master_key_file: deps.config.security.master_key_file,
           });
         if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
@@ -88,8 +90,8 @@ export const coreCommands: Command[] = [
       await deps.usageWriter.close();
       await deps.billing.stop();
       await deps.tracing.shutdown();
-      deps.handle.close();
-      lock.release();
+      await deps.handle.close();
+      lock?.release();
       return code;
     },
   },

@@ -231,7 +231,7 @@ function makeContext(
       if (json && emitted) io.out(JSON.stringify(emitted.value, null, 2) + "\n");
     },
     async close() {
-      if (deps) (await deps.catch(() => null))?.handle.close();
+      if (deps) await (await deps.catch(() => null))?.handle.close();
     },
   };
   return ctx;

@@ -3,10 +3,10 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { SQL } from "bun";
 import { drizzle } from "drizzle-orm/bun-sqlite";
-import { drizzle as drizzlePg, type BunSQLDatabase } from "drizzle-orm/bun-sql";
+import { drizzle as drizzlePg } from "drizzle-orm/bun-sql";
 import type { SealedKey } from "../crypto/keyEnvelope";
 import { KrioraError } from "../lib/errors";
-import { backupDatabase } from "./backup";
+import { BackupError, backupDatabase } from "./backup";
 import { migrate, migratePostgres, migrationStatus, migrationStatusPostgres, type MigrationStatus } from "./migrate";
 import * as schema from "./schema";
 import { registerSqlite, type Db } from "./tx";
@@ -14,23 +14,42 @@ import { registerSqlite, type Db } from "./tx";
 export type { Db } from "./tx";
 
 /**
- * An open database. Services use `db` through the helpers of tx.ts; what only one engine can do
- * (SQLite's pragmas, WAL checkpoints, file backups) stays behind these methods.
+ * An open database, SQLite or PostgreSQL. Services use `db` through the helpers of tx.ts; what
+ * differs between the engines (migrations, how another process's commits are seen, erasure's
+ * last step, backups) stays behind these methods.
  */
-export interface DbHandle {
+interface Handle {
   db: Db;
-  /** The SQLite connection (tests and the SQLite-only commands). */
-  sqlite: Database;
+  /** How logs and errors name the database: its file, or `host:port/database` (never a password). */
+  where: string;
   /** Apply the embedded migrations that are pending. */
   migrate(): Promise<MigrationStatus>;
   migrationStatus(): Promise<MigrationStatus>;
-  /** A number that changes when another process commits (SQLite's data_version). */
+  /** A number that changes when another process commits a change to accounts, keys or the keyring. */
   dataVersion(): Promise<number>;
-  /** After an erasure: push erased bytes out of the WAL into the secure-deleted file and truncate the WAL. */
+  /** The last step of an erasure, once its rows are deleted. */
   purgeErased(): Promise<void>;
   /** A consistent copy of the live database in a new file (`backup` command). */
   backup(out: string, sealed?: SealedKey): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
+}
+
+export interface SqliteHandle extends Handle {
+  dialect: "sqlite";
+  /** The SQLite connection (tests and the SQLite-only commands). */
+  sqlite: Database;
+}
+
+export interface PgHandle extends Handle {
+  dialect: "postgres";
+  sql: SQL;
+}
+
+export type DbHandle = SqliteHandle | PgHandle;
+
+/** The database `config.database` names: PostgreSQL when `url` is set, else the SQLite file at `path`. */
+export function openHandle(database: { path: string; url: string }): Promise<DbHandle> {
+  return database.url ? openPostgres(database.url) : Promise.resolve(openDatabase(database.path));
 }
 
 /**
@@ -38,7 +57,7 @@ export interface DbHandle {
  * checkpoint, not per commit), a busy timeout, enforced foreign keys, and secure_delete so that
  * erased rows are zeroed in the file rather than left in free pages (Policy §8).
  */
-export function openDatabase(path: string): DbHandle {
+export function openDatabase(path: string): SqliteHandle {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.run("PRAGMA journal_mode = WAL");
@@ -48,41 +67,23 @@ export function openDatabase(path: string): DbHandle {
   sqlite.run("PRAGMA secure_delete = ON");
   const db = drizzle({ client: sqlite, schema });
   registerSqlite(sqlite, db, drizzle({ client: sqlite, schema }));
+  // SQLite's data_version moves on another connection's commit, whatever it changed; a reload costs little here.
   const dataVersion = sqlite.query<{ data_version: number }, []>("PRAGMA data_version");
   return {
+    dialect: "sqlite",
     db,
     sqlite,
+    where: path,
     migrate: async () => migrate(sqlite),
     migrationStatus: async () => migrationStatus(sqlite),
     dataVersion: async () => dataVersion.get()!.data_version,
+    // Push erased bytes out of the WAL into the secure-deleted file and truncate the WAL.
     purgeErased: async () => {
       sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
     },
     backup: async (out, sealed) => backupDatabase(sqlite, out, sealed),
-    close: () => sqlite.close(),
+    close: async () => sqlite.close(),
   };
-}
-
-type PgDb = BunSQLDatabase<typeof schema>;
-
-/**
- * An open PostgreSQL database: the same schema's tables, run by drizzle's bun-sql driver. Its
- * methods are the engine-specific part of a database handle, as SQLite's pragmas are.
- */
-export interface PgHandle {
-  sql: SQL;
-  db: PgDb;
-  /** `host:port/database`: how errors and logs name the server (never with the URL's password). */
-  where: string;
-  /** Apply the embedded drizzle-pg/ migrations that are pending. */
-  migrate(): Promise<MigrationStatus>;
-  migrationStatus(): Promise<MigrationStatus>;
-  /**
-   * A number that changes when anyone commits a write: the server's WAL position (SQLite's
-   * data_version counts only other connections' commits; an extra change only costs a reload).
-   */
-  dataVersion(): Promise<number>;
-  close(): Promise<void>;
 }
 
 /**
@@ -111,15 +112,25 @@ export async function openPostgres(url: string): Promise<PgHandle> {
     () =>
       fn().catch((err) => Promise.reject(failed(err)));
   return {
+    dialect: "postgres",
     sql,
-    db: drizzlePg({ client: sql, schema }),
+    db: drizzlePg({ client: sql, schema }) as unknown as Db,
     where,
     migrate: wrapped(() => migratePostgres(sql)),
     migrationStatus: wrapped(() => migrationStatusPostgres(sql)),
+    // Bumped in the same transaction by every write to accounts, api_keys and signing_keys
+    // (drizzle-pg/0002_auth_version), so it moves exactly when what the auth view holds may have.
     dataVersion: async () => {
-      const [row] = await sql`SELECT pg_current_wal_lsn()::text AS lsn`;
-      const [hi, lo] = String(row.lsn).split("/");
-      return Number.parseInt(hi!, 16) * 2 ** 32 + Number.parseInt(lo!, 16);
+      const [row] = await sql`SELECT version FROM __kriora_auth_version`;
+      return Number(row.version);
+    },
+    // Erased rows live on in dead tuples, the WAL and backups until PostgreSQL reuses the space:
+    // what makes them unreadable is the account's destroyed data key (crypto-shredding), not this step.
+    purgeErased: async () => undefined,
+    backup: async () => {
+      throw new BackupError(
+        `kriora backup copies a SQLite file: back up PostgreSQL (${where}) with pg_dump, and the master key separately`,
+      );
     },
     close: () => sql.close(),
   };

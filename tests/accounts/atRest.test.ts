@@ -6,6 +6,7 @@ import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { call, makeSessionCookie } from "../helpers/identity";
+import { databaseEnv } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -26,8 +27,12 @@ describe("§9 encryption at rest: no plaintext email or raw key in the database 
     const email = typed.toLowerCase();
     const keyName = `visible-canary-${tag}`;
     const out: string[] = [];
-    const cli = (args: string[]) =>
-      runCli([...args, "--json", "--data", `${env!.dir}/data`], { out: (t) => out.push(t), err: () => {}, env: {} });
+    const cli = async (args: string[]) =>
+      runCli([...args, "--json", "--data", `${env!.dir}/data`], {
+        out: (t) => out.push(t),
+        err: () => {},
+        env: await databaseEnv(`${env!.dir}/data`),
+      });
 
     out.length = 0;
     expect(await cli(["accounts", "create", "--email", typed])).toBe(0);
@@ -49,7 +54,7 @@ describe("§9 encryption at rest: no plaintext email or raw key in the database 
       "session secret": session.split(".")[1]!,
     };
     for (const when of ["while open", "after close"]) {
-      if (when === "after close") env.deps.handle.close();
+      if (when === "after close") await env.deps.handle.close();
       expect(filesContaining(dbPath, keyName).length).toBeGreaterThan(0);
       for (const [what, value] of Object.entries(secrets))
         expect([when, what, filesContaining(dbPath, value)]).toEqual([when, what, []]);

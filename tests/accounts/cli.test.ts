@@ -4,6 +4,7 @@ import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { call } from "../helpers/identity";
+import { databaseEnv } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -14,7 +15,7 @@ async function kriora(...args: string[]) {
   const code = await runCli([...args, "--data", `${env!.dir}/data`], {
     out: (t) => out.push(t),
     err: (t) => err.push(t),
-    env: {},
+    env: await databaseEnv(`${env!.dir}/data`),
   });
   return { code, out: out.join(""), err: err.join("") };
 }

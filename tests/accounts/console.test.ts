@@ -8,6 +8,9 @@ import { call, makeAccount, makeKey, makeSessionCookie, openLink } from "../help
 import { pricedModels } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 import { join } from "node:path";
+import { one } from "../../src/db/tx";
+import { magicLinks } from "../../src/db/schema";
+import { count } from "drizzle-orm";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -110,6 +113,6 @@ describe("kriora accounts login-link (bootstrapping without SMTP)", () => {
     const data = join(env.dir, "data");
     expect((await runKriora(data, ["accounts", "login-link", "held@example.com"])).code).toBe(1);
     expect((await runKriora(data, ["accounts", "login-link", "nobody@example.com"])).code).toBe(1);
-    expect(deps.handle.sqlite.query("SELECT count(*) AS n FROM magic_links").get()).toEqual({ n: 0 });
+    expect(await one(deps.db.select({ n: count() }).from(magicLinks))).toEqual({ n: 0 });
   });
 });

@@ -6,6 +6,9 @@ import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call, makeAccount, openLink } from "../helpers/identity";
 import { startSmtp, type TestSmtp } from "../helpers/smtp";
+import { all, one } from "../../src/db/tx";
+import { magicLinks } from "../../src/db/schema";
+import { count } from "drizzle-orm";
 
 let env: TestEnv | undefined;
 let smtp: TestSmtp | undefined;
@@ -14,7 +17,7 @@ let stopAfter: RunningServer | undefined;
 afterEach(async () => {
   await stopAfter?.stop();
   stopAfter = undefined;
-  env?.close();
+  await env?.close();
   env = undefined;
   await smtp?.stop();
   smtp = undefined;
@@ -132,7 +135,7 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
     await call(app, "POST", "/auth/login", { body: { email: "hash@example.com" } });
     const token = decodeURIComponent(linkIn((await smtp.next()).text).split("token=")[1]!);
     const secret = token.split(".")[1]!;
-    const rows = deps.handle.sqlite.query("SELECT * FROM magic_links").all();
+    const rows = await all(deps.db.select().from(magicLinks));
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain(secret);
     expect(JSON.stringify(rows)).toContain(new Bun.CryptoHasher("sha256").update(secret).digest("hex"));
@@ -154,7 +157,7 @@ describe("§15 children: sign-up requires the minimum-age confirmation", () => {
     }
     await Bun.sleep(200);
     expect(smtp.messages).toHaveLength(0);
-    expect(deps.handle.sqlite.query("SELECT count(*) AS n FROM magic_links").get()).toEqual({ n: 0 });
+    expect(await one(deps.db.select({ n: count() }).from(magicLinks))).toEqual({ n: 0 });
   });
 
   test("§7 consent: without accepting the policy in force, sign-up is refused too", async () => {
@@ -206,7 +209,7 @@ describe("§2 no content in logs: without SMTP the link cannot be sent", () => {
       kind: "magic_link_login",
       reason: "smtp_not_configured",
     });
-    const { id } = env.deps.handle.sqlite.query("SELECT id FROM magic_links").get() as { id: string };
+    const { id } = (await one(env.deps.db.select({ id: magicLinks.id }).from(magicLinks)))!;
     expect(env.log.text()).not.toContain("quiet@example.com");
     expect(env.log.text()).not.toContain(id);
   });

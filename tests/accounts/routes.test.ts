@@ -3,6 +3,9 @@ import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey, makeSessionCookie } from "../helpers/identity";
+import { exec, one } from "../../src/db/tx";
+import { accounts } from "../../src/db/schema";
+import { eq } from "drizzle-orm";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -165,7 +168,9 @@ describe("§9 access control: PATCH /account ignores what is not the holder's to
       verified_at: null,
     });
     expect(me.credits).toBeUndefined();
-    const row = deps.handle.sqlite.query("SELECT role, status FROM accounts WHERE id = ?").get(alice.id);
+    const row = await one(
+      deps.db.select({ role: accounts.role, status: accounts.status }).from(accounts).where(eq(accounts.id, alice.id)),
+    );
     expect(row).toEqual({ role: "user", status: "active" });
     const admin = await call(app, "GET", "/admin/accounts", { cookie });
     expect(admin.status).toBe(403);
@@ -173,7 +178,7 @@ describe("§9 access control: PATCH /account ignores what is not the holder's to
 
   test("§14 restriction: a restricted account reaches its data, cannot lift the restriction by PATCH, and its keys lose the model scope", async () => {
     const { deps, app, alice } = await setUp();
-    deps.handle.sqlite.run("UPDATE accounts SET status = 'restricted' WHERE id = ?", [alice.id]);
+    await exec(deps.db.update(accounts).set({ status: "restricted" }).where(eq(accounts.id, alice.id)));
     await deps.authView.refreshAccount(alice.id);
     const res = await call(app, "PATCH", "/account", { key: alice.key, body: { status: "active" } });
     expect(res.status).toBe(200);

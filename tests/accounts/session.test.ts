@@ -7,6 +7,9 @@ import { suspendAccount } from "../../src/accounts/status";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { call, makeAccount, makeKey, makeSessionCookie, openLink } from "../helpers/identity";
+import { one } from "../../src/db/tx";
+import { sessions } from "../../src/db/schema";
+import { eq } from "drizzle-orm";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -60,8 +63,8 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
     const { deps, account } = await setUp();
     const token = (await makeSessionCookie(deps, account.id)).split("=")[1]!;
     const [id, secret] = token.split(".");
-    const row = deps.handle.sqlite.query("SELECT * FROM sessions WHERE id = ?").get(id!) as Record<string, unknown>;
-    expect(row.secret_hash).toBe(createHash("sha256").update(secret!).digest("hex"));
+    const row = (await one(deps.db.select().from(sessions).where(eq(sessions.id, id!))))!;
+    expect(row.secretHash).toBe(createHash("sha256").update(secret!).digest("hex"));
     expect(JSON.stringify(row)).not.toContain(secret!);
   });
 

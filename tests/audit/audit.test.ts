@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { runCli } from "../../src/cli/run";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { dropTrigger, makeTestEnv, runSql, type TestEnv } from "../helpers/deps";
+import { databaseEnv } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -13,11 +14,11 @@ async function seed(e: TestEnv, n: number) {
 async function cli(e: TestEnv, ...argv: string[]) {
   let out = "";
   let err = "";
-  e.deps.handle.close();
+  await e.deps.handle.close();
   const code = await runCli([...argv, "--data", `${e.dir}/data`, "--config", `${e.dir}/kriora.toml`], {
     out: (t) => void (out += t),
     err: (t) => void (err += t),
-    env: {},
+    env: await databaseEnv(`${e.dir}/data`),
   });
   return { code, out, err };
 }
@@ -37,18 +38,17 @@ describe("§9 internal audit logs", () => {
   test("UPDATE and DELETE through SQL are rejected by the database", async () => {
     env = await makeTestEnv();
     await seed(env, 2);
-    const sqlite = env.deps.handle.sqlite;
-    expect(() => sqlite.run("UPDATE audit_log SET action = 'forged' WHERE seq = 1")).toThrow("append-only");
-    expect(() => sqlite.run("DELETE FROM audit_log WHERE seq = 2")).toThrow("append-only");
+    const { deps } = env;
+    await expect(runSql(deps, "UPDATE audit_log SET action = 'forged' WHERE seq = 1")).rejects.toThrow("append-only");
+    await expect(runSql(deps, "DELETE FROM audit_log WHERE seq = 2")).rejects.toThrow("append-only");
     expect(await env.deps.audit.verify()).toEqual({ ok: true, entries: 2 });
   });
 
   test("a row altered with the triggers dropped is found by `audit verify`", async () => {
     env = await makeTestEnv();
     await seed(env, 5);
-    const sqlite = env.deps.handle.sqlite;
-    sqlite.run("DROP TRIGGER audit_log_no_update");
-    sqlite.run("UPDATE audit_log SET target = 'acc_forged' WHERE seq = 3");
+    await dropTrigger(env.deps, "audit_log", "audit_log_no_update");
+    await runSql(env.deps, "UPDATE audit_log SET target = 'acc_forged' WHERE seq = 3");
     expect(await env.deps.audit.verify()).toMatchObject({ ok: false, firstBroken: 3 });
     const res = await cli(env, "audit", "verify", "--json");
     expect(res.code).toBe(1);
@@ -58,8 +58,8 @@ describe("§9 internal audit logs", () => {
   test("a deleted row is found by `audit verify`", async () => {
     env = await makeTestEnv();
     await seed(env, 4);
-    env.deps.handle.sqlite.run("DROP TRIGGER audit_log_no_delete");
-    env.deps.handle.sqlite.run("DELETE FROM audit_log WHERE seq = 2");
+    await dropTrigger(env.deps, "audit_log", "audit_log_no_delete");
+    await runSql(env.deps, "DELETE FROM audit_log WHERE seq = 2");
     const res = await cli(env, "audit", "verify");
     expect(res.code).toBe(1);
     expect(res.out).toContain("broken at entry 3");

@@ -5,6 +5,7 @@ import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { paidSession, signStripe, stripeEvent } from "../helpers/fakeStripe";
 import { usageEvent } from "../helpers/usage";
+import { databaseEnv } from "../helpers/pg";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -38,14 +39,21 @@ describe("§5 payments: prepaid admission", () => {
   test("a grant written by another process (the CLI) is seen by the running view at the next admission", async () => {
     env = await makeBillingEnv("prepaid");
     expect(await env.deps.billing.admit("acc_a")).not.toBeNull();
-    const cli = await openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
-      env: {},
-    });
+    const cli = await openDeps(
+      loadConfig({
+        file: `${env.dir}/kriora.toml`,
+        dataDir: `${env.dir}/data`,
+        env: await databaseEnv(`${env.dir}/data`),
+      }),
+      {
+        env: {},
+      },
+    );
     await cli.billing.changeCredits(
       { accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" },
       "cli",
     );
-    cli.handle.close();
+    await cli.handle.close();
     expect(await env.deps.billing.admit("acc_a")).toBeNull();
     expect(await env.deps.billing.balance("acc_a")).toBe(1n);
   });
@@ -54,7 +62,7 @@ describe("§5 payments: prepaid admission", () => {
     for (const mode of ["off", "metered"] as const) {
       const e = await makeBillingEnv(mode);
       expect([mode, await e.deps.billing.admit("acc_a")]).toEqual([mode, null]);
-      e.close();
+      await e.close();
     }
   });
 });

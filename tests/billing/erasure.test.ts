@@ -6,6 +6,7 @@ import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 import { all } from "../../src/db/tx";
+import { databaseEnv } from "../helpers/pg";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -56,11 +57,18 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
   test("with the Stripe secret gone, a customer that exists cannot be silently skipped", async () => {
     env = await makeBillingEnv("prepaid");
     await env.deps.billing.checkout("acc_a", 10_000_000);
-    env.deps.handle.close();
-    env.deps = await openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
-      env: {},
-      log: env.log,
-    });
+    await env.deps.handle.close();
+    env.deps = await openDeps(
+      loadConfig({
+        file: `${env.dir}/kriora.toml`,
+        dataDir: `${env.dir}/data`,
+        env: await databaseEnv(`${env.dir}/data`),
+      }),
+      {
+        env: {},
+        log: env.log,
+      },
+    );
     expect(env.deps.billing.mode).toBe("off");
     await expect(env.deps.billing.deleteCustomer("acc_a")).rejects.toThrow("cannot be deleted");
     expect(await env.deps.billing.deleteCustomer("acc_never_billed")).toBe(false);

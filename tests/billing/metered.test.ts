@@ -5,6 +5,7 @@ import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
 import { all } from "../../src/db/tx";
+import { databaseEnv } from "../helpers/pg";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -75,7 +76,11 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
         String(env.fake.endpoint.port),
         "5",
       ],
-      { stdout: "pipe", stderr: "inherit", env: { PATH: process.env.PATH ?? "", NODE_ENV: "test" } },
+      {
+        stdout: "pipe",
+        stderr: "inherit",
+        env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", ...(await databaseEnv(`${env.dir}/data`)) },
+      },
     );
     const deadline = Date.now() + 15_000;
     while (env.fake.meterEvents.size === 0 && Date.now() < deadline) await Bun.sleep(10);

@@ -42,7 +42,7 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
       balance_usd: HUGE.usd,
     });
     expect(await env.deps.billing.balance(user.id)).toBe(12_000_000_000_000_001n);
-    env.deps.handle.close();
+    await env.deps.handle.close();
     const show = await runKriora(`${env.dir}/data`, ["credits", "show", "--account", user.id, "--json"]);
     expect([show.code, show.err]).toEqual([0, ""]);
     expect(JSON.parse(show.out)).toMatchObject({ balance_micros: HUGE.micros, balance_usd: HUGE.usd });
@@ -111,7 +111,7 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
       expect(body.error.message).toContain("1000000.00 USD");
     }
     expect((await grant("1000000")).status).toBe(201);
-    env.deps.handle.close();
+    await env.deps.handle.close();
     const cli = await runKriora(`${env.dir}/data`, [
       "credits",
       "grant",

@@ -27,7 +27,7 @@ describeInBrowser("console billing page, prepaid (§5 payments, §10 processors)
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-    env?.close();
+    await env?.close();
   }, BROWSER_TEST_MS);
 
   test(

@@ -106,7 +106,7 @@ describe("database.backup_before_migrate", () => {
   const log = captureLog();
   const handle = openDatabase(dbPath);
   migrate(handle.sqlite);
-  handle.close();
+  void handle.close();
 
   test("nothing pending: no copy", () => {
     expect(backupBeforeMigrating(dbPath, new Date(), log)).toBeNull();

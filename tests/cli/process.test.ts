@@ -11,7 +11,7 @@ beforeAll(async () => {
   env = await makeTestEnv();
   const account = await makeAccount(env.deps, "pipe@example.test");
   for (let i = 0; i < 400; i++) await makeKey(env.deps, account.id, { name: `key-${i}` });
-  env.deps.handle.close();
+  await env.deps.handle.close();
 }, 60_000);
 afterAll(() => env.close());
 

@@ -9,6 +9,7 @@ import { UsageError } from "../../src/cli/frame";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { PROVIDER_KEYS, providersToml } from "../helpers/gateway";
 import { startServe, type Served } from "../helpers/process";
+import { databaseEnv } from "../helpers/pg";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "kriora-workers-"));
@@ -27,7 +28,7 @@ async function cli(args: string[]): Promise<string> {
   const code = await runCli([...args, "--data", data, "--config", join(dir, "kriora.toml"), "--json"], {
     out: (t) => (out += t),
     err: (t) => (out += t),
-    env: {},
+    env: await databaseEnv(data),
   });
   if (code !== 0) throw new Error(out);
   return out;

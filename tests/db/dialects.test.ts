@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { asc, eq, getTableColumns, sql } from "drizzle-orm";
 import { SQLiteBaseInteger, SQLiteBoolean } from "drizzle-orm/sqlite-core";
-import { openDatabase, openPostgres, type Db, type DbHandle, type PgHandle } from "../../src/db/client";
+import { openDatabase, openPostgres, type Db, type PgHandle, type SqliteHandle } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 import { accounts, billingLedger, usageDaily, usageEvents } from "../../src/db/schema";
 import { schemaTables } from "../../scripts/pgSchema";
@@ -117,7 +117,7 @@ async function exercise(db: Db) {
 
 describe.skipIf(!testDatabaseUrl)("rows are identical in SQLite and PostgreSQL", () => {
   let dir: string;
-  let lite: DbHandle;
+  let lite: SqliteHandle;
   let schema: TestSchema;
   let pg: PgHandle;
 
@@ -131,7 +131,7 @@ describe.skipIf(!testDatabaseUrl)("rows are identical in SQLite and PostgreSQL",
   });
 
   afterAll(async () => {
-    lite.close();
+    await lite.close();
     rmSync(dir, { recursive: true, force: true });
     await pg.close();
     await schema.drop();

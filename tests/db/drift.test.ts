@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openDatabase, type DbHandle } from "../../src/db/client";
+import { openDatabase, type SqliteHandle } from "../../src/db/client";
 import { migrate, migratePostgres } from "../../src/db/migrate";
 import { pgSchemaOf } from "../../scripts/pgSchema";
 import { diffSchemas, readSnapshot } from "../../scripts/pgMigrations";
@@ -17,7 +17,7 @@ import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/p
  */
 describe.skipIf(!testDatabaseUrl)("schema drift between SQLite, PostgreSQL and the drizzle definitions", () => {
   let dir: string;
-  let sqlite: DbHandle;
+  let sqlite: SqliteHandle;
   let pg: TestSchema;
 
   beforeAll(async () => {
@@ -29,7 +29,7 @@ describe.skipIf(!testDatabaseUrl)("schema drift between SQLite, PostgreSQL and t
   });
 
   afterAll(async () => {
-    sqlite.close();
+    await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
     await pg.drop();
   });

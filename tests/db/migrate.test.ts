@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { migrate, migratePostgres, migrationStatus, migrationStatusPostgres } from "../../src/db/migrate";
 import { embeddedJournal, embeddedPgJournal, embeddedPgSql, embeddedSql } from "../../src/db/migrations";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { makeTestEnv, onPostgres, sqliteOf, type TestEnv } from "../helpers/deps";
 import { createTestSchema, testDatabaseUrl } from "../helpers/pg";
 
 let env: TestEnv | undefined;
@@ -28,9 +28,9 @@ describe("embedded migrations", () => {
     expect(Object.keys(m.sql).sort()).toEqual(files.sort());
   });
 
-  test("migrating twice changes nothing the second time", async () => {
+  test.skipIf(onPostgres)("SQLite: migrating twice changes nothing the second time", async () => {
     env = await makeTestEnv();
-    const sqlite = env.deps.handle.sqlite;
+    const sqlite = sqliteOf(env.deps);
     const schemaOf = () => sqlite.query("SELECT type, name, sql FROM sqlite_master ORDER BY name").all();
     const before = schemaOf();
     const status = migrate(sqlite);
@@ -40,9 +40,9 @@ describe("embedded migrations", () => {
     expect(migrationStatus(sqlite).applied).toBe(embeddedJournal.entries.length);
   });
 
-  test("the database runs with the pragmas the product relies on", async () => {
+  test.skipIf(onPostgres)("SQLite: the database runs with the pragmas the product relies on", async () => {
     env = await makeTestEnv();
-    const pragma = (name: string) => Object.values(env!.deps.handle.sqlite.query(`PRAGMA ${name}`).get() as object)[0];
+    const pragma = (name: string) => Object.values(sqliteOf(env!.deps).query(`PRAGMA ${name}`).get() as object)[0];
     expect(pragma("journal_mode")).toBe("wal");
     expect(pragma("synchronous")).toBe(1);
     expect(pragma("foreign_keys")).toBe(1);

@@ -18,8 +18,8 @@ beforeEach(() => {
   handle.sqlite.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)");
 });
 
-afterEach(() => {
-  handle.close();
+afterEach(async () => {
+  await handle.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -9,6 +9,7 @@ import { createApp } from "../../src/http/app";
 import { captureLog, type CapturedLog } from "./deps";
 import { makeAccount, makeKey } from "./identity";
 import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
+import { databaseEnv, dropDatabase } from "./pg";
 
 /** `[[models]]` at one unreachable provider, priced per million tokens: `[id, input, output, cached input]`. */
 export function pricedModels(models: [string, number, number, number?][]): string {
@@ -35,7 +36,7 @@ export interface BillingEnv {
   deps: Deps;
   /** Close the database and open it again from the same data dir: a restart. */
   restart(): Promise<Deps>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -52,7 +53,8 @@ export async function makeBillingEnv(
     file,
     `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`,
   );
-  const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
+  const dataDir = join(dir, "data");
+  const config = loadConfig({ file, dataDir, env: await databaseEnv(dataDir) });
   const fake = startFakeStripe();
   const log = captureLog();
   const open = () => openDeps(config, { log, clock: opts.clock, env: opts.env ?? STRIPE_ENV, stripe: fake.endpoint });
@@ -62,12 +64,13 @@ export async function makeBillingEnv(
     log,
     deps: await open(),
     async restart() {
-      env.deps.handle.close();
+      await env.deps.handle.close();
       env.deps = await open();
       return env.deps;
     },
-    close() {
-      env.deps.handle.close();
+    async close() {
+      await env.deps.handle.close();
+      await dropDatabase(dataDir);
       fake.stop();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -81,8 +84,8 @@ export async function makeBillingEnv(
  */
 export function billingPerTest() {
   const opened: BillingEnv[] = [];
-  afterEach(() => {
-    for (const env of opened.splice(0)) env.close();
+  afterEach(async () => {
+    for (const env of opened.splice(0)) await env.close();
   });
   return async (mode: "off" | "prepaid" | "metered" = "prepaid") => {
     const env = await makeBillingEnv(mode);

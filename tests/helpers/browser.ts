@@ -7,6 +7,7 @@ import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
 import { PROVIDER_KEYS, providerToml } from "./gateway";
 import { startServe, type Served } from "./process";
 import { startSmtp, type TestSmtp } from "./smtp";
+import { databaseEnv, dropDatabase } from "./pg";
 
 /** Debian's Chromium; `KRIORA_TEST_CHROMIUM` points elsewhere (the skip rule's own test names a missing file). */
 export const CHROMIUM = process.env.KRIORA_TEST_CHROMIUM ?? "/usr/bin/chromium";
@@ -94,7 +95,12 @@ export async function startConsole(toml = ""): Promise<Console & { stop(): Promi
       toml,
     ].join("\n"),
   );
-  const env = { FAKE_OPENAI_KEY: PROVIDER_KEYS.openai, FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic, TMPDIR: base };
+  const env = {
+    FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
+    FAKE_ANTHROPIC_KEY: PROVIDER_KEYS.anthropic,
+    TMPDIR: base,
+    ...(await databaseEnv(dataDir)),
+  };
   const serve = await startServe(
     [process.execPath, join(root, "src/main.ts"), "serve", "--config", config, "--data", dataDir],
     base,
@@ -131,6 +137,7 @@ export async function startConsole(toml = ""): Promise<Console & { stop(): Promi
       await serve.stop();
       await smtp.stop();
       await fake.stop();
+      await dropDatabase(dataDir);
       rmSync(base, { recursive: true, force: true });
     },
   };

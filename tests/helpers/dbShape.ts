@@ -19,6 +19,8 @@ export interface TableShape {
 export type DbShape = Record<string, TableShape>;
 
 const MIGRATIONS_TABLE = "__drizzle_migrations";
+/** PostgreSQL's counter of auth-relevant writes (drizzle-pg/0002): the engine's part, as SQLite's data_version is. */
+const AUTH_VERSION_TABLE = "__kriora_auth_version";
 /** Storage types by their PostgreSQL name (SQLite's integer is PostgreSQL's int8). */
 const TYPE: Record<string, string> = { integer: "bigint", bigint: "bigint", text: "text" };
 
@@ -190,7 +192,9 @@ export async function postgresShape(sql: SQL): Promise<DbShape> {
     JOIN pg_class t ON t.oid = k.conrelid
     LEFT JOIN pg_class r ON r.oid = k.confrelid
     WHERE t.relnamespace = current_schema()::regnamespace`;
-  const names = [...new Set(columns.map((c: { table: string }) => c.table))].filter((n) => n !== MIGRATIONS_TABLE);
+  const names = [...new Set(columns.map((c: { table: string }) => c.table))].filter(
+    (n) => n !== MIGRATIONS_TABLE && n !== AUTH_VERSION_TABLE,
+  );
   const out: DbShape = {};
   for (const name of names as string[]) {
     const of = <T extends { table: string }>(rows: T[]) => rows.filter((r) => r.table === name);

@@ -127,7 +127,7 @@ export async function startGateway(toml: (fakeUrl: string) => string = providers
     async close() {
       await server.stop();
       await fake.stop();
-      env.close();
+      await env.close();
     },
   };
 }

@@ -72,7 +72,7 @@ export async function startHostileTarget(): Promise<HostileTarget> {
     async close() {
       await server.stop();
       await fake.stop();
-      env.close();
+      await env.close();
     },
   };
 }

@@ -22,7 +22,7 @@ export interface MailEnv extends TestEnv {
 export function mailEnvs() {
   let current: MailEnv | undefined;
   const close = async () => {
-    current?.close();
+    await current?.close();
     await current?.smtp.stop();
     current = undefined;
   };

@@ -94,3 +94,28 @@ export async function restoreDump(dump: string, from: string, base = requireTest
   }
   return target;
 }
+
+/** PostgreSQL mode: the schema of each data dir the tests use, created on first use. */
+const schemaByDataDir = new Map<string, Promise<TestSchema>>();
+
+/**
+ * The environment that puts whatever opens the database of `dataDir` (a test env, a spawned
+ * `serve`, an in-process CLI run) on that data dir's own PostgreSQL schema: in PostgreSQL mode
+ * `KRIORA_DATABASE_URL`, created on first use; `{}` on SQLite. `dropDatabase(dataDir)` removes it.
+ */
+export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
+  if (!testDatabaseUrl) return {};
+  let schema = schemaByDataDir.get(dataDir);
+  if (!schema) {
+    schema = createTestSchema();
+    schemaByDataDir.set(dataDir, schema);
+  }
+  return { KRIORA_DATABASE_URL: (await schema).url };
+}
+
+/** Drop the schema `databaseEnv(dataDir)` made, if any (afterAll/afterEach or a test env's close). */
+export async function dropDatabase(dataDir: string): Promise<void> {
+  const schema = schemaByDataDir.get(dataDir);
+  schemaByDataDir.delete(dataDir);
+  if (schema) await (await schema).drop();
+}

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeUpstream } from "./fakeUpstream";
+import { databaseEnv, dropDatabase } from "./pg";
 
 export interface Served {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -20,11 +21,17 @@ async function drain(stream: ReadableStream<Uint8Array>, into: { text: string })
   for await (const chunk of stream) into.text += decoder.decode(chunk, { stream: true });
 }
 
-/** Start `kriora serve` (binary or `bun src/main.ts`) on a free port and wait for its listening line. */
+/**
+ * Start `kriora serve` (binary or `bun src/main.ts`) on a free port and wait for its listening line.
+ * In PostgreSQL mode it runs on the schema of its data dir (`--data`, else `<cwd>/data`): drop it
+ * with `dropDatabase(dataDir)` after the file's tests (serveWorkspace does).
+ */
 export async function startServe(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Served> {
+  const data = cmd.indexOf("--data");
+  const database = await databaseEnv(data >= 0 ? cmd[data + 1]! : join(cwd, "data"));
   const proc = Bun.spawn(cmd, {
     cwd,
-    env: { PATH: process.env.PATH ?? "", HOME: cwd, KRIORA_SERVER_PORT: "0", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, KRIORA_SERVER_PORT: "0", ...database, ...env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -64,9 +71,11 @@ export async function startServe(cmd: string[], cwd: string, env: Record<string,
 export function serveWorkspace(prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const fake = startFakeUpstream();
+  const data = join(dir, "data");
   afterAll(async () => {
     await fake.stop();
+    await dropDatabase(data);
     rmSync(dir, { recursive: true, force: true });
   });
-  return { dir, fake, config: join(dir, "kriora.toml"), data: join(dir, "data") };
+  return { dir, fake, config: join(dir, "kriora.toml"), data };
 }

@@ -66,7 +66,7 @@ export async function startSdkGateway(
     async close() {
       await server.stop();
       await fake.stop();
-      env.close();
+      await env.close();
     },
   };
 }

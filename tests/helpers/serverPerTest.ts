@@ -17,7 +17,7 @@ export function serverPerTest(): (settings?: string) => Promise<TestServer> {
   afterEach(async () => {
     for (const s of started.splice(0)) {
       await s.running.stop();
-      s.env.close();
+      await s.env.close();
     }
   });
   return async (settings = "") => {

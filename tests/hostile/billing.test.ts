@@ -137,7 +137,7 @@ describe("hostile: an erased account cannot be credited again", () => {
       });
       expect([target, res.status, (await json(res)).error.code]).toEqual([target, 409, "conflict"]);
     }
-    env.deps.handle.close();
+    await env.deps.handle.close();
     const cli = await runKriora(`${env.dir}/data`, [
       "credits",
       "grant",

@@ -8,6 +8,9 @@ import {
   useHostileTarget,
   type HostileTarget,
 } from "../helpers/hostile";
+import { all, one } from "../../src/db/tx";
+import { accounts, apiKeys, rightsRequests } from "../../src/db/schema";
+import { count, eq } from "drizzle-orm";
 
 let target: HostileTarget;
 useHostileTarget((t) => (target = t));
@@ -16,7 +19,12 @@ const send = (method: string, path: string, body: string, auth: Record<string, s
   fetch(`${target.url}${path}`, { method, headers: { "content-type": "application/json", ...auth }, body });
 const asAlice = () => ({ authorization: `Bearer ${target.alice.key}` });
 const accountRow = (id: string) =>
-  target.env.deps.handle.sqlite.query("SELECT id, role, status, created_at FROM accounts WHERE id = ?").get(id);
+  one(
+    target.env.deps.db
+      .select({ id: accounts.id, role: accounts.role, status: accounts.status, createdAt: accounts.createdAt })
+      .from(accounts)
+      .where(eq(accounts.id, id)),
+  );
 
 describe("§9 access control: fields that are not the caller's to set are ignored or refused (mass assignment)", () => {
   test("POST /account/keys: account_id, id, key, revoked_at and created_at in the body are ignored; the key is Alice's, fresh and live", async () => {
@@ -56,14 +64,14 @@ describe("§9 access control: fields that are not the caller's to set are ignore
     });
     expect(admin.status).toBe(403);
     await expectCleanRefusal(admin);
-    const keys = target.env.deps.handle.sqlite
-      .query("SELECT scopes FROM api_keys WHERE account_id = ?")
-      .all(target.alice.id) as { scopes: string }[];
+    const keys = await all(
+      target.env.deps.db.select({ scopes: apiKeys.scopes }).from(apiKeys).where(eq(apiKeys.accountId, target.alice.id)),
+    );
     expect(keys.some((k) => k.scopes.includes("admin"))).toBe(false);
   });
 
   test("PATCH /account: id, created_at and policy fields are ignored; prototype pollution sets nothing", async () => {
-    const before = accountRow(target.alice.id);
+    const before = await accountRow(target.alice.id);
     const res = await send(
       "PATCH",
       "/account",
@@ -73,7 +81,7 @@ describe("§9 access control: fields that are not the caller's to set are ignore
     expect(res.status).toBe(200);
     const me = (await res.json()) as Record<string, unknown>;
     expect(me).toMatchObject({ id: target.alice.id, role: "user", regions: ["us"], policy_version: null });
-    expect(accountRow(target.alice.id)).toEqual(before);
+    expect(await accountRow(target.alice.id)).toEqual(before);
     expect(({} as Record<string, unknown>).role).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty("role");
   });
@@ -100,9 +108,9 @@ describe("§9 access control: fields that are not the caller's to set are ignore
     );
     expect(res.status).toBeLessThan(300);
     expect(((await res.json()) as { account_id: string }).account_id).toBe(target.alice.id);
-    const bobs = target.env.deps.handle.sqlite
-      .query("SELECT count(*) AS n FROM rights_requests WHERE account_id = ?")
-      .get(target.bob.id) as { n: number };
-    expect(bobs.n).toBe(0);
+    const bobs = await one(
+      target.env.deps.db.select({ n: count() }).from(rightsRequests).where(eq(rightsRequests.accountId, target.bob.id)),
+    );
+    expect(bobs!.n).toBe(0);
   });
 });

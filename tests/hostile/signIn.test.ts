@@ -12,7 +12,7 @@ let server: RunningServer | undefined;
 afterEach(async () => {
   await server?.stop();
   server = undefined;
-  env?.close();
+  await env?.close();
   env = undefined;
 });
 
@@ -84,17 +84,25 @@ describe("hostile: /auth/login does the same work whether or not the address has
   function instrument(deps: Deps) {
     const counts = { blindIndex: 0, encrypt: 0, transaction: 0 };
     const { cipher } = deps;
-    const { sqlite } = deps.handle;
     const blindIndex = cipher.blindIndex.bind(cipher);
     const encrypt = cipher.encrypt.bind(cipher);
-    const run = sqlite.run.bind(sqlite);
     cipher.blindIndex = (...a) => (counts.blindIndex++, blindIndex(...a));
     cipher.encrypt = (...a) => (counts.encrypt++, encrypt(...a));
-    // Every transaction of the storage helpers begins with this statement on the connection.
-    sqlite.run = ((query: string, ...rest: never[]) => {
-      if (query.startsWith("BEGIN")) counts.transaction++;
-      return run(query, ...rest);
-    }) as typeof sqlite.run;
+    const { handle } = deps;
+    if (handle.dialect === "sqlite") {
+      // Every transaction of the storage helpers begins with this statement on the connection.
+      const { sqlite } = handle;
+      const run = sqlite.run.bind(sqlite);
+      sqlite.run = ((query: string, ...rest: never[]) => {
+        if (query.startsWith("BEGIN")) counts.transaction++;
+        return run(query, ...rest);
+      }) as typeof sqlite.run;
+    } else {
+      // On PostgreSQL the storage helpers open each transaction through drizzle's.
+      const db = handle.db as unknown as { transaction: (...a: unknown[]) => unknown };
+      const begin = db.transaction.bind(db);
+      db.transaction = (...a) => (counts.transaction++, begin(...a));
+    }
     return () => {
       const seen = { ...counts };
       counts.blindIndex = counts.encrypt = counts.transaction = 0;

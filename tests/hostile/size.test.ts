@@ -8,6 +8,9 @@ import {
   useHostileTarget,
   type HostileTarget,
 } from "../helpers/hostile";
+import { one } from "../../src/db/tx";
+import { usageEvents } from "../../src/db/schema";
+import { count } from "drizzle-orm";
 
 let target: HostileTarget;
 let host: string;
@@ -78,7 +81,7 @@ describe("§5 availability: request bodies over server.max_body_bytes, over a re
 
   test("no usage is metered for a refused body", async () => {
     await target.env.deps.usageWriter.flush();
-    const rows = target.env.deps.handle.sqlite.query("SELECT count(*) AS n FROM usage_events").get() as { n: number };
-    expect(rows.n).toBe(1);
+    const rows = await one(target.env.deps.db.select({ n: count() }).from(usageEvents));
+    expect(rows!.n).toBe(1);
   });
 });

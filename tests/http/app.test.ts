@@ -56,11 +56,11 @@ describe("ops routes", () => {
   test("/readyz is 503 when the database is unreachable", async () => {
     const broken = await makeTestEnv();
     const brokenApp = createApp(broken.deps);
-    broken.deps.handle.close();
+    await broken.deps.handle.close();
     const res = await brokenApp.handle(new Request("http://localhost/readyz"));
     expect(res.status).toBe(503);
     expect((await json(res)).error.code).toBe("unavailable");
-    broken.close();
+    await broken.close();
   });
 
   test("GET /privacy gives the version in force and a machine-readable summary", async () => {

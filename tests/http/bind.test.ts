@@ -44,7 +44,7 @@ describe("§5 availability: a port is never shared by accident (issue #16 item 6
         new BindError("address 203.0.113.5:0 is not an address of this machine (server.host)"),
       );
     } finally {
-      env.close();
+      await env.close();
     }
   });
 });

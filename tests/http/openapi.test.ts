@@ -19,8 +19,8 @@ beforeAll(async () => {
   spec = await (await createApp(env.deps).handle(new Request("http://localhost/openapi.json"))).json();
   dir = mkdtempSync(join(tmpdir(), "kriora-openapi-"));
 });
-afterAll(() => {
-  env.close();
+afterAll(async () => {
+  await env.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -7,6 +7,9 @@ import { runCli } from "../../src/cli/run";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { call, makeAccount, makeKey } from "../helpers/identity";
 import { json } from "../helpers/http";
+import { databaseEnv } from "../helpers/pg";
+import { signingKeys } from "../../src/db/schema";
+import { one } from "../../src/db/tx";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -42,7 +45,7 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
     const code = await runCli(["keyring", "rotate", "--json", "--data", `${env.dir}/data`], {
       out: (t) => out.push(t),
       err: () => {},
-      env: {},
+      env: await databaseEnv(`${env.dir}/data`),
     });
     expect(code).toBe(0);
     const { kid } = JSON.parse(out.join(""));
@@ -88,9 +91,7 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
   test("the private signing key is stored encrypted, never as a plain JWK", async () => {
     env = await makeTestEnv();
     await rotateKeyring(env.deps, "test");
-    const row = env.deps.handle.sqlite.query("SELECT private_jwk_enc AS enc FROM signing_keys").get() as {
-      enc: string;
-    };
+    const row = (await one(env.deps.db.select({ enc: signingKeys.privateJwkEnc }).from(signingKeys)))!;
     expect(row.enc.startsWith("v1.")).toBe(true);
     expect(row.enc).not.toContain('"d"');
   });

@@ -4,6 +4,7 @@ import { SYNC_MS } from "../../src/auth/view";
 import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { databaseEnv } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -30,7 +31,7 @@ async function kriora(...args: string[]): Promise<any> {
   const code = await runCli([...args, "--json", "--data", `${env!.dir}/data`], {
     out: (t) => out.push(t),
     err: () => {},
-    env: {},
+    env: await databaseEnv(`${env!.dir}/data`),
   });
   expect(code).toBe(0);
   return JSON.parse(out.join(""));

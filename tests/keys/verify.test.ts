@@ -158,14 +158,14 @@ describe("§9 access control: API key verification refuses every forged or stale
     await revokeKey(deps, good.id, "test");
     expect(await status(app, good.key)).toBe(401);
 
-    deps.handle.close();
+    await deps.handle.close();
     const reopened: Deps = await openDeps(deps.config, { clock, log: env!.log });
     try {
       const app2 = createApp(reopened);
       expect(await status(app2, good.key)).toBe(401);
       expect(await status(app2, kept.key)).toBe(200);
     } finally {
-      reopened.handle.close();
+      await reopened.handle.close();
     }
   });
 

@@ -5,13 +5,18 @@ import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { call, makeAccount, makeKey } from "../helpers/identity";
+import { databaseEnv } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
 /** The CLI in-process on the same data dir: its own connection, as a separate `kriora` process would have; the server sees its commits within SYNC_MS. */
 async function cli(args: string[]) {
-  const code = await runCli([...args, "--data", `${env!.dir}/data`], { out: () => {}, err: () => {}, env: {} });
+  const code = await runCli([...args, "--data", `${env!.dir}/data`], {
+    out: () => {},
+    err: () => {},
+    env: await databaseEnv(`${env!.dir}/data`),
+  });
   expect(code).toBe(0);
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { ABUSE } from "../../src/limits/abuse";
 import { runKriora } from "../helpers/cli";
+import { storedBytes } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { serverPerTest } from "../helpers/serverPerTest";
@@ -48,8 +48,7 @@ describe("§5 detect abuse: failed-authentication bursts", () => {
     const [flag] = await env.deps.abuse.active();
     expect(flag).toMatchObject({ kind: "address_block", subject: env.deps.cipher.blindIndex("address", ATTACKER) });
     expect((await env.deps.audit.tail(5)).map((r) => r.action)).toContain("abuse.address_block");
-    env.deps.handle.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
-    const bytes = readFileSync(env.deps.config.database.path);
+    const bytes = storedBytes(env.deps);
     expect(bytes.includes(ATTACKER)).toBe(false);
     // Positive control: the scan finds what is stored in clear.
     expect(bytes.includes(flag!.id)).toBe(true);

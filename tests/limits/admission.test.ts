@@ -29,7 +29,7 @@ afterEach(async () => {
   if (!rig) return;
   await rig.server.stop();
   await rig.fake.stop();
-  rig.env.close();
+  await rig.env.close();
   rig = undefined;
 });
 

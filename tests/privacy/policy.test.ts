@@ -13,6 +13,7 @@ import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
 import { mailEnvs, steppingClock } from "../helpers/mailEnv";
 import { exec, all } from "../../src/db/tx";
+import { databaseEnv } from "../helpers/pg";
 
 const mail = mailEnvs();
 const clock = steppingClock();
@@ -101,7 +102,7 @@ describe("§16 policy changes: a material version change is announced by email t
       let out = "";
       const code = await runCli(
         [...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"],
-        { out: (t) => void (out += t), err: () => {}, env: {} },
+        { out: (t) => void (out += t), err: () => {}, env: await databaseEnv(join(env.dir, "data")) },
       );
       return { code, doc: JSON.parse(out) };
     };

@@ -5,6 +5,7 @@ import { runCli } from "../../src/cli/run";
 import { objectToProcessing } from "../../src/privacy/objection";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { makeAccount } from "../helpers/identity";
+import { databaseEnv } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -15,7 +16,7 @@ async function report(...flags: string[]) {
   let out = "";
   const code = await runCli(
     ["privacy", "report", ...flags, "--config", join(env!.dir, "kriora.toml"), "--data", join(env!.dir, "data")],
-    { out: (t) => void (out += t), err: () => {}, env: {} },
+    { out: (t) => void (out += t), err: () => {}, env: await databaseEnv(join(env!.dir, "data")) },
   );
   return { code, out };
 }

@@ -15,6 +15,7 @@ import { call } from "../helpers/identity";
 import { seedPerson } from "../helpers/privacy";
 import { mailEnvs, steppingClock, type MailEnv } from "../helpers/mailEnv";
 import { one, all } from "../../src/db/tx";
+import { databaseEnv } from "../helpers/pg";
 
 const mail = mailEnvs();
 const clock = steppingClock();
@@ -122,7 +123,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
       let err = "";
       const code = await runCli(
         [...args, "--config", join(env.dir, "kriora.toml"), "--data", join(env.dir, "data"), "--json"],
-        { out: (t) => void (out += t), err: (t) => void (err += t), env: {} },
+        { out: (t) => void (out += t), err: (t) => void (err += t), env: await databaseEnv(join(env.dir, "data")) },
       );
       return { code, out, err };
     };

@@ -17,7 +17,7 @@ import { runRetention } from "../../src/privacy/retention";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { runKriora } from "../helpers/cli";
 import { steppingClock } from "../helpers/mailEnv";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { makeTestEnv, runSql, type TestEnv } from "../helpers/deps";
 import { seedPerson } from "../helpers/privacy";
 import { all, one } from "../../src/db/tx";
 
@@ -113,7 +113,7 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     const cli = await runKriora(join(env.dir, "data"), ["audit", "verify", "--json"]);
     expect([cli.code, JSON.parse(cli.out).ok]).toEqual([0, true]);
     const newest = (await env.deps.audit.tail(1))[0]!.seq;
-    expect(() => env!.deps.handle.sqlite.run(`DELETE FROM audit_log WHERE seq = ${newest}`)).toThrow("append-only");
+    await expect(runSql(env.deps, `DELETE FROM audit_log WHERE seq = ${newest}`)).rejects.toThrow("append-only");
 
     const lines = env.log.lines.map((l) => JSON.parse(l)).filter((l) => l.event === "retention_run");
     expect(lines).toHaveLength(6);

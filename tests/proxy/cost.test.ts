@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   await fake.stop();
-  env.close();
+  await env.close();
 });
 
 /** The cost the usage row of `requestId` recorded, in micro-dollars. */

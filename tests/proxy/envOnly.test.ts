@@ -67,7 +67,7 @@ describe("env-only mode: models are offered under their upstream names", () => {
     });
     afterAll(async () => {
       delete process.env.KRIORA_UPSTREAM_KEY;
-      deps.handle.close();
+      await deps.handle.close();
       await fake.stop();
     });
 

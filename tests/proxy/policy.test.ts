@@ -30,7 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fake.stop();
-  env.close();
+  await env.close();
 });
 beforeEach(() => {
   fake.requests.length = 0;

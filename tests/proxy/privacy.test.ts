@@ -7,6 +7,7 @@ import { abortedAt, startFakeUpstream, UPSTREAM_CANARY, type FakeUpstream } from
 import { KEYS, PROVIDER_KEYS, providersToml, startGateway, type Gateway } from "../helpers/gateway";
 import { startServe, type Served } from "../helpers/process";
 import { openRawStream } from "../helpers/rawClient";
+import { databaseEnv } from "../helpers/pg";
 
 const root = join(import.meta.dir, "../..");
 const PROMPT = "CANARY-prompt-9a4f1c";
@@ -97,7 +98,7 @@ describe("§3 zero retention: `kriora serve` with a real API key keeps no prompt
         await runCli([...args, "--json", "--config", toml, "--data", join(dir, "data")], {
           out: (t) => out.push(t),
           err: () => {},
-          env: {},
+          env: await databaseEnv(join(dir, "data")),
         }),
       ).toBe(0);
       return JSON.parse(out.join(""));

@@ -72,9 +72,9 @@ describe("deployments chosen by weight", () => {
       seeded(13),
     );
   });
-  afterAll(() => {
+  afterAll(async () => {
     delete process.env.SECOND_ACCOUNT_KEY;
-    gw.env.close();
+    await gw.env.close();
   });
 
   test("a 3:1 split over 2,000 requests through the route lands within ±5% of 75%/25%", async () => {

@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.stop();
-  env.close();
+  await env.close();
   await fake.stop();
   receiver.stop();
 });

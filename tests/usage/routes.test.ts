@@ -7,6 +7,9 @@ import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
 import { usageEvent } from "../helpers/usage";
+import { exec } from "../../src/db/tx";
+import { accounts } from "../../src/db/schema";
+import { eq } from "drizzle-orm";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -109,15 +112,15 @@ describe("§2 usage data: reading it back", () => {
         0,
       );
     expect(await requests()).toBe(5);
-    deps.handle.sqlite.run("UPDATE accounts SET status = 'restricted' WHERE id = ?", [alice.id]);
+    await exec(deps.db.update(accounts).set({ status: "restricted" }).where(eq(accounts.id, alice.id)));
     expect(await requests()).toBe(1);
-    deps.handle.sqlite.run("UPDATE accounts SET status = 'active' WHERE id = ?", [alice.id]);
+    await exec(deps.db.update(accounts).set({ status: "active" }).where(eq(accounts.id, alice.id)));
     expect(await requests()).toBe(5);
   });
 
   test("`kriora usage --account <email> --json` prints one document with the totals", async () => {
     const { deps } = await setup();
-    deps.handle.close();
+    await deps.handle.close();
     const res = await runKriora(`${env!.dir}/data`, [
       "usage",
       "--account",
