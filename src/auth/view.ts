@@ -163,6 +163,8 @@ export async function loadAuthView(handle: Pick<DbHandle, "db" | "dataVersion">)
       signing = await readSigningKeys();
     },
     sync() {
+      // A request that comes while a look is reading waits for it: what it read may be a revocation.
+      if (looking) return looking.then(() => undefined);
       const at = performance.now();
       if (at < nextLook) return settled;
       nextLook = at + SYNC_MS;

@@ -1,5 +1,6 @@
 import { KrioraError, anthropicErrorBody, openAIErrorBody } from "../lib/errors";
 import { errorKind, type Logger } from "../lib/log";
+import { isUnstorableText } from "../db/failures";
 
 /** `/v1/messages` speaks Anthropic's error shape; every other route speaks OpenAI's. */
 export function usesAnthropicShape(path: string): boolean {
@@ -14,6 +15,8 @@ export function usesAnthropicShape(path: string): boolean {
 export function toKrioraError(code: string | number, error: unknown, log: Logger, route: string): KrioraError {
   if (error instanceof KrioraError) return error;
   if (failedBuildingValidationError(error)) return new KrioraError("invalid_request", INVALID_FIELD);
+  if (isUnstorableText(error))
+    return new KrioraError("invalid_request", "The request contains a NUL character, which no field may hold.");
   switch (code) {
     case "VALIDATION":
       return new KrioraError("invalid_request", INVALID_FIELD, { param: validationParam(error) });

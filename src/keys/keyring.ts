@@ -1,5 +1,5 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from "node:crypto";
-import { desc, sql } from "drizzle-orm";
+import { desc, max } from "drizzle-orm";
 import type { KeyDeps } from "./keyDeps";
 import type { Actor } from "../audit/audit";
 import { signingKeys } from "../db/schema";
@@ -24,13 +24,16 @@ export async function rotateKeyring(deps: KeyDeps, actor: Actor): Promise<{ kid:
   const kid = newId("kid");
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
   await transaction(deps.db, async (tx) => {
+    // Each key is newer than the last by its creation time alone (no engine keeps insertion order
+    // for us), even when the clock has not moved since: the newest key is the one that signs.
+    const last = await one(tx.select({ at: max(signingKeys.createdAt) }).from(signingKeys));
     await exec(
       tx.insert(signingKeys).values({
         kid,
         alg: KEY_ALG,
         publicJwk: JSON.stringify(publicKey.export({ format: "jwk" })),
         privateJwkEnc: deps.cipher.encrypt(JSON.stringify(privateKey.export({ format: "jwk" })), privateAt(kid)),
-        createdAt: deps.clock.now(),
+        createdAt: Math.max(deps.clock.now(), (last?.at ?? -1) + 1),
       }),
     );
     await deps.audit.record({ actor, action: "keyring.rotate", target: kid }, tx);
@@ -42,7 +45,7 @@ export async function rotateKeyring(deps: KeyDeps, actor: Actor): Promise<{ kid:
 /** The newest signing key, decrypted; the keyring's first key is made on first use. */
 export async function currentSigner(deps: KeyDeps): Promise<Signer> {
   const newest = async () =>
-    await one(deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1));
+    await one(deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(signingKeys.kid)).limit(1));
   let row = await newest();
   if (!row) {
     await rotateKeyring(deps, "system");

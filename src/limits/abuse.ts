@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, or } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, or } from "drizzle-orm";
 import type { AuditTrail } from "../audit/audit";
 import type { Db } from "../db/client";
 import { abuseFlags } from "../db/schema";
@@ -144,6 +144,7 @@ async function activeFlags(db: Db, now: number): Promise<AbuseFlag[]> {
     db
       .select()
       .from(abuseFlags)
-      .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now)))),
+      .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now))))
+      .orderBy(asc(abuseFlags.createdAt), asc(abuseFlags.id)),
   );
 }

@@ -138,7 +138,13 @@ async function buildExport(deps: PrivacyDeps, accountId: string) {
     },
     abuse_flags: (keyIds.length === 0
       ? []
-      : await all(db.select().from(abuseFlags).where(inArray(abuseFlags.subject, keyIds)))
+      : await all(
+          db
+            .select()
+            .from(abuseFlags)
+            .where(inArray(abuseFlags.subject, keyIds))
+            .orderBy(asc(abuseFlags.createdAt), asc(abuseFlags.id)),
+        )
     ).map((f) => ({
       id: f.id,
       kind: f.kind,
@@ -149,9 +155,15 @@ async function buildExport(deps: PrivacyDeps, accountId: string) {
       cleared_at: isoOrNull(f.clearedAt),
     })),
     rights_requests: await listRequests(deps, { accountId }),
-    policy_notices: (await all(db.select().from(policyNotices).where(eq(policyNotices.accountId, accountId)))).map(
-      (n) => ({ version: n.version, queued_at: iso(n.queuedAt), sent_at: isoOrNull(n.sentAt) }),
-    ),
+    policy_notices: (
+      await all(
+        db
+          .select()
+          .from(policyNotices)
+          .where(eq(policyNotices.accountId, accountId))
+          .orderBy(asc(policyNotices.queuedAt), asc(policyNotices.id)),
+      )
+    ).map((n) => ({ version: n.version, queued_at: iso(n.queuedAt), sent_at: isoOrNull(n.sentAt) })),
     audit: await auditAbout(deps, accountId, keyIds),
   };
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, lt } from "drizzle-orm";
 import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import type { Tx } from "../db/tx";
@@ -104,7 +104,13 @@ export async function listRequests(
     opts.overdue ? and(isNull(rightsRequests.completedAt), lt(rightsRequests.dueAt, now)) : undefined,
   );
   return (
-    await all(deps.db.select().from(rightsRequests).where(where).orderBy(asc(rightsRequests.receivedAt), sql`rowid`))
+    await all(
+      deps.db
+        .select()
+        .from(rightsRequests)
+        .where(where)
+        .orderBy(asc(rightsRequests.receivedAt), asc(rightsRequests.id)),
+    )
   ).map((r) => describeRequest(r, now));
 }
 

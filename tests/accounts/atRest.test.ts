@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { requestLoginLink } from "../../src/accounts/magicLinks";
 import { runCli } from "../../src/cli/run";
 import { createApp } from "../../src/http/app";
-import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { makeTestEnv, onPostgres, storedBytes, type TestEnv } from "../helpers/deps";
 import { call, makeSessionCookie } from "../helpers/identity";
 import { databaseEnv } from "../helpers/pg";
 
@@ -53,11 +53,18 @@ describe("§9 encryption at rest: no plaintext email or raw key in the database 
       "key signature": key.split(".")[2],
       "session secret": session.split(".")[1]!,
     };
+    // SQLite: the files themselves; PostgreSQL: everything a pg_dump of its schema holds.
+    const holding = (): ((needle: string) => string[]) => {
+      if (!onPostgres) return (needle) => filesContaining(dbPath, needle);
+      const dump = storedBytes(env!.deps);
+      return (needle) => (dump.includes(Buffer.from(needle)) ? ["pg_dump"] : []);
+    };
     for (const when of ["while open", "after close"]) {
       if (when === "after close") await env.deps.handle.close();
-      expect(filesContaining(dbPath, keyName).length).toBeGreaterThan(0);
+      const holders = holding();
+      expect(holders(keyName).length).toBeGreaterThan(0);
       for (const [what, value] of Object.entries(secrets))
-        expect([when, what, filesContaining(dbPath, value)]).toEqual([when, what, []]);
+        expect([when, what, holders(value)]).toEqual([when, what, []]);
     }
   });
 });

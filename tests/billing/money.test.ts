@@ -65,14 +65,22 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
     expect(await carryForward(env.deps.db, user.id, later)).toBe(0);
     expect(await ledgerBalance(env.deps.db, user.id)).toBe(12_000_000_000_000_001n);
     expect(
-      await all(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, user.id))),
+      await all(
+        env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, user.id)).orderBy(billingLedger.seq),
+      ),
     ).toHaveLength(4);
     // Positive control: an ordinary account's old rows collapse into one adjustment of their sum.
     expect(await carryForward(env.deps.db, other.id, later)).toBe(2);
     expect(
-      (await all(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, other.id)))).map(
-        (r) => r.amountMicros,
-      ),
+      (
+        await all(
+          env.deps.db
+            .select()
+            .from(billingLedger)
+            .where(eq(billingLedger.accountId, other.id))
+            .orderBy(billingLedger.seq),
+        )
+      ).map((r) => r.amountMicros),
     ).toEqual([7]);
   });
 
@@ -124,9 +132,9 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
     ]);
     expect(cli.code).toBe(1);
     await env.restart();
-    expect((await all(env.deps.db.select().from(billingLedger))).map((r) => r.amountMicros)).toEqual([
-      1_000_000_000_000,
-    ]);
+    expect(
+      (await all(env.deps.db.select().from(billingLedger).orderBy(billingLedger.seq))).map((r) => r.amountMicros),
+    ).toEqual([1_000_000_000_000]);
   });
 });
 

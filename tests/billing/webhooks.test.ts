@@ -119,7 +119,12 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
     const full = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 2000, "ch_1"));
     await deliver(env, full, await signStripe(full));
     expect(await env.deps.billing.balance("acc_buyer")).toBe(0n);
-    expect((await all(env.deps.db.select().from(billingLedger))).map((r) => [r.kind, r.amountMicros])).toEqual([
+    expect(
+      (await all(env.deps.db.select().from(billingLedger).orderBy(billingLedger.seq))).map((r) => [
+        r.kind,
+        r.amountMicros,
+      ]),
+    ).toEqual([
       ["purchase", 20_000_000],
       ["refund", -15_000_000],
       ["refund", -5_000_000],

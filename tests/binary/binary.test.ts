@@ -3,6 +3,8 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServe } from "../helpers/process";
+import { embeddedPgJournal } from "../../src/db/migrations";
+import { createTestSchema, testDatabaseUrl } from "../helpers/pg";
 
 const root = join(import.meta.dir, "../..");
 const CANARY = "CANARY-binary-4c1d-prompt";
@@ -38,14 +40,21 @@ function lonelyCopy(): string {
 }
 
 function run(dir: string, ...args: string[]) {
+  return runWith({}, dir, ...args);
+}
+
+function runWith(env: Record<string, string>, dir: string, ...args: string[]) {
   const res = Bun.spawnSync([join(dir, "kriora"), ...args], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? "" },
+    env: { PATH: process.env.PATH ?? "", ...env },
     stdout: "pipe",
     stderr: "pipe",
   });
   return { code: res.exitCode, out: res.stdout.toString(), err: res.stderr.toString() };
 }
+
+// The single binary on a VPS is the SQLite story: these run on SQLite in PostgreSQL mode too.
+const SQLITE = { KRIORA_DATABASE_URL: "" };
 
 describe("the compiled binary, alone in an empty folder", () => {
   test("`migrate` creates the data dir and key, applies the embedded migrations; the second run is a no-op", () => {
@@ -65,7 +74,7 @@ describe("the compiled binary, alone in an empty folder", () => {
 
   test("`serve` answers /healthz, /readyz, /openapi.json, the embedded docs UI and the console, and stops cleanly on SIGTERM", async () => {
     const dir = lonelyCopy();
-    const served = await startServe([join(dir, "kriora"), "serve"], dir);
+    const served = await startServe([join(dir, "kriora"), "serve"], dir, SQLITE);
     try {
       expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
       expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
@@ -92,7 +101,7 @@ describe("the compiled binary, alone in an empty folder", () => {
 
   test("§3 zero retention: a canary in bad requests reaches neither responses nor stdout/stderr (with a positive control)", async () => {
     const dir = lonelyCopy();
-    const served = await startServe([join(dir, "kriora"), "serve"], dir);
+    const served = await startServe([join(dir, "kriora"), "serve"], dir, SQLITE);
     const bodies: string[] = [];
     const ids: string[] = [];
     try {
@@ -145,6 +154,7 @@ describe("the compiled binary, alone in an empty folder", () => {
       },
     });
     const served = await startServe([join(dir, "kriora"), "serve"], dir, {
+      ...SQLITE,
       KRIORA_TELEMETRY_OTLP_TRACES_URL: `http://127.0.0.1:${receiver.port}/v1/traces`,
     });
     try {
@@ -182,5 +192,27 @@ describe("the compiled binary, alone in an empty folder", () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr.toString()).toContain("server.port");
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe.skipIf(!testDatabaseUrl)("the compiled binary on PostgreSQL (database.url)", () => {
+  test("`migrate` applies the embedded drizzle-pg/ migrations to the schema, once; no SQLite file is made", async () => {
+    const dir = lonelyCopy();
+    const schema = await createTestSchema();
+    try {
+      const env = { KRIORA_DATABASE_URL: schema.url };
+      const first = runWith(env, dir, "migrate", "--json");
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.out)).toEqual({
+        version: embeddedPgJournal.entries.at(-1)!.tag,
+        applied: embeddedPgJournal.entries.length,
+        pending: 0,
+      });
+      expect(JSON.parse(runWith(env, dir, "migrate", "--json").out)).toEqual(JSON.parse(first.out));
+      expect(readdirSync(join(dir, "data"))).toEqual(["master.key"]);
+    } finally {
+      await schema.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,6 +9,7 @@ import { openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 import { captureLog } from "../helpers/deps";
 import { startServe } from "../helpers/process";
+import { databaseEnv, dropDatabase, testDatabaseUrl } from "../helpers/pg";
 
 const root = mkdtempSync(join(tmpdir(), "kriora-backup-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -38,6 +39,7 @@ describe("kriora backup / restore", () => {
     const served = await startServe(
       [process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--data", data],
       root,
+      { KRIORA_DATABASE_URL: "" }, // backup and restore copy SQLite files
     );
     try {
       expect((await fetch(`${served.url}/healthz`)).status).toBe(200);
@@ -124,5 +126,28 @@ describe("database.backup_before_migrate", () => {
     expect((saved.query("SELECT count(*) AS n FROM __drizzle_migrations").get() as { n: number }).n).toBe(before);
     saved.close();
     expect(log.text()).toContain("pre_migration_backup");
+  });
+});
+
+describe.skipIf(!testDatabaseUrl)("kriora backup / restore on PostgreSQL (database.url)", () => {
+  test("both refuse, pointing to pg_dump; nothing is written or replaced", async () => {
+    const data = join(root, "pg");
+    const env = await databaseEnv(data);
+    try {
+      expect((await kriora(data, ["accounts", "create", "--email", "pg@example.com"], env)).code).toBe(0);
+      const out = join(root, "pg-backup.db");
+      const backup = await kriora(data, ["backup", "--out", out], env);
+      expect(backup.code).toBe(1);
+      expect(backup.err).toContain("pg_dump");
+      expect(backup.err).not.toContain("Error");
+      expect(existsSync(out)).toBe(false);
+      const restore = await kriora(data, ["restore", join(root, "keyed-backup.db"), "--yes"], env);
+      expect(restore.code).toBe(1);
+      expect(restore.err).toContain("pg_dump");
+      const listed = await kriora(data, ["accounts", "list", "--json"], env);
+      expect(listed.out).toContain("pg@example.com");
+    } finally {
+      await dropDatabase(data);
+    }
   });
 });

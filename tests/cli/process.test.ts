@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { databaseEnv } from "../helpers/pg";
 
 const main = join(import.meta.dir, "../../src/main.ts");
 let env: TestEnv;
@@ -15,9 +16,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => env.close());
 
-function shell(script: string) {
+async function shell(script: string) {
+  const data = join(env.dir, "data");
   const res = Bun.spawnSync(["bash", "-c", script], {
-    env: { PATH: process.env.PATH ?? "", BUN: process.execPath, MAIN: main, DATA: join(env.dir, "data") },
+    env: { PATH: process.env.PATH ?? "", BUN: process.execPath, MAIN: main, DATA: data, ...(await databaseEnv(data)) },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -25,24 +27,24 @@ function shell(script: string) {
 }
 
 describe("the process as a shell sees it", () => {
-  test("`keys list --json | head` ends quietly when the reader closes the pipe (no EPIPE)", () => {
-    const full = shell(`"$BUN" "$MAIN" keys list --account pipe@example.test --json --data "$DATA" | wc -c`);
+  test("`keys list --json | head` ends quietly when the reader closes the pipe (no EPIPE)", async () => {
+    const full = await shell(`"$BUN" "$MAIN" keys list --account pipe@example.test --json --data "$DATA" | wc -c`);
     expect(Number(full.out.trim())).toBeGreaterThan(100_000);
-    const res = shell(
+    const res = await shell(
       `set -o pipefail; "$BUN" "$MAIN" keys list --account pipe@example.test --json --data "$DATA" | head -c 100 >/dev/null`,
     );
     expect(res.err).not.toContain("EPIPE");
     expect(res.code).toBe(0);
   }, 30_000);
 
-  test("`-h` prints the overview and `--version` the version, both exit 0", () => {
-    const help = shell(`"$BUN" "$MAIN" -h`);
+  test("`-h` prints the overview and `--version` the version, both exit 0", async () => {
+    const help = await shell(`"$BUN" "$MAIN" -h`);
     expect(help.code).toBe(0);
     expect(help.out).toContain("Usage: kriora <command>");
-    const version = shell(`"$BUN" "$MAIN" --version`);
+    const version = await shell(`"$BUN" "$MAIN" --version`);
     expect(version.code).toBe(0);
     expect(version.out).toMatch(/^kriora \d+\.\d+\.\d+/);
-    const keysHelp = shell(`"$BUN" "$MAIN" keys list -h`);
+    const keysHelp = await shell(`"$BUN" "$MAIN" keys list -h`);
     expect(keysHelp.out).toContain("Usage: kriora keys list");
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
+import { and, count, eq } from "drizzle-orm";
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,10 @@ import { UsageError } from "../../src/cli/frame";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { PROVIDER_KEYS, providersToml } from "../helpers/gateway";
 import { startServe, type Served } from "../helpers/process";
-import { databaseEnv } from "../helpers/pg";
+import { databaseEnv, dropDatabase } from "../helpers/pg";
+import { openDataDir } from "../helpers/deps";
+import { usageEvents } from "../../src/db/schema";
+import { one } from "../../src/db/tx";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "kriora-workers-"));
@@ -19,6 +22,7 @@ let served: Served | undefined;
 afterAll(async () => {
   if (served && served.proc.exitCode === null) await served.stop();
   await fake?.stop();
+  await dropDatabase(data);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -144,14 +148,12 @@ describe("`serve --workers N`: N processes on one port, one database", () => {
 
     expect(await served.stop()).toBe(0);
     expect(workers.map(alive)).toEqual([false, false]);
-    const db = new Database(join(data, "kriora.db"), { readonly: true });
+    const handle = await openDataDir(data);
     try {
-      const rows = db
-        .query<{ n: number }, [string]>("SELECT count(*) AS n FROM usage_events WHERE key_id = ? AND status = 200")
-        .get(issued.id);
-      expect(rows?.n).toBe(N);
+      const ok = and(eq(usageEvents.keyId, issued.id), eq(usageEvents.status, 200));
+      expect(await one(handle.db.select({ n: count() }).from(usageEvents).where(ok))).toEqual({ n: N });
     } finally {
-      db.close();
+      await handle.close();
     }
   }, 60_000);
 });

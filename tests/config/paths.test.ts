@@ -35,6 +35,7 @@ describe("relative paths resolve against the config file's folder, not the worki
     const served = await startServe(
       [process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve", "--config", join(etc, "kriora.toml")],
       dir,
+      { KRIORA_DATABASE_URL: "" }, // about the SQLite file's path, in PostgreSQL mode too
     );
     const listening = JSON.parse(
       served

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
+import { openHandle, type DbHandle } from "../../src/db/client";
 import { openDeps, type Deps } from "../../src/deps";
 import type { Logger, LogFields } from "../../src/lib/log";
 import { databaseEnv, dropDatabase, pgDump, testDatabaseUrl } from "./pg";
@@ -121,4 +122,9 @@ export async function refuseInserts(deps: Pick<Deps, "handle">, table: string): 
     await runSql(deps, `CREATE TRIGGER ${name} BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${name}()`);
   }
   return () => dropTrigger(deps, table, name);
+}
+
+/** The database of a data dir no deps hold open (a stopped `serve`'s): its SQLite file, or its schema in PostgreSQL mode. */
+export async function openDataDir(dataDir: string): Promise<DbHandle> {
+  return openHandle(loadConfig({ dataDir, env: await databaseEnv(dataDir) }).database);
 }

@@ -24,11 +24,13 @@ async function drain(stream: ReadableStream<Uint8Array>, into: { text: string })
 /**
  * Start `kriora serve` (binary or `bun src/main.ts`) on a free port and wait for its listening line.
  * In PostgreSQL mode it runs on the schema of its data dir (`--data`, else `<cwd>/data`): drop it
- * with `dropDatabase(dataDir)` after the file's tests (serveWorkspace does).
+ * with `dropDatabase(dataDir)` after the file's tests (serveWorkspace does). A test about SQLite
+ * (its files) passes `KRIORA_DATABASE_URL: ""`.
  */
 export async function startServe(cmd: string[], cwd: string, env: Record<string, string> = {}): Promise<Served> {
   const data = cmd.indexOf("--data");
-  const database = await databaseEnv(data >= 0 ? cmd[data + 1]! : join(cwd, "data"));
+  const database =
+    "KRIORA_DATABASE_URL" in env ? {} : await databaseEnv(data >= 0 ? cmd[data + 1]! : join(cwd, "data"));
   const proc = Bun.spawn(cmd, {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: cwd, KRIORA_SERVER_PORT: "0", ...database, ...env },

@@ -1,5 +1,7 @@
-import { Database } from "bun:sqlite";
-import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import { usageEvents } from "../../src/db/schema";
+import { one } from "../../src/db/tx";
+import { openDataDir } from "./deps";
 import type { UsageEvent, UsageSink } from "../../src/usage/sink";
 
 /** A usage event as the proxy records it; `i` makes the request id and varies the counts. */
@@ -39,10 +41,20 @@ export class MemoryUsageSink implements UsageSink {
   }
 }
 
-/** The stored usage row of one request, read straight from a stopped gateway's database; `columns` is the SELECT list. */
-export function storedUsageRow(dataDir: string, requestId: string | null, columns: string): unknown {
-  const db = new Database(join(dataDir, "kriora.db"));
-  const row = db.query(`SELECT ${columns} FROM usage_events WHERE id = ?`).get(requestId);
-  db.close();
-  return row;
+/** The stored usage row of one request, read from a stopped gateway's database (its SQLite file or PostgreSQL schema). */
+export async function storedUsageRow(
+  dataDir: string,
+  requestId: string | null,
+): Promise<typeof usageEvents.$inferSelect | undefined> {
+  const handle = await openDataDir(dataDir);
+  try {
+    return await one(
+      handle.db
+        .select()
+        .from(usageEvents)
+        .where(eq(usageEvents.id, requestId ?? "")),
+    );
+  } finally {
+    await handle.close();
+  }
 }

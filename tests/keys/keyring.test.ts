@@ -58,7 +58,9 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
 
   test("kids are unique across rotations", async () => {
     env = await makeTestEnv();
-    const kids = Array.from({ length: 20 }, async () => (await rotateKeyring(env!.deps, "test")).kid);
+    const kids = await Promise.all(
+      Array.from({ length: 20 }, async () => (await rotateKeyring(env!.deps, "test")).kid),
+    );
     expect(new Set(kids).size).toBe(20);
   });
 

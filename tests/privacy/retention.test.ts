@@ -99,7 +99,9 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     const billing = await runRetention(deps);
     expect(billing.billing_rows_deleted).toBe(2);
     expect(billing.audit_entries_pruned).toBeGreaterThan(0);
-    const ledger = await all(deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, ann.id)));
+    const ledger = await all(
+      deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, ann.id)).orderBy(billingLedger.seq),
+    );
     expect(ledger.map((r) => [r.kind, r.ref])).toEqual([
       ["adjustment", CARRY_FORWARD_REF],
       ["grant", null],

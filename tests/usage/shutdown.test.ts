@@ -36,7 +36,10 @@ async function serve() {
   return { served, chat };
 }
 
-const usageRow = (requestId: string | null) => storedUsageRow(data, requestId, "outcome, output_tokens");
+const usageRow = async (requestId: string | null) => {
+  const row = await storedUsageRow(data, requestId);
+  return row && { outcome: row.outcome, output_tokens: row.outputTokens };
+};
 
 describe("§2 usage data: nothing lost on a clean stop", () => {
   test("SIGTERM right after a request flushes its usage row before the process exits", async () => {
@@ -45,7 +48,7 @@ describe("§2 usage data: nothing lost on a clean stop", () => {
     expect(res.status).toBe(200);
     await res.text();
     expect(await served.stop()).toBe(0);
-    expect(usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "ok", output_tokens: 7 });
+    expect(await usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "ok", output_tokens: 7 });
   });
 
   test("a stream in flight at SIGTERM runs to its end before the process exits", async () => {
@@ -58,6 +61,6 @@ describe("§2 usage data: nothing lost on a clean stop", () => {
     for (let r = await reader.read(); !r.done; r = await reader.read()) text += new TextDecoder().decode(r.value);
     expect(text).toContain("data: [DONE]");
     expect(await stopped).toBe(0);
-    expect(usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "ok", output_tokens: 7 });
+    expect(await usageRow(res.headers.get("x-request-id"))).toEqual({ outcome: "ok", output_tokens: 7 });
   });
 });

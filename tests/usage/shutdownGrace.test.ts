@@ -44,8 +44,10 @@ async function readAll(res: Response): Promise<string> {
   return text;
 }
 
-const usageRow = (requestId: string | null) =>
-  storedUsageRow(data, requestId, "outcome, status, output_tokens > 0 AS counted");
+const usageRow = async (requestId: string | null) => {
+  const row = await storedUsageRow(data, requestId);
+  return row && { outcome: row.outcome, status: row.status, counted: row.outputTokens > 0 ? 1 : 0 };
+};
 
 describe("server.shutdown_grace_s: streams longer than the grace", () => {
   test("end with a final error event in their own format ([DONE] for chat), are metered as server_shutdown, and the process exits 0", async () => {
@@ -78,7 +80,7 @@ describe("server.shutdown_grace_s: streams longer than the grace", () => {
 
     expect(await exited).toBe(0);
     for (const res of [chat, anthropic])
-      expect(usageRow(res.headers.get("x-request-id"))).toEqual({
+      expect(await usageRow(res.headers.get("x-request-id"))).toEqual({
         outcome: "server_shutdown",
         status: 200,
         counted: 1,
