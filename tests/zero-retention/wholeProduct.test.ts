@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ENCODINGS, embed, scanBytes, scanDir, type Finding } from "../helpers/canaryScan";
 import { abortedAt, startFakeUpstream, UPSTREAM_CANARY, type FakeUpstream } from "../helpers/fakeUpstream";
 import { PROVIDER_KEYS, providerToml } from "../helpers/gateway";
+import { onPostgres } from "../helpers/deps";
 import { startServe, type Served } from "../helpers/process";
 import { openRawStream } from "../helpers/rawClient";
 import { startSmtp, type TestSmtp } from "../helpers/smtp";
@@ -310,145 +311,150 @@ function scanCanaries(): { canary: keyof typeof CANARY; findings: Finding[] }[] 
   ];
 }
 
-beforeAll(async () => {
-  base = mkdtempSync(join(tmpdir(), "kriora-zero-retention-"));
-  dirs = { data: join(base, "data"), tmp: join(base, "tmp"), home: join(base, "home") };
-  for (const d of Object.values(dirs)) mkdirSync(d);
-  fake = startFakeUpstream();
-  fake.reply = `Here it is: ${CANARY.response} as asked`;
-  fake.toolCalls = [
-    { id: "call_zr", name: "lookup", arguments: JSON.stringify({ q: `${CANARY.response} in the arguments` }) },
-  ];
-  smtp = await startSmtp();
-  toml = join(base, "kriora.toml");
-  writeFileSync(
-    toml,
-    [
-      `[server]\nport = 0\ntrusted_proxies = ["127.0.0.1", "::1", "10.0.0.0/8"]\nmax_body_bytes = 65536`,
-      `[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"`,
-      `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
-      providerToml({ id: "oa", kind: "openai", url: fake.url }),
-      providerToml({ id: "an", kind: "anthropic", url: fake.url }),
-      providerToml({ id: "gm", kind: "gemini", url: fake.url }),
-    ].join("\n"),
-  );
+// The scan reads the SQLite files and their WAL; PostgreSQL's counterpart scans a pg_dump
+// (tests/zero-retention/postgresRedis.test.ts).
+describe.skipIf(onPostgres)(
+  "§3 zero retention and §8 erasure: the whole product, every path, every encoding (SQLite files)",
+  () => {
+    beforeAll(async () => {
+      base = mkdtempSync(join(tmpdir(), "kriora-zero-retention-"));
+      dirs = { data: join(base, "data"), tmp: join(base, "tmp"), home: join(base, "home") };
+      for (const d of Object.values(dirs)) mkdirSync(d);
+      fake = startFakeUpstream();
+      fake.reply = `Here it is: ${CANARY.response} as asked`;
+      fake.toolCalls = [
+        { id: "call_zr", name: "lookup", arguments: JSON.stringify({ q: `${CANARY.response} in the arguments` }) },
+      ];
+      smtp = await startSmtp();
+      toml = join(base, "kriora.toml");
+      writeFileSync(
+        toml,
+        [
+          `[server]\nport = 0\ntrusted_proxies = ["127.0.0.1", "::1", "10.0.0.0/8"]\nmax_body_bytes = 65536`,
+          `[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"`,
+          `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
+          providerToml({ id: "oa", kind: "openai", url: fake.url }),
+          providerToml({ id: "an", kind: "anthropic", url: fake.url }),
+          providerToml({ id: "gm", kind: "gemini", url: fake.url }),
+        ].join("\n"),
+      );
 
-  const created = cli("accounts", "create", "--email", CANARY.email, "--json");
-  expect(created.code).toBe(0);
-  accountId = JSON.parse(created.out).id;
-  const issued = cli("keys", "issue", "--account", CANARY.email, "--scopes", "model,account", "--json");
-  expect(issued.code).toBe(0);
-  const { key } = JSON.parse(issued.out);
+      const created = cli("accounts", "create", "--email", CANARY.email, "--json");
+      expect(created.code).toBe(0);
+      accountId = JSON.parse(created.out).id;
+      const issued = cli("keys", "issue", "--account", CANARY.email, "--scopes", "model,account", "--json");
+      expect(issued.code).toBe(0);
+      const { key } = JSON.parse(issued.out);
 
-  // 1. Every path, then a clean restart (SIGTERM).
-  const first = await serve();
-  await modelTraffic(first.url, key);
-  await accountTraffic(first.url);
-  expect(await first.stop()).toBe(0);
-  keep(first);
+      // 1. Every path, then a clean restart (SIGTERM).
+      const first = await serve();
+      await modelTraffic(first.url, key);
+      await accountTraffic(first.url);
+      expect(await first.stop()).toBe(0);
+      keep(first);
 
-  // 2. After the restart, traffic again, then a crash with kill -9 while a stream is in flight.
-  const second = await serve();
-  await modelTraffic(second.url, key);
-  const inFlight = openRawStream(
-    second.url,
-    "/v1/chat/completions",
-    { authorization: `Bearer ${key}`, "x-forwarded-for": CANARY.ip },
-    JSON.stringify({ model: "endless", stream: true, messages: [{ role: "user", content: CANARY.prompt }] }),
-  );
-  await inFlight.until((text) => text.includes(CANARY.response));
-  second.proc.kill("SIGKILL");
-  await second.stop();
-  keep(second);
-  inFlight.close();
-  walAfterCrash = existsSync(join(dirs.data, "kriora.db-wal"));
+      // 2. After the restart, traffic again, then a crash with kill -9 while a stream is in flight.
+      const second = await serve();
+      await modelTraffic(second.url, key);
+      const inFlight = openRawStream(
+        second.url,
+        "/v1/chat/completions",
+        { authorization: `Bearer ${key}`, "x-forwarded-for": CANARY.ip },
+        JSON.stringify({ model: "endless", stream: true, messages: [{ role: "user", content: CANARY.prompt }] }),
+      );
+      await inFlight.until((text) => text.includes(CANARY.response));
+      second.proc.kill("SIGKILL");
+      await second.stop();
+      keep(second);
+      inFlight.close();
+      walAfterCrash = existsSync(join(dirs.data, "kriora.db-wal"));
 
-  // 3. It starts again over what the crash left, serves, and stops.
-  const third = await serve();
-  await modelTraffic(third.url, key);
-  expect(await third.stop()).toBe(0);
-  keep(third);
+      // 3. It starts again over what the crash left, serves, and stops.
+      const third = await serve();
+      await modelTraffic(third.url, key);
+      expect(await third.stop()).toBe(0);
+      keep(third);
 
-  beforeErasure = scanCanaries();
+      beforeErasure = scanCanaries();
 
-  // 4. Erasure of the person, then a retention run, from the command line.
-  erasure = cli("accounts", "delete", CANARY.email, "--yes", "--json");
-  retention = cli("retention", "run", "--json");
-}, 60_000);
+      // 4. Erasure of the person, then a retention run, from the command line.
+      erasure = cli("accounts", "delete", CANARY.email, "--yes", "--json");
+      retention = cli("retention", "run", "--json");
+    }, 60_000);
 
-afterAll(async () => {
-  await Promise.all(servers.map((s) => s.stop()));
-  await fake.stop();
-  await smtp.stop();
-  rmSync(base, { recursive: true, force: true });
-});
-
-describe("§3 zero retention and §8 erasure: the whole product, every path, every encoding", () => {
-  test("the scenario ran: canaries crossed the gateway, the crash left a WAL behind, erasure and retention succeeded", () => {
-    expect(received.join("\n")).toContain(CANARY.response);
-    // The owner's own export shows the address and client IP: both went through the server and were stored.
-    expect(received.join("\n")).toContain(CANARY.email);
-    expect(received.join("\n")).toContain(CANARY.ip);
-    expect(walAfterCrash).toBe(true);
-    expect(fake.requests.some((r) => JSON.stringify(r.body).includes(CANARY.prompt))).toBe(true);
-    // Translated paths: the prompt canary in tool arguments and tool results reached each provider
-    // format, and the response canary came back inside translated tool arguments.
-    const reached = (path: string) =>
-      fake.requests.some((r) => r.path === path && JSON.stringify(r.body).includes(CANARY.prompt));
-    for (const path of [
-      "/v1/messages",
-      "/v1/chat/completions",
-      "/v1/models/tools:streamGenerateContent",
-      "/v1/models/fine:generateContent",
-      "/v1/messages/count_tokens",
-    ])
-      expect(reached(path)).toBe(true);
-    expect(
-      received.some((text) => text.includes('"tool_calls"') && text.includes(`${CANARY.response} in the arguments`)),
-    ).toBe(true);
-    expect(smtp.messages.some((m) => m.text.includes("/auth/verify?token="))).toBe(true);
-    expect(outputs.get("serve#2 stdout")).toContain('"route":"/v1/chat/completions"');
-    expect(erasure.code).toBe(0);
-    expect(erasure.out).toContain(accountId);
-    expect(retention.code).toBe(0);
-  });
-
-  test("no client ever got its prompt echoed, nor a provider's error message", () => {
-    for (const text of received) {
-      expect(text).not.toContain(CANARY.prompt);
-      expect(text).not.toContain(UPSTREAM_CANARY);
-    }
-  });
-
-  test("before erasure: no prompt or response anywhere, in any encoding; the email and the address only ever encrypted", () => {
-    for (const { canary, findings } of beforeErasure) expect({ canary, findings }).toEqual({ canary, findings: [] });
-  });
-
-  test("after erasure and a retention run: none of the canaries anywhere, in any encoding", () => {
-    for (const { canary, findings } of scanCanaries()) expect({ canary, findings }).toEqual({ canary, findings: [] });
-    expect(findEverywhere(UPSTREAM_CANARY)).toEqual([]);
-  });
-
-  test("positive control: each encoding planted in each scanned place is found, and so are values known to be there", () => {
-    const places = [dirs.data, dirs.tmp, dirs.home];
-    ENCODINGS.forEach((encoding, i) => {
-      for (const place of places)
-        writeFileSync(
-          join(place, `control-${encoding}.bin`),
-          Buffer.concat([randomBytes(7), embed(CONTROL, encoding, i % 3), randomBytes(5)]),
-        );
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => s.stop()));
+      await fake.stop();
+      await smtp.stop();
+      rmSync(base, { recursive: true, force: true });
     });
-    const found = findEverywhere(CONTROL);
-    for (const place of ["data", "tmp", "home"])
-      for (const encoding of ENCODINGS)
-        expect(found).toContainEqual({ where: join(place, `control-${encoding}.bin`), encoding });
-    for (const [name, text] of outputs)
-      for (const encoding of ENCODINGS)
-        expect(
-          scanBytes(name, Buffer.concat([Buffer.from(text), embed(CONTROL, encoding, 1)]), CONTROL),
-        ).toContainEqual({ where: name, encoding });
-    // Values the product does write in clear are found where they are: the scans read the real files and streams.
-    expect(findEverywhere(requestIds[0]!)).toContainEqual({ where: "serve#1 stdout", encoding: "plain" });
-    expect(findEverywhere(accountId).map((f) => f.where)).toContain("data/kriora.db");
-  });
-});
+
+    test("the scenario ran: canaries crossed the gateway, the crash left a WAL behind, erasure and retention succeeded", () => {
+      expect(received.join("\n")).toContain(CANARY.response);
+      // The owner's own export shows the address and client IP: both went through the server and were stored.
+      expect(received.join("\n")).toContain(CANARY.email);
+      expect(received.join("\n")).toContain(CANARY.ip);
+      expect(walAfterCrash).toBe(true);
+      expect(fake.requests.some((r) => JSON.stringify(r.body).includes(CANARY.prompt))).toBe(true);
+      // Translated paths: the prompt canary in tool arguments and tool results reached each provider
+      // format, and the response canary came back inside translated tool arguments.
+      const reached = (path: string) =>
+        fake.requests.some((r) => r.path === path && JSON.stringify(r.body).includes(CANARY.prompt));
+      for (const path of [
+        "/v1/messages",
+        "/v1/chat/completions",
+        "/v1/models/tools:streamGenerateContent",
+        "/v1/models/fine:generateContent",
+        "/v1/messages/count_tokens",
+      ])
+        expect(reached(path)).toBe(true);
+      expect(
+        received.some((text) => text.includes('"tool_calls"') && text.includes(`${CANARY.response} in the arguments`)),
+      ).toBe(true);
+      expect(smtp.messages.some((m) => m.text.includes("/auth/verify?token="))).toBe(true);
+      expect(outputs.get("serve#2 stdout")).toContain('"route":"/v1/chat/completions"');
+      expect(erasure.code).toBe(0);
+      expect(erasure.out).toContain(accountId);
+      expect(retention.code).toBe(0);
+    });
+
+    test("no client ever got its prompt echoed, nor a provider's error message", () => {
+      for (const text of received) {
+        expect(text).not.toContain(CANARY.prompt);
+        expect(text).not.toContain(UPSTREAM_CANARY);
+      }
+    });
+
+    test("before erasure: no prompt or response anywhere, in any encoding; the email and the address only ever encrypted", () => {
+      for (const { canary, findings } of beforeErasure) expect({ canary, findings }).toEqual({ canary, findings: [] });
+    });
+
+    test("after erasure and a retention run: none of the canaries anywhere, in any encoding", () => {
+      for (const { canary, findings } of scanCanaries()) expect({ canary, findings }).toEqual({ canary, findings: [] });
+      expect(findEverywhere(UPSTREAM_CANARY)).toEqual([]);
+    });
+
+    test("positive control: each encoding planted in each scanned place is found, and so are values known to be there", () => {
+      const places = [dirs.data, dirs.tmp, dirs.home];
+      ENCODINGS.forEach((encoding, i) => {
+        for (const place of places)
+          writeFileSync(
+            join(place, `control-${encoding}.bin`),
+            Buffer.concat([randomBytes(7), embed(CONTROL, encoding, i % 3), randomBytes(5)]),
+          );
+      });
+      const found = findEverywhere(CONTROL);
+      for (const place of ["data", "tmp", "home"])
+        for (const encoding of ENCODINGS)
+          expect(found).toContainEqual({ where: join(place, `control-${encoding}.bin`), encoding });
+      for (const [name, text] of outputs)
+        for (const encoding of ENCODINGS)
+          expect(
+            scanBytes(name, Buffer.concat([Buffer.from(text), embed(CONTROL, encoding, 1)]), CONTROL),
+          ).toContainEqual({ where: name, encoding });
+      // Values the product does write in clear are found where they are: the scans read the real files and streams.
+      expect(findEverywhere(requestIds[0]!)).toContainEqual({ where: "serve#1 stdout", encoding: "plain" });
+      expect(findEverywhere(accountId).map((f) => f.where)).toContain("data/kriora.db");
+    });
+  },
+);
