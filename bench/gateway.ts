@@ -31,13 +31,13 @@ export function configToml(upstreamUrl: string): string {
  * and metering on. The account and its key come from the CLI, as an operator would make them.
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
  * is added to its environment; `wrap` goes before the command (a profiler such as valgrind), and
- * `startMs` is how long it may take to listen.
+ * `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
  */
 export async function startGateway(
   upstreamUrl: string,
   dir: string,
   name: string,
-  opts: { profileDir?: string; env?: Record<string, string>; wrap?: string[]; startMs?: number } = {},
+  opts: { profileDir?: string; env?: Record<string, string>; wrap?: string[]; startMs?: number; args?: string[] } = {},
 ): Promise<Gateway> {
   const { profileDir } = opts;
   const config = join(dir, `${name}.toml`);
@@ -63,7 +63,18 @@ export async function startGateway(
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = await startChild(
     name,
-    [...(opts.wrap ?? []), process.execPath, ...profile, "src/main.ts", "serve", "--config", config, "--data", data],
+    [
+      ...(opts.wrap ?? []),
+      process.execPath,
+      ...profile,
+      "src/main.ts",
+      "serve",
+      "--config",
+      config,
+      "--data",
+      data,
+      ...(opts.args ?? []),
+    ],
     dir,
     /"event":"listening","url":"([^"]+)"/,
     {
