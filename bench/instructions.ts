@@ -7,7 +7,7 @@
  * Starts the fake upstream and `kriora serve`, warms up, then sends a fixed number of requests
  * (instant JSON, `--conns` at a time) and a fixed number of paced streams, reading the count
  * before and after each phase. `--root` runs the gateway from another checkout (an older commit,
- * to bisect a regression). The counts include the gateway's timers (revocation sync, usage writer
+ * to bisect a regression); `--bare` measures the bare proxy instead, the floor. The counts include the gateway's timers (revocation sync, usage writer
  * flush), which tick per wall-clock second, not per request.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     conns: { type: "string", default: "16" },
     streams: { type: "string", default: "20" },
     warmup: { type: "string", default: "2000" },
+    bare: { type: "boolean", default: false },
   },
 });
 const REQUESTS = Number(args.requests);
@@ -75,16 +76,29 @@ try {
   const upstream = await startChild("upstream", [process.execPath, join(benchDir, "upstream.ts")], dir, URL_LINE);
   const plugin = join(dir, "insnCount.so");
   await runCommand(["cc", "-O2", "-shared", "-fPIC", "-o", plugin, join(benchDir, "insnCount.c"), "-lpthread"]);
-  const gw = await startGateway(upstream.url, dir, "kriora", {
-    wrap: ["qemu-x86_64", "-plugin", `${plugin},out=${countFile}`],
-    startMs: 120_000,
-  });
+  const wrap = ["qemu-x86_64", "-plugin", `${plugin},out=${countFile}`];
+  const gw = args.bare
+    ? {
+        ...(await startChild(
+          "bare-proxy",
+          [...wrap, process.execPath, join(benchDir, "bareProxy.ts"), upstream.url],
+          dir,
+          URL_LINE,
+          {},
+          120_000,
+        )),
+        key: "",
+      }
+    : await startGateway(upstream.url, dir, "kriora", { wrap, startMs: 120_000 });
   const target: Target = { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid };
   const json = chatRequest(target, MODEL, false);
   const stream = chatRequest(target, MODEL, true);
   await fixedCount(gw.url, json, CONNS, WARMUP);
   await streams(gw.url, stream, 4);
+  const idleFrom = await executed();
+  await Bun.sleep(2_000);
   const before = await executed();
+  const idlePerSecond = (before - idleFrom) / 2.1;
   const jsonErrors = await fixedCount(gw.url, json, CONNS, REQUESTS);
   const afterJson = await executed();
   const results = await streams(gw.url, stream, STREAMS);
@@ -93,9 +107,10 @@ try {
   const cut = results.filter((r) => r.status !== 200).length;
   console.log(
     JSON.stringify({
-      root: process.cwd(),
+      measured: args.bare ? "bare proxy" : process.cwd(),
       requests: REQUESTS,
       conns: CONNS,
+      idleInstructionsPerSecond: Math.round(idlePerSecond),
       instructionsPerRequest: Math.round(perRequest),
       jsonErrors,
       streams: STREAMS,
