@@ -48,16 +48,16 @@ export class Deadlines implements Ticking {
   }
 
   /** Read the next upstream chunk; the first one stops the first-byte clock and starts the idle clock. */
-  async read(reader: ByteReader): Promise<ByteChunk> {
+  read(reader: ByteReader): Promise<ByteChunk> {
     this.waiting = true;
     if (this.firstByte) this.readFrom = performance.now();
-    try {
-      return await reader.read();
-    } finally {
-      this.waiting = false;
-      this.firstByte = true;
-    }
+    return reader.read().finally(this.readDone);
   }
+
+  private readonly readDone = () => {
+    this.waiting = false;
+    this.firstByte = true;
+  };
 
   /** Called by the shared deadline wheel every few milliseconds. */
   tick(now: number): void {
