@@ -54,6 +54,17 @@ export class Deadlines implements Ticking {
     return reader.read().finally(this.readDone);
   }
 
+  /**
+   * Read a small answer whole, natively (no JS stream, see WHOLE_BODY_LIMIT in upstream.ts): its
+   * headers are in, so the first-byte clock stops and the idle clock runs until the body is.
+   */
+  readAll(response: Response): Promise<Uint8Array> {
+    this.firstByte = true;
+    this.waiting = true;
+    this.readFrom = performance.now();
+    return response.bytes().finally(this.readDone);
+  }
+
   private readonly readDone = () => {
     this.waiting = false;
     this.firstByte = true;
