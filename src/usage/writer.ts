@@ -71,12 +71,19 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   let queue: Queued[] = [];
   const statements = prepareStatements(o.db);
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending timer fires (performance.now()); a sooner flush replaces it. */
+  let timerAt = 0;
   let alerting = false;
 
   // The timer writes at most SLICE_ROWS per transaction and lets requests run between slices, so
   // a burst's flush never holds the event loop for long.
   const schedule = (ms: number) => {
-    if (timer) return;
+    const at = performance.now() + ms;
+    if (timer) {
+      if (timerAt <= at) return;
+      clearTimeout(timer);
+    }
+    timerAt = at;
     timer = setTimeout(() => {
       timer = undefined;
       writeSlice(SLICE_ROWS);
