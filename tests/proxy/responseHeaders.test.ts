@@ -8,9 +8,9 @@ let fake: FakeUpstream;
 let env: TestEnv;
 let server: RunningServer;
 
-beforeAll(() => {
+beforeAll(async () => {
   fake = startFakeUpstream();
-  env = makeTestEnv(
+  env = await makeTestEnv(
     "[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n" +
       providerToml({ id: "oa", kind: "openai", url: fake.url }) +
       providerToml({ id: "an", kind: "anthropic", url: fake.url }) +
