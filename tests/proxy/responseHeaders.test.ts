@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   await fake.stop();
-  env.close();
+  await env.close();
 });
 
 const post = (path: string, body: unknown) =>
