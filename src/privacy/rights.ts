@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, max } from "drizzle-orm";
 import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import type { Tx } from "../db/tx";
@@ -50,7 +50,15 @@ export async function recordRequest(
   tx: Tx,
   input: { accountId: string; kind: Right; actor: Actor; scope?: string; done?: boolean },
 ): Promise<RightsRow> {
-  const now = deps.clock.now();
+  // An account's requests are in the ledger in the order they came, by their receipt time alone
+  // (no engine keeps insertion order for us): one that comes in the same millisecond as the last is a millisecond later.
+  const last = await one(
+    tx
+      .select({ at: max(rightsRequests.receivedAt) })
+      .from(rightsRequests)
+      .where(eq(rightsRequests.accountId, input.accountId)),
+  );
+  const now = Math.max(deps.clock.now(), (last?.at ?? -1) + 1);
   return await one(
     tx
       .insert(rightsRequests)
