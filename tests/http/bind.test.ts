@@ -5,9 +5,13 @@ import { join } from "node:path";
 import { BindError, startServer } from "../../src/http/serve";
 import { makeTestEnv } from "../helpers/deps";
 import { startServe } from "../helpers/process";
+import { dropDatabase } from "../helpers/pg";
 
 const dir = mkdtempSync(join(tmpdir(), "kriora-bind-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  await dropDatabase(join(dir, "one"));
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
 

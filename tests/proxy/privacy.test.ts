@@ -7,7 +7,7 @@ import { abortedAt, startFakeUpstream, UPSTREAM_CANARY, type FakeUpstream } from
 import { KEYS, PROVIDER_KEYS, providersToml, startGateway, type Gateway } from "../helpers/gateway";
 import { startServe, type Served } from "../helpers/process";
 import { openRawStream } from "../helpers/rawClient";
-import { databaseEnv } from "../helpers/pg";
+import { databaseEnv, dropDatabase } from "../helpers/pg";
 
 const root = join(import.meta.dir, "../..");
 const PROMPT = "CANARY-prompt-9a4f1c";
@@ -118,6 +118,7 @@ describe("§3 zero retention: `kriora serve` with a real API key keeps no prompt
   }, 20_000);
   afterAll(async () => {
     await fake.stop();
+    await dropDatabase(join(dir, "data"));
     rmSync(dir, { recursive: true, force: true });
   });
 
