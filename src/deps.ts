@@ -7,6 +7,9 @@ import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createShutdown, type Shutdown } from "./lib/shutdown";
+import { createMemoryCoordination } from "./coord/memory";
+import type { Coordination } from "./coord/port";
+import { createRedisCoordination } from "./coord/redis";
 import { createTracing, noTracing, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { createAuthenticator } from "./auth/authenticate";
@@ -56,6 +59,12 @@ interface OpenOptions {
   stripe?: StripeEndpoint;
 }
 
+/** `redis.url` set: limits, spend, wallets, abuse windows, the feed and the job lock are shared through Redis. */
+function openCoordination(config: Readonly<Config>, clock: Clock, log: Logger): Coordination {
+  const { url, prefix, instances } = config.redis;
+  return url ? createRedisCoordination({ url, prefix, instances, clock, log }) : createMemoryCoordination(clock);
+}
+
 /** Load the master key, open and migrate the database, and wire the services. */
 export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
   const master = loadOrCreateMasterKey(config.security.master_key_file);
@@ -65,8 +74,18 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
-  const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const coord = openCoordination(config, clock, log);
+  const billing = createBilling({
+    config,
+    db: handle.db,
+    clock,
+    log,
+    audit,
+    wallets: coord.wallets,
+    env: opts.env,
+    stripe: opts.stripe,
+  });
+  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, coord, billing });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -80,7 +99,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     audit,
     clock,
     log,
-    authView: loadAuthView(handle),
+    authView: loadAuthView(handle, coord.kind === "redis" ? coord.feed : null),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { eq, isNull } from "drizzle-orm";
+import type { InvalidationFeed } from "../coord/port";
 import type { DbHandle } from "../db/client";
 import { accounts, apiKeys, signingKeys, type AccountRole, type AccountStatus } from "../db/schema";
 
@@ -31,10 +32,12 @@ interface PublicSigningKey {
 /**
  * What authentication consults on every request, held in memory: live (unrevoked) keys, account
  * status and role, and the keyring's public keys. Writers in this process refresh the entries they
- * change; a commit by another process (the CLI, another worker) is seen through `PRAGMA
- * data_version`, read at most every `SYNC_MS` (it cost ~4 µs per request when read on each), and
- * reloads everything: a revocation elsewhere takes effect within `SYNC_MS`, and after a restart too. A lookup that misses
- * looks at once, so what was created elsewhere is usable on its first request.
+ * change. Without Redis, a commit by another process (the CLI, another worker) is seen through
+ * `PRAGMA data_version`, read at most every `SYNC_MS` (it cost ~4 µs per request when read on
+ * each), and reloads everything: a revocation elsewhere takes effect within `SYNC_MS`, and after a
+ * restart too. With Redis, each refresh is also published on the invalidation feed and every other
+ * instance (and CLI) refreshes that entry when it arrives; a feed that reconnects reloads everything.
+ * A lookup that misses looks at once, so what was created elsewhere is usable on its first request.
  */
 export interface AuthView {
   key(id: string): KeyGrant | undefined;
@@ -72,7 +75,7 @@ const keyGrant = (r: KeyRow): KeyGrant => ({
   monthlyBudgetMicros: r.monthlyBudgetMicros,
 });
 
-export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">): AuthView {
+export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">, feed: InvalidationFeed | null = null): AuthView {
   const { db } = handle;
   const accountMap = new Map<string, AccountGrant>();
   const keyMap = new Map<string, KeyGrant>();
@@ -113,24 +116,55 @@ export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">): AuthView 
   let nextLook = performance.now() + SYNC_MS;
   loadAll();
 
+  const refreshAccount = (id: string) => {
+    const row = db.select().from(accounts).where(eq(accounts.id, id)).get();
+    if (row && row.status !== "erased") accountMap.set(id, accountGrant(row));
+    else accountMap.delete(id);
+  };
+  const refreshKey = (id: string) => {
+    const row = db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    if (row && row.revokedAt === null) keyMap.set(id, keyGrant(row));
+    else keyMap.delete(id);
+  };
+  // With a feed, a miss reads that one row (the feed brings every change, nothing to poll).
+  const miss = feed
+    ? <T>(map: Map<string, T>, id: string, refresh: (id: string) => void) => (refresh(id), map.get(id))
+    : <T>(map: Map<string, T>, id: string) => (look() ? map.get(id) : undefined);
+  // An unknown kid costs no signature check, so anyone can send one: reload at most every SYNC_MS.
+  let nextSigningLoad = 0;
+  const signingMiss = () => {
+    if (!feed) return look();
+    const at = performance.now();
+    if (at < nextSigningLoad) return false;
+    nextSigningLoad = at + SYNC_MS;
+    loadSigningKeys();
+    return true;
+  };
+  feed?.subscribe((event) => {
+    if (event.kind === "account") refreshAccount(event.id);
+    else if (event.kind === "key") refreshKey(event.id);
+    else if (event.kind === "signing_keys") loadSigningKeys();
+  }, loadAll);
+
   return {
-    // A miss looks at once: a key or account created elsewhere works on its first request.
-    key: (id) => keyMap.get(id) ?? (look() ? keyMap.get(id) : undefined),
-    account: (id) => accountMap.get(id) ?? (look() ? accountMap.get(id) : undefined),
-    verificationKey: (kid) => (signing.get(kid) ?? (look() ? signing.get(kid) : undefined))?.key,
+    key: (id) => keyMap.get(id) ?? miss(keyMap, id, refreshKey),
+    account: (id) => accountMap.get(id) ?? miss(accountMap, id, refreshAccount),
+    verificationKey: (kid) => (signing.get(kid) ?? (signingMiss() ? signing.get(kid) : undefined))?.key,
     publicKeys: () => [...signing.values()],
     refreshAccount(id) {
-      const row = db.select().from(accounts).where(eq(accounts.id, id)).get();
-      if (row && row.status !== "erased") accountMap.set(id, accountGrant(row));
-      else accountMap.delete(id);
+      refreshAccount(id);
+      feed?.publish({ kind: "account", id });
     },
     refreshKey(id) {
-      const row = db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-      if (row && row.revokedAt === null) keyMap.set(id, keyGrant(row));
-      else keyMap.delete(id);
+      refreshKey(id);
+      feed?.publish({ kind: "key", id });
     },
-    refreshSigningKeys: loadSigningKeys,
+    refreshSigningKeys() {
+      loadSigningKeys();
+      feed?.publish({ kind: "signing_keys" });
+    },
     sync() {
+      if (feed) return;
       const at = performance.now();
       if (at < nextLook) return;
       nextLook = at + SYNC_MS;

@@ -1,4 +1,5 @@
 import { and, eq, gt, lte, max, sql } from "drizzle-orm";
+import type { LedgerBalance } from "../coord/port";
 import type { Db } from "../db/client";
 import { billingLedger } from "../db/schema";
 import { exactSum } from "./ledger";
@@ -12,9 +13,20 @@ import { exactSum } from "./ledger";
 interface BalanceView {
   /** Exact (bigint micro-dollars): a sum of ledger rows can pass 2^53. */
   balance(accountId: string): bigint;
+  /** The balance with the ledger row it is counted up to (seeds a shared wallet). */
+  ledger(accountId: string): LedgerBalance;
+  /** Read the rows committed since the last look, passing each to `seen`. */
+  catchUp(): void;
 }
 
-export function createBalanceView(db: Db): BalanceView {
+interface NewRow {
+  seq: number;
+  accountId: string;
+  kind: string;
+  amount: number;
+}
+
+export function createBalanceView(db: Db, seen: (row: NewRow) => void = () => {}): BalanceView {
   const balances = new Map<string, bigint>();
   let lastSeq =
     db
@@ -23,7 +35,12 @@ export function createBalanceView(db: Db): BalanceView {
       .get()?.seq ?? 0;
 
   const newer = db
-    .select({ seq: billingLedger.seq, accountId: billingLedger.accountId, amount: billingLedger.amountMicros })
+    .select({
+      seq: billingLedger.seq,
+      accountId: billingLedger.accountId,
+      kind: billingLedger.kind,
+      amount: billingLedger.amountMicros,
+    })
     .from(billingLedger)
     .where(gt(billingLedger.seq, sql.placeholder("after")))
     .orderBy(billingLedger.seq)
@@ -39,18 +56,22 @@ export function createBalanceView(db: Db): BalanceView {
       const current = balances.get(row.accountId);
       if (current !== undefined) balances.set(row.accountId, current + BigInt(row.amount));
       lastSeq = row.seq;
+      seen(row);
     }
+  };
+  const balance = (accountId: string) => {
+    catchUp();
+    let b = balances.get(accountId);
+    if (b === undefined) {
+      b = BigInt(upTo.get({ account: accountId, seq: lastSeq })?.total ?? "0");
+      balances.set(accountId, b);
+    }
+    return b;
   };
 
   return {
-    balance(accountId) {
-      catchUp();
-      let b = balances.get(accountId);
-      if (b === undefined) {
-        b = BigInt(upTo.get({ account: accountId, seq: lastSeq })?.total ?? "0");
-        balances.set(accountId, b);
-      }
-      return b;
-    },
+    balance,
+    ledger: (accountId) => ({ micros: balance(accountId), seq: lastSeq }),
+    catchUp,
   };
 }

@@ -35,7 +35,8 @@ export function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: numbe
 }
 
 interface MeterSender {
-  start(): void;
+  /** Run the loop; a pass is skipped while `leads()` says another instance sends (leader lock). */
+  start(leads: () => boolean): void;
   /** Send every due row now, until a pass sends nothing; returns how many Stripe accepted. */
   drain(): Promise<number>;
   /** Stop the loop and wait for an in-flight pass (SIGTERM). Unsent rows wait in the outbox. */
@@ -58,6 +59,7 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
     .prepare();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = true;
+  let leads = () => true;
   // Passes never overlap: the loop and drain() queue behind each other.
   let last: Promise<unknown> = Promise.resolve();
 
@@ -119,7 +121,7 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
   };
   const tick = () => {
     timer = undefined;
-    runPass()
+    (leads() ? runPass() : Promise.resolve(0))
       .catch((err: unknown) => ctx.log.error("meter_sender_failed", { kind: errorKind(err) }))
       .finally(() => {
         if (!stopped) schedule();
@@ -131,9 +133,10 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
   };
 
   return {
-    start() {
+    start(leader) {
       if (!stopped) return;
       stopped = false;
+      leads = leader;
       schedule();
     },
     async drain() {

@@ -37,8 +37,12 @@ export const coreCommands: Command[] = [
       const port = count > 1 ? freePort(deps.config.server) : 0;
       const workers = count > 1 ? startWorkers(count, port) : null;
       const running = workers ? null : startServer(deps, { sharedPort: parentPid > 0 });
-      const privacy = parentPid ? null : startPrivacyJobs(deps);
-      if (!parentPid) deps.billing.start();
+      // With Redis, of several instances only the holder of the jobs lock runs them; the others take
+      // the lock over when its holder stops renewing it (stopped, or killed without releasing it).
+      const jobs = parentPid ? null : deps.coord.leader("jobs");
+      await jobs?.acquire();
+      const privacy = jobs ? startPrivacyJobs(deps, jobs.held) : null;
+      if (jobs) deps.billing.start(jobs.held);
       // Signals are handled before "listening" is logged: a supervisor may stop us as soon as it reads it.
       let code = 0;
       const stopped = new Promise<void>((resolve) => {
@@ -88,6 +92,8 @@ export const coreCommands: Command[] = [
       await privacy?.stop();
       deps.usageWriter.close();
       await deps.billing.stop();
+      await jobs?.release();
+      await deps.coord.close();
       await deps.tracing.shutdown();
       deps.handle.close();
       lock.release();

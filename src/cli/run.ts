@@ -106,7 +106,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     io.err(`kriora ${command.name}: failed (${err instanceof Error ? err.name : "error"})\n`);
     return 1;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 
@@ -186,7 +186,7 @@ function makeContext(
   parsed: ReturnType<typeof parseFlags>,
   io: CliIO,
   logsOnStdout: boolean,
-): CliContext & { flush(): void; close(): void } {
+): CliContext & { flush(): void; close(): Promise<void> } {
   const json = parsed.flags.json === true;
   let config: Readonly<Config> | undefined;
   let deps: Deps | undefined;
@@ -230,7 +230,9 @@ function makeContext(
     flush() {
       if (json && emitted) io.out(JSON.stringify(emitted.value, null, 2) + "\n");
     },
-    close() {
+    async close() {
+      // Invalidations this command published (a revoked key, a suspension) go out before it exits.
+      await deps?.coord.close();
       deps?.handle.close();
     },
   };

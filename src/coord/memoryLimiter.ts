@@ -1,4 +1,5 @@
 import type { Clock } from "../lib/clock";
+import { rateHeaders } from "./rateHeaders";
 import type { Admission, LimitReason, LimitSpec, LimitSubject, Limiter } from "./port";
 
 interface Bucket {
@@ -49,19 +50,26 @@ export function createMemoryLimiter(clock: Clock, maxSubjects = 100_000): Limite
     async admit(subjects: LimitSubject[], estimatedTokens: number): Promise<Admission> {
       const now = clock.now();
       const checked = subjects.map((sub) => ({ sub, state: stateOf(sub.id, sub.spec, now) }));
-      const levels = () =>
-        checked.map(({ sub, state }) => ({ spec: sub.spec, requests: state.requests.level, tokens: state.tokens.level }));
+      const headers = () =>
+        rateHeaders(
+          checked.map(({ sub, state }) => ({
+            spec: sub.spec,
+            requests: state.requests.level,
+            tokens: state.tokens.level,
+          })),
+        );
       for (const { sub, state } of checked) {
         const { rpm, tpm, concurrency } = sub.spec;
         const refusal = (reason: LimitReason, waitMs: number) => ({
           ok: false as const,
           reason,
           retryAfterS: retryAfterS(waitMs),
-          levels: levels(),
+          headers: headers(),
         });
         if (rpm > 0 && state.requests.level < 1) return refusal("rpm", ((1 - state.requests.level) * MINUTE_MS) / rpm);
         const need = reservation(sub.spec, estimatedTokens);
-        if (tpm > 0 && state.tokens.level < need) return refusal("tpm", ((need - state.tokens.level) * MINUTE_MS) / tpm);
+        if (tpm > 0 && state.tokens.level < need)
+          return refusal("tpm", ((need - state.tokens.level) * MINUTE_MS) / tpm);
         if (concurrency > 0 && state.inFlight >= concurrency) return refusal("concurrency", 1000);
       }
       const reservations = checked.map(({ sub, state }) => {
@@ -75,7 +83,7 @@ export function createMemoryLimiter(clock: Clock, maxSubjects = 100_000): Limite
       let settled = false;
       return {
         ok: true,
-        levels: levels(),
+        headers: headers(),
         lease: {
           settle(actual) {
             if (settled) return;

@@ -29,13 +29,6 @@ export interface LimitSubject {
   spec: LimitSpec;
 }
 
-/** A subject's bucket levels right after an admission decision, for the `x-ratelimit-*` headers. */
-export interface SubjectLevels {
-  spec: LimitSpec;
-  requests: number;
-  tokens: number;
-}
-
 export interface Lease {
   /** Replace the token reservation with the real count once usage is known. */
   settle(actualTokens: number): void;
@@ -45,9 +38,10 @@ export interface Lease {
 
 export type LimitReason = "rpm" | "tpm" | "concurrency";
 
+/** `headers`: `x-ratelimit-*` for the response (coord/rateHeaders.ts). */
 export type Admission =
-  | { ok: true; lease: Lease; levels: SubjectLevels[] }
-  | { ok: false; reason: LimitReason; retryAfterS: number; levels: SubjectLevels[] };
+  | { ok: true; lease: Lease; headers: Record<string, string> }
+  | { ok: false; reason: LimitReason; retryAfterS: number; headers: Record<string, string> };
 
 /**
  * Rate-limit and token buckets (refilled continuously at limit/minute, holding at most one
@@ -75,7 +69,12 @@ export interface SpendCounters {
  */
 export interface Wallets {
   /** Hold `micros` for request `id`; false when the balance is used up. `balance` reads the ledger when this wallet has none yet. */
-  hold(accountId: string, id: string, micros: number, balance: () => LedgerBalance | Promise<LedgerBalance>): Promise<boolean>;
+  hold(
+    accountId: string,
+    id: string,
+    micros: number,
+    balance: () => LedgerBalance | Promise<LedgerBalance>,
+  ): Promise<boolean>;
   /** The request cost `micros`: drop its hold and debit the cost, once per `id`. */
   settle(accountId: string, id: string, micros: number): Promise<void>;
   /** A ledger row other than a usage debit (a credit, a grant), committed at `seq`: applied once, unless the wallet was seeded after it. */

@@ -16,6 +16,7 @@ import type {
   Wallets,
   WindowCounters,
 } from "./port";
+import { rateHeaders } from "./rateHeaders";
 import { openRedisLink, type RedisLink } from "./redisLink";
 import * as lua from "./scripts";
 
@@ -59,7 +60,7 @@ export function createRedisCoordination(o: RedisOptions): Coordination {
     },
     async close() {
       for (const l of locks) await l.release();
-      link.close();
+      await link.close();
     },
   };
 }
@@ -91,13 +92,15 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
         );
       }
       warned = false;
-      const levels = subjects.map((s, i) => ({
-        spec: s.spec,
-        requests: Number(reply[3 + 2 * i]),
-        tokens: Number(reply[4 + 2 * i]),
-      }));
+      const headers = rateHeaders(
+        subjects.map((s, i) => ({
+          spec: s.spec,
+          requests: Number(reply[3 + 2 * i]),
+          tokens: Number(reply[4 + 2 * i]),
+        })),
+      );
       if (reply[0] !== "1")
-        return { ok: false, reason: reply[1] as LimitReason, retryAfterS: retryAfterS(Number(reply[2])), levels };
+        return { ok: false, reason: reply[1] as LimitReason, retryAfterS: retryAfterS(Number(reply[2])), headers };
       const buckets = subjects.filter((s) => s.spec.tpm > 0).map((s) => k("bucket", s.id));
       const slots = subjects.map((s) => k("slots", s.id));
       const reserved = subjects.map((s) => reservation(s.spec, estimatedTokens));
@@ -105,7 +108,7 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
       let released = false;
       return {
         ok: true,
-        levels,
+        headers,
         lease: {
           settle(actual) {
             if (settled || buckets.length === 0) return;
@@ -130,16 +133,16 @@ function redisSpend(link: RedisLink, k: (...p: string[]) => string): SpendCounte
   const key = (subject: string, month: string) => k("spend", month, subject);
   return {
     async get(subject, month, load) {
-      const read = async () => (await link.run("return redis.call('GET', KEYS[1])", [key(subject, month)], [])) as
-        | string
-        | null;
+      const read = async () =>
+        (await link.run("return redis.call('GET', KEYS[1])", [key(subject, month)], [])) as string | null;
       const seen = await read();
       if (seen !== null) return Number(seen);
       const loaded = await load();
-      await link.run("return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])", [key(subject, month)], [
-        loaded,
-        SPEND_MS,
-      ]);
+      await link.run(
+        "return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])",
+        [key(subject, month)],
+        [loaded, SPEND_MS],
+      );
       return Number((await read()) ?? loaded);
     },
     async add(subjects, month, micros, id) {
@@ -203,7 +206,12 @@ function redisWindows(link: RedisLink, k: (...p: string[]) => string, local: Win
       ),
     reset: (key) =>
       orLocal(
-        async () => void (await link.run("return redis.call('DEL', KEYS[1], KEYS[2])", [k("window", key), k("distinct", key)], [])),
+        async () =>
+          void (await link.run(
+            "return redis.call('DEL', KEYS[1], KEYS[2])",
+            [k("window", key), k("distinct", key)],
+            [],
+          )),
         () => local.reset(key),
       ),
   };
@@ -212,7 +220,11 @@ function redisWindows(link: RedisLink, k: (...p: string[]) => string, local: Win
 function redisFeed(link: RedisLink, channel: string, instance: string, log: Logger) {
   return {
     publish(event: Invalidation) {
-      link.later("return redis.call('PUBLISH', KEYS[1], ARGV[1])", [channel], [JSON.stringify({ from: instance, event })]);
+      link.later(
+        "return redis.call('PUBLISH', KEYS[1], ARGV[1])",
+        [channel],
+        [JSON.stringify({ from: instance, event })],
+      );
     },
     subscribe(handler: (event: Invalidation) => void, resync: () => void) {
       const sub = link.subscriber();

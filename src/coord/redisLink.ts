@@ -15,10 +15,12 @@ export interface RedisLink {
   later(script: string, keys: readonly string[], args: readonly (string | number)[]): void;
   /** Connections for the feed: a subscribing client cannot send other commands. */
   subscriber(): RedisClient;
-  close(): void;
+  /** Wait (a moment at most) for what `later` still has to send, then close the connections. */
+  close(): Promise<void>;
 }
 
 const RETRY_MS = 500;
+const CLOSE_WAIT_MS = 2_000;
 const MAX_PENDING = 100_000;
 
 /**
@@ -37,6 +39,7 @@ export function openRedisLink(url: string, log: Logger): RedisLink {
   let closed = false;
   const pending: { script: string; keys: readonly string[]; args: readonly (string | number)[] }[] = [];
   let retrying: Timer | null = null;
+  const inFlight = new Set<Promise<unknown>>();
 
   const connect = (): Promise<void> => {
     if (connecting) return connecting;
@@ -112,17 +115,25 @@ export function openRedisLink(url: string, log: Logger): RedisLink {
       };
       // Sent at once while Redis answers (one connection keeps the order); kept for later when it does not.
       if (pending.length > 0 || down) return queue();
-      run(script, keys, args).catch((err: unknown) => {
+      const sent = run(script, keys, args).catch((err: unknown) => {
         if (err instanceof KrioraError) queue();
         else log.error("coordination_op_failed", { kind: errorKind(err) });
       });
+      inFlight.add(sent);
+      void sent.finally(() => inFlight.delete(sent));
     },
     subscriber() {
       const sub = new RedisClient(url, { ...options, enableOfflineQueue: true });
       subscribers.push(sub);
       return sub;
     },
-    close() {
+    async close() {
+      if (closed) return;
+      let timer: Timer | undefined;
+      const waited = new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+      await Promise.race([Promise.all([...inFlight]), waited]);
+      clearTimeout(timer);
+      if (pending.length > 0) log.warn("coordination_unsent", { ops: pending.length });
       closed = true;
       if (retrying) clearTimeout(retrying);
       client.close();

@@ -1,38 +1,30 @@
 import { and, eq, gte, lt, sum } from "drizzle-orm";
+import type { SpendCounters } from "../coord/port";
 import type { Db } from "../db/client";
 import { usageDaily, usageEvents } from "../db/schema";
 import { iso } from "../lib/clock";
 
 /**
- * Each account's and each key's spend this calendar month (UTC), in micro-dollars, held in memory
- * so the spend caps cost nothing on the request path. Loaded on first use — an account's from the
- * daily aggregates, a key's from its usage rows (which carry the key) — then advanced as usage is
+ * Each account's and each key's spend this calendar month (UTC), in micro-dollars, held by the
+ * coordination port (this process's memory, or Redis shared by every instance) so the spend caps
+ * cost no aggregate query on the request path. Loaded on first use — an account's from the daily
+ * aggregates, a key's from its usage rows (which carry the key) — then advanced as usage is
  * recorded (before it is flushed), so a cap holds at once.
  */
 export interface SpendTracker {
-  add(accountId: string, keyId: string | null, at: number, micros: number): void;
-  spent(accountId: string, now: number): number;
-  keySpent(accountId: string, keyId: string, now: number): number;
+  /** `requestId` makes a retried add count once. */
+  add(accountId: string, keyId: string | null, at: number, micros: number, requestId: string): void;
+  spent(accountId: string, now: number): Promise<number>;
+  keySpent(accountId: string, keyId: string, now: number): Promise<number>;
 }
 
 const monthOf = (ms: number) => iso(ms).slice(0, 7);
 const monthStart = (month: string) => Date.parse(`${month}-01T00:00:00Z`);
+const accountSubject = (accountId: string) => `account:${accountId}`;
+const keySubject = (accountId: string, keyId: string) => `key:${accountId}:${keyId}`;
 
-/** Month-to-date totals by subject, each loaded once a month by `load`. */
-function monthlyTotals(load: (subject: string, month: string) => number) {
-  const bySubject = new Map<string, { month: string; micros: number }>();
-  return (subject: string, month: string) => {
-    let e = bySubject.get(subject);
-    if (!e || e.month !== month) {
-      e = { month, micros: load(subject, month) };
-      bySubject.set(subject, e);
-    }
-    return e;
-  };
-}
-
-export function createSpendTracker(db: Db): SpendTracker {
-  const account = monthlyTotals((accountId, month) => {
+export function createSpendTracker(db: Db, counters: SpendCounters): SpendTracker {
+  const accountSpend = (accountId: string, month: string) => {
     const row = db
       .select({ total: sum(usageDaily.costMicros) })
       .from(usageDaily)
@@ -41,10 +33,9 @@ export function createSpendTracker(db: Db): SpendTracker {
       )
       .get();
     return Number(row?.total ?? 0);
-  });
-  // Keyed by account and key so the query can use the (account, at) index.
-  const key = monthlyTotals((subject, month) => {
-    const [accountId, keyId] = JSON.parse(subject) as [string, string];
+  };
+  // Filtered by account and key so the query can use the (account, at) index.
+  const keySpend = (accountId: string, keyId: string, month: string) => {
     const row = db
       .select({ total: sum(usageEvents.costMicros) })
       .from(usageEvents)
@@ -53,16 +44,20 @@ export function createSpendTracker(db: Db): SpendTracker {
       )
       .get();
     return Number(row?.total ?? 0);
-  });
-  const keySubject = (accountId: string, keyId: string) => JSON.stringify([accountId, keyId]);
+  };
   return {
-    add(accountId, keyId, at, micros) {
+    add(accountId, keyId, at, micros, requestId) {
       if (micros <= 0) return;
-      const month = monthOf(at);
-      account(accountId, month).micros += micros;
-      if (keyId !== null) key(keySubject(accountId, keyId), month).micros += micros;
+      const subjects = [accountSubject(accountId), ...(keyId === null ? [] : [keySubject(accountId, keyId)])];
+      void counters.add(subjects, monthOf(at), micros, requestId);
     },
-    spent: (accountId, now) => account(accountId, monthOf(now)).micros,
-    keySpent: (accountId, keyId, now) => key(keySubject(accountId, keyId), monthOf(now)).micros,
+    spent(accountId, now) {
+      const month = monthOf(now);
+      return counters.get(accountSubject(accountId), month, () => accountSpend(accountId, month));
+    },
+    keySpent(accountId, keyId, now) {
+      const month = monthOf(now);
+      return counters.get(keySubject(accountId, keyId), month, () => keySpend(accountId, keyId, month));
+    },
   };
 }

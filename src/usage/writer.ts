@@ -136,7 +136,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       const e = prices ? event : { ...event, model: UNKNOWN_MODEL };
       const cost = prices ? costMicros(e, prices) : 0;
       queue.push({ e, costMicros: cost });
-      o.spend.add(e.accountId, e.keyId, e.at, cost);
+      o.spend.add(e.accountId, e.keyId, e.at, cost, e.requestId);
       const labels = { model: e.model, provider: e.provider ?? "none" };
       o.metrics.requests.inc({ ...labels, status: String(e.status) });
       o.metrics.latency.observe(e.latencyMs / 1000, labels);

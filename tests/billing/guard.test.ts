@@ -44,10 +44,10 @@ describe("§10 processors: no test can reach Stripe", () => {
 });
 
 describe("billing start-up", () => {
-  test("a missing Stripe secret turns billing off with one warning that names the variable and carries no secret", () => {
+  test("a missing Stripe secret turns billing off with one warning that names the variable and carries no secret", async () => {
     env = makeBillingEnv("prepaid", { env: { STRIPE_SECRET_KEY: STRIPE_ENV.STRIPE_SECRET_KEY } });
     expect(env.deps.billing.mode).toBe("off");
-    expect(env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).toBeNull();
     const warnings = env.log.lines.filter((l) => l.includes("billing_disabled"));
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!)).toMatchObject({

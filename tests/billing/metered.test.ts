@@ -144,7 +144,7 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
 
   test("the background sender sends on its own and stops cleanly with nothing in flight", async () => {
     env = makeBillingEnv("metered");
-    env.deps.billing.start();
+    env.deps.billing.start(() => true);
     recordRequests(env, 3);
     const deadline = Date.now() + 5_000;
     while (outbox(env).length > 0 && Date.now() < deadline) await Bun.sleep(20);

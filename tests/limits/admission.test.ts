@@ -12,6 +12,7 @@ import { providerToml } from "../helpers/gateway";
 import { json } from "../helpers/http";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { parsePrometheus } from "../helpers/prometheus";
+import { createMemoryCoordination } from "../../src/coord/memory";
 import { createSpendTracker } from "../../src/usage/spend";
 
 interface Rig {
@@ -200,9 +201,9 @@ describe("§5 availability: limits at the model API", () => {
     const r = await start("", { monthlyBudgetUsd: 0.01 });
     await (await r.chat()).text();
     r.env.deps.usageWriter.flush();
-    const fresh = createSpendTracker(r.env.deps.db);
-    expect(fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
-    expect(fresh.spent(r.accountId, Date.now())).toBe(18_000);
+    const fresh = createSpendTracker(r.env.deps.db, createMemoryCoordination(r.env.deps.clock).spend);
+    expect(await fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
+    expect(await fresh.spent(r.accountId, Date.now())).toBe(18_000);
   });
 
   test("§5 process payments: a prepaid account at zero balance gets 402 without an upstream call; a top-up restores access", async () => {

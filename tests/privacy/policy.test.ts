@@ -87,7 +87,7 @@ describe("§16 policy changes: a material version change is announced by email t
 
   test("the server queues and sends the notices when it starts; a version that is not material notifies no one", async () => {
     const { deps, smtp } = await setUp();
-    const jobs = startPrivacyJobs(deps);
+    const jobs = startPrivacyJobs(deps, () => true);
     await jobs.stop();
     expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
     const quiet = await setUp({ material: false });

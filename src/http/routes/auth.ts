@@ -23,7 +23,7 @@ const accepted = {
  * not the address has an account.
  */
 export function authRoutes(deps: Deps) {
-  const throttle = createSignInThrottle(deps.cipher, deps.clock);
+  const throttle = createSignInThrottle(deps.cipher, deps.coord.windows);
   const { public_url } = deps.config.server;
   const secure = public_url.startsWith("https://");
   const publicOrigin = new URL(public_url).origin;
@@ -31,13 +31,13 @@ export function authRoutes(deps: Deps) {
   return new Elysia({ prefix: "/auth", detail: { tags: ["auth"] } })
     .post(
       "/signup",
-      ({ body, request, server, set }) => {
+      async ({ body, request, server, set }) => {
         const consent = signupConsent(deps, {
           age_confirmed: body.age_confirmed ?? false,
           accept_policy: body.accept_policy ?? false,
         });
         const email = requireEmail(body.email);
-        requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
+        requestSignupLink(deps, email, consent, await throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
@@ -55,9 +55,9 @@ export function authRoutes(deps: Deps) {
     )
     .post(
       "/login",
-      ({ body, request, server, set }) => {
+      async ({ body, request, server, set }) => {
         const email = requireEmail(body.email);
-        requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
+        requestLoginLink(deps, email, await throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
