@@ -42,7 +42,7 @@ const SPEND_MS = 40 * 24 * 3_600_000;
 
 /** Shared by every instance on the same Redis (or Valkey) and prefix. */
 export function createRedisCoordination(o: RedisOptions): Coordination {
-  const link = openRedisLink(o.url, o.log);
+  const link = openRedisLink(o.url, o.log, `${o.prefix}epoch`);
   const k = (...parts: string[]) => `${o.prefix}${parts.join(":")}`;
   const instance = newId("inst");
   const locks: LeaderLock[] = [];

@@ -8,12 +8,19 @@ export const coordinationUnavailable = () =>
     headers: { "retry-after": "1" },
   });
 
+type Args = readonly (string | number)[];
+
 export interface RedisLink {
-  /** Run a script (EVALSHA, loading it on first use); throws `coordination_unavailable` when Redis is unreachable. */
-  run(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown>;
-  /** Run a script that must happen eventually (a settle, a spend): retried in order until Redis answers again. */
-  later(script: string, keys: readonly string[], args: readonly (string | number)[]): void;
-  /** Connections for the feed: a subscribing client cannot send other commands. */
+  /** Run a script (EVALSHA, EVAL when Redis lacks it); throws `coordination_unavailable` when Redis is unreachable. */
+  run(script: string, keys: readonly string[], args: Args): Promise<unknown>;
+  /**
+   * Run a script that must happen once (a settle, a spend, a release): sent at once, and when
+   * Redis does not answer, kept and retried in order until it does — unless Redis came back
+   * empty (restarted without persistence): then the counters are seeded again from the database,
+   * which already holds what they would add, and replaying them would count it twice.
+   */
+  later(script: string, keys: readonly string[], args: Args): void;
+  /** A connection for the feed: a subscribing client cannot send other commands. */
   subscriber(): RedisClient;
   /** Wait (a moment at most) for what `later` still has to send, then close the connections. */
   close(): Promise<void>;
@@ -23,21 +30,27 @@ const RETRY_MS = 500;
 const CLOSE_WAIT_MS = 2_000;
 const MAX_PENDING = 100_000;
 
+/** Marks this Redis's data set: the same value after a reconnect means nothing was lost. */
+const EPOCH = `redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])`;
+
 /**
- * One command connection to Redis, which fails fast while Redis is down (no offline queue: a
- * request waits for no one) and reconnects by itself; Bun gives up after `maxRetries`, so a
- * failed command also asks for a new connection, at most every `RETRY_MS`.
+ * One command connection to Redis that fails fast while Redis is down (no offline queue: a
+ * request waits for no one). A command that finds it closed replaces it with a new connection, at
+ * most every `RETRY_MS`, so recovery needs no restart and no help from the client's own backoff.
  */
-export function openRedisLink(url: string, log: Logger): RedisLink {
-  const options = { enableOfflineQueue: false, connectionTimeout: 2_000, autoReconnect: true, maxRetries: 1_000_000 };
-  const client = new RedisClient(url, options);
-  const subscribers: RedisClient[] = [];
-  const shas = new Map<string, string>();
+export function openRedisLink(url: string, log: Logger, epochKey: string): RedisLink {
+  const options = { enableOfflineQueue: false, connectionTimeout: 1_000, autoReconnect: false };
+  let client = new RedisClient(url, options);
   let connecting: Promise<void> | null = null;
   let lastAttempt = Number.NEGATIVE_INFINITY;
+  let epoch: string | null = null;
   let down = false;
   let closed = false;
-  const pending: { script: string; keys: readonly string[]; args: readonly (string | number)[] }[] = [];
+  const subscribers: RedisClient[] = [];
+  const shas = new Map<string, string>();
+  /** Counts recoveries: what was queued before the last one may belong to a data set Redis lost. */
+  let generation = 0;
+  const pending: { script: string; keys: readonly string[]; args: Args; generation: number }[] = [];
   let retrying: Timer | null = null;
   const inFlight = new Set<Promise<unknown>>();
 
@@ -45,6 +58,8 @@ export function openRedisLink(url: string, log: Logger): RedisLink {
     if (connecting) return connecting;
     if (performance.now() - lastAttempt < RETRY_MS) return Promise.reject(new Error("Redis is not connected"));
     lastAttempt = performance.now();
+    client.close();
+    client = new RedisClient(url, options);
     connecting = client.connect().finally(() => {
       connecting = null;
     });
@@ -56,26 +71,32 @@ export function openRedisLink(url: string, log: Logger): RedisLink {
     return coordinationUnavailable();
   };
 
-  const run = async (script: string, keys: readonly string[], args: readonly (string | number)[]) => {
+  const send = async (script: string, keys: readonly string[], args: Args) => {
+    if (!client.connected) await connect();
+    const argv = [String(keys.length), ...keys, ...args.map(String)];
+    let sha = shas.get(script);
+    if (!sha) {
+      sha = new Bun.CryptoHasher("sha1").update(script).digest("hex");
+      shas.set(script, sha);
+    }
+    // One command sent before the first await: calls reach Redis in the order they were made.
+    try {
+      return await client.send("EVALSHA", [sha, ...argv]);
+    } catch (err) {
+      // A Redis restarted without its script cache: EVAL loads it again.
+      if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
+      return await client.send("EVAL", [script, ...argv]);
+    }
+  };
+
+  const run = async (script: string, keys: readonly string[], args: Args) => {
     if (closed) throw coordinationUnavailable();
     try {
-      if (!client.connected) await connect();
-      const argv = [String(keys.length), ...keys, ...args.map(String)];
-      let sha = shas.get(script);
-      if (!sha) {
-        sha = new Bun.CryptoHasher("sha1").update(script).digest("hex");
-        shas.set(script, sha);
+      const result = await send(script, keys, args);
+      if (down) {
+        log.info("coordination_recovered", {});
+        generation++;
       }
-      // One command sent before the first await: calls reach Redis in the order they were made.
-      let result: unknown;
-      try {
-        result = await client.send("EVALSHA", [sha, ...argv]);
-      } catch (err) {
-        // A Redis restarted without its script cache: load it again.
-        if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-        result = await client.send("EVAL", [script, ...argv]);
-      }
-      if (down) log.info("coordination_recovered", {});
       down = false;
       return result;
     } catch (err) {
@@ -84,8 +105,28 @@ export function openRedisLink(url: string, log: Logger): RedisLink {
     }
   };
 
+  /** Whether Redis still holds the data set our pending operations apply to. */
+  const sameEpoch = async () => {
+    const now = (await run(EPOCH, [epochKey], [crypto.randomUUID()])) as string;
+    const same = epoch === null || epoch === now;
+    epoch = now;
+    return same;
+  };
+
   const drain = async () => {
     retrying = null;
+    try {
+      const current = generation;
+      if (pending.length > 0 && !(await sameEpoch())) {
+        const lost = pending.filter((op) => op.generation < current);
+        log.warn("coordination_reset", { dropped: lost.length });
+        pending.splice(0, pending.length, ...pending.filter((op) => op.generation >= current));
+      }
+    } catch {
+      retrying = setTimeout(() => void drain(), RETRY_MS);
+      retrying.unref();
+      return;
+    }
     while (pending.length > 0) {
       const op = pending[0]!;
       try {
@@ -101,29 +142,35 @@ export function openRedisLink(url: string, log: Logger): RedisLink {
       pending.shift();
     }
   };
+  const queue = (op: (typeof pending)[number]) => {
+    pending.push(op);
+    if (pending.length > MAX_PENDING) {
+      pending.shift();
+      log.error("coordination_backlog_full", { max: MAX_PENDING });
+    }
+    if (pending.length === 1 && !retrying) {
+      retrying = setTimeout(() => void drain(), RETRY_MS);
+      retrying.unref();
+    }
+  };
+
+  // The data set this link starts with (a failure here is a Redis still down: the first drain learns it).
+  void sameEpoch().catch(() => undefined);
 
   return {
     run,
     later(script, keys, args) {
-      const queue = () => {
-        pending.push({ script, keys, args });
-        if (pending.length > MAX_PENDING) {
-          pending.shift();
-          log.error("coordination_backlog_full", { max: MAX_PENDING });
-        }
-        if (pending.length === 1 && !retrying) void drain();
-      };
-      // Sent at once while Redis answers (one connection keeps the order); kept for later when it does not.
-      if (pending.length > 0 || down) return queue();
+      const op = { script, keys, args, generation };
+      if (pending.length > 0 || down) return queue(op);
       const sent = run(script, keys, args).catch((err: unknown) => {
-        if (err instanceof KrioraError) queue();
+        if (err instanceof KrioraError) queue(op);
         else log.error("coordination_op_failed", { kind: errorKind(err) });
       });
       inFlight.add(sent);
       void sent.finally(() => inFlight.delete(sent));
     },
     subscriber() {
-      const sub = new RedisClient(url, { ...options, enableOfflineQueue: true });
+      const sub = new RedisClient(url, { autoReconnect: true, maxRetries: 1_000_000, connectionTimeout: 1_000 });
       subscribers.push(sub);
       return sub;
     },
