@@ -3,7 +3,7 @@ import { createMemoryLimiter } from "./memoryLimiter";
 import type { Coordination, SpendCounters, Wallets, WindowCounters } from "./port";
 
 /** Remembers the last `max` ids, so that an add or a settle repeated with one id counts once. */
-export function recentIds(max = 10_000) {
+function recentIds(max = 10_000) {
   const seen = new Set<string>();
   return (id: string): boolean => {
     if (seen.has(id)) return false;

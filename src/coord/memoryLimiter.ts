@@ -14,7 +14,7 @@ interface SubjectState {
   touched: number;
 }
 
-export const MINUTE_MS = 60_000;
+const MINUTE_MS = 60_000;
 
 /** The tokens a request reserves: its estimate, never more than one minute's worth. */
 export const reservation = (spec: LimitSpec, estimatedTokens: number) =>

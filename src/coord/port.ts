@@ -29,7 +29,7 @@ export interface LimitSubject {
   spec: LimitSpec;
 }
 
-export interface Lease {
+interface Lease {
   /** Replace the token reservation with the real count once usage is known. */
   settle(actualTokens: number): void;
   /** End of the request (idempotent): frees the concurrency slot. */

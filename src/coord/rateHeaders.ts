@@ -3,7 +3,7 @@ import type { LimitSpec } from "./port";
 const MINUTE_MS = 60_000;
 
 /** A subject's bucket levels right after an admission decision. */
-export interface SubjectLevels {
+interface SubjectLevels {
   spec: LimitSpec;
   requests: number;
   tokens: number;

@@ -3,7 +3,7 @@ import { KrioraError } from "../lib/errors";
 import { errorKind, type Logger } from "../lib/log";
 
 /** What a request that needs a shared budget gets while Redis cannot be reached: 503, fail closed. */
-export const coordinationUnavailable = () =>
+const coordinationUnavailable = () =>
   new KrioraError("coordination_unavailable", "Shared limits are unreachable right now; try again shortly.", {
     headers: { "retry-after": "1" },
   });
