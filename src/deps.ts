@@ -10,6 +10,7 @@ import { createShutdown, type Shutdown } from "./lib/shutdown";
 import { createMemoryCoordination } from "./coord/memory";
 import type { Coordination } from "./coord/port";
 import { createRedisCoordination } from "./coord/redis";
+import { postgresJobsLock } from "./db/jobsLock";
 import { createTracing, noTracing, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { createAuthenticator } from "./auth/authenticate";
@@ -59,10 +60,17 @@ interface OpenOptions {
   stripe?: StripeEndpoint;
 }
 
-/** `redis.url` set: limits, spend, wallets, abuse windows, the feed and the job lock are shared through Redis. */
+/**
+ * `redis.url` set: limits, spend, wallets, abuse windows, the feed and the job lock are shared
+ * through Redis. Without it everything stays in this process; on PostgreSQL the job lock is then
+ * an advisory lock, so that a second instance learns it would run without shared state.
+ */
 function openCoordination(config: Readonly<Config>, clock: Clock, log: Logger): Coordination {
   const { url, prefix, instances } = config.redis;
-  return url ? createRedisCoordination({ url, prefix, instances, clock, log }) : createMemoryCoordination(clock);
+  if (url) return createRedisCoordination({ url, prefix, instances, clock, log });
+  const memory = createMemoryCoordination(clock);
+  const database = config.database.url;
+  return database ? { ...memory, leader: (name) => postgresJobsLock(database, name) } : memory;
 }
 
 /** Load the master key, open and migrate the database, and wire the services. */
