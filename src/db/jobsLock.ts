@@ -1,7 +1,7 @@
 import { SQL } from "bun";
 
 /** A lock held by this process's own database session (`acquire` says whether it got it). */
-export interface SessionLock {
+interface SessionLock {
   held(): boolean;
   acquire(): Promise<boolean>;
   release(): Promise<void>;
