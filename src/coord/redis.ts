@@ -227,19 +227,17 @@ function redisFeed(link: RedisLink, channel: string, instance: string, log: Logg
       );
     },
     subscribe(handler: (event: Invalidation) => void, resync: () => void) {
-      const sub = link.subscriber();
-      let connectedOnce = false;
-      sub.onconnect = () => {
-        // Messages sent while this connection was down are lost: reload what they would have changed.
-        if (connectedOnce) resync();
-        connectedOnce = true;
-      };
-      void sub
-        .subscribe(channel, (message) => {
+      link.subscribe(
+        channel,
+        (message) => {
           const { from, event } = JSON.parse(message) as { from: string; event: Invalidation };
           if (from !== instance) handler(event);
-        })
-        .catch(() => log.error("coordination_feed_unavailable", {}));
+        },
+        () => {
+          log.info("coordination_feed_resync", {});
+          resync();
+        },
+      );
     },
   };
 }

@@ -20,8 +20,12 @@ export interface RedisLink {
    * which already holds what they would add, and replaying them would count it twice.
    */
   later(script: string, keys: readonly string[], args: Args): void;
-  /** A connection for the feed: a subscribing client cannot send other commands. */
-  subscriber(): RedisClient;
+  /**
+   * Listen on a channel with a connection of its own (a subscribing client cannot send other
+   * commands), opened again whenever it closes; `resync` runs after each reopening, since what
+   * was published meanwhile is lost.
+   */
+  subscribe(channel: string, listener: (message: string) => void, resync: () => void): void;
   /** Wait (a moment at most) for what `later` still has to send, then close the connections. */
   close(): Promise<void>;
 }
@@ -46,7 +50,7 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
   let epoch: string | null = null;
   let down = false;
   let closed = false;
-  const subscribers: RedisClient[] = [];
+  const subscribers = new Set<RedisClient>();
   const shas = new Map<string, string>();
   /** Counts recoveries: what was queued before the last one may belong to a data set Redis lost. */
   let generation = 0;
@@ -169,10 +173,30 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
       inFlight.add(sent);
       void sent.finally(() => inFlight.delete(sent));
     },
-    subscriber() {
-      const sub = new RedisClient(url, { autoReconnect: true, maxRetries: 1_000_000, connectionTimeout: 1_000 });
-      subscribers.push(sub);
-      return sub;
+    subscribe(channel, listener, resync) {
+      let opened = false;
+      const open = () => {
+        if (closed) return;
+        const sub = new RedisClient(url, { autoReconnect: false, connectionTimeout: 1_000 });
+        subscribers.add(sub);
+        let retried = false;
+        const retry = () => {
+          subscribers.delete(sub);
+          if (retried || closed) return;
+          retried = true;
+          sub.close();
+          setTimeout(open, RETRY_MS).unref();
+        };
+        sub.onclose = retry;
+        sub
+          .subscribe(channel, listener)
+          .then(() => {
+            if (opened) resync();
+            opened = true;
+          })
+          .catch(retry);
+      };
+      open();
     },
     async close() {
       if (closed) return;

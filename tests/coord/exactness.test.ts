@@ -1,3 +1,4 @@
+import { RedisClient } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Coordination } from "../../src/coord/port";
 import { IMPLEMENTATIONS, dropPrefix, manualClock, testRedisUrl, uniquePrefix } from "./redisTest";
@@ -77,5 +78,36 @@ describe.skipIf(!redis)("three instances on one Redis", () => {
     const next = await Promise.all(locks.map((l, i) => (i === leader ? false : l.acquire())));
     expect(next.filter(Boolean).length).toBe(1);
     for (const l of locks) await l.release();
+  });
+});
+
+describe.skipIf(!redis)("the leader lock", () => {
+  test("is renewed while held, and taken over when its holder dies without releasing it", async () => {
+    const lockPrefix = `${prefix}lock:`;
+    const [a, b] = [redis!.open(clock, lockPrefix, { lockMs: 300 }), redis!.open(clock, lockPrefix, { lockMs: 300 })];
+    const [la, lb] = [a.leader("jobs"), b.leader("jobs")];
+    expect(await la.acquire()).toBe(true);
+    expect(await lb.acquire()).toBe(false);
+    // Three lock lifetimes later the holder still holds it: it renews every third of one.
+    await Bun.sleep(900);
+    expect(la.held()).toBe(true);
+    expect(await lb.acquire()).toBe(false);
+    // Released on shutdown: the other takes it at its next try.
+    await la.release();
+    await a.close();
+    expect(await lb.acquire()).toBe(true);
+    await lb.release();
+    // A holder that dies (killed -9) leaves its key behind, unrenewed: it expires and b takes it over.
+    const raw = new RedisClient(testRedisUrl);
+    await raw.send("SET", [`${lockPrefix}lock:jobs`, "inst_dead", "PX", "300"]);
+    raw.close();
+    expect(await lb.acquire()).toBe(false);
+    let took = false;
+    for (let i = 0; i < 50 && !took; i++) {
+      took = lb.held();
+      if (!took) await Bun.sleep(50);
+    }
+    expect(took).toBe(true);
+    await b.close();
   });
 });

@@ -3,6 +3,7 @@ import { eq, sum } from "drizzle-orm";
 import { usageEvents } from "../../src/db/schema";
 import { startFakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
+import { revokeKey } from "../../src/keys/apiKeys";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { startCluster, startPrivateRedis, type Cluster } from "./cluster";
 import { testRedisUrl } from "./redisTest";
@@ -110,5 +111,34 @@ describe.skipIf(!redis)("Redis unreachable", () => {
     const after = [];
     for (let i = 0; i < 4; i++) after.push((await g.chat()).status);
     expect(after).toEqual([200, 200, 200, 429]);
+  });
+
+  test("the invalidation feed survives a Redis restart: a revocation on A is refused on B within a second", async () => {
+    const c = startCluster(
+      2,
+      `[redis]\nurl = "${redis!.url}"\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${MODELS}`,
+    );
+    clusters.push(c);
+    const [a, b] = c.instances;
+    const account = makeAccount(a!.deps, "feed-user@example.com");
+    const { key, id } = await makeKey(a!.deps, account.id);
+    const models = async () => {
+      const res = await fetch(`${b!.server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+      await res.text();
+      return res.status;
+    };
+    expect(await models()).toBe(200);
+    await redis!.stop();
+    await redis!.start();
+    // A's publish waits for its link to come back; B's subscriber reconnects (and reloads, as it may have missed some).
+    await Bun.sleep(1_200);
+    revokeKey(a!.deps, id, "test");
+    const deadline = Date.now() + 1_000;
+    let status = 200;
+    while (status !== 401 && Date.now() < deadline) {
+      status = await models();
+      if (status !== 401) await Bun.sleep(20);
+    }
+    expect(status).toBe(401);
   });
 });
