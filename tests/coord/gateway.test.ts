@@ -109,4 +109,58 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
     }
     expect(statuses).toEqual([401, 401]);
   });
+
+  test("a credit granted on one instance after the wallets were seeded lets exactly that much more through, on every instance", async () => {
+    const c = start('[billing]\nmode = "prepaid"');
+    const [a, b] = c.instances;
+    const account = makeAccount(a!.deps, "topup-user@example.com");
+    const { key } = await makeKey(a!.deps, account.id);
+    const grant = (micros: number) =>
+      b!.deps.billing.changeCredits(
+        { accountId: account.id, kind: "grant", amountMicros: micros, reason: "credit" },
+        "test",
+      );
+    grant(COST);
+    const first = await wave(c, 6, key, { max_tokens: 50 });
+    expect(first.filter((s) => s === 200).length).toBe(1);
+    // Every instance's wallet view is seeded now; the grant reaches Redis once, whoever reads it first.
+    grant(2 * COST);
+    let admitted = 0;
+    for (let round = 0; round < 4; round++)
+      admitted += (await wave(c, 6, key, { max_tokens: 50 })).filter((s) => s === 200).length;
+    expect(admitted).toBe(2);
+  });
+
+  test("20 failed authentications spread over the instances block the address on all of them", async () => {
+    const c = start("");
+    const account = makeAccount(c.instances[0]!.deps, "abuse-user@example.com");
+    const { key } = await makeKey(c.instances[0]!.deps, account.id);
+    const bad = `${key.slice(0, -4)}AAAA`;
+    // The client address is 127.0.0.1 for all of them: the same counter, whichever instance counts.
+    for (let i = 0; i < 20; i++) expect((await chat(c, i, bad)).status).toBe(401);
+    let statuses: number[] = [];
+    for (let tries = 0; tries < 50; tries++) {
+      statuses = await wave(c, 3, key);
+      if (statuses.every((s) => s === 429)) break;
+      await Bun.sleep(20);
+    }
+    expect(statuses).toEqual([429, 429, 429]);
+    expect(c.instances[0]!.deps.abuse.active().filter((f) => f.kind === "address_block").length).toBe(1);
+  });
+
+  test("the sign-in throttle counts an address's requests on every instance together", async () => {
+    const c = start("");
+    const statuses = [];
+    for (let i = 0; i < 7; i++) {
+      const res = await fetch(`${c.instances[i % 3]!.server.url}/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "sec-fetch-site": "same-origin" },
+        body: JSON.stringify({ email: "someone@example.com" }),
+      });
+      await res.text();
+      statuses.push(res.status);
+    }
+    // 5 per address and client address per 15 minutes, counted across the three.
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+  });
 });
