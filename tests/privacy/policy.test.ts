@@ -94,6 +94,14 @@ describe("§16 policy changes: a material version change is announced by email t
     expect(queuePolicyNotices(quiet.deps, "cli")).toBe(0);
   });
 
+  test("an instance that does not hold the jobs lock queues and sends nothing (another instance does)", async () => {
+    const { deps, smtp } = await setUp();
+    const jobs = startPrivacyJobs(deps, () => false);
+    await jobs.stop();
+    expect(smtp.messages).toEqual([]);
+    expect(policyStatus(deps).notices).toMatchObject({ sent: 0, pending: 0 });
+  });
+
   test("acceptance of the version in force is recorded per account; `policy notify|status` report it", async () => {
     const { env, deps, people } = await setUp();
     const key = (await makeKey(deps, people.ann.id)).key;
