@@ -35,7 +35,7 @@ export function createRequestControls(p: {
   clock: Clock;
   log: Logger;
   coord: Coordination;
-  billing?: { onUsageBatch?: UsageBatchHook };
+  billing?: { onUsageBatch?: UsageBatchHook; settle?: (accountId: string, requestId: string, micros: number) => void };
 }): RequestControls {
   const pricesFor = priceList(p.config.models);
   const metrics = createGatewayMetrics();
@@ -60,6 +60,7 @@ export function createRequestControls(p: {
       spend,
       pricesFor,
       onBatch: p.billing?.onUsageBatch,
+      onRecord: p.billing?.settle,
     }),
   };
 }

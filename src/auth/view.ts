@@ -32,12 +32,14 @@ interface PublicSigningKey {
 /**
  * What authentication consults on every request, held in memory: live (unrevoked) keys, account
  * status and role, and the keyring's public keys. Writers in this process refresh the entries they
- * change. Without Redis, a commit by another process (the CLI, another worker) is seen through
- * `PRAGMA data_version`, read at most every `SYNC_MS` (it cost ~4 µs per request when read on
- * each), and reloads everything: a revocation elsewhere takes effect within `SYNC_MS`, and after a
- * restart too. With Redis, each refresh is also published on the invalidation feed and every other
- * instance (and CLI) refreshes that entry when it arrives; a feed that reconnects reloads everything.
- * A lookup that misses looks at once, so what was created elsewhere is usable on its first request.
+ * change. With Redis, each refresh is also published on the invalidation feed and every other
+ * instance refreshes that entry when it arrives (a feed that reconnects reloads everything): the
+ * feed is what carries changes between instances, whatever the database. On SQLite a commit by
+ * another process is also seen through `PRAGMA data_version`, read at most every `SYNC_MS` (it cost
+ * ~4 µs per request when read on each), which reloads everything: so a writer that publishes
+ * nothing (a CLI run without `redis.url`) still takes effect within `SYNC_MS`, and after a restart
+ * too. A lookup that misses looks at once, so what was created elsewhere is usable on its first
+ * request.
  */
 export interface AuthView {
   key(id: string): KeyGrant | undefined;
@@ -126,7 +128,7 @@ export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">, feed: Inva
     if (row && row.revokedAt === null) keyMap.set(id, keyGrant(row));
     else keyMap.delete(id);
   };
-  // With a feed, a miss reads that one row (the feed brings every change, nothing to poll).
+  // With a feed, a miss reads that one row: no full reload, and no need of data_version.
   const miss = feed
     ? <T>(map: Map<string, T>, id: string, refresh: (id: string) => void) => (refresh(id), map.get(id))
     : <T>(map: Map<string, T>, id: string) => (look() ? map.get(id) : undefined);
@@ -164,7 +166,6 @@ export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">, feed: Inva
       feed?.publish({ kind: "signing_keys" });
     },
     sync() {
-      if (feed) return;
       const at = performance.now();
       if (at < nextLook) return;
       nextLook = at + SYNC_MS;

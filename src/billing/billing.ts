@@ -26,7 +26,10 @@ export interface Billing {
    * (less what requests in flight hold) is used up gets `payment_required` (402). No aggregate query.
    */
   admit(accountId: string, requestId: string, micros: number): Promise<KrioraError | null>;
-  /** The request ended having cost `micros`: its hold becomes a debit (prepaid mode). */
+  /**
+   * The request ended having cost `micros`: its hold becomes a debit (prepaid mode), once per
+   * request — the usage writer settles each record, admission each request it let through.
+   */
   settle(accountId: string, requestId: string, micros: number): void;
   balance(accountId: string): bigint;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */

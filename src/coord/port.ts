@@ -106,7 +106,7 @@ export type Invalidation =
 export interface InvalidationFeed {
   /** Tell the other instances (never this one's own subscribers: the writer refreshed them already). */
   publish(event: Invalidation): void;
-  /** `resync` runs when messages may have been missed (the feed reconnected): reload everything. */
+  /** `resync` runs when messages may have been missed (once subscribed, and after each reconnection): reload everything. */
   subscribe(handler: (event: Invalidation) => void, resync: () => void): void;
 }
 

@@ -51,8 +51,8 @@ export function createRedisCoordination(o: RedisOptions): Coordination {
     limiter: redisLimiter(link, k, o),
     spend: redisSpend(link, k),
     wallets: redisWallets(link, k, o.clock),
-    windows: redisWindows(link, k, memoryWindows(o.clock)),
-    feed: redisFeed(link, k("invalidate"), instance, o.log),
+    windows: redisWindows(link, k, o.clock, memoryWindows(o.clock)),
+    feed: redisFeed(link, k("invalidate"), instance),
     leader(name) {
       const lock = redisLock(link, k("lock", name), instance, o.log, o.lockMs ?? 15_000);
       locks.push(lock);
@@ -181,7 +181,12 @@ function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clo
 }
 
 /** Abuse counters and the sign-in throttle; while Redis is down they count in this process. */
-function redisWindows(link: RedisLink, k: (...p: string[]) => string, local: WindowCounters): WindowCounters {
+function redisWindows(
+  link: RedisLink,
+  k: (...p: string[]) => string,
+  clock: Clock,
+  local: WindowCounters,
+): WindowCounters {
   const orLocal = async <T>(shared: () => Promise<T>, here: () => Promise<T>) => {
     try {
       return await shared();
@@ -194,14 +199,17 @@ function redisWindows(link: RedisLink, k: (...p: string[]) => string, local: Win
     hit: (key, windowMs) =>
       orLocal(
         async () => {
-          const [count, ttl] = (await link.run(lua.HIT, [k("window", key)], [windowMs])) as [number, number];
-          return { count, resetMs: ttl > 0 ? ttl : windowMs };
+          const [count, left] = (await link.run(lua.HIT, [k("window", key)], [windowMs, clock.now()])) as [
+            number,
+            string,
+          ];
+          return { count, resetMs: Number(left) };
         },
         () => local.hit(key, windowMs),
       ),
     addDistinct: (key, member, windowMs) =>
       orLocal(
-        async () => Number(await link.run(lua.ADD_DISTINCT, [k("distinct", key)], [member, windowMs])),
+        async () => Number(await link.run(lua.ADD_DISTINCT, [k("distinct", key)], [windowMs, clock.now(), member])),
         () => local.addDistinct(key, member, windowMs),
       ),
     reset: (key) =>
@@ -217,7 +225,7 @@ function redisWindows(link: RedisLink, k: (...p: string[]) => string, local: Win
   };
 }
 
-function redisFeed(link: RedisLink, channel: string, instance: string, log: Logger) {
+function redisFeed(link: RedisLink, channel: string, instance: string) {
   return {
     publish(event: Invalidation) {
       link.later(
@@ -233,10 +241,7 @@ function redisFeed(link: RedisLink, channel: string, instance: string, log: Logg
           const { from, event } = JSON.parse(message) as { from: string; event: Invalidation };
           if (from !== instance) handler(event);
         },
-        () => {
-          log.info("coordination_feed_resync", {});
-          resync();
-        },
+        resync,
       );
     },
   };

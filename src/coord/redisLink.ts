@@ -22,8 +22,8 @@ export interface RedisLink {
   later(script: string, keys: readonly string[], args: Args): void;
   /**
    * Listen on a channel with a connection of its own (a subscribing client cannot send other
-   * commands), opened again whenever it closes; `resync` runs after each reopening, since what
-   * was published meanwhile is lost.
+   * commands), opened again whenever it closes; `resync` runs once each subscription is in place
+   * (the first included), since what was published before it is lost.
    */
   subscribe(channel: string, listener: (message: string) => void, resync: () => void): void;
   /** Wait (a moment at most) for what `later` still has to send, then close the connections. */
@@ -174,7 +174,6 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
       void sent.finally(() => inFlight.delete(sent));
     },
     subscribe(channel, listener, resync) {
-      let opened = false;
       const open = () => {
         if (closed) return;
         const sub = new RedisClient(url, { autoReconnect: false, connectionTimeout: 1_000 });
@@ -188,13 +187,7 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
           setTimeout(open, RETRY_MS).unref();
         };
         sub.onclose = retry;
-        sub
-          .subscribe(channel, listener)
-          .then(() => {
-            if (opened) resync();
-            opened = true;
-          })
-          .catch(retry);
+        sub.subscribe(channel, listener).then(resync).catch(retry);
       };
       open();
     },

@@ -128,18 +128,30 @@ if seeded and seeded < tonumber(ARGV[3]) then redis.call('HINCRBY', KEYS[2], 'b'
 return 1
 `;
 
-/** KEYS: window counter. ARGV: window ms. Returns {count, ms left}. */
-export const HIT = `
-local c = redis.call('INCR', KEYS[1])
-if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return { c, redis.call('PTTL', KEYS[1]) }
+/**
+ * A fixed window in a hash: `s` its start (the instances' clock, as in memory), then `c` a count or
+ * members as fields. Redis expires it only to clean up. KEYS: window. ARGV: window ms, now.
+ */
+const WINDOW = `
+local win, now = tonumber(ARGV[1]), tonumber(ARGV[2])
+local start = tonumber(redis.call('HGET', KEYS[1], 's'))
+if not start or now - start >= win then
+  redis.call('DEL', KEYS[1])
+  start = now
+  redis.call('HSET', KEYS[1], 's', tostring(now))
+end
+redis.call('PEXPIRE', KEYS[1], win)
 `;
 
-/** KEYS: window set. ARGV: member, window ms. Returns the number of distinct members. */
-export const ADD_DISTINCT = `
-redis.call('SADD', KEYS[1], ARGV[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return redis.call('SCARD', KEYS[1])
+/** Returns {count, ms left}. */
+export const HIT = `${WINDOW}
+return { redis.call('HINCRBY', KEYS[1], 'c', 1), tostring(start + win - now) }
+`;
+
+/** ARGV[3]: the member. Returns the number of distinct members. */
+export const ADD_DISTINCT = `${WINDOW}
+redis.call('HSET', KEYS[1], 'm:' .. ARGV[3], '1')
+return redis.call('HLEN', KEYS[1]) - 1
 `;
 
 /** KEYS: lock. ARGV: holder, ttl. Takes a free lock or extends our own; 1 when we hold it. */

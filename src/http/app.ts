@@ -90,11 +90,12 @@ export function createApp(deps: Deps) {
         const problem = bodyShapeProblem(body, request.headers.get("content-type"));
         if (problem) throw new KrioraError("invalid_request", problem);
       })
-      .onError({ as: "global" }, ({ code, error, request, path, set }) => {
+      .onError({ as: "global" }, async ({ code, error, request, path, set }) => {
         const err = toKrioraError(code, error, deps.log, path);
         const m = meta.get(request);
         if (m) m.status = err.status;
-        if (err.code === "unauthenticated" && m?.ip) abuse.authFailed(m.ip);
+        // Counted before the answer: the next attempt, on any instance, sees a block this one decided.
+        if (err.code === "unauthenticated" && m?.ip) await abuse.authFailed(m.ip);
         const response = errorResponse(err, path, requestId(request));
         for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") response.headers.set(k, v);
         return response;

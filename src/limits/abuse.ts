@@ -29,8 +29,9 @@ type AbuseFlag = typeof abuseFlags.$inferSelect;
 export interface AbuseControls {
   /** Seconds until the address may try again, or null when it is not blocked. */
   blockedFor(address: string): number | null;
-  authFailed(address: string): void;
-  keyUsed(keyId: string, address: string): void;
+  /** Resolves once counted (and decided); never rejects: a count that cannot be made is logged. */
+  authFailed(address: string): Promise<void>;
+  keyUsed(keyId: string, address: string): Promise<void>;
   active(): AbuseFlag[];
   clear(id: string, actor: string): boolean;
 }
@@ -95,7 +96,7 @@ export function createAbuseControls(
     },
     authFailed(address) {
       const addressHash = hashAddress(address);
-      coord.windows
+      return coord.windows
         .hit(`auth:${addressHash}`, ABUSE.authWindowMs)
         .then(({ count }) => {
           if (count !== ABUSE.authFailures) return;
@@ -107,7 +108,7 @@ export function createAbuseControls(
         .catch(failed);
     },
     keyUsed(keyId, address) {
-      coord.windows
+      return coord.windows
         .addDistinct(`key:${keyId}`, hashAddress(address), ABUSE.keyWindowMs)
         .then((seen) => {
           if (seen === ABUSE.keyAddresses + 1)

@@ -94,7 +94,7 @@ export function createAdmission(
       metrics.limitsHit.inc({ status: "balance" });
       throw refusal;
     }
-    if (principal.keyId && clientIp) abuse.keyUsed(principal.keyId, clientIp);
+    if (principal.keyId && clientIp) void abuse.keyUsed(principal.keyId, clientIp);
 
     const subjects: LimitSubject[] = [
       {

@@ -118,8 +118,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
       // The request's one usage record also ends its admission: tokens settled, slot freed.
       let admitted: Admitted | undefined;
       const sink = {
-        // Recorded first: its spend and prepaid debit go out before the hold is dropped.
-        record: (e: UsageEvent) => (deps.usage.record(e), admitted?.finish(e)),
+        // Recorded first: its spend goes out before the prepaid hold is dropped.
+        record(e: UsageEvent) {
+          try {
+            deps.usage.record(e);
+          } finally {
+            admitted?.finish(e);
+          }
+        },
       };
       const recorder = startUsageEvent(sink, call, deps.clock);
       let targets: Target[];

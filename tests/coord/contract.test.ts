@@ -141,10 +141,12 @@ for (const impl of IMPLEMENTATIONS) {
       expect(await c.windows.addDistinct("key:k", "h1", 60_000)).toBe(1);
       expect(await c.windows.addDistinct("key:k", "h1", 60_000)).toBe(1);
       expect(await c.windows.addDistinct("key:k", "h2", 60_000)).toBe(2);
-      if (impl.name === "memory") {
-        clock.advance(60_000);
-        expect((await c.windows.hit("ip:a", 60_000)).count).toBe(1);
-      }
+      clock.advance(59_999);
+      expect((await c.windows.hit("ip:a", 60_000)).count).toBe(2);
+      clock.advance(1);
+      const next = await c.windows.hit("ip:a", 60_000);
+      expect(next).toEqual({ count: 1, resetMs: 60_000 });
+      expect(await c.windows.addDistinct("key:k", "h1", 60_000)).toBe(1);
     });
 
     test("leader: acquire holds the lock until release", async () => {

@@ -69,7 +69,7 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
 
   test("abuse decisions: listed by HMAC, never the address; cleared once (audited), then 404", async () => {
     const { deps, app, key } = await setUp();
-    for (let i = 0; i < 20; i++) deps.abuse.authFailed("198.51.100.9");
+    for (let i = 0; i < 20; i++) await deps.abuse.authFailed("198.51.100.9");
     const list = await json(await call(app, "GET", "/admin/abuse", { key }));
     expect(list).toHaveLength(1);
     expect(JSON.stringify(list)).not.toContain("198.51.100.9");

@@ -48,7 +48,7 @@ describe("§8 retention windows: a stepping clock through ip_days, usage_detail_
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann", { requests: 3 });
     requestLoginLink(deps, ann.email);
-    for (let i = 0; i < 20; i++) deps.abuse.authFailed("203.0.113.9");
+    for (let i = 0; i < 20; i++) await deps.abuse.authFailed("203.0.113.9");
     expect(deps.abuse.active().map((f) => f.kind)).toEqual(["address_block"]);
     const { ip_days, usage_detail_days } = deps.config.retention;
     const rolled = events(deps);
