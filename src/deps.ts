@@ -1,7 +1,6 @@
 import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
 import { openDatabase, type Db, type DbHandle } from "./db/client";
-import { migrate } from "./db/migrate";
 import { loadOrCreateMasterKey } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
@@ -74,16 +73,16 @@ function openCoordination(config: Readonly<Config>, clock: Clock, log: Logger): 
 }
 
 /** Load the master key, open and migrate the database, and wire the services. */
-export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
+export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const master = loadOrCreateMasterKey(config.security.master_key_file);
   const handle = openDatabase(config.database.path);
-  migrate(handle.sqlite);
+  await handle.migrate();
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
   const coord = openCoordination(config, clock, log);
-  const billing = createBilling({
+  const billing = await createBilling({
     config,
     db: handle.db,
     clock,
@@ -93,7 +92,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     env: opts.env,
     stripe: opts.stripe,
   });
-  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, coord, billing });
+  const controls = await createRequestControls({ config, db: handle.db, cipher, audit, clock, log, coord, billing });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -107,7 +106,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     audit,
     clock,
     log,
-    authView: loadAuthView(handle, coord.kind === "redis" ? coord.feed : null),
+    authView: await loadAuthView(handle, coord.kind === "redis" ? coord.feed : null),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

@@ -3,6 +3,7 @@ import { eq, isNull } from "drizzle-orm";
 import type { InvalidationFeed } from "../coord/port";
 import type { DbHandle } from "../db/client";
 import { accounts, apiKeys, signingKeys, type AccountRole, type AccountStatus } from "../db/schema";
+import { all, one } from "../db/tx";
 
 export interface AccountGrant {
   id: string;
@@ -30,27 +31,29 @@ interface PublicSigningKey {
 }
 
 /**
- * What authentication consults on every request, held in memory: live (unrevoked) keys, account
- * status and role, and the keyring's public keys. Writers in this process refresh the entries they
- * change. With Redis, each refresh is also published on the invalidation feed and every other
- * instance refreshes that entry when it arrives (a feed that reconnects reloads everything): the
- * feed is what carries changes between instances, whatever the database. On SQLite a commit by
- * another process is also seen through `PRAGMA data_version`, read at most every `SYNC_MS` (it cost
- * ~4 µs per request when read on each), which reloads everything: so a writer that publishes
- * nothing (a CLI run without `redis.url`) still takes effect within `SYNC_MS`, and after a restart
- * too. A lookup that misses looks at once, so what was created elsewhere is usable on its first
- * request.
+ * What authentication consults on every request, held in memory and read synchronously: live
+ * (unrevoked) keys, account status and role, and the keyring's public keys. Writers in this
+ * process refresh the entries they change. With Redis each refresh is also published on the
+ * invalidation feed, and every other instance refreshes that entry when it arrives (a feed that
+ * (re)subscribes reloads everything, since it may have missed some): the feed carries changes
+ * between instances at once. A commit by another process is also seen through the handle's
+ * `dataVersion`, read at most every `SYNC_MS` (it cost ~4 µs per request when read on each), which
+ * reloads everything: so a writer that publishes nothing (a CLI run without `redis.url`) still takes
+ * effect within `SYNC_MS`, and after a restart too. After a miss the caller may `lookAgain` at
+ * once, so what was created elsewhere is usable on its first request.
  */
 export interface AuthView {
   key(id: string): KeyGrant | undefined;
   account(id: string): AccountGrant | undefined;
   verificationKey(kid: string): KeyObject | undefined;
   publicKeys(): PublicSigningKey[];
-  refreshAccount(id: string): void;
-  refreshKey(id: string): void;
-  refreshSigningKeys(): void;
+  refreshAccount(id: string): Promise<void>;
+  refreshKey(id: string): Promise<void>;
+  refreshSigningKeys(): Promise<void>;
   /** Reload when another connection has committed since the last look, looked at most every `SYNC_MS`. */
-  sync(): void;
+  sync(): Promise<void>;
+  /** After a miss: reload now if another connection has committed since the last look; says whether it did. */
+  lookAgain(): Promise<boolean>;
 }
 
 /** How stale the view may be about another process's commits (issue 15: "refused within 1 s"). */
@@ -77,99 +80,125 @@ const keyGrant = (r: KeyRow): KeyGrant => ({
   monthlyBudgetMicros: r.monthlyBudgetMicros,
 });
 
-export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">, feed: InvalidationFeed | null = null): AuthView {
-  const { db } = handle;
-  const accountMap = new Map<string, AccountGrant>();
-  const keyMap = new Map<string, KeyGrant>();
-  const signing = new Map<string, PublicSigningKey>();
-  const dataVersion = handle.sqlite.query<{ data_version: number }, []>("PRAGMA data_version");
-  const version = () => dataVersion.get()?.data_version ?? 0;
+const settled = Promise.resolve();
 
-  const loadSigningKeys = () => {
-    signing.clear();
-    for (const row of db.select().from(signingKeys).all()) {
+export async function loadAuthView(
+  handle: Pick<DbHandle, "db" | "dataVersion">,
+  feed: InvalidationFeed | null = null,
+): Promise<AuthView> {
+  const { db } = handle;
+  // Reloads build new maps and swap them in whole, so a lookup never sees a half-loaded view.
+  let accountMap = new Map<string, AccountGrant>();
+  let keyMap = new Map<string, KeyGrant>();
+  let signing = new Map<string, PublicSigningKey>();
+  // What this process refreshed while a reload was reading: applied again after the swap.
+  let reloading: { accounts: Set<string>; keys: Set<string> } | null = null;
+
+  const readSigningKeys = async () => {
+    const next = new Map<string, PublicSigningKey>();
+    for (const row of await all(db.select().from(signingKeys))) {
       const jwk = JSON.parse(row.publicJwk) as JsonWebKey;
-      signing.set(row.kid, {
+      next.set(row.kid, {
         kid: row.kid,
         key: createPublicKey({ key: jwk, format: "jwk" }),
         jwk: { ...jwk, kid: row.kid, alg: row.alg, use: "sig" },
       });
     }
+    return next;
   };
-  const loadAll = () => {
-    accountMap.clear();
-    keyMap.clear();
-    for (const row of db.select().from(accounts).all())
-      if (row.status !== "erased") accountMap.set(row.id, accountGrant(row));
-    for (const row of db.select().from(apiKeys).where(isNull(apiKeys.revokedAt)).all())
-      keyMap.set(row.id, keyGrant(row));
-    loadSigningKeys();
-  };
-
-  /** Reload if another connection committed since the last look; says whether it did. */
-  const look = () => {
-    const now = version();
-    if (now === seen) return false;
-    seen = now;
-    loadAll();
-    return true;
-  };
-  let seen = version();
-  let nextLook = performance.now() + SYNC_MS;
-  loadAll();
-
-  const refreshAccount = (id: string) => {
-    const row = db.select().from(accounts).where(eq(accounts.id, id)).get();
+  const refreshAccount = async (id: string) => {
+    reloading?.accounts.add(id);
+    const row = await one(db.select().from(accounts).where(eq(accounts.id, id)));
     if (row && row.status !== "erased") accountMap.set(id, accountGrant(row));
     else accountMap.delete(id);
   };
-  const refreshKey = (id: string) => {
-    const row = db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+  const refreshKey = async (id: string) => {
+    reloading?.keys.add(id);
+    const row = await one(db.select().from(apiKeys).where(eq(apiKeys.id, id)));
     if (row && row.revokedAt === null) keyMap.set(id, keyGrant(row));
     else keyMap.delete(id);
   };
-  // With a feed, a miss reads that one row: no full reload, and no need of data_version.
-  const miss = feed
-    ? <T>(map: Map<string, T>, id: string, refresh: (id: string) => void) => (refresh(id), map.get(id))
-    : <T>(map: Map<string, T>, id: string) => (look() ? map.get(id) : undefined);
-  // An unknown kid costs no signature check, so anyone can send one: reload at most every SYNC_MS.
-  let nextSigningLoad = 0;
-  const signingMiss = () => {
-    if (!feed) return look();
-    const at = performance.now();
-    if (at < nextSigningLoad) return false;
-    nextSigningLoad = at + SYNC_MS;
-    loadSigningKeys();
-    return true;
+  const loadAll = async () => {
+    const refreshed = { accounts: new Set<string>(), keys: new Set<string>() };
+    reloading = refreshed;
+    try {
+      const nextAccounts = new Map<string, AccountGrant>();
+      const nextKeys = new Map<string, KeyGrant>();
+      for (const row of await all(db.select().from(accounts)))
+        if (row.status !== "erased") nextAccounts.set(row.id, accountGrant(row));
+      for (const row of await all(db.select().from(apiKeys).where(isNull(apiKeys.revokedAt))))
+        nextKeys.set(row.id, keyGrant(row));
+      const nextSigning = await readSigningKeys();
+      accountMap = nextAccounts;
+      keyMap = nextKeys;
+      signing = nextSigning;
+    } finally {
+      reloading = null;
+    }
+    for (const id of refreshed.accounts) await refreshAccount(id);
+    for (const id of refreshed.keys) await refreshKey(id);
   };
-  feed?.subscribe((event) => {
-    if (event.kind === "account") refreshAccount(event.id);
-    else if (event.kind === "key") refreshKey(event.id);
-    else if (event.kind === "signing_keys") loadSigningKeys();
-  }, loadAll);
+
+  let looking: Promise<boolean> | null = null;
+  /** Reload if another connection committed since the last look; says whether it did. */
+  const look = (): Promise<boolean> => {
+    looking ??= (async () => {
+      try {
+        const now = await handle.dataVersion();
+        if (now === seen) return false;
+        seen = now;
+        await loadAll();
+        return true;
+      } finally {
+        looking = null;
+      }
+    })();
+    return looking;
+  };
+  let seen = await handle.dataVersion();
+  let nextLook = performance.now() + SYNC_MS;
+  await loadAll();
+
+  // A refresh that fails here (the database down) is caught up by the next look at dataVersion.
+  const failed = () => undefined;
+  feed?.subscribe(
+    (event) => {
+      const done =
+        event.kind === "account"
+          ? refreshAccount(event.id)
+          : event.kind === "key"
+            ? refreshKey(event.id)
+            : event.kind === "signing_keys"
+              ? readSigningKeys().then((next) => void (signing = next))
+              : settled;
+      void done.catch(failed);
+    },
+    () => void loadAll().catch(failed),
+  );
 
   return {
-    key: (id) => keyMap.get(id) ?? miss(keyMap, id, refreshKey),
-    account: (id) => accountMap.get(id) ?? miss(accountMap, id, refreshAccount),
-    verificationKey: (kid) => (signing.get(kid) ?? (signingMiss() ? signing.get(kid) : undefined))?.key,
+    key: (id) => keyMap.get(id),
+    account: (id) => accountMap.get(id),
+    verificationKey: (kid) => signing.get(kid)?.key,
     publicKeys: () => [...signing.values()],
-    refreshAccount(id) {
-      refreshAccount(id);
+    async refreshAccount(id) {
+      await refreshAccount(id);
       feed?.publish({ kind: "account", id });
     },
-    refreshKey(id) {
-      refreshKey(id);
+    async refreshKey(id) {
+      await refreshKey(id);
       feed?.publish({ kind: "key", id });
     },
-    refreshSigningKeys() {
-      loadSigningKeys();
+    async refreshSigningKeys() {
+      signing = await readSigningKeys();
       feed?.publish({ kind: "signing_keys" });
     },
     sync() {
       const at = performance.now();
-      if (at < nextLook) return;
+      if (at < nextLook) return settled;
       nextLook = at + SYNC_MS;
-      look();
+      return look().then(() => undefined);
     },
+    lookAgain: look,
   };
 }

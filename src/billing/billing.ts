@@ -31,13 +31,13 @@ export interface Billing {
    * request — the usage writer settles each record, admission each request it let through.
    */
   settle(accountId: string, requestId: string, micros: number): void;
-  balance(accountId: string): bigint;
+  balance(accountId: string): Promise<bigint>;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */
   onUsageBatch?: UsageBatchHook;
   checkout(accountId: string, amountMicros: number): Promise<CheckoutRow>;
   receiveWebhook(rawBody: string, signature: string | null): Promise<WebhookOutcome>;
   summary(accountId: string, limit?: number): Promise<BillingSummary>;
-  changeCredits(change: CreditChange, actor: Actor): LedgerRow;
+  changeCredits(change: CreditChange, actor: Actor): Promise<LedgerRow>;
   /** Erasure: delete the account's Stripe customer (billing rows stay under legal hold). */
   deleteCustomer(accountId: string): Promise<boolean>;
   /** Start the metered-mode sender (the server calls this; CLI commands do not); it sends while `leads()`. */
@@ -62,7 +62,7 @@ interface BillingOptions {
 
 const notEnabled = () => new KrioraError("not_found", "Billing is not enabled on this gateway.");
 
-export function createBilling(o: BillingOptions): Billing {
+export async function createBilling(o: BillingOptions): Promise<Billing> {
   const env = o.env ?? process.env;
   const { mode: configured, stripe_secret_key_env: keyEnv, stripe_webhook_secret_env: hookEnv } = o.config.billing;
   const secretKey = env[keyEnv];
@@ -84,7 +84,7 @@ export function createBilling(o: BillingOptions): Billing {
         };
   // Credits, grants and refunds reach a shared wallet from whichever instance sees them first (once
   // per ledger row); usage debits reached it when each request settled.
-  const view = createBalanceView(o.db, (row) => {
+  const view = await createBalanceView(o.db, (row) => {
     if (mode === "prepaid" && row.kind !== "usage")
       void o.wallets.credit(row.accountId, `ledger:${row.seq}`, row.amount, row.seq);
   });
@@ -98,8 +98,9 @@ export function createBilling(o: BillingOptions): Billing {
     mode,
     async admit(accountId, requestId, micros) {
       if (mode !== "prepaid") return null;
-      view.catchUp();
-      if (await o.wallets.hold(accountId, requestId, micros, () => view.ledger(accountId))) return null;
+      // One look at the ledger each time: it seeds the wallet, and passes new credits on to it.
+      const ledger = await view.ledger(accountId);
+      if (await o.wallets.hold(accountId, requestId, micros, () => ledger)) return null;
       return new KrioraError(
         "payment_required",
         "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.",
@@ -138,7 +139,7 @@ export function createBilling(o: BillingOptions): Billing {
     changeCredits: (change, actor) => changeCredits(o, change, actor),
     async deleteCustomer(accountId) {
       if (ctx) return deleteCustomer(ctx, accountId);
-      if (customerOf(o, accountId))
+      if (await customerOf(o, accountId))
         throw new KrioraError("unavailable", `The Stripe customer cannot be deleted while ${keyEnv} is not set.`);
       return false;
     },
@@ -149,7 +150,7 @@ export function createBilling(o: BillingOptions): Billing {
 }
 
 /** Prepaid: one usage debit per account per flush, for the requests that cost something. */
-function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBatchHook>[1], at: number) {
+async function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBatchHook>[1], at: number) {
   const perAccount = new Map<string, { micros: number; requests: number }>();
   for (const r of rows) {
     if (r.costMicros <= 0) continue;
@@ -159,5 +160,5 @@ function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBat
     perAccount.set(r.accountId, d);
   }
   for (const [accountId, d] of perAccount)
-    appendLedger(tx, { accountId, at, kind: "usage", amountMicros: -d.micros, requests: d.requests });
+    await appendLedger(tx, { accountId, at, kind: "usage", amountMicros: -d.micros, requests: d.requests });
 }

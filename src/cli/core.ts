@@ -1,5 +1,4 @@
 import { backupBeforeMigrating } from "../db/backup";
-import { migrate } from "../db/migrate";
 import { holdServeLock } from "../db/serveLock";
 import { createLogger } from "../lib/log";
 import { freePort, serverUrl, startServer } from "../http/serve";
@@ -35,7 +34,7 @@ export const coreCommands: Command[] = [
       const { database } = ctx.config();
       if (!parentPid && database.backup_before_migrate)
         backupBeforeMigrating(database.path, new Date(), createLogger());
-      const deps = ctx.deps();
+      const deps = await ctx.deps();
       // With Redis, of several instances only the holder of the jobs lock runs them; the others take
       // it over when its holder stops renewing it (stopped, or killed without releasing it). Without
       // Redis on PostgreSQL, a second instance stops here: it would not share limits or revocations.
@@ -94,11 +93,11 @@ export const coreCommands: Command[] = [
             master_key_file: deps.config.security.master_key_file,
           });
         if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
-        if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
+        if (!(await hasAdmin(deps))) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
       }
       await stopped;
       await privacy?.stop();
-      deps.usageWriter.close();
+      await deps.usageWriter.close();
       await deps.billing.stop();
       await jobs?.release();
       await deps.coord.close();
@@ -111,9 +110,9 @@ export const coreCommands: Command[] = [
   {
     name: "migrate",
     summary: "Apply the embedded database migrations and print the schema version.",
-    run(ctx) {
-      const { handle } = ctx.deps();
-      const status = migrate(handle.sqlite);
+    async run(ctx) {
+      const { handle } = await ctx.deps();
+      const status = await handle.migrate();
       ctx.emit({ version: status.version, applied: status.applied, pending: status.pending });
       ctx.say(`schema ${status.version} (${status.applied} migrations applied)`);
     },

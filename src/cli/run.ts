@@ -189,7 +189,7 @@ function makeContext(
 ): CliContext & { flush(): void; close(): Promise<void> } {
   const json = parsed.flags.json === true;
   let config: Readonly<Config> | undefined;
-  let deps: Deps | undefined;
+  let deps: Promise<Deps> | undefined;
   let emitted: { value: unknown } | undefined;
   const ctx = {
     args: parsed.args,
@@ -231,9 +231,10 @@ function makeContext(
       if (json && emitted) io.out(JSON.stringify(emitted.value, null, 2) + "\n");
     },
     async close() {
+      const opened = deps ? await deps.catch(() => null) : null;
       // Invalidations this command published (a revoked key, a suspension) go out before it exits.
-      await deps?.coord.close();
-      deps?.handle.close();
+      await opened?.coord.close();
+      opened?.handle.close();
     },
   };
   return ctx;

@@ -3,6 +3,7 @@ import type { AuditTrail } from "../audit/audit";
 import type { Coordination } from "../coord/port";
 import type { Db } from "../db/client";
 import { abuseFlags } from "../db/schema";
+import { all, exec, one, transaction } from "../db/tx";
 import type { Clock } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { errorKind, type Logger } from "../lib/log";
@@ -28,65 +29,68 @@ type AbuseFlag = typeof abuseFlags.$inferSelect;
  */
 export interface AbuseControls {
   /** Seconds until the address may try again, or null when it is not blocked. */
-  blockedFor(address: string): number | null;
+  blockedFor(address: string): Promise<number | null>;
   /** Resolves once counted (and decided); never rejects: a count that cannot be made is logged. */
   authFailed(address: string): Promise<void>;
   keyUsed(keyId: string, address: string): Promise<void>;
-  active(): AbuseFlag[];
-  clear(id: string, actor: string): boolean;
+  active(): Promise<AbuseFlag[]>;
+  clear(id: string, actor: string): Promise<boolean>;
 }
 
-export function createAbuseControls(
+export async function createAbuseControls(
   db: Db,
   audit: AuditTrail,
   clock: Clock,
   log: Logger,
   hashAddress: (address: string) => string,
   coord: Pick<Coordination, "windows" | "feed">,
-): AbuseControls {
+): Promise<AbuseControls> {
   const blocks = new Map<string, { id: string; until: number }>();
   const failed = (err: unknown) => log.error("abuse_count_failed", { kind: errorKind(err) });
 
-  const decide = (
+  const decide = async (
+    id: string,
     kind: AbuseFlag["kind"],
     subject: string,
     details: Record<string, number>,
     expiresAt: number | null,
   ) => {
-    const id = newId("abuse");
-    db.transaction((tx) => {
-      tx.insert(abuseFlags)
-        .values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt })
-        .run();
-      audit.record({ actor: "system", action: `abuse.${kind}`, target: id, details }, tx);
+    await transaction(db, async (tx) => {
+      await exec(
+        tx
+          .insert(abuseFlags)
+          .values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt }),
+      );
+      await audit.record({ actor: "system", action: `abuse.${kind}`, target: id, details }, tx);
     });
     log.warn("abuse_decision", { id, kind });
-    return id;
   };
-  const loadBlocks = () => {
+  const loadBlocks = async () => {
+    const active = await activeFlags(db, clock.now());
     blocks.clear();
-    for (const f of activeFlags(db, clock.now()))
+    for (const f of active)
       if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
   };
 
-  loadBlocks();
-  coord.feed.subscribe((event) => {
-    if (event.kind === "block") blocks.set(event.subject, { id: event.id, until: event.until });
-    if (event.kind === "unblock") blocks.delete(event.subject);
-  }, loadBlocks);
+  await loadBlocks();
+  coord.feed.subscribe(
+    (event) => {
+      if (event.kind === "block") blocks.set(event.subject, { id: event.id, until: event.until });
+      if (event.kind === "unblock") blocks.delete(event.subject);
+    },
+    () => void loadBlocks().catch(failed),
+  );
 
   return {
-    blockedFor(address) {
+    async blockedFor(address) {
       if (blocks.size === 0) return null;
       const addressHash = hashAddress(address);
       const b = blocks.get(addressHash);
       if (!b) return null;
       const now = clock.now();
-      const cleared = db
-        .select({ clearedAt: abuseFlags.clearedAt })
-        .from(abuseFlags)
-        .where(eq(abuseFlags.id, b.id))
-        .get()?.clearedAt;
+      const cleared = (
+        await one(db.select({ clearedAt: abuseFlags.clearedAt }).from(abuseFlags).where(eq(abuseFlags.id, b.id)))
+      )?.clearedAt;
       if (b.until <= now || cleared) {
         blocks.delete(addressHash);
         void coord.windows.reset(`auth:${addressHash}`).catch(failed);
@@ -94,35 +98,37 @@ export function createAbuseControls(
       }
       return Math.ceil((b.until - now) / 1000);
     },
-    authFailed(address) {
+    async authFailed(address) {
       const addressHash = hashAddress(address);
-      return coord.windows
-        .hit(`auth:${addressHash}`, ABUSE.authWindowMs)
-        .then(({ count }) => {
-          if (count !== ABUSE.authFailures) return;
-          const until = clock.now() + ABUSE.blockMs;
-          const id = decide("address_block", addressHash, { failures: count }, until);
-          blocks.set(addressHash, { id, until });
-          coord.feed.publish({ kind: "block", subject: addressHash, id, until });
-        })
-        .catch(failed);
+      try {
+        const { count } = await coord.windows.hit(`auth:${addressHash}`, ABUSE.authWindowMs);
+        if (count !== ABUSE.authFailures) return;
+        const until = clock.now() + ABUSE.blockMs;
+        // The block holds from now on, here and (told at once) on the other instances; recording it does not delay it.
+        const id = newId("abuse");
+        blocks.set(addressHash, { id, until });
+        coord.feed.publish({ kind: "block", subject: addressHash, id, until });
+        await decide(id, "address_block", addressHash, { failures: count }, until);
+      } catch (err) {
+        failed(err);
+      }
     },
-    keyUsed(keyId, address) {
-      return coord.windows
-        .addDistinct(`key:${keyId}`, hashAddress(address), ABUSE.keyWindowMs)
-        .then((seen) => {
-          if (seen === ABUSE.keyAddresses + 1)
-            decide("key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
-        })
-        .catch(failed);
+    async keyUsed(keyId, address) {
+      try {
+        const seen = await coord.windows.addDistinct(`key:${keyId}`, hashAddress(address), ABUSE.keyWindowMs);
+        if (seen === ABUSE.keyAddresses + 1)
+          await decide(newId("abuse"), "key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
+      } catch (err) {
+        failed(err);
+      }
     },
     active: () => activeFlags(db, clock.now()),
-    clear(id, actor) {
-      const row = db.select().from(abuseFlags).where(eq(abuseFlags.id, id)).get();
+    async clear(id, actor) {
+      const row = await one(db.select().from(abuseFlags).where(eq(abuseFlags.id, id)));
       if (!row || row.clearedAt) return false;
-      db.transaction((tx) => {
-        tx.update(abuseFlags).set({ clearedAt: clock.now() }).where(eq(abuseFlags.id, id)).run();
-        audit.record({ actor, action: "abuse.clear", target: id, details: { kind: row.kind } }, tx);
+      await transaction(db, async (tx) => {
+        await exec(tx.update(abuseFlags).set({ clearedAt: clock.now() }).where(eq(abuseFlags.id, id)));
+        await audit.record({ actor, action: "abuse.clear", target: id, details: { kind: row.kind } }, tx);
       });
       if (row.kind === "address_block") {
         blocks.delete(row.subject);
@@ -134,10 +140,11 @@ export function createAbuseControls(
   };
 }
 
-function activeFlags(db: Db, now: number): AbuseFlag[] {
-  return db
-    .select()
-    .from(abuseFlags)
-    .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now))))
-    .all();
+async function activeFlags(db: Db, now: number): Promise<AbuseFlag[]> {
+  return await all(
+    db
+      .select()
+      .from(abuseFlags)
+      .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now)))),
+  );
 }

@@ -94,7 +94,8 @@ export function createAdmission(
       metrics.limitsHit.inc({ status: "balance" });
       throw refusal;
     }
-    if (principal.keyId && clientIp) void abuse.keyUsed(principal.keyId, clientIp);
+    // Counted while the limits are checked (both are a round trip with Redis), done before the answer.
+    const counted = principal.keyId && clientIp ? abuse.keyUsed(principal.keyId, clientIp) : null;
 
     const subjects: LimitSubject[] = [
       {
@@ -112,6 +113,7 @@ export function createAdmission(
       deps.billing.settle(accountId, requestId, 0);
       throw err;
     });
+    await counted;
     if (!admission.ok) {
       deps.billing.settle(accountId, requestId, 0);
       metrics.limitsHit.inc({ status: admission.reason });

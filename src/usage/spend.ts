@@ -2,6 +2,7 @@ import { and, eq, gte, lt, sum } from "drizzle-orm";
 import type { SpendCounters } from "../coord/port";
 import type { Db } from "../db/client";
 import { usageDaily, usageEvents } from "../db/schema";
+import { one } from "../db/tx";
 import { iso } from "../lib/clock";
 
 /**
@@ -24,25 +25,35 @@ const accountSubject = (accountId: string) => `account:${accountId}`;
 const keySubject = (accountId: string, keyId: string) => `key:${accountId}:${keyId}`;
 
 export function createSpendTracker(db: Db, counters: SpendCounters): SpendTracker {
-  const accountSpend = (accountId: string, month: string) => {
-    const row = db
-      .select({ total: sum(usageDaily.costMicros) })
-      .from(usageDaily)
-      .where(
-        and(eq(usageDaily.accountId, accountId), gte(usageDaily.day, `${month}-01`), lt(usageDaily.day, `${month}-99`)),
-      )
-      .get();
+  const accountSpend = async (accountId: string, month: string) => {
+    const row = await one(
+      db
+        .select({ total: sum(usageDaily.costMicros) })
+        .from(usageDaily)
+        .where(
+          and(
+            eq(usageDaily.accountId, accountId),
+            gte(usageDaily.day, `${month}-01`),
+            lt(usageDaily.day, `${month}-99`),
+          ),
+        ),
+    );
     return Number(row?.total ?? 0);
   };
   // Filtered by account and key so the query can use the (account, at) index.
-  const keySpend = (accountId: string, keyId: string, month: string) => {
-    const row = db
-      .select({ total: sum(usageEvents.costMicros) })
-      .from(usageEvents)
-      .where(
-        and(eq(usageEvents.accountId, accountId), gte(usageEvents.at, monthStart(month)), eq(usageEvents.keyId, keyId)),
-      )
-      .get();
+  const keySpend = async (accountId: string, keyId: string, month: string) => {
+    const row = await one(
+      db
+        .select({ total: sum(usageEvents.costMicros) })
+        .from(usageEvents)
+        .where(
+          and(
+            eq(usageEvents.accountId, accountId),
+            gte(usageEvents.at, monthStart(month)),
+            eq(usageEvents.keyId, keyId),
+          ),
+        ),
+    );
     return Number(row?.total ?? 0);
   };
   return {

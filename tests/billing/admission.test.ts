@@ -17,7 +17,7 @@ async function topUp(e: BillingEnv, accountId: string, micros: number) {
 
 describe("§5 payments: prepaid admission", () => {
   test("an account at zero balance gets 402 payment_required; a top-up restores access; usage spends it again", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const refused = await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0);
     expect(refused?.code).toBe("payment_required");
     expect(refused?.status).toBe(402);
@@ -26,33 +26,33 @@ describe("§5 payments: prepaid admission", () => {
     expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).toBeNull();
 
     // 1 USD/Mtok input: 1,000,000 input tokens cost exactly the 1 USD bought.
-    const controls = createRequestControls({ ...env.deps });
+    const controls = await createRequestControls({ ...env.deps });
     controls.usageWriter.record(usageEvent(1, { accountId: "acc_a", inputTokens: 600_000, outputTokens: 0 }));
     controls.usageWriter.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
-    controls.usageWriter.flush();
-    expect(env.deps.billing.balance("acc_a")).toBe(0n);
+    await controls.usageWriter.flush();
+    expect(await env.deps.billing.balance("acc_a")).toBe(0n);
     expect((await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0))?.code).toBe("payment_required");
     expect((await env.deps.billing.admit("acc_b", crypto.randomUUID(), 0))?.code).toBe("payment_required");
   });
 
   test("a grant written by another process (the CLI) is seen by the running view at the next admission", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).not.toBeNull();
-    const cli = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
+    const cli = await openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
       env: {},
     });
-    cli.billing.changeCredits(
+    await cli.billing.changeCredits(
       { accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" },
       "cli",
     );
     cli.handle.close();
     expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).toBeNull();
-    expect(env.deps.billing.balance("acc_a")).toBe(1n);
+    expect(await env.deps.billing.balance("acc_a")).toBe(1n);
   });
 
   test("off and metered modes never refuse for balance", async () => {
     for (const mode of ["off", "metered"] as const) {
-      const e = makeBillingEnv(mode);
+      const e = await makeBillingEnv(mode);
       expect([mode, await e.deps.billing.admit("acc_a", crypto.randomUUID(), 0)]).toEqual([mode, null]);
       e.close();
     }

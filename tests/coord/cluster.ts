@@ -24,24 +24,25 @@ export interface Cluster {
  * connections) on one data dir and one Redis prefix, each serving on its own loopback port:
  * what several `kriora serve` on one database and one Redis look like, minus the processes.
  */
-export function startCluster(n: number, toml: string): Cluster {
+export async function startCluster(n: number, toml: string): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "kriora-cluster-"));
   const file = join(dir, "kriora.toml");
   writeFileSync(file, `[server]\nport = 0\npublic_url = "https://gw.example.test"\n${toml}`);
   const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
   const stripe = startFakeStripe();
-  const instances = Array.from({ length: n }, () => {
+  const instances: Instance[] = [];
+  for (let i = 0; i < n; i++) {
     const log = captureLog();
-    const deps = openDeps(config, { log, env: STRIPE_ENV, stripe: stripe.endpoint });
-    return { deps, log, server: startServer(deps) };
-  });
+    const deps = await openDeps(config, { log, env: STRIPE_ENV, stripe: stripe.endpoint });
+    instances.push({ deps, log, server: startServer(deps) });
+  }
   return {
     dir,
     instances,
     async close() {
       for (const i of instances) {
         await i.server.stop();
-        i.deps.usageWriter.close();
+        await i.deps.usageWriter.close();
         await i.deps.coord.close();
         i.deps.handle.close();
       }

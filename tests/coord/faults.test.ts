@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { eq, sum } from "drizzle-orm";
 import { usageEvents } from "../../src/db/schema";
+import { all } from "../../src/db/tx";
 import { startFakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
 import { revokeKey } from "../../src/keys/apiKeys";
@@ -23,13 +24,13 @@ afterAll(async () => {
 const MODELS = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\n`;
 
 async function start(toml: string) {
-  const c = startCluster(
+  const c = await startCluster(
     1,
     `[redis]\nurl = "${redis!.url}"\ninstances = 2\n${toml}\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${MODELS}`,
   );
   clusters.push(c);
   const deps = c.instances[0]!.deps;
-  const account = makeAccount(deps, `user-${clusters.length}@example.com`);
+  const account = await makeAccount(deps, `user-${clusters.length}@example.com`);
   const { key } = await makeKey(deps, account.id);
   const post = async (path: string, body: Record<string, unknown>) => {
     const res = await fetch(`${c.instances[0]!.server.url}${path}`, {
@@ -49,7 +50,7 @@ describe.skipIf(!redis)("Redis unreachable", () => {
   test("a request that needs a budget gets 503 coordination_unavailable in its route's format; recovery needs no restart and counts nothing twice", async () => {
     const g = await start("[limits]\nmonthly_budget_usd = 100");
     expect((await g.chat()).status).toBe(200);
-    g.deps.usageWriter.flush();
+    await g.deps.usageWriter.flush();
     await redis!.stop();
     const refused = await g.chat();
     expect(refused.status).toBe(503);
@@ -69,19 +70,20 @@ describe.skipIf(!redis)("Redis unreachable", () => {
     // request's included), then advanced once per request; the first request's add, which Redis
     // lost, is not replayed on top (that would count it twice). Background retries run every 500 ms.
     await Bun.sleep(1_200);
-    g.deps.usageWriter.flush();
-    const [row] = g.deps.db
-      .select({ total: sum(usageEvents.costMicros) })
-      .from(usageEvents)
-      .where(eq(usageEvents.accountId, g.account.id))
-      .all();
+    await g.deps.usageWriter.flush();
+    const [row] = await all(
+      g.deps.db
+        .select({ total: sum(usageEvents.costMicros) })
+        .from(usageEvents)
+        .where(eq(usageEvents.accountId, g.account.id)),
+    );
     expect(await g.deps.spend.spent(g.account.id, Date.now())).toBe(Number(row!.total));
     expect(Number(row!.total)).toBe(3 * 18_000);
   });
 
   test("a prepaid check fails closed too", async () => {
     const g = await start('[billing]\nmode = "prepaid"');
-    g.deps.billing.changeCredits(
+    await g.deps.billing.changeCredits(
       { accountId: g.account.id, kind: "grant", amountMicros: 1_000_000, reason: "credit" },
       "test",
     );
@@ -114,13 +116,13 @@ describe.skipIf(!redis)("Redis unreachable", () => {
   });
 
   test("the invalidation feed survives a Redis restart: a revocation on A is refused on B within a second", async () => {
-    const c = startCluster(
+    const c = await startCluster(
       2,
       `[redis]\nurl = "${redis!.url}"\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${MODELS}`,
     );
     clusters.push(c);
     const [a, b] = c.instances;
-    const account = makeAccount(a!.deps, "feed-user@example.com");
+    const account = await makeAccount(a!.deps, "feed-user@example.com");
     const { key, id } = await makeKey(a!.deps, account.id);
     const models = async () => {
       const res = await fetch(`${b!.server.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
@@ -132,7 +134,7 @@ describe.skipIf(!redis)("Redis unreachable", () => {
     await redis!.start();
     // A's publish waits for its link to come back; B's subscriber reconnects (and reloads, as it may have missed some).
     await Bun.sleep(1_200);
-    revokeKey(a!.deps, id, "test");
+    await revokeKey(a!.deps, id, "test");
     const deadline = Date.now() + 1_000;
     let status = 200;
     while (status !== 401 && Date.now() < deadline) {

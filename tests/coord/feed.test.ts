@@ -20,16 +20,17 @@ afterAll(async () => {
 });
 
 async function setUp(withFeed: boolean) {
-  env = makeTestEnv();
+  env = await makeTestEnv();
   const a = redis!.open(manualClock(), prefix);
   const b = redis!.open(manualClock(), prefix);
   opened.push(a, b);
-  const handle = openDatabase(env.deps.config.database.path);
-  const other = loadAuthView(handle, withFeed ? b.feed : null);
-  // The writer's view publishes through its own instance of the port.
-  env.deps.authView = loadAuthView(env.deps.handle, withFeed ? a.feed : null);
-  const account = makeAccount(env.deps, "feed-view@example.com");
+  const account = await makeAccount(env.deps, "feed-view@example.com");
   const { id } = await makeKey(env.deps, account.id);
+  // The writer's view publishes through its own instance of the port; the other view, on its own
+  // connection to the same database, loads the key at start.
+  env.deps.authView = await loadAuthView(env.deps.handle, withFeed ? a.feed : null);
+  const handle = openDatabase(env.deps.config.database.path);
+  const other = await loadAuthView(handle, withFeed ? b.feed : null);
   return { other, id, close: () => handle.close() };
 }
 
@@ -43,7 +44,7 @@ describe.skipIf(!redis)("the invalidation feed", () => {
   test("a key revoked through one view leaves the other within a second, without polling", async () => {
     const { other, id, close } = await setUp(true);
     expect(other.key(id)).toBeDefined();
-    revokeKey(env!.deps, id, "test");
+    await revokeKey(env!.deps, id, "test");
     expect(await within(1_000, () => other.key(id) === undefined)).toBe(true);
     close();
   });
@@ -51,7 +52,7 @@ describe.skipIf(!redis)("the invalidation feed", () => {
   test("control: without the feed, the other view keeps the key until it polls", async () => {
     const { other, id, close } = await setUp(false);
     expect(other.key(id)).toBeDefined();
-    revokeKey(env!.deps, id, "test");
+    await revokeKey(env!.deps, id, "test");
     expect(await within(300, () => other.key(id) === undefined)).toBe(false);
     close();
   });

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { ledgerBalance } from "../../src/billing/ledger";
 import { usageEvents } from "../../src/db/schema";
+import { all } from "../../src/db/tx";
 import { revokeKey } from "../../src/keys/apiKeys";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
@@ -26,10 +27,10 @@ afterAll(async () => {
 /** Model `m` costs 1,000 USD per million tokens: the fake upstream's 18 tokens cost 18,000 micro-dollars. */
 const COST = 18_000;
 
-function start(toml: string) {
+async function start(toml: string) {
   fake = startFakeUpstream();
   const models = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\n`;
-  cluster = startCluster(
+  cluster = await startCluster(
     3,
     `[redis]\nurl = "${testRedisUrl}"\nprefix = "${prefix}${crypto.randomUUID().slice(0, 6)}:"\n${toml}\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${models}`,
   );
@@ -56,8 +57,8 @@ async function wave(c: Cluster, n: number, key: string, body: Record<string, unk
 
 describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
   test("an account rpm of 6 admits exactly 6 of 30 concurrent requests spread over three instances", async () => {
-    const c = start("[limits]\nrpm = 6");
-    const account = makeAccount(c.instances[0]!.deps, "rpm-user@example.com");
+    const c = await start("[limits]\nrpm = 6");
+    const account = await makeAccount(c.instances[0]!.deps, "rpm-user@example.com");
     const { key } = await makeKey(c.instances[0]!.deps, account.id);
     const statuses = await wave(c, 30, key);
     expect(statuses.filter((s) => s === 200).length).toBe(6);
@@ -65,11 +66,11 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
   });
 
   test("a prepaid balance worth 5 requests admits at most 5, never below zero by more than one hold; usage rows equal requests", async () => {
-    const c = start('[billing]\nmode = "prepaid"');
+    const c = await start('[billing]\nmode = "prepaid"');
     const a = c.instances[0]!.deps;
-    const account = makeAccount(a, "prepaid-user@example.com");
+    const account = await makeAccount(a, "prepaid-user@example.com");
     const { key } = await makeKey(a, account.id);
-    a.billing.changeCredits(
+    await a.billing.changeCredits(
       { accountId: account.id, kind: "grant", amountMicros: 5 * COST, reason: "five requests" },
       "test",
     );
@@ -80,20 +81,20 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
       admitted += statuses.filter((s) => s === 200).length;
       expect(statuses.every((s) => s === 200 || s === 402)).toBe(true);
     }
-    for (const i of c.instances) i.deps.usageWriter.flush();
+    for (const i of c.instances) await i.deps.usageWriter.flush();
     expect(admitted).toBe(5);
-    const rows = a.db.select().from(usageEvents).where(eq(usageEvents.accountId, account.id)).all();
+    const rows = await all(a.db.select().from(usageEvents).where(eq(usageEvents.accountId, account.id)));
     expect(rows.filter((r) => r.status === 200).length).toBe(admitted);
-    expect(ledgerBalance(a.db, account.id)).toBe(BigInt(5 * COST - admitted * COST));
+    expect(await ledgerBalance(a.db, account.id)).toBe(BigInt(5 * COST - admitted * COST));
   });
 
   test("a key issued on A works on B and C; revoked on B, it is refused on A and C within a second", async () => {
-    const c = start("");
+    const c = await start("");
     const [a, b, cc] = c.instances;
-    const account = makeAccount(a!.deps, "revoke-user@example.com");
+    const account = await makeAccount(a!.deps, "revoke-user@example.com");
     const { key, id } = await makeKey(a!.deps, account.id);
     expect(await wave(c, 3, key)).toEqual([200, 200, 200]);
-    revokeKey(b!.deps, id, "test");
+    await revokeKey(b!.deps, id, "test");
     const deadline = Date.now() + 1_000;
     let statuses: number[] = [];
     while (Date.now() < deadline) {
@@ -111,20 +112,20 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
   });
 
   test("a credit granted on one instance after the wallets were seeded lets exactly that much more through, on every instance", async () => {
-    const c = start('[billing]\nmode = "prepaid"');
+    const c = await start('[billing]\nmode = "prepaid"');
     const [a, b] = c.instances;
-    const account = makeAccount(a!.deps, "topup-user@example.com");
+    const account = await makeAccount(a!.deps, "topup-user@example.com");
     const { key } = await makeKey(a!.deps, account.id);
     const grant = (micros: number) =>
       b!.deps.billing.changeCredits(
         { accountId: account.id, kind: "grant", amountMicros: micros, reason: "credit" },
         "test",
       );
-    grant(COST);
+    await grant(COST);
     const first = await wave(c, 6, key, { max_tokens: 50 });
     expect(first.filter((s) => s === 200).length).toBe(1);
     // Every instance's wallet view is seeded now; the grant reaches Redis once, whoever reads it first.
-    grant(2 * COST);
+    await grant(2 * COST);
     let admitted = 0;
     for (let round = 0; round < 4; round++)
       admitted += (await wave(c, 6, key, { max_tokens: 50 })).filter((s) => s === 200).length;
@@ -132,8 +133,8 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
   });
 
   test("20 failed authentications spread over the instances block the address on all of them", async () => {
-    const c = start("");
-    const account = makeAccount(c.instances[0]!.deps, "abuse-user@example.com");
+    const c = await start("");
+    const account = await makeAccount(c.instances[0]!.deps, "abuse-user@example.com");
     const { key } = await makeKey(c.instances[0]!.deps, account.id);
     const bad = `${key.slice(0, -4)}AAAA`;
     // The client address is 127.0.0.1 for all of them: the same counter, whichever instance counts.
@@ -145,11 +146,11 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
       await Bun.sleep(20);
     }
     expect(statuses).toEqual([429, 429, 429]);
-    expect(c.instances[0]!.deps.abuse.active().filter((f) => f.kind === "address_block").length).toBe(1);
+    expect((await c.instances[0]!.deps.abuse.active()).filter((f) => f.kind === "address_block").length).toBe(1);
   });
 
   test("the sign-in throttle counts an address's requests on every instance together", async () => {
-    const c = start("");
+    const c = await start("");
     const statuses = [];
     for (let i = 0; i < 7; i++) {
       const res = await fetch(`${c.instances[i % 3]!.server.url}/auth/login`, {

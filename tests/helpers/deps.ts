@@ -34,10 +34,10 @@ export interface TestEnv {
  * A real data dir (SQLite file + master key) in a fresh temporary folder. `toml` is a
  * kriora.toml body; `--data` semantics put the database and key inside the folder.
  */
-export function makeTestEnv(
+export async function makeTestEnv(
   toml = "",
   overrides: Partial<Pick<Deps, "clock">> & { env?: Record<string, string> } = {},
-): TestEnv {
+): Promise<TestEnv> {
   const dir = mkdtempSync(join(tmpdir(), "kriora-test-"));
   const file = join(dir, "kriora.toml");
   writeFileSync(file, toml);
@@ -45,7 +45,7 @@ export function makeTestEnv(
   const env = { ...redis.env, ...overrides.env };
   const config: Readonly<Config> = loadConfig({ file, dataDir: join(dir, "data"), env });
   const log = captureLog();
-  const deps = openDeps(config, { log, clock: overrides.clock });
+  const deps = await openDeps(config, { log, clock: overrides.clock });
   return {
     dir,
     deps,

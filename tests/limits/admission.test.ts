@@ -14,6 +14,7 @@ import { makeAccount, makeKey } from "../helpers/identity";
 import { parsePrometheus } from "../helpers/prometheus";
 import { createMemoryCoordination } from "../../src/coord/memory";
 import { createSpendTracker } from "../../src/usage/spend";
+import { all } from "../../src/db/tx";
 
 interface Rig {
   env: TestEnv | BillingEnv;
@@ -41,8 +42,10 @@ async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "
   const models = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\n[[models]]\nid = "slow"\nprovider = "oa"\nupstream = "paced"\n`;
   const rest = `${toml}\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${models}`;
   // The billing rig writes its own [server] table; the port is set to 0 below instead.
-  const env = billing ? makeBillingEnv(billing, { toml: rest }) : makeTestEnv(`[server]\nport = 0\n${rest}`);
-  const account = makeAccount(env.deps, EMAIL);
+  const env = billing
+    ? await makeBillingEnv(billing, { toml: rest })
+    : await makeTestEnv(`[server]\nport = 0\n${rest}`);
+  const account = await makeAccount(env.deps, EMAIL);
   const { key, id } = await makeKey(env.deps, account.id, keyLimits);
   const server = startServer({
     ...env.deps,
@@ -58,9 +61,9 @@ async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "
   return rig;
 }
 
-const rowsOf = (r: Rig) => {
-  r.env.deps.usageWriter.flush();
-  return r.env.deps.db.select().from(usageEvents).all();
+const rowsOf = async (r: Rig) => {
+  await r.env.deps.usageWriter.flush();
+  return await all(r.env.deps.db.select().from(usageEvents));
 };
 
 describe("§2 usage data: metering through the real gateway", () => {
@@ -82,8 +85,8 @@ describe("§2 usage data: metering through the real gateway", () => {
     );
     expect(texts.every((t) => t === r.fake.reply)).toBe(true);
     const deadline = Date.now() + 5_000;
-    while (rowsOf(r).length < N && Date.now() < deadline) await Bun.sleep(20);
-    const rows = rowsOf(r);
+    while ((await rowsOf(r)).length < N && Date.now() < deadline) await Bun.sleep(20);
+    const rows = await rowsOf(r);
     expect(rows.length).toBe(N);
     expect(new Set(rows.map((x) => x.id)).size).toBe(N);
     for (const row of rows) {
@@ -120,7 +123,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(refused.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(ms|s)$|^\d+m\d+s$/);
     expect((await json(refused)).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
     expect(r.fake.requests.length).toBe(3);
-    const refusedRow = rowsOf(r).find((x) => x.status === 429);
+    const refusedRow = (await rowsOf(r)).find((x) => x.status === 429);
     expect(refusedRow).toMatchObject({ outcome: "refused", errorCode: "rate_limited", inputTokens: 0 });
   });
 
@@ -132,7 +135,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(100);
     await first.text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).length < 1 && Date.now() < deadline) await Bun.sleep(10);
     // Settled to 11 + 7 real tokens, so a second large request fits again.
     const second = await r.chat({ max_tokens: 900 });
     expect(second.status).toBe(200);
@@ -154,7 +157,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(r.fake.requests.length).toBe(0);
     for (const rd of readers) while (!(await rd.read()).done);
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).filter((x) => x.status === 200).length < 2 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).filter((x) => x.status === 200).length < 2 && Date.now() < deadline) await Bun.sleep(10);
     expect((await r.chat()).status).toBe(200);
   });
 
@@ -164,8 +167,8 @@ describe("§5 availability: limits at the model API", () => {
     expect(first.status).toBe(200);
     await first.text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
-    expect(rowsOf(r)[0]!.costMicros).toBe(18_000);
+    while ((await rowsOf(r)).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    expect((await rowsOf(r))[0]!.costMicros).toBe(18_000);
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
@@ -180,7 +183,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(first.status).toBe(200);
     await first.text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).length < 1 && Date.now() < deadline) await Bun.sleep(10);
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
@@ -200,7 +203,7 @@ describe("§5 availability: limits at the model API", () => {
   test("a key's budget counts its spend recorded before a restart", async () => {
     const r = await start("", { monthlyBudgetUsd: 0.01 });
     await (await r.chat()).text();
-    r.env.deps.usageWriter.flush();
+    await r.env.deps.usageWriter.flush();
     const fresh = createSpendTracker(r.env.deps.db, createMemoryCoordination(r.env.deps.clock).spend);
     expect(await fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
     expect(await fresh.spent(r.accountId, Date.now())).toBe(18_000);
@@ -212,7 +215,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(refused.status).toBe(402);
     expect((await json(refused)).error.type).toBe("insufficient_quota");
     expect(r.fake.requests.length).toBe(0);
-    changeCredits(
+    await changeCredits(
       r.env.deps,
       { accountId: r.accountId, kind: "grant", amountMicros: 1_000_000, reason: "top-up" },
       "test",
@@ -234,7 +237,7 @@ describe("§11 non-identifying metrics", () => {
         ),
       );
     const metricsSize = async () => {
-      r.env.deps.usageWriter.flush();
+      await r.env.deps.usageWriter.flush();
       return (await (await fetch(`${r.server.url}/metrics`)).text()).length;
     };
     await (await r.chat()).text();
@@ -252,10 +255,10 @@ describe("§11 non-identifying metrics", () => {
         .filter(Boolean),
     );
     expect([...models].sort()).toEqual(["m", "unknown"]);
-    const rows = rowsOf(r);
+    const rows = await rowsOf(r);
     expect(rows.length).toBe(321);
     expect(new Set(rows.map((x) => x.model))).toEqual(new Set(["m", "unknown"]));
-    const daily = r.env.deps.db.select().from(usageDaily).all();
+    const daily = await all(r.env.deps.db.select().from(usageDaily));
     expect(daily.map((d) => [d.model, d.requests]).sort()).toEqual([
       ["m", 1],
       ["unknown", 320],
@@ -267,7 +270,7 @@ describe("§11 non-identifying metrics", () => {
     for (let i = 0; i < 3; i++) await (await r.chat()).text();
     await (await r.chat({}, "kr_bad.key.here")).text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 3 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).length < 3 && Date.now() < deadline) await Bun.sleep(10);
     const res = await fetch(`${r.server.url}/metrics`);
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text = await res.text();
