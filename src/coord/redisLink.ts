@@ -34,8 +34,13 @@ const RETRY_MS = 500;
 const CLOSE_WAIT_MS = 2_000;
 const MAX_PENDING = 100_000;
 
-/** Marks this Redis's data set: the same value after a reconnect means nothing was lost. */
-const EPOCH = `redis.call('SET', KEYS[1], ARGV[1], 'NX') return redis.call('GET', KEYS[1])`;
+/**
+ * Marks this Redis's data set: the same value after a reconnect means nothing was lost. Kept for
+ * 30 days after the last look, so that a gateway (or test run) that went away leaves nothing behind.
+ */
+const EPOCH = `redis.call('SET', KEYS[1], ARGV[1], 'NX')
+redis.call('PEXPIRE', KEYS[1], 2592000000)
+return redis.call('GET', KEYS[1])`;
 
 /**
  * One command connection to Redis that fails fast while Redis is down (no offline queue: a
