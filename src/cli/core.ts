@@ -130,8 +130,26 @@ export const coreCommands: Command[] = [
     summary: "Validate the configuration and print it (secrets are read from env and never printed).",
     run(ctx) {
       const config = ctx.config();
-      ctx.emit(config);
-      ctx.say(JSON.stringify(config, null, 2));
+      // A password inside database.url or redis.url is a secret too.
+      const shown = {
+        ...config,
+        database: { ...config.database, url: withoutPassword(config.database.url) },
+        redis: { ...config.redis, url: withoutPassword(config.redis.url) },
+      };
+      ctx.emit(shown);
+      ctx.say(JSON.stringify(shown, null, 2));
     },
   },
 ];
+
+/** `redis://:secret@cache:6379/0` → `redis://:***@cache:6379/0`; anything unparsable stays as configured (it has no password to find). */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.href;
+  } catch {
+    return url;
+  }
+}

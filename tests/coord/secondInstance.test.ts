@@ -35,3 +35,22 @@ describe.skipIf(!testDatabaseUrl)("a second instance without Redis", () => {
     first = undefined;
   });
 });
+
+describe("config check", () => {
+  test("prints database.url and redis.url without their passwords", async () => {
+    let out = "";
+    const code = await runCli(["config", "check", "--json", "--data", join(ws.dir, "check")], {
+      out: (t) => void (out += t),
+      err: () => {},
+      env: {
+        KRIORA_DATABASE_URL: "postgres://kriora:pg-canary-secret@db.internal:5432/kriora",
+        KRIORA_REDIS_URL: "redis://:redis-canary-secret@cache.internal:6379/0",
+      },
+    });
+    expect(code).toBe(0);
+    const shown = JSON.parse(out);
+    expect(shown.database.url).toBe("postgres://kriora:***@db.internal:5432/kriora");
+    expect(shown.redis.url).toBe("redis://:***@cache.internal:6379/0");
+    expect(out).not.toContain("canary-secret");
+  });
+});
