@@ -30,9 +30,11 @@ interface RedisOptions {
   instances: number;
   /** How long the leader lock outlives its holder (renewed every third of it). */
   lockMs?: number;
+  /** How long a concurrency slot or a prepaid hold outlives the instance that took it (renewed while in flight). */
+  leaseMs?: number;
 }
 
-/** A concurrency slot held by an instance that died is freed after this long. */
+/** A concurrency slot or prepaid hold taken by an instance that died is freed after this long. */
 const LEASE_MS = 15 * 60_000;
 /** How long an add, settle or credit id is remembered against a retry counting it twice. */
 const ONCE_MS = 24 * 3_600_000;
@@ -48,9 +50,9 @@ export function createRedisCoordination(o: RedisOptions): Coordination {
   const locks: LeaderLock[] = [];
   return {
     kind: "redis",
-    limiter: redisLimiter(link, k, o),
+    limiter: redisLimiter(link, k, o, o.leaseMs ?? LEASE_MS),
     spend: redisSpend(link, k),
-    wallets: redisWallets(link, k, o.clock),
+    wallets: redisWallets(link, k, o.clock, o.leaseMs ?? LEASE_MS),
     windows: redisWindows(link, k, o.clock, memoryWindows(o.clock)),
     feed: redisFeed(link, k("invalidate"), instance),
     leader(name) {
@@ -65,16 +67,35 @@ export function createRedisCoordination(o: RedisOptions): Coordination {
   };
 }
 
-function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOptions): Limiter {
+function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOptions, leaseMs: number): Limiter {
   // Per-instance buckets at limit/N while Redis is down: never more than the shared limit in all.
   const fallback = createMemoryLimiter(o.clock);
   const share = (n: number) => (n > 0 ? Math.max(1, Math.floor(n / o.instances)) : 0);
   let warned = false;
+  // The slots of requests in flight here, renewed while they last: a slot expires only when its instance died.
+  const inFlight = new Map<string, string[]>();
+  let renewing: Timer | null = null;
+  const renew = () => {
+    const until = o.clock.now() + leaseMs;
+    for (const [lease, slots] of inFlight) link.later(lua.RENEW_SLOTS, slots, [lease, until, leaseMs]);
+  };
+  const hold = (lease: string, slots: string[]) => {
+    inFlight.set(lease, slots);
+    if (renewing) return;
+    renewing = setInterval(renew, leaseMs / 3);
+    renewing.unref();
+  };
+  const drop = (lease: string) => {
+    inFlight.delete(lease);
+    if (inFlight.size > 0 || !renewing) return;
+    clearInterval(renewing);
+    renewing = null;
+  };
   return {
     async admit(subjects: LimitSubject[], estimatedTokens: number): Promise<Admission> {
       const lease = newId("lease");
       const keys = subjects.flatMap((s) => [k("bucket", s.id), k("slots", s.id)]);
-      const args = [o.clock.now(), estimatedTokens, lease, LEASE_MS];
+      const args = [o.clock.now(), estimatedTokens, lease, leaseMs];
       for (const { spec } of subjects) args.push(spec.rpm, spec.tpm, spec.concurrency);
       let reply: string[];
       try {
@@ -106,6 +127,7 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
       const reserved = subjects.map((s) => reservation(s.spec, estimatedTokens));
       let settled = false;
       let released = false;
+      hold(lease, slots);
       return {
         ok: true,
         headers,
@@ -121,6 +143,7 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
           release() {
             if (released) return;
             released = true;
+            drop(lease);
             link.later(lua.RELEASE_SLOTS, slots, [lease]);
           },
         },
@@ -152,12 +175,12 @@ function redisSpend(link: RedisLink, k: (...p: string[]) => string): SpendCounte
   };
 }
 
-function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clock): Wallets {
+function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clock, leaseMs: number): Wallets {
   const wallet = (accountId: string) => k("wallet", accountId);
   const holds = (accountId: string) => k("holds", accountId);
   return {
     async hold(accountId, id, micros, balance) {
-      const args = [id, Math.max(1, Math.round(micros)), clock.now(), LEASE_MS];
+      const args = [id, Math.max(1, Math.round(micros)), clock.now(), leaseMs];
       const keys = [wallet(accountId), holds(accountId)];
       let verdict = Number(await link.run(lua.HOLD, keys, args));
       if (verdict === -1) {

@@ -124,6 +124,7 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
 
   const drain = async () => {
     retrying = null;
+    if (closed) return;
     try {
       const current = generation;
       if (pending.length > 0 && !(await sameEpoch())) {
@@ -169,6 +170,7 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
   return {
     run,
     later(script, keys, args) {
+      if (closed) return;
       const op = { script, keys, args, generation };
       if (pending.length > 0 || down) return queue(op);
       const sent = run(script, keys, args).catch((err: unknown) => {

@@ -73,6 +73,17 @@ for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
 `;
 
+/** KEYS: slot sets. ARGV: lease id, new expiry, ttl. A request still in flight keeps its slots. */
+export const RENEW_SLOTS = `
+for i = 1, #KEYS do
+  if redis.call('ZSCORE', KEYS[i], ARGV[1]) then
+    redis.call('ZADD', KEYS[i], 'XX', ARGV[2], ARGV[1])
+    redis.call('PEXPIRE', KEYS[i], ARGV[3])
+  end
+end
+return 1
+`;
+
 /** KEYS: the id's marker, then counters. ARGV: micros, marker ttl. Only counters already loaded move. */
 export const ADD_ONCE = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end

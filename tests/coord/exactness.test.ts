@@ -111,3 +111,28 @@ describe.skipIf(!redis)("the leader lock", () => {
     await b.close();
   });
 });
+
+describe.skipIf(!redis)("concurrency slots", () => {
+  test("are kept while their request runs past the lease, and freed when the instance holding them died", async () => {
+    const slotPrefix = `${prefix}slots:`;
+    const realClock = { now: () => Date.now() };
+    const [a, b] = [0, 1].map(() => redis!.open(realClock, slotPrefix, { leaseMs: 300 }));
+    const subjects = [{ id: "account:long", spec: { rpm: 0, tpm: 0, concurrency: 1 } }];
+    const first = await a!.limiter.admit(subjects, 0);
+    expect(first.ok).toBe(true);
+    // Three lease lifetimes later the request is still in flight: its slot was renewed.
+    await Bun.sleep(900);
+    expect(await b!.limiter.admit(subjects, 0)).toMatchObject({ ok: false, reason: "concurrency" });
+    // The instance dies with the request in flight (no release): the slot goes when its lease runs out.
+    await a!.close();
+    let freed = false;
+    for (let i = 0; i < 50 && !freed; i++) {
+      const again = await b!.limiter.admit(subjects, 0);
+      freed = again.ok;
+      if (again.ok) again.lease.release();
+      else await Bun.sleep(50);
+    }
+    expect(freed).toBe(true);
+    await b!.close();
+  });
+});

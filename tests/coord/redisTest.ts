@@ -16,7 +16,11 @@ export function manualClock(start = Date.UTC(2026, 0, 15)): Clock & { advance(ms
 export interface Implementation {
   name: "memory" | "redis";
   /** A new instance of the port; with Redis, every instance of one test shares its prefix. */
-  open(clock: Clock, prefix: string, opts?: { instances?: number; lockMs?: number; url?: string }): Coordination;
+  open(
+    clock: Clock,
+    prefix: string,
+    opts?: { instances?: number; lockMs?: number; leaseMs?: number; url?: string },
+  ): Coordination;
 }
 
 const log = captureLog();
@@ -27,7 +31,11 @@ export const IMPLEMENTATIONS: Implementation[] = [
     ? [
         {
           name: "redis" as const,
-          open: (clock: Clock, prefix: string, opts: { instances?: number; lockMs?: number; url?: string } = {}) =>
+          open: (
+            clock: Clock,
+            prefix: string,
+            opts: { instances?: number; lockMs?: number; leaseMs?: number; url?: string } = {},
+          ) =>
             createRedisCoordination({
               url: opts.url ?? testRedisUrl,
               prefix,
@@ -35,6 +43,7 @@ export const IMPLEMENTATIONS: Implementation[] = [
               log,
               instances: opts.instances ?? 1,
               lockMs: opts.lockMs,
+              leaseMs: opts.leaseMs,
             }),
         },
       ]
