@@ -14,18 +14,27 @@ function recentIds(max = 10_000) {
 }
 
 function memorySpend(): SpendCounters {
-  const counters = new Map<string, { month: string; micros: number }>();
+  const counters = new Map<string, { month: string; micros: number; loading: Promise<number> | null }>();
   const first = recentIds();
   return {
     async get(subject, month, load) {
-      const e = counters.get(subject);
-      if (e && e.month === month) return e.micros;
-      const micros = await load();
-      // Another read may have loaded it meanwhile, and adds may have landed on that one.
-      const now = counters.get(subject);
-      if (now && now.month === month) return now.micros;
-      counters.set(subject, { month, micros });
-      return micros;
+      let e = counters.get(subject);
+      if (!e || e.month !== month) {
+        // Adds made while the stored total is read land on the entry; the total is added to them.
+        const entry = { month, micros: 0, loading: Promise.resolve(load()) as Promise<number> | null };
+        counters.set(subject, entry);
+        e = entry;
+        try {
+          entry.micros += await entry.loading!;
+        } catch (err) {
+          if (counters.get(subject) === entry) counters.delete(subject);
+          throw err;
+        } finally {
+          entry.loading = null;
+        }
+      }
+      if (e.loading) await e.loading.catch(() => undefined);
+      return e.micros;
     },
     async add(subjects, month, micros, id) {
       if (micros <= 0 || !first(id)) return;
