@@ -72,25 +72,8 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
   const fallback = createMemoryLimiter(o.clock);
   const share = (n: number) => (n > 0 ? Math.max(1, Math.floor(n / o.instances)) : 0);
   let warned = false;
-  // The slots of requests in flight here, renewed while they last: a slot expires only when its instance died.
-  const inFlight = new Map<string, string[]>();
-  let renewing: Timer | null = null;
-  const renew = () => {
-    const until = o.clock.now() + leaseMs;
-    for (const [lease, slots] of inFlight) link.later(lua.RENEW_SLOTS, slots, [lease, until, leaseMs]);
-  };
-  const hold = (lease: string, slots: string[]) => {
-    inFlight.set(lease, slots);
-    if (renewing) return;
-    renewing = setInterval(renew, leaseMs / 3);
-    renewing.unref();
-  };
-  const drop = (lease: string) => {
-    inFlight.delete(lease);
-    if (inFlight.size > 0 || !renewing) return;
-    clearInterval(renewing);
-    renewing = null;
-  };
+  // The slots of requests in flight here are renewed while they last: they expire only when this instance died.
+  const kept = renewer(leaseMs);
   return {
     async admit(subjects: LimitSubject[], estimatedTokens: number): Promise<Admission> {
       const lease = newId("lease");
@@ -127,7 +110,7 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
       const reserved = subjects.map((s) => reservation(s.spec, estimatedTokens));
       let settled = false;
       let released = false;
-      hold(lease, slots);
+      kept.keep(lease, () => link.later(lua.RENEW_SLOTS, slots, [lease, o.clock.now() + leaseMs, leaseMs]));
       return {
         ok: true,
         headers,
@@ -143,7 +126,7 @@ function redisLimiter(link: RedisLink, k: (...p: string[]) => string, o: RedisOp
           release() {
             if (released) return;
             released = true;
-            drop(lease);
+            kept.drop(lease);
             link.later(lua.RELEASE_SLOTS, slots, [lease]);
           },
         },
@@ -178,6 +161,8 @@ function redisSpend(link: RedisLink, k: (...p: string[]) => string): SpendCounte
 function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clock, leaseMs: number): Wallets {
   const wallet = (accountId: string) => k("wallet", accountId);
   const holds = (accountId: string) => k("holds", accountId);
+  // Like concurrency slots, the holds of requests in flight here are renewed while they last.
+  const kept = renewer(leaseMs);
   return {
     async hold(accountId, id, micros, balance) {
       const args = [id, Math.max(1, Math.round(micros)), clock.now(), leaseMs];
@@ -188,9 +173,12 @@ function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clo
         await link.run(lua.SEED_WALLET, [wallet(accountId)], [seed.micros.toString(), seed.seq, WALLET_MS]);
         verdict = Number(await link.run(lua.HOLD, keys, args));
       }
-      return verdict === 1;
+      if (verdict !== 1) return false;
+      kept.keep(id, () => link.later(lua.RENEW_HOLD, [holds(accountId)], [id, clock.now() + leaseMs, leaseMs]));
+      return true;
     },
     async settle(accountId, id, micros) {
+      kept.drop(id);
       link.later(
         lua.SETTLE_WALLET,
         [k("once", "settle", id), wallet(accountId), holds(accountId)],
@@ -199,6 +187,28 @@ function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clo
     },
     async credit(accountId, id, micros, seq) {
       link.later(lua.CREDIT_WALLET, [k("once", "credit", id), wallet(accountId)], [micros, ONCE_MS, seq]);
+    },
+  };
+}
+
+/** Renews what requests in flight here hold (by id), every third of `leaseMs`, until each is dropped. */
+function renewer(leaseMs: number) {
+  const live = new Map<string, () => void>();
+  let timer: Timer | null = null;
+  return {
+    keep(id: string, renew: () => void) {
+      live.set(id, renew);
+      if (timer) return;
+      timer = setInterval(() => {
+        for (const r of live.values()) r();
+      }, leaseMs / 3);
+      timer.unref();
+    },
+    drop(id: string) {
+      live.delete(id);
+      if (live.size > 0 || !timer) return;
+      clearInterval(timer);
+      timer = null;
     },
   };
 }

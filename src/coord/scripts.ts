@@ -113,6 +113,15 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return 1
 `;
 
+/** KEYS: holds. ARGV: id, new expiry, ttl. A request still in flight keeps its hold. */
+export const RENEW_HOLD = `
+local held = redis.call('HGET', KEYS[1], ARGV[1])
+if not held then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], string.match(held, '^(%d+):') .. ':' .. ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
 /** KEYS: wallet, its seed-at-seq. ARGV: balance, seq, ttl. Seeds once; a wallet left alone for `ttl` is seeded again. */
 export const SEED_WALLET = `
 if redis.call('HSETNX', KEYS[1], 'b', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 's', ARGV[2]) end

@@ -112,7 +112,7 @@ describe.skipIf(!redis)("the leader lock", () => {
   });
 });
 
-describe.skipIf(!redis)("concurrency slots", () => {
+describe.skipIf(!redis)("leases of requests in flight", () => {
   test("are kept while their request runs past the lease, and freed when the instance holding them died", async () => {
     const slotPrefix = `${prefix}slots:`;
     const realClock = { now: () => Date.now() };
@@ -131,6 +131,24 @@ describe.skipIf(!redis)("concurrency slots", () => {
       freed = again.ok;
       if (again.ok) again.lease.release();
       else await Bun.sleep(50);
+    }
+    expect(freed).toBe(true);
+    await b!.close();
+  });
+
+  test("a prepaid hold is kept while its request runs past the lease, and freed when the instance holding it died", async () => {
+    const holdPrefix = `${prefix}holds:`;
+    const realClock = { now: () => Date.now() };
+    const [a, b] = [0, 1].map(() => redis!.open(realClock, holdPrefix, { leaseMs: 300 }));
+    const ledger = () => ({ micros: 100n, seq: 1 });
+    expect(await a!.wallets.hold("acct_long", "req_long", 100, ledger)).toBe(true);
+    await Bun.sleep(900);
+    expect(await b!.wallets.hold("acct_long", "req_next", 100, ledger)).toBe(false);
+    await a!.close();
+    let freed = false;
+    for (let i = 0; i < 50 && !freed; i++) {
+      freed = await b!.wallets.hold("acct_long", `req_after_${i}`, 100, ledger);
+      if (!freed) await Bun.sleep(50);
     }
     expect(freed).toBe(true);
     await b!.close();
