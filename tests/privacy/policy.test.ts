@@ -98,6 +98,19 @@ describe("§16 policy changes: a material version change is announced by email t
     expect((await policyStatus(deps)).notices).toMatchObject({ sent: 0, pending: 0 });
   });
 
+  test("an instance that takes the jobs lock over queues and sends the notices at its next minute", async () => {
+    const { deps, smtp } = await setUp();
+    let leads = false;
+    const jobs = startPrivacyJobs(deps, () => leads, { retentionMs: 3_600_000, noticesMs: 50 });
+    await Bun.sleep(120);
+    expect(smtp.messages).toEqual([]);
+    leads = true;
+    const deadline = Date.now() + 3_000;
+    while (smtp.messages.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    await jobs.stop();
+    expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
+  });
+
   test("acceptance of the version in force is recorded per account; `policy notify|status` report it", async () => {
     const { env, deps, people } = await setUp();
     const key = (await makeKey(deps, people.ann.id)).key;
