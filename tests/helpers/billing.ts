@@ -10,6 +10,7 @@ import { captureLog, type CapturedLog } from "./deps";
 import { makeAccount, makeKey } from "./identity";
 import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
 import { databaseEnv, dropDatabase } from "./pg";
+import { redisModeEnv } from "./redisMode";
 
 /** `[[models]]` at one unreachable provider, priced per million tokens: `[id, input, output, cached input]`. */
 export function pricedModels(models: [string, number, number, number?][]): string {
@@ -54,7 +55,8 @@ export async function makeBillingEnv(
     `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`,
   );
   const dataDir = join(dir, "data");
-  const config = loadConfig({ file, dataDir, env: await databaseEnv(dataDir) });
+  const redis = redisModeEnv();
+  const config = loadConfig({ file, dataDir, env: { ...(await databaseEnv(dataDir)), ...redis.env } });
   const fake = startFakeStripe();
   const log = captureLog();
   const open = () => openDeps(config, { log, clock: opts.clock, env: opts.env ?? STRIPE_ENV, stripe: fake.endpoint });
@@ -64,11 +66,14 @@ export async function makeBillingEnv(
     log,
     deps: await open(),
     async restart() {
+      await env.deps.coord.close();
       await env.deps.handle.close();
       env.deps = await open();
       return env.deps;
     },
     async close() {
+      await env.deps.coord.close();
+      await redis.drop();
       await env.deps.handle.close();
       await dropDatabase(dataDir);
       fake.stop();

@@ -8,6 +8,7 @@ import { openHandle, type DbHandle } from "../../src/db/client";
 import { openDeps, type Deps } from "../../src/deps";
 import type { Logger, LogFields } from "../../src/lib/log";
 import { databaseEnv, dropDatabase, pgDump, testDatabaseUrl } from "./pg";
+import { redisModeEnv } from "./redisMode";
 
 export interface CapturedLog extends Logger {
   lines: string[];
@@ -45,7 +46,8 @@ export async function makeTestEnv(
   const file = join(dir, "kriora.toml");
   writeFileSync(file, toml);
   const dataDir = join(dir, "data");
-  const env = { ...(await databaseEnv(dataDir)), ...overrides.env };
+  const redis = redisModeEnv();
+  const env = { ...(await databaseEnv(dataDir)), ...redis.env, ...overrides.env };
   const config: Readonly<Config> = loadConfig({ file, dataDir, env });
   const log = captureLog();
   const deps = await openDeps(config, { log, clock: overrides.clock });
@@ -54,6 +56,8 @@ export async function makeTestEnv(
     deps,
     log,
     async close() {
+      await deps.coord.close();
+      await redis.drop();
       await deps.handle.close();
       await dropDatabase(dataDir);
       rmSync(dir, { recursive: true, force: true });
