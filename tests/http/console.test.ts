@@ -1,13 +1,19 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { createApp } from "../../src/http/app";
 import { CONSOLE_ASSETS } from "../../src/http/consoleAssets";
 import { listRequests } from "../../src/privacy/rights";
-import { makeTestEnv } from "../helpers/deps";
+import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { call, makeAccount, makeKey, makeSessionCookie } from "../helpers/identity";
+
+const opened: TestEnv[] = [];
+afterEach(async () => {
+  for (const env of opened.splice(0)) await env.close();
+});
 
 const setUp = async () => {
   const env = await makeTestEnv("");
+  opened.push(env);
   return { deps: env.deps, app: createApp(env.deps) };
 };
 
