@@ -11,6 +11,7 @@ import m0004 from "../../drizzle/0004_billing.sql" with { type: "text" };
 import m0005 from "../../drizzle/0005_privacy.sql" with { type: "text" };
 import m0006 from "../../drizzle/0006_key_budget.sql" with { type: "text" };
 import m0007 from "../../drizzle/0007_suspended_from.sql" with { type: "text" };
+import m0008 from "../../drizzle/0008_data_keys.sql" with { type: "text" };
 
 export const embeddedJournal: { entries: { idx: number; when: number; tag: string }[] } = journal;
 
@@ -23,4 +24,5 @@ export const embeddedSql: Record<string, string> = {
   "0005_privacy": m0005,
   "0006_key_budget": m0006,
   "0007_suspended_from": m0007,
+  "0008_data_keys": m0008,
 };
