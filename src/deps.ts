@@ -2,8 +2,11 @@ import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
 import { openDatabase, type Db, type DbHandle } from "./db/client";
 import { migrate } from "./db/migrate";
-import { loadOrCreateMasterKey } from "./crypto/masterKey";
+import { loadOrCreateMasterKey, masterKeyring } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
+import { createKeyWrap } from "./crypto/dataKeys";
+import { createDataKeys, type DataKeys } from "./db/dataKeys";
+import { adoptDataKeys } from "./privacy/dataKeyAdoption";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createShutdown, type Shutdown } from "./lib/shutdown";
@@ -28,6 +31,11 @@ export interface Deps extends RequestControls {
   handle: DbHandle;
   db: Db;
   cipher: FieldCipher;
+  /**
+   * Per-account data keys (crypto-shredding). `dataKeys.forget(accountId)` drops a key from this
+   * process's cache: the hook for another instance's erasure.
+   */
+  dataKeys: DataKeys;
   audit: AuditTrail;
   clock: Clock;
   log: Logger;
@@ -56,17 +64,22 @@ interface OpenOptions {
   stripe?: StripeEndpoint;
 }
 
-/** Load the master key, open and migrate the database, and wire the services. */
+/**
+ * Load the master keyring, open and migrate the database (moving fields still under the master
+ * key to per-account data keys, once), and wire the services.
+ */
 export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
-  const master = loadOrCreateMasterKey(config.security.master_key_file);
+  const ring = masterKeyring(loadOrCreateMasterKey(config.security.master_key_file));
   const handle = openDatabase(config.database.path);
   migrate(handle.sqlite);
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
-  const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
+  const cipher = createFieldCipher(ring);
+  const dataKeys = createDataKeys(createKeyWrap(ring));
+  adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log });
   const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const controls = createRequestControls({ config, db: handle.db, cipher, dataKeys, audit, clock, log, billing });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -77,6 +90,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     handle,
     db: handle.db,
     cipher,
+    dataKeys,
     audit,
     clock,
     log,

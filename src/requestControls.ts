@@ -3,6 +3,7 @@ import type { Config } from "./config/schema";
 import type { FieldCipher } from "./crypto/fields";
 import { memoizedIndex } from "./crypto/memoIndex";
 import type { Db } from "./db/client";
+import type { DataKeys } from "./db/dataKeys";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/log";
 import { createAbuseControls, type AbuseControls } from "./limits/abuse";
@@ -30,6 +31,7 @@ export function createRequestControls(p: {
   config: Readonly<Config>;
   db: Db;
   cipher: FieldCipher;
+  dataKeys: DataKeys;
   audit: AuditTrail;
   clock: Clock;
   log: Logger;
@@ -51,7 +53,7 @@ export function createRequestControls(p: {
     ),
     usageWriter: createUsageWriter({
       db: p.db,
-      cipher: p.cipher,
+      dataKeys: p.dataKeys,
       log: p.log,
       metrics,
       spend,

@@ -1,4 +1,4 @@
-import { eq, lt } from "drizzle-orm";
+import { and, eq, isNotNull, lt, or, type SQL } from "drizzle-orm";
 import type { AccountDeps } from "./accountDeps";
 import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
@@ -38,7 +38,7 @@ export function signupConsent(
   return { ageConfirmedAt: deps.clock.now(), policyVersion: version };
 }
 
-const signupEmailAt = (rowId: string) => ({ table: "magic_links", column: "email_enc", rowId });
+export const signupEmailAt = (rowId: string) => ({ table: "magic_links", column: "email_enc", rowId });
 const canSignIn = (status: string) => status === "active" || status === "restricted";
 
 /**
@@ -93,12 +93,45 @@ export function requestLoginLink(deps: AccountDeps, email: string, opts: { mail:
 type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
 type LinkRow = typeof magicLinks.$inferInsert;
 
-/** Stores a link (none: `row` null) and runs `audit` in the same transaction; expired links are swept on the way. */
-function storeLink(deps: AccountDeps, now: number, row: LinkRow | null, audit?: (tx: Tx) => void): void {
+/**
+ * Delete the links that `where` matches, and first the data keys of the sign-up links among them
+ * (each pending sign-up's address is under a key of its own). Returns the sign-up links' ids.
+ */
+export function deleteLinks(deps: Pick<AccountDeps, "dataKeys">, tx: Tx, where: SQL): string[] {
+  const signups = tx
+    .select({ id: magicLinks.id })
+    .from(magicLinks)
+    .where(and(where, isNotNull(magicLinks.emailEnc)))
+    .all()
+    .map((l) => l.id);
+  deps.dataKeys.destroy(tx, signups);
+  tx.delete(magicLinks).where(where).run();
+  return signups;
+}
+
+/** The links of an account, and the pending sign-ups for its address (found by blind index). */
+export const linksOf = (accountId: string, index: string | null): SQL =>
+  index
+    ? or(eq(magicLinks.accountId, accountId), eq(magicLinks.emailIndex, index))!
+    : eq(magicLinks.accountId, accountId);
+
+/**
+ * Stores a link (none: `row` null) with its data key and runs `audit`, in one transaction;
+ * expired links are swept on the way.
+ */
+function storeLink(
+  deps: AccountDeps,
+  now: number,
+  row: LinkRow | null,
+  opts: { key?: { save(tx: Tx): void }; audit?: (tx: Tx) => void } = {},
+): void {
   deps.db.transaction((tx) => {
-    tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
-    if (row) tx.insert(magicLinks).values(row).run();
-    audit?.(tx);
+    deleteLinks(deps, tx, lt(magicLinks.expiresAt, now));
+    if (row) {
+      tx.insert(magicLinks).values(row).run();
+      opts.key?.save(tx);
+    }
+    opts.audit?.(tx);
   });
 }
 
@@ -117,12 +150,13 @@ function issueLink(
 ): void {
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
-  const emailEnc = deps.cipher.encrypt(email, signupEmailAt(id));
+  const minted = deps.dataKeys.mint(id, now);
+  const emailEnc = minted.key.encrypt(email, signupEmailAt(id));
   const row =
     fields && mail
       ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }
       : null;
-  storeLink(deps, now, row);
+  storeLink(deps, now, row, { key: row?.emailEnc ? minted : undefined });
   const message = { kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) };
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
   if (row) void deps.mailer.send(message);
@@ -143,8 +177,13 @@ export function issueLoginLink(
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
   const expiresAt = now + MAGIC_LINK_TTL_MS;
-  storeLink(deps, now, { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt }, (tx) =>
-    deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+  storeLink(
+    deps,
+    now,
+    { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt },
+    {
+      audit: (tx) => deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+    },
   );
   return { url: publicUrls(deps.config.server.public_url).signIn(token), expires_at: iso(expiresAt) };
 }
@@ -174,8 +213,13 @@ export function redeemMagicLink(deps: AccountDeps, token: string): string | null
       (id) => tx.select().from(magicLinks).where(eq(magicLinks.id, id)).get(),
       (id) => tx.delete(magicLinks).where(eq(magicLinks.id, id)).run(),
     );
-    if (!link || link.expiresAt <= now) return null;
+    if (!link) return null;
+    if (link.expiresAt <= now) {
+      deps.dataKeys.destroy(tx, [link.id]);
+      return null;
+    }
     const id = link.accountId ?? accountForSignup(deps, tx, link);
+    if (id === null) return null;
     const account = tx.select().from(accounts).where(eq(accounts.id, id)).get();
     if (!account || !canSignIn(account.status)) return null;
     if (account.verifiedAt === null)
@@ -186,12 +230,17 @@ export function redeemMagicLink(deps: AccountDeps, token: string): string | null
   return accountId;
 }
 
-function accountForSignup(deps: AccountDeps, tx: Tx, link: typeof magicLinks.$inferSelect): string {
+/** The account a sign-up link opens (created now unless the address has one), or null if its key is gone. */
+function accountForSignup(deps: AccountDeps, tx: Tx, link: typeof magicLinks.$inferSelect): string | null {
   const existing = link.emailIndex
     ? tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)).get()
     : undefined;
+  const key = deps.dataKeys.get(tx, link.id);
+  // The link's own key goes with it: from here the address lives under the account's key.
+  deps.dataKeys.destroy(tx, [link.id]);
   if (existing) return existing.id;
-  const email = deps.cipher.decrypt(link.emailEnc!, signupEmailAt(link.id));
+  if (!key) return null;
+  const email = key.decrypt(link.emailEnc!, signupEmailAt(link.id));
   const consent = { ageConfirmedAt: link.ageConfirmedAt!, policyVersion: link.policyVersion! };
   return insertAccount(deps, tx, { email, consent }, (id) => `account:${id}`).id;
 }

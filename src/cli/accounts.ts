@@ -38,11 +38,7 @@ function statusCommand(name: string, summary: string, change: typeof suspendAcco
     args: "<email|id>",
     run(ctx) {
       const deps = ctx.deps();
-      report(
-        ctx,
-        describeAccount(deps.cipher, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
-        verb,
-      );
+      report(ctx, describeAccount(deps, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), verb);
     },
   };
 }
@@ -80,7 +76,7 @@ export const accountCommands: Command[] = [
         { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" },
         ACTOR,
       );
-      report(ctx, describeAccount(deps.cipher, row), "created");
+      report(ctx, describeAccount(deps, row), "created");
     },
   },
   {
@@ -91,11 +87,7 @@ export const accountCommands: Command[] = [
       const [ref, email, extra] = ctx.args;
       if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
       const deps = ctx.deps();
-      report(
-        ctx,
-        describeAccount(deps.cipher, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)),
-        "updated",
-      );
+      report(ctx, describeAccount(deps, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
     },
   },
   {

@@ -75,7 +75,7 @@ export const rightsCommands: Command[] = [
       const deps = ctx.deps();
       report(
         ctx,
-        describeAccount(deps.cipher, restrictAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
+        describeAccount(deps, restrictAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
         "restricted",
       );
     },
@@ -88,10 +88,7 @@ export const rightsCommands: Command[] = [
       const deps = ctx.deps();
       report(
         ctx,
-        describeAccount(
-          deps.cipher,
-          await liftRestriction(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR),
-        ),
+        describeAccount(deps, await liftRestriction(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
         "unrestricted",
       );
     },

@@ -2,7 +2,7 @@ import { asc, eq, inArray, like, or } from "drizzle-orm";
 import { iso, isoOrNull } from "../lib/clock";
 import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
-import { describeAccount, requireLiveAccount } from "../accounts/accounts";
+import { accountKey, describeAccount, requireLiveAccount } from "../accounts/accounts";
 import { customerOf } from "../billing/customers";
 import { describeLedgerRow, ledgerBalance } from "../billing/ledger";
 import {
@@ -40,10 +40,11 @@ function buildExport(deps: PrivacyDeps, accountId: string) {
   const pending = db.select().from(emailChanges).where(eq(emailChanges.accountId, accountId)).all();
   const objection = db.select().from(trendObjections).where(eq(trendObjections.accountId, accountId)).get();
   const balance = ledgerBalance(db, accountId);
+  const key = accountKey(deps, db, accountId);
   return {
     schema: EXPORT_SCHEMA,
     generated_at: iso(deps.clock.now()),
-    account: describeAccount(deps.cipher, account),
+    account: describeAccount(deps, account),
     consents: {
       age_confirmed_at: isoOrNull(account.ageConfirmedAt),
       minimum_age: deps.config.policy.minimum_age,
@@ -61,7 +62,7 @@ function buildExport(deps: PrivacyDeps, accountId: string) {
       .all()
       .map((s) => ({ id: s.id, created_at: iso(s.createdAt), expires_at: iso(s.expiresAt) })),
     pending_email_changes: pending.map((c) => ({
-      email: changeAddress(deps.cipher, c),
+      email: changeAddress(deps, db, c),
       requested_at: iso(c.createdAt),
       expires_at: iso(c.expiresAt),
     })),
@@ -76,7 +77,7 @@ function buildExport(deps: PrivacyDeps, accountId: string) {
           id: e.id,
           at: iso(e.at),
           key_id: e.keyId,
-          ip: e.ipEnc === null ? null : deps.cipher.decrypt(e.ipEnc, usageIpLocation(e.id)),
+          ip: e.ipEnc === null ? null : key.decrypt(e.ipEnc, usageIpLocation(e.id)),
           model: e.model,
           provider: e.provider,
           endpoint: e.endpoint,

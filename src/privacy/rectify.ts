@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
-import { requireEmail, requireLiveAccount, setAccountEmail, type AccountRow } from "../accounts/accounts";
-import type { FieldCipher } from "../crypto/fields";
+import { accountKey, requireEmail, requireLiveAccount, setAccountEmail, type AccountRow } from "../accounts/accounts";
+import type { Tx } from "../db/tx";
 import { emailChanges } from "../db/schema";
 import { newOpaqueToken, parseOpaqueToken, takeSingleUse } from "../lib/opaqueToken";
 import { completeRequest, recordRequest } from "./rights";
@@ -13,9 +13,11 @@ const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
 type ChangeRow = typeof emailChanges.$inferSelect;
 
-const changeAt = (rowId: string) => ({ table: "email_changes", column: "email_enc", rowId });
+export const changeAt = (rowId: string) => ({ table: "email_changes", column: "email_enc", rowId });
 
-export const changeAddress = (cipher: FieldCipher, row: ChangeRow) => cipher.decrypt(row.emailEnc, changeAt(row.id));
+/** The new address of a pending change, under its account's data key. */
+export const changeAddress = (deps: Pick<PrivacyDeps, "dataKeys">, tx: Tx, row: ChangeRow) =>
+  accountKey(deps, tx, row.accountId).decrypt(row.emailEnc, changeAt(row.id));
 
 /**
  * Correction of the address (Policy §14, Art. 16), asked by the account holder: the new address
@@ -42,7 +44,7 @@ export function requestEmailChange(
       .values({
         id,
         accountId,
-        emailEnc: deps.cipher.encrypt(email, changeAt(id)),
+        emailEnc: accountKey(deps, tx, accountId).encrypt(email, changeAt(id)),
         secretHash,
         requestId: request.id,
         createdAt: now,
@@ -90,7 +92,7 @@ export function confirmEmailChange(deps: PrivacyDeps, token: string): AccountRow
     const account = setAccountEmail(
       deps,
       change.accountId,
-      changeAddress(deps.cipher, change),
+      changeAddress(deps, deps.db, change),
       `account:${change.accountId}`,
     );
     completeRequest(deps, deps.db, change.requestId, "done");

@@ -22,6 +22,7 @@ import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
 import { TOMBSTONE_PREFIX } from "../lib/ids";
+import { deleteLinks } from "../accounts/magicLinks";
 import { completeRequest } from "./rights";
 import { deleteUsage } from "../usage/erasure";
 
@@ -113,7 +114,7 @@ function applyWindows(deps: PrivacyDeps, tx: Tx): Omit<RetentionCounts, "stripe_
   const detail = changes(tx);
   tx.delete(sessions).where(lte(sessions.expiresAt, now)).run();
   const sessionCount = changes(tx);
-  tx.delete(magicLinks).where(lte(magicLinks.expiresAt, now)).run();
+  deleteLinks(deps, tx, lte(magicLinks.expiresAt, now));
   const links = changes(tx);
   const lapsed = tx.select().from(emailChanges).where(lte(emailChanges.expiresAt, now)).all();
   for (const c of lapsed) completeRequest(deps, tx, c.requestId, "lapsed");

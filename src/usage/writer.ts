@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { FieldCipher } from "../crypto/fields";
 import type { Db } from "../db/client";
+import type { DataKeys } from "../db/dataKeys";
 import type { Tx } from "../db/tx";
 import { usageDaily, usageEvents } from "../db/schema";
 import { errorKind, type Logger } from "../lib/log";
@@ -20,7 +20,8 @@ export interface UsageWriter extends UsageSink {
 
 interface WriterOptions {
   db: Db;
-  cipher: FieldCipher;
+  /** The client address is encrypted under its account's data key (cached in memory after the first row). */
+  dataKeys: Pick<DataKeys, "get">;
   log: Logger;
   metrics: GatewayMetrics;
   spend: SpendTracker;
@@ -105,13 +106,16 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     o.metrics.writerQueueDepth.set(queue.length);
   };
 
-  // Runs at flush time, off the request path: the address is encrypted here.
+  // Runs at flush time, off the request path: the address is encrypted here. An account without
+  // a key has been erased (its key destroyed) while the request ran: its address is not kept.
+  const ipOf = (e: UsageEvent) =>
+    e.clientIp ? (o.dataKeys.get(o.db, e.accountId)?.encrypt(e.clientIp, usageIpLocation(e.requestId)) ?? null) : null;
   const toRow = ({ e, costMicros }: Queued): Row => ({
     id: e.requestId,
     at: e.at,
     accountId: e.accountId,
     keyId: e.keyId,
-    ipEnc: e.clientIp ? o.cipher.encrypt(e.clientIp, usageIpLocation(e.requestId)) : null,
+    ipEnc: ipOf(e),
     model: e.model,
     provider: e.provider,
     endpoint: e.endpoint,

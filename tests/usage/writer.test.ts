@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
+import { createAccount } from "../../src/accounts/accounts";
+import { DecryptError } from "../../src/crypto/fields";
 import { usageDaily, usageEvents } from "../../src/db/schema";
 import { createRequestControls } from "../../src/requestControls";
 import { PRICED_MODEL } from "../helpers/billing";
@@ -51,21 +53,32 @@ describe("§2 usage data: the batched writer", () => {
     ]);
   });
 
-  test("§9 encryption at rest: the address is stored encrypted, bound to its row", () => {
+  test("§9 encryption at rest: the address is stored encrypted under its account's data key, bound to its row", () => {
     const { env, m } = setup();
-    m.usageWriter.record(usageEvent(1, { clientIp: "198.51.100.23" }));
-    m.usageWriter.record(usageEvent(2, { clientIp: null }));
+    const account = createAccount(env.deps, { email: "writer@example.com" }, "cli");
+    m.usageWriter.record(usageEvent(1, { accountId: account.id, clientIp: "198.51.100.23" }));
+    m.usageWriter.record(usageEvent(2, { accountId: account.id, clientIp: null }));
     m.usageWriter.flush();
     const row = env.deps.db.select().from(usageEvents).all()[0]!;
     expect(row.ipEnc).not.toContain("198.51.100.23");
-    expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe(
-      "198.51.100.23",
-    );
+    const where = { table: "usage_events", column: "ip", rowId: row.id };
+    expect(env.deps.dataKeys.get(env.deps.db, account.id)!.decrypt(row.ipEnc!, where)).toBe("198.51.100.23");
+    expect(() => env.deps.cipher.decrypt(row.ipEnc!, where)).toThrow(DecryptError);
+    expect(() =>
+      env.deps.dataKeys.get(env.deps.db, account.id)!.decrypt(row.ipEnc!, { ...where, rowId: "req_000002" }),
+    ).toThrow(DecryptError);
     env.deps.handle.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
     const file = readFileSync(env.deps.config.database.path);
     expect(file.includes("198.51.100.23")).toBe(false);
     // Positive control: the same scan finds a value that is stored in clear.
     expect(file.includes("req_000001")).toBe(true);
+  });
+
+  test("an account without a data key (erased while its request ran) gets its row, without the address", () => {
+    const { env, m } = setup();
+    m.usageWriter.record(usageEvent(1, { accountId: "acc_gone", clientIp: "198.51.100.24" }));
+    m.usageWriter.flush();
+    expect(env.deps.db.select().from(usageEvents).all()).toMatchObject([{ id: "req_000001", ipEnc: null }]);
   });
 
   test("rows are flushed by the timer within ~100 ms without an explicit flush", async () => {

@@ -17,7 +17,7 @@ export function accountRoutes(deps: Deps) {
       ({ principal }) => {
         const row = getAccount(deps, principal.accountId);
         if (!row) throw new KrioraError("not_found", "No such account.");
-        return describeAccount(deps.cipher, row);
+        return describeAccount(deps, row);
       },
       { response: AccountModel, detail: { summary: "Your account" } },
     )
@@ -27,7 +27,7 @@ export function accountRoutes(deps: Deps) {
         const regions =
           body.regions === undefined || body.regions === null ? body.regions : idList("regions", body.regions);
         return describeAccount(
-          deps.cipher,
+          deps,
           updateAccountSettings(
             deps,
             principal.accountId,

@@ -27,7 +27,7 @@ export function adminRoutes(deps: Deps) {
       ({ admin, body, set }) => {
         set.status = 201;
         return describeAccount(
-          deps.cipher,
+          deps,
           createAccount(deps, { email: body.email, role: body.admin ? "admin" : "user" }, admin),
         );
       },
@@ -50,7 +50,7 @@ export function adminRoutes(deps: Deps) {
     .put(
       "/accounts/:id/email",
       ({ admin, params, body }) =>
-        describeAccount(deps.cipher, correctEmail(deps, accountId(deps, params.id), body.email, admin)),
+        describeAccount(deps, correctEmail(deps, accountId(deps, params.id), body.email, admin)),
       {
         params: IdParams,
         body: EmailBody,
@@ -60,7 +60,7 @@ export function adminRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/suspend",
-      ({ admin, params }) => describeAccount(deps.cipher, suspendAccount(deps, accountId(deps, params.id), admin)),
+      ({ admin, params }) => describeAccount(deps, suspendAccount(deps, accountId(deps, params.id), admin)),
       {
         params: IdParams,
         response: AccountModel,
@@ -69,7 +69,7 @@ export function adminRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/unsuspend",
-      ({ admin, params }) => describeAccount(deps.cipher, unsuspendAccount(deps, accountId(deps, params.id), admin)),
+      ({ admin, params }) => describeAccount(deps, unsuspendAccount(deps, accountId(deps, params.id), admin)),
       {
         params: IdParams,
         response: AccountModel,

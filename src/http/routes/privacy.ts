@@ -76,7 +76,7 @@ export function privacyRoutes(deps: Deps) {
     )
     .post(
       "/restrict",
-      ({ principal }) => describeAccount(deps.cipher, restrictAccount(deps, principal.accountId, actorOf(principal))),
+      ({ principal }) => describeAccount(deps, restrictAccount(deps, principal.accountId, actorOf(principal))),
       {
         response: AccountModel,
         detail: {
@@ -98,7 +98,7 @@ export function privacyRoutes(deps: Deps) {
     )
     .post(
       "/policy/accept",
-      ({ principal }) => describeAccount(deps.cipher, acceptPolicy(deps, principal.accountId, actorOf(principal))),
+      ({ principal }) => describeAccount(deps, acceptPolicy(deps, principal.accountId, actorOf(principal))),
       {
         response: AccountModel,
         detail: { summary: "Accept the privacy policy version in force" },
@@ -115,7 +115,7 @@ export function privacyRoutes(deps: Deps) {
       ({ body }) => {
         const account = confirmEmailChange(deps, body.token);
         if (!account) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
-        return describeAccount(deps.cipher, account);
+        return describeAccount(deps, account);
       },
       {
         body: TokenBody,

@@ -1,0 +1,94 @@
+import { eq, inArray } from "drizzle-orm";
+import { dataKey, newDataKey, type DataKey, type KeyWrap } from "../crypto/dataKeys";
+import type { Db } from "./client";
+import { dataKeys } from "./schema";
+import { changes, type Tx } from "./tx";
+
+/**
+ * The data keys of accounts (and of pending sign-ups), stored wrapped in `data_keys` and kept
+ * unwrapped in a bounded in-memory cache: the usage writer encrypts an IP per request, and an
+ * unwrap plus a query per row would cost more than the rest of the write.
+ */
+/** A new data key, usable at once; `save` stores it (wrapped) inside the caller's transaction. */
+interface MintedKey {
+  key: DataKey;
+  save(tx: Tx): void;
+}
+
+export interface DataKeys {
+  /** A new key for `ownerId`; saved in the transaction that writes the owner's row, it commits with it. */
+  mint(ownerId: string, now: number): MintedKey;
+  /** The owner's key, or null when there is none (destroyed by erasure). */
+  get(tx: Tx, ownerId: string): DataKey | null;
+  /**
+   * Destroy the owners' keys inside the caller's transaction and drop them from this process's
+   * cache. Returns how many were stored.
+   */
+  destroy(tx: Tx, ownerIds: readonly string[]): number;
+  /**
+   * Drop an owner's unwrapped key from this process's memory. Erasure calls it; another
+   * instance's erasure reaches it through the invalidation feed.
+   */
+  forget(ownerId: string): void;
+  /** Re-wrap every key that is not under the newest master key, in one transaction. */
+  rewrap(db: Db, now: number): { rewrapped: number; keys: number; master_key: string };
+}
+
+/** Unwrapped keys kept in memory: 10,000 × ~100 bytes. The least recently used goes first. */
+const CACHE_MAX = 10_000;
+
+export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
+  const cache = new Map<string, DataKey>();
+  const remember = (ownerId: string, key: DataKey) => {
+    cache.delete(ownerId);
+    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    cache.set(ownerId, key);
+  };
+  return {
+    mint(ownerId, now) {
+      const raw = newDataKey();
+      const row = { ownerId, wrapped: wrap.wrap(ownerId, raw), createdAt: now, wrappedAt: now };
+      // Not cached here: the caller's transaction may still roll back.
+      return { key: dataKey(raw), save: (tx) => tx.insert(dataKeys).values(row).run() };
+    },
+    get(tx, ownerId) {
+      const hit = cache.get(ownerId);
+      if (hit) {
+        remember(ownerId, hit);
+        return hit;
+      }
+      const row = tx.select({ wrapped: dataKeys.wrapped }).from(dataKeys).where(eq(dataKeys.ownerId, ownerId)).get();
+      if (!row) return null;
+      const key = dataKey(wrap.unwrap(ownerId, row.wrapped));
+      remember(ownerId, key);
+      return key;
+    },
+    destroy(tx, ownerIds) {
+      for (const id of ownerIds) cache.delete(id);
+      if (ownerIds.length === 0) return 0;
+      tx.delete(dataKeys)
+        .where(inArray(dataKeys.ownerId, [...ownerIds]))
+        .run();
+      return changes(tx);
+    },
+    forget(ownerId) {
+      cache.delete(ownerId);
+    },
+    rewrap(db, now) {
+      return db.transaction((tx) => {
+        const rows = tx.select().from(dataKeys).all();
+        let rewrapped = 0;
+        for (const row of rows) {
+          if (wrap.isCurrent(row.wrapped)) continue;
+          const raw = wrap.unwrap(row.ownerId, row.wrapped);
+          tx.update(dataKeys)
+            .set({ wrapped: wrap.wrap(row.ownerId, raw), wrappedAt: now })
+            .where(eq(dataKeys.ownerId, row.ownerId))
+            .run();
+          rewrapped++;
+        }
+        return { rewrapped, keys: rows.length, master_key: wrap.newestId };
+      });
+    },
+  };
+}
