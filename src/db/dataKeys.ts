@@ -1,6 +1,5 @@
 import { eq, inArray } from "drizzle-orm";
 import { dataKey, newDataKey, type DataKey, type KeyWrap } from "../crypto/dataKeys";
-import type { Db } from "./client";
 import { dataKeys } from "./schema";
 import { changes, type Tx } from "./tx";
 
@@ -30,8 +29,8 @@ export interface DataKeys {
    * instance's erasure reaches it through the invalidation feed.
    */
   forget(ownerId: string): void;
-  /** Re-wrap every key that is not under the newest master key, in one transaction. */
-  rewrap(db: Db, now: number): { rewrapped: number; keys: number; master_key: string };
+  /** Re-wrap every key that is not under the newest master key, inside the caller's transaction. */
+  rewrap(tx: Tx, now: number): { rewrapped: number; keys: number; master_key: string };
 }
 
 /** Unwrapped keys kept in memory: 10,000 × ~100 bytes. The least recently used goes first. */
@@ -74,21 +73,19 @@ export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
     forget(ownerId) {
       cache.delete(ownerId);
     },
-    rewrap(db, now) {
-      return db.transaction((tx) => {
-        const rows = tx.select().from(dataKeys).all();
-        let rewrapped = 0;
-        for (const row of rows) {
-          if (wrap.isCurrent(row.wrapped)) continue;
-          const raw = wrap.unwrap(row.ownerId, row.wrapped);
-          tx.update(dataKeys)
-            .set({ wrapped: wrap.wrap(row.ownerId, raw), wrappedAt: now })
-            .where(eq(dataKeys.ownerId, row.ownerId))
-            .run();
-          rewrapped++;
-        }
-        return { rewrapped, keys: rows.length, master_key: wrap.newestId };
-      });
+    rewrap(tx, now) {
+      const rows = tx.select().from(dataKeys).all();
+      let rewrapped = 0;
+      for (const row of rows) {
+        if (wrap.isCurrent(row.wrapped)) continue;
+        const raw = wrap.unwrap(row.ownerId, row.wrapped);
+        tx.update(dataKeys)
+          .set({ wrapped: wrap.wrap(row.ownerId, raw), wrappedAt: now })
+          .where(eq(dataKeys.ownerId, row.ownerId))
+          .run();
+        rewrapped++;
+      }
+      return { rewrapped, keys: rows.length, master_key: wrap.newestId };
     },
   };
 }
