@@ -1,4 +1,5 @@
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 
 /**
  * Per-owner data keys (crypto-shredding, Policy §8): the random key that encrypts one account's
