@@ -16,6 +16,7 @@ import m0008 from "../../drizzle/0008_data_keys.sql" with { type: "text" };
 import pgJournal from "../../drizzle-pg/meta/_journal.json" with { type: "json" };
 import pg0000 from "../../drizzle-pg/0000_init.sql" with { type: "text" };
 import pg0001 from "../../drizzle-pg/0001_audit_append_only.sql" with { type: "text" };
+import pg0002 from "../../drizzle-pg/0002_data_keys.sql" with { type: "text" };
 
 type Journal = { entries: { idx: number; when: number; tag: string }[] };
 
@@ -38,4 +39,5 @@ export const embeddedPgJournal: Journal = pgJournal;
 export const embeddedPgSql: Record<string, string> = {
   "0000_init": pg0000,
   "0001_audit_append_only": pg0001,
+  "0002_data_keys": pg0002,
 };
