@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createAccount } from "../../src/accounts/accounts";
 import { loadConfig } from "../../src/config/load";
 import { openDeps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/log";
@@ -24,11 +25,11 @@ export interface UsageWriterResult {
 
 const ACCOUNTS = 50;
 
-function event(i: number, at: number): UsageEvent {
+function event(i: number, at: number, accounts: string[]): UsageEvent {
   return {
     requestId: `req_bench_${i}`,
     at,
-    accountId: `acc_bench_${i % ACCOUNTS}`,
+    accountId: accounts[i % ACCOUNTS]!,
     keyId: `key_bench_${i % ACCOUNTS}`,
     clientIp: `10.0.${(i >> 8) & 255}.${i & 255}`,
     model: MODEL,
@@ -49,20 +50,25 @@ function event(i: number, at: number): UsageEvent {
 
 /**
  * Scenario 6: the metering issue's usage writer, in-process, exactly as `openDeps` wires it
- * (IP encryption, prices, spend tracking, metrics, daily aggregates): `rows` rows recorded and
- * flushed in batches of `batch` (the writer's own flush size), record and flush timed apart.
+ * (IP encryption under each account's data key, prices, spend tracking, metrics, daily aggregates):
+ * `rows` rows of 50 real accounts recorded and flushed in batches of `batch` (the writer's own
+ * flush size), record and flush timed apart.
  */
 export function usageWriterScenario(dir: string, rows: number, batch: number): UsageWriterResult {
   const file = join(dir, "writer.toml");
   writeFileSync(file, configToml("http://127.0.0.1:9"));
   const deps = openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
   const writer = deps.usageWriter;
+  const accounts = Array.from(
+    { length: ACCOUNTS },
+    (_, i) => createAccount(deps, { email: `bench${i}@example.com` }, "cli").id,
+  );
   let recording = 0;
   let flushing = 0;
   let maxFlushMs = 0;
   try {
     for (let i = 0; i < rows; i += batch) {
-      const events = Array.from({ length: Math.min(batch, rows - i) }, (_, j) => event(i + j, Date.now()));
+      const events = Array.from({ length: Math.min(batch, rows - i) }, (_, j) => event(i + j, Date.now(), accounts));
       const t0 = performance.now();
       for (const e of events) writer.record(e);
       const t1 = performance.now();
