@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { DecryptError } from "../crypto/fields";
 import type { Db } from "../db/client";
 import type { DataKeys } from "../db/dataKeys";
 import type { Tx } from "../db/tx";
@@ -107,9 +108,21 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   };
 
   // Runs at flush time, off the request path: the address is encrypted here. An account without
-  // a key has been erased (its key destroyed) while the request ran: its address is not kept.
-  const ipOf = (e: UsageEvent) =>
-    e.clientIp ? (o.dataKeys.get(o.db, e.accountId)?.encrypt(e.clientIp, usageIpLocation(e.requestId)) ?? null) : null;
+  // a key has been erased (its key destroyed) while the request ran: its address is not kept. A
+  // key that cannot be unwrapped (a master key this process lacks) costs the address, never the
+  // row: usage is what billing counts.
+  let keyTrouble = false;
+  const ipOf = (e: UsageEvent) => {
+    if (!e.clientIp) return null;
+    try {
+      return o.dataKeys.get(o.db, e.accountId)?.encrypt(e.clientIp, usageIpLocation(e.requestId)) ?? null;
+    } catch (err) {
+      if (!(err instanceof DecryptError)) throw err;
+      if (!keyTrouble) o.log.warn("usage_ip_key_unavailable", { kind: errorKind(err), account: e.accountId });
+      keyTrouble = true;
+      return null;
+    }
+  };
   const toRow = ({ e, costMicros }: Queued): Row => ({
     id: e.requestId,
     at: e.at,

@@ -81,6 +81,24 @@ describe("§2 usage data: the batched writer", () => {
     expect(env.deps.db.select().from(usageEvents).all()).toMatchObject([{ id: "req_000001", ipEnc: null }]);
   });
 
+  test("a data key that cannot be unwrapped costs the address, not the row: one warning without the address", () => {
+    const { env, m } = setup();
+    const account = createAccount(env.deps, { email: "unwrap@example.com" }, "cli");
+    env.deps.handle.sqlite.query("UPDATE data_keys SET wrapped = 'w1.k9.AAAA' WHERE owner_id = ?").run(account.id);
+    for (const i of [1, 2]) m.usageWriter.record(usageEvent(i, { accountId: account.id, clientIp: "198.51.100.25" }));
+    m.usageWriter.flush();
+    expect(
+      env.deps.db
+        .select()
+        .from(usageEvents)
+        .all()
+        .map((r) => r.ipEnc),
+    ).toEqual([null, null]);
+    const warnings = env.log.lines.filter((l) => l.includes("usage_ip_key_unavailable"));
+    expect(warnings).toHaveLength(1);
+    expect(env.log.text()).not.toContain("198.51.100.25");
+  });
+
   test("rows are flushed by the timer within ~100 ms without an explicit flush", async () => {
     const { env, m } = setup();
     m.usageWriter.record(usageEvent(1));
