@@ -1,7 +1,6 @@
 import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
 import { openDatabase, type Db, type DbHandle } from "./db/client";
-import { migrate } from "./db/migrate";
 import { loadOrCreateMasterKey, masterKeyring } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { createKeyWrap } from "./crypto/dataKeys";
@@ -68,18 +67,27 @@ interface OpenOptions {
  * Load the master keyring, open and migrate the database (moving fields still under the master
  * key to per-account data keys, once), and wire the services.
  */
-export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
+export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const ring = masterKeyring(loadOrCreateMasterKey(config.security.master_key_file));
   const handle = openDatabase(config.database.path);
-  migrate(handle.sqlite);
+  await handle.migrate();
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher(ring);
   const dataKeys = createDataKeys(createKeyWrap(ring));
-  adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log });
-  const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const controls = createRequestControls({ config, db: handle.db, cipher, dataKeys, audit, clock, log, billing });
+  await adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log });
+  const billing = await createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
+  const controls = await createRequestControls({
+    config,
+    db: handle.db,
+    cipher,
+    dataKeys,
+    audit,
+    clock,
+    log,
+    billing,
+  });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -94,7 +102,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     audit,
     clock,
     log,
-    authView: loadAuthView(handle),
+    authView: await loadAuthView(handle),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

@@ -54,15 +54,14 @@ function event(i: number, at: number, accounts: string[]): UsageEvent {
  * `rows` rows of 50 real accounts recorded and flushed in batches of `batch` (the writer's own
  * flush size), record and flush timed apart.
  */
-export function usageWriterScenario(dir: string, rows: number, batch: number): UsageWriterResult {
+export async function usageWriterScenario(dir: string, rows: number, batch: number): Promise<UsageWriterResult> {
   const file = join(dir, "writer.toml");
   writeFileSync(file, configToml("http://127.0.0.1:9"));
-  const deps = openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
+  const deps = await openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
   const writer = deps.usageWriter;
-  const accounts = Array.from(
-    { length: ACCOUNTS },
-    (_, i) => createAccount(deps, { email: `bench${i}@example.com` }, "cli").id,
-  );
+  const accounts: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i++)
+    accounts.push((await createAccount(deps, { email: `bench${i}@example.com` }, "cli")).id);
   let recording = 0;
   let flushing = 0;
   let maxFlushMs = 0;
@@ -72,7 +71,7 @@ export function usageWriterScenario(dir: string, rows: number, batch: number): U
       const t0 = performance.now();
       for (const e of events) writer.record(e);
       const t1 = performance.now();
-      writer.flush();
+      await writer.flush();
       const t2 = performance.now();
       recording += t1 - t0;
       flushing += t2 - t1;
@@ -89,7 +88,7 @@ export function usageWriterScenario(dir: string, rows: number, batch: number): U
       written,
     };
   } finally {
-    writer.close();
+    await writer.close();
     deps.handle.close();
   }
 }

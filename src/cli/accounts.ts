@@ -36,9 +36,16 @@ function statusCommand(name: string, summary: string, change: typeof suspendAcco
     name,
     summary,
     args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
-      report(ctx, describeAccount(deps, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)), verb);
+    async run(ctx) {
+      const deps = await ctx.deps();
+      report(
+        ctx,
+        await describeAccount(
+          deps,
+          await change(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
+        ),
+        verb,
+      );
     },
   };
 }
@@ -48,8 +55,8 @@ export const accountCommands: Command[] = [
   {
     name: "accounts list",
     summary: "List accounts (audited).",
-    run(ctx) {
-      const infos = listAccountsAudited(ctx.deps(), ACTOR);
+    async run(ctx) {
+      const infos = await listAccountsAudited(await ctx.deps(), ACTOR);
       ctx.emit(infos);
       for (const a of infos) ctx.say(`${a.id}\t${a.status}\t${a.role}\t${a.email ?? "(erased)"}`);
     },
@@ -58,8 +65,8 @@ export const accountCommands: Command[] = [
     name: "accounts show",
     summary: "Show one account (audited).",
     args: "<email|id>",
-    run(ctx) {
-      report(ctx, showAccount(ctx.deps(), oneArg(ctx, "<email|id>"), ACTOR));
+    async run(ctx) {
+      report(ctx, await showAccount(await ctx.deps(), oneArg(ctx, "<email|id>"), ACTOR));
     },
   },
   {
@@ -69,25 +76,29 @@ export const accountCommands: Command[] = [
       email: { type: "string", help: "the account's email address" },
       admin: { type: "boolean", help: "give it the admin role" },
     },
-    run(ctx) {
-      const deps = ctx.deps();
-      const row = createAccount(
+    async run(ctx) {
+      const deps = await ctx.deps();
+      const row = await createAccount(
         deps,
         { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" },
         ACTOR,
       );
-      report(ctx, describeAccount(deps, row), "created");
+      report(ctx, await describeAccount(deps, row), "created");
     },
   },
   {
     name: "accounts set-email",
     summary: "Correct an account's email address (recorded in the rights ledger).",
     args: "<email|id> <new-email>",
-    run(ctx) {
+    async run(ctx) {
       const [ref, email, extra] = ctx.args;
       if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
-      const deps = ctx.deps();
-      report(ctx, describeAccount(deps, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)), "updated");
+      const deps = await ctx.deps();
+      report(
+        ctx,
+        await describeAccount(deps, await correctEmail(deps, (await resolveAccount(deps, ref)).id, email, ACTOR)),
+        "updated",
+      );
     },
   },
   {
@@ -95,9 +106,9 @@ export const accountCommands: Command[] = [
     summary: "Print a one-time sign-in URL for the account (15 minutes; audited), to hand over instead of mailing it.",
     help: "Bootstraps the first admin (`accounts create --email E --admin`, then this) and serves servers without SMTP. The URL opens the console's confirm page.",
     args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
-      const link = issueLoginLink(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR);
+    async run(ctx) {
+      const deps = await ctx.deps();
+      const link = await issueLoginLink(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR);
       ctx.emit(link);
       ctx.say(`${link.url}\n(one use, until ${link.expires_at})`);
     },

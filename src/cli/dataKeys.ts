@@ -12,7 +12,7 @@ export const dataKeyCommands: Command[] = [
     flags: {
       "add-master-key": { type: "boolean", help: "append a new master key to the key file, then re-wrap under it" },
     },
-    run(ctx) {
+    async run(ctx) {
       const { database, security } = ctx.config();
       let added: string | undefined;
       if (ctx.flags["add-master-key"]) {
@@ -23,7 +23,7 @@ export const dataKeyCommands: Command[] = [
           );
         added = addMasterKey(security.master_key_file);
       }
-      const report = rotateDataKeys(ctx.deps(), "cli");
+      const report = await rotateDataKeys(await ctx.deps(), "cli");
       ctx.emit({ ...report, master_key_added: added ?? null });
       if (added) ctx.say(`added master key ${added} to ${security.master_key_file}`);
       ctx.say(

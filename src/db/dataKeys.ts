@@ -1,7 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
 import { dataKey, newDataKey, type DataKey, type KeyWrap } from "../crypto/dataKeys";
 import { dataKeys } from "./schema";
-import { changes, type Tx } from "./tx";
+import { all, exec, one, type Tx } from "./tx";
 
 /**
  * The data keys of accounts (and of pending sign-ups), stored wrapped in `data_keys` and kept
@@ -11,26 +11,26 @@ import { changes, type Tx } from "./tx";
 /** A new data key, usable at once; `save` stores it (wrapped) inside the caller's transaction. */
 interface MintedKey {
   key: DataKey;
-  save(tx: Tx): void;
+  save(tx: Tx): Promise<void>;
 }
 
 export interface DataKeys {
   /** A new key for `ownerId`; saved in the transaction that writes the owner's row, it commits with it. */
   mint(ownerId: string, now: number): MintedKey;
   /** The owner's key, or null when there is none (destroyed by erasure). */
-  get(tx: Tx, ownerId: string): DataKey | null;
+  get(tx: Tx, ownerId: string): Promise<DataKey | null>;
   /**
    * Destroy the owners' keys inside the caller's transaction and drop them from this process's
    * cache. Returns how many were stored.
    */
-  destroy(tx: Tx, ownerIds: readonly string[]): number;
+  destroy(tx: Tx, ownerIds: readonly string[]): Promise<number>;
   /**
    * Drop an owner's unwrapped key from this process's memory. Erasure calls it; another
    * instance's erasure reaches it through the invalidation feed.
    */
   forget(ownerId: string): void;
   /** Re-wrap every key that is not under the newest master key, inside the caller's transaction. */
-  rewrap(tx: Tx, now: number): { rewrapped: number; keys: number; master_key: string };
+  rewrap(tx: Tx, now: number): Promise<{ rewrapped: number; keys: number; master_key: string }>;
 }
 
 /** Unwrapped keys kept in memory: 10,000 × ~100 bytes. The least recently used goes first. */
@@ -38,6 +38,13 @@ const CACHE_MAX = 10_000;
 
 export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
   const cache = new Map<string, DataKey>();
+  // Bumped by every forget: a read that was in flight meanwhile (it may have read a key that is
+  // now destroyed) uses what it read but does not cache it.
+  let generation = 0;
+  const forget = (ownerId: string) => {
+    generation++;
+    cache.delete(ownerId);
+  };
   const remember = (ownerId: string, key: DataKey) => {
     cache.delete(ownerId);
     if (cache.size >= max) cache.delete(cache.keys().next().value!);
@@ -48,41 +55,41 @@ export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
       const raw = newDataKey();
       const row = { ownerId, wrapped: wrap.wrap(ownerId, raw), createdAt: now, wrappedAt: now };
       // Not cached here: the caller's transaction may still roll back.
-      return { key: dataKey(raw), save: (tx) => tx.insert(dataKeys).values(row).run() };
+      return { key: dataKey(raw), save: async (tx) => void (await exec(tx.insert(dataKeys).values(row))) };
     },
-    get(tx, ownerId) {
+    async get(tx, ownerId) {
       const hit = cache.get(ownerId);
       if (hit) {
         remember(ownerId, hit);
         return hit;
       }
-      const row = tx.select({ wrapped: dataKeys.wrapped }).from(dataKeys).where(eq(dataKeys.ownerId, ownerId)).get();
+      const before = generation;
+      const row = await one(
+        tx.select({ wrapped: dataKeys.wrapped }).from(dataKeys).where(eq(dataKeys.ownerId, ownerId)),
+      );
       if (!row) return null;
       const key = dataKey(wrap.unwrap(ownerId, row.wrapped));
-      remember(ownerId, key);
+      if (generation === before) remember(ownerId, key);
       return key;
     },
-    destroy(tx, ownerIds) {
-      for (const id of ownerIds) cache.delete(id);
+    async destroy(tx, ownerIds) {
+      for (const id of ownerIds) forget(id);
       if (ownerIds.length === 0) return 0;
-      tx.delete(dataKeys)
-        .where(inArray(dataKeys.ownerId, [...ownerIds]))
-        .run();
-      return changes(tx);
+      return await exec(tx.delete(dataKeys).where(inArray(dataKeys.ownerId, [...ownerIds])));
     },
-    forget(ownerId) {
-      cache.delete(ownerId);
-    },
-    rewrap(tx, now) {
-      const rows = tx.select().from(dataKeys).all();
+    forget,
+    async rewrap(tx, now) {
+      const rows = await all(tx.select().from(dataKeys));
       let rewrapped = 0;
       for (const row of rows) {
         if (wrap.isCurrent(row.wrapped)) continue;
         const raw = wrap.unwrap(row.ownerId, row.wrapped);
-        tx.update(dataKeys)
-          .set({ wrapped: wrap.wrap(row.ownerId, raw), wrappedAt: now })
-          .where(eq(dataKeys.ownerId, row.ownerId))
-          .run();
+        await exec(
+          tx
+            .update(dataKeys)
+            .set({ wrapped: wrap.wrap(row.ownerId, raw), wrappedAt: now })
+            .where(eq(dataKeys.ownerId, row.ownerId)),
+        );
         rewrapped++;
       }
       return { rewrapped, keys: rows.length, master_key: wrap.newestId };

@@ -5,6 +5,7 @@ import { isLegacyCiphertext, type DataKey } from "../crypto/dataKeys";
 import type { FieldCipher, FieldLocation } from "../crypto/fields";
 import type { Db } from "../db/client";
 import type { DataKeys } from "../db/dataKeys";
+import { all, exec, transaction } from "../db/tx";
 import { accounts, dataKeys, emailChanges, magicLinks, usageEvents } from "../db/schema";
 import type { Clock } from "../lib/clock";
 import type { Logger } from "../lib/log";
@@ -27,61 +28,72 @@ interface AdoptionDeps {
  * starts cost one indexed query. An account whose key is gone but whose rows are not (an erasure
  * interrupted between its two steps) is left alone: its address is no longer readable by design.
  */
-export function adoptDataKeys(deps: AdoptionDeps): void {
+export async function adoptDataKeys(deps: AdoptionDeps): Promise<void> {
   const now = deps.clock.now();
-  const keyless = deps.db
-    .select({ id: accounts.id, emailEnc: accounts.emailEnc })
-    .from(accounts)
-    .leftJoin(dataKeys, eq(dataKeys.ownerId, accounts.id))
-    .where(and(isNull(dataKeys.ownerId), isNotNull(accounts.emailEnc)))
-    .all()
-    .filter((a) => isLegacyCiphertext(a.emailEnc!));
+  const keyless = (
+    await all(
+      deps.db
+        .select({ id: accounts.id, emailEnc: accounts.emailEnc })
+        .from(accounts)
+        .leftJoin(dataKeys, eq(dataKeys.ownerId, accounts.id))
+        .where(and(isNull(dataKeys.ownerId), isNotNull(accounts.emailEnc))),
+    )
+  ).filter((a) => isLegacyCiphertext(a.emailEnc!));
   let usageRows = 0;
   for (const account of keyless)
-    deps.db.transaction((tx) => {
+    await transaction(deps.db, async (tx) => {
       const minted = deps.dataKeys.mint(account.id, now);
       const move = (ciphertext: string, where: FieldLocation) => reencrypt(deps.cipher, minted.key, ciphertext, where);
-      tx.update(accounts)
-        .set({ emailEnc: move(account.emailEnc!, emailAt(account.id)) })
-        .where(eq(accounts.id, account.id))
-        .run();
-      for (const c of tx.select().from(emailChanges).where(eq(emailChanges.accountId, account.id)).all())
-        tx.update(emailChanges)
-          .set({ emailEnc: move(c.emailEnc, changeAt(c.id)) })
-          .where(eq(emailChanges.id, c.id))
-          .run();
-      const ips = tx
-        .select({ id: usageEvents.id, ipEnc: usageEvents.ipEnc })
-        .from(usageEvents)
-        .where(and(eq(usageEvents.accountId, account.id), isNotNull(usageEvents.ipEnc)))
-        .all();
+      await exec(
+        tx
+          .update(accounts)
+          .set({ emailEnc: move(account.emailEnc!, emailAt(account.id)) })
+          .where(eq(accounts.id, account.id)),
+      );
+      for (const c of await all(tx.select().from(emailChanges).where(eq(emailChanges.accountId, account.id))))
+        await exec(
+          tx
+            .update(emailChanges)
+            .set({ emailEnc: move(c.emailEnc, changeAt(c.id)) })
+            .where(eq(emailChanges.id, c.id)),
+        );
+      const ips = await all(
+        tx
+          .select({ id: usageEvents.id, ipEnc: usageEvents.ipEnc })
+          .from(usageEvents)
+          .where(and(eq(usageEvents.accountId, account.id), isNotNull(usageEvents.ipEnc))),
+      );
       for (const u of ips)
-        tx.update(usageEvents)
-          .set({ ipEnc: move(u.ipEnc!, usageIpLocation(u.id)) })
-          .where(eq(usageEvents.id, u.id))
-          .run();
+        await exec(
+          tx
+            .update(usageEvents)
+            .set({ ipEnc: move(u.ipEnc!, usageIpLocation(u.id)) })
+            .where(eq(usageEvents.id, u.id)),
+        );
       usageRows += ips.length;
-      minted.save(tx);
+      await minted.save(tx);
     });
-  const signups = adoptSignupLinks(deps, now);
+  const signups = await adoptSignupLinks(deps, now);
   if (keyless.length > 0 || signups > 0)
     deps.log.info("data_keys_adopted", { accounts: keyless.length, usage_rows: usageRows, signup_links: signups });
 }
 
-function adoptSignupLinks(deps: AdoptionDeps, now: number): number {
-  const links = deps.db
-    .select({ id: magicLinks.id, emailEnc: magicLinks.emailEnc })
-    .from(magicLinks)
-    .leftJoin(dataKeys, eq(dataKeys.ownerId, magicLinks.id))
-    .where(and(isNull(dataKeys.ownerId), isNotNull(magicLinks.emailEnc)))
-    .all()
-    .filter((l) => isLegacyCiphertext(l.emailEnc!));
+async function adoptSignupLinks(deps: AdoptionDeps, now: number): Promise<number> {
+  const links = (
+    await all(
+      deps.db
+        .select({ id: magicLinks.id, emailEnc: magicLinks.emailEnc })
+        .from(magicLinks)
+        .leftJoin(dataKeys, eq(dataKeys.ownerId, magicLinks.id))
+        .where(and(isNull(dataKeys.ownerId), isNotNull(magicLinks.emailEnc))),
+    )
+  ).filter((l) => isLegacyCiphertext(l.emailEnc!));
   for (const link of links)
-    deps.db.transaction((tx) => {
+    await transaction(deps.db, async (tx) => {
       const minted = deps.dataKeys.mint(link.id, now);
       const emailEnc = reencrypt(deps.cipher, minted.key, link.emailEnc!, signupEmailAt(link.id));
-      tx.update(magicLinks).set({ emailEnc }).where(eq(magicLinks.id, link.id)).run();
-      minted.save(tx);
+      await exec(tx.update(magicLinks).set({ emailEnc }).where(eq(magicLinks.id, link.id)));
+      await minted.save(tx);
     });
   return links.length;
 }

@@ -1,4 +1,5 @@
 import type { Actor } from "../audit/audit";
+import { transaction } from "../db/tx";
 import type { PrivacyDeps } from "./privacyDeps";
 
 interface RotationReport {
@@ -14,10 +15,13 @@ interface RotationReport {
  * transaction with its audit entry. The data keys themselves, and so every ciphertext, stay as
  * they are; only their wrapping changes.
  */
-export function rotateDataKeys(deps: Pick<PrivacyDeps, "db" | "dataKeys" | "audit" | "clock">, actor: Actor) {
-  return deps.db.transaction((tx): RotationReport => {
-    const report = deps.dataKeys.rewrap(tx, deps.clock.now());
-    deps.audit.record({ actor, action: "data_keys.rotate", details: { ...report } }, tx);
+export async function rotateDataKeys(
+  deps: Pick<PrivacyDeps, "db" | "dataKeys" | "audit" | "clock">,
+  actor: Actor,
+): Promise<RotationReport> {
+  return await transaction(deps.db, async (tx) => {
+    const report = await deps.dataKeys.rewrap(tx, deps.clock.now());
+    await deps.audit.record({ actor, action: "data_keys.rotate", details: { ...report } }, tx);
     return report;
   });
 }

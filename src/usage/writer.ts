@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { DataKey } from "../crypto/dataKeys";
 import { DecryptError } from "../crypto/fields";
 import type { Db } from "../db/client";
 import type { DataKeys } from "../db/dataKeys";
@@ -10,12 +11,13 @@ import { costMicros, type TokenPrices } from "./cost";
 import type { UsageEvent, UsageSink } from "./sink";
 import type { SpendTracker } from "./spend";
 import { iso } from "../lib/clock";
+import { exec, transaction } from "../db/tx";
 
 export interface UsageWriter extends UsageSink {
   /** Write everything queued, in one transaction. */
-  flush(): void;
+  flush(): Promise<void>;
   /** Stop the timer and flush what is left (called on SIGTERM/SIGINT). */
-  close(): void;
+  close(): Promise<void>;
   pending(): number;
 }
 
@@ -48,7 +50,7 @@ type Row = UsageRow;
  * Called inside each flush transaction after its rows are inserted, so what it writes (billing
  * debits, the meter outbox) commits or rolls back together with the usage rows.
  */
-export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => void;
+export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => Promise<void>;
 
 const SLICE_ROWS = 256;
 
@@ -71,7 +73,6 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   const batchRows = o.batchRows ?? 1000;
   const maxQueue = o.maxQueue ?? 200_000;
   let queue: Queued[] = [];
-  const statements = prepareStatements(o.db);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let alerting = false;
 
@@ -79,20 +80,32 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   // a burst's flush never holds the event loop for long.
   const schedule = (ms: number) => {
     if (timer) return;
-    timer = setTimeout(() => {
+    timer = setTimeout(async () => {
       timer = undefined;
-      writeSlice(SLICE_ROWS);
+      await writeSlice(SLICE_ROWS);
       if (queue.length > 0) schedule(0);
     }, ms);
     timer.unref?.();
   };
 
+  // Slices are written one after another: a flush (or close) returns only once the slice the
+  // timer started has committed too.
+  let writing: Promise<void> = Promise.resolve();
   const writeSlice = (limit: number) => {
+    writing = writing.catch(() => undefined).then(() => writeSliceNow(limit));
+    return writing;
+  };
+  const writeSliceNow = async (limit: number) => {
     if (queue.length === 0) return;
     const batch = queue.splice(0, limit);
     const started = performance.now();
     try {
-      writeBatch(o.db, statements, batch.map(toRow), o.onBatch);
+      const keys = await keysOf(batch);
+      await writeBatch(
+        o.db,
+        batch.map((q) => toRow(q, keys)),
+        o.onBatch,
+      );
       o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
       if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
       alerting = false;
@@ -107,28 +120,33 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     o.metrics.writerQueueDepth.set(queue.length);
   };
 
-  // Runs at flush time, off the request path: the address is encrypted here. An account without
-  // a key has been erased (its key destroyed) while the request ran: its address is not kept. A
-  // key that cannot be unwrapped (a master key this process lacks) costs the address, never the
-  // row: usage is what billing counts.
+  // Runs at flush time, off the request path: the addresses are encrypted here, each under its
+  // account's data key (served from memory after the first row). An account without a key has
+  // been erased (its key destroyed) while the request ran: its address is not kept. A key that
+  // cannot be unwrapped (a master key this process lacks) costs the address, never the row: usage
+  // is what billing counts.
   let keyTrouble = false;
-  const ipOf = (e: UsageEvent) => {
-    if (!e.clientIp) return null;
-    try {
-      return o.dataKeys.get(o.db, e.accountId)?.encrypt(e.clientIp, usageIpLocation(e.requestId)) ?? null;
-    } catch (err) {
-      if (!(err instanceof DecryptError)) throw err;
-      if (!keyTrouble) o.log.warn("usage_ip_key_unavailable", { kind: errorKind(err), account: e.accountId });
-      keyTrouble = true;
-      return null;
+  const keysOf = async (batch: Queued[]) => {
+    const keys = new Map<string, DataKey | null>();
+    for (const { e } of batch) {
+      if (!e.clientIp || keys.has(e.accountId)) continue;
+      try {
+        keys.set(e.accountId, await o.dataKeys.get(o.db, e.accountId));
+      } catch (err) {
+        if (!(err instanceof DecryptError)) throw err;
+        if (!keyTrouble) o.log.warn("usage_ip_key_unavailable", { kind: errorKind(err), account: e.accountId });
+        keyTrouble = true;
+        keys.set(e.accountId, null);
+      }
     }
+    return keys;
   };
-  const toRow = ({ e, costMicros }: Queued): Row => ({
+  const toRow = ({ e, costMicros }: Queued, keys: Map<string, DataKey | null>): Row => ({
     id: e.requestId,
     at: e.at,
     accountId: e.accountId,
     keyId: e.keyId,
-    ipEnc: ipOf(e),
+    ipEnc: e.clientIp ? (keys.get(e.accountId)?.encrypt(e.clientIp, usageIpLocation(e.requestId)) ?? null) : null,
     model: e.model,
     provider: e.provider,
     endpoint: e.endpoint,
@@ -165,86 +183,28 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       o.metrics.writerQueueDepth.set(queue.length);
       schedule(queue.length >= batchRows ? 0 : intervalMs);
     },
-    flush() {
-      writeSlice(queue.length);
+    async flush() {
+      await writeSlice(queue.length);
     },
-    close() {
+    async close() {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      writer.flush();
+      await writer.flush();
     },
     pending: () => queue.length,
   };
   return writer;
 }
 
-/** One prepared statement for a usage row and one for its day's aggregate, reused by every flush. */
-function prepareStatements(db: Db) {
-  const p = (name: string) => sql.placeholder(name);
-  const insertEvent = db
-    .insert(usageEvents)
-    .values(Object.fromEntries(EVENT_COLUMNS.map((c) => [c, p(c)])) as unknown as Row)
-    .onConflictDoNothing()
-    .prepare();
-  const add = (col: string) => sql.raw(`${col} + excluded.${col}`);
-  const upsertDay = db
-    .insert(usageDaily)
-    .values(Object.fromEntries(DAILY_COLUMNS.map((c) => [c, p(c)])) as unknown as DailyRow)
-    .onConflictDoUpdate({
-      target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
-      set: {
-        requests: add("requests"),
-        inputTokens: add("input_tokens"),
-        outputTokens: add("output_tokens"),
-        cachedInputTokens: add("cached_input_tokens"),
-        costMicros: add("cost_micros"),
-        errors: add("errors"),
-      },
-    })
-    .prepare();
-  return { insertEvent, upsertDay };
-}
+/** Rows per INSERT statement: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const ROWS_PER_STATEMENT = 256;
+
+/** The daily aggregate adds a batch's totals to what is stored (both engines accept `excluded`). */
+const addToDay = (col: string) => sql.raw(`usage_daily.${col} + excluded.${col}`);
 
 type DailyRow = typeof usageDaily.$inferInsert;
-const EVENT_COLUMNS = [
-  "id",
-  "at",
-  "accountId",
-  "keyId",
-  "ipEnc",
-  "model",
-  "provider",
-  "endpoint",
-  "stream",
-  "status",
-  "outcome",
-  "inputTokens",
-  "outputTokens",
-  "cachedInputTokens",
-  "estimated",
-  "costMicros",
-  "latencyMs",
-  "errorType",
-  "errorCode",
-] as const satisfies readonly (keyof Row)[];
-const DAILY_COLUMNS = [
-  "day",
-  "accountId",
-  "model",
-  "requests",
-  "inputTokens",
-  "outputTokens",
-  "cachedInputTokens",
-  "costMicros",
-  "errors",
-] as const satisfies readonly (keyof DailyRow)[];
 
-function writeBatch(
-  db: Db,
-  statements: ReturnType<typeof prepareStatements>,
-  rows: Row[],
-  onBatch: UsageBatchHook | undefined,
-) {
+async function writeBatch(db: Db, rows: Row[], onBatch: UsageBatchHook | undefined) {
   const daily = new Map<string, Required<DailyRow>>();
   for (const r of rows) {
     const day = iso(r.at).slice(0, 10);
@@ -271,11 +231,33 @@ function writeBatch(
     d.costMicros += r.costMicros;
     if (r.outcome !== "ok") d.errors++;
   }
-  db.transaction((tx) => {
-    for (const r of rows)
-      statements.insertEvent.run({ ...r, stream: r.stream ? 1 : 0, estimated: r.estimated ? 1 : 0 });
-    for (const d of daily.values()) statements.upsertDay.run(d);
-    onBatch?.(tx, rows);
+  const days = [...daily.values()];
+  await transaction(db, async (tx) => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT)
+      await exec(
+        tx
+          .insert(usageEvents)
+          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflictDoNothing(),
+      );
+    for (let i = 0; i < days.length; i += ROWS_PER_STATEMENT)
+      await exec(
+        tx
+          .insert(usageDaily)
+          .values(days.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflictDoUpdate({
+            target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
+            set: {
+              requests: addToDay("requests"),
+              inputTokens: addToDay("input_tokens"),
+              outputTokens: addToDay("output_tokens"),
+              cachedInputTokens: addToDay("cached_input_tokens"),
+              costMicros: addToDay("cost_micros"),
+              errors: addToDay("errors"),
+            },
+          }),
+      );
+    await onBatch?.(tx, rows);
   });
 }
 

@@ -10,37 +10,50 @@ afterEach(() => env?.close());
 
 const where = { table: "t", column: "c", rowId: "r" };
 
-describe("data keys in memory (issue 14)", () => {
-  test("a key is read from the database once, then served from memory; forget() drops it (the hook for another instance's erasure)", () => {
-    env = makeTestEnv();
+describe("data keys in memory (issue 14)", async () => {
+  test("a key is read from the database once, then served from memory; forget() drops it (the hook for another instance's erasure)", async () => {
+    env = await makeTestEnv();
     const { deps } = env;
-    const account = createAccount(deps, { email: "cache@example.com" }, "test");
+    const account = await createAccount(deps, { email: "cache@example.com" }, "test");
     const keys = deps.dataKeys;
-    const first = keys.get(deps.db, account.id)!;
+    const first = (await keys.get(deps.db, account.id))!;
     const sealed = first.encrypt("203.0.113.9", where);
     // Another instance erases the account: the row goes, this process is not told yet.
     deps.handle.sqlite.query("DELETE FROM data_keys WHERE owner_id = ?").run(account.id);
-    expect(keys.get(deps.db, account.id)).toBe(first);
+    expect(await keys.get(deps.db, account.id)).toBe(first);
     keys.forget(account.id);
-    expect(keys.get(deps.db, account.id)).toBeNull();
+    expect(await keys.get(deps.db, account.id)).toBeNull();
     // Positive control: the same ciphertext opened under the cached key before it was forgotten.
     expect(first.decrypt(sealed, where)).toBe("203.0.113.9");
   });
 
-  test("the cache is bounded: beyond its size the least recently used key is read again from the database", () => {
-    env = makeTestEnv();
+  test("the cache is bounded: beyond its size the least recently used key is read again from the database", async () => {
+    env = await makeTestEnv();
     const { deps } = env;
     const ring = masterKeyring(loadOrCreateMasterKey(deps.config.security.master_key_file));
     const keys = createDataKeys(createKeyWrap(ring), 2);
-    const [a, b, c] = ["a", "b", "c"].map((n) => createAccount(deps, { email: `${n}@example.com` }, "test").id);
-    const ka = keys.get(deps.db, a!)!;
-    keys.get(deps.db, b!);
-    expect(keys.get(deps.db, a!)).toBe(ka);
-    keys.get(deps.db, c!);
+    const [a, b, c] = await Promise.all(
+      ["a", "b", "c"].map(async (n) => (await createAccount(deps, { email: `${n}@example.com` }, "test")).id),
+    );
+    const ka = (await keys.get(deps.db, a!))!;
+    await keys.get(deps.db, b!);
+    expect(await keys.get(deps.db, a!)).toBe(ka);
+    await keys.get(deps.db, c!);
     // b was least recently used and went; a stayed.
     deps.handle.sqlite.run("DELETE FROM data_keys");
-    expect(keys.get(deps.db, a!)).toBe(ka);
-    expect(keys.get(deps.db, c!)).not.toBeNull();
-    expect(keys.get(deps.db, b!)).toBeNull();
+    expect(await keys.get(deps.db, a!)).toBe(ka);
+    expect(await keys.get(deps.db, c!)).not.toBeNull();
+    expect(await keys.get(deps.db, b!)).toBeNull();
+  });
+
+  test("a read in flight when the key is forgotten returns what it read but does not cache it", async () => {
+    env = await makeTestEnv();
+    const { deps } = env;
+    const account = await createAccount(deps, { email: "race@example.com" }, "test");
+    const reading = deps.dataKeys.get(deps.db, account.id);
+    deps.dataKeys.forget(account.id);
+    expect(await reading).not.toBeNull();
+    deps.handle.sqlite.query("DELETE FROM data_keys WHERE owner_id = ?").run(account.id);
+    expect(await deps.dataKeys.get(deps.db, account.id)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { Database } from "bun:sqlite";
+import type { SQL } from "bun";
 import { createKeyWrap } from "../../src/crypto/dataKeys";
 import { createFieldCipher, type FieldLocation } from "../../src/crypto/fields";
 import { loadOrCreateMasterKey, masterKeyring } from "../../src/crypto/masterKey";
@@ -49,18 +50,18 @@ export function cellsOfSqliteCopy(path: string): CopiedCell[] {
  * running process helps). Each cell is tried under its owner's data key and under the
  * master-derived field key; returns every plaintext that decrypted.
  */
-export function recoverWithCurrentKeys(deps: Deps, cells: CopiedCell[]): string[] {
+export async function recoverWithCurrentKeys(deps: Deps, cells: CopiedCell[]): Promise<string[]> {
   const ring = masterKeyring(loadOrCreateMasterKey(deps.config.security.master_key_file));
   const keys = createDataKeys(createKeyWrap(ring));
   const fieldCipher = createFieldCipher(ring);
   const recovered: string[] = [];
   for (const cell of cells) {
     for (const attempt of [
-      () => keys.get(deps.db, cell.owner)?.decrypt(cell.ciphertext, cell.where),
-      () => fieldCipher.decrypt(cell.ciphertext, cell.where),
+      async () => (await keys.get(deps.db, cell.owner))?.decrypt(cell.ciphertext, cell.where),
+      async () => fieldCipher.decrypt(cell.ciphertext, cell.where),
     ]) {
       try {
-        const plain = attempt();
+        const plain = await attempt();
         if (plain !== undefined) recovered.push(plain);
       } catch {
         // Not readable this way: that is what erasure must achieve.
@@ -68,4 +69,11 @@ export function recoverWithCurrentKeys(deps: Deps, cells: CopiedCell[]): string[
     }
   }
   return recovered;
+}
+
+/** Every personal ciphertext in a PostgreSQL schema (e.g. a `pg_dump` restored with `restoreDump`). */
+export async function cellsOfPgSchema(sql: SQL): Promise<CopiedCell[]> {
+  const cells: CopiedCell[] = [];
+  for (const spec of PERSONAL_CELLS) cells.push(...toCells(spec, (await sql.unsafe(spec.sql)) as CellRow[]));
+  return cells;
 }

@@ -26,10 +26,10 @@ const cells = (deps: Deps) =>
  * Turn the database into one from before data keys: every personal field re-encrypted under the
  * master-derived field key, and no data_keys rows.
  */
-function asBeforeDataKeys(deps: Deps): void {
+async function asBeforeDataKeys(deps: Deps): Promise<void> {
   for (const spec of PERSONAL_CELLS)
     for (const cell of cells(deps).filter((c) => c.where.table === spec.table)) {
-      const plain = deps.dataKeys.get(deps.db, cell.owner)!.decrypt(cell.ciphertext, cell.where);
+      const plain = (await deps.dataKeys.get(deps.db, cell.owner))!.decrypt(cell.ciphertext, cell.where);
       const column = spec.table === "usage_events" ? "ip_enc" : spec.column;
       deps.handle.sqlite
         .query(`UPDATE ${spec.table} SET ${column} = ? WHERE id = ?`)
@@ -40,21 +40,24 @@ function asBeforeDataKeys(deps: Deps): void {
 
 describe("existing databases move to per-account data keys at start (issue 14)", () => {
   test("emails, IPs, pending changes and sign-up links under the master key are re-encrypted under data keys once; export still reads them; erasure then shreds them", async () => {
-    const env = makeTestEnv();
+    const env = await makeTestEnv();
     dir = env.dir;
     const old = env.deps;
     const ann = await seedPerson(old, "ann", { requests: 2 });
     const bob = await seedPerson(old, "bob");
-    requestEmailChange(old, ann.id, "ann.next@example.com", "test");
-    requestSignupLink(old, "newcomer@example.com", { ageConfirmedAt: 1, policyVersion: old.config.policy.version });
-    asBeforeDataKeys(old);
+    await requestEmailChange(old, ann.id, "ann.next@example.com", "test");
+    await requestSignupLink(old, "newcomer@example.com", {
+      ageConfirmedAt: 1,
+      policyVersion: old.config.policy.version,
+    });
+    await asBeforeDataKeys(old);
     const legacy = cells(old);
     expect(legacy).toHaveLength(8);
     expect(legacy.every((c) => c.ciphertext.startsWith("v1."))).toBe(true);
     old.handle.close();
 
     const log = captureLog();
-    const deps = openDeps(old.config, { log });
+    const deps = await openDeps(old.config, { log });
     open.push(deps);
     const moved = cells(deps);
     expect(moved.map((c) => c.where)).toEqual(legacy.map((c) => c.where));
@@ -64,18 +67,18 @@ describe("existing databases move to per-account data keys at start (issue 14)",
     );
     for (const secret of [ann.email, ann.ip, bob.email, "newcomer@example.com"])
       expect(log.text()).not.toContain(secret);
-    const exported = exportAccount(deps, ann.id, "test");
+    const exported = await exportAccount(deps, ann.id, "test");
     expect(exported.account.email).toBe(ann.email);
     expect(exported.usage.events.map((e) => e.ip)).toEqual([ann.ip, ann.ip]);
     expect(exported.pending_email_changes.map((c) => c.email)).toEqual(["ann.next@example.com"]);
-    expect(recoverWithCurrentKeys(deps, moved).sort()).toEqual(
+    expect((await recoverWithCurrentKeys(deps, moved)).sort()).toEqual(
       [ann.email, ann.ip, ann.ip, "ann.next@example.com", bob.email, bob.ip, bob.ip, "newcomer@example.com"].sort(),
     );
     deps.handle.close();
     open.pop();
 
     // A second start finds nothing to move and changes nothing.
-    const again = openDeps(old.config, { log: captureLog() });
+    const again = await openDeps(old.config, { log: captureLog() });
     open.push(again);
     expect(cells(again)).toEqual(moved);
 
@@ -85,6 +88,6 @@ describe("existing databases move to per-account data keys at start (issue 14)",
     await eraseAccount(again, ann.id, "request", "test");
     const annCells = cellsOfSqliteCopy(copy).filter((c) => c.owner === ann.id);
     expect(annCells).toHaveLength(4);
-    expect(recoverWithCurrentKeys(again, annCells)).toEqual([]);
+    expect(await recoverWithCurrentKeys(again, annCells)).toEqual([]);
   });
 });

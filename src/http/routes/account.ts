@@ -14,21 +14,21 @@ export function accountRoutes(deps: Deps) {
     .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
     .get(
       "",
-      ({ principal }) => {
-        const row = getAccount(deps, principal.accountId);
+      async ({ principal }) => {
+        const row = await getAccount(deps, principal.accountId);
         if (!row) throw new KrioraError("not_found", "No such account.");
-        return describeAccount(deps, row);
+        return await describeAccount(deps, row);
       },
       { response: AccountModel, detail: { summary: "Your account" } },
     )
     .patch(
       "",
-      ({ principal, body }) => {
+      async ({ principal, body }) => {
         const regions =
           body.regions === undefined || body.regions === null ? body.regions : idList("regions", body.regions);
-        return describeAccount(
+        return await describeAccount(
           deps,
-          updateAccountSettings(
+          await updateAccountSettings(
             deps,
             principal.accountId,
             { requireZdr: body.require_zdr, regions },
