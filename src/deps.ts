@@ -76,7 +76,7 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher(ring);
   const dataKeys = createDataKeys(createKeyWrap(ring));
-  await adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log });
+  await adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log, ipDays: config.retention.ip_days });
   const billing = await createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
   const controls = await createRequestControls({
     config,

@@ -3,7 +3,7 @@ import { iso, isoOrNull } from "../lib/clock";
 import type { AccountDeps } from "./accountDeps";
 import type { AccountInfo } from "./accountModel";
 import type { Actor } from "../audit/audit";
-import type { DataKey } from "../crypto/dataKeys";
+import { readingLegacy, type DataKey } from "../crypto/dataKeys";
 import { accounts, type AccountRole, magicLinks } from "../db/schema";
 import type { Tx } from "../db/tx";
 import { KrioraError } from "../lib/errors";
@@ -19,14 +19,18 @@ export const emailAt = (rowId: string) => ({ table: "accounts", column: "email_e
  * The account's data key. Missing only for an erased account, or one whose erasure has destroyed
  * its key and not yet removed its rows: nothing personal can be read or written for it any more.
  */
-export async function accountKey(deps: Pick<AccountDeps, "dataKeys">, tx: Tx, accountId: string): Promise<DataKey> {
+export async function accountKey(
+  deps: Pick<AccountDeps, "dataKeys" | "cipher">,
+  tx: Tx,
+  accountId: string,
+): Promise<DataKey> {
   const key = await deps.dataKeys.get(tx, accountId);
   if (!key) throw new KrioraError("conflict", "The account has been erased.");
-  return key;
+  return readingLegacy(key, deps.cipher);
 }
 
 export async function describeAccount(
-  deps: Pick<AccountDeps, "db" | "dataKeys">,
+  deps: Pick<AccountDeps, "db" | "dataKeys" | "cipher">,
   row: AccountRow,
 ): Promise<AccountInfo> {
   return {

@@ -130,7 +130,7 @@ async function storeLink(
   deps: AccountDeps,
   now: number,
   row: LinkRow | null,
-  opts: { key?: { save(tx: Tx): Promise<void> }; audit?: (tx: Tx) => Promise<unknown> } = {},
+  opts: { key?: { save(tx: Tx): Promise<unknown> }; audit?: (tx: Tx) => Promise<unknown> } = {},
 ): Promise<void> {
   await transaction(deps.db, async (tx) => {
     await deleteLinks(deps, tx, lt(magicLinks.expiresAt, now));

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:crypto";
-import { DecryptError, type FieldLocation, type MasterKeyring } from "./fields";
+import { DecryptError, type FieldCipher, type FieldLocation, type MasterKeyring } from "./fields";
 
 /**
  * Per-account data keys (crypto-shredding): each person's fields are encrypted under a random
@@ -68,6 +68,16 @@ export function dataKey(key: Uint8Array): DataKey {
 
 /** Whether a stored ciphertext is still under the master-derived field key (from before data keys). */
 export const isLegacyCiphertext = (ciphertext: string) => !ciphertext.startsWith(FIELD_PREFIX);
+
+/**
+ * A data key that also reads ciphertexts still under the master-derived field key: rows written
+ * by an instance of an older version during a rolling upgrade, until a start moves them over.
+ */
+export const readingLegacy = (key: DataKey, legacy: Pick<FieldCipher, "decrypt">): DataKey => ({
+  encrypt: key.encrypt,
+  decrypt: (ciphertext, where) =>
+    isLegacyCiphertext(ciphertext) ? legacy.decrypt(ciphertext, where) : key.decrypt(ciphertext, where),
+});
 
 /**
  * Wrapping under the master keyring: AES-256-GCM under a key derived from each master key, the

@@ -8,10 +8,13 @@ import { all, exec, one, type Tx } from "./tx";
  * unwrapped in a bounded in-memory cache: the usage writer encrypts an IP per request, and an
  * unwrap plus a query per row would cost more than the rest of the write.
  */
-/** A new data key, usable at once; `save` stores it (wrapped) inside the caller's transaction. */
+/**
+ * A new data key, usable at once; `save` stores it (wrapped) inside the caller's transaction, and
+ * says false when the owner has a key already (another instance stored one first).
+ */
 interface MintedKey {
   key: DataKey;
-  save(tx: Tx): Promise<void>;
+  save(tx: Tx): Promise<boolean>;
 }
 
 export interface DataKeys {
@@ -55,7 +58,10 @@ export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
       const raw = newDataKey();
       const row = { ownerId, wrapped: wrap.wrap(ownerId, raw), createdAt: now, wrappedAt: now };
       // Not cached here: the caller's transaction may still roll back.
-      return { key: dataKey(raw), save: async (tx) => void (await exec(tx.insert(dataKeys).values(row))) };
+      return {
+        key: dataKey(raw),
+        save: async (tx) => (await exec(tx.insert(dataKeys).values(row).onConflictDoNothing())) === 1,
+      };
     },
     async get(tx, ownerId) {
       const hit = cache.get(ownerId);

@@ -17,7 +17,7 @@ type ChangeRow = typeof emailChanges.$inferSelect;
 export const changeAt = (rowId: string) => ({ table: "email_changes", column: "email_enc", rowId });
 
 /** The new address of a pending change, under its account's data key. */
-const changeAddress = async (deps: Pick<PrivacyDeps, "dataKeys">, tx: Tx, row: ChangeRow) =>
+const changeAddress = async (deps: Pick<PrivacyDeps, "dataKeys" | "cipher">, tx: Tx, row: ChangeRow) =>
   (await accountKey(deps, tx, row.accountId)).decrypt(row.emailEnc, changeAt(row.id));
 
 /**

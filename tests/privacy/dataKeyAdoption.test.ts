@@ -63,7 +63,7 @@ describe("existing databases move to per-account data keys at start (issue 14)",
     expect(moved.map((c) => c.where)).toEqual(legacy.map((c) => c.where));
     expect(moved.every((c) => c.ciphertext.startsWith("d1."))).toBe(true);
     expect(log.lines.map((l) => JSON.parse(l))).toContainEqual(
-      expect.objectContaining({ event: "data_keys_adopted", accounts: 2, usage_rows: 4, signup_links: 1 }),
+      expect.objectContaining({ event: "data_keys_adopted", accounts: 2, fields: 7, signup_links: 1 }),
     );
     for (const secret of [ann.email, ann.ip, bob.email, "newcomer@example.com"])
       expect(log.text()).not.toContain(secret);
@@ -89,5 +89,28 @@ describe("existing databases move to per-account data keys at start (issue 14)",
     const annCells = cellsOfSqliteCopy(copy).filter((c) => c.owner === ann.id);
     expect(annCells).toHaveLength(4);
     expect(await recoverWithCurrentKeys(again, annCells)).toEqual([]);
+  });
+
+  test("rolling upgrade: a row an older instance writes under the master key for an account with a data key reads at once, and the next start moves it", async () => {
+    const env = await makeTestEnv();
+    dir = env.dir;
+    const first = env.deps;
+    const ann = await seedPerson(first, "ann", { requests: 2 });
+    const [row] = cells(first).filter((c) => c.where.table === "usage_events" && c.owner === ann.id);
+    // What a gateway of the previous version writes: the address under the master-derived key.
+    first.handle.sqlite
+      .query("UPDATE usage_events SET ip_enc = ? WHERE id = ?")
+      .run(first.cipher.encrypt(ann.ip, row!.where), row!.where.rowId);
+    expect((await exportAccount(first, ann.id, "test")).usage.events.map((e) => e.ip)).toEqual([ann.ip, ann.ip]);
+    first.handle.close();
+
+    const log = captureLog();
+    const next = await openDeps(first.config, { log });
+    open.push(next);
+    expect(cells(next).every((c) => c.ciphertext.startsWith("d1."))).toBe(true);
+    expect(log.lines.map((l) => JSON.parse(l))).toContainEqual(
+      expect.objectContaining({ event: "data_keys_adopted", accounts: 1, fields: 1, signup_links: 0 }),
+    );
+    expect((await exportAccount(next, ann.id, "test")).usage.events.map((e) => e.ip)).toEqual([ann.ip, ann.ip]);
   });
 });
