@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAccount } from "../../src/accounts/accounts";
+import { createAccount, emailAt } from "../../src/accounts/accounts";
 import { createAuditTrail } from "../../src/audit/audit";
 import { createBilling } from "../../src/billing/billing";
 import { loadConfig } from "../../src/config/load";
@@ -12,9 +12,11 @@ import { loadOrCreateMasterKey, masterKeyring } from "../../src/crypto/masterKey
 import { openPostgres, type Db, type DbHandle, type PgHandle } from "../../src/db/client";
 import { createDataKeys } from "../../src/db/dataKeys";
 import type { Deps } from "../../src/deps";
+import { adoptDataKeys } from "../../src/privacy/dataKeyAdoption";
 import { eraseAccount } from "../../src/privacy/erasure";
 import { requestEmailChange } from "../../src/privacy/rectify";
 import { createRequestControls } from "../../src/requestControls";
+import { usageIpLocation } from "../../src/usage/writer";
 import { captureLog } from "../helpers/deps";
 import { cellsOfPgSchema, recoverWithCurrentKeys } from "../helpers/oldCopy";
 import { createTestSchema, pgDump, restoreDump, testDatabaseUrl, type TestSchema } from "../helpers/pg";
@@ -110,5 +112,28 @@ run("§8 erasure by crypto-shredding on PostgreSQL (issue 14)", () => {
     const all = await recoverWithCurrentKeys(deps, await cellsOfPgSchema(old.sql));
     expect(all).toEqual(expect.arrayContaining(["bob.pg@example.com", "198.51.100.3"]));
     expect(all.filter((v) => v.includes("ann") || v === "198.51.100.1" || v === "198.51.100.2")).toEqual([]);
+  });
+  test("a start moves fields still under the master key to data keys on PostgreSQL too (an account without a key, and a row an older instance wrote)", async () => {
+    const deps = await postgresDeps(pg, dir);
+    const cara = await createAccount(deps, { email: "cara.pg@example.com" }, "test");
+    const dan = await createAccount(deps, { email: "dan.pg@example.com" }, "test");
+    deps.usageWriter.record(
+      usageEvent(9, { requestId: "req_pg_dan", accountId: dan.id, keyId: null, clientIp: "203.0.113.9" }),
+    );
+    await deps.usageWriter.flush();
+    // Cara as before data keys (no key, address under the master key); Dan's row as an older instance writes it.
+    await schema.sql`DELETE FROM data_keys WHERE owner_id = ${cara.id}`;
+    const caraEmail = deps.cipher.encrypt("cara.pg@example.com", emailAt(cara.id));
+    await schema.sql`UPDATE accounts SET email_enc = ${caraEmail} WHERE id = ${cara.id}`;
+    const danIp = deps.cipher.encrypt("203.0.113.9", usageIpLocation("req_pg_dan"));
+    await schema.sql`UPDATE usage_events SET ip_enc = ${danIp} WHERE id = ${"req_pg_dan"}`;
+    const fresh = await postgresDeps(pg, dir);
+    await adoptDataKeys({ ...fresh, ipDays: 30 });
+    const mine = (await cellsOfPgSchema(schema.sql)).filter((c) => c.owner === cara.id || c.owner === dan.id);
+    expect(mine).toHaveLength(3);
+    expect(mine.every((c) => c.ciphertext.startsWith("d1."))).toBe(true);
+    expect((await recoverWithCurrentKeys(fresh, mine)).sort()).toEqual(
+      ["203.0.113.9", "cara.pg@example.com", "dan.pg@example.com"].sort(),
+    );
   });
 });
