@@ -36,11 +36,23 @@ export interface DataKeys {
   rewrap(tx: Tx, now: number): Promise<{ rewrapped: number; keys: number; master_key: string }>;
 }
 
-/** Unwrapped keys kept in memory: 10,000 × ~100 bytes. The least recently used goes first. */
-const CACHE_MAX = 10_000;
+interface CacheOptions {
+  /** Unwrapped keys kept in memory (default 10,000 × ~100 bytes); the least recently used goes first. */
+  max?: number;
+  /**
+   * How long a key is served from memory before it is read again (default 60 s): the bound on how
+   * long another process (a worker, the CLI, an instance without the invalidation feed) keeps
+   * using a key an erasure has destroyed.
+   */
+  ttlMs?: number;
+  now?: () => number;
+}
 
-export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
-  const cache = new Map<string, DataKey>();
+export function createDataKeys(
+  wrap: KeyWrap,
+  { max = 10_000, ttlMs = 60_000, now = () => performance.now() }: CacheOptions = {},
+): DataKeys {
+  const cache = new Map<string, { key: DataKey; until: number }>();
   // Bumped by every forget: a read that was in flight meanwhile (it may have read a key that is
   // now destroyed) uses what it read but does not cache it.
   let generation = 0;
@@ -48,10 +60,10 @@ export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
     generation++;
     cache.delete(ownerId);
   };
-  const remember = (ownerId: string, key: DataKey) => {
+  const remember = (ownerId: string, entry: { key: DataKey; until: number }) => {
     cache.delete(ownerId);
     if (cache.size >= max) cache.delete(cache.keys().next().value!);
-    cache.set(ownerId, key);
+    cache.set(ownerId, entry);
   };
   return {
     mint(ownerId, now) {
@@ -65,9 +77,9 @@ export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
     },
     async get(tx, ownerId) {
       const hit = cache.get(ownerId);
-      if (hit) {
+      if (hit && now() < hit.until) {
         remember(ownerId, hit);
-        return hit;
+        return hit.key;
       }
       const before = generation;
       const row = await one(
@@ -75,7 +87,7 @@ export function createDataKeys(wrap: KeyWrap, max = CACHE_MAX): DataKeys {
       );
       if (!row) return null;
       const key = dataKey(wrap.unwrap(ownerId, row.wrapped));
-      if (generation === before) remember(ownerId, key);
+      if (generation === before) remember(ownerId, { key, until: now() + ttlMs });
       return key;
     },
     async destroy(tx, ownerIds) {

@@ -31,7 +31,7 @@ describe("data keys in memory (issue 14)", async () => {
     env = await makeTestEnv();
     const { deps } = env;
     const ring = masterKeyring(loadOrCreateMasterKey(deps.config.security.master_key_file));
-    const keys = createDataKeys(createKeyWrap(ring), 2);
+    const keys = createDataKeys(createKeyWrap(ring), { max: 2 });
     const [a, b, c] = await Promise.all(
       ["a", "b", "c"].map(async (n) => (await createAccount(deps, { email: `${n}@example.com` }, "test")).id),
     );
@@ -55,5 +55,20 @@ describe("data keys in memory (issue 14)", async () => {
     expect(await reading).not.toBeNull();
     deps.handle.sqlite.query("DELETE FROM data_keys WHERE owner_id = ?").run(account.id);
     expect(await deps.dataKeys.get(deps.db, account.id)).toBeNull();
+  });
+
+  test("a key is read again after the time limit: another process's erasure reaches this one without the feed", async () => {
+    env = await makeTestEnv();
+    const { deps } = env;
+    let t = 0;
+    const ring = masterKeyring(loadOrCreateMasterKey(deps.config.security.master_key_file));
+    const keys = createDataKeys(createKeyWrap(ring), { ttlMs: 60_000, now: () => t });
+    const account = await createAccount(deps, { email: "ttl@example.com" }, "test");
+    const first = await keys.get(deps.db, account.id);
+    deps.handle.sqlite.query("DELETE FROM data_keys WHERE owner_id = ?").run(account.id);
+    t = 59_999;
+    expect(await keys.get(deps.db, account.id)).toBe(first);
+    t = 60_000;
+    expect(await keys.get(deps.db, account.id)).toBeNull();
   });
 });
