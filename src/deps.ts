@@ -9,6 +9,10 @@ import { adoptDataKeys } from "./privacy/dataKeyAdoption";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createShutdown, type Shutdown } from "./lib/shutdown";
+import { createMemoryCoordination } from "./coord/memory";
+import type { Coordination, InvalidationFeed } from "./coord/port";
+import { createRedisCoordination } from "./coord/redis";
+import { postgresJobsLock } from "./db/jobsLock";
 import { createTracing, noTracing, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { createAuthenticator } from "./auth/authenticate";
@@ -64,8 +68,36 @@ interface OpenOptions {
 }
 
 /**
+ * `redis.url` set: limits, spend, wallets, abuse windows, the feed and the job lock are shared
+ * through Redis. Without it everything stays in this process; on PostgreSQL the job lock is then
+ * an advisory lock, so that a second instance learns it would run without shared state.
+ */
+function openCoordination(config: Readonly<Config>, clock: Clock, log: Logger): Coordination {
+  const { url, prefix, instances } = config.redis;
+  if (url) return createRedisCoordination({ url, prefix, instances, clock, log });
+  const memory = createMemoryCoordination(clock);
+  const database = config.database.url;
+  return database ? { ...memory, leader: (name) => postgresJobsLock(database, name) } : memory;
+}
+
+/**
+ * The feed as the auth view subscribes to it, also telling the data keys: an account changed on
+ * another instance (an erasure among others) drops its unwrapped key here, read again if still there.
+ */
+function forgettingDataKeys(feed: InvalidationFeed, dataKeys: DataKeys): InvalidationFeed {
+  return {
+    publish: (event) => feed.publish(event),
+    subscribe: (handler, resync) =>
+      feed.subscribe((event) => {
+        if (event.kind === "account") dataKeys.forget(event.id);
+        handler(event);
+      }, resync),
+  };
+}
+
+/**
  * Load the master keyring, open and migrate the database (moving fields still under the master
- * key to per-account data keys, once), and wire the services.
+ * key to per-account data keys), and wire the services.
  */
 export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const ring = masterKeyring(loadOrCreateMasterKey(config.security.master_key_file));
@@ -77,7 +109,17 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
   const cipher = createFieldCipher(ring);
   const dataKeys = createDataKeys(createKeyWrap(ring));
   await adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log, ipDays: config.retention.ip_days });
-  const billing = await createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
+  const coord = openCoordination(config, clock, log);
+  const billing = await createBilling({
+    config,
+    db: handle.db,
+    clock,
+    log,
+    audit,
+    wallets: coord.wallets,
+    env: opts.env,
+    stripe: opts.stripe,
+  });
   const controls = await createRequestControls({
     config,
     db: handle.db,
@@ -86,6 +128,7 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
     audit,
     clock,
     log,
+    coord,
     billing,
   });
   const tracing = createTracing(config, VERSION, log);
@@ -102,7 +145,7 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
     audit,
     clock,
     log,
-    authView: await loadAuthView(handle),
+    authView: await loadAuthView(handle, coord.kind === "redis" ? forgettingDataKeys(coord.feed, dataKeys) : null),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,
