@@ -119,7 +119,7 @@ export async function openPostgres(url: string): Promise<PgHandle> {
     migrate: wrapped(() => migratePostgres(sql)),
     migrationStatus: wrapped(() => migrationStatusPostgres(sql)),
     // Bumped in the same transaction by every write to accounts, api_keys and signing_keys
-    // (drizzle-pg/0002_auth_version), so it moves exactly when what the auth view holds may have.
+    // (drizzle-pg/0003_auth_version), so it moves exactly when what the auth view holds may have.
     dataVersion: async () => {
       const [row] = await sql`SELECT version FROM __kriora_auth_version`;
       return Number(row.version);

@@ -17,7 +17,7 @@ const MAIN = join(import.meta.dir, "../../src/main.ts");
 /**
  * Revocation across processes without Redis. On SQLite a running serve sees another process's
  * commit through data_version; on PostgreSQL through the auth version that only writes to accounts,
- * keys and the keyring bump (drizzle-pg/0002_auth_version): usage flushes leave it alone.
+ * keys and the keyring bump (drizzle-pg/0003_auth_version): usage flushes leave it alone.
  */
 describe.skipIf(!testDatabaseUrl)("PostgreSQL: what moves the auth version", () => {
   test("accounts, keys and the keyring do; usage flushes, billing and audit writes do not", async () => {
