@@ -76,8 +76,9 @@ export const coreCommands: Command[] = [
         });
       });
       if (parentPid) {
-        process.send?.({ listening: true });
+        // Logged before the parent hears of it, so its own "listening" line comes after every worker's.
         deps.log.info("worker_listening", { pid: process.pid });
+        process.send?.({ listening: true });
       } else {
         const ok = await (workers?.ready.then(
           () => true,
