@@ -11,6 +11,9 @@ const CONCURRENCY = 20_000;
 export interface Gateway extends Child {
   /** The `kr_…` key issued to the bench account by `kriora keys issue`. */
   key: string;
+  /** Its `kriora.toml` and data dir. */
+  config: string;
+  data: string;
 }
 
 /** The bench `kriora.toml`: one provider at the fake upstream, priced models, generous limits. */
@@ -32,34 +35,27 @@ export function configToml(upstreamUrl: string): string {
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
  * is added to its environment; `wrap` goes before the command (a profiler such as valgrind), and
  * `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
+ * `toml` is added to its config (a `[database]` section); `sameAs` starts another instance of a
+ * running gateway (its config, data dir and key) instead of a new one.
  */
 export async function startGateway(
   upstreamUrl: string,
   dir: string,
   name: string,
-  opts: { profileDir?: string; env?: Record<string, string>; wrap?: string[]; startMs?: number; args?: string[] } = {},
+  opts: {
+    profileDir?: string;
+    env?: Record<string, string>;
+    wrap?: string[];
+    startMs?: number;
+    args?: string[];
+    toml?: string;
+    sameAs?: Gateway;
+  } = {},
 ): Promise<Gateway> {
   const { profileDir } = opts;
-  const config = join(dir, `${name}.toml`);
-  const data = join(dir, `${name}-data`);
-  writeFileSync(config, configToml(upstreamUrl));
-  const cli = (...args: string[]) =>
-    runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
-  await cli("accounts", "create", "--email", "bench@example.com");
-  const issued = JSON.parse(
-    await cli(
-      "keys",
-      "issue",
-      "--account",
-      "bench@example.com",
-      "--name",
-      "bench",
-      "--rpm",
-      String(RPM),
-      "--tpm",
-      String(TPM),
-    ),
-  ) as { key: string };
+  const config = opts.sameAs?.config ?? join(dir, `${name}.toml`);
+  const data = opts.sameAs?.data ?? join(dir, `${name}-data`);
+  const key = opts.sameAs?.key ?? (await issueKey(upstreamUrl, config, data, opts.toml ?? ""));
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = await startChild(
     name,
@@ -83,5 +79,28 @@ export async function startGateway(
     },
     opts.startMs,
   );
-  return { ...child, key: issued.key };
+  return { ...child, key, config, data };
+}
+
+/** Write the config, create the bench account and issue its key with the CLI, as an operator would. */
+async function issueKey(upstreamUrl: string, config: string, data: string, toml: string): Promise<string> {
+  writeFileSync(config, [configToml(upstreamUrl), toml].join("\n"));
+  const cli = (...args: string[]) =>
+    runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
+  await cli("accounts", "create", "--email", "bench@example.com");
+  const issued = JSON.parse(
+    await cli(
+      "keys",
+      "issue",
+      "--account",
+      "bench@example.com",
+      "--name",
+      "bench",
+      "--rpm",
+      String(RPM),
+      "--tpm",
+      String(TPM),
+    ),
+  ) as { key: string };
+  return issued.key;
 }
