@@ -39,26 +39,29 @@ export const reason = (e: unknown) => (e instanceof Error ? e.message : String(e
  * A fresh schema `kriora_bench_<random>` and key prefix `kriora_bench_<random>:` on the bench's
  * PostgreSQL and Redis, or why they cannot be had (a server unreachable).
  */
-export async function openBackends(): Promise<Backends | { skipped: string }> {
+export async function openBackends(
+  databaseUrl = DATABASE_URL,
+  redisUrl = REDIS_URL,
+): Promise<Backends | { skipped: string }> {
   const name = `kriora_bench_${randomBytes(6).toString("hex")}`;
   const prefix = `${name}:`;
-  const admin = new SQL(DATABASE_URL, { max: 1, connectionTimeout: PROBE_MS / 1000 });
+  const admin = new SQL(databaseUrl, { max: 1, connectionTimeout: PROBE_MS / 1000 });
   try {
     await within(admin.unsafe(`CREATE SCHEMA ${name}`), PROBE_MS);
   } catch (e) {
     await admin.close().catch(() => {});
-    return { skipped: `PostgreSQL at ${where(DATABASE_URL)} is unreachable (${reason(e)})` };
+    return { skipped: `PostgreSQL at ${where(databaseUrl)} is unreachable (${reason(e)})` };
   }
-  const redis = new RedisClient(REDIS_URL, { connectionTimeout: PROBE_MS, autoReconnect: false });
+  const redis = new RedisClient(redisUrl, { connectionTimeout: PROBE_MS, autoReconnect: false });
   try {
     await within(redis.send("PING", []), PROBE_MS);
   } catch (e) {
     redis.close();
     await admin.unsafe(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
     await admin.close();
-    return { skipped: `Redis at ${where(REDIS_URL)} is unreachable (${reason(e)})` };
+    return { skipped: `Redis at ${where(redisUrl)} is unreachable (${reason(e)})` };
   }
-  const url = new URL(DATABASE_URL);
+  const url = new URL(databaseUrl);
   url.searchParams.set("search_path", name);
   const keys = async (each: (batch: string[]) => Promise<unknown>) => {
     let cursor = "0";
@@ -72,7 +75,7 @@ export async function openBackends(): Promise<Backends | { skipped: string }> {
     } while (cursor !== "0");
   };
   return {
-    toml: `[database]\nurl = "${url.href}"\n\n[redis]\nurl = "${REDIS_URL}"\nprefix = "${prefix}"\n`,
+    toml: `[database]\nurl = "${url.href}"\n\n[redis]\nurl = "${redisUrl}"\nprefix = "${prefix}"\n`,
     async usageRows() {
       const [row] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${name}.usage_events`);
       return (row as { n: number }).n;
