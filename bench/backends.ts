@@ -10,8 +10,9 @@ const PROBE_MS = 3_000;
 
 /** The bench's own PostgreSQL schema and Redis key prefix, and how to see what Kriora left in them. */
 export interface Backends {
-  /** The `[database]` and `[redis]` sections that put a gateway on them. */
-  toml: string;
+  /** The `[database]` section that puts a gateway on the schema, and the `[redis]` one for the prefix. */
+  database: string;
+  redis: string;
   /** Rows in the schema's usage_events. */
   usageRows(): Promise<number>;
   /** Keys under the prefix. */
@@ -75,7 +76,8 @@ export async function openBackends(
     } while (cursor !== "0");
   };
   return {
-    toml: `[database]\nurl = "${url.href}"\n\n[redis]\nurl = "${redisUrl}"\nprefix = "${prefix}"\n`,
+    database: `[database]\nurl = "${url.href}"\n`,
+    redis: `[redis]\nurl = "${redisUrl}"\nprefix = "${prefix}"\n`,
     async usageRows() {
       const [row] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${name}.usage_events`);
       return (row as { n: number }).n;

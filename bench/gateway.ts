@@ -11,8 +11,7 @@ const CONCURRENCY = 20_000;
 export interface Gateway extends Child {
   /** The `kr_…` key issued to the bench account by `kriora keys issue`. */
   key: string;
-  /** Its `kriora.toml` and data dir. */
-  config: string;
+  /** Its data dir (database file and master key). */
   data: string;
 }
 
@@ -35,8 +34,8 @@ export function configToml(upstreamUrl: string): string {
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
  * is added to its environment; `wrap` goes before the command (a profiler such as valgrind), and
  * `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
- * `toml` is added to its config (a `[database]` section); `sameAs` starts another instance of a
- * running gateway (its config, data dir and key) instead of a new one.
+ * `toml` is added to its config (`[database]`, `[redis]`); `sameAs` shares a running gateway's data
+ * dir and key (another instance on the same database) instead of making an account of its own.
  */
 export async function startGateway(
   upstreamUrl: string,
@@ -53,9 +52,10 @@ export async function startGateway(
   } = {},
 ): Promise<Gateway> {
   const { profileDir } = opts;
-  const config = opts.sameAs?.config ?? join(dir, `${name}.toml`);
+  const config = join(dir, `${name}.toml`);
   const data = opts.sameAs?.data ?? join(dir, `${name}-data`);
-  const key = opts.sameAs?.key ?? (await issueKey(upstreamUrl, config, data, opts.toml ?? ""));
+  writeFileSync(config, [configToml(upstreamUrl), opts.toml ?? ""].join("\n"));
+  const key = opts.sameAs?.key ?? (await issueKey(config, data));
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = await startChild(
     name,
@@ -79,12 +79,11 @@ export async function startGateway(
     },
     opts.startMs,
   );
-  return { ...child, key, config, data };
+  return { ...child, key, data };
 }
 
-/** Write the config, create the bench account and issue its key with the CLI, as an operator would. */
-async function issueKey(upstreamUrl: string, config: string, data: string, toml: string): Promise<string> {
-  writeFileSync(config, [configToml(upstreamUrl), toml].join("\n"));
+/** Create the bench account and issue its key with the CLI, as an operator would. */
+async function issueKey(config: string, data: string): Promise<string> {
   const cli = (...args: string[]) =>
     runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
   await cli("accounts", "create", "--email", "bench@example.com");

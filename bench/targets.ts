@@ -9,6 +9,7 @@ export interface Target {
     | "portkey"
     | "kriora"
     | "kriora, 2 workers"
+    | "kriora, PostgreSQL only"
     | "kriora, PostgreSQL + Redis"
     | "kriora, PostgreSQL + Redis, second instance";
   url: string;

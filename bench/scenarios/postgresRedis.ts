@@ -9,18 +9,23 @@ import { latencyScenario, type LatencyResult } from "./latency";
 import { throughputScenario, type ThroughputResult } from "./throughput";
 
 export const PG = "kriora, PostgreSQL + Redis";
+export const PG_ONLY = "kriora, PostgreSQL only";
 
 export interface PostgresRedisRun {
-  /** Concurrency 1, direct, Kriora on SQLite and Kriora on PostgreSQL + Redis, interleaved. */
+  /**
+   * Concurrency 1, interleaved: direct, Kriora on SQLite, on PostgreSQL alone (an instance without
+   * Redis, to tell the two servers' shares apart) and on PostgreSQL + Redis.
+   */
   latency: LatencyResult;
   /** Kriora on SQLite and on PostgreSQL + Redis at `connections`, with the servers' CPU. */
   throughput: ThroughputResult;
   /** The same load on one PostgreSQL + Redis instance and spread over two, interleaved rounds. */
   instances: { connections: number; one: Rounds; two: Rounds };
-  /** Requests the PostgreSQL + Redis gateways answered with 200, and the usage rows they left in PostgreSQL. */
+  /** Requests the gateways on PostgreSQL answered with 200, and the usage rows they left there. */
   answered: number;
   usageRows: number;
-  /** Keys they left under the bench's Redis prefix (before it was cleaned). */
+  /** Requests the PostgreSQL + Redis gateways answered with 200, and the keys left under their prefix. */
+  redisAnswered: number;
   redisKeys: number;
 }
 
@@ -41,8 +46,8 @@ export interface Timing {
 
 /**
  * Kriora on PostgreSQL + Redis (issue 14) beside Kriora on SQLite, same generator, same run: added
- * latency at concurrency 1, CPU per request under load (the servers' too), and two instances on
- * one schema and prefix against one. Its own schema and key prefix, dropped after; skipped with
+ * latency at concurrency 1 (and on PostgreSQL alone), CPU per request under load (the servers'
+ * too), and two instances on one schema and prefix against one. Its own schema and key prefix, dropped after; skipped with
  * the reason when a server cannot be reached.
  */
 export async function postgresRedisScenario(
@@ -59,12 +64,15 @@ export async function postgresRedisScenario(
   let answered = 0;
   try {
     try {
-      started.push(await startGateway(upstream.url, dir, "kriora-pg", { env, toml: backends.toml }));
-      started.push(await startGateway(upstream.url, dir, "kriora-pg-b", { env, sameAs: started[0]! }));
+      const toml = `${backends.database}\n${backends.redis}`;
+      started.push(await startGateway(upstream.url, dir, "kriora-pg", { env, toml }));
+      started.push(await startGateway(upstream.url, dir, "kriora-pg-b", { env, toml, sameAs: started[0] }));
+      const alone = { env, toml: backends.database, sameAs: started[0] };
+      started.push(await startGateway(upstream.url, dir, "kriora-pg-only", alone));
     } catch (e) {
       return { skipped: `Kriora did not start on PostgreSQL + Redis: ${reason(e)}` };
     }
-    const [a, b] = started as [Gateway, Gateway];
+    const [a, b, alone] = started as [Gateway, Gateway, Gateway];
     const target = (g: Gateway, name: Target["name"]): Target => ({
       name,
       url: g.url,
@@ -75,9 +83,12 @@ export async function postgresRedisScenario(
     const two = [one, target(b, `${PG}, second instance`)];
     const { connections, rounds, latencyMs, loadMs } = timing;
 
+    const pgOnly = target(alone, PG_ONLY);
+    let alsoAlone = (await spread([pgOnly], connections, 1_500)).ok;
     answered += (await spread(two, connections, 1_500)).ok;
-    const latency = await latencyScenario([direct, sqlite, one], rounds, latencyMs);
+    const latency = await latencyScenario([direct, sqlite, pgOnly, one], rounds, latencyMs);
     answered += latency.byTarget[PG]!.n;
+    alsoAlone += latency.byTarget[PG_ONLY]!.n;
     const throughput = await throughputScenario([sqlite, one], upstream.pid, connections, rounds, loadMs, serverTicks);
     answered += throughput.byTarget[PG]!.ok;
     const acc = { one: { rounds: [] as number[], errors: 0 }, two: { rounds: [] as number[], errors: 0 } };
@@ -101,8 +112,9 @@ export async function postgresRedisScenario(
         one: { ...acc.one, rps: median(acc.one.rounds) },
         two: { ...acc.two, rps: median(acc.two.rounds) },
       },
-      answered,
+      answered: answered + alsoAlone,
       usageRows: await backends.usageRows(),
+      redisAnswered: answered,
       redisKeys,
     };
   } finally {
@@ -114,7 +126,7 @@ export async function postgresRedisScenario(
 /** The closed-loop load with its connections split evenly over `targets`, at once. */
 async function spread(targets: readonly Target[], connections: number, ms: number) {
   const runs = await Promise.all(
-    targets.map((t) => closedLoop(t.url, chatRequest(t, MODEL, false), connections / targets.length, ms)),
+    targets.map((t) => closedLoop(t.url, chatRequest(t, MODEL, false), Math.round(connections / targets.length), ms)),
   );
   return {
     ok: runs.reduce((n, r) => n + r.ok, 0),

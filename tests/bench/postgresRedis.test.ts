@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { RedisClient, SQL } from "bun";
 import { openBackends } from "../../bench/backends";
 import { postgresRedisGoal } from "../../bench/report";
-import { PG, type PostgresRedisRun } from "../../bench/scenarios/postgresRedis";
+import { PG, PG_ONLY, type PostgresRedisRun } from "../../bench/scenarios/postgresRedis";
 import { testDatabaseUrl } from "../helpers/pg";
 
 const testRedisUrl = process.env.KRIORA_TEST_REDIS_URL || undefined;
@@ -11,7 +11,7 @@ const testRedisUrl = process.env.KRIORA_TEST_REDIS_URL || undefined;
 function run(sqlite: number, pg: number, usageRows = 10): PostgresRedisRun {
   const at = (p50: number) => ({ p50, p99: p50 * 3, n: 10, errors: 0 });
   return {
-    latency: { seconds: 1, byTarget: { direct: at(0.02), kriora: at(sqlite), [PG]: at(pg) } },
+    latency: { seconds: 1, byTarget: { direct: at(0.02), kriora: at(sqlite), [PG_ONLY]: at(sqlite), [PG]: at(pg) } },
     throughput: { connections: 64, byTarget: {} },
     instances: {
       connections: 64,
@@ -20,6 +20,7 @@ function run(sqlite: number, pg: number, usageRows = 10): PostgresRedisRun {
     },
     answered: 10,
     usageRows,
+    redisAnswered: 10,
     redisKeys: 0,
   };
 }
@@ -69,8 +70,8 @@ describe("bench: the PostgreSQL + Redis scenario's own schema and prefix", () =>
     test("a fresh schema and prefix, each counted, both gone after close", async () => {
       const b = await openBackends(testDatabaseUrl, testRedisUrl);
       if ("skipped" in b) throw new Error(b.skipped);
-      const schema = schemaOf(b.toml);
-      const prefix = prefixOf(b.toml);
+      const schema = schemaOf(b.database);
+      const prefix = prefixOf(b.redis);
       expect(schema).toBe(prefix.slice(0, -1));
       expect(await schemaExists(schema)).toBe(true);
       const redis = new RedisClient(testRedisUrl!);
