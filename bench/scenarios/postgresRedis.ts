@@ -47,8 +47,8 @@ export interface Timing {
 /**
  * Kriora on PostgreSQL + Redis (issue 14) beside Kriora on SQLite, same generator, same run: added
  * latency at concurrency 1 (and on PostgreSQL alone), CPU per request under load (the servers'
- * too), and two instances on one schema and prefix against one. Its own schema and key prefix, dropped after; skipped with
- * the reason when a server cannot be reached.
+ * too), and two instances on one schema and prefix against one. Its own schema and key prefix,
+ * dropped after; skipped with the reason when a server cannot be reached.
  */
 export async function postgresRedisScenario(
   upstream: Child,
