@@ -13,7 +13,7 @@ export interface Backends {
   /** The `[database]` section that puts a gateway on the schema, and the `[redis]` one for the prefix. */
   database: string;
   redis: string;
-  /** Rows in the schema's usage_events. */
+  /** Rows in the schema's usage_events (0 when Kriora never made the table). */
   usageRows(): Promise<number>;
   /** Keys under the prefix. */
   redisKeys(): Promise<number>;
@@ -79,6 +79,8 @@ export async function openBackends(
     database: `[database]\nurl = "${url.href}"\n`,
     redis: `[redis]\nurl = "${redisUrl}"\nprefix = "${prefix}"\n`,
     async usageRows() {
+      const [table] = await admin.unsafe(`SELECT to_regclass('${name}.usage_events') IS NOT NULL AS made`);
+      if (!(table as { made: boolean }).made) return 0;
       const [row] = await admin.unsafe(`SELECT count(*)::int AS n FROM ${name}.usage_events`);
       return (row as { n: number }).n;
     },
