@@ -17,6 +17,8 @@ export interface Backends {
   usageRows(): Promise<number>;
   /** Keys under the prefix. */
   redisKeys(): Promise<number>;
+  /** "N of M connections in use": PostgreSQL refuses new ones past M (other test suites share it). */
+  connections(): Promise<string>;
   /** Drop the schema and delete the keys. */
   close(): Promise<void>;
 }
@@ -88,6 +90,13 @@ export async function openBackends(
       let n = 0;
       await keys(async (batch) => (n += batch.length));
       return n;
+    },
+    async connections() {
+      const [row] = await admin.unsafe(
+        "SELECT (SELECT count(*) FROM pg_stat_activity)::int AS used, current_setting('max_connections') AS most",
+      );
+      const { used, most } = row as { used: number; most: string };
+      return `${used} of ${most} connections in use`;
     },
     async close() {
       await keys((batch) => redis.send("DEL", batch));

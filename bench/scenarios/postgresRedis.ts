@@ -70,7 +70,8 @@ export async function postgresRedisScenario(
       const alone = { env, toml: backends.database, sameAs: started[0] };
       started.push(await startGateway(upstream.url, dir, "kriora-pg-only", alone));
     } catch (e) {
-      return { skipped: `Kriora did not start on PostgreSQL + Redis: ${reason(e)}` };
+      const use = await backends.connections();
+      return { skipped: `Kriora did not start on PostgreSQL + Redis (PostgreSQL: ${use}): ${reason(e)}` };
     }
     const [a, b, alone] = started as [Gateway, Gateway, Gateway];
     const target = (g: Gateway, name: Target["name"]): Target => ({

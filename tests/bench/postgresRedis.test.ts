@@ -74,6 +74,7 @@ describe("bench: the PostgreSQL + Redis scenario's own schema and prefix", () =>
       const sql = new SQL(testDatabaseUrl!);
       try {
         expect(await b.usageRows()).toBe(0);
+        expect(await b.connections()).toMatch(/^\d+ of \d+ connections in use$/);
         await redis.set(`${prefix}a`, "1");
         await redis.set(`${prefix}b`, "1");
         await sql.unsafe(
