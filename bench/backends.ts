@@ -15,8 +15,8 @@ export interface Backends {
   redis: string;
   /** Rows in the schema's usage_events (0 when Kriora never made the table). */
   usageRows(): Promise<number>;
-  /** Keys under the prefix. */
-  redisKeys(): Promise<number>;
+  /** Keys under the prefix, and the bytes Redis holds for them (MEMORY USAGE of each). */
+  redisKeys(): Promise<{ keys: number; bytes: number }>;
   /** "N of M connections in use": PostgreSQL refuses new ones past M (other test suites share it). */
   connections(): Promise<string>;
   /** Drop the schema and delete the keys. */
@@ -88,8 +88,13 @@ export async function openBackends(
     },
     async redisKeys() {
       let n = 0;
-      await keys(async (batch) => (n += batch.length));
-      return n;
+      let bytes = 0;
+      await keys(async (batch) => {
+        n += batch.length;
+        const each = await Promise.all(batch.map((key) => redis.send("MEMORY", ["USAGE", key])));
+        for (const b of each) bytes += Number(b ?? 0);
+      });
+      return { keys: n, bytes };
     },
     async connections() {
       const [row] = await admin.unsafe(

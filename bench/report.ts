@@ -245,7 +245,8 @@ machine: the load generator, the fake upstream, PostgreSQL and Redis share its c
 what this machine allows, not what instances on their own hosts get.
 
 The gateways on PostgreSQL answered ${int(r.answered)} requests with 200 and left ${int(r.usageRows)} usage rows there; the
-PostgreSQL + Redis ones answered ${int(r.redisAnswered)} and left ${int(r.redisKeys)} keys under their prefix (${(r.redisKeys / Math.max(r.redisAnswered, 1)).toFixed(2)} per request).
+PostgreSQL + Redis ones answered ${int(r.redisAnswered)} and left ${int(r.redisKeys)} keys under their prefix, ${mib(r.redisBytes)} by Redis' \`MEMORY USAGE\`
+(${(r.redisKeys / Math.max(r.redisAnswered, 1)).toFixed(2)} keys and ${int(r.redisBytes / Math.max(r.redisAnswered, 1))} bytes per request, at the end of the run).
 `;
 }
 

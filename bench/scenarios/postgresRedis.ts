@@ -24,9 +24,10 @@ export interface PostgresRedisRun {
   /** Requests the gateways on PostgreSQL answered with 200, and the usage rows they left there. */
   answered: number;
   usageRows: number;
-  /** Requests the PostgreSQL + Redis gateways answered with 200, and the keys left under their prefix. */
+  /** Requests the PostgreSQL + Redis gateways answered with 200, and the keys (and their bytes) left under their prefix. */
   redisAnswered: number;
   redisKeys: number;
+  redisBytes: number;
 }
 
 export type PostgresRedisResult = PostgresRedisRun | { skipped: string };
@@ -108,7 +109,7 @@ export async function postgresRedisScenario(
         acc[side].errors += run.errors;
         answered += run.ok;
       }
-    const redisKeys = await backends.redisKeys();
+    const left = await backends.redisKeys();
     for (const g of started.splice(0)) await g.stop();
     return {
       latency,
@@ -121,7 +122,8 @@ export async function postgresRedisScenario(
       answered: answered + alsoAlone,
       usageRows: await backends.usageRows(),
       redisAnswered: answered,
-      redisKeys,
+      redisKeys: left.keys,
+      redisBytes: left.bytes,
     };
   } finally {
     for (const g of started) await g.stop();

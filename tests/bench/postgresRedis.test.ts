@@ -21,6 +21,7 @@ function run(sqlite: number, pg: number): PostgresRedisRun {
     usageRows: 10,
     redisAnswered: 10,
     redisKeys: 0,
+    redisBytes: 0,
   };
 }
 
@@ -80,7 +81,9 @@ describe("bench: the PostgreSQL + Redis scenario's own schema and prefix", () =>
         await sql.unsafe(
           `CREATE TABLE ${schema}.usage_events (id int); INSERT INTO ${schema}.usage_events VALUES (1), (2), (3)`,
         );
-        expect(await b.redisKeys()).toBe(2);
+        const left = await b.redisKeys();
+        expect(left.keys).toBe(2);
+        expect(left.bytes).toBeGreaterThan(2 * prefix.length);
         expect(await b.usageRows()).toBe(3);
         await b.close();
         expect(await schemaExists(schema)).toBe(false);
