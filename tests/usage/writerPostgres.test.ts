@@ -31,7 +31,7 @@ describe.skipIf(!testDatabaseUrl)("§2 usage data: the batched writer on Postgre
     const db = pg.db as unknown as Db;
     const writer = createUsageWriter({
       db,
-      cipher: env.deps.cipher,
+      dataKeys: env.deps.dataKeys,
       log: env.deps.log,
       metrics: m.metrics,
       spend: m.spend,
