@@ -139,7 +139,10 @@ export function createProxy(deps: ProxyDeps): Proxy {
           principal: call.principal,
           clientIp: call.clientIp,
           bodyBytes: Number(request.headers.get("content-length") ?? 0),
-          maxOutputTokens: requestedOutputTokens(call.body),
+          // Without a cap from the client, the model's default output cap is what a request may cost.
+          maxOutputTokens:
+            requestedOutputTokens(call.body) ||
+            (findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT),
         });
       } catch (err) {
         if (err instanceof KrioraError) {

@@ -29,7 +29,7 @@ const COST = 18_000;
 
 async function start(toml: string) {
   fake = startFakeUpstream();
-  const models = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\n`;
+  const models = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\nmax_tokens_default = 50\n`;
   cluster = await startCluster(
     3,
     `[redis]\nurl = "${testRedisUrl}"\nprefix = "${prefix}${crypto.randomUUID().slice(0, 6)}:"\n${toml}\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${models}`,
@@ -86,6 +86,22 @@ describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
     const rows = await all(a.db.select().from(usageEvents).where(eq(usageEvents.accountId, account.id)));
     expect(rows.filter((r) => r.status === 200).length).toBe(admitted);
     expect(await ledgerBalance(a.db, account.id)).toBe(BigInt(5 * COST - admitted * COST));
+  });
+
+  test("a request without max_tokens holds the model's default output cap: a balance worth 5 admits at most 5", async () => {
+    const c = await start('[billing]\nmode = "prepaid"');
+    const a = c.instances[0]!.deps;
+    const account = await makeAccount(a, "uncapped-user@example.com");
+    const { key } = await makeKey(a, account.id);
+    await a.billing.changeCredits(
+      { accountId: account.id, kind: "grant", amountMicros: 5 * COST, reason: "five requests" },
+      "test",
+    );
+    let admitted = 0;
+    for (let round = 0; round < 8; round++) admitted += (await wave(c, 9, key)).filter((s) => s === 200).length;
+    for (const i of c.instances) await i.deps.usageWriter.flush();
+    expect(admitted).toBe(5);
+    expect(await ledgerBalance(a.db, account.id)).toBe(0n);
   });
 
   test("a key issued on A works on B and C; revoked on B, it is refused on A and C within a second", async () => {
