@@ -1,6 +1,7 @@
 import { and, eq, gt, inArray, lte, max, notInArray, or } from "drizzle-orm";
 import type { LedgerBalance } from "../coord/port";
 import type { Db } from "../db/client";
+import type { Clock } from "../lib/clock";
 import { billingLedger } from "../db/schema";
 import { all, one } from "../db/tx";
 import { exactSum } from "./ledger";
@@ -33,9 +34,13 @@ const LOOK_BACK_MS = 15 * 60_000;
 const START_WINDOW = 10_000;
 
 /** `seen` gets each ledger row the view reads after it was created, once. */
-export async function createBalanceView(db: Db, seen: (row: NewRow) => void = () => {}): Promise<BalanceView> {
+export async function createBalanceView(
+  db: Db,
+  clock: Clock,
+  seen: (row: NewRow) => void = () => {},
+): Promise<BalanceView> {
   const balances = new Map<string, bigint>();
-  /** Missing `seq`s below `lastSeq`, with when each was first missed (real time: it waits for other processes). */
+  /** Missing `seq`s below `lastSeq`, with when each was first missed. */
   const missing = new Map<number, number>();
   let lastSeq = (await one(db.select({ seq: max(billingLedger.seq) }).from(billingLedger)))?.seq ?? 0;
   const present = new Set(
@@ -49,7 +54,7 @@ export async function createBalanceView(db: Db, seen: (row: NewRow) => void = ()
     ).map((r) => r.seq),
   );
   for (let s = Math.max(1, lastSeq - START_WINDOW + 1); s < lastSeq; s++)
-    if (!present.has(s)) missing.set(s, Date.now());
+    if (!present.has(s)) missing.set(s, clock.now());
 
   const newer = () =>
     db
@@ -81,7 +86,7 @@ export async function createBalanceView(db: Db, seen: (row: NewRow) => void = ()
   // Looks run one at a time, so a ledger row is never added twice and a first load matches what was seen.
   let last: Promise<unknown> = Promise.resolve();
   const look = async (accountId: string): Promise<LedgerBalance> => {
-    const now = Date.now();
+    const now = clock.now();
     for (const [s, since] of missing) if (now - since > LOOK_BACK_MS) missing.delete(s);
     for (const row of await all(newer())) {
       if (row.seq > lastSeq) {
