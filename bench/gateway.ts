@@ -11,6 +11,8 @@ const CONCURRENCY = 20_000;
 export interface Gateway extends Child {
   /** The `kr_…` key issued to the bench account by `kriora keys issue`. */
   key: string;
+  /** Its data dir (database file and master key). */
+  data: string;
 }
 
 /** The bench `kriora.toml`: one provider at the fake upstream, priced models, generous limits. */
@@ -32,34 +34,28 @@ export function configToml(upstreamUrl: string): string {
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
  * is added to its environment; `wrap` goes before the command (a profiler such as valgrind), and
  * `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
+ * `toml` is added to its config (`[database]`, `[redis]`); `sameAs` shares a running gateway's data
+ * dir and key (another instance on the same database) instead of making an account of its own.
  */
 export async function startGateway(
   upstreamUrl: string,
   dir: string,
   name: string,
-  opts: { profileDir?: string; env?: Record<string, string>; wrap?: string[]; startMs?: number; args?: string[] } = {},
+  opts: {
+    profileDir?: string;
+    env?: Record<string, string>;
+    wrap?: string[];
+    startMs?: number;
+    args?: string[];
+    toml?: string;
+    sameAs?: Gateway;
+  } = {},
 ): Promise<Gateway> {
   const { profileDir } = opts;
   const config = join(dir, `${name}.toml`);
-  const data = join(dir, `${name}-data`);
-  writeFileSync(config, configToml(upstreamUrl));
-  const cli = (...args: string[]) =>
-    runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
-  await cli("accounts", "create", "--email", "bench@example.com");
-  const issued = JSON.parse(
-    await cli(
-      "keys",
-      "issue",
-      "--account",
-      "bench@example.com",
-      "--name",
-      "bench",
-      "--rpm",
-      String(RPM),
-      "--tpm",
-      String(TPM),
-    ),
-  ) as { key: string };
+  const data = opts.sameAs?.data ?? join(dir, `${name}-data`);
+  writeFileSync(config, [configToml(upstreamUrl), opts.toml ?? ""].join("\n"));
+  const key = opts.sameAs?.key ?? (await issueKey(config, data));
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = await startChild(
     name,
@@ -83,5 +79,27 @@ export async function startGateway(
     },
     opts.startMs,
   );
-  return { ...child, key: issued.key };
+  return { ...child, key, data };
+}
+
+/** Create the bench account and issue its key with the CLI, as an operator would. */
+async function issueKey(config: string, data: string): Promise<string> {
+  const cli = (...args: string[]) =>
+    runCommand([process.execPath, "src/main.ts", ...args, "--config", config, "--data", data, "--json"]);
+  await cli("accounts", "create", "--email", "bench@example.com");
+  const issued = JSON.parse(
+    await cli(
+      "keys",
+      "issue",
+      "--account",
+      "bench@example.com",
+      "--name",
+      "bench",
+      "--rpm",
+      String(RPM),
+      "--tpm",
+      String(TPM),
+    ),
+  ) as { key: string };
+  return issued.key;
 }

@@ -1,7 +1,11 @@
 /**
  * `npm run bench`: starts the fake upstream, the bare proxy and Kriora (each its own process),
- * runs the six scenarios with the four paths interleaved and 2 workers against 1, profiles Kriora under load, stops
- * every process, and rewrites bench/README.md. Loopback only; every load is bounded in time.
+ * runs the scenarios with the four paths interleaved, 2 workers against 1 and Kriora on PostgreSQL +
+ * Redis against SQLite, profiles Kriora under load, stops every process, and rewrites
+ * bench/README.md. Loopback only; every load is bounded in time.
+ *
+ * `npm run bench -- --only pg` runs just the PostgreSQL + Redis scenario, briefly, and prints its
+ * section and goal instead of rewriting the README.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,9 +15,10 @@ import { startPortkey } from "./portkey";
 import { closedLoop, streams } from "./load";
 import { foreignCpu, machine } from "./machine";
 import { fdLimits, startChild, URL_LINE, type Child } from "./procs";
-import { goals, renderReport } from "./report";
+import { goals, postgresRedisGoal, postgresRedisSection, renderReport, type Goal } from "./report";
 import { concurrencyScenario } from "./scenarios/concurrency";
 import { latencyScenario } from "./scenarios/latency";
+import { postgresRedisScenario, type PostgresRedisResult } from "./scenarios/postgresRedis";
 import { profileScenario } from "./scenarios/profile";
 import { slowReadersScenario } from "./scenarios/slowReaders";
 import { streamingScenario } from "./scenarios/streaming";
@@ -33,6 +38,12 @@ const RAISED = "KRIORA_BENCH_FDS_RAISED";
  */
 /** As `npm start` runs Kriora (see README): Bun's fetch may make this many upstream requests at once. */
 const FETCH_SLOTS = { BUN_CONFIG_MAX_HTTP_REQUESTS: "65336" };
+const ONLY = ["pg"];
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+if (only !== undefined && !ONLY.includes(only)) {
+  console.error(`--only takes one of: ${ONLY.join(", ")}`);
+  process.exit(2);
+}
 
 // The client side of 5,000 streams needs as many sockets: run again with the soft limit raised to the hard one.
 const fd = fdLimits();
@@ -61,8 +72,40 @@ const stop = async (child: Child) => {
   if (at >= 0) children.splice(at, 1);
   await child.stop();
 };
+const printGoal = (g: Goal) => console.log(`${g.met ? "met   " : "MISSED"}  ${g.name}: ${g.measured} (goal ${g.goal})`);
+const sayPostgresRedis = (r: PostgresRedisResult) => {
+  if ("skipped" in r) say(`PostgreSQL + Redis scenario skipped: ${r.skipped}`);
+};
+
+/** `--only pg`: the upstream and Kriora on SQLite, then the PostgreSQL + Redis scenario with short rounds. */
+async function onlyPostgresRedis() {
+  say("starting the fake upstream and kriora serve (SQLite)");
+  const upstream = await startChild("upstream", [process.execPath, "bench/upstream.ts"], dir, URL_LINE);
+  children.push(upstream);
+  const gw = await startGateway(upstream.url, dir, "kriora", { env: FETCH_SLOTS });
+  children.push(gw);
+  const direct: Target = { name: "direct", url: upstream.url, headers: {}, pid: null };
+  const kriora: Target = { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid };
+  for (const t of [direct, kriora]) await closedLoop(t.url, chatRequest(t, MODEL, false), CONNECTIONS, 1_500);
+  say("PostgreSQL + Redis against SQLite, and two instances against one (short rounds)");
+  const timing = { connections: CONNECTIONS, rounds: 2, latencyMs: 1_000, loadMs: 2_000 };
+  const result = await postgresRedisScenario(upstream, dir, direct, kriora, timing, FETCH_SLOTS);
+  sayPostgresRedis(result);
+  if ("skipped" in result) return;
+  console.log(`\n${postgresRedisSection(result)}`);
+  printGoal(postgresRedisGoal(result));
+  say("done; bench/README.md left as it was");
+}
 
 try {
+  if (only === "pg") await onlyPostgresRedis();
+  else await all();
+} finally {
+  for (const child of [...children].reverse()) await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function all() {
   say("starting the fake upstream, the bare proxy, Portkey's gateway and kriora serve");
   const upstream = await startChild("upstream", [process.execPath, "bench/upstream.ts"], dir, URL_LINE);
   children.push(upstream);
@@ -115,6 +158,16 @@ try {
     5_000,
   );
   await stop(gw2);
+  say("PostgreSQL + Redis against SQLite, and two instances against one");
+  const postgresRedis = await postgresRedisScenario(
+    upstream,
+    dir,
+    targets[0]!,
+    kriora,
+    { connections: CONNECTIONS, rounds: 3, latencyMs: 2_000, loadMs: 5_000 },
+    FETCH_SLOTS,
+  );
+  sayPostgresRedis(postgresRedis);
   await stop(gw);
   say("profiling kriora under the throughput load");
   const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 8_000, 25);
@@ -135,12 +188,9 @@ try {
     workers,
     writer,
     profile,
+    postgresRedis,
   };
   writeFileSync(join(import.meta.dir, "README.md"), renderReport(results));
-  for (const g of goals(results))
-    console.log(`${g.met ? "met   " : "MISSED"}  ${g.name}: ${g.measured} (goal ${g.goal})`);
+  for (const g of goals(results)) printGoal(g);
   say("done; results in bench/README.md");
-} finally {
-  for (const child of [...children].reverse()) await stop(child);
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,15 @@ import { chatBody } from "./shape";
 
 /** One path a request can take to the fake upstream: straight, through the bare proxy, Portkey's gateway or Kriora. */
 export interface Target {
-  name: "direct" | "bare proxy" | "portkey" | "kriora" | "kriora, 2 workers";
+  name:
+    | "direct"
+    | "bare proxy"
+    | "portkey"
+    | "kriora"
+    | "kriora, 2 workers"
+    | "kriora, PostgreSQL only"
+    | "kriora, PostgreSQL + Redis"
+    | "kriora, PostgreSQL + Redis, second instance";
   url: string;
   headers: Record<string, string>;
   /** The process in between (for its RSS); null for direct. */

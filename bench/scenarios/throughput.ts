@@ -9,8 +9,13 @@ export interface ThroughputPath {
   rounds: number[];
   rps: number;
   errors: number;
-  /** CPU used during the rounds, % of one core: the generator (this process), the upstream, the proxy. */
-  cpu: { generator: number; upstream: number; proxy: number };
+  /** Requests answered with 200 over the rounds. */
+  ok: number;
+  /**
+   * CPU used during the rounds, % of one core: the generator (this process), the upstream, the
+   * proxy, and the database servers when a `servers` meter is given (0 otherwise).
+   */
+  cpu: { generator: number; upstream: number; proxy: number; servers: number };
   /** The proxy's CPU per request, µs (0 for direct). */
   proxyMicrosPerRequest: number;
 }
@@ -23,6 +28,7 @@ export interface ThroughputResult {
 /**
  * Scenario 2: `connections` keep-alive connections against the instant upstream, interleaved
  * rounds, with every process's CPU counted so a ratio can be told apart from a starved process.
+ * `servers` reads the CPU ticks of the database servers the proxies use, if any.
  */
 export async function throughputScenario(
   targets: Target[],
@@ -30,17 +36,23 @@ export async function throughputScenario(
   connections: number,
   rounds: number,
   ms: number,
+  servers: () => number = () => 0,
 ): Promise<ThroughputResult> {
   const acc = new Map(
-    targets.map((t) => [t.name, { rounds: [] as number[], errors: 0, ok: 0, seconds: 0, ticks: [0, 0, 0] }]),
+    targets.map((t) => [t.name, { rounds: [] as number[], errors: 0, ok: 0, seconds: 0, ticks: [0, 0, 0, 0] }]),
   );
   for (let r = 0; r < rounds; r++) {
     for (const t of targets) {
-      const pids = ["self", upstreamPid, t.pid] as const;
-      const before = pids.map((p) => (p === null ? 0 : cpuTicks(p)));
+      const meters = [
+        () => cpuTicks("self"),
+        () => cpuTicks(upstreamPid),
+        () => (t.pid ? cpuTicks(t.pid) : 0),
+        servers,
+      ];
+      const before = meters.map((m) => m());
       const run = await closedLoop(t.url, chatRequest(t, MODEL, false), connections, ms);
       const a = acc.get(t.name)!;
-      for (const [i, p] of pids.entries()) a.ticks[i]! += p === null ? 0 : cpuTicks(p) - before[i]!;
+      for (const [i, m] of meters.entries()) a.ticks[i]! += m() - before[i]!;
       a.rounds.push(run.rps);
       a.errors += run.errors;
       a.ok += run.ok;
@@ -54,7 +66,13 @@ export async function throughputScenario(
       rounds: a.rounds,
       rps: median(a.rounds),
       errors: a.errors,
-      cpu: { generator: pct(a.ticks[0]!), upstream: pct(a.ticks[1]!), proxy: pct(a.ticks[2]!) },
+      ok: a.ok,
+      cpu: {
+        generator: pct(a.ticks[0]!),
+        upstream: pct(a.ticks[1]!),
+        proxy: pct(a.ticks[2]!),
+        servers: pct(a.ticks[3]!),
+      },
       proxyMicrosPerRequest: ((a.ticks[2]! / 100) * 1e6) / Math.max(a.ok, 1),
     };
   }

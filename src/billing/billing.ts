@@ -84,7 +84,7 @@ export async function createBilling(o: BillingOptions): Promise<Billing> {
         };
   // Credits, grants and refunds reach a shared wallet from whichever instance sees them first (once
   // per ledger row); usage debits reached it when each request settled.
-  const view = await createBalanceView(o.db, (row) => {
+  const view = await createBalanceView(o.db, o.clock, (row) => {
     if (mode === "prepaid" && row.kind !== "usage")
       void o.wallets.credit(row.accountId, `ledger:${row.seq}`, row.amount, row.seq);
   });

@@ -77,14 +77,18 @@ export interface Wallets {
   ): Promise<boolean>;
   /** The request cost `micros`: drop its hold and debit the cost, once per `id`. */
   settle(accountId: string, id: string, micros: number): Promise<void>;
-  /** A ledger row other than a usage debit (a credit, a grant), committed at `seq`: applied once, unless the wallet was seeded after it. */
+  /**
+   * A ledger row other than a usage debit (a credit, a grant, an adjustment) at `seq`: applied
+   * once, unless the wallet's seed counts it already; one sent before the wallet is seeded waits for the seed.
+   */
   credit(accountId: string, id: string, micros: number, seq: number): Promise<void>;
 }
 
-/** An account's balance in the ledger (micro-dollars), as of ledger row `seq`. */
+/** An account's balance in the ledger (micro-dollars): the rows up to `seq`, but for the `missing` ones (not committed yet). */
 export interface LedgerBalance {
   micros: bigint;
   seq: number;
+  missing: number[];
 }
 
 /** Fixed windows counting hits, and distinct members, per key (abuse controls, the sign-in throttle). */

@@ -170,7 +170,11 @@ function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clo
       let verdict = Number(await link.run(lua.HOLD, keys, args));
       if (verdict === -1) {
         const seed = await balance();
-        await link.run(lua.SEED_WALLET, [wallet(accountId)], [seed.micros.toString(), seed.seq, WALLET_MS]);
+        await link.run(
+          lua.SEED_WALLET,
+          [wallet(accountId)],
+          [seed.micros.toString(), seed.seq, WALLET_MS, ...seed.missing],
+        );
         verdict = Number(await link.run(lua.HOLD, keys, args));
       }
       if (verdict !== 1) return false;
@@ -186,7 +190,7 @@ function redisWallets(link: RedisLink, k: (...p: string[]) => string, clock: Clo
       );
     },
     async credit(accountId, id, micros, seq) {
-      link.later(lua.CREDIT_WALLET, [k("once", "credit", id), wallet(accountId)], [micros, ONCE_MS, seq]);
+      link.later(lua.CREDIT_WALLET, [k("once", "credit", id), wallet(accountId)], [micros, ONCE_MS, seq, WALLET_MS]);
     },
   };
 }

@@ -122,9 +122,26 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 
-/** KEYS: wallet, its seed-at-seq. ARGV: balance, seq, ttl. Seeds once; a wallet left alone for `ttl` is seeded again. */
+/**
+ * KEYS: wallet. ARGV: balance, seq, ttl, then the seqs missing from the balance. Seeds once (a wallet
+ * left alone for `ttl` is seeded again); credits that came first (`p:<seq>`) are applied unless counted.
+ */
 export const SEED_WALLET = `
-if redis.call('HSETNX', KEYS[1], 'b', ARGV[1]) == 1 then redis.call('HSET', KEYS[1], 's', ARGV[2]) end
+if redis.call('HSETNX', KEYS[1], 'b', ARGV[1]) == 1 then
+  local seq = tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 's', ARGV[2])
+  for i = 4, #ARGV do redis.call('HSET', KEYS[1], 'm:' .. ARGV[i], '1') end
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    local early = string.match(all[i], '^p:(%d+)$')
+    if early then
+      redis.call('HDEL', KEYS[1], all[i])
+      if tonumber(early) > seq or redis.call('HDEL', KEYS[1], 'm:' .. early) == 1 then
+        redis.call('HINCRBY', KEYS[1], 'b', all[i + 1])
+      end
+    end
+  end
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
@@ -140,11 +157,19 @@ end
 return 1
 `;
 
-/** KEYS: the id's marker, wallet. ARGV: micros, marker ttl, ledger seq of the change. A wallet seeded after it already counts it. */
+/**
+ * KEYS: the id's marker, wallet. ARGV: micros, marker ttl, ledger seq of the change, wallet ttl.
+ * Applied when the seed does not count it (newer, or missing from it); before a seed it waits in `p:<seq>`.
+ */
 export const CREDIT_WALLET = `
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then return 0 end
 local seeded = tonumber(redis.call('HGET', KEYS[2], 's'))
-if seeded and seeded < tonumber(ARGV[3]) then redis.call('HINCRBY', KEYS[2], 'b', ARGV[1]) end
+if not seeded then
+  redis.call('HSET', KEYS[2], 'p:' .. ARGV[3], ARGV[1])
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+elseif seeded < tonumber(ARGV[3]) or redis.call('HDEL', KEYS[2], 'm:' .. ARGV[3]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'b', ARGV[1])
+end
 return 1
 `;
 

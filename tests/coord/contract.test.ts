@@ -97,7 +97,7 @@ for (const impl of IMPLEMENTATIONS) {
 
     test("wallets: a balance worth 3 requests holds 3, refuses the 4th; settling debits the cost and frees the hold", async () => {
       const { c } = open();
-      const ledger = { micros: 300n, seq: 7 };
+      const ledger = { micros: 300n, seq: 7, missing: [] };
       const balance = () => ({ ...ledger });
       const held = await Promise.all([1, 2, 3, 4].map((i) => c.wallets.hold("acct_w", `r${i}`, 100, balance)));
       expect(held).toEqual([true, true, true, false]);
@@ -116,7 +116,7 @@ for (const impl of IMPLEMENTATIONS) {
 
     test("wallets: a used-up balance refuses; a credit committed later lets requests through again", async () => {
       const { c } = open();
-      const ledger = { micros: 0n, seq: 3 };
+      const ledger = { micros: 0n, seq: 3, missing: [] };
       const balance = () => ({ ...ledger });
       expect(await c.wallets.hold("acct_z", "r1", 10, balance)).toBe(false);
       ledger.micros += 50n;
@@ -127,6 +127,26 @@ for (const impl of IMPLEMENTATIONS) {
       expect(await c.wallets.hold("acct_z", "r2", 40, balance)).toBe(true);
       expect(await c.wallets.hold("acct_z", "r3", 40, balance)).toBe(true);
       expect(await c.wallets.hold("acct_z", "r4", 40, balance)).toBe(false);
+    });
+
+    test("wallets: a change sent before the seed counts once; one missing from the seed counts when it commits", async () => {
+      const { c } = open();
+      // Read before row 2 (+30) committed and before row 5 (-50): rows 1, 3 and 4 make 100.
+      const ledger = { micros: 100n, seq: 4, missing: [2] };
+      const balance = () => ({ ...ledger, missing: [...ledger.missing] });
+      // Another instance saw row 5 first, before this wallet was seeded (as after a restart).
+      await c.wallets.credit("acct_y", "ledger_5", -50, 5);
+      await settled(c);
+      expect(await c.wallets.hold("acct_y", "r1", 10, balance)).toBe(true);
+      Object.assign(ledger, { micros: 80n, seq: 5, missing: [] });
+      await c.wallets.credit("acct_y", "ledger_2", 30, 2);
+      await c.wallets.credit("acct_y", "ledger_3", 20, 3);
+      await settled(c);
+      // 80 with 10 held: seven more holds of 10, then none.
+      const more = await Promise.all(
+        [2, 3, 4, 5, 6, 7, 8, 9].map((i) => c.wallets.hold("acct_y", `r${i}`, 10, balance)),
+      );
+      expect(more.filter(Boolean).length).toBe(7);
     });
 
     test("windows: hits count per fixed window; distinct members count once; reset starts over", async () => {

@@ -47,7 +47,7 @@ describe.skipIf(!redis)("three instances on one Redis", () => {
   });
 
   test("a prepaid balance worth 10 requests admits exactly 10 of 60 concurrent ones, and settles to zero", async () => {
-    const ledger = () => ({ micros: 10_000n, seq: 1 });
+    const ledger = () => ({ micros: 10_000n, seq: 1, missing: [] });
     const held = await spread(60, (c, i) => c.wallets.hold("acct_pre", `req_${i}`, 1_000, ledger));
     const ids = held.flatMap((ok, i) => (ok ? [i] : []));
     expect(ids.length).toBe(10);
@@ -140,7 +140,7 @@ describe.skipIf(!redis)("leases of requests in flight", () => {
     const holdPrefix = `${prefix}holds:`;
     const realClock = { now: () => Date.now() };
     const [a, b] = [0, 1].map(() => redis!.open(realClock, holdPrefix, { leaseMs: 300 }));
-    const ledger = () => ({ micros: 100n, seq: 1 });
+    const ledger = () => ({ micros: 100n, seq: 1, missing: [] });
     expect(await a!.wallets.hold("acct_long", "req_long", 100, ledger)).toBe(true);
     await Bun.sleep(900);
     expect(await b!.wallets.hold("acct_long", "req_next", 100, ledger)).toBe(false);

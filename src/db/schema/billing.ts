@@ -10,8 +10,8 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number];
  * money movement in integer micro-dollars, the balance is the sum. Rows hold the account id, the
  * amount and a payment reference (a Stripe object id) and nothing personal, so they can stay under
  * legal hold for `retention.billing_years` after the person is erased. A trigger refuses changes to
- * every column but `account_id` (which erasure may point at a tombstone). `seq` orders rows by commit,
- * so the in-memory balances follow the table by reading only what is newer.
+ * every column but `account_id` (which erasure may point at a tombstone). The in-memory balances
+ * follow the table by reading what is newer than `seq`, and the seqs still missing below it.
  */
 export const billingLedger = sqliteTable(
   "billing_ledger",
