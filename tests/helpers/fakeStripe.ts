@@ -12,6 +12,8 @@ export interface FakeRequest {
   path: string;
   form: Record<string, any>;
   idempotencyKey: string | null;
+  /** The `kriora serve` instance that sent it, in cluster tests (tests/helpers/stripeRedirect.ts); "" otherwise. */
+  sender: string;
 }
 
 export interface FakeStripe {
@@ -151,6 +153,7 @@ export function startFakeStripe(): FakeStripe {
         path: url.pathname,
         form: parseForm(body),
         idempotencyKey: request.headers.get("idempotency-key"),
+        sender: request.headers.get("x-kriora-test-instance") ?? "",
       };
       fake.requests.push(req);
       const failure = failures.find((f) => f.path === req.path && f.n > 0);

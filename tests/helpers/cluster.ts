@@ -1,0 +1,217 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "bun:test";
+import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
+import { STRIPE_ENV, type FakeStripe } from "./fakeStripe";
+import { PROVIDER_KEYS, providerToml } from "./gateway";
+import { startServe, type Served } from "./process";
+import { claimRedisDb, createTestDatabase } from "./services";
+
+const root = join(import.meta.dir, "../..");
+
+/** The priced model every cluster offers (the fake's chat usage: 11 input and 7 output tokens). */
+export const CLUSTER_MODEL = "fine";
+
+export interface Instance {
+  /** "A", "B", "C", … */
+  name: string;
+  url: string;
+  served: Served;
+  /** Everything this instance wrote to stdout and stderr so far, over all its runs. */
+  output(): string;
+  /** kill -9: no drain, no flush. */
+  kill9(): Promise<void>;
+  /** SIGTERM (drains and flushes), then the exit code. */
+  stop(): Promise<number>;
+  /** Start it again (after `kill9` or `stop`) on a new port, with the same config. */
+  restart(): Promise<void>;
+}
+
+export interface Cluster {
+  dir: string;
+  fake: FakeUpstream;
+  instances: Instance[];
+  /** The instances in turn, one request each: A, B, C, A, … */
+  next(): Instance;
+  /** `fetch` to the next instance in turn. */
+  fetch(path: string, init?: RequestInit): Promise<Response & { instance: string }>;
+  /** `kriora <args> --json` against the cluster's database, parsed; throws with stderr when it fails. */
+  cli(...args: string[]): any;
+  /** Everything every instance wrote, by instance name. */
+  outputs(): Map<string, string>;
+  /** SIGTERM every instance still running, stop the fake upstream, delete the folder. */
+  stop(): Promise<void>;
+}
+
+interface ClusterOptions {
+  instances: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Further TOML (tables after the cluster's own: [billing], [limits] …). */
+  toml?: string;
+  /** Further environment for every process. */
+  env?: Record<string, string>;
+  /** The instances' calls to Stripe go to this fake (tests/helpers/stripeRedirect.ts). */
+  stripe?: FakeStripe;
+}
+
+/**
+ * `n` real `kriora serve` processes (`bun src/main.ts serve`) on one PostgreSQL and one Redis,
+ * in front of one fake upstream. They share the config and the master key file (as machines of
+ * one deployment do); each has a data dir of its own. The database is migrated once, by
+ * `kriora migrate`, before they start.
+ */
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), "kriora-cluster-"));
+  const fake = startFakeUpstream();
+  const config = join(dir, "kriora.toml");
+  writeFileSync(
+    config,
+    [
+      `[server]\nport = 0\nshutdown_grace_s = 5`,
+      `[security]\nmaster_key_file = "${join(dir, "master.key")}"`,
+      opts.toml?.includes("[limits]") ? "" : `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
+      providerToml({ id: "oa", kind: "openai", url: fake.url }),
+      `[[models]]\nid = "${CLUSTER_MODEL}"\nprovider = "oa"\nupstream = "${CLUSTER_MODEL}"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 2000`,
+      opts.toml ?? "",
+    ].join("\n"),
+  );
+  const env = {
+    KRIORA_DATABASE_URL: opts.databaseUrl,
+    KRIORA_REDIS_URL: opts.redisUrl,
+    FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
+    TMPDIR: dir,
+    ...(opts.stripe ? { ...STRIPE_ENV, KRIORA_TEST_STRIPE_URL: `http://127.0.0.1:${opts.stripe.endpoint.port}` } : {}),
+    ...opts.env,
+  };
+  const dataDir = (name: string) => join(dir, `data-${name}`);
+  const cli = (...args: string[]) => {
+    const run = Bun.spawnSync(
+      [process.execPath, join(root, "src/main.ts"), ...args, "--json", "--config", config, "--data", dataDir("cli")],
+      { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: dir, ...env } },
+    );
+    if (run.exitCode !== 0)
+      throw new Error(`kriora ${args.slice(0, 2).join(" ")} failed (${run.exitCode}): ${run.stderr.toString()}`);
+    const out = run.stdout.toString().trim();
+    return out ? JSON.parse(out) : null;
+  };
+  mkdirSync(dataDir("cli"));
+  cli("migrate");
+
+  const instances: Instance[] = [];
+  const cluster: Cluster = {
+    dir,
+    fake,
+    instances,
+    next: () => {
+      const instance = instances[turn++ % instances.length]!;
+      return instance;
+    },
+    async fetch(path, init) {
+      const instance = cluster.next();
+      const res = await fetch(`${instance.url}${path}`, init);
+      return Object.assign(res, { instance: instance.name });
+    },
+    cli,
+    outputs: () => new Map(instances.map((i) => [i.name, i.output()])),
+    async stop() {
+      await Promise.all(instances.map((i) => i.stop()));
+      await fake.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  let turn = 0;
+  const spawn = (name: string) =>
+    startServe(
+      [
+        process.execPath,
+        "--preload",
+        join(import.meta.dir, "stripeRedirect.ts"),
+        join(root, "src/main.ts"),
+        "serve",
+        "--config",
+        config,
+        "--data",
+        dataDir(name),
+      ],
+      dir,
+      { ...env, KRIORA_TEST_INSTANCE: name },
+    );
+  for (let i = 0; i < opts.instances; i++) {
+    const name = String.fromCharCode(65 + i);
+    mkdirSync(dataDir(name));
+    let served = await spawn(name);
+    let earlier = "";
+    let running = true;
+    const instance: Instance = {
+      name,
+      get url() {
+        return served.url;
+      },
+      get served() {
+        return served;
+      },
+      output: () => earlier + served.stdout() + served.stderr(),
+      async kill9() {
+        served.proc.kill("SIGKILL");
+        await served.stop();
+        running = false;
+      },
+      async stop() {
+        if (!running) return 0;
+        running = false;
+        return served.stop();
+      },
+      async restart() {
+        if (running) await instance.stop();
+        earlier = instance.output();
+        served = await spawn(name);
+        running = true;
+      },
+    };
+    instances.push(instance);
+  }
+  return cluster;
+}
+
+/** A chat completion of the cluster's model with `key`, to whichever instance `send` picks. */
+export function chat(key: string, extra: Record<string, unknown> = {}): RequestInit {
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+    body: JSON.stringify({ model: CLUSTER_MODEL, messages: [{ role: "user", content: "Hello" }], ...extra }),
+  };
+}
+
+/** An account and a key with the `model` and `account` scopes, made with the CLI. */
+export function accountWithKey(
+  cluster: Cluster,
+  email: string,
+  flags: string[] = [],
+): { accountId: string; key: string; keyId: string } {
+  const account = cluster.cli("accounts", "create", "--email", email);
+  const issued = cluster.cli("keys", "issue", "--account", account.id, "--scopes", "model,account", ...flags);
+  return { accountId: account.id, key: issued.key, keyId: issued.id };
+}
+
+/**
+ * A cluster for the tests of one file, on a database of its own on the shared PostgreSQL and a
+ * database number of its own on the shared Redis; all of it goes after the file's tests.
+ */
+export function useCluster(opts: Omit<ClusterOptions, "databaseUrl" | "redisUrl">): () => Cluster {
+  let cluster: Cluster | undefined;
+  const cleanup: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.drop());
+    const redis = await claimRedisDb();
+    cleanup.push(() => redis.release());
+    cluster = await startCluster({ ...opts, databaseUrl: db.url, redisUrl: redis.url });
+    cleanup.push(() => cluster!.stop());
+  }, 60_000);
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step();
+  }, 60_000);
+  return () => cluster!;
+}

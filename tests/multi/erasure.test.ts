@@ -1,0 +1,48 @@
+import { expect, test } from "bun:test";
+import { accountWithKey, chat, useCluster, type Instance } from "../helpers/cluster";
+import { describeWithServices } from "../helpers/services";
+
+/** Issue 14: an erasure on one instance reaches the others' in-memory views through the invalidation feed. */
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Ask `instance` with `key` until it is refused; true when that happened before `deadlineMs` ran out. */
+async function refusedWithin(instance: Instance, key: string, deadlineMs: number): Promise<boolean> {
+  const deadline = performance.now() + deadlineMs;
+  do {
+    if ((await fetch(`${instance.url}/v1/models`, { headers: bearer(key) })).status === 401) return true;
+    await Bun.sleep(20);
+  } while (performance.now() < deadline);
+  return false;
+}
+
+describeWithServices("several instances: erasure (three kriora serve on one PostgreSQL + Redis)", () => {
+  const cluster = useCluster({ instances: 3 });
+
+  test("an account erased on A: B and C refuse its keys within 1 s and no longer know it", async () => {
+    const c = cluster();
+    const [a, b, cc] = c.instances as [Instance, Instance, Instance];
+    const admin = c.cli("accounts", "create", "--email", "admin@multi.example", "--admin");
+    const adminKey = c.cli("keys", "issue", "--account", admin.id, "--scopes", "admin").key;
+    const person = accountWithKey(c, "erase@multi.example");
+    // Each instance has just served the person (their key and account are in its memory).
+    for (const instance of [a, b, cc]) {
+      expect((await fetch(`${instance.url}/v1/chat/completions`, chat(person.key))).status).toBe(200);
+      expect((await fetch(`${instance.url}/account`, { headers: bearer(person.key) })).status).toBe(200);
+    }
+
+    const erased = await fetch(`${a.url}/admin/accounts/${person.accountId}/delete`, {
+      method: "POST",
+      headers: { ...bearer(adminKey), "content-type": "application/json" },
+      body: JSON.stringify({ reason: "request" }),
+    });
+    expect(erased.status).toBe(200);
+
+    const [onB, onC] = await Promise.all([refusedWithin(b, person.key, 1_000), refusedWithin(cc, person.key, 1_000)]);
+    expect({ onB, onC }).toEqual({ onB: true, onC: true });
+    for (const instance of [b, cc]) {
+      expect((await fetch(`${instance.url}/account`, { headers: bearer(person.key) })).status).toBe(401);
+      const shown = await fetch(`${instance.url}/admin/accounts/${person.accountId}`, { headers: bearer(adminKey) });
+      expect({ on: instance.name, status: shown.status }).toEqual({ on: instance.name, status: 404 });
+    }
+  });
+});

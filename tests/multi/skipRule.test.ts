@@ -1,0 +1,30 @@
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "../..");
+
+/** Two suites that need PostgreSQL and Redis, run in their own `bun test` with both variables unset. */
+function runWithoutServices(ci: boolean) {
+  const run = Bun.spawnSync([process.execPath, "test", "tests/multi/keys.test.ts", "tests/multi/erasure.test.ts"], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, ...(ci ? { CI: "true" } : {}) },
+  });
+  return { code: run.exitCode, out: run.stdout.toString() + run.stderr.toString() };
+}
+
+describe("PostgreSQL+Redis suites without KRIORA_TEST_DATABASE_URL / KRIORA_TEST_REDIS_URL", () => {
+  test("locally: skipped, with one line naming both variables", () => {
+    const run = runWithoutServices(false);
+    expect(run.code).toBe(0);
+    expect(
+      run.out.match(/PostgreSQL\+Redis suites skipped: KRIORA_TEST_DATABASE_URL and KRIORA_TEST_REDIS_URL unset/g),
+    ).toHaveLength(1);
+    expect(run.out).toMatch(/\b0 fail\b/);
+  }, 30_000);
+
+  test("under CI=true: a failure, never a skip", () => {
+    const run = runWithoutServices(true);
+    expect(run.code).not.toBe(0);
+    expect(run.out).toContain("unset under CI: the PostgreSQL+Redis suites must run");
+  }, 30_000);
+});
