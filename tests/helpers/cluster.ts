@@ -52,8 +52,8 @@ interface ClusterOptions {
   toml?: string;
   /** Further environment for every process. */
   env?: Record<string, string>;
-  /** The instances' calls to Stripe go to this fake (tests/helpers/stripeRedirect.ts). */
-  stripe?: FakeStripe;
+  /** The instances' calls to Stripe go to this fake (tests/helpers/stripeRedirect.ts); asked for when the cluster starts. */
+  stripe?: () => FakeStripe;
 }
 
 /**
@@ -82,7 +82,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     KRIORA_REDIS_URL: opts.redisUrl,
     FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
     TMPDIR: dir,
-    ...(opts.stripe ? { ...STRIPE_ENV, KRIORA_TEST_STRIPE_URL: `http://127.0.0.1:${opts.stripe.endpoint.port}` } : {}),
+    ...(opts.stripe
+      ? { ...STRIPE_ENV, KRIORA_TEST_STRIPE_URL: `http://127.0.0.1:${opts.stripe().endpoint.port}` }
+      : {}),
     ...opts.env,
   };
   const dataDir = (name: string) => join(dir, `data-${name}`);

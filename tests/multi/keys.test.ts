@@ -31,7 +31,7 @@ describeWithServices("several instances: keys (three kriora serve on one Postgre
     const { key: owner } = accountWithKey(c, "issue@multi.example");
     const res = await fetch(`${a.url}/account/keys`, asOwner(owner, { name: "made on A", scopes: ["model"] }));
     expect(res.status).toBe(201);
-    const issued = await res.json();
+    const issued = (await res.json()) as { id: string; key: string };
     for (const instance of [b, cc]) {
       const answer = await fetch(`${instance.url}/v1/chat/completions`, chat(issued.key));
       expect({ on: instance.name, status: answer.status }).toEqual({ on: instance.name, status: 200 });
@@ -42,7 +42,10 @@ describeWithServices("several instances: keys (three kriora serve on one Postgre
     const c = cluster();
     const [a, b, cc] = c.instances as [Instance, Instance, Instance];
     const { key: owner } = accountWithKey(c, "revoke@multi.example");
-    const issued = await (await fetch(`${a.url}/account/keys`, asOwner(owner, { scopes: ["model"] }))).json();
+    const issued = (await (await fetch(`${a.url}/account/keys`, asOwner(owner, { scopes: ["model"] }))).json()) as {
+      id: string;
+      key: string;
+    };
     for (const instance of [a, cc]) expect(await models(instance, issued.key)).toBe(200);
     const revoked = await fetch(`${b.url}/account/keys/${issued.id}`, asOwner(owner));
     expect(revoked.status).toBe(200);
