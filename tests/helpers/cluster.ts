@@ -6,6 +6,7 @@ import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
 import { STRIPE_ENV, type FakeStripe } from "./fakeStripe";
 import { PROVIDER_KEYS, providerToml } from "./gateway";
 import { startServe, type Served } from "./process";
+import { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./privateServers";
 import { claimRedisDb, createTestDatabase } from "./services";
 
 const root = join(import.meta.dir, "../..");
@@ -202,18 +203,122 @@ export function accountWithKey(
  * database number of its own on the shared Redis; all of it goes after the file's tests.
  */
 export function useCluster(opts: Omit<ClusterOptions, "databaseUrl" | "redisUrl">): () => Cluster {
-  let cluster: Cluster | undefined;
+  const got = useFaultCluster(opts);
+  return () => got().cluster;
+}
+
+export interface FaultCluster {
+  cluster: Cluster;
+  /** The test's own PostgreSQL, when asked for (else a database of the shared one). */
+  postgres: PrivateServer | null;
+  /** The test's own Redis, when asked for (else a database number of the shared one). */
+  redis: PrivateServer | null;
+}
+
+/**
+ * As `useCluster`, with PostgreSQL and/or Redis servers of the file's own (tests/helpers/privateServers.ts)
+ * that the tests may stop and start again; the shared servers are never touched.
+ */
+export function useFaultCluster(
+  opts: Omit<ClusterOptions, "databaseUrl" | "redisUrl"> & { privatePostgres?: boolean; privateRedis?: boolean },
+): () => FaultCluster {
+  let got: FaultCluster | undefined;
   const cleanup: (() => Promise<void>)[] = [];
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    cleanup.push(() => db.drop());
-    const redis = await claimRedisDb();
-    cleanup.push(() => redis.release());
-    cluster = await startCluster({ ...opts, databaseUrl: db.url, redisUrl: redis.url });
-    cleanup.push(() => cluster!.stop());
+    let postgres: PrivateServer | null = null;
+    let redis: PrivateServer | null = null;
+    let databaseUrl: string;
+    let redisUrl: string;
+    if (opts.privatePostgres) {
+      const server = await startPrivatePostgres();
+      postgres = server;
+      cleanup.push(() => server.destroy());
+      databaseUrl = server.url;
+    } else {
+      const db = await createTestDatabase();
+      cleanup.push(() => db.drop());
+      databaseUrl = db.url;
+    }
+    if (opts.privateRedis) {
+      const server = await startPrivateRedis();
+      redis = server;
+      cleanup.push(() => server.destroy());
+      redisUrl = server.url;
+    } else {
+      const db = await claimRedisDb();
+      cleanup.push(() => db.release());
+      redisUrl = db.url;
+    }
+    const cluster = await startCluster({ ...opts, databaseUrl, redisUrl });
+    cleanup.push(() => cluster.stop());
+    got = { cluster, postgres, redis };
   }, 60_000);
   afterAll(async () => {
     for (const step of cleanup.reverse()) await step();
   }, 60_000);
-  return () => cluster!;
+  return () => got!;
+}
+
+export interface Answer {
+  instance: string;
+  /** performance.now() when the request was sent, and when its answer had been read whole. */
+  sentAt: number;
+  answeredAt: number;
+  /** 0 when the connection failed (the instance was gone). */
+  status: number;
+  /** The error code of a refusal (`error.code`), if any. */
+  code: string | null;
+}
+
+interface Load {
+  answers: Answer[];
+  /** Stop sending; resolves once the requests in flight are answered. */
+  stop(): Promise<Answer[]>;
+}
+
+/**
+ * Steady traffic: `workers` loops, each sending one request at a time to `pick()` (the instances
+ * in turn by default) until `stop()`, every answer recorded.
+ */
+export function startLoad(
+  cluster: Cluster,
+  init: () => RequestInit,
+  { workers = 4, pick = () => cluster.next() }: { workers?: number; pick?: () => Instance } = {},
+): Load {
+  const answers: Answer[] = [];
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      const instance = pick();
+      const sentAt = performance.now();
+      let status = 0;
+      let code: string | null = null;
+      try {
+        const res = await fetch(`${instance.url}/v1/chat/completions`, init());
+        const text = await res.text();
+        status = res.status;
+        if (status !== 200) code = errorCode(text);
+      } catch {
+        await Bun.sleep(20);
+      }
+      answers.push({ instance: instance.name, sentAt, answeredAt: performance.now(), status, code });
+    }
+  };
+  const loops = Array.from({ length: workers }, loop);
+  return {
+    answers,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return answers;
+    },
+  };
+}
+
+function errorCode(text: string): string | null {
+  try {
+    return (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? null;
+  } catch {
+    return null;
+  }
 }
