@@ -31,6 +31,9 @@ export interface Instance {
 
 export interface Cluster {
   dir: string;
+  /** What the instances were given as `database.url` and `redis.url`. */
+  databaseUrl: string;
+  redisUrl: string;
   fake: FakeUpstream;
   instances: Instance[];
   /** The instances in turn, one request each: A, B, C, A, … */
@@ -39,7 +42,7 @@ export interface Cluster {
   fetch(path: string, init?: RequestInit): Promise<Response & { instance: string }>;
   /** `kriora <args> --json` against the cluster's database, parsed; throws with stderr when it fails. */
   cli(...args: string[]): any;
-  /** Everything every instance wrote, by instance name. */
+  /** Everything every instance wrote, by instance name ("A", …), and every CLI run ("cli accounts create"). */
   outputs(): Map<string, string>;
   /** SIGTERM every instance still running, stop the fake upstream, delete the folder. */
   stop(): Promise<void>;
@@ -51,6 +54,8 @@ interface ClusterOptions {
   redisUrl: string;
   /** Further TOML (tables after the cluster's own: [billing], [limits] …). */
   toml?: string;
+  /** Further lines of the `[server]` table. */
+  server?: string;
   /** Further environment for every process. */
   env?: Record<string, string>;
   /** The instances' calls to Stripe go to this fake (tests/helpers/stripeRedirect.ts); asked for when the cluster starts. */
@@ -70,7 +75,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   writeFileSync(
     config,
     [
-      `[server]\nport = 0\nshutdown_grace_s = 5`,
+      `[server]\nport = 0\nshutdown_grace_s = 5\n${opts.server ?? ""}`,
       `[security]\nmaster_key_file = "${join(dir, "master.key")}"`,
       opts.toml?.includes("[limits]") ? "" : `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
       providerToml({ id: "oa", kind: "openai", url: fake.url }),
@@ -89,11 +94,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ...opts.env,
   };
   const dataDir = (name: string) => join(dir, `data-${name}`);
+  const cliOutputs = new Map<string, string>();
   const cli = (...args: string[]) => {
     const run = Bun.spawnSync(
       [process.execPath, join(root, "src/main.ts"), ...args, "--json", "--config", config, "--data", dataDir("cli")],
       { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: dir, ...env } },
     );
+    const name = `cli ${args.slice(0, 2).join(" ")}`;
+    cliOutputs.set(name, (cliOutputs.get(name) ?? "") + run.stdout.toString() + run.stderr.toString());
     if (run.exitCode !== 0)
       throw new Error(`kriora ${args.slice(0, 2).join(" ")} failed (${run.exitCode}): ${run.stderr.toString()}`);
     const out = run.stdout.toString().trim();
@@ -105,6 +113,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const instances: Instance[] = [];
   const cluster: Cluster = {
     dir,
+    databaseUrl: opts.databaseUrl,
+    redisUrl: opts.redisUrl,
     fake,
     instances,
     next: () => {
@@ -117,7 +127,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       return Object.assign(res, { instance: instance.name });
     },
     cli,
-    outputs: () => new Map(instances.map((i) => [i.name, i.output()])),
+    outputs: () => new Map([...instances.map((i): [string, string] => [i.name, i.output()]), ...cliOutputs]),
     async stop() {
       await Promise.all(instances.map((i) => i.stop()));
       await fake.stop();

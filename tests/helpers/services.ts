@@ -123,3 +123,48 @@ async function flush(url: string) {
   await client.send("FLUSHDB", []);
   client.close();
 }
+
+/** Everything a database of the shared PostgreSQL holds, as `pg_dump` writes it (plain SQL, `COPY` data): what a backup would contain. */
+export function pgDumpDatabase(url: string): string {
+  const u = new URL(url);
+  const args = ["pg_dump", "--no-owner", "--no-privileges", "-h", u.hostname, "-p", u.port || "5432"];
+  if (u.username) args.push("-U", decodeURIComponent(u.username));
+  args.push(decodeURIComponent(u.pathname.slice(1)));
+  const run = Bun.spawnSync(args, {
+    env: { PATH: process.env.PATH ?? "", PGPASSWORD: decodeURIComponent(u.password) },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (run.exitCode !== 0) throw new Error(`pg_dump failed: ${run.stderr.toString().trim()}`);
+  return run.stdout.toString();
+}
+
+/**
+ * Every key of one Redis database with its value(s), read by type (strings, hashes, lists, sets,
+ * sorted sets, streams) as text: a scan of what Redis holds. (An RDB file would not do: it
+ * compresses long strings.)
+ */
+export async function redisContents(url: string): Promise<string> {
+  const client = new RedisClient(url);
+  const parts: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = (await client.send("SCAN", [cursor, "COUNT", "1000"])) as [string, string[]];
+    cursor = next;
+    for (const key of keys) {
+      const type = (await client.send("TYPE", [key])) as string;
+      const read: Record<string, [string, string[]]> = {
+        string: ["GET", [key]],
+        hash: ["HGETALL", [key]],
+        list: ["LRANGE", [key, "0", "-1"]],
+        set: ["SMEMBERS", [key]],
+        zset: ["ZRANGE", [key, "0", "-1", "WITHSCORES"]],
+        stream: ["XRANGE", [key, "-", "+"]],
+      };
+      const command = read[type];
+      parts.push(key, command ? JSON.stringify(await client.send(command[0], command[1])) : `(${type})`);
+    }
+  } while (cursor !== "0");
+  client.close();
+  return parts.join("\n");
+}
