@@ -192,6 +192,7 @@ describeWithServices(
     });
 
     test("before erasure: no prompt or response in the pg_dump, Redis, files or outputs; the email and the address only ever encrypted", () => {
+      expect(scenarioRan).toBe(true);
       const c = cluster();
       for (const { canary, findings } of scanCanaries(c, {
         dump: dumpBefore,
@@ -202,6 +203,7 @@ describeWithServices(
     });
 
     test("after erasure and a retention run: none of the canaries anywhere, in any encoding", async () => {
+      expect(scenarioRan).toBe(true);
       const c = cluster();
       const after = await state(c);
       for (const { canary, findings } of scanCanaries(c, after))
