@@ -119,10 +119,7 @@ export const ConfigSchema = t.Object(
       { ...strict, default: {} },
     ),
     /** Shared state of several instances: limits, spend, abuse, revocation feed, job lock (Redis or Valkey). */
-    redis: t.Object(
-      { url: t.String({ default: "", pattern: "^$|^rediss?://" }) },
-      { ...strict, default: {} },
-    ),
+    redis: t.Object({ url: t.String({ default: "", pattern: "^$|^rediss?://" }) }, { ...strict, default: {} }),
     security: t.Object(
       { master_key_file: t.String({ default: "./data/master.key", minLength: 1 }) },
       { ...strict, default: {} },

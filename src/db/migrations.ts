@@ -1,6 +1,7 @@
 /**
  * Migrations embedded in the binary (a compiled binary has no drizzle/ folder beside it).
- * Each drizzle-kit migration is listed here by its journal tag; a test checks the two agree.
+ * Each migration is listed here by its journal tag: drizzle-kit's for SQLite (drizzle/), and
+ * scripts/pgMigrations.ts's for PostgreSQL (drizzle-pg/); a test checks the lists agree.
  */
 import journal from "../../drizzle/meta/_journal.json" with { type: "json" };
 import m0000 from "../../drizzle/0000_init.sql" with { type: "text" };
@@ -11,8 +12,13 @@ import m0004 from "../../drizzle/0004_billing.sql" with { type: "text" };
 import m0005 from "../../drizzle/0005_privacy.sql" with { type: "text" };
 import m0006 from "../../drizzle/0006_key_budget.sql" with { type: "text" };
 import m0007 from "../../drizzle/0007_suspended_from.sql" with { type: "text" };
+import pgJournal from "../../drizzle-pg/meta/_journal.json" with { type: "json" };
+import pg0000 from "../../drizzle-pg/0000_init.sql" with { type: "text" };
+import pg0001 from "../../drizzle-pg/0001_audit_append_only.sql" with { type: "text" };
 
-export const embeddedJournal: { entries: { idx: number; when: number; tag: string }[] } = journal;
+type Journal = { entries: { idx: number; when: number; tag: string }[] };
+
+export const embeddedJournal: Journal = journal;
 
 export const embeddedSql: Record<string, string> = {
   "0000_init": m0000,
@@ -23,4 +29,11 @@ export const embeddedSql: Record<string, string> = {
   "0005_privacy": m0005,
   "0006_key_budget": m0006,
   "0007_suspended_from": m0007,
+};
+
+export const embeddedPgJournal: Journal = pgJournal;
+
+export const embeddedPgSql: Record<string, string> = {
+  "0000_init": pg0000,
+  "0001_audit_append_only": pg0001,
 };

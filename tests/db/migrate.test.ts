@@ -1,26 +1,31 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { migrate, migrationStatus } from "../../src/db/migrate";
-import { embeddedJournal, embeddedSql } from "../../src/db/migrations";
+import { migrate, migratePostgres, migrationStatus, migrationStatusPostgres } from "../../src/db/migrate";
+import { embeddedJournal, embeddedPgJournal, embeddedPgSql, embeddedSql } from "../../src/db/migrations";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
+import { createTestSchema, testDatabaseUrl } from "../helpers/pg";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const drizzleDir = join(import.meta.dir, "../../drizzle");
+const embedded = [
+  { dir: "drizzle", journal: embeddedJournal, sql: embeddedSql },
+  { dir: "drizzle-pg", journal: embeddedPgJournal, sql: embeddedPgSql },
+];
 
 describe("embedded migrations", () => {
-  test("every journal entry has its embedded SQL, identical to the drizzle-kit file", () => {
-    const journal = JSON.parse(readFileSync(join(drizzleDir, "meta/_journal.json"), "utf8"));
-    expect(embeddedJournal.entries.map((e) => e.tag)).toEqual(journal.entries.map((e: { tag: string }) => e.tag));
+  test.each(embedded)("every journal entry of $dir/ has its embedded SQL, identical to the file", (m) => {
+    const dir = join(import.meta.dir, "../..", m.dir);
+    const journal = JSON.parse(readFileSync(join(dir, "meta/_journal.json"), "utf8"));
+    expect(m.journal.entries.map((e) => e.tag)).toEqual(journal.entries.map((e: { tag: string }) => e.tag));
     for (const e of journal.entries as { tag: string }[]) {
-      expect(embeddedSql[e.tag]).toBe(readFileSync(join(drizzleDir, `${e.tag}.sql`), "utf8"));
+      expect(m.sql[e.tag]).toBe(readFileSync(join(dir, `${e.tag}.sql`), "utf8"));
     }
-    const files = readdirSync(drizzleDir)
+    const files = readdirSync(dir)
       .filter((f) => f.endsWith(".sql"))
       .map((f) => f.replace(/\.sql$/, ""));
-    expect(Object.keys(embeddedSql).sort()).toEqual(files.sort());
+    expect(Object.keys(m.sql).sort()).toEqual(files.sort());
   });
 
   test("migrating twice changes nothing the second time", () => {
@@ -44,4 +49,32 @@ describe("embedded migrations", () => {
     expect(pragma("secure_delete")).toBe(1);
     expect(Number(pragma("busy_timeout"))).toBeGreaterThan(0);
   });
+
+  test.skipIf(!testDatabaseUrl)(
+    "PostgreSQL: migrations apply once, are recorded, and migrating again changes nothing",
+    async () => {
+      const pg = await createTestSchema();
+      try {
+        expect(await migrationStatusPostgres(pg.sql)).toEqual({
+          applied: 0,
+          version: embeddedPgJournal.entries.at(-1)!.tag,
+          pending: embeddedPgJournal.entries.length,
+        });
+        const schemaOf = () =>
+          pg.sql`SELECT table_name, column_name, data_type FROM information_schema.columns
+               WHERE table_schema = ${pg.name} ORDER BY table_name, column_name`;
+        await Promise.all([migratePostgres(pg.sql), migratePostgres(pg.sql)]);
+        const before = await schemaOf();
+        const status = await migratePostgres(pg.sql);
+        expect(status).toEqual({ applied: embeddedPgJournal.entries.length, version: status.version, pending: 0 });
+        expect(await schemaOf()).toEqual(before);
+        const recorded = await pg.sql`SELECT created_at FROM __drizzle_migrations ORDER BY id`;
+        expect(recorded.map((r: { created_at: string }) => Number(r.created_at))).toEqual(
+          embeddedPgJournal.entries.map((e) => e.when),
+        );
+      } finally {
+        await pg.drop();
+      }
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import { and, eq, or, sql } from "drizzle-orm";
-import { check, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { check, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 
 export const ACCOUNT_STATUSES = ["active", "suspended", "restricted", "erased"] as const;
 export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];

@@ -1,4 +1,5 @@
-import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 
 /**
  * Append-only, hash-chained audit trail (Policy §9 internal audit logs). `target` holds an id,

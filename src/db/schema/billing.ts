@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 
 export const LEDGER_KINDS = ["purchase", "usage", "refund", "grant", "adjustment"] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];

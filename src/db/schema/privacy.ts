@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 import { accounts } from "./accounts";
 
 export const RIGHTS = ["access", "rectify", "erase", "restrict", "object"] as const;

@@ -1,4 +1,5 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 import { accounts } from "./accounts";
 
 /** Browser sessions (Policy §11): only SHA-256 of the token's secret half is stored. */

@@ -1,4 +1,5 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer } from "./columns";
 
 /**
  * One row per proxied request: SPEC "Minimal metadata" and nothing else (Policy §2). No column
