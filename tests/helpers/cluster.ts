@@ -7,7 +7,8 @@ import { STRIPE_ENV, type FakeStripe } from "./fakeStripe";
 import { PROVIDER_KEYS, providerToml } from "./gateway";
 import { startServe, type Served } from "./process";
 import { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./privateServers";
-import { claimRedisDb, createTestDatabase } from "./services";
+import { createTestSchema } from "./pg";
+import { claimRedisDb } from "./services";
 
 const root = join(import.meta.dir, "../..");
 
@@ -209,7 +210,7 @@ export function accountWithKey(
 }
 
 /**
- * A cluster for the tests of one file, on a database of its own on the shared PostgreSQL and a
+ * A cluster for the tests of one file, on a schema of its own on the shared PostgreSQL and a
  * database number of its own on the shared Redis; all of it goes after the file's tests.
  */
 export function useCluster(opts: Omit<ClusterOptions, "databaseUrl" | "redisUrl">): () => Cluster {
@@ -219,7 +220,7 @@ export function useCluster(opts: Omit<ClusterOptions, "databaseUrl" | "redisUrl"
 
 export interface FaultCluster {
   cluster: Cluster;
-  /** The test's own PostgreSQL, when asked for (else a database of the shared one). */
+  /** The test's own PostgreSQL, when asked for (else a schema of the shared one). */
   postgres: PrivateServer | null;
   /** The test's own Redis, when asked for (else a database number of the shared one). */
   redis: PrivateServer | null;
@@ -245,9 +246,9 @@ export function useFaultCluster(
       cleanup.push(() => server.destroy());
       databaseUrl = server.url;
     } else {
-      const db = await createTestDatabase();
-      cleanup.push(() => db.drop());
-      databaseUrl = db.url;
+      const schema = await createTestSchema();
+      cleanup.push(() => schema.drop());
+      databaseUrl = schema.url;
     }
     if (opts.privateRedis) {
       const server = await startPrivateRedis();

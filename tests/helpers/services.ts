@@ -1,6 +1,6 @@
 import { describe } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { RedisClient, SQL } from "bun";
+import { RedisClient } from "bun";
 
 /**
  * The shared PostgreSQL and Redis of this machine, named by the environment (`.ci/run` sets both):
@@ -10,60 +10,37 @@ import { RedisClient, SQL } from "bun";
 export const TEST_DATABASE_URL = process.env.KRIORA_TEST_DATABASE_URL ?? "";
 export const TEST_REDIS_URL = process.env.KRIORA_TEST_REDIS_URL ?? "";
 
-const UNSET = [
-  ...(TEST_DATABASE_URL ? [] : ["KRIORA_TEST_DATABASE_URL"]),
-  ...(TEST_REDIS_URL ? [] : ["KRIORA_TEST_REDIS_URL"]),
-];
+const VARIABLES = { postgres: "KRIORA_TEST_DATABASE_URL", redis: "KRIORA_TEST_REDIS_URL" } as const;
+const URLS = { postgres: TEST_DATABASE_URL, redis: TEST_REDIS_URL };
+type Service = keyof typeof VARIABLES;
 
 /**
- * Suites that need PostgreSQL and Redis (several instances, their faults, the zero-retention scan
- * of a pg_dump) run when both variables are set. Without them they are skipped with one line per
- * test run naming what is unset — except under CI (`CI=true`), where a skip is a failure.
+ * Whether a suite that needs `services` must be skipped: it must when one of their variables is
+ * unset. A skip prints one line per test run naming every unset variable — except under CI
+ * (`CI=true`), where it throws: the PostgreSQL and Redis suites must never skip silently in CI.
+ * `describe.skipIf(skipWithout("postgres"))(…)`.
  */
-export function describeWithServices(title: string, body: () => void): void {
-  if (UNSET.length === 0) {
-    describe(title, body);
-    return;
-  }
-  const unset = UNSET.join(" and ");
+export function skipWithout(...services: Service[]): boolean {
+  if (services.every((s) => URLS[s])) return false;
+  const unset = (Object.keys(VARIABLES) as Service[])
+    .filter((s) => !URLS[s])
+    .map((s) => VARIABLES[s])
+    .join(" and ");
   if (process.env.CI === "true") throw new Error(`${unset} unset under CI: the PostgreSQL+Redis suites must run`);
   if (!toldSkipped)
     console.log(
       `PostgreSQL+Redis suites skipped: ${unset} unset (.ci/run sets them; see README, Running several instances)`,
     );
   toldSkipped = true;
-  describe.skip(title, body);
+  return true;
 }
 
 /** One skip line per test run, however many suites it holds. */
 let toldSkipped = false;
 
-export interface TestDatabase {
-  /** `postgres://…/kriora_t_<random>`: a database of its own on the shared server. */
-  url: string;
-  /** Drop it (connections still open are ended). */
-  drop(): Promise<void>;
-}
-
-/**
- * A fresh database on the shared PostgreSQL, for processes (they take a URL, so a schema of the
- * test database would need a search_path they cannot be given). Dropped by `drop()`.
- */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `kriora_t_${randomBytes(6).toString("hex")}`;
-  const admin = new SQL(TEST_DATABASE_URL);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.close();
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const sql = new SQL(TEST_DATABASE_URL);
-      await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await sql.close();
-    },
-  };
+/** A suite of several instances, their faults or a zero-retention scan: it needs PostgreSQL and Redis. */
+export function describeWithServices(title: string, body: () => void): void {
+  describe.skipIf(skipWithout("postgres", "redis"))(title, body);
 }
 
 export interface TestRedisDb {
@@ -122,21 +99,6 @@ async function flush(url: string) {
   const client = new RedisClient(url);
   await client.send("FLUSHDB", []);
   client.close();
-}
-
-/** Everything a database of the shared PostgreSQL holds, as `pg_dump` writes it (plain SQL, `COPY` data): what a backup would contain. */
-export function pgDumpDatabase(url: string): string {
-  const u = new URL(url);
-  const args = ["pg_dump", "--no-owner", "--no-privileges", "-h", u.hostname, "-p", u.port || "5432"];
-  if (u.username) args.push("-U", decodeURIComponent(u.username));
-  args.push(decodeURIComponent(u.pathname.slice(1)));
-  const run = Bun.spawnSync(args, {
-    env: { PATH: process.env.PATH ?? "", PGPASSWORD: decodeURIComponent(u.password) },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (run.exitCode !== 0) throw new Error(`pg_dump failed: ${run.stderr.toString().trim()}`);
-  return run.stdout.toString();
 }
 
 /**

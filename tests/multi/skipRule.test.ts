@@ -3,12 +3,15 @@ import { join } from "node:path";
 
 const root = join(import.meta.dir, "../..");
 
-/** Two suites that need PostgreSQL and Redis, run in their own `bun test` with both variables unset. */
+/** Suites that need PostgreSQL and Redis (or PostgreSQL alone), run in their own `bun test` with both variables unset. */
 function runWithoutServices(ci: boolean) {
-  const run = Bun.spawnSync([process.execPath, "test", "tests/multi/keys.test.ts", "tests/multi/erasure.test.ts"], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, ...(ci ? { CI: "true" } : {}) },
-  });
+  const run = Bun.spawnSync(
+    [process.execPath, "test", "tests/multi/keys.test.ts", "tests/multi/erasure.test.ts", "tests/db/pgHelper.test.ts"],
+    {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, ...(ci ? { CI: "true" } : {}) },
+    },
+  );
   return { code: run.exitCode, out: run.stdout.toString() + run.stderr.toString() };
 }
 

@@ -7,7 +7,8 @@ import { ENCODINGS, embed, scanBytes, scanDir, type Finding } from "../helpers/c
 import { useCluster, type Cluster, type Instance } from "../helpers/cluster";
 import { abortedAt, UPSTREAM_CANARY } from "../helpers/fakeUpstream";
 import { openRawStream } from "../helpers/rawClient";
-import { describeWithServices, pgDumpDatabase, redisContents } from "../helpers/services";
+import { pgDump } from "../helpers/pg";
+import { describeWithServices, redisContents } from "../helpers/services";
 
 /**
  * Policy §2, §3 and §8 in PostgreSQL + Redis mode: two `kriora serve` instances and the CLI on one
@@ -134,7 +135,7 @@ describeWithServices(
       ].join("\n"),
     });
     const state = async (c: Cluster) => ({
-      dump: pgDumpDatabase(c.databaseUrl),
+      dump: pgDump(new URL(c.databaseUrl).searchParams.get("search_path")!),
       redis: await redisContents(c.redisUrl),
       outputs: c.outputs(),
     });
