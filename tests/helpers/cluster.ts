@@ -66,7 +66,7 @@ interface ClusterOptions {
 /**
  * `n` real `kriora serve` processes (`bun src/main.ts serve`) on one PostgreSQL and one Redis,
  * in front of one fake upstream. They share the config and the master key file (as machines of
- * one deployment do); each has a data dir of its own. The database is migrated once, by
+ * one deployment share their copies of it). The database is migrated once, by
  * `kriora migrate`, before they start.
  */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
@@ -77,7 +77,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     config,
     [
       `[server]\nport = 0\nshutdown_grace_s = 5\n${opts.server ?? ""}`,
-      `[security]\nmaster_key_file = "${join(dir, "master.key")}"`,
+      // No --data: it would give each process a master key of its own. In PostgreSQL mode the
+      // SQLite path only holds the serving marks (db/serveLock.ts).
+      `[database]\npath = "${join(dir, "data", "kriora.db")}"`,
+      `[security]\nmaster_key_file = "${join(dir, "data", "master.key")}"`,
       opts.toml?.includes("[limits]") ? "" : `[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0`,
       providerToml({ id: "oa", kind: "openai", url: fake.url }),
       `[[models]]\nid = "${CLUSTER_MODEL}"\nprovider = "oa"\nupstream = "${CLUSTER_MODEL}"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 2000`,
@@ -94,13 +97,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       : {}),
     ...opts.env,
   };
-  const dataDir = (name: string) => join(dir, `data-${name}`);
   const cliOutputs = new Map<string, string>();
   const cli = (...args: string[]) => {
-    const run = Bun.spawnSync(
-      [process.execPath, join(root, "src/main.ts"), ...args, "--json", "--config", config, "--data", dataDir("cli")],
-      { cwd: dir, env: { PATH: process.env.PATH ?? "", HOME: dir, ...env } },
-    );
+    const run = Bun.spawnSync([process.execPath, join(root, "src/main.ts"), ...args, "--json", "--config", config], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "", HOME: dir, ...env },
+    });
     const name = `cli ${args.slice(0, 2).join(" ")}`;
     cliOutputs.set(name, (cliOutputs.get(name) ?? "") + run.stdout.toString() + run.stderr.toString());
     if (run.exitCode !== 0)
@@ -108,7 +110,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const out = run.stdout.toString().trim();
     return out ? JSON.parse(out) : null;
   };
-  mkdirSync(dataDir("cli"));
+  mkdirSync(join(dir, "data"), { mode: 0o700 });
   cli("migrate");
 
   const instances: Instance[] = [];
@@ -146,15 +148,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         "serve",
         "--config",
         config,
-        "--data",
-        dataDir(name),
       ],
       dir,
       { ...env, KRIORA_TEST_INSTANCE: name },
     );
   for (let i = 0; i < opts.instances; i++) {
     const name = String.fromCharCode(65 + i);
-    mkdirSync(dataDir(name));
     let served = await spawn(name);
     let earlier = "";
     let running = true;
