@@ -26,6 +26,7 @@ describeWithServices("fault: Redis restarted during load (three instances, a Red
 
   test("while Redis is down prepaid requests get 503 coordination_unavailable; after it returns they are served again without a restart, and nothing is counted twice", async () => {
     const { cluster: c, redis } = got();
+    for (const instance of c.instances) expect(instance.output()).toContain('"billing":"prepaid"');
     const { accountId, key } = accountWithKey(c, "redis-fault@multi.example");
     c.cli("credits", "grant", "--account", accountId, "--amount", "1000", "--reason", "test");
     const load = startLoad(c, () => chat(key));

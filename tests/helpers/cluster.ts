@@ -92,9 +92,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     KRIORA_REDIS_URL: opts.redisUrl,
     FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
     TMPDIR: dir,
-    ...(opts.stripe
-      ? { ...STRIPE_ENV, KRIORA_TEST_STRIPE_URL: `http://127.0.0.1:${opts.stripe().endpoint.port}` }
-      : {}),
+    // Billing modes other than off need the Stripe secrets (prepaid's checkout, metered's meter).
+    ...STRIPE_ENV,
+    ...(opts.stripe ? { KRIORA_TEST_STRIPE_URL: `http://127.0.0.1:${opts.stripe().endpoint.port}` } : {}),
     ...opts.env,
   };
   const cliOutputs = new Map<string, string>();

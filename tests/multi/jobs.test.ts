@@ -47,6 +47,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
 
   test("the meter outbox is sent by one instance: each request's event reaches Stripe once, one customer made", async () => {
     const c = cluster();
+    for (const instance of c.instances) expect(instance.output()).toContain('"billing":"metered"');
     const { key } = accountWithKey(c, "metered@multi.example");
     const before = stripe.requests.length;
     await requests(c, key, 12);

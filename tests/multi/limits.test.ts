@@ -32,6 +32,7 @@ describeWithServices("several instances: limits (three kriora serve on one Postg
 
   test("an account rpm of 60 admits exactly 60 across the three instances (plus what the bucket refills during the burst)", async () => {
     const c = cluster();
+    for (const instance of c.instances) expect(instance.output()).toContain('"billing":"prepaid"');
     const { accountId, key } = accountWithKey(c, "rpm@multi.example");
     c.cli("credits", "grant", "--account", accountId, "--amount", "100", "--reason", "test");
     const { statuses, ms } = await burst(c, key, 90);
@@ -41,7 +42,7 @@ describeWithServices("several instances: limits (three kriora serve on one Postg
     expect(admitted).toBeGreaterThanOrEqual(RPM);
     expect(admitted).toBeLessThanOrEqual(RPM + Math.floor((ms / 60_000) * RPM));
     expect(refused.length).toBe(90 - admitted);
-    expect(new Set(refused.map((r) => r.code))).toEqual(new Set(["rate_limited"]));
+    expect(new Set(refused.map((r) => r.code))).toEqual(new Set(["rate_limit_exceeded"]));
   });
 
   test("a prepaid balance of N requests' worth admits at most N across the three instances, and never goes below one request's cost", async () => {

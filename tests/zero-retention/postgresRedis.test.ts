@@ -144,6 +144,7 @@ describeWithServices(
       const c = cluster();
       const [a, b] = c.instances as [Instance, Instance];
       c.fake.reply = `Here it is: ${CANARY.response} as asked`;
+      for (const instance of c.instances) expect(instance.output()).toContain('"billing":"prepaid"');
       accountId = c.cli("accounts", "create", "--email", CANARY.email).id;
       const { key } = c.cli("keys", "issue", "--account", accountId, "--scopes", "model,account");
       c.cli("credits", "grant", "--account", accountId, "--amount", "100", "--reason", "test");
