@@ -33,6 +33,9 @@ describeWithServices("several instances: background jobs (three kriora serve on 
   let stripe: FakeStripe;
   beforeAll(() => {
     stripe = startFakeStripe();
+    // A slow Stripe: one pass over the outbox lasts longer than a sender's 1 s tick, so any other
+    // instance running a sender would pick the same rows up in the meantime.
+    stripe.meterReplyDelayMs = 250;
   });
   afterAll(() => stripe.stop());
   const cluster = useCluster({ instances: 3, toml: `[billing]\nmode = "metered"`, stripe: () => stripe });
