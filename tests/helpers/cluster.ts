@@ -332,3 +332,6 @@ function errorCode(text: string): string | null {
     return null;
   }
 }
+
+/** A test that talks to a cluster (several processes, a busy machine): more than bun's default 5 s. */
+export const CLUSTER_TEST_MS = 60_000;

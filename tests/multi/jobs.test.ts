@@ -1,5 +1,5 @@
 import { beforeAll, afterAll, expect, test } from "bun:test";
-import { accountWithKey, chat, useCluster, type Cluster, type Instance } from "../helpers/cluster";
+import { accountWithKey, chat, useCluster, type Cluster, type Instance, CLUSTER_TEST_MS } from "../helpers/cluster";
 import { startFakeStripe, type FakeStripe } from "../helpers/fakeStripe";
 import { describeWithServices } from "../helpers/services";
 
@@ -40,28 +40,36 @@ describeWithServices("several instances: background jobs (three kriora serve on 
   afterAll(() => stripe.stop());
   const cluster = useCluster({ instances: 3, toml: `[billing]\nmode = "metered"`, stripe: () => stripe });
 
-  test("the retention run at start happens once across the three instances", async () => {
-    const c = cluster();
-    await until("a retention run", () => retentionRuns(c).some((r) => r.runs > 0), 15_000);
-    // Give the other instances the time to start theirs, had they been going to.
-    await Bun.sleep(3_000);
-    expect(retentionRuns(c).reduce((n, r) => n + r.runs, 0)).toBe(1);
-  });
+  test(
+    "the retention run at start happens once across the three instances",
+    async () => {
+      const c = cluster();
+      await until("a retention run", () => retentionRuns(c).some((r) => r.runs > 0), 15_000);
+      // Give the other instances the time to start theirs, had they been going to.
+      await Bun.sleep(3_000);
+      expect(retentionRuns(c).reduce((n, r) => n + r.runs, 0)).toBe(1);
+    },
+    CLUSTER_TEST_MS,
+  );
 
-  test("the meter outbox is sent by one instance: each request's event reaches Stripe once, one customer made", async () => {
-    const c = cluster();
-    for (const instance of c.instances) expect(instance.output()).toContain('"billing":"metered"');
-    const { key } = accountWithKey(c, "metered@multi.example");
-    const before = stripe.requests.length;
-    await requests(c, key, 12);
-    await until("12 meter events", () => stripe.meterEvents.size >= 12, 30_000);
-    await Bun.sleep(2_000);
-    const sent = stripe.requests.slice(before).filter((r) => r.path === METER_PATH);
-    expect(sent).toHaveLength(12);
-    expect(new Set(sent.map((r) => r.form.identifier)).size).toBe(12);
-    expect(new Set(sent.map((r) => r.sender)).size).toBe(1);
-    expect(stripe.requests.slice(before).filter((r) => r.path === "/v1/customers")).toHaveLength(1);
-  });
+  test(
+    "the meter outbox is sent by one instance: each request's event reaches Stripe once, one customer made",
+    async () => {
+      const c = cluster();
+      for (const instance of c.instances) expect(instance.output()).toContain('"billing":"metered"');
+      const { key } = accountWithKey(c, "metered@multi.example");
+      const before = stripe.requests.length;
+      await requests(c, key, 12);
+      await until("12 meter events", () => stripe.meterEvents.size >= 12, 30_000);
+      await Bun.sleep(2_000);
+      const sent = stripe.requests.slice(before).filter((r) => r.path === METER_PATH);
+      expect(sent).toHaveLength(12);
+      expect(new Set(sent.map((r) => r.form.identifier)).size).toBe(12);
+      expect(new Set(sent.map((r) => r.sender)).size).toBe(1);
+      expect(stripe.requests.slice(before).filter((r) => r.path === "/v1/customers")).toHaveLength(1);
+    },
+    CLUSTER_TEST_MS,
+  );
 
   test("the leader killed -9 in the middle of a send: another instance takes the outbox over, every event reaches Stripe, only the one in flight is sent twice", async () => {
     const c = cluster();

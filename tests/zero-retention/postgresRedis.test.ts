@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { RedisClient, SQL } from "bun";
 import { ENCODINGS, embed, scanBytes, scanDir, type Finding } from "../helpers/canaryScan";
-import { useCluster, type Cluster, type Instance } from "../helpers/cluster";
+import { useCluster, type Cluster, type Instance, CLUSTER_TEST_MS } from "../helpers/cluster";
 import { abortedAt, UPSTREAM_CANARY } from "../helpers/fakeUpstream";
 import { openRawStream } from "../helpers/rawClient";
 import { pgDump } from "../helpers/pg";
@@ -204,46 +204,56 @@ describeWithServices(
         expect({ canary, findings }).toEqual({ canary, findings: [] });
     });
 
-    test("after erasure and a retention run: none of the canaries anywhere, in any encoding", async () => {
-      expect(scenarioRan).toBe(true);
-      const c = cluster();
-      const after = await state(c);
-      for (const { canary, findings } of scanCanaries(c, after))
-        expect({ canary, findings }).toEqual({ canary, findings: [] });
-      expect(findEverywhere(c, UPSTREAM_CANARY, after)).toEqual([]);
-    });
+    test(
+      "after erasure and a retention run: none of the canaries anywhere, in any encoding",
+      async () => {
+        expect(scenarioRan).toBe(true);
+        const c = cluster();
+        const after = await state(c);
+        for (const { canary, findings } of scanCanaries(c, after))
+          expect({ canary, findings }).toEqual({ canary, findings: [] });
+        expect(findEverywhere(c, UPSTREAM_CANARY, after)).toEqual([]);
+      },
+      CLUSTER_TEST_MS,
+    );
 
-    test("positive control: the control planted in PostgreSQL, Redis, the folder and the outputs is found in each encoding, and so are values known to be there", async () => {
-      const c = cluster();
-      const sql = new SQL(c.databaseUrl);
-      await sql.unsafe("CREATE TABLE zr_control (t text, b bytea)");
-      for (const [i, encoding] of ENCODINGS.entries()) {
-        const bytes = embed(CONTROL, encoding, i % 3);
-        await sql`INSERT INTO zr_control (t, b) VALUES (${bytes.includes(0) ? null : bytes.toString("latin1")}, ${bytes})`;
-      }
-      await sql.close();
-      const redis = new RedisClient(c.redisUrl);
-      await redis.set("zr:control:string", `x${CONTROL}.`);
-      await redis.send("HSET", ["zr:control:hash", "field", `xx${CONTROL}.`]);
-      redis.close();
-      for (const [i, encoding] of ENCODINGS.entries())
-        writeFileSync(join(c.dir, `control-${encoding}.bin`), embed(CONTROL, encoding, i % 3));
+    test(
+      "positive control: the control planted in PostgreSQL, Redis, the folder and the outputs is found in each encoding, and so are values known to be there",
+      async () => {
+        const c = cluster();
+        const sql = new SQL(c.databaseUrl);
+        await sql.unsafe("CREATE TABLE zr_control (t text, b bytea)");
+        for (const [i, encoding] of ENCODINGS.entries()) {
+          const bytes = embed(CONTROL, encoding, i % 3);
+          await sql`INSERT INTO zr_control (t, b) VALUES (${bytes.includes(0) ? null : bytes.toString("latin1")}, ${bytes})`;
+        }
+        await sql.close();
+        const redis = new RedisClient(c.redisUrl);
+        await redis.set("zr:control:string", `x${CONTROL}.`);
+        await redis.send("HSET", ["zr:control:hash", "field", `xx${CONTROL}.`]);
+        redis.close();
+        for (const [i, encoding] of ENCODINGS.entries())
+          writeFileSync(join(c.dir, `control-${encoding}.bin`), embed(CONTROL, encoding, i % 3));
 
-      const planted = await state(c);
-      const found = findEverywhere(c, CONTROL, planted);
-      // Text columns come out of pg_dump as they are; bytea comes out as hex.
-      for (const encoding of ["plain", "base64", "base64url", "hex", "HEX"] as const)
-        expect(found).toContainEqual({ where: "pg_dump", encoding });
-      expect(found).toContainEqual({ where: "redis", encoding: "plain" });
-      for (const encoding of ENCODINGS) expect(found).toContainEqual({ where: `control-${encoding}.bin`, encoding });
-      for (const [name, text] of planted.outputs)
-        for (const encoding of ENCODINGS)
-          expect(
-            scanBytes(name, Buffer.concat([Buffer.from(text), embed(CONTROL, encoding, 1)]), CONTROL),
-          ).toContainEqual({ where: name, encoding });
-      // The scans read the real dump and outputs: what the product does write in clear is found there.
-      expect(findEverywhere(c, accountId, { ...planted, outputs: new Map() }).map((f) => f.where)).toContain("pg_dump");
-      expect(findEverywhere(c, requestIds[0]!, planted).map((f) => f.where)).toContain("A");
-    });
+        const planted = await state(c);
+        const found = findEverywhere(c, CONTROL, planted);
+        // Text columns come out of pg_dump as they are; bytea comes out as hex.
+        for (const encoding of ["plain", "base64", "base64url", "hex", "HEX"] as const)
+          expect(found).toContainEqual({ where: "pg_dump", encoding });
+        expect(found).toContainEqual({ where: "redis", encoding: "plain" });
+        for (const encoding of ENCODINGS) expect(found).toContainEqual({ where: `control-${encoding}.bin`, encoding });
+        for (const [name, text] of planted.outputs)
+          for (const encoding of ENCODINGS)
+            expect(
+              scanBytes(name, Buffer.concat([Buffer.from(text), embed(CONTROL, encoding, 1)]), CONTROL),
+            ).toContainEqual({ where: name, encoding });
+        // The scans read the real dump and outputs: what the product does write in clear is found there.
+        expect(findEverywhere(c, accountId, { ...planted, outputs: new Map() }).map((f) => f.where)).toContain(
+          "pg_dump",
+        );
+        expect(findEverywhere(c, requestIds[0]!, planted).map((f) => f.where)).toContain("A");
+      },
+      CLUSTER_TEST_MS,
+    );
   },
 );
