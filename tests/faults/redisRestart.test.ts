@@ -57,22 +57,23 @@ describeWithServices("fault: Redis restarted during load (three instances, a Red
     expect(new Set(whileDown.map((a) => a.instance))).toEqual(new Set(c.instances.map((i) => i.name)));
     for (const instance of c.instances)
       expect((await fetch(`${instance.url}/v1/chat/completions`, chat(key))).status).toBe(200);
-    const served = answers.filter((a) => a.status === 200).length + c.instances.length;
     expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200, 503]));
 
-    // Usage and the ledger: each served request exactly once.
-    const cost = micros(
-      (await fetch(`${c.instances[0]!.url}/v1/chat/completions`, chat(key))).headers.get("x-kriora-cost-usd")!,
-    );
-    const total = served + 1;
+    // Usage and the ledger: each request exactly once (refusals are usage rows too, with outcome
+    // `refused`), and each served one debited once.
+    const probe = await fetch(`${c.instances[0]!.url}/v1/chat/completions`, chat(key));
+    const cost = micros(probe.headers.get("x-kriora-cost-usd")!);
+    const extra = c.instances.length + 1;
+    const made = answers.length + extra;
+    const served = answers.filter((a) => a.status === 200).length + extra;
     await until(
-      "every served request in the usage rows",
-      () => c.cli("usage", "--account", accountId).requests >= total,
+      "every request in the usage rows",
+      () => c.cli("usage", "--account", accountId).requests >= made,
       15_000,
     );
-    expect(c.cli("usage", "--account", accountId).requests).toBe(total);
+    expect(c.cli("usage", "--account", accountId).requests).toBe(made);
     const balance = Number(c.cli("credits", "show", "--account", accountId).balance_micros);
-    expect(balance).toBe(1_000_000_000 - total * cost);
+    expect(balance).toBe(1_000_000_000 - served * cost);
 
     // Admission's view of the balance agrees with the ledger: bring it to exactly 3 requests' worth,
     // and exactly 3 more are admitted, one after the other.
