@@ -1,19 +1,6 @@
 import { expect, test } from "bun:test";
-import { accountWithKey, chat, startLoad, useFaultCluster } from "../helpers/cluster";
+import { accountWithKey, chat, startLoad, useFaultCluster, waitFor } from "../helpers/cluster";
 import { describeWithServices } from "../helpers/services";
-
-/**
- * Issue 14, faults: the PostgreSQL server restarts under load. Every instance says it is not ready
- * while it is gone and ready again when it is back — without being restarted — and the usage rows
- * its writer held meanwhile are written then: none is lost.
- */
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 describeWithServices(
   "fault: PostgreSQL restarted during load (three instances, a PostgreSQL of the test's own)",
@@ -26,7 +13,7 @@ describeWithServices(
       const ready = async () => Promise.all(c.instances.map(async (i) => (await fetch(`${i.url}/readyz`)).status));
       expect(await ready()).toEqual([200, 200, 200]);
       const load = startLoad(c, () => chat(key));
-      await until(
+      await waitFor(
         "answers while PostgreSQL is up",
         () => load.answers.filter((a) => a.status === 200).length >= 30,
         30_000,
@@ -34,13 +21,13 @@ describeWithServices(
 
       await postgres!.stop();
       const downAt = performance.now();
-      await until("every instance not ready", async () => (await ready()).every((s) => s === 503), 15_000);
+      await waitFor("every instance not ready", async () => (await ready()).every((s) => s === 503), 15_000);
       const readyz = (await (await fetch(`${c.instances[0]!.url}/readyz`)).json()) as { error: { code: string } };
       expect(readyz.error.code).toBe("unavailable");
       await Bun.sleep(1_000);
       const upAt = performance.now();
       await postgres!.start();
-      await until("every instance ready again", async () => (await ready()).every((s) => s === 200), 30_000);
+      await waitFor("every instance ready again", async () => (await ready()).every((s) => s === 200), 30_000);
       await Bun.sleep(1_000);
       const answers = await load.stop();
 

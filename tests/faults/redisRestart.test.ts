@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { accountWithKey, chat, startLoad, useFaultCluster, type Answer } from "../helpers/cluster";
+import { accountWithKey, chat, startLoad, useFaultCluster, type Answer, waitFor, costMicros } from "../helpers/cluster";
 import { describeWithServices } from "../helpers/services";
 
 /**
@@ -7,15 +7,6 @@ import { describeWithServices } from "../helpers/services";
  * Budgets fail closed — a prepaid check cannot be made without Redis — and the instances recover
  * by themselves when it returns, with nothing counted twice.
  */
-const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
-
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 describeWithServices("fault: Redis restarted during load (three instances, a Redis of the test's own)", () => {
   const got = useFaultCluster({
@@ -30,11 +21,11 @@ describeWithServices("fault: Redis restarted during load (three instances, a Red
     const { accountId, key } = accountWithKey(c, "redis-fault@multi.example");
     c.cli("credits", "grant", "--account", accountId, "--amount", "1000", "--reason", "test");
     const load = startLoad(c, () => chat(key));
-    await until("answers while Redis is up", () => load.answers.filter((a) => a.status === 200).length >= 30, 30_000);
+    await waitFor("answers while Redis is up", () => load.answers.filter((a) => a.status === 200).length >= 30, 30_000);
 
     await redis!.stop();
     const downAt = performance.now();
-    await until(
+    await waitFor(
       "a 503 while Redis is down",
       () => load.answers.some((a) => a.sentAt > downAt && a.status === 503),
       15_000,
@@ -42,7 +33,7 @@ describeWithServices("fault: Redis restarted during load (three instances, a Red
     await Bun.sleep(1_000);
     const upAt = performance.now();
     await redis!.start();
-    await until(
+    await waitFor(
       "served again after Redis returned",
       () => load.answers.some((a) => a.sentAt > upAt && a.status === 200),
       30_000,
@@ -62,11 +53,11 @@ describeWithServices("fault: Redis restarted during load (three instances, a Red
     // Usage and the ledger: each request exactly once (refusals are usage rows too, with outcome
     // `refused`), and each served one debited once.
     const probe = await fetch(`${c.instances[0]!.url}/v1/chat/completions`, chat(key));
-    const cost = micros(probe.headers.get("x-kriora-cost-usd")!);
+    const cost = costMicros(probe.headers.get("x-kriora-cost-usd")!);
     const extra = c.instances.length + 1;
     const made = answers.length + extra;
     const served = answers.filter((a) => a.status === 200).length + extra;
-    await until(
+    await waitFor(
       "every request in the usage rows",
       () => c.cli("usage", "--account", accountId).requests >= made,
       15_000,

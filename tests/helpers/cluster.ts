@@ -335,3 +335,27 @@ function errorCode(text: string): string | null {
 
 /** A test that talks to a cluster (several processes, a busy machine): more than bun's default 5 s. */
 export const CLUSTER_TEST_MS = 60_000;
+
+/** Wait until `ok()` holds, checking every 100 ms; throws naming `what` after `ms`. */
+export async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+/** Ask `instance` with `key` until it answers 401; true when that happened before `deadlineMs` ran out. */
+export async function refusedWithin(instance: Instance, key: string, deadlineMs: number): Promise<boolean> {
+  const deadline = performance.now() + deadlineMs;
+  do {
+    const res = await fetch(`${instance.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    await res.text();
+    if (res.status === 401) return true;
+    await Bun.sleep(20);
+  } while (performance.now() < deadline);
+  return false;
+}
+
+/** A response's `x-kriora-cost-usd`, in micro-dollars. */
+export const costMicros = (usd: string) => Math.round(Number(usd) * 1_000_000);

@@ -1,19 +1,9 @@
 import { expect, test } from "bun:test";
-import { accountWithKey, chat, useCluster, type Instance, CLUSTER_TEST_MS } from "../helpers/cluster";
+import { accountWithKey, chat, useCluster, type Instance, CLUSTER_TEST_MS, refusedWithin } from "../helpers/cluster";
 import { describeWithServices } from "../helpers/services";
 
 /** Issue 14: an erasure on one instance reaches the others' in-memory views through the invalidation feed. */
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-/** Ask `instance` with `key` until it is refused; true when that happened before `deadlineMs` ran out. */
-async function refusedWithin(instance: Instance, key: string, deadlineMs: number): Promise<boolean> {
-  const deadline = performance.now() + deadlineMs;
-  do {
-    if ((await fetch(`${instance.url}/v1/models`, { headers: bearer(key) })).status === 401) return true;
-    await Bun.sleep(20);
-  } while (performance.now() < deadline);
-  return false;
-}
 
 describeWithServices("several instances: erasure (three kriora serve on one PostgreSQL + Redis)", () => {
   const cluster = useCluster({ instances: 3 });

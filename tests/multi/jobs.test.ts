@@ -1,5 +1,13 @@
 import { beforeAll, afterAll, expect, test } from "bun:test";
-import { accountWithKey, chat, useCluster, type Cluster, type Instance, CLUSTER_TEST_MS } from "../helpers/cluster";
+import {
+  accountWithKey,
+  chat,
+  useCluster,
+  type Cluster,
+  type Instance,
+  CLUSTER_TEST_MS,
+  waitFor,
+} from "../helpers/cluster";
 import { startFakeStripe, type FakeStripe } from "../helpers/fakeStripe";
 import { describeWithServices } from "../helpers/services";
 
@@ -11,14 +19,6 @@ const METER_PATH = "/v1/billing/meter_events";
 
 const retentionRuns = (c: Cluster) =>
   c.instances.map((i) => ({ on: i.name, runs: i.output().split('"event":"retention_run"').length - 1 }));
-
-async function until(what: string, ok: () => boolean, ms: number) {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 /** `n` chat requests with `key`, spread over the instances in turn; every one answered 200. */
 async function requests(c: Cluster, key: string, n: number) {
@@ -44,7 +44,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
     "the retention run at start happens once across the three instances",
     async () => {
       const c = cluster();
-      await until("a retention run", () => retentionRuns(c).some((r) => r.runs > 0), 15_000);
+      await waitFor("a retention run", () => retentionRuns(c).some((r) => r.runs > 0), 15_000);
       // Give the other instances the time to start theirs, had they been going to.
       await Bun.sleep(3_000);
       expect(retentionRuns(c).reduce((n, r) => n + r.runs, 0)).toBe(1);
@@ -60,7 +60,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
       const { key } = accountWithKey(c, "metered@multi.example");
       const before = stripe.requests.length;
       await requests(c, key, 12);
-      await until("12 meter events", () => stripe.meterEvents.size >= 12, 30_000);
+      await waitFor("12 meter events", () => stripe.meterEvents.size >= 12, 30_000);
       await Bun.sleep(2_000);
       const sent = stripe.requests.slice(before).filter((r) => r.path === METER_PATH);
       expect(sent).toHaveLength(12);
@@ -79,7 +79,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
     stripe.holdMeterReplies = true;
     await requests(c, key, 8);
     const mine = () => stripe.requests.slice(before).filter((r) => r.path === METER_PATH);
-    await until("a meter event in flight", () => mine().length > 0, 30_000);
+    await waitFor("a meter event in flight", () => mine().length > 0, 30_000);
     const leader = c.instances.find((i) => i.name === mine()[0]!.sender) as Instance;
     expect(leader).toBeDefined();
     const inFlight = mine().length;
@@ -87,7 +87,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
     stripe.holdMeterReplies = false;
 
     const fresh = () => [...stripe.meterEvents.keys()].filter((id) => !known.has(id));
-    await until("all 8 meter events after the leader died", () => fresh().length >= 8, 60_000);
+    await waitFor("all 8 meter events after the leader died", () => fresh().length >= 8, 60_000);
     await Bun.sleep(2_000);
     const after = mine().slice(inFlight);
     expect(fresh()).toHaveLength(8);

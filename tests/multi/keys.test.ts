@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { accountWithKey, chat, useCluster, type Instance, CLUSTER_TEST_MS } from "../helpers/cluster";
+import { accountWithKey, chat, useCluster, type Instance, CLUSTER_TEST_MS, refusedWithin } from "../helpers/cluster";
 import { describeWithServices } from "../helpers/services";
 
 /** Issue 14: keys live in the shared database, revocation reaches every instance through Redis. */
@@ -11,16 +11,6 @@ const asOwner = (key: string, body?: unknown): RequestInit => ({
 
 const models = (instance: Instance, key: string) =>
   fetch(`${instance.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
-
-/** Ask `instance` with `key` until it is refused; true when that happened before `deadlineMs` ran out. */
-async function refusedWithin(instance: Instance, key: string, deadlineMs: number): Promise<boolean> {
-  const deadline = performance.now() + deadlineMs;
-  do {
-    if ((await models(instance, key)) === 401) return true;
-    await Bun.sleep(20);
-  } while (performance.now() < deadline);
-  return false;
-}
 
 describeWithServices("several instances: keys (three kriora serve on one PostgreSQL + Redis)", () => {
   const cluster = useCluster({ instances: 3 });

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { accountWithKey, chat, useCluster, type Cluster, CLUSTER_TEST_MS } from "../helpers/cluster";
+import { accountWithKey, chat, useCluster, type Cluster, CLUSTER_TEST_MS, costMicros } from "../helpers/cluster";
 import { describeWithServices } from "../helpers/services";
 
 /** Issue 14: admission counts in Redis, so the limits hold for the deployment, not per instance. */
@@ -21,8 +21,6 @@ async function burst(cluster: Cluster, key: string, n: number) {
   );
   return { statuses, ms: performance.now() - started };
 }
-
-const micros = (usd: string) => Math.round(Number(usd) * 1_000_000);
 
 describeWithServices("several instances: limits (three kriora serve on one PostgreSQL + Redis)", () => {
   const cluster = useCluster({
@@ -58,7 +56,7 @@ describeWithServices("several instances: limits (three kriora serve on one Postg
       c.cli("credits", "grant", "--account", probe.accountId, "--amount", "1", "--reason", "test");
       const priced = await c.fetch("/v1/chat/completions", chat(probe.key));
       expect(priced.status).toBe(200);
-      const cost = micros(priced.headers.get("x-kriora-cost-usd")!);
+      const cost = costMicros(priced.headers.get("x-kriora-cost-usd")!);
       expect(cost).toBeGreaterThan(0);
 
       const N = 10;
