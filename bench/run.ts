@@ -103,7 +103,7 @@ try {
   const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 8_000, 25);
   await stop(upstream);
   say("6/6 usage writer");
-  const writer = usageWriterScenario(dir, 100_000, 1_000);
+  const writer = await usageWriterScenario(dir, 100_000, 1_000);
 
   const results = {
     machine: machine(),

@@ -1,7 +1,6 @@
 import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
 import { openDatabase, type Db, type DbHandle } from "./db/client";
-import { migrate } from "./db/migrate";
 import { loadOrCreateMasterKey } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
@@ -57,16 +56,16 @@ interface OpenOptions {
 }
 
 /** Load the master key, open and migrate the database, and wire the services. */
-export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps {
+export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const master = loadOrCreateMasterKey(config.security.master_key_file);
   const handle = openDatabase(config.database.path);
-  migrate(handle.sqlite);
+  await handle.migrate();
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
-  const billing = createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const controls = createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const billing = await createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
+  const controls = await createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -80,7 +79,7 @@ export function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Deps
     audit,
     clock,
     log,
-    authView: loadAuthView(handle),
+    authView: await loadAuthView(handle),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

@@ -26,7 +26,7 @@ export interface RequestControls {
  * The request controls, wired once per process. `billing.onUsageBatch` (prepaid
  * debits, the metered outbox) is written in the same transaction as each batch of usage rows.
  */
-export function createRequestControls(p: {
+export async function createRequestControls(p: {
   config: Readonly<Config>;
   db: Db;
   cipher: FieldCipher;
@@ -34,7 +34,7 @@ export function createRequestControls(p: {
   clock: Clock;
   log: Logger;
   billing?: { onUsageBatch?: UsageBatchHook };
-}): RequestControls {
+}): Promise<RequestControls> {
   const pricesFor = priceList(p.config.models);
   const metrics = createGatewayMetrics();
   const spend = createSpendTracker(p.db);
@@ -42,7 +42,7 @@ export function createRequestControls(p: {
     metrics,
     spend,
     limiter: createMemoryLimiter(p.clock),
-    abuse: createAbuseControls(
+    abuse: await createAbuseControls(
       p.db,
       p.audit,
       p.clock,

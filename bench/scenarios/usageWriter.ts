@@ -52,10 +52,10 @@ function event(i: number, at: number): UsageEvent {
  * (IP encryption, prices, spend tracking, metrics, daily aggregates): `rows` rows recorded and
  * flushed in batches of `batch` (the writer's own flush size), record and flush timed apart.
  */
-export function usageWriterScenario(dir: string, rows: number, batch: number): UsageWriterResult {
+export async function usageWriterScenario(dir: string, rows: number, batch: number): Promise<UsageWriterResult> {
   const file = join(dir, "writer.toml");
   writeFileSync(file, configToml("http://127.0.0.1:9"));
-  const deps = openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
+  const deps = await openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
   const writer = deps.usageWriter;
   let recording = 0;
   let flushing = 0;
@@ -66,7 +66,7 @@ export function usageWriterScenario(dir: string, rows: number, batch: number): U
       const t0 = performance.now();
       for (const e of events) writer.record(e);
       const t1 = performance.now();
-      writer.flush();
+      await writer.flush();
       const t2 = performance.now();
       recording += t1 - t0;
       flushing += t2 - t1;
@@ -83,7 +83,7 @@ export function usageWriterScenario(dir: string, rows: number, batch: number): U
       written,
     };
   } finally {
-    writer.close();
+    await writer.close();
     deps.handle.close();
   }
 }

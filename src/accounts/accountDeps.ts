@@ -14,5 +14,5 @@ export interface AccountDeps {
   clock: Clock;
   mailer: Mailer;
   /** The in-memory view the authenticator reads (auth/view.ts), told when an account row changes. */
-  authView: { refreshAccount(id: string): void };
+  authView: { refreshAccount(id: string): Promise<void> };
 }

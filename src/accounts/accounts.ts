@@ -9,6 +9,7 @@ import type { Tx } from "../db/tx";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
 import { emailIndex, normaliseEmail } from "./email";
+import { one, all, transaction, exec } from "../db/tx";
 
 export type AccountRow = typeof accounts.$inferSelect;
 
@@ -36,38 +37,39 @@ export function requireEmail(raw: string): string {
   return email;
 }
 
-export function findAccountByEmail(
+export async function findAccountByEmail(
   deps: Pick<AccountDeps, "db" | "cipher">,
   normalisedEmail: string,
-): AccountRow | undefined {
-  return deps.db
-    .select()
-    .from(accounts)
-    .where(eq(accounts.emailIndex, emailIndex(deps.cipher, normalisedEmail)))
-    .get();
+): Promise<AccountRow | undefined> {
+  return await one(
+    deps.db
+      .select()
+      .from(accounts)
+      .where(eq(accounts.emailIndex, emailIndex(deps.cipher, normalisedEmail))),
+  );
 }
 
-export function getAccount(deps: Pick<AccountDeps, "db">, id: string): AccountRow | undefined {
-  return deps.db.select().from(accounts).where(eq(accounts.id, id)).get();
+export async function getAccount(deps: Pick<AccountDeps, "db">, id: string): Promise<AccountRow | undefined> {
+  return await one(deps.db.select().from(accounts).where(eq(accounts.id, id)));
 }
 
 /** An account by id, or a 404. */
-export function requireAccount(deps: Pick<AccountDeps, "db">, id: string): AccountRow {
-  const row = getAccount(deps, id);
+export async function requireAccount(deps: Pick<AccountDeps, "db">, id: string): Promise<AccountRow> {
+  const row = await getAccount(deps, id);
   if (!row) throw new KrioraError("not_found", "No such account.");
   return row;
 }
 
 /** `<email|id>` as the CLI accepts it: an account id, or an address in any case and spacing. */
-export function resolveAccount(deps: Pick<AccountDeps, "db" | "cipher">, ref: string): AccountRow {
+export async function resolveAccount(deps: Pick<AccountDeps, "db" | "cipher">, ref: string): Promise<AccountRow> {
   if (!ref.includes("@")) return requireAccount(deps, ref);
-  const row = findAccountByEmail(deps, requireEmail(ref));
+  const row = await findAccountByEmail(deps, requireEmail(ref));
   if (!row) throw new KrioraError("not_found", "No such account.");
   return row;
 }
 
-export function listAccounts(deps: Pick<AccountDeps, "db">): AccountRow[] {
-  return deps.db.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)).all();
+export async function listAccounts(deps: Pick<AccountDeps, "db">): Promise<AccountRow[]> {
+  return await all(deps.db.select().from(accounts).orderBy(asc(accounts.createdAt), asc(accounts.id)));
 }
 
 interface NewAccount {
@@ -78,34 +80,35 @@ interface NewAccount {
 }
 
 /** Create an account inside the caller's transaction; the email must be free. */
-export function insertAccount(
+export async function insertAccount(
   deps: Pick<AccountDeps, "cipher" | "clock" | "audit">,
   tx: Tx,
   input: NewAccount,
   actor: Actor | ((id: string) => Actor),
-): AccountRow {
+): Promise<AccountRow> {
   const email = requireEmail(input.email);
   const index = emailIndex(deps.cipher, email);
-  if (tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)).get())
+  if (await one(tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index))))
     throw new KrioraError("conflict", "An account with this email already exists.", { param: "email" });
   const id = newId("acc");
   const now = deps.clock.now();
-  const row = tx
-    .insert(accounts)
-    .values({
-      id,
-      emailEnc: deps.cipher.encrypt(email, emailAt(id)),
-      emailIndex: index,
-      role: input.role ?? "user",
-      ageConfirmedAt: input.consent?.ageConfirmedAt ?? null,
-      policyVersion: input.consent?.policyVersion ?? null,
-      policyAcceptedAt: input.consent ? now : null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .returning()
-    .get();
-  deps.audit.record(
+  const row = await one(
+    tx
+      .insert(accounts)
+      .values({
+        id,
+        emailEnc: deps.cipher.encrypt(email, emailAt(id)),
+        emailIndex: index,
+        role: input.role ?? "user",
+        ageConfirmedAt: input.consent?.ageConfirmedAt ?? null,
+        policyVersion: input.consent?.policyVersion ?? null,
+        policyAcceptedAt: input.consent ? now : null,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning(),
+  );
+  await deps.audit.record(
     {
       actor: typeof actor === "function" ? actor(id) : actor,
       action: "account.create",
@@ -117,9 +120,9 @@ export function insertAccount(
   return row;
 }
 
-export function createAccount(deps: AccountDeps, input: NewAccount, actor: Actor): AccountRow {
-  const row = deps.db.transaction((tx) => insertAccount(deps, tx, input, actor));
-  deps.authView.refreshAccount(row.id);
+export async function createAccount(deps: AccountDeps, input: NewAccount, actor: Actor): Promise<AccountRow> {
+  const row = await transaction(deps.db, async (tx) => insertAccount(deps, tx, input, actor));
+  await deps.authView.refreshAccount(row.id);
   return row;
 }
 
@@ -128,29 +131,35 @@ export function createAccount(deps: AccountDeps, input: NewAccount, actor: Actor
  * has it. Sign-in links already mailed to the old address are revoked with it: whoever still
  * reads that mailbox must not keep a way into the account.
  */
-export function setAccountEmail(deps: AccountDeps, id: string, rawEmail: string, actor: Actor): AccountRow {
+export async function setAccountEmail(
+  deps: AccountDeps,
+  id: string,
+  rawEmail: string,
+  actor: Actor,
+): Promise<AccountRow> {
   const email = requireEmail(rawEmail);
   const index = emailIndex(deps.cipher, email);
-  return deps.db.transaction((tx) => {
-    requireLiveAccount(tx, id);
-    const owner = tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)).get();
+  return await transaction(deps.db, async (tx) => {
+    await requireLiveAccount(tx, id);
+    const owner = await one(tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, index)));
     if (owner && owner.id !== id)
       throw new KrioraError("conflict", "Another account has this email.", { param: "email" });
-    const row = tx
-      .update(accounts)
-      .set({ emailEnc: deps.cipher.encrypt(email, emailAt(id)), emailIndex: index, updatedAt: deps.clock.now() })
-      .where(eq(accounts.id, id))
-      .returning()
-      .get()!;
-    tx.delete(magicLinks).where(eq(magicLinks.accountId, id)).run();
-    deps.audit.record({ actor, action: "account.set_email", target: id }, tx);
+    const row = (await one(
+      tx
+        .update(accounts)
+        .set({ emailEnc: deps.cipher.encrypt(email, emailAt(id)), emailIndex: index, updatedAt: deps.clock.now() })
+        .where(eq(accounts.id, id))
+        .returning(),
+    ))!;
+    await exec(tx.delete(magicLinks).where(eq(magicLinks.accountId, id)));
+    await deps.audit.record({ actor, action: "account.set_email", target: id }, tx);
     return row;
   });
 }
 
 /** The account, unless it does not exist or has been erased (then there is nothing left to change). */
-export function requireLiveAccount(tx: Pick<AccountDeps["db"], "select">, id: string): AccountRow {
-  const row = tx.select().from(accounts).where(eq(accounts.id, id)).get();
+export async function requireLiveAccount(tx: Pick<AccountDeps["db"], "select">, id: string): Promise<AccountRow> {
+  const row = await one(tx.select().from(accounts).where(eq(accounts.id, id)));
   if (!row) throw new KrioraError("not_found", "No such account.");
   if (row.status === "erased") throw new KrioraError("conflict", "The account has been erased.");
   return row;

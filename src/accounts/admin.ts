@@ -5,30 +5,32 @@ import type { FieldCipher } from "../crypto/fields";
 import type { Db } from "../db/client";
 import type { AccountInfo } from "./accountModel";
 import { describeAccount, listAccounts, resolveAccount } from "./accounts";
+import { one } from "../db/tx";
 
 type AdminDeps = { db: Db; cipher: FieldCipher; audit: AuditTrail };
 
 /** An operator reading a person's account is itself audited (Policy §9 internal audit logs). */
-export function showAccount(deps: AdminDeps, ref: string, actor: Actor): AccountInfo {
-  const row = resolveAccount(deps, ref);
-  deps.audit.record({ actor, action: "account.read", target: row.id });
+export async function showAccount(deps: AdminDeps, ref: string, actor: Actor): Promise<AccountInfo> {
+  const row = await resolveAccount(deps, ref);
+  await deps.audit.record({ actor, action: "account.read", target: row.id });
   return describeAccount(deps.cipher, row);
 }
 
-export function listAccountsAudited(deps: AdminDeps, actor: Actor): AccountInfo[] {
-  const rows = listAccounts(deps);
-  deps.audit.record({ actor, action: "accounts.list", details: { count: rows.length } });
+export async function listAccountsAudited(deps: AdminDeps, actor: Actor): Promise<AccountInfo[]> {
+  const rows = await listAccounts(deps);
+  await deps.audit.record({ actor, action: "accounts.list", details: { count: rows.length } });
   return rows.map((row) => describeAccount(deps.cipher, row));
 }
 
 /** Whether any account that could sign in holds the admin role (serve explains the bootstrap when none does). */
-export function hasAdmin(deps: { db: Db }): boolean {
+export async function hasAdmin(deps: { db: Db }): Promise<boolean> {
   return (
-    deps.db
-      .select({ id: accounts.id })
-      .from(accounts)
-      .where(and(eq(accounts.role, "admin"), ne(accounts.status, "erased")))
-      .limit(1)
-      .get() !== undefined
+    (await one(
+      deps.db
+        .select({ id: accounts.id })
+        .from(accounts)
+        .where(and(eq(accounts.role, "admin"), ne(accounts.status, "erased")))
+        .limit(1),
+    )) !== undefined
   );
 }

@@ -10,6 +10,7 @@ import type { Actor } from "../audit/audit";
 import { iso } from "../lib/clock";
 import { emailIndex } from "./email";
 import { publicUrls } from "../lib/publicUrls";
+import { exec, transaction, one } from "../db/tx";
 
 const MAGIC_LINK_TTL_MS = 15 * 60_000;
 
@@ -46,15 +47,15 @@ const canSignIn = (status: string) => status === "active" || status === "restric
  * one gets a sign-in link. Same outcome for the caller either way (no account enumeration).
  * `mail: false` (the address is at its mail cap) does the same work and sends nothing.
  */
-export function requestSignupLink(
+export async function requestSignupLink(
   deps: AccountDeps,
   email: string,
   consent: SignupConsent,
   opts: { mail: boolean } = { mail: true },
-): void {
-  const existing = findAccountByEmail(deps, email);
+): Promise<void> {
+  const existing = await findAccountByEmail(deps, email);
   if (existing) {
-    issueLink(
+    await issueLink(
       deps,
       email,
       "login",
@@ -63,7 +64,7 @@ export function requestSignupLink(
     );
     return;
   }
-  issueLink(
+  await issueLink(
     deps,
     email,
     "signup",
@@ -79,9 +80,13 @@ export function requestSignupLink(
 }
 
 /** Sign-in: a link only if the address has an account that may sign in; silence otherwise (after the same work). */
-export function requestLoginLink(deps: AccountDeps, email: string, opts: { mail: boolean } = { mail: true }): void {
-  const account = findAccountByEmail(deps, email);
-  issueLink(
+export async function requestLoginLink(
+  deps: AccountDeps,
+  email: string,
+  opts: { mail: boolean } = { mail: true },
+): Promise<void> {
+  const account = await findAccountByEmail(deps, email);
+  await issueLink(
     deps,
     email,
     "login",
@@ -94,11 +99,16 @@ type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" 
 type LinkRow = typeof magicLinks.$inferInsert;
 
 /** Stores a link (none: `row` null) and runs `audit` in the same transaction; expired links are swept on the way. */
-function storeLink(deps: AccountDeps, now: number, row: LinkRow | null, audit?: (tx: Tx) => void): void {
-  deps.db.transaction((tx) => {
-    tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)).run();
-    if (row) tx.insert(magicLinks).values(row).run();
-    audit?.(tx);
+async function storeLink(
+  deps: AccountDeps,
+  now: number,
+  row: LinkRow | null,
+  audit?: (tx: Tx) => Promise<unknown>,
+): Promise<void> {
+  await transaction(deps.db, async (tx) => {
+    await exec(tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)));
+    if (row) await exec(tx.insert(magicLinks).values(row));
+    await audit?.(tx);
   });
 }
 
@@ -108,13 +118,13 @@ function storeLink(deps: AccountDeps, now: number, row: LinkRow | null, audit?: 
  * is discarded), one transaction, the message — so the answer's timing does not tell whether the
  * address has an account.
  */
-function issueLink(
+async function issueLink(
   deps: AccountDeps,
   email: string,
   purpose: "signup" | "login",
   fields: ((id: string, emailEnc: string) => LinkFields) | null,
   mail: boolean,
-): void {
+): Promise<void> {
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
   const emailEnc = deps.cipher.encrypt(email, signupEmailAt(id));
@@ -122,7 +132,7 @@ function issueLink(
     fields && mail
       ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }
       : null;
-  storeLink(deps, now, row);
+  await storeLink(deps, now, row);
   const message = { kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) };
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
   if (row) void deps.mailer.send(message);
@@ -132,19 +142,22 @@ function issueLink(
  * `kriora accounts login-link`: a one-time sign-in URL handed over by an admin instead of mailed
  * (bootstrapping the first admin, or a server without SMTP). Audited; the URL itself is not.
  */
-export function issueLoginLink(
+export async function issueLoginLink(
   deps: AccountDeps,
   accountId: string,
   actor: Actor,
-): { url: string; expires_at: string } {
-  const account = requireAccount(deps, accountId);
+): Promise<{ url: string; expires_at: string }> {
+  const account = await requireAccount(deps, accountId);
   if (!canSignIn(account.status))
     throw new KrioraError("conflict", `Account ${account.id} is ${account.status} and cannot sign in.`);
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
   const expiresAt = now + MAGIC_LINK_TTL_MS;
-  storeLink(deps, now, { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt }, (tx) =>
-    deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+  await storeLink(
+    deps,
+    now,
+    { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt },
+    (tx) => deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
   );
   return { url: publicUrls(deps.config.server.public_url).signIn(token), expires_at: iso(expiresAt) };
 }
@@ -164,34 +177,34 @@ function linkMessage(config: Readonly<Config>, purpose: "signup" | "login", toke
  * account with its consent record; any link marks the address verified. Returns the account id
  * that may now have a session, or null.
  */
-export function redeemMagicLink(deps: AccountDeps, token: string): string | null {
+export async function redeemMagicLink(deps: AccountDeps, token: string): Promise<string | null> {
   const parsed = parseOpaqueToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
-  const accountId = deps.db.transaction((tx) => {
-    const link = takeSingleUse(
+  const accountId = await transaction(deps.db, async (tx) => {
+    const link = await takeSingleUse(
       parsed,
-      (id) => tx.select().from(magicLinks).where(eq(magicLinks.id, id)).get(),
-      (id) => tx.delete(magicLinks).where(eq(magicLinks.id, id)).run(),
+      async (id) => await one(tx.select().from(magicLinks).where(eq(magicLinks.id, id))),
+      async (id) => await exec(tx.delete(magicLinks).where(eq(magicLinks.id, id))),
     );
     if (!link || link.expiresAt <= now) return null;
-    const id = link.accountId ?? accountForSignup(deps, tx, link);
-    const account = tx.select().from(accounts).where(eq(accounts.id, id)).get();
+    const id = link.accountId ?? (await accountForSignup(deps, tx, link));
+    const account = await one(tx.select().from(accounts).where(eq(accounts.id, id)));
     if (!account || !canSignIn(account.status)) return null;
     if (account.verifiedAt === null)
-      tx.update(accounts).set({ verifiedAt: now, updatedAt: now }).where(eq(accounts.id, id)).run();
+      await exec(tx.update(accounts).set({ verifiedAt: now, updatedAt: now }).where(eq(accounts.id, id)));
     return id;
   });
-  if (accountId) deps.authView.refreshAccount(accountId);
+  if (accountId) await deps.authView.refreshAccount(accountId);
   return accountId;
 }
 
-function accountForSignup(deps: AccountDeps, tx: Tx, link: typeof magicLinks.$inferSelect): string {
+async function accountForSignup(deps: AccountDeps, tx: Tx, link: typeof magicLinks.$inferSelect): Promise<string> {
   const existing = link.emailIndex
-    ? tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)).get()
+    ? await one(tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)))
     : undefined;
   if (existing) return existing.id;
   const email = deps.cipher.decrypt(link.emailEnc!, signupEmailAt(link.id));
   const consent = { ageConfirmedAt: link.ageConfirmedAt!, policyVersion: link.policyVersion! };
-  return insertAccount(deps, tx, { email, consent }, (id) => `account:${id}`).id;
+  return (await insertAccount(deps, tx, { email, consent }, (id) => `account:${id}`)).id;
 }

@@ -4,6 +4,7 @@ import type { Actor } from "../audit/audit";
 import { accounts, type SUSPENDABLE } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { requireLiveAccount, type AccountRow } from "./accounts";
+import { one, transaction } from "../db/tx";
 
 type Suspendable = (typeof SUSPENDABLE)[number];
 type StatusChange = Pick<AccountRow, "status" | "suspendedFrom">;
@@ -12,7 +13,7 @@ type StatusChange = Pick<AccountRow, "status" | "suspendedFrom">;
  * Suspend: every credential of the account is refused from the next request on. The status it
  * had (active, or restricted under Art. 18) is kept beside it for the unsuspend.
  */
-export function suspendAccount(deps: AccountDeps, id: string, actor: Actor): AccountRow {
+export function suspendAccount(deps: AccountDeps, id: string, actor: Actor): Promise<AccountRow> {
   return changeStatus(deps, id, actor, "suspend", (row) => {
     if (row.status === "suspended") throw new KrioraError("conflict", "The account is already suspended.");
     // requireLiveAccount has refused an erased account: what is left is active or restricted.
@@ -21,36 +22,37 @@ export function suspendAccount(deps: AccountDeps, id: string, actor: Actor): Acc
 }
 
 /** Unsuspend: back to the status before the suspension, so a restricted account stays restricted. */
-export function unsuspendAccount(deps: AccountDeps, id: string, actor: Actor): AccountRow {
+export function unsuspendAccount(deps: AccountDeps, id: string, actor: Actor): Promise<AccountRow> {
   return changeStatus(deps, id, actor, "unsuspend", (row) => {
     if (row.status !== "suspended") throw new KrioraError("conflict", "The account is not suspended.");
     return { status: row.suspendedFrom ?? "active", suspendedFrom: null };
   });
 }
 
-function changeStatus(
+async function changeStatus(
   deps: AccountDeps,
   id: string,
   actor: Actor,
   action: "suspend" | "unsuspend",
   next: (row: AccountRow) => StatusChange,
-): AccountRow {
-  const row = deps.db.transaction((tx) => {
-    const before = requireLiveAccount(tx, id);
+): Promise<AccountRow> {
+  const row = await transaction(deps.db, async (tx) => {
+    const before = await requireLiveAccount(tx, id);
     const change = next(before);
-    const updated = tx
-      .update(accounts)
-      .set({ ...change, updatedAt: deps.clock.now() })
-      .where(eq(accounts.id, id))
-      .returning()
-      .get()!;
-    deps.audit.record(
+    const updated = (await one(
+      tx
+        .update(accounts)
+        .set({ ...change, updatedAt: deps.clock.now() })
+        .where(eq(accounts.id, id))
+        .returning(),
+    ))!;
+    await deps.audit.record(
       { actor, action: `account.${action}`, target: id, details: { from: before.status, to: updated.status } },
       tx,
     );
     return updated;
   });
-  deps.authView.refreshAccount(id);
+  await deps.authView.refreshAccount(id);
   return row;
 }
 
@@ -60,21 +62,22 @@ interface AccountSettings {
   regions?: string[] | null;
 }
 
-export function updateAccountSettings(
+export async function updateAccountSettings(
   deps: AccountDeps,
   id: string,
   settings: AccountSettings,
   actor: Actor,
-): AccountRow {
-  const row = deps.db.transaction((tx) => {
-    requireLiveAccount(tx, id);
-    const updated = tx
-      .update(accounts)
-      .set({ requireZdr: settings.requireZdr, regions: settings.regions, updatedAt: deps.clock.now() })
-      .where(eq(accounts.id, id))
-      .returning()
-      .get()!;
-    deps.audit.record(
+): Promise<AccountRow> {
+  const row = await transaction(deps.db, async (tx) => {
+    await requireLiveAccount(tx, id);
+    const updated = (await one(
+      tx
+        .update(accounts)
+        .set({ requireZdr: settings.requireZdr, regions: settings.regions, updatedAt: deps.clock.now() })
+        .where(eq(accounts.id, id))
+        .returning(),
+    ))!;
+    await deps.audit.record(
       {
         actor,
         action: "account.update",
@@ -85,6 +88,6 @@ export function updateAccountSettings(
     );
     return updated;
   });
-  deps.authView.refreshAccount(id);
+  await deps.authView.refreshAccount(id);
   return row;
 }

@@ -3,6 +3,7 @@ import { asc, desc, gte } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { auditAnchors, auditLog } from "../db/schema";
 import type { Clock } from "../lib/clock";
+import { one, exec, all } from "../db/tx";
 
 /** Who did it: `admin:<account id>`, `account:<id>`, `cli`, `system`. Never an email. */
 export type Actor = string;
@@ -26,9 +27,9 @@ function entryHash(prevHash: string, row: Omit<AuditRow, "hash" | "prevHash">): 
 
 export interface AuditTrail {
   /** Append inside the caller's transaction when one is open, so the entry lands with its effect. */
-  record(entry: AuditEntry, tx?: Pick<Db, "select" | "insert">): AuditRow;
-  verify(): AuditVerification;
-  tail(limit: number): AuditRow[];
+  record(entry: AuditEntry, tx?: Pick<Db, "select" | "insert">): Promise<AuditRow>;
+  verify(): Promise<AuditVerification>;
+  tail(limit: number): Promise<AuditRow[]>;
 }
 
 type AuditVerification =
@@ -37,13 +38,10 @@ type AuditVerification =
 
 export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
   return {
-    record(entry, tx = db) {
-      const last = tx
-        .select({ seq: auditLog.seq, hash: auditLog.hash })
-        .from(auditLog)
-        .orderBy(desc(auditLog.seq))
-        .limit(1)
-        .get();
+    async record(entry, tx = db) {
+      const last = await one(
+        tx.select({ seq: auditLog.seq, hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1),
+      );
       const base = {
         seq: (last?.seq ?? 0) + 1,
         at: clock.now(),
@@ -54,23 +52,19 @@ export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
       };
       const prevHash = last?.hash ?? GENESIS;
       const row = { ...base, prevHash, hash: entryHash(prevHash, base) };
-      tx.insert(auditLog).values(row).run();
+      await exec(tx.insert(auditLog).values(row));
       return row;
     },
-    verify() {
+    async verify() {
       // After a retention prune the chain starts at the newest anchor (the last pruned entry's hash).
-      const anchor = db.select().from(auditAnchors).orderBy(desc(auditAnchors.seq)).limit(1).get();
+      const anchor = await one(db.select().from(auditAnchors).orderBy(desc(auditAnchors.seq)).limit(1));
       let prev = anchor?.hash ?? GENESIS;
       let expectedSeq = (anchor?.seq ?? 0) + 1;
       let entries = 0;
       for (;;) {
-        const page = db
-          .select()
-          .from(auditLog)
-          .where(gte(auditLog.seq, expectedSeq))
-          .orderBy(asc(auditLog.seq))
-          .limit(1000)
-          .all();
+        const page = await all(
+          db.select().from(auditLog).where(gte(auditLog.seq, expectedSeq)).orderBy(asc(auditLog.seq)).limit(1000),
+        );
         if (page.length === 0) return { ok: true, entries };
         for (const row of page) {
           entries++;
@@ -83,8 +77,8 @@ export function createAuditTrail(db: Db, clock: Clock): AuditTrail {
         }
       }
     },
-    tail(limit) {
-      return db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(limit).all().reverse();
+    async tail(limit) {
+      return (await all(db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(limit))).reverse();
     },
   };
 }

@@ -32,15 +32,15 @@ export function createAuthenticator(deps: AuthDeps): Authenticator {
   // The edge authenticates before reading a body and the route again after: once per request.
   const decided = new WeakMap<Request, Promise<Principal>>();
   const decide = async (request: Request): Promise<Principal> => {
-    deps.authView.sync();
+    await deps.authView.sync();
     const token = bearer(request);
     if (token !== null) return token.startsWith(KEY_PREFIX) ? apiKey(token) : external(token);
     const session = readSessionToken(request);
     if (session === null) throw refused();
     assertSameOrigin(request, publicOrigin);
-    const accountId = sessionAccount(deps, session);
+    const accountId = await sessionAccount(deps, session);
     if (!accountId) throw refused();
-    return principalFor(usableAccount(deps.authView, accountId), "session", SESSION_SCOPES);
+    return principalFor(await usableAccount(deps.authView, accountId), "session", SESSION_SCOPES);
   };
   return {
     authenticate(request) {

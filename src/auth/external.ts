@@ -58,12 +58,12 @@ export function createExternalAuth(
         () => null,
       );
       const email = payload ? verifiedEmail(payload, issuer.config.email_claim) : null;
-      const account = email ? findAccountByEmail(deps, email) : undefined;
+      const account = email ? await findAccountByEmail(deps, email) : undefined;
       if (!account) throw refused();
       accountId = account.id;
       cache.set(jwt, accountId, Math.min(payload!.exp! * 1000, now + MAX_CACHE_MS));
     }
-    return principalFor(usableAccount(deps.authView, accountId), "external", EXTERNAL_SCOPES);
+    return principalFor(await usableAccount(deps.authView, accountId), "external", EXTERNAL_SCOPES);
   };
 }
 

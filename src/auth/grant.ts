@@ -6,8 +6,8 @@ import type { AccountGrant, AuthView, KeyGrant } from "./view";
 export const refused = () => new KrioraError("unauthenticated", "Missing or invalid API key or session.");
 
 /** The account behind a credential if it may act now: active, or restricted (own data only). */
-export function usableAccount(view: AuthView, accountId: string): AccountGrant {
-  const account = view.account(accountId);
+export async function usableAccount(view: AuthView, accountId: string): Promise<AccountGrant> {
+  const account = view.account(accountId) ?? ((await view.lookAgain()) ? view.account(accountId) : undefined);
   if (!account || (account.status !== "active" && account.status !== "restricted")) throw refused();
   return account;
 }

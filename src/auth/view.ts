@@ -2,6 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { eq, isNull } from "drizzle-orm";
 import type { DbHandle } from "../db/client";
 import { accounts, apiKeys, signingKeys, type AccountRole, type AccountStatus } from "../db/schema";
+import { all, one } from "../db/tx";
 
 export interface AccountGrant {
   id: string;
@@ -29,23 +30,26 @@ interface PublicSigningKey {
 }
 
 /**
- * What authentication consults on every request, held in memory: live (unrevoked) keys, account
- * status and role, and the keyring's public keys. Writers in this process refresh the entries they
- * change; a commit by another process (the CLI, another worker) is seen through `PRAGMA
- * data_version`, read at most every `SYNC_MS` (it cost ~4 µs per request when read on each), and
- * reloads everything: a revocation elsewhere takes effect within `SYNC_MS`, and after a restart too. A lookup that misses
- * looks at once, so what was created elsewhere is usable on its first request.
+ * What authentication consults on every request, held in memory and read synchronously: live
+ * (unrevoked) keys, account status and role, and the keyring's public keys. Writers in this
+ * process refresh the entries they change; a commit by another process (the CLI, another worker)
+ * is seen through the handle's `dataVersion`, read at most every `SYNC_MS` (it cost ~4 µs per
+ * request when read on each), and reloads everything: a revocation elsewhere takes effect within
+ * `SYNC_MS`, and after a restart too. After a miss the caller may `lookAgain` at once, so what was
+ * created elsewhere is usable on its first request.
  */
 export interface AuthView {
   key(id: string): KeyGrant | undefined;
   account(id: string): AccountGrant | undefined;
   verificationKey(kid: string): KeyObject | undefined;
   publicKeys(): PublicSigningKey[];
-  refreshAccount(id: string): void;
-  refreshKey(id: string): void;
-  refreshSigningKeys(): void;
+  refreshAccount(id: string): Promise<void>;
+  refreshKey(id: string): Promise<void>;
+  refreshSigningKeys(): Promise<void>;
   /** Reload when another connection has committed since the last look, looked at most every `SYNC_MS`. */
-  sync(): void;
+  sync(): Promise<void>;
+  /** After a miss: reload now if another connection has committed since the last look; says whether it did. */
+  lookAgain(): Promise<boolean>;
 }
 
 /** How stale the view may be about another process's commits (issue 15: "refused within 1 s"). */
@@ -72,69 +76,98 @@ const keyGrant = (r: KeyRow): KeyGrant => ({
   monthlyBudgetMicros: r.monthlyBudgetMicros,
 });
 
-export function loadAuthView(handle: Pick<DbHandle, "db" | "sqlite">): AuthView {
-  const { db } = handle;
-  const accountMap = new Map<string, AccountGrant>();
-  const keyMap = new Map<string, KeyGrant>();
-  const signing = new Map<string, PublicSigningKey>();
-  const dataVersion = handle.sqlite.query<{ data_version: number }, []>("PRAGMA data_version");
-  const version = () => dataVersion.get()?.data_version ?? 0;
+const settled = Promise.resolve();
 
-  const loadSigningKeys = () => {
-    signing.clear();
-    for (const row of db.select().from(signingKeys).all()) {
+export async function loadAuthView(handle: Pick<DbHandle, "db" | "dataVersion">): Promise<AuthView> {
+  const { db } = handle;
+  // Reloads build new maps and swap them in whole, so a lookup never sees a half-loaded view.
+  let accountMap = new Map<string, AccountGrant>();
+  let keyMap = new Map<string, KeyGrant>();
+  let signing = new Map<string, PublicSigningKey>();
+  // What this process refreshed while a reload was reading: applied again after the swap.
+  let reloading: { accounts: Set<string>; keys: Set<string> } | null = null;
+
+  const readSigningKeys = async () => {
+    const next = new Map<string, PublicSigningKey>();
+    for (const row of await all(db.select().from(signingKeys))) {
       const jwk = JSON.parse(row.publicJwk) as JsonWebKey;
-      signing.set(row.kid, {
+      next.set(row.kid, {
         kid: row.kid,
         key: createPublicKey({ key: jwk, format: "jwk" }),
         jwk: { ...jwk, kid: row.kid, alg: row.alg, use: "sig" },
       });
     }
+    return next;
   };
-  const loadAll = () => {
-    accountMap.clear();
-    keyMap.clear();
-    for (const row of db.select().from(accounts).all())
-      if (row.status !== "erased") accountMap.set(row.id, accountGrant(row));
-    for (const row of db.select().from(apiKeys).where(isNull(apiKeys.revokedAt)).all())
-      keyMap.set(row.id, keyGrant(row));
-    loadSigningKeys();
+  const refreshAccount = async (id: string) => {
+    reloading?.accounts.add(id);
+    const row = await one(db.select().from(accounts).where(eq(accounts.id, id)));
+    if (row && row.status !== "erased") accountMap.set(id, accountGrant(row));
+    else accountMap.delete(id);
+  };
+  const refreshKey = async (id: string) => {
+    reloading?.keys.add(id);
+    const row = await one(db.select().from(apiKeys).where(eq(apiKeys.id, id)));
+    if (row && row.revokedAt === null) keyMap.set(id, keyGrant(row));
+    else keyMap.delete(id);
+  };
+  const loadAll = async () => {
+    const refreshed = { accounts: new Set<string>(), keys: new Set<string>() };
+    reloading = refreshed;
+    try {
+      const nextAccounts = new Map<string, AccountGrant>();
+      const nextKeys = new Map<string, KeyGrant>();
+      for (const row of await all(db.select().from(accounts)))
+        if (row.status !== "erased") nextAccounts.set(row.id, accountGrant(row));
+      for (const row of await all(db.select().from(apiKeys).where(isNull(apiKeys.revokedAt))))
+        nextKeys.set(row.id, keyGrant(row));
+      const nextSigning = await readSigningKeys();
+      accountMap = nextAccounts;
+      keyMap = nextKeys;
+      signing = nextSigning;
+    } finally {
+      reloading = null;
+    }
+    for (const id of refreshed.accounts) await refreshAccount(id);
+    for (const id of refreshed.keys) await refreshKey(id);
   };
 
+  let looking: Promise<boolean> | null = null;
   /** Reload if another connection committed since the last look; says whether it did. */
-  const look = () => {
-    const now = version();
-    if (now === seen) return false;
-    seen = now;
-    loadAll();
-    return true;
+  const look = (): Promise<boolean> => {
+    looking ??= (async () => {
+      try {
+        const now = await handle.dataVersion();
+        if (now === seen) return false;
+        seen = now;
+        await loadAll();
+        return true;
+      } finally {
+        looking = null;
+      }
+    })();
+    return looking;
   };
-  let seen = version();
+  let seen = await handle.dataVersion();
   let nextLook = performance.now() + SYNC_MS;
-  loadAll();
+  await loadAll();
 
   return {
-    // A miss looks at once: a key or account created elsewhere works on its first request.
-    key: (id) => keyMap.get(id) ?? (look() ? keyMap.get(id) : undefined),
-    account: (id) => accountMap.get(id) ?? (look() ? accountMap.get(id) : undefined),
-    verificationKey: (kid) => (signing.get(kid) ?? (look() ? signing.get(kid) : undefined))?.key,
+    key: (id) => keyMap.get(id),
+    account: (id) => accountMap.get(id),
+    verificationKey: (kid) => signing.get(kid)?.key,
     publicKeys: () => [...signing.values()],
-    refreshAccount(id) {
-      const row = db.select().from(accounts).where(eq(accounts.id, id)).get();
-      if (row && row.status !== "erased") accountMap.set(id, accountGrant(row));
-      else accountMap.delete(id);
+    refreshAccount,
+    refreshKey,
+    async refreshSigningKeys() {
+      signing = await readSigningKeys();
     },
-    refreshKey(id) {
-      const row = db.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
-      if (row && row.revokedAt === null) keyMap.set(id, keyGrant(row));
-      else keyMap.delete(id);
-    },
-    refreshSigningKeys: loadSigningKeys,
     sync() {
       const at = performance.now();
-      if (at < nextLook) return;
+      if (at < nextLook) return settled;
       nextLook = at + SYNC_MS;
-      look();
+      return look().then(() => undefined);
     },
+    lookAgain: look,
   };
 }

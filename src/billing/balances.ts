@@ -1,7 +1,8 @@
-import { and, eq, gt, lte, max, sql } from "drizzle-orm";
+import { and, eq, gt, lte, max } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { billingLedger } from "../db/schema";
 import { exactSum } from "./ledger";
+import { all, one } from "../db/tx";
 
 /**
  * Balances in memory, kept in step with the ledger so admission costs no aggregate query. Each
@@ -11,46 +12,46 @@ import { exactSum } from "./ledger";
  */
 interface BalanceView {
   /** Exact (bigint micro-dollars): a sum of ledger rows can pass 2^53. */
-  balance(accountId: string): bigint;
+  balance(accountId: string): Promise<bigint>;
 }
 
-export function createBalanceView(db: Db): BalanceView {
+export async function createBalanceView(db: Db): Promise<BalanceView> {
   const balances = new Map<string, bigint>();
-  let lastSeq =
+  let lastSeq = (await one(db.select({ seq: max(billingLedger.seq) }).from(billingLedger)))?.seq ?? 0;
+
+  const newer = (after: number) =>
     db
-      .select({ seq: max(billingLedger.seq) })
+      .select({ seq: billingLedger.seq, accountId: billingLedger.accountId, amount: billingLedger.amountMicros })
       .from(billingLedger)
-      .get()?.seq ?? 0;
+      .where(gt(billingLedger.seq, after))
+      .orderBy(billingLedger.seq);
+  const upTo = (accountId: string, seq: number) =>
+    db
+      .select({ total: exactSum })
+      .from(billingLedger)
+      .where(and(eq(billingLedger.accountId, accountId), lte(billingLedger.seq, seq)));
 
-  const newer = db
-    .select({ seq: billingLedger.seq, accountId: billingLedger.accountId, amount: billingLedger.amountMicros })
-    .from(billingLedger)
-    .where(gt(billingLedger.seq, sql.placeholder("after")))
-    .orderBy(billingLedger.seq)
-    .prepare();
-  const upTo = db
-    .select({ total: exactSum })
-    .from(billingLedger)
-    .where(and(eq(billingLedger.accountId, sql.placeholder("account")), lte(billingLedger.seq, sql.placeholder("seq"))))
-    .prepare();
-
-  const catchUp = () => {
-    for (const row of newer.all({ after: lastSeq })) {
+  // Looks run one at a time, so a ledger row is never added twice and a first load matches `lastSeq`.
+  let last: Promise<unknown> = Promise.resolve();
+  const look = async (accountId: string) => {
+    for (const row of await all(newer(lastSeq))) {
       const current = balances.get(row.accountId);
       if (current !== undefined) balances.set(row.accountId, current + BigInt(row.amount));
       lastSeq = row.seq;
     }
+    let b = balances.get(accountId);
+    if (b === undefined) {
+      b = BigInt((await one(upTo(accountId, lastSeq)))?.total ?? "0");
+      balances.set(accountId, b);
+    }
+    return b;
   };
 
   return {
     balance(accountId) {
-      catchUp();
-      let b = balances.get(accountId);
-      if (b === undefined) {
-        b = BigInt(upTo.get({ account: accountId, seq: lastSeq })?.total ?? "0");
-        balances.set(accountId, b);
-      }
-      return b;
+      const result = last.then(() => look(accountId));
+      last = result.catch(() => undefined);
+      return result;
     },
   };
 }

@@ -23,14 +23,14 @@ export interface Billing {
    * For the proxy, before any upstream call: null lets the request through; in prepaid mode an
    * account whose balance is used up gets `payment_required` (402). In-memory, no aggregate query.
    */
-  admit(accountId: string): KrioraError | null;
-  balance(accountId: string): bigint;
+  admit(accountId: string): Promise<KrioraError | null>;
+  balance(accountId: string): Promise<bigint>;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */
   onUsageBatch?: UsageBatchHook;
   checkout(accountId: string, amountMicros: number): Promise<CheckoutRow>;
   receiveWebhook(rawBody: string, signature: string | null): Promise<WebhookOutcome>;
   summary(accountId: string, limit?: number): Promise<BillingSummary>;
-  changeCredits(change: CreditChange, actor: Actor): LedgerRow;
+  changeCredits(change: CreditChange, actor: Actor): Promise<LedgerRow>;
   /** Erasure: delete the account's Stripe customer (billing rows stay under legal hold). */
   deleteCustomer(accountId: string): Promise<boolean>;
   /** Start the metered-mode sender (the server calls this; CLI commands do not). */
@@ -53,7 +53,7 @@ interface BillingOptions {
 
 const notEnabled = () => new KrioraError("not_found", "Billing is not enabled on this gateway.");
 
-export function createBilling(o: BillingOptions): Billing {
+export async function createBilling(o: BillingOptions): Promise<Billing> {
   const env = o.env ?? process.env;
   const { mode: configured, stripe_secret_key_env: keyEnv, stripe_webhook_secret_env: hookEnv } = o.config.billing;
   const secretKey = env[keyEnv];
@@ -73,7 +73,7 @@ export function createBilling(o: BillingOptions): Billing {
           audit: o.audit,
           stripe: createStripeClient(secretKey, o.stripe),
         };
-  const view = createBalanceView(o.db);
+  const view = await createBalanceView(o.db);
   const sender = ctx && mode === "metered" ? createMeterSender(ctx) : null;
   const need = () => {
     if (!ctx || !webhookSecret) throw notEnabled();
@@ -82,8 +82,8 @@ export function createBilling(o: BillingOptions): Billing {
 
   return {
     mode,
-    admit(accountId) {
-      if (mode !== "prepaid" || view.balance(accountId) > 0n) return null;
+    async admit(accountId) {
+      if (mode !== "prepaid" || (await view.balance(accountId)) > 0n) return null;
       return new KrioraError(
         "payment_required",
         "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.",
@@ -119,7 +119,7 @@ export function createBilling(o: BillingOptions): Billing {
     changeCredits: (change, actor) => changeCredits(o, change, actor),
     async deleteCustomer(accountId) {
       if (ctx) return deleteCustomer(ctx, accountId);
-      if (customerOf(o, accountId))
+      if (await customerOf(o, accountId))
         throw new KrioraError("unavailable", `The Stripe customer cannot be deleted while ${keyEnv} is not set.`);
       return false;
     },
@@ -130,7 +130,7 @@ export function createBilling(o: BillingOptions): Billing {
 }
 
 /** Prepaid: one usage debit per account per flush, for the requests that cost something. */
-function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBatchHook>[1], at: number) {
+async function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBatchHook>[1], at: number) {
   const perAccount = new Map<string, { micros: number; requests: number }>();
   for (const r of rows) {
     if (r.costMicros <= 0) continue;
@@ -140,5 +140,5 @@ function debitUsage(tx: Parameters<UsageBatchHook>[0], rows: Parameters<UsageBat
     perAccount.set(r.accountId, d);
   }
   for (const [accountId, d] of perAccount)
-    appendLedger(tx, { accountId, at, kind: "usage", amountMicros: -d.micros, requests: d.requests });
+    await appendLedger(tx, { accountId, at, kind: "usage", amountMicros: -d.micros, requests: d.requests });
 }

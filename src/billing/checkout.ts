@@ -6,6 +6,7 @@ import type { Tx } from "../db/tx";
 import type { BillingContext } from "./context";
 import { ensureCustomer } from "./customers";
 import { publicUrls } from "../lib/publicUrls";
+import { exec, all } from "../db/tx";
 
 export type CheckoutRow = typeof billingCheckouts.$inferSelect;
 
@@ -60,25 +61,30 @@ export async function createCheckout(
     createdAt: ctx.clock.now(),
     expiresAt: session.expires_at * 1000,
   };
-  ctx.db.insert(billingCheckouts).values(row).onConflictDoNothing().run();
+  await exec(ctx.db.insert(billingCheckouts).values(row).onConflictDoNothing());
   return row;
 }
 
 /** A session's end as its events report it; a completed one never goes back to open or expired. */
-export function settleCheckout(db: Tx, id: string, status: "complete" | "expired" | "failed") {
+export async function settleCheckout(db: Tx, id: string, status: "complete" | "expired" | "failed") {
   const match =
     status === "complete"
       ? eq(billingCheckouts.id, id)
       : and(eq(billingCheckouts.id, id), eq(billingCheckouts.status, "open"));
-  db.update(billingCheckouts).set({ status, url: null }).where(match).run();
+  await exec(db.update(billingCheckouts).set({ status, url: null }).where(match));
 }
 
-export function recentCheckouts(db: BillingContext["db"], accountId: string, limit: number): CheckoutRow[] {
-  return db
-    .select()
-    .from(billingCheckouts)
-    .where(eq(billingCheckouts.accountId, accountId))
-    .orderBy(desc(billingCheckouts.createdAt))
-    .limit(limit)
-    .all();
+export async function recentCheckouts(
+  db: BillingContext["db"],
+  accountId: string,
+  limit: number,
+): Promise<CheckoutRow[]> {
+  return await all(
+    db
+      .select()
+      .from(billingCheckouts)
+      .where(eq(billingCheckouts.accountId, accountId))
+      .orderBy(desc(billingCheckouts.createdAt))
+      .limit(limit),
+  );
 }

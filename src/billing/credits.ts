@@ -8,6 +8,7 @@ import { formatUsd } from "../lib/money";
 import { TOMBSTONE_PREFIX } from "../lib/ids";
 import type { Tx } from "../db/tx";
 import { appendLedger, type LedgerRow } from "./ledger";
+import { transaction, one } from "../db/tx";
 
 /** The largest manual entry either way: a typo guard that also keeps every balance far below 2^53 micro-dollars. */
 const MAX_MANUAL_MICROS = 1_000_000_000_000;
@@ -25,11 +26,11 @@ export interface CreditChange {
  * transaction. The reason is kept with the row for `billing_years`, so it must not carry personal
  * data: an address-like reason is refused, and the audit entry holds only ids and the amount.
  */
-export function changeCredits(
+export async function changeCredits(
   deps: { db: Db; audit: AuditTrail; clock: Clock },
   change: CreditChange,
   actor: Actor,
-): LedgerRow {
+): Promise<LedgerRow> {
   const reason = change.reason.trim();
   if (reason.length === 0 || reason.length > 200)
     throw new KrioraError("invalid_request", "A reason of 1 to 200 characters is required.", { param: "reason" });
@@ -52,16 +53,16 @@ export function changeCredits(
       `A grant or adjustment is at most ${formatUsd(MAX_MANUAL_MICROS)} USD either way.`,
       { param: "amount" },
     );
-  return deps.db.transaction((tx) => {
-    refuseErased(tx, change.accountId);
-    const row = appendLedger(tx, {
+  return await transaction(deps.db, async (tx) => {
+    await refuseErased(tx, change.accountId);
+    const row = (await appendLedger(tx, {
       accountId: change.accountId,
       at: deps.clock.now(),
       kind: change.kind,
       amountMicros: change.amountMicros,
       reason,
-    })!;
-    deps.audit.record(
+    }))!;
+    await deps.audit.record(
       {
         actor,
         action: `billing.${change.kind}`,
@@ -75,8 +76,8 @@ export function changeCredits(
 }
 
 /** An erased account (or the tombstone its records moved to) takes no new entries: 409. Callers resolve the id first. */
-function refuseErased(tx: Tx, accountId: string) {
-  const row = tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, accountId)).get();
+async function refuseErased(tx: Tx, accountId: string) {
+  const row = await one(tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, accountId)));
   if (row?.status === "erased" || accountId.startsWith(`${TOMBSTONE_PREFIX}_`))
     throw new KrioraError("conflict", "The account has been erased; its billing records are under legal hold.");
 }

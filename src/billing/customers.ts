@@ -2,14 +2,18 @@ import { eq } from "drizzle-orm";
 import { billingCustomers, meterOutbox } from "../db/schema";
 import type { BillingContext } from "./context";
 import { stripeFailure } from "./stripe";
+import { one, exec, transaction } from "../db/tx";
 
-export function customerOf(ctx: Pick<BillingContext, "db">, accountId: string): string | undefined {
-  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.accountId, accountId)).get()
+export async function customerOf(ctx: Pick<BillingContext, "db">, accountId: string): Promise<string | undefined> {
+  return (await one(ctx.db.select().from(billingCustomers).where(eq(billingCustomers.accountId, accountId))))
     ?.stripeCustomerId;
 }
 
-export function accountOfCustomer(ctx: Pick<BillingContext, "db">, customerId: string): string | undefined {
-  return ctx.db.select().from(billingCustomers).where(eq(billingCustomers.stripeCustomerId, customerId)).get()
+export async function accountOfCustomer(
+  ctx: Pick<BillingContext, "db">,
+  customerId: string,
+): Promise<string | undefined> {
+  return (await one(ctx.db.select().from(billingCustomers).where(eq(billingCustomers.stripeCustomerId, customerId))))
     ?.accountId;
 }
 
@@ -19,18 +23,19 @@ export function accountOfCustomer(ctx: Pick<BillingContext, "db">, customerId: s
  * itself). The idempotency key makes two racing callers get the same customer.
  */
 export async function ensureCustomer(ctx: BillingContext, accountId: string): Promise<string> {
-  const known = customerOf(ctx, accountId);
+  const known = await customerOf(ctx, accountId);
   if (known) return known;
   const customer = await ctx.stripe.customers.create(
     { metadata: { account_id: accountId } },
     { idempotencyKey: `kriora-customer-${accountId}` },
   );
-  ctx.db
-    .insert(billingCustomers)
-    .values({ accountId, stripeCustomerId: customer.id, createdAt: ctx.clock.now() })
-    .onConflictDoNothing()
-    .run();
-  return customerOf(ctx, accountId) ?? customer.id;
+  await exec(
+    ctx.db
+      .insert(billingCustomers)
+      .values({ accountId, stripeCustomerId: customer.id, createdAt: ctx.clock.now() })
+      .onConflictDoNothing(),
+  );
+  return (await customerOf(ctx, accountId)) ?? customer.id;
 }
 
 /**
@@ -41,7 +46,7 @@ export async function ensureCustomer(ctx: BillingContext, accountId: string): Pr
  * knows counts as deleted; any other failure throws and leaves everything, so the caller can retry.
  */
 export async function deleteCustomer(ctx: BillingContext, accountId: string): Promise<boolean> {
-  const customerId = customerOf(ctx, accountId);
+  const customerId = await customerOf(ctx, accountId);
   if (!customerId) return false;
   try {
     await ctx.stripe.customers.del(customerId);
@@ -49,9 +54,9 @@ export async function deleteCustomer(ctx: BillingContext, accountId: string): Pr
     const f = stripeFailure(err);
     if (f.code !== "resource_missing") throw err;
   }
-  ctx.db.transaction((tx) => {
-    tx.delete(billingCustomers).where(eq(billingCustomers.accountId, accountId)).run();
-    tx.delete(meterOutbox).where(eq(meterOutbox.accountId, accountId)).run();
+  await transaction(ctx.db, async (tx) => {
+    await exec(tx.delete(billingCustomers).where(eq(billingCustomers.accountId, accountId)));
+    await exec(tx.delete(meterOutbox).where(eq(meterOutbox.accountId, accountId)));
   });
   return true;
 }

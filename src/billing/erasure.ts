@@ -1,36 +1,38 @@
 import { eq } from "drizzle-orm";
 import type { ErasureRule, ErasureScope } from "../db/erasure";
 import { billingCheckouts, billingCustomers, billingLedger, meterOutbox } from "../db/schema";
-import { changes, type Tx } from "../db/tx";
+import { exec, type Tx } from "../db/tx";
 import { newId, TOMBSTONE_PREFIX } from "../lib/ids";
 
-type Repoint = (tx: Tx, scope: Pick<ErasureScope, "accountId" | "tombstone">) => number;
+type Repoint = (tx: Tx, scope: Pick<ErasureScope, "accountId" | "tombstone">) => Promise<number>;
 
 /** The ledger moves whole (a trigger lets only `account_id` change). */
-const repointLedger: Repoint = (tx, { accountId, tombstone }) => {
-  tx.update(billingLedger).set({ accountId: tombstone }).where(eq(billingLedger.accountId, accountId)).run();
-  return changes(tx);
+const repointLedger: Repoint = async (tx, { accountId, tombstone }) => {
+  return await exec(
+    tx.update(billingLedger).set({ accountId: tombstone }).where(eq(billingLedger.accountId, accountId)),
+  );
 };
 
 /** Checkouts move with their payment link dropped. */
-const repointCheckouts: Repoint = (tx, { accountId, tombstone }) => {
-  tx.update(billingCheckouts)
-    .set({ accountId: tombstone, url: null })
-    .where(eq(billingCheckouts.accountId, accountId))
-    .run();
-  return changes(tx);
+const repointCheckouts: Repoint = async (tx, { accountId, tombstone }) => {
+  return await exec(
+    tx
+      .update(billingCheckouts)
+      .set({ accountId: tombstone, url: null })
+      .where(eq(billingCheckouts.accountId, accountId)),
+  );
 };
 
 /** A Stripe customer link still waiting for an unreachable Stripe. */
-const repointCustomer: Repoint = (tx, { accountId, tombstone }) => {
-  tx.update(billingCustomers).set({ accountId: tombstone }).where(eq(billingCustomers.accountId, accountId)).run();
-  return changes(tx);
+const repointCustomer: Repoint = async (tx, { accountId, tombstone }) => {
+  return await exec(
+    tx.update(billingCustomers).set({ accountId: tombstone }).where(eq(billingCustomers.accountId, accountId)),
+  );
 };
 
 /** Meter events still waiting for Stripe. */
-const repointOutbox: Repoint = (tx, { accountId, tombstone }) => {
-  tx.update(meterOutbox).set({ accountId: tombstone }).where(eq(meterOutbox.accountId, accountId)).run();
-  return changes(tx);
+const repointOutbox: Repoint = async (tx, { accountId, tombstone }) => {
+  return await exec(tx.update(meterOutbox).set({ accountId: tombstone }).where(eq(meterOutbox.accountId, accountId)));
 };
 
 /** Billing rows are kept under legal hold (Policy §8), moved to the erasure's random tombstone. */
@@ -64,9 +66,9 @@ export const billingErasure: ErasureRule[] = [
 ];
 
 /** Move an account's billing rows to a fresh tombstone; returns how many ledger rows moved. */
-export function repointBilling(tx: Tx, accountId: string): number {
+export async function repointBilling(tx: Tx, accountId: string): Promise<number> {
   const scope = { accountId, tombstone: newId(TOMBSTONE_PREFIX) };
-  const held = repointLedger(tx, scope);
-  for (const repoint of [repointCheckouts, repointCustomer, repointOutbox]) repoint(tx, scope);
+  const held = await repointLedger(tx, scope);
+  for (const repoint of [repointCheckouts, repointCustomer, repointOutbox]) await repoint(tx, scope);
   return held;
 }

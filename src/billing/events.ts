@@ -7,9 +7,10 @@ import type { Tx } from "../db/tx";
 import type { BillingContext } from "./context";
 import { accountOfCustomer } from "./customers";
 import { appendLedger, refundedOnCharge } from "./ledger";
+import { one } from "../db/tx";
 
 /** A webhook's effect, run inside the transaction that records the event id. */
-type Effect = (tx: Tx, at: number) => "applied" | "ignored";
+type Effect = (tx: Tx, at: number) => Promise<"applied" | "ignored">;
 
 type EventContext = Pick<BillingContext, "db" | "log" | "audit">;
 
@@ -19,7 +20,7 @@ type EventContext = Pick<BillingContext, "db" | "log" | "audit">;
  * order of arrival ends in the same state: a session is credited once whichever of its events
  * comes first, and a refund debits only what the charge's cumulative refunded amount adds.
  */
-export function effectOf(ctx: EventContext, event: Stripe.Event): Effect | undefined {
+export async function effectOf(ctx: EventContext, event: Stripe.Event): Promise<Effect | undefined> {
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded":
@@ -39,8 +40,8 @@ const ours = (s: Stripe.Checkout.Session) => s.mode === "payment" && accountOfSe
 
 const settled =
   (id: string, status: "expired" | "failed"): Effect =>
-  (tx) => {
-    settleCheckout(tx, id, status);
+  async (tx) => {
+    await settleCheckout(tx, id, status);
     return "applied";
   };
 
@@ -61,10 +62,10 @@ function accountOfSession(s: Stripe.Checkout.Session): string | undefined {
 function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undefined {
   if (s.mode !== "payment" || s.payment_status !== "paid") return undefined;
   const cents = s.amount_total ?? 0;
-  return (tx, at) => {
-    const refused = unmatched(tx, s, cents);
+  return async (tx, at) => {
+    const refused = await unmatched(tx, s, cents);
     if (refused) {
-      ctx.audit.record(
+      await ctx.audit.record(
         {
           actor: "system",
           action: "billing.purchase_ignored",
@@ -75,53 +76,49 @@ function purchase(ctx: EventContext, s: Stripe.Checkout.Session): Effect | undef
       );
       return "ignored";
     }
-    appendLedger(tx, {
+    await appendLedger(tx, {
       accountId: accountOfSession(s)!,
       at,
       kind: "purchase",
       amountMicros: cents * MICROS_PER_CENT,
       ref: s.id,
     });
-    settleCheckout(tx, s.id, "complete");
+    await settleCheckout(tx, s.id, "complete");
     return "applied";
   };
 }
 
-function unmatched(
+async function unmatched(
   tx: Tx,
   s: Stripe.Checkout.Session,
   cents: number,
-): { reason: string; accountId: string | null } | undefined {
+): Promise<{ reason: string; accountId: string | null } | undefined> {
   const claimed = accountOfSession(s) ?? null;
   if (s.currency !== "usd") return { reason: "currency", accountId: claimed };
   if (!Number.isSafeInteger(cents) || cents <= 0) return { reason: "amount", accountId: claimed };
-  const checkout = tx
-    .select({ accountId: billingCheckouts.accountId })
-    .from(billingCheckouts)
-    .where(eq(billingCheckouts.id, s.id))
-    .get();
+  const checkout = await one(
+    tx.select({ accountId: billingCheckouts.accountId }).from(billingCheckouts).where(eq(billingCheckouts.id, s.id)),
+  );
   if (!checkout) return { reason: "unknown_checkout", accountId: claimed };
   if (checkout.accountId !== claimed) return { reason: "account_mismatch", accountId: checkout.accountId };
-  const account = tx
-    .select({ status: accounts.status })
-    .from(accounts)
-    .where(eq(accounts.id, checkout.accountId))
-    .get();
+  const account = await one(
+    tx.select({ status: accounts.status }).from(accounts).where(eq(accounts.id, checkout.accountId)),
+  );
   if (account?.status === "erased") return { reason: "account_erased", accountId: checkout.accountId };
   return undefined;
 }
 
-function refund(ctx: EventContext, charge: Stripe.Charge): Effect | undefined {
+async function refund(ctx: EventContext, charge: Stripe.Charge): Promise<Effect | undefined> {
   const customerId = typeof charge.customer === "string" ? charge.customer : charge.customer?.id;
-  const accountId = charge.metadata?.account_id ?? (customerId ? accountOfCustomer(ctx, customerId) : undefined);
+  const accountId = charge.metadata?.account_id ?? (customerId ? await accountOfCustomer(ctx, customerId) : undefined);
   if (!accountId) return undefined;
   if (charge.currency !== "usd") {
     ctx.log.warn("stripe_event_unusable", { type: "charge", reason: "currency" });
     return undefined;
   }
-  return (tx, at) => {
-    const owed = charge.amount_refunded * MICROS_PER_CENT - refundedOnCharge(tx, charge.id);
-    if (owed > 0) appendLedger(tx, { accountId, at, kind: "refund", amountMicros: -owed, ref: charge.id });
+  return async (tx, at) => {
+    const owed = charge.amount_refunded * MICROS_PER_CENT - (await refundedOnCharge(tx, charge.id));
+    if (owed > 0) await appendLedger(tx, { accountId, at, kind: "refund", amountMicros: -owed, ref: charge.id });
     return "applied";
   };
 }

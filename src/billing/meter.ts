@@ -1,4 +1,4 @@
-import { and, count, eq, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import { and, count, eq, isNotNull, isNull, lte } from "drizzle-orm";
 import { meterOutbox } from "../db/schema";
 import { errorKind } from "../lib/log";
 import type { Tx } from "../db/tx";
@@ -6,6 +6,7 @@ import type { UsageRow } from "../usage/writer";
 import type { BillingContext } from "./context";
 import { ensureCustomer } from "./customers";
 import { isTransient, stripeFailure } from "./stripe";
+import { all, exec, one } from "../db/tx";
 
 /** The Stripe meter's `event_name`; its value is the request's cost in micro-dollars (README, Billing). */
 export const METER_EVENT_NAME = "kriora_usage";
@@ -20,7 +21,7 @@ const MAX_BACKOFF_MS = 3_600_000;
 const MAX_AGE_MS = 35 * 86_400_000;
 
 /** Inside the usage flush transaction: one outbox row per billable request. */
-export function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: number) {
+export async function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: number) {
   const billable = rows.filter((r) => r.costMicros > 0);
   for (let i = 0; i < billable.length; i += BATCH) {
     const chunk = billable.slice(i, i + BATCH).map((r) => ({
@@ -30,7 +31,7 @@ export function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now: numbe
       valueMicros: r.costMicros,
       nextAttemptAt: now,
     }));
-    tx.insert(meterOutbox).values(chunk).onConflictDoNothing().run();
+    await exec(tx.insert(meterOutbox).values(chunk).onConflictDoNothing());
   }
 }
 
@@ -49,13 +50,13 @@ interface MeterSender {
  * backs the row off exponentially (up to an hour) and is retried until accepted.
  */
 export function createMeterSender(ctx: BillingContext, intervalMs = 1000): MeterSender {
-  const due = ctx.db
-    .select()
-    .from(meterOutbox)
-    .where(and(isNull(meterOutbox.failedCode), lte(meterOutbox.nextAttemptAt, sql.placeholder("now"))))
-    .orderBy(meterOutbox.nextAttemptAt, meterOutbox.at)
-    .limit(BATCH)
-    .prepare();
+  const due = (now: number) =>
+    ctx.db
+      .select()
+      .from(meterOutbox)
+      .where(and(isNull(meterOutbox.failedCode), lte(meterOutbox.nextAttemptAt, now)))
+      .orderBy(meterOutbox.nextAttemptAt, meterOutbox.at)
+      .limit(BATCH);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = true;
   // Passes never overlap: the loop and drain() queue behind each other.
@@ -73,18 +74,19 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
         },
         { idempotencyKey: `kriora-meter-${row.requestId}` },
       );
-      ctx.db.delete(meterOutbox).where(eq(meterOutbox.requestId, row.requestId)).run();
+      await exec(ctx.db.delete(meterOutbox).where(eq(meterOutbox.requestId, row.requestId)));
       return true;
     } catch (err) {
       const f = stripeFailure(err);
       const now = ctx.clock.now();
       const parked = now - row.at > MAX_AGE_MS ? (f.code ?? f.type) : null;
       const next = now + Math.min(1000 * 2 ** row.attempts, MAX_BACKOFF_MS);
-      ctx.db
-        .update(meterOutbox)
-        .set({ attempts: row.attempts + 1, nextAttemptAt: next, failedCode: parked })
-        .where(eq(meterOutbox.requestId, row.requestId))
-        .run();
+      await exec(
+        ctx.db
+          .update(meterOutbox)
+          .set({ attempts: row.attempts + 1, nextAttemptAt: next, failedCode: parked })
+          .where(eq(meterOutbox.requestId, row.requestId)),
+      );
       if (row.attempts === 0 || parked)
         (isTransient(f) ? ctx.log.warn : ctx.log.error)("meter_event_failed", { ...f, parked: parked !== null });
       return false;
@@ -93,7 +95,7 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
 
   const pass = async (): Promise<number> => {
     const byAccount = new Map<string, OutboxRow[]>();
-    for (const row of due.all({ now: ctx.clock.now() })) {
+    for (const row of await all(due(ctx.clock.now()))) {
       const rows = byAccount.get(row.accountId);
       if (rows) rows.push(row);
       else byAccount.set(row.accountId, [row]);
@@ -150,19 +152,25 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
   };
 }
 
-export function outboxCounts(db: BillingContext["db"], accountId?: string) {
+export async function outboxCounts(db: BillingContext["db"], accountId?: string) {
   const scope = accountId === undefined ? undefined : eq(meterOutbox.accountId, accountId);
   const pending =
-    db
-      .select({ n: count() })
-      .from(meterOutbox)
-      .where(and(scope, isNull(meterOutbox.failedCode)))
-      .get()?.n ?? 0;
+    (
+      await one(
+        db
+          .select({ n: count() })
+          .from(meterOutbox)
+          .where(and(scope, isNull(meterOutbox.failedCode))),
+      )
+    )?.n ?? 0;
   const parked =
-    db
-      .select({ n: count() })
-      .from(meterOutbox)
-      .where(and(scope, isNotNull(meterOutbox.failedCode)))
-      .get()?.n ?? 0;
+    (
+      await one(
+        db
+          .select({ n: count() })
+          .from(meterOutbox)
+          .where(and(scope, isNotNull(meterOutbox.failedCode))),
+      )
+    )?.n ?? 0;
   return { pending, parked };
 }

@@ -20,14 +20,14 @@ export async function billingSummary(
   accountId: string,
   limit = 50,
 ) {
-  const balance = ledgerBalance(p.db, accountId);
+  const balance = await ledgerBalance(p.db, accountId);
   const now = p.clock.now();
   return {
     mode: p.mode,
     balance_micros: jsonMicros(balance),
     balance_usd: formatUsd(balance),
-    ledger: recentLedger(p.db, accountId, limit).map(describeLedgerRow),
-    checkouts: recentCheckouts(p.db, accountId, 10).map((c) => ({
+    ledger: (await recentLedger(p.db, accountId, limit)).map(describeLedgerRow),
+    checkouts: (await recentCheckouts(p.db, accountId, 10)).map((c) => ({
       id: c.id,
       amount_usd: formatUsd(c.amountMicros),
       status: c.status,
@@ -35,7 +35,7 @@ export async function billingSummary(
       created_at: iso(c.createdAt),
       expires_at: iso(c.expiresAt),
     })),
-    meter: p.mode === "metered" ? outboxCounts(p.db, accountId) : null,
+    meter: p.mode === "metered" ? await outboxCounts(p.db, accountId) : null,
     invoices: p.mode === "metered" && p.ctx ? await invoices(p.ctx, accountId) : null,
   };
 }
@@ -43,7 +43,7 @@ export async function billingSummary(
 export type BillingSummary = Awaited<ReturnType<typeof billingSummary>>;
 
 async function invoices(ctx: BillingContext, accountId: string) {
-  const customer = customerOf(ctx, accountId);
+  const customer = await customerOf(ctx, accountId);
   if (!customer) return [];
   try {
     const list = await ctx.stripe.invoices.list({ customer, limit: 12 });

@@ -4,6 +4,7 @@ import { KrioraError } from "../lib/errors";
 import type { BillingContext } from "./context";
 import { effectOf } from "./events";
 import { stripeFailure, stripeSdk } from "./stripe";
+import { one, transaction } from "../db/tx";
 
 /** How old a signed event may be (Stripe's default): older deliveries are refused as replays. */
 const WEBHOOK_TOLERANCE_SECONDS = 300;
@@ -37,16 +38,17 @@ export async function receiveStripeEvent(
     ctx.log.warn("stripe_webhook_refused", { kind: stripeFailure(err).type });
     throw new KrioraError("invalid_request", "The Stripe signature is missing, invalid or too old.");
   }
-  const effect = effectOf(ctx, event);
+  const effect = await effectOf(ctx, event);
   if (!effect) return "ignored";
   const at = ctx.clock.now();
-  return ctx.db.transaction((tx) => {
-    const fresh = tx
-      .insert(stripeEvents)
-      .values({ id: event.id, type: event.type, processedAt: at })
-      .onConflictDoNothing()
-      .returning()
-      .get();
-    return fresh ? effect(tx, at) : "duplicate";
+  return await transaction(ctx.db, async (tx) => {
+    const fresh = await one(
+      tx
+        .insert(stripeEvents)
+        .values({ id: event.id, type: event.type, processedAt: at })
+        .onConflictDoNothing()
+        .returning(),
+    );
+    return fresh ? await effect(tx, at) : "duplicate";
   });
 }

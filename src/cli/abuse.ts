@@ -5,8 +5,8 @@ export const abuseCommands: Command[] = [
   {
     name: "abuse list",
     summary: "Active abuse decisions: blocked addresses (shown by their HMAC, never in clear) and flagged keys.",
-    run(ctx) {
-      const flags = ctx.deps().abuse.active();
+    async run(ctx) {
+      const flags = await (await ctx.deps()).abuse.active();
       const rows = flags.map((f) => ({
         id: f.id,
         kind: f.kind,
@@ -25,10 +25,10 @@ export const abuseCommands: Command[] = [
     name: "abuse clear",
     summary: "Clear an abuse decision (unblock the address or unflag the key); audited.",
     args: "<decision-id>",
-    run(ctx) {
+    async run(ctx) {
       const id = ctx.args[0];
       if (!id) throw new UsageError("name the decision to clear (see `kriora abuse list`)");
-      if (!ctx.deps().abuse.clear(id, "cli")) throw new CliFailure(`no active abuse decision ${id}`);
+      if (!(await (await ctx.deps()).abuse.clear(id, "cli"))) throw new CliFailure(`no active abuse decision ${id}`);
       ctx.emit({ id, cleared: true });
       ctx.say(`cleared ${id}`);
     },

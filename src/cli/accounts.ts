@@ -36,11 +36,14 @@ function statusCommand(name: string, summary: string, change: typeof suspendAcco
     name,
     summary,
     args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
+    async run(ctx) {
+      const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(deps.cipher, change(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
+        describeAccount(
+          deps.cipher,
+          await change(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
+        ),
         verb,
       );
     },
@@ -52,8 +55,8 @@ export const accountCommands: Command[] = [
   {
     name: "accounts list",
     summary: "List accounts (audited).",
-    run(ctx) {
-      const infos = listAccountsAudited(ctx.deps(), ACTOR);
+    async run(ctx) {
+      const infos = await listAccountsAudited(await ctx.deps(), ACTOR);
       ctx.emit(infos);
       for (const a of infos) ctx.say(`${a.id}\t${a.status}\t${a.role}\t${a.email ?? "(erased)"}`);
     },
@@ -62,8 +65,8 @@ export const accountCommands: Command[] = [
     name: "accounts show",
     summary: "Show one account (audited).",
     args: "<email|id>",
-    run(ctx) {
-      report(ctx, showAccount(ctx.deps(), oneArg(ctx, "<email|id>"), ACTOR));
+    async run(ctx) {
+      report(ctx, await showAccount(await ctx.deps(), oneArg(ctx, "<email|id>"), ACTOR));
     },
   },
   {
@@ -73,9 +76,9 @@ export const accountCommands: Command[] = [
       email: { type: "string", help: "the account's email address" },
       admin: { type: "boolean", help: "give it the admin role" },
     },
-    run(ctx) {
-      const deps = ctx.deps();
-      const row = createAccount(
+    async run(ctx) {
+      const deps = await ctx.deps();
+      const row = await createAccount(
         deps,
         { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" },
         ACTOR,
@@ -87,13 +90,13 @@ export const accountCommands: Command[] = [
     name: "accounts set-email",
     summary: "Correct an account's email address (recorded in the rights ledger).",
     args: "<email|id> <new-email>",
-    run(ctx) {
+    async run(ctx) {
       const [ref, email, extra] = ctx.args;
       if (!ref || !email || extra !== undefined) throw new UsageError("expected <email|id> <new-email>");
-      const deps = ctx.deps();
+      const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(deps.cipher, correctEmail(deps, resolveAccount(deps, ref).id, email, ACTOR)),
+        describeAccount(deps.cipher, await correctEmail(deps, (await resolveAccount(deps, ref)).id, email, ACTOR)),
         "updated",
       );
     },
@@ -103,9 +106,9 @@ export const accountCommands: Command[] = [
     summary: "Print a one-time sign-in URL for the account (15 minutes; audited), to hand over instead of mailing it.",
     help: "Bootstraps the first admin (`accounts create --email E --admin`, then this) and serves servers without SMTP. The URL opens the console's confirm page.",
     args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
-      const link = issueLoginLink(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR);
+    async run(ctx) {
+      const deps = await ctx.deps();
+      const link = await issueLoginLink(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR);
       ctx.emit(link);
       ctx.say(`${link.url}\n(one use, until ${link.expires_at})`);
     },

@@ -5,8 +5,8 @@ export const auditCommands: Command[] = [
   {
     name: "audit verify",
     summary: "Walk the audit hash chain and name the first broken entry.",
-    run(ctx) {
-      const result = ctx.deps().audit.verify();
+    async run(ctx) {
+      const result = await (await ctx.deps()).audit.verify();
       ctx.emit(result);
       if (result.ok) {
         ctx.say(`audit trail intact: ${result.entries} entries`);
@@ -20,10 +20,10 @@ export const auditCommands: Command[] = [
     name: "audit tail",
     summary: "Show the most recent audit entries.",
     flags: { limit: { type: "string", help: "how many entries (default 20)" } },
-    run(ctx) {
+    async run(ctx) {
       const limit = intFlag(ctx, "limit") ?? 20;
       if (limit < 1 || limit > 10_000) throw new CliFailure("--limit must be between 1 and 10000");
-      const rows = ctx.deps().audit.tail(limit);
+      const rows = await (await ctx.deps()).audit.tail(limit);
       ctx.emit(
         rows.map((r) => ({
           seq: r.seq,

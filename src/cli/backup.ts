@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { openKey, sealKey } from "../crypto/keyEnvelope";
 import { loadOrCreateMasterKey } from "../crypto/masterKey";
 import { openDatabase } from "../db/client";
-import { backupDatabase, inspectBackup, restoreDatabase } from "../db/backup";
+import { inspectBackup, restoreDatabase } from "../db/backup";
 import { servingPids } from "../db/serveLock";
 import { CliFailure, requireFlag, UsageError, type CliContext, type Command } from "./frame";
 
@@ -39,7 +39,7 @@ export const backupCommands: Command[] = [
           : undefined;
       const handle = openDatabase(database.path);
       try {
-        backupDatabase(handle.sqlite, out, sealed);
+        await handle.backup(out, sealed);
       } finally {
         handle.close();
       }

@@ -1,5 +1,4 @@
 import { backupBeforeMigrating } from "../db/backup";
-import { migrate } from "../db/migrate";
 import { holdServeLock } from "../db/serveLock";
 import { createLogger } from "../lib/log";
 import { freePort, serverUrl, startServer } from "../http/serve";
@@ -31,7 +30,7 @@ export const coreCommands: Command[] = [
       const { database } = ctx.config();
       if (!parentPid && database.backup_before_migrate)
         backupBeforeMigrating(database.path, new Date(), createLogger());
-      const deps = ctx.deps();
+      const deps = await ctx.deps();
       const lock = holdServeLock(database.path);
       // Workers only serve; the retention jobs and the billing sender run once, in their parent.
       const port = count > 1 ? freePort(deps.config.server) : 0;
@@ -82,11 +81,11 @@ export const coreCommands: Command[] = [
             master_key_file: deps.config.security.master_key_file,
           });
         if (slots <= 256) deps.log.warn("few_upstream_slots", { upstream_slots: slots, set: UPSTREAM_SLOTS_ENV });
-        if (!hasAdmin(deps)) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
+        if (!(await hasAdmin(deps))) deps.log.info("no_admin_yet", { first_admin: FIRST_ADMIN_HINT });
       }
       await stopped;
       await privacy?.stop();
-      deps.usageWriter.close();
+      await deps.usageWriter.close();
       await deps.billing.stop();
       await deps.tracing.shutdown();
       deps.handle.close();
@@ -97,9 +96,9 @@ export const coreCommands: Command[] = [
   {
     name: "migrate",
     summary: "Apply the embedded database migrations and print the schema version.",
-    run(ctx) {
-      const { handle } = ctx.deps();
-      const status = migrate(handle.sqlite);
+    async run(ctx) {
+      const { handle } = await ctx.deps();
+      const status = await handle.migrate();
       ctx.emit({ version: status.version, applied: status.applied, pending: status.pending });
       ctx.say(`schema ${status.version} (${status.applied} migrations applied)`);
     },

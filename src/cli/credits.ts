@@ -13,15 +13,15 @@ const changeFlags = {
   reason: { type: "string", help: "why (kept with the billing record for billing_years: no personal data)" },
 } as const;
 
-function change(ctx: CliContext, kind: CreditChange["kind"]) {
-  const deps = ctx.deps();
-  const account = resolveAccount(deps, requireFlag(ctx, "account"));
+async function change(ctx: CliContext, kind: CreditChange["kind"]) {
+  const deps = await ctx.deps();
+  const account = await resolveAccount(deps, requireFlag(ctx, "account"));
   const amountMicros = parseUsd(requireFlag(ctx, "amount"), { param: "amount", allowNegative: kind === "adjustment" });
-  const row = deps.billing.changeCredits(
+  const row = await deps.billing.changeCredits(
     { accountId: account.id, kind, amountMicros, reason: requireFlag(ctx, "reason") },
     ACTOR,
   );
-  const balance = ledgerBalance(deps.db, account.id);
+  const balance = await ledgerBalance(deps.db, account.id);
   ctx.emit({
     ...describeLedgerRow(row),
     account_id: account.id,
@@ -54,9 +54,9 @@ export const creditCommands: Command[] = [
     summary: "An account's balance and recent ledger entries (audited read).",
     flags: { ...accountFlag, limit: { type: "string", help: "how many ledger entries (default 20)" } },
     async run(ctx) {
-      const deps = ctx.deps();
-      const id = resolveAccount(deps, requireFlag(ctx, "account")).id;
-      deps.audit.record({ actor: ACTOR, action: "billing.read", target: id });
+      const deps = await ctx.deps();
+      const id = (await resolveAccount(deps, requireFlag(ctx, "account"))).id;
+      await deps.audit.record({ actor: ACTOR, action: "billing.read", target: id });
       const summary = await deps.billing.summary(id, intFlag(ctx, "limit") ?? 20);
       ctx.emit(summary);
       ctx.say(`${id}: balance ${summary.balance_usd} USD (billing ${summary.mode})`);

@@ -28,7 +28,7 @@ export interface CliContext {
   json: boolean;
   config(): Readonly<Config>;
   /** Opens (and migrates) the database on first use. */
-  deps(): Deps;
+  deps(): Promise<Deps>;
   /** Human output (suppressed with --json). */
   say(line: string): void;
   /** A reminder or warning for the person at the terminal: stderr, also with --json. */

@@ -45,8 +45,8 @@ export const keyCommands: Command[] = [
       budget: { type: "string", help: "this key's own monthly spend cap in USD, e.g. 25 or 2.50" },
     },
     async run(ctx) {
-      const deps = ctx.deps();
-      const account = resolveAccount(deps, requireFlag(ctx, "account"));
+      const deps = await ctx.deps();
+      const account = await resolveAccount(deps, requireFlag(ctx, "account"));
       const expires = stringFlag(ctx, "expires");
       const budget = stringFlag(ctx, "budget");
       const settings = keySettings(
@@ -72,9 +72,11 @@ export const keyCommands: Command[] = [
     name: "keys list",
     summary: "List an account's keys (never the keys themselves).",
     flags: { account: { type: "string", help: "the account (email or id)" } },
-    run(ctx) {
-      const deps = ctx.deps();
-      const infos = listKeys(deps, resolveAccount(deps, requireFlag(ctx, "account")).id).map(describeKey);
+    async run(ctx) {
+      const deps = await ctx.deps();
+      const infos = (await listKeys(deps, (await resolveAccount(deps, requireFlag(ctx, "account"))).id)).map(
+        describeKey,
+      );
       ctx.emit(infos);
       for (const k of infos) ctx.say(keyLine(k));
     },
@@ -83,10 +85,10 @@ export const keyCommands: Command[] = [
     name: "keys revoke",
     summary: "Revoke a key: refused from the next request on, also by a running server.",
     args: "<key-id>",
-    run(ctx) {
+    async run(ctx) {
       const [id, extra] = ctx.args;
       if (!id || extra !== undefined) throw new UsageError("expected exactly one <key-id>");
-      const info = describeKey(revokeKey(ctx.deps(), id, ACTOR));
+      const info = describeKey(await revokeKey(await ctx.deps(), id, ACTOR));
       ctx.emit(info);
       ctx.say(`revoked ${info.id}`);
     },
@@ -94,8 +96,8 @@ export const keyCommands: Command[] = [
   {
     name: "keyring rotate",
     summary: "Add a new signing key; keys signed by older ones keep verifying.",
-    run(ctx) {
-      const result = rotateKeyring(ctx.deps(), ACTOR);
+    async run(ctx) {
+      const result = await rotateKeyring(await ctx.deps(), ACTOR);
       ctx.emit(result);
       ctx.say(`new signing key ${result.kid}`);
     },

@@ -23,8 +23,8 @@ export const privacyCommands: Command[] = [
     name: "privacy requests",
     summary: "The rights ledger: every access/rectify/erase/restrict/object request with due and completion dates.",
     flags: { overdue: { type: "boolean", help: "only open requests past their due date (one calendar month)" } },
-    run(ctx) {
-      const rows = listRequests(ctx.deps(), { overdue: ctx.flags.overdue === true });
+    async run(ctx) {
+      const rows = await listRequests(await ctx.deps(), { overdue: ctx.flags.overdue === true });
       ctx.emit(rows);
       for (const r of rows) ctx.say(requestLine(r));
       if (rows.length === 0) ctx.say(ctx.flags.overdue ? "no overdue requests" : "no requests");
@@ -35,11 +35,11 @@ export const privacyCommands: Command[] = [
     summary: "Decide an objection to abuse detection: --outcome upheld or dismissed.",
     args: "<request-id>",
     flags: { outcome: { type: "string", help: "upheld or dismissed" } },
-    run(ctx) {
+    async run(ctx) {
       const outcome = requireFlag(ctx, "outcome");
       if (outcome !== "upheld" && outcome !== "dismissed")
         throw new UsageError("--outcome must be upheld or dismissed");
-      const decided = decideObjection(ctx.deps(), oneArg(ctx, "<request-id>"), outcome, ACTOR);
+      const decided = await decideObjection(await ctx.deps(), oneArg(ctx, "<request-id>"), outcome, ACTOR);
       ctx.emit(decided);
       ctx.say(requestLine(decided));
     },
@@ -47,8 +47,8 @@ export const privacyCommands: Command[] = [
   {
     name: "privacy report",
     summary: "Clause-by-clause conformance with the privacy policy: mechanisms, tests, live settings.",
-    run(ctx) {
-      const report = conformanceReport(ctx.deps());
+    async run(ctx) {
+      const report = await conformanceReport(await ctx.deps());
       ctx.emit(report);
       ctx.say(
         `privacy policy ${report.policy.version}${report.policy.material ? " (material change)" : ""} — report of ${report.generated_at}`,
@@ -74,7 +74,7 @@ export const privacyCommands: Command[] = [
     summary: "Apply the retention windows now (the server does it hourly); one summary line of counts.",
     flags: { "dry-run": { type: "boolean", help: "report what would change and change nothing" } },
     async run(ctx) {
-      const report = await runRetention(ctx.deps(), { dryRun: ctx.flags["dry-run"] === true });
+      const report = await runRetention(await ctx.deps(), { dryRun: ctx.flags["dry-run"] === true });
       ctx.emit(report);
       const { dry_run, ...counts } = report;
       ctx.say(`retention ${dry_run ? "dry run" : "run"}: ${countsLine(counts)}`);
@@ -83,30 +83,30 @@ export const privacyCommands: Command[] = [
   {
     name: "policy status",
     summary: "The privacy policy version in force, who accepted it, and its change notices.",
-    run(ctx) {
-      printStatus(ctx);
+    async run(ctx) {
+      await printStatus(ctx);
     },
   },
   {
     name: "policy notify",
     summary: "Queue a notice of a material policy change to every verified account and send the due ones now.",
     async run(ctx) {
-      const deps = ctx.deps();
-      const queued = queuePolicyNotices(deps, ACTOR);
+      const deps = await ctx.deps();
+      const queued = await queuePolicyNotices(deps, ACTOR);
       const { sent, failed } = await sendPolicyNotices(deps);
       ctx.say(
         deps.config.policy.material
           ? `queued ${queued} notices; sent ${sent}; ${failed} failed (retried later)`
           : "this version is not a material change: nothing to announce",
       );
-      printStatus(ctx, { queued, sent, failed });
+      await printStatus(ctx, { queued, sent, failed });
       return failed > 0 ? 1 : 0;
     },
   },
 ];
 
-function printStatus(ctx: CliContext, run?: { queued: number; sent: number; failed: number }) {
-  const status = policyStatus(ctx.deps());
+async function printStatus(ctx: CliContext, run?: { queued: number; sent: number; failed: number }) {
+  const status = await policyStatus(await ctx.deps());
   ctx.emit(run ? { ...status, run } : status);
   ctx.say(
     `policy ${status.version} (${status.material ? "material" : "not material"}); minimum age ${status.minimum_age}`,

@@ -12,13 +12,13 @@ const EXCLUSIVE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | co
  * fresh 0600 file beside it and renames it over the path, which replaces a symlink, not its target.
  * `produce` runs once the path is secured, so a refused path costs nothing.
  */
-export function writePrivateFile(path: string, replace: boolean, produce: () => string): void {
+export async function writePrivateFile(path: string, replace: boolean, produce: () => Promise<string>): Promise<void> {
   const target = replace ? join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`) : path;
   const fd = openExclusive(target, path);
   try {
     try {
       fchmodSync(fd, 0o600);
-      writeFileSync(fd, produce());
+      writeFileSync(fd, await produce());
     } finally {
       closeSync(fd);
     }

@@ -29,20 +29,20 @@ export const rightsCommands: Command[] = [
       },
       force: { type: "boolean", help: "with --out: replace an existing file (or symlink) with a new 0600 file" },
     },
-    run(ctx) {
-      const deps = ctx.deps();
-      const accountId = resolveAccount(deps, oneArg(ctx, "<email|id>")).id;
+    async run(ctx) {
+      const deps = await ctx.deps();
+      const accountId = (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id;
       const out = stringFlag(ctx, "out");
       if (out === undefined) {
-        const doc = exportAccount(deps, accountId, ACTOR);
+        const doc = await exportAccount(deps, accountId, ACTOR);
         ctx.emit(doc);
         ctx.say(JSON.stringify(doc, null, 2));
         return;
       }
-      writePrivateFile(
+      await writePrivateFile(
         out,
         ctx.flags.force === true,
-        () => JSON.stringify(exportAccount(deps, accountId, ACTOR), null, 2) + "\n",
+        async () => JSON.stringify(await exportAccount(deps, accountId, ACTOR), null, 2) + "\n",
       );
       ctx.emit({ account_id: accountId, schema: EXPORT_SCHEMA, out });
       ctx.say(`wrote the export of ${accountId} (${EXPORT_SCHEMA}) to ${out}`);
@@ -59,8 +59,8 @@ export const rightsCommands: Command[] = [
       const reason: ErasureReason = oneOf(ctx, "reason", ERASURE_REASONS, "request");
       if (!(await ctx.confirm("Erase this account and everything held about it? This cannot be undone.")))
         throw new CliFailure("not confirmed: nothing was erased");
-      const deps = ctx.deps();
-      const erased = await eraseAccount(deps, resolveAccount(deps, ref).id, reason, ACTOR);
+      const deps = await ctx.deps();
+      const erased = await eraseAccount(deps, (await resolveAccount(deps, ref)).id, reason, ACTOR);
       ctx.emit(erased);
       ctx.say(
         `erased ${erased.account_id} (reason ${reason}); ${erased.billing_rows_held} billing rows kept under legal hold; Stripe customer: ${erased.stripe_customer}`,
@@ -71,11 +71,14 @@ export const rightsCommands: Command[] = [
     name: "accounts restrict",
     summary: "Restrict processing (Art. 18): the keys stop, the data is kept.",
     args: "<email|id>",
-    run(ctx) {
-      const deps = ctx.deps();
+    async run(ctx) {
+      const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(deps.cipher, restrictAccount(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR)),
+        describeAccount(
+          deps.cipher,
+          await restrictAccount(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
+        ),
         "restricted",
       );
     },
@@ -85,12 +88,12 @@ export const rightsCommands: Command[] = [
     summary: "Lift a restriction; the person is emailed first, and nothing changes if that fails.",
     args: "<email|id>",
     async run(ctx) {
-      const deps = ctx.deps();
+      const deps = await ctx.deps();
       report(
         ctx,
         describeAccount(
           deps.cipher,
-          await liftRestriction(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, ACTOR),
+          await liftRestriction(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
         ),
         "unrestricted",
       );
@@ -101,10 +104,15 @@ export const rightsCommands: Command[] = [
     summary: "Record an objection (Art. 21): usage_trends applies at once; abuse_detection waits for `privacy decide`.",
     args: "<email|id>",
     flags: { scope: { type: "string", help: `what the person objects to: ${OBJECTION_SCOPES.join(", ")}` } },
-    run(ctx) {
+    async run(ctx) {
       const scope: ObjectionScope = oneOf(ctx, "scope", OBJECTION_SCOPES);
-      const deps = ctx.deps();
-      const request = objectToProcessing(deps, resolveAccount(deps, oneArg(ctx, "<email|id>")).id, scope, ACTOR);
+      const deps = await ctx.deps();
+      const request = await objectToProcessing(
+        deps,
+        (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id,
+        scope,
+        ACTOR,
+      );
       ctx.emit(request);
       ctx.say(
         `objection to ${scope} recorded as ${request.id}: ${request.completed_at ? "in effect now" : `waiting for a decision, due ${request.due_at}`}`,

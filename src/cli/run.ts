@@ -106,7 +106,7 @@ export async function runCli(argv: string[], io: CliIO = processIO): Promise<num
     io.err(`kriora ${command.name}: failed (${err instanceof Error ? err.name : "error"})\n`);
     return 1;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 
@@ -186,10 +186,10 @@ function makeContext(
   parsed: ReturnType<typeof parseFlags>,
   io: CliIO,
   logsOnStdout: boolean,
-): CliContext & { flush(): void; close(): void } {
+): CliContext & { flush(): void; close(): Promise<void> } {
   const json = parsed.flags.json === true;
   let config: Readonly<Config> | undefined;
-  let deps: Deps | undefined;
+  let deps: Promise<Deps> | undefined;
   let emitted: { value: unknown } | undefined;
   const ctx = {
     args: parsed.args,
@@ -230,8 +230,8 @@ function makeContext(
     flush() {
       if (json && emitted) io.out(JSON.stringify(emitted.value, null, 2) + "\n");
     },
-    close() {
-      deps?.handle.close();
+    async close() {
+      if (deps) (await deps.catch(() => null))?.handle.close();
     },
   };
   return ctx;

@@ -18,12 +18,12 @@ export const usageCommands: Command[] = [
       from: { type: "string", help: "first UTC day, YYYY-MM-DD" },
       to: { type: "string", help: "last UTC day, YYYY-MM-DD" },
     },
-    run(ctx) {
-      const deps = ctx.deps();
+    async run(ctx) {
+      const deps = await ctx.deps();
       const range = dayRange(ctx);
-      const account = resolveAccount(deps, requireFlag(ctx, "account"));
-      const totals = accountUsage(deps.db, account.id, range);
-      deps.audit.record({ actor: "cli", action: "usage.read", target: account.id });
+      const account = await resolveAccount(deps, requireFlag(ctx, "account"));
+      const totals = await accountUsage(deps.db, account.id, range);
+      await deps.audit.record({ actor: "cli", action: "usage.read", target: account.id });
       ctx.emit({ account_id: account.id, from: range.from ?? null, to: range.to ?? null, ...totals });
       ctx.say(
         `${account.id}: ${totals.requests} requests, ${totals.input_tokens} input / ${totals.output_tokens} output tokens, ` +

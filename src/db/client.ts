@@ -2,17 +2,34 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { SQL } from "bun";
-import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { drizzle } from "drizzle-orm/bun-sqlite";
 import { drizzle as drizzlePg, type BunSQLDatabase } from "drizzle-orm/bun-sql";
+import type { SealedKey } from "../crypto/keyEnvelope";
 import { KrioraError } from "../lib/errors";
-import { migratePostgres, migrationStatusPostgres, type MigrationStatus } from "./migrate";
+import { backupDatabase } from "./backup";
+import { migrate, migratePostgres, migrationStatus, migrationStatusPostgres, type MigrationStatus } from "./migrate";
 import * as schema from "./schema";
+import { registerSqlite, type Db } from "./tx";
 
-export type Db = BunSQLiteDatabase<typeof schema>;
+export type { Db } from "./tx";
 
+/**
+ * An open database. Services use `db` through the helpers of tx.ts; what only one engine can do
+ * (SQLite's pragmas, WAL checkpoints, file backups) stays behind these methods.
+ */
 export interface DbHandle {
-  sqlite: Database;
   db: Db;
+  /** The SQLite connection (tests and the SQLite-only commands). */
+  sqlite: Database;
+  /** Apply the embedded migrations that are pending. */
+  migrate(): Promise<MigrationStatus>;
+  migrationStatus(): Promise<MigrationStatus>;
+  /** A number that changes when another process commits (SQLite's data_version). */
+  dataVersion(): Promise<number>;
+  /** After an erasure: push erased bytes out of the WAL into the secure-deleted file and truncate the WAL. */
+  purgeErased(): Promise<void>;
+  /** A consistent copy of the live database in a new file (`backup` command). */
+  backup(out: string, sealed?: SealedKey): Promise<void>;
   close(): void;
 }
 
@@ -30,12 +47,20 @@ export function openDatabase(path: string): DbHandle {
   sqlite.run("PRAGMA foreign_keys = ON");
   sqlite.run("PRAGMA secure_delete = ON");
   const db = drizzle({ client: sqlite, schema });
-  return { sqlite, db, close: () => sqlite.close() };
-}
-
-/** Push erased bytes out of the WAL into the (secure-deleted) main file and truncate the WAL. */
-export function checkpoint(sqlite: Database): void {
-  sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  registerSqlite(sqlite, db, drizzle({ client: sqlite, schema }));
+  const dataVersion = sqlite.query<{ data_version: number }, []>("PRAGMA data_version");
+  return {
+    db,
+    sqlite,
+    migrate: async () => migrate(sqlite),
+    migrationStatus: async () => migrationStatus(sqlite),
+    dataVersion: async () => dataVersion.get()!.data_version,
+    purgeErased: async () => {
+      sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
+    },
+    backup: async (out, sealed) => backupDatabase(sqlite, out, sealed),
+    close: () => sqlite.close(),
+  };
 }
 
 type PgDb = BunSQLDatabase<typeof schema>;

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { changes, type Tx } from "./tx";
+import { exec, type Tx } from "./tx";
 
 /** What one erasure knows when it sweeps the tables: the account, its keys and address index, one tombstone. */
 export interface ErasureScope {
@@ -27,14 +27,12 @@ export type ExportPart = { sections: readonly string[] } | { why: string };
  * returns how many rows it changed. `export` says where its rows appear in the export document.
  */
 export type ErasureRule = { table: SQLiteTable; export: ExportPart } & (
-  | { action: "delete" | "tombstone" | "scrub"; erase: (tx: Tx, scope: ErasureScope) => number }
+  | { action: "delete" | "tombstone" | "scrub"; erase: (tx: Tx, scope: ErasureScope) => Promise<number> }
   | { action: "keep"; why: string }
 );
 
 /** An `erase` that deletes the rows whose `column` is the account id. */
 export const deleteByAccount =
   (table: SQLiteTable, column: SQLiteColumn) =>
-  (tx: Tx, { accountId }: Pick<ErasureScope, "accountId">): number => {
-    tx.delete(table).where(eq(column, accountId)).run();
-    return changes(tx);
-  };
+  (tx: Tx, { accountId }: Pick<ErasureScope, "accountId">): Promise<number> =>
+    exec(tx.delete(table).where(eq(column, accountId)));

@@ -57,7 +57,7 @@ export function createApp(deps: Deps) {
 
   return (
     new Elysia({ name: "kriora" })
-      .onRequest(({ request, set, server }) => {
+      .onRequest(async ({ request, set, server }) => {
         const url = URL.parse(request.url);
         const id = newId("req");
         const ip = clientIp(request, server, deps.config.server);
@@ -72,7 +72,7 @@ export function createApp(deps: Deps) {
         Object.assign(set.headers, securityHeaders(url?.pathname ?? "", hsts), { "x-request-id": id });
         if (!url || !validHostHeader(request.headers.get("host")))
           throw new KrioraError("invalid_request", "The Host header is not a valid host name.");
-        const blocked = ip === null ? null : abuse.blockedFor(ip);
+        const blocked = ip === null ? null : await abuse.blockedFor(ip);
         if (blocked !== null)
           throw new KrioraError(
             "rate_limited",
@@ -90,11 +90,11 @@ export function createApp(deps: Deps) {
         const problem = bodyShapeProblem(body, request.headers.get("content-type"));
         if (problem) throw new KrioraError("invalid_request", problem);
       })
-      .onError({ as: "global" }, ({ code, error, request, path, set }) => {
+      .onError({ as: "global" }, async ({ code, error, request, path, set }) => {
         const err = toKrioraError(code, error, deps.log, path);
         const m = meta.get(request);
         if (m) m.status = err.status;
-        if (err.code === "unauthenticated" && m?.ip) abuse.authFailed(m.ip);
+        if (err.code === "unauthenticated" && m?.ip) await abuse.authFailed(m.ip);
         const response = errorResponse(err, path, requestId(request));
         for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") response.headers.set(k, v);
         return response;

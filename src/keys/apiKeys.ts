@@ -11,6 +11,7 @@ import { newId } from "../lib/ids";
 import { MICROS_PER_USD } from "../lib/money";
 import { currentSigner } from "./keyring";
 import { signApiKey } from "./token";
+import { one, transaction, all } from "../db/tx";
 
 type KeyRow = typeof apiKeys.$inferSelect;
 
@@ -72,7 +73,7 @@ export async function issueKey(
   settings: KeySettings,
   actor: Actor,
 ): Promise<{ key: string; row: KeyRow }> {
-  const account = requireLiveAccount(deps.db, accountId);
+  const account = await requireLiveAccount(deps.db, accountId);
   if (account.status === "suspended") throw new KrioraError("conflict", "The account is suspended.");
   if (settings.scopes.length === 0)
     throw new KrioraError("invalid_request", "A key needs at least one scope.", { param: "scopes" });
@@ -85,22 +86,23 @@ export async function issueKey(
     throw new KrioraError("invalid_request", "The expiry must be in the future.", { param: "expires" });
   const id = newId("key");
   const exp = settings.expiresAt === null ? null : Math.floor(settings.expiresAt / 1000);
-  const signer = currentSigner(deps);
+  const signer = await currentSigner(deps);
   const key = await signApiKey(signer, { accountId, keyId: id, scopes: settings.scopes, exp }, now);
-  const row = deps.db.transaction((tx) => {
-    const inserted = tx
-      .insert(apiKeys)
-      .values({
-        id,
-        accountId,
-        kid: signer.kid,
-        ...settings,
-        expiresAt: exp === null ? null : exp * 1000,
-        createdAt: now,
-      })
-      .returning()
-      .get();
-    deps.audit.record(
+  const row = await transaction(deps.db, async (tx) => {
+    const inserted = await one(
+      tx
+        .insert(apiKeys)
+        .values({
+          id,
+          accountId,
+          kid: signer.kid,
+          ...settings,
+          expiresAt: exp === null ? null : exp * 1000,
+          createdAt: now,
+        })
+        .returning(),
+    );
+    await deps.audit.record(
       {
         actor,
         action: "key.issue",
@@ -111,42 +113,43 @@ export async function issueKey(
     );
     return inserted;
   });
-  deps.authView.refreshKey(id);
+  await deps.authView.refreshKey(id);
   return { key, row };
 }
 
-export function listKeys(deps: Pick<KeyDeps, "db">, accountId: string): KeyRow[] {
-  return deps.db
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.accountId, accountId))
-    .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
-    .all();
+export async function listKeys(deps: Pick<KeyDeps, "db">, accountId: string): Promise<KeyRow[]> {
+  return await all(
+    deps.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.accountId, accountId))
+      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id)),
+  );
 }
 
 /** The key if it exists and, when `accountId` is given, belongs to that account; otherwise not_found (never a 403 that confirms it exists). */
-export function findKey(db: Pick<Db, "select">, keyId: string, accountId?: string): KeyRow {
+export async function findKey(db: Pick<Db, "select">, keyId: string, accountId?: string): Promise<KeyRow> {
   const where =
     accountId === undefined ? eq(apiKeys.id, keyId) : and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, accountId));
-  const row = db.select().from(apiKeys).where(where).get();
+  const row = await one(db.select().from(apiKeys).where(where));
   if (!row) throw new KrioraError("not_found", "No such key.");
   return row;
 }
 
 /** Revoke: refused from the next request on, in this process at once and in others at their next request. */
-export function revokeKey(deps: KeyDeps, keyId: string, actor: Actor, accountId?: string): KeyRow {
-  const row = deps.db.transaction((tx) => {
-    const existing = findKey(tx, keyId, accountId);
+export async function revokeKey(deps: KeyDeps, keyId: string, actor: Actor, accountId?: string): Promise<KeyRow> {
+  const row = await transaction(deps.db, async (tx) => {
+    const existing = await findKey(tx, keyId, accountId);
     if (existing.revokedAt !== null) throw new KrioraError("conflict", "The key is already revoked.");
-    const updated = tx
-      .update(apiKeys)
-      .set({ revokedAt: deps.clock.now() })
-      .where(eq(apiKeys.id, keyId))
-      .returning()
-      .get()!;
-    deps.audit.record({ actor, action: "key.revoke", target: keyId, details: { account: existing.accountId } }, tx);
+    const updated = (await one(
+      tx.update(apiKeys).set({ revokedAt: deps.clock.now() }).where(eq(apiKeys.id, keyId)).returning(),
+    ))!;
+    await deps.audit.record(
+      { actor, action: "key.revoke", target: keyId, details: { account: existing.accountId } },
+      tx,
+    );
     return updated;
   });
-  deps.authView.refreshKey(keyId);
+  await deps.authView.refreshKey(keyId);
   return row;
 }

@@ -4,6 +4,7 @@ import type { KeyDeps } from "./keyDeps";
 import type { Actor } from "../audit/audit";
 import { signingKeys } from "../db/schema";
 import { newId } from "../lib/ids";
+import { exec, transaction, one } from "../db/tx";
 
 /** The JWS algorithm of every API key (Ed25519). */
 export const KEY_ALG = "EdDSA";
@@ -19,33 +20,33 @@ const privateAt = (kid: string) => ({ table: "signing_keys", column: "private_jw
  * Add a new Ed25519 signing key; it signs every key issued from now on, and the older ones keep
  * verifying the keys they signed. The private half is stored only encrypted under the master key.
  */
-export function rotateKeyring(deps: KeyDeps, actor: Actor): { kid: string } {
+export async function rotateKeyring(deps: KeyDeps, actor: Actor): Promise<{ kid: string }> {
   const kid = newId("kid");
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  deps.db.transaction((tx) => {
-    tx.insert(signingKeys)
-      .values({
+  await transaction(deps.db, async (tx) => {
+    await exec(
+      tx.insert(signingKeys).values({
         kid,
         alg: KEY_ALG,
         publicJwk: JSON.stringify(publicKey.export({ format: "jwk" })),
         privateJwkEnc: deps.cipher.encrypt(JSON.stringify(privateKey.export({ format: "jwk" })), privateAt(kid)),
         createdAt: deps.clock.now(),
-      })
-      .run();
-    deps.audit.record({ actor, action: "keyring.rotate", target: kid }, tx);
+      }),
+    );
+    await deps.audit.record({ actor, action: "keyring.rotate", target: kid }, tx);
   });
-  deps.authView.refreshSigningKeys();
+  await deps.authView.refreshSigningKeys();
   return { kid };
 }
 
 /** The newest signing key, decrypted; the keyring's first key is made on first use. */
-export function currentSigner(deps: KeyDeps): Signer {
-  const newest = () =>
-    deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1).get();
-  let row = newest();
+export async function currentSigner(deps: KeyDeps): Promise<Signer> {
+  const newest = async () =>
+    await one(deps.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt), desc(sql`rowid`)).limit(1));
+  let row = await newest();
   if (!row) {
-    rotateKeyring(deps, "system");
-    row = newest()!;
+    await rotateKeyring(deps, "system");
+    row = (await newest())!;
   }
   const jwk = JSON.parse(deps.cipher.decrypt(row.privateJwkEnc, privateAt(row.kid)));
   return { kid: row.kid, key: createPrivateKey({ key: jwk, format: "jwk" }) };

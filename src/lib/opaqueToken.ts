@@ -37,13 +37,13 @@ export function secretMatches(secret: string, storedHash: string): boolean {
  * secret matches, `remove` deletes the row before the caller looks at anything else (expiry
  * included), so a token opens at most once. Run both inside the caller's transaction.
  */
-export function takeSingleUse<Row extends { id: string; secretHash: string }>(
+export async function takeSingleUse<Row extends { id: string; secretHash: string }>(
   token: { id: string; secret: string },
-  find: (id: string) => Row | undefined,
-  remove: (id: string) => void,
-): Row | null {
-  const row = find(token.id);
+  find: (id: string) => Promise<Row | undefined>,
+  remove: (id: string) => Promise<unknown>,
+): Promise<Row | null> {
+  const row = await find(token.id);
   if (!row || !secretMatches(token.secret, row.secretHash)) return null;
-  remove(row.id);
+  await remove(row.id);
   return row;
 }

@@ -5,6 +5,7 @@ import { abuseFlags } from "../db/schema";
 import type { Clock } from "../lib/clock";
 import { newId } from "../lib/ids";
 import type { Logger } from "../lib/log";
+import { exec, transaction, one, all } from "../db/tx";
 
 /** Thresholds of the abuse controls (Policy §5: detect abuse, prevent fraud). */
 export const ABUSE = {
@@ -24,21 +25,21 @@ type AbuseFlag = typeof abuseFlags.$inferSelect;
  */
 export interface AbuseControls {
   /** Seconds until the address may try again, or null when it is not blocked. */
-  blockedFor(address: string): number | null;
-  authFailed(address: string): void;
-  keyUsed(keyId: string, address: string): void;
-  active(): AbuseFlag[];
-  clear(id: string, actor: string): boolean;
+  blockedFor(address: string): Promise<number | null>;
+  authFailed(address: string): Promise<void>;
+  keyUsed(keyId: string, address: string): Promise<void>;
+  active(): Promise<AbuseFlag[]>;
+  clear(id: string, actor: string): Promise<boolean>;
 }
 
-export function createAbuseControls(
+export async function createAbuseControls(
   db: Db,
   audit: AuditTrail,
   clock: Clock,
   log: Logger,
   hashAddress: (address: string) => string,
   maxTracked = 100_000,
-): AbuseControls {
+): Promise<AbuseControls> {
   const failures = new Map<string, { start: number; count: number }>();
   const blocks = new Map<string, { id: string; until: number }>();
   const keyAddresses = new Map<string, { start: number; seen: Set<string>; flagged: boolean }>();
@@ -48,38 +49,37 @@ export function createAbuseControls(
     for (const [k, v] of m) if (stale(v)) m.delete(k);
     if (m.size >= maxTracked) m.delete(m.keys().next().value!);
   };
-  const decide = (
+  const decide = async (
+    id: string,
     kind: AbuseFlag["kind"],
     subject: string,
     details: Record<string, number>,
     expiresAt: number | null,
   ) => {
-    const id = newId("abuse");
-    db.transaction((tx) => {
-      tx.insert(abuseFlags)
-        .values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt })
-        .run();
-      audit.record({ actor: "system", action: `abuse.${kind}`, target: id, details }, tx);
+    await transaction(db, async (tx) => {
+      await exec(
+        tx
+          .insert(abuseFlags)
+          .values({ id, kind, subject, details: JSON.stringify(details), createdAt: clock.now(), expiresAt }),
+      );
+      await audit.record({ actor: "system", action: `abuse.${kind}`, target: id, details }, tx);
     });
     log.warn("abuse_decision", { id, kind });
-    return id;
   };
 
-  for (const f of activeFlags(db, clock.now()))
+  for (const f of await activeFlags(db, clock.now()))
     if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
 
   return {
-    blockedFor(address) {
+    async blockedFor(address) {
       if (blocks.size === 0) return null;
       const addressHash = hashAddress(address);
       const b = blocks.get(addressHash);
       if (!b) return null;
       const now = clock.now();
-      const cleared = db
-        .select({ clearedAt: abuseFlags.clearedAt })
-        .from(abuseFlags)
-        .where(eq(abuseFlags.id, b.id))
-        .get()?.clearedAt;
+      const cleared = (
+        await one(db.select({ clearedAt: abuseFlags.clearedAt }).from(abuseFlags).where(eq(abuseFlags.id, b.id)))
+      )?.clearedAt;
       if (b.until <= now || cleared) {
         blocks.delete(addressHash);
         failures.delete(addressHash);
@@ -87,7 +87,7 @@ export function createAbuseControls(
       }
       return Math.ceil((b.until - now) / 1000);
     },
-    authFailed(address) {
+    async authFailed(address) {
       const addressHash = hashAddress(address);
       const now = clock.now();
       let f = failures.get(addressHash);
@@ -99,10 +99,13 @@ export function createAbuseControls(
       f.count++;
       if (f.count >= ABUSE.authFailures && !blocks.has(addressHash)) {
         const until = now + ABUSE.blockMs;
-        blocks.set(addressHash, { id: decide("address_block", addressHash, { failures: f.count }, until), until });
+        // The block holds from now on; recording it does not delay it.
+        const id = newId("abuse");
+        blocks.set(addressHash, { id, until });
+        await decide(id, "address_block", addressHash, { failures: f.count }, until);
       }
     },
-    keyUsed(keyId, address) {
+    async keyUsed(keyId, address) {
       const addressHash = hashAddress(address);
       const now = clock.now();
       let k = keyAddresses.get(keyId);
@@ -116,16 +119,16 @@ export function createAbuseControls(
       if (k.seen.size > ABUSE.keyAddresses) {
         k.flagged = true;
         k.seen.clear();
-        decide("key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
+        await decide(newId("abuse"), "key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
       }
     },
     active: () => activeFlags(db, clock.now()),
-    clear(id, actor) {
-      const row = db.select().from(abuseFlags).where(eq(abuseFlags.id, id)).get();
+    async clear(id, actor) {
+      const row = await one(db.select().from(abuseFlags).where(eq(abuseFlags.id, id)));
       if (!row || row.clearedAt) return false;
-      db.transaction((tx) => {
-        tx.update(abuseFlags).set({ clearedAt: clock.now() }).where(eq(abuseFlags.id, id)).run();
-        audit.record({ actor, action: "abuse.clear", target: id, details: { kind: row.kind } }, tx);
+      await transaction(db, async (tx) => {
+        await exec(tx.update(abuseFlags).set({ clearedAt: clock.now() }).where(eq(abuseFlags.id, id)));
+        await audit.record({ actor, action: "abuse.clear", target: id, details: { kind: row.kind } }, tx);
       });
       if (row.kind === "address_block") {
         blocks.delete(row.subject);
@@ -136,10 +139,11 @@ export function createAbuseControls(
   };
 }
 
-function activeFlags(db: Db, now: number): AbuseFlag[] {
-  return db
-    .select()
-    .from(abuseFlags)
-    .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now))))
-    .all();
+async function activeFlags(db: Db, now: number): Promise<AbuseFlag[]> {
+  return await all(
+    db
+      .select()
+      .from(abuseFlags)
+      .where(and(isNull(abuseFlags.clearedAt), or(isNull(abuseFlags.expiresAt), gt(abuseFlags.expiresAt, now)))),
+  );
 }

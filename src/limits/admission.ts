@@ -55,18 +55,22 @@ export function createAdmission(
   };
 
   return async ({ principal, clientIp, bodyBytes, maxOutputTokens }) => {
-    const refusal = deps.billing.admit(principal.accountId);
+    const refusal = await deps.billing.admit(principal.accountId);
     if (refusal) {
       metrics.limitsHit.inc({ status: "balance" });
       throw refusal;
     }
     const now = deps.clock.now();
-    if (budgetMicros > 0 && spend.spent(principal.accountId, now) >= budgetMicros)
+    if (budgetMicros > 0 && (await spend.spent(principal.accountId, now)) >= budgetMicros)
       throw overBudget("This account", budgetMicros, now);
     const keyBudget = principal.policy.monthlyBudgetMicros;
-    if (principal.keyId && keyBudget !== null && spend.keySpent(principal.accountId, principal.keyId, now) >= keyBudget)
+    if (
+      principal.keyId &&
+      keyBudget !== null &&
+      (await spend.keySpent(principal.accountId, principal.keyId, now)) >= keyBudget
+    )
       throw overBudget("This key", keyBudget, now);
-    if (principal.keyId && clientIp) abuse.keyUsed(principal.keyId, clientIp);
+    if (principal.keyId && clientIp) await abuse.keyUsed(principal.keyId, clientIp);
 
     const subjects: LimitSubject[] = [
       {

@@ -8,6 +8,7 @@ import type { Tx } from "../db/tx";
 import { keysErasure } from "../keys/erasure";
 import { newId, TOMBSTONE_PREFIX } from "../lib/ids";
 import { usageErasure } from "../usage/erasure";
+import { one } from "../db/tx";
 
 export interface ErasedCounts {
   keys: number;
@@ -53,13 +54,15 @@ export const ERASURE_RULES: readonly ErasureRule[] = [
  * everything about the account goes, billing is repointed, and the account row keeps only its id,
  * status `erased` and dates.
  */
-export function eraseRows(
+export async function eraseRows(
   deps: { clock: Clock },
   tx: Tx,
   accountId: string,
   keyIds: string[],
-): { removed: ErasedCounts; held: number } {
-  const account = tx.select({ emailIndex: accounts.emailIndex }).from(accounts).where(eq(accounts.id, accountId)).get();
+): Promise<{ removed: ErasedCounts; held: number }> {
+  const account = await one(
+    tx.select({ emailIndex: accounts.emailIndex }).from(accounts).where(eq(accounts.id, accountId)),
+  );
   const scope = {
     accountId,
     keyIds,
@@ -69,7 +72,7 @@ export function eraseRows(
   };
   const changed = new Map<string, number>();
   for (const rule of ERASURE_RULES)
-    if (rule.action !== "keep") changed.set(getTableName(rule.table), rule.erase(tx, scope));
+    if (rule.action !== "keep") changed.set(getTableName(rule.table), await rule.erase(tx, scope));
   const count = (table: string) => changed.get(table) ?? 0;
   return {
     removed: {

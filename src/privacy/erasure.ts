@@ -3,11 +3,11 @@ import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
 import { liveSession } from "../accounts/sessions";
-import { checkpoint } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { errorKind } from "../lib/log";
 import { eraseRows, type ErasedCounts } from "./eraseRows";
 import { recordRequest } from "./rights";
+import { all, transaction } from "../db/tx";
 
 /** Why an account is erased: the person asked, a child's account is removed (Policy §15), or an operator decided. */
 export const ERASURE_REASONS = ["request", "child", "admin"] as const;
@@ -29,8 +29,11 @@ interface ErasureReport {
 }
 
 /** Whether the session behind this cookie token was opened within RECENT_SIGN_IN_MS. */
-export function signedInRecently(deps: Pick<PrivacyDeps, "db" | "clock">, token: string | null): boolean {
-  const row = token === null ? null : liveSession(deps, token);
+export async function signedInRecently(
+  deps: Pick<PrivacyDeps, "db" | "clock">,
+  token: string | null,
+): Promise<boolean> {
+  const row = token === null ? null : await liveSession(deps, token);
   return row !== null && deps.clock.now() - row.createdAt <= RECENT_SIGN_IN_MS;
 }
 
@@ -51,7 +54,7 @@ export async function eraseAccount(
   reason: ErasureReason,
   actor: Actor,
 ): Promise<ErasureReport> {
-  requireLiveAccount(deps.db, accountId);
+  await requireLiveAccount(deps.db, accountId);
   if (deps.billing.mode === "metered") await deps.billing.drainMeter();
   let stripe: ErasureReport["stripe_customer"];
   try {
@@ -61,18 +64,15 @@ export async function eraseAccount(
     stripe = "pending";
   }
   // Rows still queued in the usage writer are written now, so the transaction below erases them too.
-  deps.usageWriter.flush();
-  const keyIds = deps.db
-    .select({ id: apiKeys.id })
-    .from(apiKeys)
-    .where(eq(apiKeys.accountId, accountId))
-    .all()
-    .map((k) => k.id);
-  const { removed, held, requestId } = deps.db.transaction((tx) => {
-    requireLiveAccount(tx, accountId);
-    const request = recordRequest(deps, tx, { accountId, kind: "erase", actor, scope: reason, done: true });
-    const result = eraseRows(deps, tx, accountId, keyIds);
-    deps.audit.record(
+  await deps.usageWriter.flush();
+  const keyIds = (
+    await all(deps.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.accountId, accountId)))
+  ).map((k) => k.id);
+  const { removed, held, requestId } = await transaction(deps.db, async (tx) => {
+    await requireLiveAccount(tx, accountId);
+    const request = await recordRequest(deps, tx, { accountId, kind: "erase", actor, scope: reason, done: true });
+    const result = await eraseRows(deps, tx, accountId, keyIds);
+    await deps.audit.record(
       {
         actor,
         action: "account.erase",
@@ -83,9 +83,9 @@ export async function eraseAccount(
     );
     return { ...result, requestId: request.id };
   });
-  checkpoint(deps.handle.sqlite);
-  deps.authView.refreshAccount(accountId);
-  for (const id of keyIds) deps.authView.refreshKey(id);
+  await deps.handle.purgeErased();
+  await deps.authView.refreshAccount(accountId);
+  for (const id of keyIds) await deps.authView.refreshKey(id);
   deps.log.info("account_erased", { account: accountId, reason, billing_rows_held: held });
   return {
     account_id: accountId,

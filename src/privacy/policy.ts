@@ -4,7 +4,7 @@ import type { Actor } from "../audit/audit";
 import { describeAccount, requireLiveAccount, type AccountRow } from "../accounts/accounts";
 import { accounts, policyNotices, underRestriction } from "../db/schema";
 import { newId } from "../lib/ids";
-import { changes } from "../db/tx";
+import { exec, all, transaction, one } from "../db/tx";
 import { publicUrls } from "../lib/publicUrls";
 
 /** A notice being sent is leased this long, so a server and a CLI never mail the same one twice. */
@@ -26,24 +26,26 @@ const noticeable = (version: string) =>
  * queues one email notice per account that should hear of it; running again queues nothing twice.
  * Unsent notices of an older version are dropped: the newest text is the one to read.
  */
-export function queuePolicyNotices(deps: Pick<PrivacyDeps, "db" | "config" | "clock" | "audit">, actor: Actor): number {
+export async function queuePolicyNotices(
+  deps: Pick<PrivacyDeps, "db" | "config" | "clock" | "audit">,
+  actor: Actor,
+): Promise<number> {
   const { version, material } = deps.config.policy;
   if (!material) return 0;
   const now = deps.clock.now();
-  return deps.db.transaction((tx) => {
-    tx.delete(policyNotices)
-      .where(and(isNull(policyNotices.sentAt), ne(policyNotices.version, version)))
-      .run();
-    const targets = tx.select({ id: accounts.id }).from(accounts).where(noticeable(version)).all();
+  return await transaction(deps.db, async (tx) => {
+    await exec(tx.delete(policyNotices).where(and(isNull(policyNotices.sentAt), ne(policyNotices.version, version))));
+    const targets = await all(tx.select({ id: accounts.id }).from(accounts).where(noticeable(version)));
     let queued = 0;
     for (const { id } of targets) {
-      tx.insert(policyNotices)
-        .values({ id: newId("pnt"), accountId: id, version, queuedAt: now, nextAttemptAt: now })
-        .onConflictDoNothing()
-        .run();
-      queued += changes(tx);
+      queued += await exec(
+        tx
+          .insert(policyNotices)
+          .values({ id: newId("pnt"), accountId: id, version, queuedAt: now, nextAttemptAt: now })
+          .onConflictDoNothing(),
+      );
     }
-    if (queued > 0) deps.audit.record({ actor, action: "policy.notify", details: { version, queued } }, tx);
+    if (queued > 0) await deps.audit.record({ actor, action: "policy.notify", details: { version, queued } }, tx);
     return queued;
   });
 }
@@ -58,27 +60,32 @@ export async function sendPolicyNotices(deps: PrivacyDeps): Promise<{ sent: numb
   const urls = publicUrls(deps.config.server.public_url);
   for (;;) {
     const now = deps.clock.now();
-    const due = deps.db
-      .select()
-      .from(policyNotices)
-      .where(and(isNull(policyNotices.sentAt), lte(policyNotices.nextAttemptAt, now)))
-      .limit(BATCH)
-      .all();
+    const due = await all(
+      deps.db
+        .select()
+        .from(policyNotices)
+        .where(and(isNull(policyNotices.sentAt), lte(policyNotices.nextAttemptAt, now)))
+        .limit(BATCH),
+    );
     if (due.length === 0) return { sent, failed };
     for (const notice of due) {
-      deps.db
-        .update(policyNotices)
-        .set({ nextAttemptAt: now + LEASE_MS })
-        .where(and(eq(policyNotices.id, notice.id), lte(policyNotices.nextAttemptAt, now)))
-        .run();
-      if (changes(deps.db) === 0) continue;
-      const account = deps.db
-        .select()
-        .from(accounts)
-        .where(and(eq(accounts.id, notice.accountId), noticeable(notice.version)))
-        .get();
+      if (
+        (await exec(
+          deps.db
+            .update(policyNotices)
+            .set({ nextAttemptAt: now + LEASE_MS })
+            .where(and(eq(policyNotices.id, notice.id), lte(policyNotices.nextAttemptAt, now))),
+        )) === 0
+      )
+        continue;
+      const account = await one(
+        deps.db
+          .select()
+          .from(accounts)
+          .where(and(eq(accounts.id, notice.accountId), noticeable(notice.version))),
+      );
       if (!account) {
-        deps.db.delete(policyNotices).where(eq(policyNotices.id, notice.id)).run();
+        await exec(deps.db.delete(policyNotices).where(eq(policyNotices.id, notice.id)));
         continue;
       }
       const ok = await deps.mailer.send({
@@ -93,7 +100,7 @@ export async function sendPolicyNotices(deps: PrivacyDeps): Promise<{ sent: numb
             attempts: notice.attempts + 1,
             nextAttemptAt: done + Math.min(60_000 * 2 ** notice.attempts, MAX_BACKOFF_MS),
           };
-      deps.db.update(policyNotices).set(update).where(eq(policyNotices.id, notice.id)).run();
+      await exec(deps.db.update(policyNotices).set(update).where(eq(policyNotices.id, notice.id)));
       if (ok) sent++;
       else failed++;
     }
@@ -112,41 +119,45 @@ function noticeMessage(version: string, urls: ReturnType<typeof publicUrls>) {
 }
 
 /** Record that the account accepted the version in force (Policy §7 consent, §16). */
-export function acceptPolicy(deps: PrivacyDeps, accountId: string, actor: Actor): AccountRow {
+export async function acceptPolicy(deps: PrivacyDeps, accountId: string, actor: Actor): Promise<AccountRow> {
   const { version } = deps.config.policy;
-  return deps.db.transaction((tx) => {
-    requireLiveAccount(tx, accountId);
-    deps.audit.record({ actor, action: "policy.accept", target: accountId, details: { version } }, tx);
-    return tx
-      .update(accounts)
-      .set({ policyVersion: version, policyAcceptedAt: deps.clock.now(), updatedAt: deps.clock.now() })
-      .where(eq(accounts.id, accountId))
-      .returning()
-      .get()!;
+  return await transaction(deps.db, async (tx) => {
+    await requireLiveAccount(tx, accountId);
+    await deps.audit.record({ actor, action: "policy.accept", target: accountId, details: { version } }, tx);
+    return (await one(
+      tx
+        .update(accounts)
+        .set({ policyVersion: version, policyAcceptedAt: deps.clock.now(), updatedAt: deps.clock.now() })
+        .where(eq(accounts.id, accountId))
+        .returning(),
+    ))!;
   });
 }
 
 /** The version in force, who accepted it, and where its notices stand. */
-export function policyStatus(deps: Pick<PrivacyDeps, "db" | "config">) {
+export async function policyStatus(deps: Pick<PrivacyDeps, "db" | "config">) {
   const { version, material, minimum_age } = deps.config.policy;
-  const ofAccounts = (where: SQL | undefined) =>
-    deps.db.select({ n: count() }).from(accounts).where(where).get()?.n ?? 0;
-  const ofNotices = (where: SQL | undefined) =>
-    deps.db
-      .select({ n: count() })
-      .from(policyNotices)
-      .where(and(eq(policyNotices.version, version), where))
-      .get()?.n ?? 0;
+  const ofAccounts = async (where: SQL | undefined) =>
+    (await one(deps.db.select({ n: count() }).from(accounts).where(where)))?.n ?? 0;
+  const ofNotices = async (where: SQL | undefined) =>
+    (
+      await one(
+        deps.db
+          .select({ n: count() })
+          .from(policyNotices)
+          .where(and(eq(policyNotices.version, version), where)),
+      )
+    )?.n ?? 0;
   return {
     version,
     material,
     minimum_age,
-    verified_accounts: ofAccounts(and(isNotNull(accounts.verifiedAt), ne(accounts.status, "erased"))),
-    accepted_current: ofAccounts(eq(accounts.policyVersion, version)),
+    verified_accounts: await ofAccounts(and(isNotNull(accounts.verifiedAt), ne(accounts.status, "erased"))),
+    accepted_current: await ofAccounts(eq(accounts.policyVersion, version)),
     notices: {
-      sent: ofNotices(isNotNull(policyNotices.sentAt)),
-      pending: ofNotices(isNull(policyNotices.sentAt)),
-      retrying: ofNotices(and(isNull(policyNotices.sentAt), gt(policyNotices.attempts, 0))),
+      sent: await ofNotices(isNotNull(policyNotices.sentAt)),
+      pending: await ofNotices(isNull(policyNotices.sentAt)),
+      retrying: await ofNotices(and(isNull(policyNotices.sentAt), gt(policyNotices.attempts, 0))),
     },
   };
 }

@@ -8,6 +8,7 @@ import { newOpaqueToken, parseOpaqueToken, takeSingleUse } from "../lib/opaqueTo
 import { completeRequest, recordRequest } from "./rights";
 import { publicUrls } from "../lib/publicUrls";
 import { iso } from "../lib/clock";
+import { all, exec, transaction, one } from "../db/tx";
 
 const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
@@ -23,23 +24,23 @@ export const changeAddress = (cipher: FieldCipher, row: ChangeRow) => cipher.dec
  * address they do not control. An earlier pending change of the account lapses. Recorded in the
  * rights ledger (open until the link is opened) and audited.
  */
-export function requestEmailChange(
+export async function requestEmailChange(
   deps: PrivacyDeps,
   accountId: string,
   rawEmail: string,
   actor: Actor,
-): { request_id: string; expires_at: string } {
+): Promise<{ request_id: string; expires_at: string }> {
   const email = requireEmail(rawEmail);
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("ecg");
-  const request = deps.db.transaction((tx) => {
-    requireLiveAccount(tx, accountId);
-    for (const old of tx.select().from(emailChanges).where(eq(emailChanges.accountId, accountId)).all())
-      completeRequest(deps, tx, old.requestId, "lapsed");
-    tx.delete(emailChanges).where(eq(emailChanges.accountId, accountId)).run();
-    const request = recordRequest(deps, tx, { accountId, kind: "rectify", actor, scope: "email" });
-    tx.insert(emailChanges)
-      .values({
+  const request = await transaction(deps.db, async (tx) => {
+    await requireLiveAccount(tx, accountId);
+    for (const old of await all(tx.select().from(emailChanges).where(eq(emailChanges.accountId, accountId))))
+      await completeRequest(deps, tx, old.requestId, "lapsed");
+    await exec(tx.delete(emailChanges).where(eq(emailChanges.accountId, accountId)));
+    const request = await recordRequest(deps, tx, { accountId, kind: "rectify", actor, scope: "email" });
+    await exec(
+      tx.insert(emailChanges).values({
         id,
         accountId,
         emailEnc: deps.cipher.encrypt(email, changeAt(id)),
@@ -47,9 +48,9 @@ export function requestEmailChange(
         requestId: request.id,
         createdAt: now,
         expiresAt: now + EMAIL_CHANGE_TTL_MS,
-      })
-      .run();
-    deps.audit.record(
+      }),
+    );
+    await deps.audit.record(
       { actor, action: "account.email_change_requested", target: accountId, details: { request: request.id } },
       tx,
     );
@@ -70,40 +71,45 @@ export function requestEmailChange(
  * takes the new address (refused if another account has it meanwhile) and the request is done;
  * an expired link lets the request lapse. Returns the changed account, or null.
  */
-export function confirmEmailChange(deps: PrivacyDeps, token: string): AccountRow | null {
+export async function confirmEmailChange(deps: PrivacyDeps, token: string): Promise<AccountRow | null> {
   const parsed = parseOpaqueToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
-  const change = deps.db.transaction((tx) => {
-    const row = takeSingleUse(
+  const change = await transaction(deps.db, async (tx) => {
+    const row = await takeSingleUse(
       parsed,
-      (id) => tx.select().from(emailChanges).where(eq(emailChanges.id, id)).get(),
-      (id) => tx.delete(emailChanges).where(eq(emailChanges.id, id)).run(),
+      async (id) => await one(tx.select().from(emailChanges).where(eq(emailChanges.id, id))),
+      async (id) => await exec(tx.delete(emailChanges).where(eq(emailChanges.id, id))),
     );
     if (!row) return null;
     if (row.expiresAt > now) return row;
-    completeRequest(deps, tx, row.requestId, "lapsed");
+    await completeRequest(deps, tx, row.requestId, "lapsed");
     return null;
   });
   if (!change) return null;
   try {
-    const account = setAccountEmail(
+    const account = await setAccountEmail(
       deps,
       change.accountId,
       changeAddress(deps.cipher, change),
       `account:${change.accountId}`,
     );
-    completeRequest(deps, deps.db, change.requestId, "done");
+    await completeRequest(deps, deps.db, change.requestId, "done");
     return account;
   } catch (err) {
-    completeRequest(deps, deps.db, change.requestId, "lapsed");
+    await completeRequest(deps, deps.db, change.requestId, "lapsed");
     throw err;
   }
 }
 
 /** An operator's correction (`kriora accounts set-email`): applied at once, and recorded as a done request. */
-export function correctEmail(deps: PrivacyDeps, accountId: string, rawEmail: string, actor: Actor): AccountRow {
-  const account = setAccountEmail(deps, accountId, rawEmail, actor);
-  recordRequest(deps, deps.db, { accountId, kind: "rectify", actor, scope: "email", done: true });
+export async function correctEmail(
+  deps: PrivacyDeps,
+  accountId: string,
+  rawEmail: string,
+  actor: Actor,
+): Promise<AccountRow> {
+  const account = await setAccountEmail(deps, accountId, rawEmail, actor);
+  await recordRequest(deps, deps.db, { accountId, kind: "rectify", actor, scope: "email", done: true });
   return account;
 }

@@ -23,13 +23,13 @@ export function privacySettings(deps: { config: Readonly<Config> }) {
  * `kriora privacy report`: clause by clause, the mechanism in force and the tests that prove it,
  * with the live settings and the state of the rights ledger.
  */
-export function conformanceReport(deps: {
+export async function conformanceReport(deps: {
   config: Readonly<Config>;
   db: Db;
   clock: Clock;
   billing: Pick<Billing, "mode">;
 }) {
-  const requests = listRequests(deps);
+  const requests = await listRequests(deps);
   return {
     generated_at: iso(deps.clock.now()),
     policy: { version: deps.config.policy.version, material: deps.config.policy.material },

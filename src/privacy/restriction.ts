@@ -5,6 +5,7 @@ import { describeAccount, requireLiveAccount, type AccountRow } from "../account
 import { accounts } from "../db/schema";
 import { KrioraError } from "../lib/errors";
 import { recordRequest } from "./rights";
+import { one, transaction } from "../db/tx";
 
 /**
  * Restriction (Policy §14, Art. 18): the account is frozen. Its credentials lose the `model` scope
@@ -12,21 +13,25 @@ import { recordRequest } from "./rights";
  * leaves a restricted account's usage and billing rows alone — and nothing else is processed:
  * no purchases, no policy notices. The person can still sign in and read or export their data.
  */
-export function restrictAccount(deps: PrivacyDeps, accountId: string, actor: Actor): AccountRow {
-  const row = deps.db.transaction((tx) => {
-    const account = requireLiveAccount(tx, accountId);
+export async function restrictAccount(deps: PrivacyDeps, accountId: string, actor: Actor): Promise<AccountRow> {
+  const row = await transaction(deps.db, async (tx) => {
+    const account = await requireLiveAccount(tx, accountId);
     if (account.status !== "active")
       throw new KrioraError("conflict", `Only an active account can be restricted (this one is ${account.status}).`);
-    const request = recordRequest(deps, tx, { accountId, kind: "restrict", actor, done: true });
-    deps.audit.record({ actor, action: "account.restrict", target: accountId, details: { request: request.id } }, tx);
-    return tx
-      .update(accounts)
-      .set({ status: "restricted", updatedAt: deps.clock.now() })
-      .where(eq(accounts.id, accountId))
-      .returning()
-      .get()!;
+    const request = await recordRequest(deps, tx, { accountId, kind: "restrict", actor, done: true });
+    await deps.audit.record(
+      { actor, action: "account.restrict", target: accountId, details: { request: request.id } },
+      tx,
+    );
+    return (await one(
+      tx
+        .update(accounts)
+        .set({ status: "restricted", updatedAt: deps.clock.now() })
+        .where(eq(accounts.id, accountId))
+        .returning(),
+    ))!;
   });
-  deps.authView.refreshAccount(accountId);
+  await deps.authView.refreshAccount(accountId);
   return row;
 }
 
@@ -36,7 +41,7 @@ export function restrictAccount(deps: PrivacyDeps, accountId: string, actor: Act
  * the restriction stays and the caller is told to retry.
  */
 export async function liftRestriction(deps: PrivacyDeps, accountId: string, actor: Actor): Promise<AccountRow> {
-  const account = requireLiveAccount(deps.db, accountId);
+  const account = await requireLiveAccount(deps.db, accountId);
   if (account.status !== "restricted") throw new KrioraError("conflict", "The account is not restricted.");
   const sent = await deps.mailer.send({
     kind: "restriction_lifted",
@@ -52,17 +57,21 @@ export async function liftRestriction(deps: PrivacyDeps, accountId: string, acto
       "unavailable",
       "The account holder could not be notified by email, so the restriction stays; try again once mail is working.",
     );
-  const row = deps.db.transaction((tx) => {
-    if (requireLiveAccount(tx, accountId).status !== "restricted")
+  const row = await transaction(deps.db, async (tx) => {
+    if ((await requireLiveAccount(tx, accountId)).status !== "restricted")
       throw new KrioraError("conflict", "The account is not restricted.");
-    deps.audit.record({ actor, action: "account.unrestrict", target: accountId, details: { notified: true } }, tx);
-    return tx
-      .update(accounts)
-      .set({ status: "active", updatedAt: deps.clock.now() })
-      .where(eq(accounts.id, accountId))
-      .returning()
-      .get()!;
+    await deps.audit.record(
+      { actor, action: "account.unrestrict", target: accountId, details: { notified: true } },
+      tx,
+    );
+    return (await one(
+      tx
+        .update(accounts)
+        .set({ status: "active", updatedAt: deps.clock.now() })
+        .where(eq(accounts.id, accountId))
+        .returning(),
+    ))!;
   });
-  deps.authView.refreshAccount(accountId);
+  await deps.authView.refreshAccount(accountId);
   return row;
 }

@@ -1,9 +1,8 @@
 import { and, eq, inArray, isNotNull, like, lt, lte, notInArray, or } from "drizzle-orm";
 import type { PrivacyDeps } from "./privacyDeps";
-import { changes, type Tx } from "../db/tx";
+import { transaction, exec, all, type Tx } from "../db/tx";
 import { repointBilling } from "../billing/erasure";
 import { carryForward } from "../billing/ledger";
-import { checkpoint } from "../db/client";
 import {
   abuseFlags,
   accounts,
@@ -60,11 +59,11 @@ const erased = (tx: Tx) => tx.select({ id: accounts.id }).from(accounts).where(e
 export async function runRetention(deps: PrivacyDeps, opts: { dryRun?: boolean } = {}): Promise<RetentionReport> {
   let counts: Omit<RetentionCounts, "stripe_customers_deleted"> | undefined;
   try {
-    deps.db.transaction((tx) => {
-      counts = applyWindows(deps, tx);
+    await transaction(deps.db, async (tx) => {
+      counts = await applyWindows(deps, tx);
       if (opts.dryRun) throw new DryRun();
       if (Object.values(counts).some((n) => n > 0))
-        deps.audit.record({ actor: "system", action: "retention.run", details: { ...counts } }, tx);
+        await deps.audit.record({ actor: "system", action: "retention.run", details: { ...counts } }, tx);
     });
   } catch (err) {
     if (!(err instanceof DryRun)) throw err;
@@ -74,77 +73,84 @@ export async function runRetention(deps: PrivacyDeps, opts: { dryRun?: boolean }
     stripe_customers_deleted: await deletePendingCustomers(deps, opts.dryRun ?? false),
     dry_run: opts.dryRun ?? false,
   };
-  if (!report.dry_run) checkpoint(deps.handle.sqlite);
+  if (!report.dry_run) await deps.handle.purgeErased();
   deps.log.info("retention_run", { ...report });
   return report;
 }
 
-function applyWindows(deps: PrivacyDeps, tx: Tx): Omit<RetentionCounts, "stripe_customers_deleted"> {
+async function applyWindows(deps: PrivacyDeps, tx: Tx): Promise<Omit<RetentionCounts, "stripe_customers_deleted">> {
   const now = deps.clock.now();
   const { ip_days, usage_detail_days, billing_years, audit_years } = deps.config.retention;
   const billingBefore = addMonthsUtc(now, -12 * billing_years);
 
   const ipBefore = now - ip_days * DAY_MS;
-  tx.update(usageEvents)
-    .set({ ipEnc: null })
-    .where(
-      and(
-        isNotNull(usageEvents.ipEnc),
-        lt(usageEvents.at, ipBefore),
-        notInArray(usageEvents.accountId, restricted(tx)),
+  const ips = await exec(
+    tx
+      .update(usageEvents)
+      .set({ ipEnc: null })
+      .where(
+        and(
+          isNotNull(usageEvents.ipEnc),
+          lt(usageEvents.at, ipBefore),
+          notInArray(usageEvents.accountId, restricted(tx)),
+        ),
       ),
-    )
-    .run();
-  const ips = changes(tx);
-  tx.delete(abuseFlags)
-    .where(
-      and(
-        eq(abuseFlags.kind, "address_block"),
-        lt(abuseFlags.createdAt, ipBefore),
-        or(lte(abuseFlags.expiresAt, now), isNotNull(abuseFlags.clearedAt)),
+  );
+  const blocks = await exec(
+    tx
+      .delete(abuseFlags)
+      .where(
+        and(
+          eq(abuseFlags.kind, "address_block"),
+          lt(abuseFlags.createdAt, ipBefore),
+          or(lte(abuseFlags.expiresAt, now), isNotNull(abuseFlags.clearedAt)),
+        ),
       ),
-    )
-    .run();
-  const blocks = changes(tx);
+  );
   // The daily aggregates already hold these rows' totals (written in the same transaction).
-  tx.delete(usageEvents)
-    .where(and(lt(usageEvents.at, now - usage_detail_days * DAY_MS), notInArray(usageEvents.accountId, restricted(tx))))
-    .run();
-  const detail = changes(tx);
-  tx.delete(sessions).where(lte(sessions.expiresAt, now)).run();
-  const sessionCount = changes(tx);
-  tx.delete(magicLinks).where(lte(magicLinks.expiresAt, now)).run();
-  const links = changes(tx);
-  const lapsed = tx.select().from(emailChanges).where(lte(emailChanges.expiresAt, now)).all();
-  for (const c of lapsed) completeRequest(deps, tx, c.requestId, "lapsed");
-  tx.delete(emailChanges).where(lte(emailChanges.expiresAt, now)).run();
+  const detail = await exec(
+    tx
+      .delete(usageEvents)
+      .where(
+        and(lt(usageEvents.at, now - usage_detail_days * DAY_MS), notInArray(usageEvents.accountId, restricted(tx))),
+      ),
+  );
+  const sessionCount = await exec(tx.delete(sessions).where(lte(sessions.expiresAt, now)));
+  const links = await exec(tx.delete(magicLinks).where(lte(magicLinks.expiresAt, now)));
+  const lapsed = await all(tx.select().from(emailChanges).where(lte(emailChanges.expiresAt, now)));
+  for (const c of lapsed) await completeRequest(deps, tx, c.requestId, "lapsed");
+  await exec(tx.delete(emailChanges).where(lte(emailChanges.expiresAt, now)));
 
   let billingRows = 0;
   const owners = tx
     .selectDistinct({ id: billingLedger.accountId })
     .from(billingLedger)
     .where(and(lt(billingLedger.at, billingBefore), notInArray(billingLedger.accountId, restricted(tx))));
-  for (const { id } of owners.all()) billingRows += carryForward(tx, id, billingBefore);
-  tx.delete(billingCheckouts)
-    .where(and(lt(billingCheckouts.createdAt, billingBefore), notInArray(billingCheckouts.accountId, restricted(tx))))
-    .run();
-  const checkouts = changes(tx);
-  tx.delete(stripeEvents).where(lt(stripeEvents.processedAt, billingBefore)).run();
-  const events = changes(tx);
+  for (const { id } of await all(owners)) billingRows += await carryForward(tx, id, billingBefore);
+  const checkouts = await exec(
+    tx
+      .delete(billingCheckouts)
+      .where(
+        and(lt(billingCheckouts.createdAt, billingBefore), notInArray(billingCheckouts.accountId, restricted(tx))),
+      ),
+  );
+  const events = await exec(tx.delete(stripeEvents).where(lt(stripeEvents.processedAt, billingBefore)));
 
   let leftovers = 0;
-  const late = tx
-    .selectDistinct({ id: usageDaily.accountId })
-    .from(usageDaily)
-    .where(inArray(usageDaily.accountId, erased(tx)))
-    .all();
-  for (const { id } of late) leftovers += deleteUsage(tx, id).events;
-  for (const { id } of tx
-    .selectDistinct({ id: billingLedger.accountId })
-    .from(billingLedger)
-    .where(inArray(billingLedger.accountId, erased(tx)))
-    .all())
-    leftovers += repointBilling(tx, id);
+  const late = await all(
+    tx
+      .selectDistinct({ id: usageDaily.accountId })
+      .from(usageDaily)
+      .where(inArray(usageDaily.accountId, erased(tx))),
+  );
+  for (const { id } of late) leftovers += (await deleteUsage(tx, id)).events;
+  for (const { id } of await all(
+    tx
+      .selectDistinct({ id: billingLedger.accountId })
+      .from(billingLedger)
+      .where(inArray(billingLedger.accountId, erased(tx))),
+  ))
+    leftovers += await repointBilling(tx, id);
 
   return {
     ips_erased: ips,
@@ -156,18 +162,19 @@ function applyWindows(deps: PrivacyDeps, tx: Tx): Omit<RetentionCounts, "stripe_
     billing_rows_deleted: billingRows,
     checkouts_deleted: checkouts,
     stripe_events_deleted: events,
-    audit_entries_pruned: pruneAudit(tx, addMonthsUtc(now, -12 * audit_years), now),
+    audit_entries_pruned: await pruneAudit(tx, addMonthsUtc(now, -12 * audit_years), now),
     erased_leftovers: leftovers,
   };
 }
 
 /** Retry the Stripe deletions an erasure could not finish (their customer links sit on tombstones). */
 async function deletePendingCustomers(deps: PrivacyDeps, dryRun: boolean): Promise<number> {
-  const pending = deps.db
-    .select({ id: billingCustomers.accountId })
-    .from(billingCustomers)
-    .where(like(billingCustomers.accountId, `${TOMBSTONE_PREFIX}_%`))
-    .all();
+  const pending = await all(
+    deps.db
+      .select({ id: billingCustomers.accountId })
+      .from(billingCustomers)
+      .where(like(billingCustomers.accountId, `${TOMBSTONE_PREFIX}_%`)),
+  );
   if (dryRun) return pending.length;
   let deleted = 0;
   for (const { id } of pending) {

@@ -6,6 +6,7 @@ import { rightsRequests, type Right, type RightsOutcome } from "../db/schema";
 import { addMonthsUtc, iso } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
 import { newId } from "../lib/ids";
+import { one, exec, all, transaction } from "../db/tx";
 
 type RightsRow = typeof rightsRequests.$inferSelect;
 
@@ -44,85 +45,90 @@ const channelOf = (actor: Actor) => (actor.startsWith("account:") ? "account" : 
  * Record a request as received now, due one calendar month later (GDPR Art. 12(3); 31 January →
  * 28 or 29 February). `done` completes it at once, for rights that are carried out on the spot.
  */
-export function recordRequest(
+export async function recordRequest(
   deps: Pick<PrivacyDeps, "clock">,
   tx: Tx,
   input: { accountId: string; kind: Right; actor: Actor; scope?: string; done?: boolean },
-): RightsRow {
+): Promise<RightsRow> {
   const now = deps.clock.now();
-  return tx
-    .insert(rightsRequests)
-    .values({
-      id: newId("dsr"),
-      accountId: input.accountId,
-      kind: input.kind,
-      channel: channelOf(input.actor),
-      scope: input.scope ?? null,
-      receivedAt: now,
-      dueAt: addMonthsUtc(now, 1),
-      completedAt: input.done ? now : null,
-      outcome: input.done ? "done" : null,
-    })
-    .returning()
-    .get();
+  return await one(
+    tx
+      .insert(rightsRequests)
+      .values({
+        id: newId("dsr"),
+        accountId: input.accountId,
+        kind: input.kind,
+        channel: channelOf(input.actor),
+        scope: input.scope ?? null,
+        receivedAt: now,
+        dueAt: addMonthsUtc(now, 1),
+        completedAt: input.done ? now : null,
+        outcome: input.done ? "done" : null,
+      })
+      .returning(),
+  );
 }
 
-export function completeRequest(deps: Pick<PrivacyDeps, "clock">, tx: Tx, id: string, outcome: RightsOutcome): void {
-  tx.update(rightsRequests)
-    .set({ completedAt: deps.clock.now(), outcome })
-    .where(and(eq(rightsRequests.id, id), isNull(rightsRequests.completedAt)))
-    .run();
+export async function completeRequest(
+  deps: Pick<PrivacyDeps, "clock">,
+  tx: Tx,
+  id: string,
+  outcome: RightsOutcome,
+): Promise<void> {
+  await exec(
+    tx
+      .update(rightsRequests)
+      .set({ completedAt: deps.clock.now(), outcome })
+      .where(and(eq(rightsRequests.id, id), isNull(rightsRequests.completedAt))),
+  );
 }
 
 /** A request answered on the spot whose answer could not be produced after all (an export that threw). */
-export function markRequestFailed(deps: Pick<PrivacyDeps, "db" | "clock">, id: string): void {
-  deps.db
-    .update(rightsRequests)
-    .set({ completedAt: deps.clock.now(), outcome: "failed" })
-    .where(eq(rightsRequests.id, id))
-    .run();
+export async function markRequestFailed(deps: Pick<PrivacyDeps, "db" | "clock">, id: string): Promise<void> {
+  await exec(
+    deps.db
+      .update(rightsRequests)
+      .set({ completedAt: deps.clock.now(), outcome: "failed" })
+      .where(eq(rightsRequests.id, id)),
+  );
 }
 
 /** The ledger, oldest first; `overdue` keeps only open requests past their due date. */
-export function listRequests(
+export async function listRequests(
   deps: Pick<PrivacyDeps, "db" | "clock">,
   opts: { overdue?: boolean; accountId?: string } = {},
-): RightsRequestInfo[] {
+): Promise<RightsRequestInfo[]> {
   const now = deps.clock.now();
   const where = and(
     opts.accountId === undefined ? undefined : eq(rightsRequests.accountId, opts.accountId),
     opts.overdue ? and(isNull(rightsRequests.completedAt), lt(rightsRequests.dueAt, now)) : undefined,
   );
-  return deps.db
-    .select()
-    .from(rightsRequests)
-    .where(where)
-    .orderBy(asc(rightsRequests.receivedAt), sql`rowid`)
-    .all()
-    .map((r) => describeRequest(r, now));
+  return (
+    await all(deps.db.select().from(rightsRequests).where(where).orderBy(asc(rightsRequests.receivedAt), sql`rowid`))
+  ).map((r) => describeRequest(r, now));
 }
 
 /**
  * An admin's decision on an objection waiting for one (Art. 21(1): processing for legitimate
  * interests stops unless there are compelling grounds): the request is closed as upheld or dismissed.
  */
-export function decideObjection(
+export async function decideObjection(
   deps: Pick<PrivacyDeps, "db" | "clock" | "audit">,
   id: string,
   outcome: "upheld" | "dismissed",
   actor: Actor,
-): RightsRequestInfo {
-  const row = deps.db.transaction((tx) => {
-    const open = tx.select().from(rightsRequests).where(eq(rightsRequests.id, id)).get();
+): Promise<RightsRequestInfo> {
+  const row = await transaction(deps.db, async (tx) => {
+    const open = await one(tx.select().from(rightsRequests).where(eq(rightsRequests.id, id)));
     if (!open) throw new KrioraError("not_found", "No such request.");
     if (open.kind !== "object" || open.completedAt !== null)
       throw new KrioraError("conflict", "Only an open objection waits for a decision.");
-    completeRequest(deps, tx, id, outcome);
-    deps.audit.record(
+    await completeRequest(deps, tx, id, outcome);
+    await deps.audit.record(
       { actor, action: "rights.decide", target: open.accountId, details: { request: id, scope: open.scope, outcome } },
       tx,
     );
-    return tx.select().from(rightsRequests).where(eq(rightsRequests.id, id)).get()!;
+    return (await one(tx.select().from(rightsRequests).where(eq(rightsRequests.id, id))))!;
   });
   return describeRequest(row, deps.clock.now());
 }

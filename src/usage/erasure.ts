@@ -1,14 +1,14 @@
 import { inArray } from "drizzle-orm";
 import { deleteByAccount, type ErasureRule } from "../db/erasure";
 import { abuseFlags, trendObjections, usageDaily, usageEvents } from "../db/schema";
-import { changes, type Tx } from "../db/tx";
+import { exec, type Tx } from "../db/tx";
 
 const deleteEvents = deleteByAccount(usageEvents, usageEvents.accountId);
 const deleteDaily = deleteByAccount(usageDaily, usageDaily.accountId);
 
 /** Usage rows (with their encrypted IPs) and the account's daily aggregates. */
-export function deleteUsage(tx: Tx, accountId: string): { events: number; daily: number } {
-  return { events: deleteEvents(tx, { accountId }), daily: deleteDaily(tx, { accountId }) };
+export async function deleteUsage(tx: Tx, accountId: string): Promise<{ events: number; daily: number }> {
+  return { events: await deleteEvents(tx, { accountId }), daily: await deleteDaily(tx, { accountId }) };
 }
 
 /** Erasure of the usage tables: every row about the account or its keys goes. */
@@ -19,10 +19,9 @@ export const usageErasure: ErasureRule[] = [
     table: abuseFlags,
     export: { sections: ["abuse_flags"] },
     action: "delete",
-    erase: (tx, { keyIds }) => {
+    erase: async (tx, { keyIds }) => {
       if (keyIds.length === 0) return 0;
-      tx.delete(abuseFlags).where(inArray(abuseFlags.subject, keyIds)).run();
-      return changes(tx);
+      return await exec(tx.delete(abuseFlags).where(inArray(abuseFlags.subject, keyIds)));
     },
   },
   {

@@ -1,6 +1,7 @@
 import { and, avg, count, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { usageEvents } from "../db/schema";
+import { one } from "../db/tx";
 
 interface ProviderHealth {
   requests: number;
@@ -14,24 +15,26 @@ interface ProviderHealth {
  * A provider's recent health from the usage rows' metadata alone (status, latency, error type):
  * nothing about any request's content exists to be shown.
  */
-export function providerHealth(db: Db, provider: string, since: number): ProviderHealth {
+export async function providerHealth(db: Db, provider: string, since: number): Promise<ProviderHealth> {
   const recent = and(eq(usageEvents.provider, provider), gte(usageEvents.at, since));
-  const row = db
-    .select({
-      n: count(),
-      ok: sql<number>`sum(case when ${usageEvents.status} < 400 then 1 else 0 end)`,
-      latency: avg(usageEvents.latencyMs),
-    })
-    .from(usageEvents)
-    .where(recent)
-    .get();
-  const failed = db
-    .select({ type: usageEvents.errorType })
-    .from(usageEvents)
-    .where(and(recent, isNotNull(usageEvents.errorType), gte(usageEvents.status, 400)))
-    .orderBy(desc(usageEvents.at))
-    .limit(1)
-    .get();
+  const row = await one(
+    db
+      .select({
+        n: count(),
+        ok: sql<number>`sum(case when ${usageEvents.status} < 400 then 1 else 0 end)`,
+        latency: avg(usageEvents.latencyMs),
+      })
+      .from(usageEvents)
+      .where(recent),
+  );
+  const failed = await one(
+    db
+      .select({ type: usageEvents.errorType })
+      .from(usageEvents)
+      .where(and(recent, isNotNull(usageEvents.errorType), gte(usageEvents.status, 400)))
+      .orderBy(desc(usageEvents.at))
+      .limit(1),
+  );
   const n = row?.n ?? 0;
   return {
     requests: n,

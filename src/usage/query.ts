@@ -2,6 +2,7 @@ import { and, eq, gte, lte, notInArray, sum } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { formatUsd } from "../lib/money";
 import { accounts, trendObjections, underRestriction, usageDaily } from "../db/schema";
+import { one, all, exec } from "../db/tx";
 
 export interface UsageRange {
   /** Inclusive UTC days, `YYYY-MM-DD`; omitted means unbounded. */
@@ -50,26 +51,34 @@ const inRange = (range: UsageRange) => [
 ];
 
 /** An account's usage from the daily aggregates: totals, or grouped by day or model. */
-export function accountUsage(db: Db, accountId: string, range: UsageRange): UsageTotals {
+export async function accountUsage(db: Db, accountId: string, range: UsageRange): Promise<UsageTotals> {
   return toTotals(
-    db
-      .select(totals)
-      .from(usageDaily)
-      .where(and(eq(usageDaily.accountId, accountId), ...inRange(range)))
-      .get() ?? {},
+    (await one(
+      db
+        .select(totals)
+        .from(usageDaily)
+        .where(and(eq(usageDaily.accountId, accountId), ...inRange(range))),
+    )) ?? {},
   );
 }
 
-export function accountUsageBy(db: Db, accountId: string, range: UsageRange, groupBy: "day" | "model"): UsageGroup[] {
+export async function accountUsageBy(
+  db: Db,
+  accountId: string,
+  range: UsageRange,
+  groupBy: "day" | "model",
+): Promise<UsageGroup[]> {
   const col = groupBy === "day" ? usageDaily.day : usageDaily.model;
-  return db
-    .select({ ...totals, key: col })
-    .from(usageDaily)
-    .where(and(eq(usageDaily.accountId, accountId), ...inRange(range)))
-    .groupBy(col)
-    .orderBy(col)
-    .all()
-    .map((r) => ({ [groupBy]: r.key, ...toTotals(r) }));
+  return (
+    await all(
+      db
+        .select({ ...totals, key: col })
+        .from(usageDaily)
+        .where(and(eq(usageDaily.accountId, accountId), ...inRange(range)))
+        .groupBy(col)
+        .orderBy(col),
+    )
+  ).map((r) => ({ [groupBy]: r.key, ...toTotals(r) }));
 }
 
 /**
@@ -77,24 +86,33 @@ export function accountUsageBy(db: Db, accountId: string, range: UsageRange, gro
  * objected (Art. 21) are left out entirely, and so are restricted ones (Art. 18: their data is
  * only stored).
  */
-export function usageTrends(db: Db, range: UsageRange): (UsageTotals & { day: string; model: string })[] {
+export async function usageTrends(
+  db: Db,
+  range: UsageRange,
+): Promise<(UsageTotals & { day: string; model: string })[]> {
   const objected = db.select({ id: trendObjections.accountId }).from(trendObjections);
   const restricted = db.select({ id: accounts.id }).from(accounts).where(underRestriction);
-  return db
-    .select({ ...totals, day: usageDaily.day, model: usageDaily.model })
-    .from(usageDaily)
-    .where(
-      and(notInArray(usageDaily.accountId, objected), notInArray(usageDaily.accountId, restricted), ...inRange(range)),
+  return (
+    await all(
+      db
+        .select({ ...totals, day: usageDaily.day, model: usageDaily.model })
+        .from(usageDaily)
+        .where(
+          and(
+            notInArray(usageDaily.accountId, objected),
+            notInArray(usageDaily.accountId, restricted),
+            ...inRange(range),
+          ),
+        )
+        .groupBy(usageDaily.day, usageDaily.model)
+        .orderBy(usageDaily.day, usageDaily.model),
     )
-    .groupBy(usageDaily.day, usageDaily.model)
-    .orderBy(usageDaily.day, usageDaily.model)
-    .all()
-    .map((r) => ({ day: r.day, model: r.model, ...toTotals(r) }));
+  ).map((r) => ({ day: r.day, model: r.model, ...toTotals(r) }));
 }
 
 /** Record an objection to trend analytics; effective for every query from now on. */
-export function objectToTrends(db: Db, accountId: string, at: number): void {
-  db.insert(trendObjections).values({ accountId, at }).onConflictDoNothing().run();
+export async function objectToTrends(db: Db, accountId: string, at: number): Promise<void> {
+  await exec(db.insert(trendObjections).values({ accountId, at }).onConflictDoNothing());
 }
 
 export const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;

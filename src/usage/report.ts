@@ -7,24 +7,24 @@ interface UsageReportQuery extends UsageRange {
 }
 
 /** An account's usage from the daily aggregates: totals, optionally grouped by day or model. */
-export function usageReport(db: Db, accountId: string, query: UsageReportQuery) {
+export async function usageReport(db: Db, accountId: string, query: UsageReportQuery) {
   const range = { from: query.from, to: query.to };
   return {
     account_id: accountId,
     from: query.from ?? null,
     to: query.to ?? null,
-    totals: accountUsage(db, accountId, range),
-    ...(query.group_by ? { groups: accountUsageBy(db, accountId, range, query.group_by) } : {}),
+    totals: await accountUsage(db, accountId, range),
+    ...(query.group_by ? { groups: await accountUsageBy(db, accountId, range, query.group_by) } : {}),
   };
 }
 
 /** Another account's usage, read by an admin: the read is audited. */
-export function usageReportAudited(
+export async function usageReportAudited(
   deps: { db: Db; audit: AuditTrail },
   actor: Actor,
   accountId: string,
   query: UsageReportQuery,
 ) {
-  deps.audit.record({ actor, action: "usage.read", target: accountId });
+  await deps.audit.record({ actor, action: "usage.read", target: accountId });
   return usageReport(deps.db, accountId, query);
 }

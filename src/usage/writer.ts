@@ -9,12 +9,13 @@ import { costMicros, type TokenPrices } from "./cost";
 import type { UsageEvent, UsageSink } from "./sink";
 import type { SpendTracker } from "./spend";
 import { iso } from "../lib/clock";
+import { exec, transaction } from "../db/tx";
 
 export interface UsageWriter extends UsageSink {
   /** Write everything queued, in one transaction. */
-  flush(): void;
+  flush(): Promise<void>;
   /** Stop the timer and flush what is left (called on SIGTERM/SIGINT). */
-  close(): void;
+  close(): Promise<void>;
   pending(): number;
 }
 
@@ -46,7 +47,7 @@ type Row = UsageRow;
  * Called inside each flush transaction after its rows are inserted, so what it writes (billing
  * debits, the meter outbox) commits or rolls back together with the usage rows.
  */
-export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => void;
+export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => Promise<void>;
 
 const SLICE_ROWS = 256;
 
@@ -69,7 +70,6 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   const batchRows = o.batchRows ?? 1000;
   const maxQueue = o.maxQueue ?? 200_000;
   let queue: Queued[] = [];
-  const statements = prepareStatements(o.db);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let alerting = false;
 
@@ -77,20 +77,27 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   // a burst's flush never holds the event loop for long.
   const schedule = (ms: number) => {
     if (timer) return;
-    timer = setTimeout(() => {
+    timer = setTimeout(async () => {
       timer = undefined;
-      writeSlice(SLICE_ROWS);
+      await writeSlice(SLICE_ROWS);
       if (queue.length > 0) schedule(0);
     }, ms);
     timer.unref?.();
   };
 
+  // Slices are written one after another: a flush (or close) returns only once the slice the
+  // timer started has committed too.
+  let writing: Promise<void> = Promise.resolve();
   const writeSlice = (limit: number) => {
+    writing = writing.catch(() => undefined).then(() => writeSliceNow(limit));
+    return writing;
+  };
+  const writeSliceNow = async (limit: number) => {
     if (queue.length === 0) return;
     const batch = queue.splice(0, limit);
     const started = performance.now();
     try {
-      writeBatch(o.db, statements, batch.map(toRow), o.onBatch);
+      await writeBatch(o.db, batch.map(toRow), o.onBatch);
       o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
       if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
       alerting = false;
@@ -148,86 +155,28 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       o.metrics.writerQueueDepth.set(queue.length);
       schedule(queue.length >= batchRows ? 0 : intervalMs);
     },
-    flush() {
-      writeSlice(queue.length);
+    async flush() {
+      await writeSlice(queue.length);
     },
-    close() {
+    async close() {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      writer.flush();
+      await writer.flush();
     },
     pending: () => queue.length,
   };
   return writer;
 }
 
-/** One prepared statement for a usage row and one for its day's aggregate, reused by every flush. */
-function prepareStatements(db: Db) {
-  const p = (name: string) => sql.placeholder(name);
-  const insertEvent = db
-    .insert(usageEvents)
-    .values(Object.fromEntries(EVENT_COLUMNS.map((c) => [c, p(c)])) as unknown as Row)
-    .onConflictDoNothing()
-    .prepare();
-  const add = (col: string) => sql.raw(`${col} + excluded.${col}`);
-  const upsertDay = db
-    .insert(usageDaily)
-    .values(Object.fromEntries(DAILY_COLUMNS.map((c) => [c, p(c)])) as unknown as DailyRow)
-    .onConflictDoUpdate({
-      target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
-      set: {
-        requests: add("requests"),
-        inputTokens: add("input_tokens"),
-        outputTokens: add("output_tokens"),
-        cachedInputTokens: add("cached_input_tokens"),
-        costMicros: add("cost_micros"),
-        errors: add("errors"),
-      },
-    })
-    .prepare();
-  return { insertEvent, upsertDay };
-}
+/** Rows per INSERT statement: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const ROWS_PER_STATEMENT = 256;
+
+/** The daily aggregate adds a batch's totals to what is stored (both engines accept `excluded`). */
+const addToDay = (col: string) => sql.raw(`usage_daily.${col} + excluded.${col}`);
 
 type DailyRow = typeof usageDaily.$inferInsert;
-const EVENT_COLUMNS = [
-  "id",
-  "at",
-  "accountId",
-  "keyId",
-  "ipEnc",
-  "model",
-  "provider",
-  "endpoint",
-  "stream",
-  "status",
-  "outcome",
-  "inputTokens",
-  "outputTokens",
-  "cachedInputTokens",
-  "estimated",
-  "costMicros",
-  "latencyMs",
-  "errorType",
-  "errorCode",
-] as const satisfies readonly (keyof Row)[];
-const DAILY_COLUMNS = [
-  "day",
-  "accountId",
-  "model",
-  "requests",
-  "inputTokens",
-  "outputTokens",
-  "cachedInputTokens",
-  "costMicros",
-  "errors",
-] as const satisfies readonly (keyof DailyRow)[];
 
-function writeBatch(
-  db: Db,
-  statements: ReturnType<typeof prepareStatements>,
-  rows: Row[],
-  onBatch: UsageBatchHook | undefined,
-) {
+async function writeBatch(db: Db, rows: Row[], onBatch: UsageBatchHook | undefined) {
   const daily = new Map<string, Required<DailyRow>>();
   for (const r of rows) {
     const day = iso(r.at).slice(0, 10);
@@ -254,11 +203,33 @@ function writeBatch(
     d.costMicros += r.costMicros;
     if (r.outcome !== "ok") d.errors++;
   }
-  db.transaction((tx) => {
-    for (const r of rows)
-      statements.insertEvent.run({ ...r, stream: r.stream ? 1 : 0, estimated: r.estimated ? 1 : 0 });
-    for (const d of daily.values()) statements.upsertDay.run(d);
-    onBatch?.(tx, rows);
+  const days = [...daily.values()];
+  await transaction(db, async (tx) => {
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT)
+      await exec(
+        tx
+          .insert(usageEvents)
+          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflictDoNothing(),
+      );
+    for (let i = 0; i < days.length; i += ROWS_PER_STATEMENT)
+      await exec(
+        tx
+          .insert(usageDaily)
+          .values(days.slice(i, i + ROWS_PER_STATEMENT))
+          .onConflictDoUpdate({
+            target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
+            set: {
+              requests: addToDay("requests"),
+              inputTokens: addToDay("input_tokens"),
+              outputTokens: addToDay("output_tokens"),
+              cachedInputTokens: addToDay("cached_input_tokens"),
+              costMicros: addToDay("cost_micros"),
+              errors: addToDay("errors"),
+            },
+          }),
+      );
+    await onBatch?.(tx, rows);
   });
 }
 

@@ -8,10 +8,10 @@ let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
 async function setUp() {
-  env = makeTestEnv();
+  env = await makeTestEnv();
   const deps = env.deps;
-  const admin = makeAccount(deps, "root@example.com", "admin");
-  const user = makeAccount(deps, "user@example.com");
+  const admin = await makeAccount(deps, "root@example.com", "admin");
+  const user = await makeAccount(deps, "user@example.com");
   const userKey = await makeKey(deps, user.id);
   return {
     deps,
@@ -41,8 +41,8 @@ const adminRoutes = (userId: string, keyId: string): [string, string, unknown?][
 describe("§9 access control: admin routes", () => {
   test("a non-admin gets 403 on every admin route (key or session), and nothing changes", async () => {
     const { deps, app, user, userKey } = await setUp();
-    const auditBefore = deps.audit.verify().entries;
-    const cookie = makeSessionCookie(deps, user.id);
+    const auditBefore = (await deps.audit.verify()).entries;
+    const cookie = await makeSessionCookie(deps, user.id);
     for (const [method, path, body] of adminRoutes(user.id, userKey.id)) {
       expect([method, path, (await call(app, method, path, { key: userKey.key, body })).status]).toEqual([
         method,
@@ -56,7 +56,7 @@ describe("§9 access control: admin routes", () => {
       ]).toEqual([method, path, 403]);
       expect((await call(app, method, path, { body })).status).toBe(401);
     }
-    expect(deps.audit.verify().entries).toBe(auditBefore);
+    expect((await deps.audit.verify()).entries).toBe(auditBefore);
     expect(deps.authView.key(userKey.id)).toBeDefined();
   });
 
@@ -82,7 +82,7 @@ describe("§9 access control: admin routes", () => {
         method === "POST" && (path === "/admin/accounts" || path.endsWith("/keys")) ? 201 : 200,
       ]);
     }
-    const entries = deps.audit.tail(50).filter((e) => e.actor === `admin:${admin.id}`);
+    const entries = (await deps.audit.tail(50)).filter((e) => e.actor === `admin:${admin.id}`);
     expect(entries.map((e) => e.action)).toEqual([
       "accounts.list",
       "account.create",
@@ -95,7 +95,7 @@ describe("§9 access control: admin routes", () => {
       "key.revoke",
       "keyring.rotate",
     ]);
-    expect(JSON.stringify(deps.audit.tail(100))).not.toContain("@example.com");
+    expect(JSON.stringify(await deps.audit.tail(100))).not.toContain("@example.com");
   });
 
   test("admin routes take account ids, never an address in the URL; an unknown id is 404", async () => {
@@ -106,7 +106,7 @@ describe("§9 access control: admin routes", () => {
 
   test("an admin session (from a magic link) may use admin routes", async () => {
     const { deps, app, admin } = await setUp();
-    const res = await call(app, "GET", "/admin/accounts", { cookie: makeSessionCookie(deps, admin.id) });
+    const res = await call(app, "GET", "/admin/accounts", { cookie: await makeSessionCookie(deps, admin.id) });
     expect(res.status).toBe(200);
     expect((await json(res)).map((a: { email: string }) => a.email).sort()).toEqual([
       "root@example.com",

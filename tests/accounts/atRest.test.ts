@@ -19,7 +19,7 @@ function filesContaining(dbPath: string, needle: string): string[] {
 
 describe("§9 encryption at rest: no plaintext email or raw key in the database files", () => {
   test("email, key, session and link secrets are absent from .db, -wal and -shm; a clear canary written beside them is found", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const dbPath = env.deps.config.database.path;
     const tag = randomBytes(6).toString("hex");
     const typed = `Canary.${tag}@Example.COM`;
@@ -38,8 +38,8 @@ describe("§9 encryption at rest: no plaintext email or raw key in the database 
 
     const app = createApp(env.deps);
     expect((await call(app, "GET", "/account", { key })).status).toBe(200);
-    const session = makeSessionCookie(env.deps, account.id).split("=")[1]!;
-    requestLoginLink(env.deps, email);
+    const session = (await makeSessionCookie(env.deps, account.id)).split("=")[1]!;
+    await requestLoginLink(env.deps, email);
 
     const secrets = {
       email,

@@ -26,7 +26,7 @@ const kjson = async (...args: string[]) => {
 
 describe("CLI: accounts", () => {
   test("create → {id, email, …}; show and list accept the email in any case or the id; duplicates fail with exit 1", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const created = await kjson("accounts", "create", "--email", " Pat@Example.com", "--admin");
     expect(created).toMatchObject({ email: "pat@example.com", role: "admin", status: "active" });
     expect(created.id).toMatch(/^acc_/);
@@ -41,7 +41,7 @@ describe("CLI: accounts", () => {
   });
 
   test("set-email, suspend, unsuspend; every change and every read is audited with actor cli and an id target", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const { id } = await kjson("accounts", "create", "--email", "old@example.com");
     expect((await kjson("accounts", "set-email", "old@example.com", "New@Example.com")).email).toBe("new@example.com");
     expect((await kjson("accounts", "suspend", "new@example.com")).status).toBe("suspended");
@@ -66,7 +66,7 @@ describe("CLI: accounts", () => {
 
 describe("CLI: keys and keyring", () => {
   test("keys issue prints the key once ({id, key, …} with --json) and it authenticates; list never shows it; revoke stops it", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const { id: accountId } = await kjson("accounts", "create", "--email", "dev@example.com");
     const issued = await kjson(
       "keys",
@@ -113,7 +113,7 @@ describe("CLI: keys and keyring", () => {
   });
 
   test("human output shows the key exactly once; bad flags are usage errors (exit 2)", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     await kjson("accounts", "create", "--email", "h@example.com");
     const human = await kriora("keys", "issue", "--account", "h@example.com");
     expect(human.code).toBe(0);
@@ -126,7 +126,7 @@ describe("CLI: keys and keyring", () => {
   });
 
   test("keyring rotate → {kid}, audited", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const { kid } = await kjson("keyring", "rotate");
     expect(kid).toMatch(/^kid_/);
     expect((await kjson("audit", "tail")).at(-1)).toMatchObject({

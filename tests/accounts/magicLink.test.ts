@@ -30,7 +30,7 @@ const clock = {
 async function setUp(extra = "") {
   clock.t = Date.UTC(2026, 0, 1);
   smtp = await startSmtp();
-  env = makeTestEnv(
+  env = await makeTestEnv(
     `[server]\npublic_url = "https://kriora.example"\n${extra}\n[mail]\nsmtp_url = "${smtp.url}"\nfrom = "kriora@kriora.example"\n`,
     { clock },
   );
@@ -76,7 +76,7 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 
   test("sign-in: the same 202 whether or not the address has an account; only the real one gets mail", async () => {
     const { deps, app, smtp } = await setUp();
-    makeAccount(deps, "known@example.com");
+    await makeAccount(deps, "known@example.com");
     const unknown = await call(app, "POST", "/auth/login", { body: { email: "nobody@example.com" } });
     const known = await call(app, "POST", "/auth/login", { body: { email: "KNOWN@example.com " } });
     expect(unknown.status).toBe(202);
@@ -91,7 +91,7 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 
   test("sign-up of an address that already has an account answers the same and mails a sign-in link", async () => {
     const { deps, app, smtp } = await setUp();
-    const existing = makeAccount(deps, "new.person@example.com");
+    const existing = await makeAccount(deps, "new.person@example.com");
     const res = await call(app, "POST", "/auth/signup", { body: signup });
     expect(res.status).toBe(202);
     const verified = await openLink(app, linkIn((await smtp.next()).text));
@@ -100,8 +100,8 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 
   test("a suspended account is told the same 202 and gets no link", async () => {
     const { deps, app, smtp } = await setUp();
-    const account = makeAccount(deps, "held@example.com");
-    suspendAccount(deps, account.id, "test");
+    const account = await makeAccount(deps, "held@example.com");
+    await suspendAccount(deps, account.id, "test");
     expect((await call(app, "POST", "/auth/login", { body: { email: "held@example.com" } })).status).toBe(202);
     await Bun.sleep(200);
     expect(smtp.messages).toHaveLength(0);
@@ -109,7 +109,7 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 
   test("a link expires after 15 minutes", async () => {
     const { deps, app, smtp } = await setUp();
-    makeAccount(deps, "late@example.com");
+    await makeAccount(deps, "late@example.com");
     await call(app, "POST", "/auth/login", { body: { email: "late@example.com" } });
     const path = linkIn((await smtp.next()).text);
     clock.t += 15 * 60_000 + 1;
@@ -118,7 +118,7 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 
   test("a forged token for a real link id is refused and does not burn the link", async () => {
     const { deps, app, smtp } = await setUp();
-    makeAccount(deps, "real@example.com");
+    await makeAccount(deps, "real@example.com");
     await call(app, "POST", "/auth/login", { body: { email: "real@example.com" } });
     const path = linkIn((await smtp.next()).text);
     const forged = path.replace(/token=([^.]+)\..*/, `token=$1.${"A".repeat(43)}`);
@@ -128,7 +128,7 @@ describe("§2 email only: sign-up and sign-in by magic link over real SMTP", () 
 
   test("only a hash of the link's secret is stored", async () => {
     const { deps, app, smtp } = await setUp();
-    makeAccount(deps, "hash@example.com");
+    await makeAccount(deps, "hash@example.com");
     await call(app, "POST", "/auth/login", { body: { email: "hash@example.com" } });
     const token = decodeURIComponent(linkIn((await smtp.next()).text).split("token=")[1]!);
     const secret = token.split(".")[1]!;
@@ -195,9 +195,9 @@ describe("§5 abuse prevention: magic-link throttles", () => {
 
 describe("§2 no content in logs: without SMTP the link cannot be sent", () => {
   test("202 as usual, and one log event that names neither the address nor the token", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const app = createApp(env.deps);
-    makeAccount(env.deps, "quiet@example.com");
+    await makeAccount(env.deps, "quiet@example.com");
     const res = await call(app, "POST", "/auth/login", { body: { email: "quiet@example.com" } });
     expect(res.status).toBe(202);
     await Bun.sleep(20);

@@ -8,10 +8,10 @@ let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
 async function setUp() {
-  env = makeTestEnv();
+  env = await makeTestEnv();
   const deps = env.deps;
-  const alice = makeAccount(deps, "alice@example.com");
-  const bob = makeAccount(deps, "bob@example.com");
+  const alice = await makeAccount(deps, "alice@example.com");
+  const bob = await makeAccount(deps, "bob@example.com");
   return {
     deps,
     app: createApp(deps),
@@ -141,7 +141,7 @@ describe("§9 access control: another account's objects are 404 (object-level au
 describe("§9 access control: PATCH /account ignores what is not the holder's to set (mass assignment)", () => {
   test("role, status and credits in the body change nothing; the allowed fields change", async () => {
     const { deps, app, alice } = await setUp();
-    const cookie = makeSessionCookie(deps, alice.id);
+    const cookie = await makeSessionCookie(deps, alice.id);
     const res = await call(app, "PATCH", "/account", {
       cookie,
       headers: { origin: "http://127.0.0.1:8080" },
@@ -174,7 +174,7 @@ describe("§9 access control: PATCH /account ignores what is not the holder's to
   test("§14 restriction: a restricted account reaches its data, cannot lift the restriction by PATCH, and its keys lose the model scope", async () => {
     const { deps, app, alice } = await setUp();
     deps.handle.sqlite.run("UPDATE accounts SET status = 'restricted' WHERE id = ?", [alice.id]);
-    deps.authView.refreshAccount(alice.id);
+    await deps.authView.refreshAccount(alice.id);
     const res = await call(app, "PATCH", "/account", { key: alice.key, body: { status: "active" } });
     expect(res.status).toBe(200);
     expect((await json(res)).status).toBe("restricted");

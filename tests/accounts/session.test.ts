@@ -18,10 +18,10 @@ const clock = {
   },
 };
 
-function setUp(publicUrl = "https://kriora.example") {
+async function setUp(publicUrl = "https://kriora.example") {
   clock.t = Date.UTC(2026, 0, 1);
-  env = makeTestEnv(`[server]\npublic_url = "${publicUrl}"\n`, { clock });
-  const account = makeAccount(env.deps, "s@example.com");
+  env = await makeTestEnv(`[server]\npublic_url = "${publicUrl}"\n`, { clock });
+  const account = await makeAccount(env.deps, "s@example.com");
   return { deps: env.deps, app: createApp(env.deps), account };
 }
 
@@ -33,14 +33,14 @@ async function signIn(deps: TestEnv["deps"], app: ReturnType<typeof createApp>, 
     token = /token=([^\s]+)/.exec(m.text)![1]!;
     return true;
   };
-  requestLoginLink(deps, email);
+  await requestLoginLink(deps, email);
   deps.mailer.send = send;
   return openLink(app, `/auth/verify?token=${token}`);
 }
 
 describe("§11 cookies: the session cookie only authenticates, and is locked down", () => {
   test("HttpOnly, SameSite=Lax, Path=/, a Max-Age, and Secure when the public URL is https", async () => {
-    const { deps, app } = setUp();
+    const { deps, app } = await setUp();
     const cookie = (await signIn(deps, app, "s@example.com")).headers.get("set-cookie")!;
     expect(cookie).toContain("HttpOnly");
     expect(cookie).toContain("SameSite=Lax");
@@ -50,15 +50,15 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
   });
 
   test("no Secure flag when the public URL is plain http (a local set-up)", async () => {
-    const { deps, app } = setUp("http://127.0.0.1:8080");
+    const { deps, app } = await setUp("http://127.0.0.1:8080");
     const cookie = (await signIn(deps, app, "s@example.com")).headers.get("set-cookie")!;
     expect(cookie).not.toContain("Secure");
     expect(cookie).toContain("HttpOnly");
   });
 
   test("the token is id.secret and only SHA-256 of the secret is stored", async () => {
-    const { deps, account } = setUp();
-    const token = makeSessionCookie(deps, account.id).split("=")[1]!;
+    const { deps, account } = await setUp();
+    const token = (await makeSessionCookie(deps, account.id)).split("=")[1]!;
     const [id, secret] = token.split(".");
     const row = deps.handle.sqlite.query("SELECT * FROM sessions WHERE id = ?").get(id!) as Record<string, unknown>;
     expect(row.secret_hash).toBe(createHash("sha256").update(secret!).digest("hex"));
@@ -66,8 +66,8 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
   });
 
   test("a forged secret for a real session id, or an expired session, is 401", async () => {
-    const { deps, app, account } = setUp();
-    const cookie = makeSessionCookie(deps, account.id);
+    const { deps, app, account } = await setUp();
+    const cookie = await makeSessionCookie(deps, account.id);
     expect((await call(app, "GET", "/account", { cookie })).status).toBe(200);
     const forged = cookie.replace(/\.[^.]+$/, `.${"B".repeat(43)}`);
     expect((await call(app, "GET", "/account", { cookie: forged })).status).toBe(401);
@@ -76,8 +76,8 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
   });
 
   test("logout ends the session on the server and clears the cookie", async () => {
-    const { deps, app, account } = setUp();
-    const cookie = makeSessionCookie(deps, account.id);
+    const { deps, app, account } = await setUp();
+    const cookie = await makeSessionCookie(deps, account.id);
     const res = await call(app, "POST", "/auth/logout", { cookie, headers: { origin: "https://kriora.example" } });
     expect(res.status).toBe(204);
     expect(res.headers.get("set-cookie")).toContain("Max-Age=0");
@@ -85,37 +85,37 @@ describe("§11 cookies: the session cookie only authenticates, and is locked dow
   });
 
   test("a session of an account suspended meanwhile is 401", async () => {
-    const { deps, app, account } = setUp();
-    const cookie = makeSessionCookie(deps, account.id);
-    suspendAccount(deps, account.id, "test");
+    const { deps, app, account } = await setUp();
+    const cookie = await makeSessionCookie(deps, account.id);
+    await suspendAccount(deps, account.id, "test");
     expect((await call(app, "GET", "/account", { cookie })).status).toBe(401);
   });
 
-  test("a link cannot be redeemed for an account suspended after it was sent", () => {
-    const { deps, account } = setUp();
+  test("a link cannot be redeemed for an account suspended after it was sent", async () => {
+    const { deps, account } = await setUp();
     let token = "";
     deps.mailer.send = async (m) => {
       token = /token=([^\s]+)/.exec(m.text)![1]!;
       return true;
     };
-    requestLoginLink(deps, "s@example.com");
-    suspendAccount(deps, account.id, "test");
-    expect(redeemMagicLink(deps, decodeURIComponent(token))).toBeNull();
+    await requestLoginLink(deps, "s@example.com");
+    await suspendAccount(deps, account.id, "test");
+    expect(await redeemMagicLink(deps, decodeURIComponent(token))).toBeNull();
   });
 
-  test("links mailed to the old address stop working once the address changes; a link to the new one works", () => {
-    const { deps, account } = setUp();
+  test("links mailed to the old address stop working once the address changes; a link to the new one works", async () => {
+    const { deps, account } = await setUp();
     const tokens: string[] = [];
     deps.mailer.send = async (m) => {
       tokens.push(decodeURIComponent(/token=([^\s]+)/.exec(m.text)![1]!));
       return true;
     };
-    requestLoginLink(deps, "s@example.com");
-    requestLoginLink(deps, "s@example.com");
-    setAccountEmail(deps, account.id, "new@example.com", "test");
-    expect(tokens.slice(0, 2).map((t) => redeemMagicLink(deps, t))).toEqual([null, null]);
-    requestLoginLink(deps, "new@example.com");
-    expect(redeemMagicLink(deps, tokens[2]!)).toBe(account.id);
+    await requestLoginLink(deps, "s@example.com");
+    await requestLoginLink(deps, "s@example.com");
+    await setAccountEmail(deps, account.id, "new@example.com", "test");
+    expect(await Promise.all(tokens.slice(0, 2).map((t) => redeemMagicLink(deps, t)))).toEqual([null, null]);
+    await requestLoginLink(deps, "new@example.com");
+    expect(await redeemMagicLink(deps, tokens[2]!)).toBe(account.id);
   });
 });
 
@@ -124,8 +124,8 @@ describe("§9 access control: state-changing cookie requests must come from our 
     call(app, "PATCH", "/account", { cookie, headers, body: { require_zdr: true } });
 
   test("refused (403) cross-site, from another origin, or with no provenance at all", async () => {
-    const { deps, app, account } = setUp();
-    const cookie = makeSessionCookie(deps, account.id);
+    const { deps, app, account } = await setUp();
+    const cookie = await makeSessionCookie(deps, account.id);
     expect(
       (await patch(app, cookie, { "sec-fetch-site": "cross-site", origin: "https://kriora.example" })).status,
     ).toBe(403);
@@ -138,8 +138,8 @@ describe("§9 access control: state-changing cookie requests must come from our 
   });
 
   test("allowed from our origin or same-origin fetches; reads and API keys need neither", async () => {
-    const { deps, app, account } = setUp();
-    const cookie = makeSessionCookie(deps, account.id);
+    const { deps, app, account } = await setUp();
+    const cookie = await makeSessionCookie(deps, account.id);
     expect((await patch(app, cookie, { origin: "https://kriora.example" })).status).toBe(200);
     expect((await patch(app, cookie, { "sec-fetch-site": "same-origin" })).status).toBe(200);
     expect((await call(app, "GET", "/account", { cookie })).status).toBe(200);

@@ -32,12 +32,12 @@ afterAll(() => idp.stop(true));
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-function setUp() {
+async function setUp() {
   jwksFetches = 0;
-  env = makeTestEnv(
+  env = await makeTestEnv(
     `[[auth.issuers]]\nissuer = "${ISSUER}"\njwks_uri = "http://127.0.0.1:${idp.port}/jwks"\naudience = "kriora"\n`,
   );
-  const account = makeAccount(env.deps, "member@team.example");
+  const account = await makeAccount(env.deps, "member@team.example");
   return { deps: env.deps, app: createApp(env.deps), account };
 }
 
@@ -67,7 +67,7 @@ const status = async (app: ReturnType<typeof createApp>, key: string) =>
 
 describe("§2 external identity: a team's own IdP token stands for the account with that verified email", () => {
   test("a valid IdP token maps to the account (email normalised); the principal is `external`", async () => {
-    const { deps, app, account } = setUp();
+    const { deps, app, account } = await setUp();
     const token = await idToken();
     const res = await call(app, "GET", "/account", { key: token });
     expect(res.status).toBe(200);
@@ -79,7 +79,7 @@ describe("§2 external identity: a team's own IdP token stands for the account w
   });
 
   test("refused (401): unknown email, unverified email, wrong audience, other issuer, expired, no exp, foreign signature", async () => {
-    const { app } = setUp();
+    const { app } = await setUp();
     const { privateKey: otherKey } = await generateKeyPair("RS256");
     const cases: [string, TokenOptions][] = [
       ["unknown email", { claims: { email: "stranger@team.example" } }],
@@ -96,19 +96,19 @@ describe("§2 external identity: a team's own IdP token stands for the account w
   });
 
   test("a suspended account's IdP token is refused", async () => {
-    const { deps, app, account } = setUp();
-    suspendAccount(deps, account.id, "test");
+    const { deps, app, account } = await setUp();
+    await suspendAccount(deps, account.id, "test");
     expect(await status(app, await idToken())).toBe(401);
   });
 
   test("the IdP's JWKS is fetched once and reused across tokens (jose's remote key set cache)", async () => {
-    const { app } = setUp();
+    const { app } = await setUp();
     for (let i = 0; i < 5; i++) expect(await status(app, await idToken())).toBe(200);
     expect(jwksFetches).toBe(1);
   });
 
   test("IdP tokens give no admin rights to a user account", async () => {
-    const { app } = setUp();
+    const { app } = await setUp();
     expect((await call(app, "GET", "/admin/accounts", { key: await idToken() })).status).toBe(403);
   });
 });

@@ -17,43 +17,43 @@ async function topUp(e: BillingEnv, accountId: string, micros: number) {
 
 describe("§5 payments: prepaid admission", () => {
   test("an account at zero balance gets 402 payment_required; a top-up restores access; usage spends it again", async () => {
-    env = makeBillingEnv("prepaid");
-    const refused = env.deps.billing.admit("acc_a");
+    env = await makeBillingEnv("prepaid");
+    const refused = await env.deps.billing.admit("acc_a");
     expect(refused?.code).toBe("payment_required");
     expect(refused?.status).toBe(402);
 
     expect(await topUp(env, "acc_a", 1_000_000)).toBe("applied");
-    expect(env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.admit("acc_a")).toBeNull();
 
     // 1 USD/Mtok input: 1,000,000 input tokens cost exactly the 1 USD bought.
-    const controls = createRequestControls({ ...env.deps });
+    const controls = await createRequestControls({ ...env.deps });
     controls.usageWriter.record(usageEvent(1, { accountId: "acc_a", inputTokens: 600_000, outputTokens: 0 }));
     controls.usageWriter.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
-    controls.usageWriter.flush();
-    expect(env.deps.billing.balance("acc_a")).toBe(0n);
-    expect(env.deps.billing.admit("acc_a")?.code).toBe("payment_required");
-    expect(env.deps.billing.admit("acc_b")?.code).toBe("payment_required");
+    await controls.usageWriter.flush();
+    expect(await env.deps.billing.balance("acc_a")).toBe(0n);
+    expect((await env.deps.billing.admit("acc_a"))?.code).toBe("payment_required");
+    expect((await env.deps.billing.admit("acc_b"))?.code).toBe("payment_required");
   });
 
   test("a grant written by another process (the CLI) is seen by the running view at the next admission", async () => {
-    env = makeBillingEnv("prepaid");
-    expect(env.deps.billing.admit("acc_a")).not.toBeNull();
-    const cli = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
+    env = await makeBillingEnv("prepaid");
+    expect(await env.deps.billing.admit("acc_a")).not.toBeNull();
+    const cli = await openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
       env: {},
     });
-    cli.billing.changeCredits(
+    await cli.billing.changeCredits(
       { accountId: "acc_a", kind: "grant", amountMicros: 1, reason: "one micro-dollar" },
       "cli",
     );
     cli.handle.close();
-    expect(env.deps.billing.admit("acc_a")).toBeNull();
-    expect(env.deps.billing.balance("acc_a")).toBe(1n);
+    expect(await env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.balance("acc_a")).toBe(1n);
   });
 
-  test("off and metered modes never refuse for balance", () => {
+  test("off and metered modes never refuse for balance", async () => {
     for (const mode of ["off", "metered"] as const) {
-      const e = makeBillingEnv(mode);
-      expect([mode, e.deps.billing.admit("acc_a")]).toEqual([mode, null]);
+      const e = await makeBillingEnv(mode);
+      expect([mode, await e.deps.billing.admit("acc_a")]).toEqual([mode, null]);
       e.close();
     }
   });

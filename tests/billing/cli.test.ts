@@ -3,6 +3,7 @@ import { billingLedger } from "../../src/db/schema";
 import { runKriora } from "../helpers/cli";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { makeAccount } from "../helpers/identity";
+import { all } from "../../src/db/tx";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -11,8 +12,8 @@ const kriora = (...args: string[]) => runKriora(`${env!.dir}/data`, args);
 
 describe("§5 billing records: kriora credits", () => {
   test("grant --json prints one document with the entry and the new balance; the entry is audited without the reason", async () => {
-    env = makeTestEnv();
-    const acc = makeAccount(env.deps, "credit@example.com");
+    env = await makeTestEnv();
+    const acc = await makeAccount(env.deps, "credit@example.com");
     const r = await kriora(
       "credits",
       "grant",
@@ -57,7 +58,7 @@ describe("§5 billing records: kriora credits", () => {
     });
     const show = JSON.parse((await kriora("credits", "show", "--account", acc.id, "--json")).out);
     expect(show).toMatchObject({ mode: "off", balance_micros: 12_499_999 });
-    const audit = env.deps.audit.tail(10).filter((e) => e.action.startsWith("billing."));
+    const audit = (await env.deps.audit.tail(10)).filter((e) => e.action.startsWith("billing."));
     expect(audit.map((e) => [e.actor, e.action, e.target])).toEqual([
       ["cli", "billing.grant", acc.id],
       ["cli", "billing.adjustment", acc.id],
@@ -67,8 +68,8 @@ describe("§5 billing records: kriora credits", () => {
   });
 
   test("missing flags are usage errors (exit 2); bad amounts, zero and address-like reasons fail (exit 1) and write nothing", async () => {
-    env = makeTestEnv();
-    const acc = makeAccount(env.deps, "credit@example.com");
+    env = await makeTestEnv();
+    const acc = await makeAccount(env.deps, "credit@example.com");
     expect((await kriora("credits", "grant", "--account", acc.id, "--amount", "5")).code).toBe(2);
     for (const [amount, reason] of [
       ["-5", "x"],
@@ -82,6 +83,6 @@ describe("§5 billing records: kriora credits", () => {
     expect((await kriora("credits", "grant", "--account", "acc_missing", "--amount", "1", "--reason", "x")).code).toBe(
       1,
     );
-    expect(env.deps.db.select().from(billingLedger).all()).toEqual([]);
+    expect(await all(env.deps.db.select().from(billingLedger))).toEqual([]);
   });
 });

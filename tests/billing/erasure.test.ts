@@ -5,42 +5,43 @@ import { openDeps } from "../../src/deps";
 import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
+import { all } from "../../src/db/tx";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
 
 describe("§8 deletion, §14 erasure: the billing side", () => {
   test("deleteCustomer deletes the Stripe customer and the link to it; the ledger stays (legal hold)", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     await env.deps.billing.checkout("acc_gone", 10_000_000);
-    env.deps.billing.changeCredits(
+    await env.deps.billing.changeCredits(
       { accountId: "acc_gone", kind: "grant", amountMicros: 3, reason: "goodwill" },
       "test",
     );
     const [customerId] = env.fake.customers.keys();
     expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(true);
     expect(env.fake.customers.has(customerId!)).toBe(false);
-    expect(env.deps.db.select().from(billingCustomers).all()).toEqual([]);
-    expect(env.deps.db.select().from(billingLedger).all()).toHaveLength(1);
+    expect(await all(env.deps.db.select().from(billingCustomers))).toEqual([]);
+    expect(await all(env.deps.db.select().from(billingLedger))).toHaveLength(1);
     expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(false);
   });
 
   test("metered: pending meter events of the erased account are dropped with its customer, and the link is not recreated", async () => {
-    env = makeBillingEnv("metered");
-    const controls = createRequestControls({ ...env.deps });
+    env = await makeBillingEnv("metered");
+    const controls = await createRequestControls({ ...env.deps });
     controls.usageWriter.record(usageEvent(1, { accountId: "acc_gone" }));
-    controls.usageWriter.flush();
+    await controls.usageWriter.flush();
     await env.deps.billing.drainMeter();
     controls.usageWriter.record(usageEvent(2, { accountId: "acc_gone" }));
-    controls.usageWriter.flush();
+    await controls.usageWriter.flush();
     expect(await env.deps.billing.deleteCustomer("acc_gone")).toBe(true);
-    expect(env.deps.db.select().from(meterOutbox).all()).toEqual([]);
+    expect(await all(env.deps.db.select().from(meterOutbox))).toEqual([]);
     expect(await env.deps.billing.drainMeter()).toBe(0);
-    expect(env.deps.db.select().from(billingCustomers).all()).toEqual([]);
+    expect(await all(env.deps.db.select().from(billingCustomers))).toEqual([]);
   });
 
   test("a customer Stripe already forgot counts as deleted; a Stripe outage throws and keeps the link for a retry", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     await env.deps.billing.checkout("acc_a", 10_000_000);
     await env.deps.billing.checkout("acc_b", 10_000_000);
     const [first] = env.fake.customers.keys();
@@ -48,21 +49,15 @@ describe("§8 deletion, §14 erasure: the billing side", () => {
     expect(await env.deps.billing.deleteCustomer("acc_a")).toBe(true);
     env.fake.failNext([...env.fake.customers.keys()].map((id) => `/v1/customers/${id}`)[0]!, 3, 503);
     await expect(env.deps.billing.deleteCustomer("acc_b")).rejects.toThrow();
-    expect(
-      env.deps.db
-        .select()
-        .from(billingCustomers)
-        .all()
-        .map((c) => c.accountId),
-    ).toEqual(["acc_b"]);
+    expect((await all(env.deps.db.select().from(billingCustomers))).map((c) => c.accountId)).toEqual(["acc_b"]);
     expect(await env.deps.billing.deleteCustomer("acc_b")).toBe(true);
   });
 
   test("with the Stripe secret gone, a customer that exists cannot be silently skipped", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     await env.deps.billing.checkout("acc_a", 10_000_000);
     env.deps.handle.close();
-    env.deps = openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
+    env.deps = await openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
       env: {},
       log: env.log,
     });

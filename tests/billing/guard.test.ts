@@ -25,14 +25,14 @@ describe("§10 processors: no test can reach Stripe", () => {
     expect(createStripeClient("sk_test_x", { host: "127.0.0.1", port: 1, protocol: "http" })).toBeDefined();
   });
 
-  test("a gateway configured for billing without the loopback override does not start under test", () => {
-    env = makeBillingEnv("off");
+  test("a gateway configured for billing without the loopback override does not start under test", async () => {
+    env = await makeBillingEnv("off");
     const config = loadConfig({
       file: `${env.dir}/kriora.toml`,
       dataDir: `${env.dir}/data`,
       env: { KRIORA_BILLING_MODE: "prepaid" },
     });
-    expect(() => openDeps(config, { env: STRIPE_ENV })).toThrow(NonLoopbackStripeError);
+    await expect(openDeps(config, { env: STRIPE_ENV })).rejects.toThrow(NonLoopbackStripeError);
   });
 
   test("no other file constructs a Stripe client", () => {
@@ -44,10 +44,10 @@ describe("§10 processors: no test can reach Stripe", () => {
 });
 
 describe("billing start-up", () => {
-  test("a missing Stripe secret turns billing off with one warning that names the variable and carries no secret", () => {
-    env = makeBillingEnv("prepaid", { env: { STRIPE_SECRET_KEY: STRIPE_ENV.STRIPE_SECRET_KEY } });
+  test("a missing Stripe secret turns billing off with one warning that names the variable and carries no secret", async () => {
+    env = await makeBillingEnv("prepaid", { env: { STRIPE_SECRET_KEY: STRIPE_ENV.STRIPE_SECRET_KEY } });
     expect(env.deps.billing.mode).toBe("off");
-    expect(env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.admit("acc_a")).toBeNull();
     const warnings = env.log.lines.filter((l) => l.includes("billing_disabled"));
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!)).toMatchObject({
@@ -58,8 +58,8 @@ describe("billing start-up", () => {
     expect(env.log.text()).not.toContain(STRIPE_ENV.STRIPE_SECRET_KEY);
   });
 
-  test("with both secrets the configured mode is in force and nothing is logged about them", () => {
-    env = makeBillingEnv("metered");
+  test("with both secrets the configured mode is in force and nothing is logged about them", async () => {
+    env = await makeBillingEnv("metered");
     expect(env.deps.billing.mode).toBe("metered");
     for (const secret of Object.values(STRIPE_ENV)) expect(env.log.text()).not.toContain(secret);
   });

@@ -15,7 +15,7 @@ const script = (toml: string) => `
   const dir = mkdtempSync(join(tmpdir(), "kriora-lazy-"));
   writeFileSync(join(dir, "kriora.toml"), ${JSON.stringify(toml)});
   const config = loadConfig({ file: join(dir, "kriora.toml"), dataDir: join(dir, "data"), env: {} });
-  const deps = openDeps(config, {
+  const deps = await openDeps(config, {
     log: silentLogger,
     env: { STRIPE_SECRET_KEY: "sk_test_lazy", STRIPE_WEBHOOK_SECRET: "whsec_lazy" },
     stripe: { host: "127.0.0.1", port: 9, protocol: "http" },

@@ -8,6 +8,7 @@ import { costMicros, pricesOf } from "../../src/usage/cost";
 import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, pricedModels, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
+import { all } from "../../src/db/tx";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -18,48 +19,56 @@ const MODELS = pricedModels([
   ["dear", 3.000001, 15.123457],
 ]);
 
-const usageRows = (e: BillingEnv) => e.deps.db.select().from(usageEvents).all().length;
-const ledgerRows = (e: BillingEnv) => e.deps.db.select().from(billingLedger).all();
+const usageRows = async (e: BillingEnv) => (await all(e.deps.db.select().from(usageEvents))).length;
+const ledgerRows = async (e: BillingEnv) => await all(e.deps.db.select().from(billingLedger));
 
 describe("§5 billing records, §8 legal obligations: the ledger", () => {
-  test("usage debits are written in the usage rows' transaction: a failing debit leaves neither, the retry writes both", () => {
-    env = makeBillingEnv("prepaid");
-    const controls = createRequestControls({ ...env.deps });
+  test("usage debits are written in the usage rows' transaction: a failing debit leaves neither, the retry writes both", async () => {
+    env = await makeBillingEnv("prepaid");
+    const controls = await createRequestControls({ ...env.deps });
     env.deps.handle.sqlite.run(
       "CREATE TEMP TRIGGER refuse_ledger BEFORE INSERT ON billing_ledger BEGIN SELECT RAISE(ABORT, 'refused'); END",
     );
     controls.usageWriter.record(usageEvent(1, { accountId: "acc_a" }));
-    controls.usageWriter.flush();
-    expect([usageRows(env), ledgerRows(env).length, controls.usageWriter.pending()]).toEqual([0, 0, 1]);
+    await controls.usageWriter.flush();
+    expect([await usageRows(env), (await ledgerRows(env)).length, controls.usageWriter.pending()]).toEqual([0, 0, 1]);
     env.deps.handle.sqlite.run("DROP TRIGGER refuse_ledger");
-    controls.usageWriter.flush();
-    expect([usageRows(env), ledgerRows(env).length]).toEqual([1, 1]);
-    expect(ledgerRows(env)[0]).toMatchObject({ kind: "usage", accountId: "acc_a", amountMicros: -121, requests: 1 });
+    await controls.usageWriter.flush();
+    expect([await usageRows(env), (await ledgerRows(env)).length]).toEqual([1, 1]);
+    expect((await ledgerRows(env))[0]).toMatchObject({
+      kind: "usage",
+      accountId: "acc_a",
+      amountMicros: -121,
+      requests: 1,
+    });
   });
 
-  test("a locked database writes no usage and no debit; both land after it frees", () => {
-    env = makeBillingEnv("prepaid");
-    const controls = createRequestControls({ ...env.deps });
+  test("a locked database writes no usage and no debit; both land after it frees", async () => {
+    env = await makeBillingEnv("prepaid");
+    const controls = await createRequestControls({ ...env.deps });
     const other = new Database(env.deps.config.database.path);
     other.run("BEGIN IMMEDIATE");
     env.deps.handle.sqlite.run("PRAGMA busy_timeout = 0");
     for (let i = 0; i < 3; i++) controls.usageWriter.record(usageEvent(i, { accountId: "acc_a" }));
-    controls.usageWriter.flush();
+    await controls.usageWriter.flush();
     other.run("ROLLBACK");
     other.close();
-    expect([usageRows(env), ledgerRows(env).length]).toEqual([0, 0]);
-    controls.usageWriter.flush();
-    expect([usageRows(env), ledgerRows(env).length]).toEqual([3, 1]);
+    expect([await usageRows(env), (await ledgerRows(env)).length]).toEqual([0, 0]);
+    await controls.usageWriter.flush();
+    expect([await usageRows(env), (await ledgerRows(env)).length]).toEqual([3, 1]);
   });
 
-  test("rows are append-only: amounts, kinds and references cannot change; account_id can be re-pointed (legal hold)", () => {
-    env = makeBillingEnv("prepaid");
-    env.deps.billing.changeCredits({ accountId: "acc_a", kind: "grant", amountMicros: 5, reason: "test" }, "test");
+  test("rows are append-only: amounts, kinds and references cannot change; account_id can be re-pointed (legal hold)", async () => {
+    env = await makeBillingEnv("prepaid");
+    await env.deps.billing.changeCredits(
+      { accountId: "acc_a", kind: "grant", amountMicros: 5, reason: "test" },
+      "test",
+    );
     const sqlite = env.deps.handle.sqlite;
     for (const change of ["amount_micros = 500", "kind = 'adjustment'", "ref = 'cs_x'", "reason = 'other'", "at = 0"])
       expect(() => sqlite.run(`UPDATE billing_ledger SET ${change}`)).toThrow("append-only");
     sqlite.run("UPDATE billing_ledger SET account_id = 'acc_tombstone'");
-    expect(ledgerRows(env)[0]).toMatchObject({ accountId: "acc_tombstone", amountMicros: 5 });
+    expect((await ledgerRows(env))[0]).toMatchObject({ accountId: "acc_tombstone", amountMicros: 5 });
     expect(() =>
       sqlite.run(
         "INSERT INTO billing_ledger (id, account_id, at, kind, amount_micros) VALUES ('x', 'a', 0, 'grant', -1)",
@@ -67,8 +76,8 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
     ).toThrow();
   });
 
-  test("no column of the billing tables can hold personal data beyond the account id", () => {
-    env = makeBillingEnv("prepaid");
+  test("no column of the billing tables can hold personal data beyond the account id", async () => {
+    env = await makeBillingEnv("prepaid");
     const columns = (table: string) =>
       (env!.deps.handle.sqlite.query(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name);
     expect(columns("billing_ledger")).toEqual([
@@ -103,9 +112,9 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
     expect(columns("stripe_events")).toEqual(["id", "type", "processed_at"]);
   });
 
-  test("property: the ledger balance equals the grant minus the exact BigInt sum of request costs, across random flush boundaries", () => {
-    env = makeBillingEnv("prepaid", { toml: MODELS });
-    const controls = createRequestControls({ ...env.deps });
+  test("property: the ledger balance equals the grant minus the exact BigInt sum of request costs, across random flush boundaries", async () => {
+    env = await makeBillingEnv("prepaid", { toml: MODELS });
+    const controls = await createRequestControls({ ...env.deps });
     const prices = new Map(env.deps.config.models.map((m) => [m.id, pricesOf(m)]));
     let run = 0;
     const request = fc.record({
@@ -116,19 +125,19 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
       output: fc.integer({ min: 0, max: 500_000 }),
       flushAfter: fc.boolean(),
     });
-    fc.assert(
-      fc.property(fc.array(request, { maxLength: 60 }), (requests) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(request, { maxLength: 60 }), async (requests) => {
         run++;
         const grant = 1_000_000_000_000;
         const expected = new Map<string, bigint>();
         for (const a of ["x", "y"]) {
-          env!.deps.billing.changeCredits(
+          await env!.deps.billing.changeCredits(
             { accountId: `acc_${run}_${a}`, kind: "grant", amountMicros: grant, reason: "property" },
             "test",
           );
           expected.set(`acc_${run}_${a}`, BigInt(grant));
         }
-        requests.forEach((r, i) => {
+        for (const [i, r] of requests.entries()) {
           const e = usageEvent(i, {
             requestId: `req_${run}_${i}`,
             accountId: `acc_${run}_${r.account}`,
@@ -139,12 +148,12 @@ describe("§5 billing records, §8 legal obligations: the ledger", () => {
           });
           controls.usageWriter.record(e);
           expected.set(e.accountId, expected.get(e.accountId)! - BigInt(costMicros(e, prices.get(r.model)!)));
-          if (r.flushAfter) controls.usageWriter.flush();
-        });
-        controls.usageWriter.flush();
+          if (r.flushAfter) await controls.usageWriter.flush();
+        }
+        await controls.usageWriter.flush();
         for (const [account, want] of expected) {
-          expect(ledgerBalance(env!.deps.db, account)).toBe(want);
-          expect(BigInt(env!.deps.billing.balance(account))).toBe(want);
+          expect(await ledgerBalance(env!.deps.db, account)).toBe(want);
+          expect(BigInt(await env!.deps.billing.balance(account))).toBe(want);
         }
       }),
       { numRuns: 60 },

@@ -4,33 +4,34 @@ import { METER_EVENT_NAME } from "../../src/billing/meter";
 import { createRequestControls } from "../../src/requestControls";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { usageEvent } from "../helpers/usage";
+import { all } from "../../src/db/tx";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
 
-const outbox = (e: BillingEnv) => e.deps.db.select().from(meterOutbox).all();
+const outbox = async (e: BillingEnv) => await all(e.deps.db.select().from(meterOutbox));
 
-function recordRequests(e: BillingEnv, n: number, accountOf: (i: number) => string = () => "acc_metered") {
-  const controls = createRequestControls({ ...e.deps });
+async function recordRequests(e: BillingEnv, n: number, accountOf: (i: number) => string = () => "acc_metered") {
+  const controls = await createRequestControls({ ...e.deps });
   const events = Array.from({ length: n }, (_, i) => usageEvent(i, { accountId: accountOf(i) }));
   for (const ev of events) controls.usageWriter.record(ev);
-  controls.usageWriter.flush();
+  await controls.usageWriter.flush();
   return events;
 }
 
 describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters", () => {
   test("every billable request yields exactly one meter event, identified by its request id, valued at its cost", async () => {
-    env = makeBillingEnv("metered");
-    const events = recordRequests(env, 30, (i) => `acc_${i % 3}`);
-    const free = createRequestControls({ ...env.deps });
+    env = await makeBillingEnv("metered");
+    const events = await recordRequests(env, 30, (i) => `acc_${i % 3}`);
+    const free = await createRequestControls({ ...env.deps });
     free.usageWriter.record(
       usageEvent(99, { accountId: "acc_0", inputTokens: 0, outputTokens: 0, status: 402, outcome: "refused" }),
     );
-    free.usageWriter.flush();
-    expect(outbox(env)).toHaveLength(30);
+    await free.usageWriter.flush();
+    expect(await outbox(env)).toHaveLength(30);
 
     expect(await env.deps.billing.drainMeter()).toBe(30);
-    expect(outbox(env)).toEqual([]);
+    expect(await outbox(env)).toEqual([]);
     expect(env.fake.meterCalls).toBe(30);
     expect([...env.fake.meterEvents.keys()].sort()).toEqual(events.map((e) => e.requestId).sort());
     const first = env.fake.meterEvents.get(events[0]!.requestId)!;
@@ -53,17 +54,17 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
   });
 
   test("a reply lost after Stripe accepted: the resend carries the same identifier and Stripe counts one", async () => {
-    env = makeBillingEnv("metered");
-    recordRequests(env, 1);
+    env = await makeBillingEnv("metered");
+    await recordRequests(env, 1);
     env.fake.loseMeterReplies = 1;
     expect(await env.deps.billing.drainMeter()).toBe(1);
     expect(env.fake.meterCalls).toBe(2);
     expect(env.fake.meterEvents.size).toBe(1);
-    expect(outbox(env)).toEqual([]);
+    expect(await outbox(env)).toEqual([]);
   });
 
   test("a crash between Stripe's acceptance and the outbox update: after restart the event is resent with its identifier, counted once", async () => {
-    env = makeBillingEnv("metered");
+    env = await makeBillingEnv("metered");
     env.fake.holdMeterReplies = true;
     const child = Bun.spawn(
       [
@@ -84,22 +85,22 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     const [sentBeforeCrash] = env.fake.meterEvents.keys();
 
     env.fake.holdMeterReplies = false;
-    const deps = env.restart();
-    expect(outbox(env)).toHaveLength(5);
+    const deps = await env.restart();
+    expect(await outbox(env)).toHaveLength(5);
     expect(await deps.billing.drainMeter()).toBe(5);
     expect(env.fake.meterEvents.size).toBe(5);
     expect(env.fake.requests.filter((r) => r.form.identifier === sentBeforeCrash)).toHaveLength(2);
     expect(env.fake.meterCalls).toBe(6);
-    expect(outbox(env)).toEqual([]);
+    expect(await outbox(env)).toEqual([]);
   });
 
   test("Stripe refusing an event backs it off and keeps it (logged by type and code, never the message); it is sent once Stripe accepts", async () => {
     let now = Date.UTC(2026, 10, 27, 12);
-    env = makeBillingEnv("metered", { clock: { now: () => now } });
-    recordRequests(env, 1);
+    env = await makeBillingEnv("metered", { clock: { now: () => now } });
+    await recordRequests(env, 1);
     env.fake.failNext("/v1/billing/meter_events", 1, 400, "meter_not_found");
     expect(await env.deps.billing.drainMeter()).toBe(0);
-    expect(outbox(env)[0]).toMatchObject({ attempts: 1, failedCode: null, nextAttemptAt: now + 1000 });
+    expect((await outbox(env))[0]).toMatchObject({ attempts: 1, failedCode: null, nextAttemptAt: now + 1000 });
     expect(await env.deps.billing.drainMeter()).toBe(0);
     expect(env.log.text()).toContain('"code":"meter_not_found"');
     expect(env.log.text()).not.toContain("fake stripe");
@@ -109,8 +110,8 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
   });
 
   test("the account's Stripe invoices are listed in its billing view; an unreachable Stripe shows none, not an error", async () => {
-    env = makeBillingEnv("metered");
-    recordRequests(env, 2);
+    env = await makeBillingEnv("metered");
+    await recordRequests(env, 2);
     await env.deps.billing.drainMeter();
     env.fake.invoices = [
       {
@@ -143,15 +144,15 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
   });
 
   test("the background sender sends on its own and stops cleanly with nothing in flight", async () => {
-    env = makeBillingEnv("metered");
+    env = await makeBillingEnv("metered");
     env.deps.billing.start();
-    recordRequests(env, 3);
+    await recordRequests(env, 3);
     const deadline = Date.now() + 5_000;
-    while (outbox(env).length > 0 && Date.now() < deadline) await Bun.sleep(20);
+    while ((await outbox(env)).length > 0 && Date.now() < deadline) await Bun.sleep(20);
     await env.deps.billing.stop();
     expect(env.fake.meterEvents.size).toBe(3);
-    recordRequests(env, 1);
+    await recordRequests(env, 1);
     await Bun.sleep(1_200);
-    expect(outbox(env)).toHaveLength(1);
+    expect(await outbox(env)).toHaveLength(1);
   });
 });

@@ -9,16 +9,18 @@ import { runKriora } from "../helpers/cli";
 import { json } from "../helpers/http";
 import { call, makeAccount } from "../helpers/identity";
 import { seedPerson } from "../helpers/privacy";
+import { exec, all } from "../../src/db/tx";
 
 const setup = billingPerTest();
 
 /** Ledger rows, each a safe integer, whose sum is 12 000 000 000 000 001 micro-dollars: past 2^53. */
-function hugeBalance(e: BillingEnv, accountId: string) {
+async function hugeBalance(e: BillingEnv, accountId: string) {
   for (const amountMicros of [4e15, 4e15, 4e15, 1])
-    e.deps.db
-      .insert(billingLedger)
-      .values({ id: newId("led"), accountId, at: e.deps.clock.now(), kind: "grant", amountMicros, reason: "test" })
-      .run();
+    await exec(
+      e.deps.db
+        .insert(billingLedger)
+        .values({ id: newId("led"), accountId, at: e.deps.clock.now(), kind: "grant", amountMicros, reason: "test" }),
+    );
 }
 
 const HUGE = { micros: "12000000000000001", usd: "12000000000.000001" };
@@ -26,7 +28,7 @@ const HUGE = { micros: "12000000000000001", usd: "12000000000.000001" };
 describe("§5 billing records: money stays exact past 2^53 micro-dollars", () => {
   test("a balance above 2^53: /account/billing, the admin view, the export and `credits show` give it exactly, no 500", async () => {
     const { env, app, user, userKey, adminKey } = await setup();
-    hugeBalance(env, user.id);
+    await hugeBalance(env, user.id);
     for (const [path, key] of [
       ["/account/billing", userKey],
       [`/admin/accounts/${user.id}/billing`, adminKey],
@@ -35,37 +37,42 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
       expect([path, res.status]).toEqual([path, 200]);
       expect(await json(res)).toMatchObject({ balance_micros: HUGE.micros, balance_usd: HUGE.usd });
     }
-    expect(exportAccount(env.deps, user.id, "test").billing).toMatchObject({
+    expect((await exportAccount(env.deps, user.id, "test")).billing).toMatchObject({
       balance_micros: HUGE.micros,
       balance_usd: HUGE.usd,
     });
-    expect(env.deps.billing.balance(user.id)).toBe(12_000_000_000_000_001n);
+    expect(await env.deps.billing.balance(user.id)).toBe(12_000_000_000_000_001n);
     env.deps.handle.close();
     const show = await runKriora(`${env.dir}/data`, ["credits", "show", "--account", user.id, "--json"]);
     expect([show.code, show.err]).toEqual([0, ""]);
     expect(JSON.parse(show.out)).toMatchObject({ balance_micros: HUGE.micros, balance_usd: HUGE.usd });
-    env.restart();
+    await env.restart();
   });
 
   test("retention's carry-forward leaves rows alone whose sum one row could not hold exactly; the balance is unchanged", async () => {
     const { env, user } = await setup();
-    hugeBalance(env, user.id);
-    const other = makeAccount(env.deps, "plain@example.com");
-    env.deps.billing.changeCredits({ accountId: other.id, kind: "grant", amountMicros: 3, reason: "test" }, "test");
-    env.deps.billing.changeCredits({ accountId: other.id, kind: "grant", amountMicros: 4, reason: "test" }, "test");
+    await hugeBalance(env, user.id);
+    const other = await makeAccount(env.deps, "plain@example.com");
+    await env.deps.billing.changeCredits(
+      { accountId: other.id, kind: "grant", amountMicros: 3, reason: "test" },
+      "test",
+    );
+    await env.deps.billing.changeCredits(
+      { accountId: other.id, kind: "grant", amountMicros: 4, reason: "test" },
+      "test",
+    );
     const later = env.deps.clock.now() + 1;
-    expect(carryForward(env.deps.db, user.id, later)).toBe(0);
-    expect(ledgerBalance(env.deps.db, user.id)).toBe(12_000_000_000_000_001n);
-    expect(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, user.id)).all()).toHaveLength(4);
-    // Positive control: an ordinary account's old rows collapse into one adjustment of their sum.
-    expect(carryForward(env.deps.db, other.id, later)).toBe(2);
+    expect(await carryForward(env.deps.db, user.id, later)).toBe(0);
+    expect(await ledgerBalance(env.deps.db, user.id)).toBe(12_000_000_000_000_001n);
     expect(
-      env.deps.db
-        .select()
-        .from(billingLedger)
-        .where(eq(billingLedger.accountId, other.id))
-        .all()
-        .map((r) => r.amountMicros),
+      await all(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, user.id))),
+    ).toHaveLength(4);
+    // Positive control: an ordinary account's old rows collapse into one adjustment of their sum.
+    expect(await carryForward(env.deps.db, other.id, later)).toBe(2);
+    expect(
+      (await all(env.deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, other.id)))).map(
+        (r) => r.amountMicros,
+      ),
     ).toEqual([7]);
   });
 
@@ -116,14 +123,10 @@ describe("§5 billing records: money stays exact past 2^53 micro-dollars", () =>
       "typo",
     ]);
     expect(cli.code).toBe(1);
-    env.restart();
-    expect(
-      env.deps.db
-        .select()
-        .from(billingLedger)
-        .all()
-        .map((r) => r.amountMicros),
-    ).toEqual([1_000_000_000_000]);
+    await env.restart();
+    expect((await all(env.deps.db.select().from(billingLedger))).map((r) => r.amountMicros)).toEqual([
+      1_000_000_000_000,
+    ]);
   });
 });
 
@@ -131,18 +134,15 @@ describe("§14 access: an export that cannot be produced is recorded as failed, 
   test("a usage row whose address no longer decrypts: the export throws and its access request is marked failed", async () => {
     const { env } = await setup();
     const ann = await seedPerson(env.deps, "ann");
-    const outcomes = () =>
-      env.deps.db
-        .select()
-        .from(rightsRequests)
-        .where(eq(rightsRequests.accountId, ann.id))
-        .all()
-        .map((r) => r.outcome);
+    const outcomes = async () =>
+      (await all(env.deps.db.select().from(rightsRequests).where(eq(rightsRequests.accountId, ann.id)))).map(
+        (r) => r.outcome,
+      );
     // Positive control: a sound export is done.
-    exportAccount(env.deps, ann.id, "test");
-    expect(outcomes()).toEqual(["done"]);
-    env.deps.db.update(usageEvents).set({ ipEnc: "v1:garbage" }).where(eq(usageEvents.accountId, ann.id)).run();
-    expect(() => exportAccount(env.deps, ann.id, "test")).toThrow();
-    expect(outcomes()).toEqual(["done", "failed"]);
+    await exportAccount(env.deps, ann.id, "test");
+    expect(await outcomes()).toEqual(["done"]);
+    await exec(env.deps.db.update(usageEvents).set({ ipEnc: "v1:garbage" }).where(eq(usageEvents.accountId, ann.id)));
+    await expect(exportAccount(env.deps, ann.id, "test")).rejects.toThrow();
+    expect(await outcomes()).toEqual(["done", "failed"]);
   });
 });

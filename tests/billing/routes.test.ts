@@ -4,6 +4,7 @@ import { accounts } from "../../src/db/schema";
 import { billingPerTest } from "../helpers/billing";
 import { json } from "../helpers/http";
 import { call } from "../helpers/identity";
+import { exec } from "../../src/db/tx";
 
 const setup = billingPerTest();
 
@@ -76,8 +77,8 @@ describe("§5 payments: /account/billing", () => {
 
   test("Art. 18: a restricted account can read its billing but cannot start a purchase", async () => {
     const { env, app, user, userKey } = await setup();
-    env.deps.db.update(accounts).set({ status: "restricted" }).where(eq(accounts.id, user.id)).run();
-    env.deps.authView.refreshAccount(user.id);
+    await exec(env.deps.db.update(accounts).set({ status: "restricted" }).where(eq(accounts.id, user.id)));
+    await env.deps.authView.refreshAccount(user.id);
     expect((await call(app, "GET", "/account/billing", { key: userKey })).status).toBe(200);
     expect(
       (await call(app, "POST", "/account/billing/checkout", { key: userKey, body: { amount_usd: 10 } })).status,
@@ -131,7 +132,7 @@ describe("§9 access controls: admin billing", () => {
     const view = await json(await call(app, "GET", `/admin/accounts/${user.id}/billing`, { key: adminKey }));
     expect(view).toMatchObject({ balance_micros: 2_000_000, balance_usd: "2.00" });
     expect(view.ledger.map((r: { kind: string }) => r.kind)).toEqual(["adjustment", "grant"]);
-    const actions = env.deps.audit.tail(10).map((r) => [r.action, r.target]);
+    const actions = (await env.deps.audit.tail(10)).map((r) => [r.action, r.target]);
     expect(actions).toContainEqual(["billing.grant", user.id]);
     expect(actions).toContainEqual(["billing.adjustment", user.id]);
     expect(actions).toContainEqual(["billing.read", user.id]);

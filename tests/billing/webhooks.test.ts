@@ -4,6 +4,7 @@ import { createApp } from "../../src/http/app";
 import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { json } from "../helpers/http";
 import { paidSession, refundedCharge, signStripe, stripeEvent } from "../helpers/fakeStripe";
+import { all } from "../../src/db/tx";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -25,19 +26,19 @@ async function completedCheckout(e: BillingEnv, accountId: string, micros: numbe
 
 describe("§5 payments, §10 processors: Stripe webhooks", () => {
   test("a signed checkout.session.completed credits once, delivered twice and again after a restart", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const { row, payload } = await completedCheckout(env, "acc_buyer", 25_000_000);
     const first = await deliver(env, payload, await signStripe(payload));
     expect(first.status).toBe(200);
     expect(await json(first)).toEqual({ received: true, outcome: "applied" });
     expect((await deliver(env, payload, await signStripe(payload))).status).toBe(200);
-    expect(env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
 
-    env.restart();
+    await env.restart();
     const again = await deliver(env, payload, await signStripe(payload));
     expect(await json(again)).toEqual({ received: true, outcome: "duplicate" });
-    expect(env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
-    const rows = env.deps.db.select().from(billingLedger).all();
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(25_000_000n);
+    const rows = await all(env.deps.db.select().from(billingLedger));
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ accountId: "acc_buyer", kind: "purchase", amountMicros: 25_000_000, ref: row.id });
     expect((await env.deps.billing.summary("acc_buyer")).checkouts[0]).toMatchObject({
@@ -48,17 +49,17 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
   });
 
   test("a second event for the same session (async_payment_succeeded after completed) does not credit twice", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const { row, payload } = await completedCheckout(env, "acc_buyer", 5_000_000);
     const late = stripeEvent("checkout.session.async_payment_succeeded", paidSession(env.fake.sessions.get(row.id)!));
     await deliver(env, late, await signStripe(late));
     await deliver(env, payload, await signStripe(payload));
-    expect(env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
-    expect(env.deps.db.select().from(stripeEvents).all()).toHaveLength(2);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
+    expect(await all(env.deps.db.select().from(stripeEvents))).toHaveLength(2);
   });
 
   test("bad signature, stale timestamp, mutated body and no signature → 400 with no effect", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const { payload } = await completedCheckout(env, "acc_buyer", 10_000_000);
     const wrongSecret = await signStripe(payload, { secret: "whsec_someone_else" });
     const stale = await signStripe(payload, { timestamp: Math.floor(Date.now() / 1000) - 301 });
@@ -78,15 +79,15 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
       expect(text).not.toContain("acc_buyer");
       expect(JSON.parse(text).error.code).toBe("invalid_request");
     }
-    expect(env.deps.db.select().from(billingLedger).all()).toEqual([]);
-    expect(env.deps.db.select().from(stripeEvents).all()).toEqual([]);
+    expect(await all(env.deps.db.select().from(billingLedger))).toEqual([]);
+    expect(await all(env.deps.db.select().from(stripeEvents))).toEqual([]);
     // Positive control: the same payload, correctly signed, does credit.
     expect((await deliver(env, payload, await signStripe(payload))).status).toBe(200);
-    expect(env.deps.billing.balance("acc_buyer")).toBe(10_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(10_000_000n);
   });
 
   test("unknown events and sessions that are not Kriora's are acknowledged and ignored", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const unknown = stripeEvent("customer.subscription.created", { id: "sub_1", object: "subscription" });
     const foreign = stripeEvent(
       "checkout.session.completed",
@@ -104,27 +105,21 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
       expect(res.status).toBe(200);
       expect((await json(res)).outcome).toBe("ignored");
     }
-    expect(env.deps.db.select().from(billingLedger).all()).toEqual([]);
+    expect(await all(env.deps.db.select().from(billingLedger))).toEqual([]);
   });
 
   test("§8 billing records: partial refunds out of order debit exactly the refunded total", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const { payload } = await completedCheckout(env, "acc_buyer", 20_000_000);
     await deliver(env, payload, await signStripe(payload));
     const second = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 1500, "ch_1"));
     const first = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 500, "ch_1"));
     for (const p of [second, first, second]) expect((await deliver(env, p, await signStripe(p))).status).toBe(200);
-    expect(env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(5_000_000n);
     const full = stripeEvent("charge.refunded", refundedCharge("acc_buyer", 2000, 2000, "ch_1"));
     await deliver(env, full, await signStripe(full));
-    expect(env.deps.billing.balance("acc_buyer")).toBe(0n);
-    expect(
-      env.deps.db
-        .select()
-        .from(billingLedger)
-        .all()
-        .map((r) => [r.kind, r.amountMicros]),
-    ).toEqual([
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(0n);
+    expect((await all(env.deps.db.select().from(billingLedger))).map((r) => [r.kind, r.amountMicros])).toEqual([
       ["purchase", 20_000_000],
       ["refund", -15_000_000],
       ["refund", -5_000_000],
@@ -132,7 +127,7 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
   });
 
   test("an expired session keeps no link; a session completed later is still credited", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const { row, payload } = await completedCheckout(env, "acc_buyer", 3_000_000);
     const expired = stripeEvent("checkout.session.expired", { ...env.fake.sessions.get(row.id)!, status: "expired" });
     await deliver(env, payload, await signStripe(payload));
@@ -145,6 +140,6 @@ describe("§5 payments, §10 processors: Stripe webhooks", () => {
       status: "expired",
       url: null,
     });
-    expect(env.deps.billing.balance("acc_buyer")).toBe(3_000_000n);
+    expect(await env.deps.billing.balance("acc_buyer")).toBe(3_000_000n);
   });
 });

@@ -20,7 +20,7 @@ let browser: Browser;
 describeInBrowser("console billing page, prepaid (§5 payments, §10 processors)", () => {
   // Stripe is the loopback fake, which only an in-process server can be pointed at.
   beforeAll(async () => {
-    env = makeBillingEnv("prepaid", { server: "port = 0" });
+    env = await makeBillingEnv("prepaid", { server: "port = 0" });
     server = startServer(env.deps);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   }, BROWSER_TEST_MS);
@@ -33,13 +33,13 @@ describeInBrowser("console billing page, prepaid (§5 payments, §10 processors)
   test(
     "balance and ledger; a top-up goes to the Checkout URL Kriora created; the return page says what happens next",
     async () => {
-      const ann = makeAccount(env.deps, "payer@example.com");
-      env.deps.billing.changeCredits(
+      const ann = await makeAccount(env.deps, "payer@example.com");
+      await env.deps.billing.changeCredits(
         { accountId: ann.id, kind: "grant", amountMicros: 2_500_000, reason: "welcome" },
         "test",
       );
       const context = await browser.newContext();
-      const [name, value] = makeSessionCookie(env.deps, ann.id).split("=") as [string, string];
+      const [name, value] = (await makeSessionCookie(env.deps, ann.id)).split("=") as [string, string];
       await context.addCookies([{ name, value, url: server.url }]);
       const requests: string[] = [];
       context.on("request", (r) => void requests.push(r.url()));

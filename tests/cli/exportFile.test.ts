@@ -5,20 +5,17 @@ import { rightsRequests } from "../../src/db/schema";
 import { runKriora } from "../helpers/cli";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { seedPerson } from "../helpers/privacy";
+import { all } from "../../src/db/tx";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const accessRequests = (e: TestEnv) =>
-  e.deps.db
-    .select()
-    .from(rightsRequests)
-    .all()
-    .filter((r) => r.kind === "access");
+const accessRequests = async (e: TestEnv) =>
+  (await all(e.deps.db.select().from(rightsRequests))).filter((r) => r.kind === "access");
 
 describe("§9 security of processing: `accounts export --out` writes only a new private file", () => {
   test("an existing file (mode 0644) is refused and left as it was; --force replaces it with a 0600 file", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const ann = await seedPerson(env.deps, "ann");
     const out = join(env.dir, "export.json");
     writeFileSync(out, "old\n", { mode: 0o644 });
@@ -26,7 +23,7 @@ describe("§9 security of processing: `accounts export --out` writes only a new 
     expect(refused.code).toBe(1);
     expect(refused.err).toContain("already exists");
     expect(readFileSync(out, "utf8")).toBe("old\n");
-    expect(accessRequests(env)).toEqual([]);
+    expect(await accessRequests(env)).toEqual([]);
 
     const forced = await runKriora(join(env.dir, "data"), ["accounts", "export", ann.id, "--out", out, "--force"]);
     expect([forced.code, forced.err]).toEqual([0, ""]);
@@ -35,7 +32,7 @@ describe("§9 security of processing: `accounts export --out` writes only a new 
   });
 
   test("a symlink at the path is never followed: refused without --force, replaced (not its target) with it", async () => {
-    const e = (env = makeTestEnv());
+    const e = (env = await makeTestEnv());
     const ann = await seedPerson(e.deps, "ann");
     const victim = join(env.dir, "victim.txt");
     writeFileSync(victim, "keep me\n", { mode: 0o644 });
@@ -57,12 +54,12 @@ describe("§9 security of processing: `accounts export --out` writes only a new 
   });
 
   test("positive control: a new path is created with mode 0600 and records one access request", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const ann = await seedPerson(env.deps, "ann");
     const out = join(env.dir, "fresh.json");
     const r = await runKriora(join(env.dir, "data"), ["accounts", "export", ann.id, "--out", out]);
     expect([r.code, r.err]).toEqual([0, ""]);
     expect(statSync(out).mode & 0o777).toBe(0o600);
-    expect(accessRequests(env)).toHaveLength(1);
+    expect(await accessRequests(env)).toHaveLength(1);
   });
 });

@@ -8,8 +8,8 @@ let env: TestEnv;
 
 /** Enough keys that `keys list --json` is far larger than a pipe's buffer. */
 beforeAll(async () => {
-  env = makeTestEnv();
-  const account = makeAccount(env.deps, "pipe@example.test");
+  env = await makeTestEnv();
+  const account = await makeAccount(env.deps, "pipe@example.test");
   for (let i = 0; i < 400; i++) await makeKey(env.deps, account.id, { name: `key-${i}` });
   env.deps.handle.close();
 }, 60_000);

@@ -29,8 +29,8 @@ describe("embedded migrations", () => {
     expect(Object.keys(m.sql).sort()).toEqual(files.sort());
   });
 
-  test("migrating twice changes nothing the second time", () => {
-    env = makeTestEnv();
+  test("migrating twice changes nothing the second time", async () => {
+    env = await makeTestEnv();
     const sqlite = env.deps.handle.sqlite;
     const schemaOf = () => sqlite.query("SELECT type, name, sql FROM sqlite_master ORDER BY name").all();
     const before = schemaOf();
@@ -41,8 +41,8 @@ describe("embedded migrations", () => {
     expect(migrationStatus(sqlite).applied).toBe(embeddedJournal.entries.length);
   });
 
-  test("the database runs with the pragmas the product relies on", () => {
-    env = makeTestEnv();
+  test("the database runs with the pragmas the product relies on", async () => {
+    env = await makeTestEnv();
     const pragma = (name: string) => Object.values(env!.deps.handle.sqlite.query(`PRAGMA ${name}`).get() as object)[0];
     expect(pragma("journal_mode")).toBe("wal");
     expect(pragma("synchronous")).toBe(1);

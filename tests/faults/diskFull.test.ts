@@ -13,8 +13,8 @@ let accountId: string;
 
 beforeAll(async () => {
   fake = startFakeUpstream();
-  env = makeTestEnv(providersToml(fake.url));
-  accountId = makeAccount(env.deps, "full-disk@example.com").id;
+  env = await makeTestEnv(providersToml(fake.url));
+  accountId = (await makeAccount(env.deps, "full-disk@example.com")).id;
   key = await makeKey(env.deps, accountId);
   server = startServer(env.deps);
 });

@@ -5,9 +5,9 @@ import { startScriptedUpstream, type ScriptedUpstream } from "../helpers/scripte
 
 let upstream: ScriptedUpstream;
 let gw: Gateway;
-beforeAll(() => {
+beforeAll(async () => {
   upstream = startScriptedUpstream({ contentType: "text/event-stream", chunks: () => [][Symbol.iterator]() });
-  gw = startGateway(() => providersToml(upstream.url));
+  gw = await startGateway(() => providersToml(upstream.url));
 });
 afterAll(async () => {
   await gw.close();

@@ -34,7 +34,7 @@ export interface BillingEnv {
   log: CapturedLog;
   deps: Deps;
   /** Close the database and open it again from the same data dir: a restart. */
-  restart(): Deps;
+  restart(): Promise<Deps>;
   close(): void;
 }
 
@@ -42,10 +42,10 @@ export interface BillingEnv {
  * A data dir whose gateway bills in `mode` against a loopback fake Stripe, with the Stripe
  * secrets in its (private) environment. `restart()` reopens it as a new process would.
  */
-export function makeBillingEnv(
+export async function makeBillingEnv(
   mode: "off" | "prepaid" | "metered",
   opts: { toml?: string; server?: string; clock?: Clock; env?: Record<string, string> } = {},
-): BillingEnv {
+): Promise<BillingEnv> {
   const dir = mkdtempSync(join(tmpdir(), "kriora-billing-"));
   const file = join(dir, "kriora.toml");
   writeFileSync(
@@ -60,10 +60,10 @@ export function makeBillingEnv(
     dir,
     fake,
     log,
-    deps: open(),
-    restart() {
+    deps: await open(),
+    async restart() {
       env.deps.handle.close();
-      env.deps = open();
+      env.deps = await open();
       return env.deps;
     },
     close() {
@@ -85,11 +85,11 @@ export function billingPerTest() {
     for (const env of opened.splice(0)) env.close();
   });
   return async (mode: "off" | "prepaid" | "metered" = "prepaid") => {
-    const env = makeBillingEnv(mode);
+    const env = await makeBillingEnv(mode);
     opened.push(env);
     const app = createApp(env.deps);
-    const user = makeAccount(env.deps, "payer@example.com");
-    const admin = makeAccount(env.deps, "boss@example.com", "admin");
+    const user = await makeAccount(env.deps, "payer@example.com");
+    const admin = await makeAccount(env.deps, "boss@example.com", "admin");
     const userKey = (await makeKey(env.deps, user.id)).key;
     const adminKey = (await makeKey(env.deps, admin.id, { scopes: ["admin", "account"] })).key;
     return { env, app, user, userKey, adminKey };

@@ -33,16 +33,16 @@ export interface TestEnv {
  * A real data dir (SQLite file + master key) in a fresh temporary folder. `toml` is a
  * kriora.toml body; `--data` semantics put the database and key inside the folder.
  */
-export function makeTestEnv(
+export async function makeTestEnv(
   toml = "",
   overrides: Partial<Pick<Deps, "clock">> & { env?: Record<string, string> } = {},
-): TestEnv {
+): Promise<TestEnv> {
   const dir = mkdtempSync(join(tmpdir(), "kriora-test-"));
   const file = join(dir, "kriora.toml");
   writeFileSync(file, toml);
   const config: Readonly<Config> = loadConfig({ file, dataDir: join(dir, "data"), env: overrides.env ?? {} });
   const log = captureLog();
-  const deps = openDeps(config, { log, clock: overrides.clock });
+  const deps = await openDeps(config, { log, clock: overrides.clock });
   return {
     dir,
     deps,

@@ -106,9 +106,9 @@ export interface Gateway {
 }
 
 /** The real server on a loopback port, in front of a fresh fake upstream. `toml` gets the fake's URL. */
-export function startGateway(toml: (fakeUrl: string) => string = providersToml): Gateway {
+export async function startGateway(toml: (fakeUrl: string) => string = providersToml): Promise<Gateway> {
   const fake = startFakeUpstream();
-  const env = makeTestEnv(toml(fake.url));
+  const env = await makeTestEnv(toml(fake.url));
   const usage = new MemoryUsageSink();
   env.deps.auth = tokenAuthenticator;
   env.deps.usage = usage;

@@ -35,11 +35,11 @@ export interface HostileTarget {
 export const MODELS = { openai: "gpt-fake", anthropic: "claude-fake", rejected: "gpt-rejects" };
 
 async function person(env: TestEnv, email: string, role: "user" | "admin"): Promise<Person> {
-  const account = makeAccount(env.deps, email, role);
+  const account = await makeAccount(env.deps, email, role);
   const { id, key } = await makeKey(env.deps, account.id, {
     scopes: role === "admin" ? ["model", "account", "admin"] : ["model", "account"],
   });
-  return { id: account.id, email, key, keyId: id, cookie: makeSessionCookie(env.deps, account.id) };
+  return { id: account.id, email, key, keyId: id, cookie: await makeSessionCookie(env.deps, account.id) };
 }
 
 /**
@@ -51,7 +51,7 @@ export async function startHostileTarget(): Promise<HostileTarget> {
   const fake = startFakeUpstream();
   const model = (id: string, provider: string, upstream: string) =>
     `[[models]]\nid = "${id}"\nprovider = "${provider}"\nupstream = "${upstream}"\n`;
-  const env = makeTestEnv(
+  const env = await makeTestEnv(
     [
       "[server]\nport = 0\nmax_body_bytes = 1048576\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n",
       providerToml({ id: "oa", kind: "openai", url: fake.url }),

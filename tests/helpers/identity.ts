@@ -6,7 +6,7 @@ import { keySettings, type KeySettingsInput } from "../../src/keys/settings";
 import type { Handler } from "./http";
 
 /** An account straight through the service (actor "test"). */
-export function makeAccount(deps: Deps, email: string, role: "user" | "admin" = "user"): AccountRow {
+export function makeAccount(deps: Deps, email: string, role: "user" | "admin" = "user"): Promise<AccountRow> {
   return createAccount(deps, { email, role }, "test");
 }
 
@@ -26,8 +26,8 @@ export async function makeKey(
 }
 
 /** A session cookie header value for the account, as `POST /auth/verify` would have set it. */
-export function makeSessionCookie(deps: Deps, accountId: string): string {
-  return `kriora_session=${startSession(deps, accountId).token}`;
+export async function makeSessionCookie(deps: Deps, accountId: string): Promise<string> {
+  return `kriora_session=${(await startSession(deps, accountId)).token}`;
 }
 
 export interface CallOptions {

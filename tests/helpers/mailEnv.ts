@@ -31,7 +31,7 @@ export function mailEnvs() {
     async open(toml: (smtpUrl: string) => string, clock?: Clock): Promise<MailEnv> {
       await close();
       const smtp = await startSmtp();
-      current = { ...makeTestEnv(toml(smtp.url), { clock }), smtp };
+      current = { ...(await makeTestEnv(toml(smtp.url), { clock })), smtp };
       return current;
     },
   };

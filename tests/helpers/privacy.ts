@@ -29,7 +29,7 @@ export async function seedPerson(
   const tag = randomBytes(5).toString("hex");
   const email = `${label}.${tag}@example.com`;
   const ip = `198.51.${++serial % 250}.${(Number.parseInt(tag.slice(0, 2), 16) % 250) + 1}`;
-  const account = makeAccount(deps, email);
+  const account = await makeAccount(deps, email);
   const keyName = `visible-canary-${label}-${tag}`;
   const { id: keyId, key } = await makeKey(deps, account.id, { name: keyName });
   for (let i = 0; i < (opts.requests ?? 2); i++) {
@@ -43,12 +43,12 @@ export async function seedPerson(
       }),
     );
   }
-  deps.usageWriter.flush();
-  deps.billing.changeCredits(
+  await deps.usageWriter.flush();
+  await deps.billing.changeCredits(
     { accountId: account.id, kind: "grant", amountMicros: 5_000_000, reason: "welcome credit" },
     "test",
   );
-  return { id: account.id, email, ip, key, keyId, keyName, cookie: makeSessionCookie(deps, account.id) };
+  return { id: account.id, email, ip, key, keyId, keyName, cookie: await makeSessionCookie(deps, account.id) };
 }
 
 /** Headers of a same-origin browser request (state-changing cookie requests need them). */

@@ -7,6 +7,7 @@ import type { RetryTiming } from "../../src/proxy/attempts";
 import { makeTestEnv, type TestEnv } from "./deps";
 import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
 import { makeAccount, makeKey } from "./identity";
+import { all, exec } from "../../src/db/tx";
 
 export interface SdkGateway {
   env: TestEnv;
@@ -33,9 +34,9 @@ export async function startSdkGateway(
   opts: { email: string; retryTiming?: RetryTiming },
 ): Promise<SdkGateway> {
   const fake = startFakeUpstream();
-  const env = makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${toml(fake.url)}`);
+  const env = await makeTestEnv(`[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n${toml(fake.url)}`);
   if (opts.retryTiming) env.deps.retryTiming = opts.retryTiming;
-  const account = makeAccount(env.deps, opts.email);
+  const account = await makeAccount(env.deps, opts.email);
   const { key } = await makeKey(env.deps, account.id);
   const server = startServer(env.deps);
   return {
@@ -47,8 +48,8 @@ export async function startSdkGateway(
     anthropic: new Anthropic({ apiKey: key, baseURL: server.url, maxRetries: 0 }),
     async row() {
       for (let i = 0; i < 200; i++) {
-        env.deps.usageWriter.flush();
-        const rows = env.deps.db.select().from(usageEvents).all();
+        await env.deps.usageWriter.flush();
+        const rows = await all(env.deps.db.select().from(usageEvents));
         if (rows.length > 0) {
           expect(rows).toHaveLength(1);
           return rows[0]!;
@@ -57,10 +58,10 @@ export async function startSdkGateway(
       }
       throw new Error("no usage row was written");
     },
-    reset() {
+    async reset() {
       fake.requests.length = 0;
-      env.deps.usageWriter.flush();
-      env.deps.db.delete(usageEvents).run();
+      await env.deps.usageWriter.flush();
+      await exec(env.deps.db.delete(usageEvents));
     },
     async close() {
       await server.stop();

@@ -12,7 +12,7 @@ export interface TestServer {
  * `serve(settings)`: the real server on a loopback port over a fresh data dir, `settings` being
  * lines of its `[server]` table. Every server a test starts is stopped after that test.
  */
-export function serverPerTest(): (settings?: string) => TestServer {
+export function serverPerTest(): (settings?: string) => Promise<TestServer> {
   const started: TestServer[] = [];
   afterEach(async () => {
     for (const s of started.splice(0)) {
@@ -20,8 +20,8 @@ export function serverPerTest(): (settings?: string) => TestServer {
       s.env.close();
     }
   });
-  return (settings = "") => {
-    const env = makeTestEnv(`[server]\nport = 0\n${settings}`);
+  return async (settings = "") => {
+    const env = await makeTestEnv(`[server]\nport = 0\n${settings}`);
     const running = startServer(env.deps);
     const server = { env, url: running.url, running };
     started.push(server);

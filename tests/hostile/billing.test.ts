@@ -8,6 +8,7 @@ import { runKriora } from "../helpers/cli";
 import { paidSession, signStripe, stripeEvent } from "../helpers/fakeStripe";
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
+import { all, one, exec } from "../../src/db/tx";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -25,19 +26,18 @@ async function deliver(e: BillingEnv, session: Record<string, unknown>) {
   return { outcome: (await json(res)).outcome as string, eventId: JSON.parse(payload).id as string };
 }
 
-const ignoredPurchases = (e: BillingEnv) =>
-  e.deps.audit
-    .tail(50)
+const ignoredPurchases = async (e: BillingEnv) =>
+  (await e.deps.audit.tail(50))
     .filter((r) => r.action === "billing.purchase_ignored")
     .map((r) => JSON.parse(r.details) as { session: string; reason: string });
 
-const purchases = (e: BillingEnv) =>
-  e.deps.db.select().from(billingLedger).where(eq(billingLedger.kind, "purchase")).all();
+const purchases = async (e: BillingEnv) =>
+  await all(e.deps.db.select().from(billingLedger).where(eq(billingLedger.kind, "purchase")));
 
 describe("hostile: Stripe purchases must match a checkout Kriora opened", () => {
   test("a signed completion for a session Kriora never created is recorded, audited and credits nothing", async () => {
-    env = makeBillingEnv("prepaid");
-    const victim = makeAccount(env.deps, "buyer@example.com");
+    env = await makeBillingEnv("prepaid");
+    const victim = await makeAccount(env.deps, "buyer@example.com");
     const forged = {
       id: "cs_test_forged",
       object: "checkout.session",
@@ -50,30 +50,30 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
     };
     const first = await deliver(env, forged);
     expect(first.outcome).toBe("ignored");
-    expect(env.deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, first.eventId)).get()).toBeDefined();
-    expect(ignoredPurchases(env)).toEqual([{ session: "cs_test_forged", reason: "unknown_checkout" }]);
-    expect(purchases(env)).toEqual([]);
-    expect(env.deps.billing.balance(victim.id)).toBe(0n);
+    expect(await one(env.deps.db.select().from(stripeEvents).where(eq(stripeEvents.id, first.eventId)))).toBeDefined();
+    expect(await ignoredPurchases(env)).toEqual([{ session: "cs_test_forged", reason: "unknown_checkout" }]);
+    expect(await purchases(env)).toEqual([]);
+    expect(await env.deps.billing.balance(victim.id)).toBe(0n);
     // Positive control: a checkout Kriora opened for the same account is credited.
     const row = await env.deps.billing.checkout(victim.id, 5_000_000);
     expect((await deliver(env, env.fake.sessions.get(row.id)!)).outcome).toBe("applied");
-    expect(env.deps.billing.balance(victim.id)).toBe(5_000_000n);
+    expect(await env.deps.billing.balance(victim.id)).toBe(5_000_000n);
   });
 
   test("a real session of account A rewritten to name account B credits nobody", async () => {
-    env = makeBillingEnv("prepaid");
-    const a = makeAccount(env.deps, "a@example.com");
-    const b = makeAccount(env.deps, "b@example.com");
+    env = await makeBillingEnv("prepaid");
+    const a = await makeAccount(env.deps, "a@example.com");
+    const b = await makeAccount(env.deps, "b@example.com");
     const row = await env.deps.billing.checkout(a.id, 3_000_000);
     const session = { ...env.fake.sessions.get(row.id)!, client_reference_id: b.id, metadata: { account_id: b.id } };
     expect((await deliver(env, session)).outcome).toBe("ignored");
-    expect(ignoredPurchases(env)).toEqual([{ session: row.id, reason: "account_mismatch" }]);
-    expect([env.deps.billing.balance(a.id), env.deps.billing.balance(b.id)]).toEqual([0n, 0n]);
+    expect(await ignoredPurchases(env)).toEqual([{ session: row.id, reason: "account_mismatch" }]);
+    expect([await env.deps.billing.balance(a.id), await env.deps.billing.balance(b.id)]).toEqual([0n, 0n]);
   });
 
   test("a real session whose paid amount is not positive US dollars is recorded and audited, not credited", async () => {
-    env = makeBillingEnv("prepaid");
-    const acc = makeAccount(env.deps, "euro@example.com");
+    env = await makeBillingEnv("prepaid");
+    const acc = await makeAccount(env.deps, "euro@example.com");
     const row = await env.deps.billing.checkout(acc.id, 2_000_000);
     const session = env.fake.sessions.get(row.id)!;
     for (const changed of [
@@ -81,54 +81,54 @@ describe("hostile: Stripe purchases must match a checkout Kriora opened", () => 
       { ...session, amount_total: 0 },
     ])
       expect((await deliver(env, changed)).outcome).toBe("ignored");
-    expect(ignoredPurchases(env).map((d) => d.reason)).toEqual(["currency", "amount"]);
-    expect(purchases(env)).toEqual([]);
+    expect((await ignoredPurchases(env)).map((d) => d.reason)).toEqual(["currency", "amount"]);
+    expect(await purchases(env)).toEqual([]);
   });
 
   test("the credit is amount_total (what was paid after a discount), not amount_subtotal", async () => {
-    env = makeBillingEnv("prepaid");
-    const acc = makeAccount(env.deps, "discount@example.com");
+    env = await makeBillingEnv("prepaid");
+    const acc = await makeAccount(env.deps, "discount@example.com");
     const row = await env.deps.billing.checkout(acc.id, 10_000_000);
     const discounted = { ...env.fake.sessions.get(row.id)!, amount_subtotal: 1000, amount_total: 250 };
     expect((await deliver(env, discounted)).outcome).toBe("applied");
-    expect(env.deps.billing.balance(acc.id)).toBe(2_500_000n);
+    expect(await env.deps.billing.balance(acc.id)).toBe(2_500_000n);
   });
 });
 
 describe("hostile: an erased account cannot be credited again", () => {
   test("a purchase completing after erasure is recorded and ignored: the checkout now belongs to a tombstone", async () => {
-    env = makeBillingEnv("prepaid");
-    const acc = makeAccount(env.deps, "gone@example.com");
+    env = await makeBillingEnv("prepaid");
+    const acc = await makeAccount(env.deps, "gone@example.com");
     const row = await env.deps.billing.checkout(acc.id, 4_000_000);
     await eraseAccount(env.deps, acc.id, "request", "test");
     expect((await deliver(env, env.fake.sessions.get(row.id)!)).outcome).toBe("ignored");
-    expect(ignoredPurchases(env).map((d) => d.reason)).toEqual(["account_mismatch"]);
-    expect(purchases(env)).toEqual([]);
+    expect((await ignoredPurchases(env)).map((d) => d.reason)).toEqual(["account_mismatch"]);
+    expect(await purchases(env)).toEqual([]);
   });
 
   test("a purchase for an account erased while its event was in flight is ignored (account_erased)", async () => {
-    env = makeBillingEnv("prepaid");
-    const acc = makeAccount(env.deps, "inflight@example.com");
+    env = await makeBillingEnv("prepaid");
+    const acc = await makeAccount(env.deps, "inflight@example.com");
     const row = await env.deps.billing.checkout(acc.id, 4_000_000);
-    env.deps.db.update(accounts).set({ status: "erased" }).where(eq(accounts.id, acc.id)).run();
+    await exec(env.deps.db.update(accounts).set({ status: "erased" }).where(eq(accounts.id, acc.id)));
     expect((await deliver(env, env.fake.sessions.get(row.id)!)).outcome).toBe("ignored");
-    expect(ignoredPurchases(env).map((d) => d.reason)).toEqual(["account_erased"]);
-    expect(purchases(env)).toEqual([]);
+    expect((await ignoredPurchases(env)).map((d) => d.reason)).toEqual(["account_erased"]);
+    expect(await purchases(env)).toEqual([]);
   });
 
   test("admin credits to an erased account or its tombstone are 409; the CLI refuses too", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const app = createApp(env.deps);
-    const admin = makeAccount(env.deps, "boss@example.com", "admin");
+    const admin = await makeAccount(env.deps, "boss@example.com", "admin");
     const adminKey = (await makeKey(env.deps, admin.id, { scopes: ["admin", "account"] })).key;
-    const acc = makeAccount(env.deps, "erased@example.com");
+    const acc = await makeAccount(env.deps, "erased@example.com");
     const live = await call(app, "POST", `/admin/accounts/${acc.id}/credits`, {
       key: adminKey,
       body: { amount_usd: "1", reason: "goodwill" },
     });
     expect(live.status).toBe(201);
     await eraseAccount(env.deps, acc.id, "request", "test");
-    const tombstone = env.deps.db.select().from(billingLedger).get()!.accountId;
+    const tombstone = (await one(env.deps.db.select().from(billingLedger)))!.accountId;
     expect(tombstone).toStartWith("tmb_");
     for (const target of [acc.id, tombstone]) {
       const res = await call(app, "POST", `/admin/accounts/${target}/credits`, {
@@ -150,7 +150,7 @@ describe("hostile: an erased account cannot be credited again", () => {
     ]);
     expect(cli.code).toBe(1);
     expect(cli.err).toContain("erased");
-    env.restart();
-    expect(env.deps.db.select().from(billingLedger).all()).toHaveLength(1);
+    await env.restart();
+    expect(await all(env.deps.db.select().from(billingLedger))).toHaveLength(1);
   });
 });

@@ -9,8 +9,8 @@ const serve = serverPerTest();
 
 /** The real server with a 1-second body deadline, and a key. */
 async function target() {
-  const server = serve("body_timeout_s = 1\nmax_body_bytes = 1048576");
-  const { key } = await makeKey(server.env.deps, makeAccount(server.env.deps, "slow@example.com").id);
+  const server = await serve("body_timeout_s = 1\nmax_body_bytes = 1048576");
+  const { key } = await makeKey(server.env.deps, (await makeAccount(server.env.deps, "slow@example.com")).id);
   return { ...server, key };
 }
 

@@ -15,8 +15,8 @@ const VICTIM = "198.51.100.7";
  * `$proxy_add_x_forwarded_for` it appends the address it saw to whatever the client sent.
  */
 async function behindProxy(settings: string) {
-  const { env, url } = serve(settings);
-  const { key } = await makeKey(env.deps, makeAccount(env.deps, "someone@example.com").id);
+  const { env, url } = await serve(settings);
+  const { key } = await makeKey(env.deps, (await makeAccount(env.deps, "someone@example.com")).id);
   const viaProxy = (clientSent: string | null, seen: string, credential = key) =>
     fetch(`${url}/account`, {
       headers: {
@@ -51,7 +51,7 @@ describe("§5 abuse controls behind a reverse proxy: X-Forwarded-For is read fro
   });
 
   test("trust_proxy = true logs one deprecation line naming its replacement", async () => {
-    const { env } = serve("trust_proxy = true");
+    const { env } = await serve("trust_proxy = true");
     const lines = env.log.lines.map((l) => JSON.parse(l)).filter((l) => l.event === "deprecated_config");
     expect(lines).toEqual([expect.objectContaining({ level: "warn", key: "server.trust_proxy" })]);
     expect(lines[0].use).toContain("trusted_proxies");

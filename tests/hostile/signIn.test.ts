@@ -24,9 +24,9 @@ const clock = {
 };
 
 /** The real server behind a (trusted) proxy on loopback, with every mailed sign-in token kept in order. */
-function target() {
+async function target() {
   clock.t = Date.UTC(2026, 0, 1);
-  env = makeTestEnv("[server]\nport = 0\ntrust_proxy = true\n", { clock });
+  env = await makeTestEnv("[server]\nport = 0\ntrust_proxy = true\n", { clock });
   server = startServer(env.deps);
   const mailed: { to: string; token: string }[] = [];
   env.deps.mailer.send = async (m) => {
@@ -45,8 +45,8 @@ function target() {
 
 describe("hostile: requests for someone else's address cannot lock them out of signing in", () => {
   test("8 requests for a victim's address from one IP: that IP gets 429 from the 6th; the owner from another IP gets 202 and holds a working link", async () => {
-    const { deps, mailed, login } = target();
-    const victim = makeAccount(deps, "victim@example.com");
+    const { deps, mailed, login } = await target();
+    const victim = await makeAccount(deps, "victim@example.com");
     const attacker = "203.0.113.66";
     const answers: number[] = [];
     for (let i = 0; i < 8; i++) answers.push(await login("victim@example.com", attacker));
@@ -56,17 +56,17 @@ describe("hostile: requests for someone else's address cannot lock them out of s
     // The burst filled the address's mail cap for this 15-minute window: the owner's mailbox already
     // holds links mailed within it, and each still works.
     expect(mailed.length).toBe(MAILS_PER_ADDRESS);
-    expect(redeemMagicLink(deps, mailed.at(-1)!.token)).toBe(victim.id);
+    expect(await redeemMagicLink(deps, mailed.at(-1)!.token)).toBe(victim.id);
     // The next window mails the owner a fresh link, however the attacker carries on.
     clock.t += 15 * 60_000;
     expect(await login("victim@example.com", "198.51.100.10")).toBe(202);
     expect(mailed.length).toBe(MAILS_PER_ADDRESS + 1);
-    expect(redeemMagicLink(deps, mailed.at(-1)!.token)).toBe(victim.id);
+    expect(await redeemMagicLink(deps, mailed.at(-1)!.token)).toBe(victim.id);
   });
 
   test("the per-address mail cap holds against requests from many IPs: 4 per 15 minutes, 16 in an hour, and never a 429", async () => {
-    const { deps, mailed, login } = target();
-    makeAccount(deps, "flooded@example.com");
+    const { deps, mailed, login } = await target();
+    await makeAccount(deps, "flooded@example.com");
     const answers = new Set<number>();
     for (let quarter = 0; quarter < 4; quarter++) {
       for (let i = 0; i < 12; i++)
@@ -83,15 +83,18 @@ describe("hostile: /auth/login does the same work whether or not the address has
   /** Counts the calls each request makes into the parts that cost time: HMAC lookups, encryptions, transactions. */
   function instrument(deps: Deps) {
     const counts = { blindIndex: 0, encrypt: 0, transaction: 0 };
-    const { cipher, db } = deps;
+    const { cipher } = deps;
+    const { sqlite } = deps.handle;
     const blindIndex = cipher.blindIndex.bind(cipher);
     const encrypt = cipher.encrypt.bind(cipher);
-    const transaction = db.transaction.bind(db);
+    const run = sqlite.run.bind(sqlite);
     cipher.blindIndex = (...a) => (counts.blindIndex++, blindIndex(...a));
     cipher.encrypt = (...a) => (counts.encrypt++, encrypt(...a));
-    db.transaction = ((fn: Parameters<typeof db.transaction>[0]) => (
-      counts.transaction++, transaction(fn)
-    )) as typeof db.transaction;
+    // Every transaction of the storage helpers begins with this statement on the connection.
+    sqlite.run = ((query: string, ...rest: never[]) => {
+      if (query.startsWith("BEGIN")) counts.transaction++;
+      return run(query, ...rest);
+    }) as typeof sqlite.run;
     return () => {
       const seen = { ...counts };
       counts.blindIndex = counts.encrypt = counts.transaction = 0;
@@ -100,9 +103,9 @@ describe("hostile: /auth/login does the same work whether or not the address has
   }
 
   test("a known and an unknown address: the same lookups, token, encryption and transaction (counted, not timed)", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
-    makeAccount(deps, "known@example.com");
+    await makeAccount(deps, "known@example.com");
     const app = createApp(deps);
     let mails = 0;
     deps.mailer.send = async () => (mails++, true);

@@ -77,7 +77,7 @@ describe("§5 availability: request bodies over server.max_body_bytes, over a re
   });
 
   test("no usage is metered for a refused body", async () => {
-    target.env.deps.usageWriter.flush();
+    await target.env.deps.usageWriter.flush();
     const rows = target.env.deps.handle.sqlite.query("SELECT count(*) AS n FROM usage_events").get() as { n: number };
     expect(rows.n).toBe(1);
   });

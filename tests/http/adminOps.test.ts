@@ -12,9 +12,9 @@ afterEach(() => env?.close());
 const clock = { t: Date.UTC(2026, 10, 27, 13), now: () => clock.t };
 
 async function setUp() {
-  env = makeTestEnv(pricedModels([["m", 1, 2]]), { clock });
+  env = await makeTestEnv(pricedModels([["m", 1, 2]]), { clock });
   const deps = env.deps;
-  const admin = makeAccount(deps, "ops@example.com", "admin");
+  const admin = await makeAccount(deps, "ops@example.com", "admin");
   const key = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
   return { deps, app: createApp(deps), key };
 }
@@ -35,7 +35,7 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
       }),
     );
     deps.usage.record(usageEvent(3, { at: clock.t - 48 * 3_600_000, model: "m", status: 500, errorType: "too_old" }));
-    deps.usageWriter.flush();
+    await deps.usageWriter.flush();
     const body = await json(await call(app, "GET", "/admin/providers", { key }));
     expect(body.providers).toEqual([
       {
@@ -58,7 +58,7 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
     expect(JSON.stringify(tail)).not.toContain("@");
     expect(await json(await call(app, "GET", "/admin/audit/verify", { key }))).toEqual({
       ok: true,
-      entries: deps.audit.tail(1000).length,
+      entries: (await deps.audit.tail(1000)).length,
     });
     expect(await json(await call(app, "GET", "/admin/policy", { key }))).toMatchObject({
       version: "2025-02-27",
@@ -69,13 +69,13 @@ describe("admin operations over HTTP (the console's admin pages; §9 audit)", ()
 
   test("abuse decisions: listed by HMAC, never the address; cleared once (audited), then 404", async () => {
     const { deps, app, key } = await setUp();
-    for (let i = 0; i < 20; i++) deps.abuse.authFailed("198.51.100.9");
+    for (let i = 0; i < 20; i++) await deps.abuse.authFailed("198.51.100.9");
     const list = await json(await call(app, "GET", "/admin/abuse", { key }));
     expect(list).toHaveLength(1);
     expect(JSON.stringify(list)).not.toContain("198.51.100.9");
     const cleared = await call(app, "POST", `/admin/abuse/${list[0].id}/clear`, { key });
     expect(await json(cleared)).toEqual({ id: list[0].id, cleared: true });
-    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "abuse.clear" });
+    expect((await deps.audit.tail(1))[0]).toMatchObject({ action: "abuse.clear" });
     expect(await json(await call(app, "GET", "/admin/abuse", { key }))).toEqual([]);
     expect((await call(app, "POST", `/admin/abuse/${list[0].id}/clear`, { key })).status).toBe(404);
   });

@@ -13,8 +13,8 @@ let app: Handler;
 let authorization = "";
 
 beforeAll(async () => {
-  env = makeTestEnv("[server]\nmax_body_bytes = 2048");
-  authorization = `Bearer ${(await makeKey(env.deps, makeAccount(env.deps, "probe@example.com").id)).key}`;
+  env = await makeTestEnv("[server]\nmax_body_bytes = 2048");
+  authorization = `Bearer ${(await makeKey(env.deps, (await makeAccount(env.deps, "probe@example.com")).id)).key}`;
   // A probe route with a body schema, added to the real app so the real error mapping applies.
   app = createApp(env.deps).use(
     new Elysia().post("/probe", ({ body }) => ({ n: body.messages.length }), {
@@ -54,7 +54,7 @@ describe("ops routes", () => {
   });
 
   test("/readyz is 503 when the database is unreachable", async () => {
-    const broken = makeTestEnv();
+    const broken = await makeTestEnv();
     const brokenApp = createApp(broken.deps);
     broken.deps.handle.close();
     const res = await brokenApp.handle(new Request("http://localhost/readyz"));

@@ -37,8 +37,8 @@ describe("§5 availability: a port is never shared by accident (issue #16 item 6
     }
   }, 30_000);
 
-  test("another bind failure says which address and why", () => {
-    const env = makeTestEnv('[server]\nhost = "203.0.113.5"\nport = 0');
+  test("another bind failure says which address and why", async () => {
+    const env = await makeTestEnv('[server]\nhost = "203.0.113.5"\nport = 0');
     try {
       expect(() => startServer(env.deps)).toThrow(
         new BindError("address 203.0.113.5:0 is not an address of this machine (server.host)"),

@@ -15,7 +15,7 @@ let dir: string;
 let spec: any;
 
 beforeAll(async () => {
-  env = makeTestEnv(`[server]\npublic_url = "${PUBLIC_URL}"`);
+  env = await makeTestEnv(`[server]\npublic_url = "${PUBLIC_URL}"`);
   spec = await (await createApp(env.deps).handle(new Request("http://localhost/openapi.json"))).json();
   dir = mkdtempSync(join(tmpdir(), "kriora-openapi-"));
 });

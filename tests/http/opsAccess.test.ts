@@ -17,7 +17,7 @@ describe("§9 access control: /docs, /openapi.json and /metrics can be restricte
     const {
       env: { deps },
       url,
-    } = serve();
+    } = await serve();
     expect([deps.config.server.docs_access, deps.config.server.metrics_access]).toEqual(["public", "loopback"]);
     expect(await statuses(url)).toEqual([200, 200, 200, 200]);
     const app = createApp(deps);
@@ -31,9 +31,9 @@ describe("§9 access control: /docs, /openapi.json and /metrics can be restricte
     const {
       env: { deps },
       url,
-    } = serve('docs_access = "admin"\nmetrics_access = "admin"');
-    const user = await makeKey(deps, makeAccount(deps, "user@example.com").id);
-    const admin = await makeKey(deps, makeAccount(deps, "root@example.com", "admin").id, { scopes: ["admin"] });
+    } = await serve('docs_access = "admin"\nmetrics_access = "admin"');
+    const user = await makeKey(deps, (await makeAccount(deps, "user@example.com")).id);
+    const admin = await makeKey(deps, (await makeAccount(deps, "root@example.com", "admin")).id, { scopes: ["admin"] });
     expect(await statuses(url)).toEqual([401, 401, 401, 401]);
     expect(await statuses(url, { authorization: `Bearer ${user.key}` })).toEqual([403, 403, 403, 403]);
     expect(await statuses(url, { authorization: `Bearer ${admin.key}` })).toEqual([200, 200, 200, 200]);
@@ -41,7 +41,7 @@ describe("§9 access control: /docs, /openapi.json and /metrics can be restricte
   });
 
   test("loopback behind a trusted proxy: a forwarded request is never local, whatever address it claims", async () => {
-    const { url } = serve('docs_access = "loopback"\ntrust_proxy = true');
+    const { url } = await serve('docs_access = "loopback"\ntrust_proxy = true');
     expect(await statuses(url)).toEqual([200, 200, 200, 200]);
     expect(await statuses(url, { "x-forwarded-for": "127.0.0.1" })).toEqual([403, 403, 403, 403]);
   });
@@ -50,7 +50,7 @@ describe("§9 access control: /docs, /openapi.json and /metrics can be restricte
     const {
       env: { deps },
       url,
-    } = serve('docs_access = "loopback"');
+    } = await serve('docs_access = "loopback"');
     expect(await statuses(url, { "x-forwarded-for": "203.0.113.9" })).toEqual([200, 200, 200, 200]);
     const gate = opsGate(deps, "loopback");
     const from = (address: string, headers: Record<string, string> = {}) =>

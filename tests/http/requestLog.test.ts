@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway();
+beforeAll(async () => {
+  gw = await startGateway();
 });
 afterAll(() => gw.close());
 

@@ -3,8 +3,8 @@ import { securityHeaders } from "../../src/http/security";
 import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway();
+beforeAll(async () => {
+  gw = await startGateway();
 });
 afterAll(() => gw.close());
 

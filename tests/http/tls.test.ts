@@ -21,7 +21,7 @@ const port = (s: TestServer) => new URL(s.url).port;
 
 describe("§9 encryption in transit: Bun serves TLS itself", () => {
   test("an HTTPS client that trusts only the test certificate gets answers with HSTS", async () => {
-    const s = serve(`tls_cert = "${CERT}"\ntls_key = "${KEY}"`);
+    const s = await serve(`tls_cert = "${CERT}"\ntls_key = "${KEY}"`);
     expect(s.url).toStartWith("https://");
     for (const host of ["localhost", "127.0.0.1"]) {
       const res = await fetch(`https://${host}:${port(s)}/healthz`, { tls: { ca: CA } });
@@ -35,7 +35,7 @@ describe("§9 encryption in transit: Bun serves TLS itself", () => {
   });
 
   test("the handshake is real TLS with the configured certificate: verified against it, refused without it", async () => {
-    const s = serve(`tls_cert = "${CERT}"\ntls_key = "${KEY}"`);
+    const s = await serve(`tls_cert = "${CERT}"\ntls_key = "${KEY}"`);
     const session = await new Promise<{ protocol: string | null; subject: string; authorized: boolean }>(
       (resolve, reject) => {
         const socket = tls.connect(
@@ -63,9 +63,9 @@ describe("§9 encryption in transit: Bun serves TLS itself", () => {
   });
 
   test("plain HTTP with an http public_url sends no HSTS; an https public_url (TLS at a proxy) does", async () => {
-    const plain = await fetch(`${serve().url}/healthz`);
+    const plain = await fetch(`${(await serve()).url}/healthz`);
     expect(plain.headers.get("strict-transport-security")).toBeNull();
-    const proxied = await fetch(`${serve('public_url = "https://api.example.test"').url}/healthz`);
+    const proxied = await fetch(`${(await serve('public_url = "https://api.example.test"')).url}/healthz`);
     expect(proxied.headers.get("strict-transport-security")).toBe("max-age=63072000; includeSubDomains");
   });
 });
@@ -76,7 +76,7 @@ describe("§5 abuse detection behind a reverse proxy: X-Forwarded-For is believe
     fetch(`${s.url}/account`, { headers: { authorization: "Bearer kr_not.a.key", "x-forwarded-for": forwardedFor } });
 
   test("trust_proxy off (the default): forging a new X-Forwarded-For per attempt does not escape the block of the socket address", async () => {
-    const s = serve();
+    const s = await serve();
     for (let i = 0; i < ABUSE.authFailures; i++) expect((await failAuth(s, `198.51.100.${i + 1}`)).status).toBe(401);
     const after = await fetch(`${s.url}/healthz`, { headers: { "x-forwarded-for": "192.0.2.200" } });
     expect(after.status).toBe(429);
@@ -84,7 +84,7 @@ describe("§5 abuse detection behind a reverse proxy: X-Forwarded-For is believe
   });
 
   test("control, trust_proxy on: the forwarded address decides, so one client's failures block it and not its neighbour", async () => {
-    const s = serve("trust_proxy = true");
+    const s = await serve("trust_proxy = true");
     for (let i = 0; i < ABUSE.authFailures; i++) await failAuth(s, "203.0.113.66");
     expect((await fetch(`${s.url}/healthz`, { headers: { "x-forwarded-for": "203.0.113.66" } })).status).toBe(429);
     expect((await fetch(`${s.url}/healthz`, { headers: { "x-forwarded-for": "192.0.2.200" } })).status).toBe(200);

@@ -15,8 +15,8 @@ const kidOf = (key: string) => decodeProtectedHeader(key.slice(3)).kid;
 
 describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without breaking issued keys", () => {
   test("a key is a kr_-prefixed EdDSA JWT with kid and typ, and the claims iss, aud, sub, jti, scope, iat", async () => {
-    env = makeTestEnv();
-    const account = makeAccount(env.deps, "a@example.com");
+    env = await makeTestEnv();
+    const account = await makeAccount(env.deps, "a@example.com");
     const { id, key } = await makeKey(env.deps, account.id, { expiresInMs: 3_600_000 });
     expect(key.startsWith("kr_")).toBe(true);
     const header = decodeProtectedHeader(key.slice(3));
@@ -34,9 +34,9 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
   });
 
   test("after `keyring rotate` new keys carry the new kid and keys signed by the old one keep working", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const app = createApp(env.deps);
-    const account = makeAccount(env.deps, "a@example.com");
+    const account = await makeAccount(env.deps, "a@example.com");
     const before = await makeKey(env.deps, account.id);
     const out: string[] = [];
     const code = await runCli(["keyring", "rotate", "--json", "--data", `${env.dir}/data`], {
@@ -54,16 +54,16 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
   });
 
   test("kids are unique across rotations", async () => {
-    env = makeTestEnv();
-    const kids = Array.from({ length: 20 }, () => rotateKeyring(env!.deps, "test").kid);
+    env = await makeTestEnv();
+    const kids = Array.from({ length: 20 }, async () => (await rotateKeyring(env!.deps, "test")).kid);
     expect(new Set(kids).size).toBe(20);
   });
 
   test("GET /.well-known/jwks.json serves the public keys only, and a team's service verifies a key offline with them", async () => {
-    env = makeTestEnv();
-    const account = makeAccount(env.deps, "a@example.com");
+    env = await makeTestEnv();
+    const account = await makeAccount(env.deps, "a@example.com");
     const old = await makeKey(env.deps, account.id);
-    rotateKeyring(env.deps, "test");
+    await rotateKeyring(env.deps, "test");
     const fresh = await makeKey(env.deps, account.id);
     const res = await call(createApp(env.deps), "GET", "/.well-known/jwks.json");
     expect(res.status).toBe(200);
@@ -85,9 +85,9 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
     }
   });
 
-  test("the private signing key is stored encrypted, never as a plain JWK", () => {
-    env = makeTestEnv();
-    rotateKeyring(env.deps, "test");
+  test("the private signing key is stored encrypted, never as a plain JWK", async () => {
+    env = await makeTestEnv();
+    await rotateKeyring(env.deps, "test");
     const row = env.deps.handle.sqlite.query("SELECT private_jwk_enc AS enc FROM signing_keys").get() as {
       enc: string;
     };
@@ -95,10 +95,10 @@ describe("§9 keyring: Ed25519 signing keys held encrypted, rotated without brea
     expect(row.enc).not.toContain('"d"');
   });
 
-  test("rotation is audited", () => {
-    env = makeTestEnv();
-    const { kid } = rotateKeyring(env.deps, "cli");
-    expect(env.deps.audit.tail(5).find((e) => e.action === "keyring.rotate")).toMatchObject({
+  test("rotation is audited", async () => {
+    env = await makeTestEnv();
+    const { kid } = await rotateKeyring(env.deps, "cli");
+    expect((await env.deps.audit.tail(5)).find((e) => e.action === "keyring.rotate")).toMatchObject({
       actor: "cli",
       target: kid,
     });

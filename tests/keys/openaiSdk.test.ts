@@ -49,7 +49,7 @@ function sdk(apiKey: string) {
 
 describe("§5 authenticate accounts: the official openai SDK with a key from `kriora keys issue`", () => {
   test("passes authentication (probe: GET /v1/models); once revoked, the SDK raises AuthenticationError", async () => {
-    env = makeTestEnv(CONFIG);
+    env = await makeTestEnv(CONFIG);
     await kriora("accounts", "create", "--email", "sdk@example.com");
     const issued = await kriora("keys", "issue", "--account", "sdk@example.com", "--scopes", "model,account");
     const client = sdk(issued.key);
@@ -68,7 +68,7 @@ describe("§5 authenticate accounts: the official openai SDK with a key from `kr
   });
 
   test("the key's settings from the CLI (allowed models) reach the model API", async () => {
-    env = makeTestEnv(CONFIG);
+    env = await makeTestEnv(CONFIG);
     await kriora("accounts", "create", "--email", "narrow@example.com");
     const issued = await kriora(
       "keys",

@@ -25,11 +25,11 @@ const clock = {
 
 async function setUp() {
   clock.t = Date.UTC(2026, 0, 1);
-  env = makeTestEnv("", { clock });
+  env = await makeTestEnv("", { clock });
   const deps = env.deps;
-  const account = makeAccount(deps, "holder@example.com");
+  const account = await makeAccount(deps, "holder@example.com");
   const good = await makeKey(deps, account.id);
-  const signer = currentSigner(deps);
+  const signer = await currentSigner(deps);
   const claims = {
     scope: "model account",
     sub: account.id,
@@ -127,7 +127,7 @@ describe("§9 access control: API key verification refuses every forged or stale
 
   test("a tampered payload (other account, added scope) is refused", async () => {
     const { deps, app, good } = await setUp();
-    const other = makeAccount(deps, "other@example.com", "admin");
+    const other = await makeAccount(deps, "other@example.com", "admin");
     const [head, body, sig] = good.key.slice(3).split(".");
     const claims = JSON.parse(Buffer.from(body!, "base64url").toString());
     expect(await status(app, `kr_${head}.${b64({ ...claims, sub: other.id })}.${sig}`)).toBe(401);
@@ -155,11 +155,11 @@ describe("§9 access control: API key verification refuses every forged or stale
     const { deps, app, account, good } = await setUp();
     const kept = await makeKey(deps, account.id);
     expect(await status(app, good.key)).toBe(200);
-    revokeKey(deps, good.id, "test");
+    await revokeKey(deps, good.id, "test");
     expect(await status(app, good.key)).toBe(401);
 
     deps.handle.close();
-    const reopened: Deps = openDeps(deps.config, { clock, log: env!.log });
+    const reopened: Deps = await openDeps(deps.config, { clock, log: env!.log });
     try {
       const app2 = createApp(reopened);
       expect(await status(app2, good.key)).toBe(401);
@@ -172,9 +172,9 @@ describe("§9 access control: API key verification refuses every forged or stale
   test("a key of a suspended account is refused until the suspension is lifted", async () => {
     const { deps, app, account, good } = await setUp();
     expect(await status(app, good.key)).toBe(200);
-    suspendAccount(deps, account.id, "test");
+    await suspendAccount(deps, account.id, "test");
     expect(await status(app, good.key)).toBe(401);
-    unsuspendAccount(deps, account.id, "test");
+    await unsuspendAccount(deps, account.id, "test");
     expect(await status(app, good.key)).toBe(200);
   });
 

@@ -17,9 +17,9 @@ async function cli(args: string[]) {
 
 describe("§9 access control: the in-memory view follows the database", () => {
   test("`keys revoke` from the CLI, while the server runs, refuses the key within SYNC_MS (100 ms)", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const app = createApp(env.deps);
-    const account = makeAccount(env.deps, "a@example.com");
+    const account = await makeAccount(env.deps, "a@example.com");
     const { id, key } = await makeKey(env.deps, account.id);
     expect((await call(app, "GET", "/account", { key })).status).toBe(200);
     await cli(["keys", "revoke", id]);
@@ -28,9 +28,9 @@ describe("§9 access control: the in-memory view follows the database", () => {
   });
 
   test("`accounts suspend` from the CLI refuses the account's keys within SYNC_MS; `unsuspend` restores them", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const app = createApp(env.deps);
-    const account = makeAccount(env.deps, "a@example.com");
+    const account = await makeAccount(env.deps, "a@example.com");
     const { key } = await makeKey(env.deps, account.id);
     await cli(["accounts", "suspend", "A@Example.com"]);
     await Bun.sleep(SYNC_MS);
@@ -41,9 +41,9 @@ describe("§9 access control: the in-memory view follows the database", () => {
   });
 
   test("a verified signature is cached (no second Ed25519 verify), yet revocation still applies within SYNC_MS", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const app = createApp(env.deps);
-    const account = makeAccount(env.deps, "a@example.com");
+    const account = await makeAccount(env.deps, "a@example.com");
     const { id, key } = await makeKey(env.deps, account.id);
     const view = env.deps.authView;
     const lookup = view.verificationKey;

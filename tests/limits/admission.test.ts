@@ -13,6 +13,7 @@ import { json } from "../helpers/http";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { parsePrometheus } from "../helpers/prometheus";
 import { createSpendTracker } from "../../src/usage/spend";
+import { all } from "../../src/db/tx";
 
 interface Rig {
   env: TestEnv | BillingEnv;
@@ -40,8 +41,10 @@ async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "
   const models = `[[models]]\nid = "m"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1000\noutput_usd_per_mtok = 1000\n[[models]]\nid = "slow"\nprovider = "oa"\nupstream = "paced"\n`;
   const rest = `${toml}\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}${models}`;
   // The billing rig writes its own [server] table; the port is set to 0 below instead.
-  const env = billing ? makeBillingEnv(billing, { toml: rest }) : makeTestEnv(`[server]\nport = 0\n${rest}`);
-  const account = makeAccount(env.deps, EMAIL);
+  const env = billing
+    ? await makeBillingEnv(billing, { toml: rest })
+    : await makeTestEnv(`[server]\nport = 0\n${rest}`);
+  const account = await makeAccount(env.deps, EMAIL);
   const { key, id } = await makeKey(env.deps, account.id, keyLimits);
   const server = startServer({
     ...env.deps,
@@ -57,9 +60,9 @@ async function start(toml: string, keyLimits: KeySettingsInput = {}, billing?: "
   return rig;
 }
 
-const rowsOf = (r: Rig) => {
-  r.env.deps.usageWriter.flush();
-  return r.env.deps.db.select().from(usageEvents).all();
+const rowsOf = async (r: Rig) => {
+  await r.env.deps.usageWriter.flush();
+  return await all(r.env.deps.db.select().from(usageEvents));
 };
 
 describe("§2 usage data: metering through the real gateway", () => {
@@ -81,8 +84,8 @@ describe("§2 usage data: metering through the real gateway", () => {
     );
     expect(texts.every((t) => t === r.fake.reply)).toBe(true);
     const deadline = Date.now() + 5_000;
-    while (rowsOf(r).length < N && Date.now() < deadline) await Bun.sleep(20);
-    const rows = rowsOf(r);
+    while ((await rowsOf(r)).length < N && Date.now() < deadline) await Bun.sleep(20);
+    const rows = await rowsOf(r);
     expect(rows.length).toBe(N);
     expect(new Set(rows.map((x) => x.id)).size).toBe(N);
     for (const row of rows) {
@@ -119,7 +122,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(refused.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+(ms|s)$|^\d+m\d+s$/);
     expect((await json(refused)).error).toMatchObject({ type: "rate_limit_error", code: "rate_limit_exceeded" });
     expect(r.fake.requests.length).toBe(3);
-    const refusedRow = rowsOf(r).find((x) => x.status === 429);
+    const refusedRow = (await rowsOf(r)).find((x) => x.status === 429);
     expect(refusedRow).toMatchObject({ outcome: "refused", errorCode: "rate_limited", inputTokens: 0 });
   });
 
@@ -131,7 +134,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(Number(first.headers.get("x-ratelimit-remaining-tokens"))).toBeLessThan(100);
     await first.text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).length < 1 && Date.now() < deadline) await Bun.sleep(10);
     // Settled to 11 + 7 real tokens, so a second large request fits again.
     const second = await r.chat({ max_tokens: 900 });
     expect(second.status).toBe(200);
@@ -153,7 +156,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(r.fake.requests.length).toBe(0);
     for (const rd of readers) while (!(await rd.read()).done);
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).filter((x) => x.status === 200).length < 2 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).filter((x) => x.status === 200).length < 2 && Date.now() < deadline) await Bun.sleep(10);
     expect((await r.chat()).status).toBe(200);
   });
 
@@ -163,8 +166,8 @@ describe("§5 availability: limits at the model API", () => {
     expect(first.status).toBe(200);
     await first.text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
-    expect(rowsOf(r)[0]!.costMicros).toBe(18_000);
+    while ((await rowsOf(r)).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    expect((await rowsOf(r))[0]!.costMicros).toBe(18_000);
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
@@ -179,7 +182,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(first.status).toBe(200);
     await first.text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 1 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).length < 1 && Date.now() < deadline) await Bun.sleep(10);
     const calls = r.fake.requests.length;
     const blocked = await r.chat();
     expect(blocked.status).toBe(402);
@@ -199,10 +202,10 @@ describe("§5 availability: limits at the model API", () => {
   test("a key's budget counts its spend recorded before a restart", async () => {
     const r = await start("", { monthlyBudgetUsd: 0.01 });
     await (await r.chat()).text();
-    r.env.deps.usageWriter.flush();
+    await r.env.deps.usageWriter.flush();
     const fresh = createSpendTracker(r.env.deps.db);
-    expect(fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
-    expect(fresh.spent(r.accountId, Date.now())).toBe(18_000);
+    expect(await fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
+    expect(await fresh.spent(r.accountId, Date.now())).toBe(18_000);
   });
 
   test("§5 process payments: a prepaid account at zero balance gets 402 without an upstream call; a top-up restores access", async () => {
@@ -211,7 +214,7 @@ describe("§5 availability: limits at the model API", () => {
     expect(refused.status).toBe(402);
     expect((await json(refused)).error.type).toBe("insufficient_quota");
     expect(r.fake.requests.length).toBe(0);
-    changeCredits(
+    await changeCredits(
       r.env.deps,
       { accountId: r.accountId, kind: "grant", amountMicros: 1_000_000, reason: "top-up" },
       "test",
@@ -233,7 +236,7 @@ describe("§11 non-identifying metrics", () => {
         ),
       );
     const metricsSize = async () => {
-      r.env.deps.usageWriter.flush();
+      await r.env.deps.usageWriter.flush();
       return (await (await fetch(`${r.server.url}/metrics`)).text()).length;
     };
     await (await r.chat()).text();
@@ -251,10 +254,10 @@ describe("§11 non-identifying metrics", () => {
         .filter(Boolean),
     );
     expect([...models].sort()).toEqual(["m", "unknown"]);
-    const rows = rowsOf(r);
+    const rows = await rowsOf(r);
     expect(rows.length).toBe(321);
     expect(new Set(rows.map((x) => x.model))).toEqual(new Set(["m", "unknown"]));
-    const daily = r.env.deps.db.select().from(usageDaily).all();
+    const daily = await all(r.env.deps.db.select().from(usageDaily));
     expect(daily.map((d) => [d.model, d.requests]).sort()).toEqual([
       ["m", 1],
       ["unknown", 320],
@@ -266,7 +269,7 @@ describe("§11 non-identifying metrics", () => {
     for (let i = 0; i < 3; i++) await (await r.chat()).text();
     await (await r.chat({}, "kr_bad.key.here")).text();
     const deadline = Date.now() + 2_000;
-    while (rowsOf(r).length < 3 && Date.now() < deadline) await Bun.sleep(10);
+    while ((await rowsOf(r)).length < 3 && Date.now() < deadline) await Bun.sleep(10);
     const res = await fetch(`${r.server.url}/metrics`);
     expect(res.headers.get("content-type")).toContain("text/plain");
     const text = await res.text();

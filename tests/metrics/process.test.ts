@@ -6,7 +6,7 @@ const serve = serverPerTest();
 
 describe("§11 non-identifying metrics: the process's own health is there from the first scrape", () => {
   test("before any other request, /metrics has memory, CPU time and start time, with no labels at all", async () => {
-    const { url } = serve();
+    const { url } = await serve();
     const { samples, types } = parsePrometheus(await (await fetch(`${url}/metrics`)).text());
     const value = (name: string) => samples.find((s) => s.name === name && Object.keys(s.labels).length === 0)?.value;
     expect(value("process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
@@ -21,7 +21,7 @@ describe("§11 non-identifying metrics: the process's own health is there from t
   });
 
   test("the values are read at each scrape: CPU time never goes down and keeps counting", async () => {
-    const { url } = serve();
+    const { url } = await serve();
     const cpu = async () =>
       parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples.find(
         (s) => s.name === "process_cpu_seconds_total",

@@ -11,7 +11,7 @@ afterEach(() => env?.close());
 
 describe("§9 access control: the rights routes act on the caller's own account; the admin side needs an admin", () => {
   test("no credential is 401 and a user's key is 403 on every admin route; a user reaches only their own data; an admin reaches every right", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann");
     const bob = await seedPerson(deps, "bob");
@@ -41,9 +41,9 @@ describe("§9 access control: the rights routes act on the caller's own account;
     expect(JSON.stringify(await json(await call(app, "POST", "/account/export", { key: ann.key })))).not.toContain(
       bob.id,
     );
-    expect(listRequests(deps, { accountId: bob.id })).toEqual([]);
+    expect(await listRequests(deps, { accountId: bob.id })).toEqual([]);
 
-    const ops = makeAccount(deps, "ops@example.com", "admin");
+    const ops = await makeAccount(deps, "ops@example.com", "admin");
     const key = (await makeKey(deps, ops.id, { scopes: ["admin"] })).key;
     expect((await json(await call(app, "POST", `/admin/accounts/${bob.id}/restrict`, { key }))).status).toBe(
       "restricted",
@@ -61,7 +61,7 @@ describe("§9 access control: the rights routes act on the caller's own account;
     );
     expect(erased).toMatchObject({ status: "erased", reason: "child" });
     expect((await call(app, "GET", "/account", { key: bob.key })).status).toBe(401);
-    expect(listRequests(deps, { accountId: bob.id }).map((r) => [r.kind, r.channel])).toEqual([
+    expect((await listRequests(deps, { accountId: bob.id })).map((r) => [r.kind, r.channel])).toEqual([
       ["restrict", "admin"],
       ["object", "admin"],
       ["erase", "admin"],

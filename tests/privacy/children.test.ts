@@ -13,7 +13,7 @@ afterEach(() => env?.close());
 
 describe("§15 children, §14 erasure by an admin: `kriora accounts delete`", () => {
   test("refuses without --yes off a terminal (exit 2, nothing erased); --reason child erases at once; the keys stop in a running server", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
     const data = join(env.dir, "data");
     const child = await seedPerson(deps, "kid");
@@ -41,10 +41,10 @@ describe("§15 children, §14 erasure by an admin: `kriora accounts delete`", ()
     expect(filesHolding(deps.config.database.path, [...forms(child.email), ...forms(child.ip), child.keyName])).toEqual(
       [],
     );
-    const [request] = listRequests(deps, { accountId: child.id });
+    const [request] = await listRequests(deps, { accountId: child.id });
     expect(request).toMatchObject({ kind: "erase", scope: "child", channel: "admin", outcome: "done" });
     expect(request!.completed_at).toBe(request!.received_at);
-    const entry = deps.audit.tail(1)[0]!;
+    const entry = (await deps.audit.tail(1))[0]!;
     expect([entry.actor, entry.action, entry.target, JSON.parse(entry.details).reason]).toEqual([
       "cli",
       "account.erase",

@@ -7,6 +7,7 @@ import { makeBillingEnv, type BillingEnv } from "../helpers/billing";
 import { json } from "../helpers/http";
 import { call } from "../helpers/identity";
 import { absentFrom, filesHolding, forms, sameOrigin, seedPerson, type Person } from "../helpers/privacy";
+import { one, all } from "../../src/db/tx";
 
 let env: BillingEnv | undefined;
 afterEach(() => env?.close());
@@ -15,25 +16,17 @@ afterEach(() => env?.close());
  * What the person's data looks like on disk: the stored email ciphertext, blind index, IP
  * ciphertexts and the key name (kept in clear); `all` adds the clear and base64 forms of the email and IP.
  */
-function canaries(p: Person, deps: BillingEnv["deps"]): { stored: string[]; all: string[] } {
-  const row = deps.db.select().from(accounts).where(eq(accounts.id, p.id)).get()!;
-  const ips = deps.db
-    .select({ ip: usageEvents.ipEnc })
-    .from(usageEvents)
-    .where(eq(usageEvents.accountId, p.id))
-    .all()
-    .map((r) => r.ip!);
+async function canaries(p: Person, deps: BillingEnv["deps"]): Promise<{ stored: string[]; all: string[] }> {
+  const row = (await one(deps.db.select().from(accounts).where(eq(accounts.id, p.id))))!;
+  const ips = (
+    await all(deps.db.select({ ip: usageEvents.ipEnc }).from(usageEvents).where(eq(usageEvents.accountId, p.id)))
+  ).map((r) => r.ip!);
   const stored = [row.emailEnc!, row.emailIndex!, ...ips, p.keyName];
   return { stored, all: [...forms(p.email), ...forms(p.ip), ...stored] };
 }
 
-const ledgerTotal = (deps: BillingEnv["deps"]) =>
-  Number(
-    deps.db
-      .select({ t: sum(billingLedger.amountMicros) })
-      .from(billingLedger)
-      .get()?.t ?? 0,
-  );
+const ledgerTotal = async (deps: BillingEnv["deps"]) =>
+  Number((await one(deps.db.select({ t: sum(billingLedger.amountMicros) }).from(billingLedger)))?.t ?? 0);
 
 /** Every table cell in the database that contains the value, as `table.column`. */
 function cellsHolding(deps: BillingEnv["deps"], value: string): string[] {
@@ -50,17 +43,17 @@ function cellsHolding(deps: BillingEnv["deps"], value: string): string[] {
 
 describe("§8 deletion, §14 erasure: POST /account/delete", () => {
   test("the email and IP canaries leave kriora.db, -wal and -shm (positive control before, and for an unerased account after); keys stop; billing stays under an unlinkable tombstone; the Stripe customer is deleted", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const deps = env.deps;
     const dbPath = deps.config.database.path;
     const ann = await seedPerson(deps, "ann", { requests: 4 });
     const bob = await seedPerson(deps, "bob");
     await deps.billing.checkout(ann.id, 10_000_000);
     const [customerId] = env.fake.customers.keys();
-    const annCanaries = canaries(ann, deps);
-    const bobCanaries = canaries(bob, deps);
-    const annLedger = deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, ann.id)).all();
-    const total = ledgerTotal(deps);
+    const annCanaries = await canaries(ann, deps);
+    const bobCanaries = await canaries(bob, deps);
+    const annLedger = await all(deps.db.select().from(billingLedger).where(eq(billingLedger.accountId, ann.id)));
+    const total = await ledgerTotal(deps);
     const app = createApp(deps);
 
     expect(annCanaries.stored).toHaveLength(7);
@@ -92,15 +85,11 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
     expect((await call(app, "GET", "/account", { cookie: ann.cookie })).status).toBe(401);
     expect((await call(app, "GET", "/account", { key: bob.key })).status).toBe(200);
 
-    const account = deps.db.select().from(accounts).where(eq(accounts.id, ann.id)).get()!;
+    const account = (await one(deps.db.select().from(accounts).where(eq(accounts.id, ann.id))))!;
     expect(account).toMatchObject({ status: "erased", emailEnc: null, emailIndex: null, policyVersion: null });
-    const held = deps.db
-      .select()
-      .from(billingLedger)
-      .all()
-      .filter((r) => annLedger.some((a) => a.id === r.id));
+    const held = (await all(deps.db.select().from(billingLedger))).filter((r) => annLedger.some((a) => a.id === r.id));
     expect(held.map((r) => r.amountMicros)).toEqual(annLedger.map((r) => r.amountMicros));
-    expect(ledgerTotal(deps)).toBe(total);
+    expect(await ledgerTotal(deps)).toBe(total);
     const tombstone = held[0]!.accountId;
     expect(tombstone).not.toBe(ann.id);
     expect(cellsHolding(deps, tombstone).sort()).toEqual(["billing_checkouts.account_id", "billing_ledger.account_id"]);
@@ -118,8 +107,8 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
 
     expect(env.fake.customers.has(customerId!)).toBe(false);
     expect(env.fake.requests.some((r) => r.method === "DELETE" && r.path === `/v1/customers/${customerId}`)).toBe(true);
-    expect(deps.audit.verify().ok).toBe(true);
-    expect(deps.audit.tail(1)[0]).toMatchObject({
+    expect((await deps.audit.verify()).ok).toBe(true);
+    expect((await deps.audit.tail(1))[0]).toMatchObject({
       action: "account.erase",
       target: ann.id,
       actor: `account:${ann.id}`,
@@ -129,7 +118,7 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
 
   test("erasure over HTTP needs a session opened in the last 10 minutes: an API key or an older session is refused and nothing changes", async () => {
     let now = Date.UTC(2026, 10, 27, 12);
-    env = makeBillingEnv("off", { clock: { now: () => now } });
+    env = await makeBillingEnv("off", { clock: { now: () => now } });
     const ann = await seedPerson(env.deps, "ann");
     const app = createApp(env.deps);
     const byKey = await call(app, "POST", "/account/delete", { key: ann.key, body: { confirm: true } });
@@ -147,7 +136,7 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
   });
 
   test("a Stripe outage does not hold the erasure back: the customer link waits on the tombstone and the retention run deletes it", async () => {
-    env = makeBillingEnv("prepaid");
+    env = await makeBillingEnv("prepaid");
     const ann = await seedPerson(env.deps, "ann");
     await env.deps.billing.checkout(ann.id, 10_000_000);
     const [customerId] = env.fake.customers.keys();
@@ -163,11 +152,11 @@ describe("§8 deletion, §14 erasure: POST /account/delete", () => {
     expect(filesHolding(env.deps.config.database.path, [...forms(ann.email), ...forms(ann.ip), ann.keyName])).toEqual(
       [],
     );
-    const [link] = env.deps.db.select().from(billingCustomers).all();
+    const [link] = await all(env.deps.db.select().from(billingCustomers));
     expect(link!.accountId).toMatch(/^tmb_/);
     expect(env.fake.customers.has(customerId!)).toBe(true);
     expect((await runRetention(env.deps)).stripe_customers_deleted).toBe(1);
     expect(env.fake.customers.has(customerId!)).toBe(false);
-    expect(env.deps.db.select().from(billingCustomers).all()).toEqual([]);
+    expect(await all(env.deps.db.select().from(billingCustomers))).toEqual([]);
   });
 });

@@ -20,11 +20,11 @@ function schemaErrors(doc: unknown): string[] {
 
 describe("§14 access: the data export holds everything about the person and nothing about anyone else", () => {
   test("POST /account/export: account, consents, keys, sessions, usage with decrypted IP, aggregates, ledger, rights requests, audit; validates against its schema", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann", { requests: 3 });
     const bob = await seedPerson(deps, "bob");
-    objectToProcessing(deps, ann.id, "usage_trends", `account:${ann.id}`);
+    await objectToProcessing(deps, ann.id, "usage_trends", `account:${ann.id}`);
     const app = createApp(deps);
 
     const res = await call(app, "POST", "/account/export", { key: ann.key });
@@ -58,7 +58,7 @@ describe("§14 access: the data export holds everything about the person and not
   });
 
   test("the export's schema is published in /openapi.json", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const spec = await json(await createApp(env.deps).handle(new Request("http://localhost/openapi.json")));
     const ref: string = spec.paths["/account/export"].post.responses["200"].content["application/json"].schema.$ref;
     const schema = JSON.stringify(spec.components.schemas[ref.replace("#/components/schemas/", "")]);
@@ -67,10 +67,10 @@ describe("§14 access: the data export holds everything about the person and not
   });
 
   test("an admin's export is an audited read recorded as an access request; `accounts export --out` writes the same document, mode 0600", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann");
-    const admin = makeAccount(deps, "ops@example.com", "admin");
+    const admin = await makeAccount(deps, "ops@example.com", "admin");
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
     const viaAdmin = await json(
       await call(createApp(deps), "POST", `/admin/accounts/${ann.id}/export`, { key: adminKey }),

@@ -11,15 +11,16 @@ import { seedPerson } from "../helpers/privacy";
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
-const trendRequests = (deps: TestEnv["deps"]) => usageTrends(deps.db, {}).reduce((n, r) => n + r.requests, 0);
+const trendRequests = async (deps: TestEnv["deps"]) =>
+  (await usageTrends(deps.db, {})).reduce((n, r) => n + r.requests, 0);
 
 describe("§14 objection (Art. 21), §11 non-identifying trends", () => {
   test("an objection to usage trends takes the account out of every trend query at once, over HTTP and on the CLI", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
     const ann = await seedPerson(deps, "ann", { requests: 3 });
     const bob = await seedPerson(deps, "bob", { requests: 2 });
-    const admin = makeAccount(deps, "ops@example.com", "admin");
+    const admin = await makeAccount(deps, "ops@example.com", "admin");
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
     const app = createApp(deps);
     const trendsOverHttp = async () =>
@@ -48,7 +49,7 @@ describe("§14 objection (Art. 21), §11 non-identifying trends", () => {
       "--json",
     ]);
     expect([cli.code, JSON.parse(cli.out).outcome]).toEqual([0, "done"]);
-    expect(trendRequests(deps)).toBe(0);
+    expect(await trendRequests(deps)).toBe(0);
     expect((await call(app, "POST", "/account/object", { key: ann.key, body: { scope: "marketing" } })).status).toBe(
       400,
     );
@@ -56,7 +57,7 @@ describe("§14 objection (Art. 21), §11 non-identifying trends", () => {
   });
 
   test("an objection to abuse detection is recorded for an admin's decision: open until `kriora privacy decide`", async () => {
-    env = makeTestEnv();
+    env = await makeTestEnv();
     const deps = env.deps;
     const data = join(env.dir, "data");
     const ann = await seedPerson(deps, "ann");
@@ -64,13 +65,13 @@ describe("§14 objection (Art. 21), §11 non-identifying trends", () => {
       await call(createApp(deps), "POST", "/account/object", { key: ann.key, body: { scope: "abuse_detection" } }),
     );
     expect(open).toMatchObject({ scope: "abuse_detection", completed_at: null, outcome: null, overdue: false });
-    expect(trendRequests(deps)).toBe(2);
+    expect(await trendRequests(deps)).toBe(2);
 
     const listed = JSON.parse((await runKriora(data, ["privacy", "requests", "--json"])).out);
     expect(listed.map((r: { id: string }) => r.id)).toEqual([open.id]);
     const decided = await runKriora(data, ["privacy", "decide", open.id, "--outcome", "upheld", "--json"]);
     expect([decided.code, JSON.parse(decided.out).outcome]).toEqual([0, "upheld"]);
-    expect(deps.audit.tail(1)[0]).toMatchObject({ actor: "cli", action: "rights.decide", target: ann.id });
+    expect((await deps.audit.tail(1))[0]).toMatchObject({ actor: "cli", action: "rights.decide", target: ann.id });
     expect((await runKriora(data, ["privacy", "decide", open.id, "--outcome", "dismissed"])).code).toBe(1);
     expect((await runKriora(data, ["privacy", "decide", open.id, "--outcome", "maybe"])).code).toBe(2);
   });

@@ -12,6 +12,7 @@ import { policyStatus, queuePolicyNotices, sendPolicyNotices } from "../../src/p
 import { json } from "../helpers/http";
 import { call, makeAccount, makeKey } from "../helpers/identity";
 import { mailEnvs, steppingClock } from "../helpers/mailEnv";
+import { exec, all } from "../../src/db/tx";
 
 const mail = mailEnvs();
 const clock = steppingClock();
@@ -26,22 +27,23 @@ async function setUp(opts: { smtpUrl?: string; material?: boolean } = {}) {
     clock,
   );
   const deps = env.deps;
-  const make = (email: string, set: Partial<typeof accounts.$inferInsert>) => {
-    const row = makeAccount(deps, email);
-    deps.db
-      .update(accounts)
-      .set({ verifiedAt: clock.t, policyVersion: "2025-02-27", ...set })
-      .where(eq(accounts.id, row.id))
-      .run();
-    deps.authView.refreshAccount(row.id);
+  const make = async (email: string, set: Partial<typeof accounts.$inferInsert>) => {
+    const row = await makeAccount(deps, email);
+    await exec(
+      deps.db
+        .update(accounts)
+        .set({ verifiedAt: clock.t, policyVersion: "2025-02-27", ...set })
+        .where(eq(accounts.id, row.id)),
+    );
+    await deps.authView.refreshAccount(row.id);
     return row;
   };
   const people = {
-    ann: make("ann@example.com", {}),
-    bob: make("bob@example.com", {}),
-    unverified: make("new@example.com", { verifiedAt: null }),
-    current: make("current@example.com", { policyVersion: NEW }),
-    restricted: make("frozen@example.com", { status: "restricted" }),
+    ann: await make("ann@example.com", {}),
+    bob: await make("bob@example.com", {}),
+    unverified: await make("new@example.com", { verifiedAt: null }),
+    current: await make("current@example.com", { policyVersion: NEW }),
+    restricted: await make("frozen@example.com", { status: "restricted" }),
   };
   return { env, deps, smtp: env.smtp, people };
 }
@@ -49,8 +51,8 @@ async function setUp(opts: { smtpUrl?: string; material?: boolean } = {}) {
 describe("§16 policy changes: a material version change is announced by email to every verified account", () => {
   test("one notice per verified account that has not accepted the version, sent through a real SMTP server; queueing again adds none", async () => {
     const { env, deps, smtp } = await setUp();
-    expect(queuePolicyNotices(deps, "cli")).toBe(2);
-    expect(queuePolicyNotices(deps, "cli")).toBe(0);
+    expect(await queuePolicyNotices(deps, "cli")).toBe(2);
+    expect(await queuePolicyNotices(deps, "cli")).toBe(0);
     expect(await sendPolicyNotices(deps)).toEqual({ sent: 2, failed: 0 });
     const mails = [await smtp.next(), await smtp.next()];
     expect(mails.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
@@ -58,26 +60,20 @@ describe("§16 policy changes: a material version change is announced by email t
     expect(mails[0]!.text).toContain("https://kriora.example/privacy");
     expect(await sendPolicyNotices(deps)).toEqual({ sent: 0, failed: 0 });
     expect(smtp.messages).toHaveLength(2);
-    expect(policyStatus(deps).notices).toEqual({ sent: 2, pending: 0, retrying: 0 });
-    expect(deps.audit.tail(5).map((e) => e.action)).toContain("policy.notify");
+    expect((await policyStatus(deps)).notices).toEqual({ sent: 2, pending: 0, retrying: 0 });
+    expect((await deps.audit.tail(5)).map((e) => e.action)).toContain("policy.notify");
     expect(env.log.text()).not.toContain("@example.com");
   });
 
   test("after an SMTP failure the notices are retried once the back-off has passed, and each is delivered once", async () => {
     const { deps, smtp } = await setUp({ smtpUrl: "smtp://127.0.0.1:9" });
-    queuePolicyNotices(deps, "system");
+    await queuePolicyNotices(deps, "system");
     expect(await sendPolicyNotices(deps)).toEqual({ sent: 0, failed: 2 });
-    expect(
-      deps.db
-        .select()
-        .from(policyNotices)
-        .all()
-        .map((n) => [n.attempts, n.sentAt]),
-    ).toEqual([
+    expect((await all(deps.db.select().from(policyNotices))).map((n) => [n.attempts, n.sentAt])).toEqual([
       [1, null],
       [1, null],
     ]);
-    expect(policyStatus(deps).notices.retrying).toBe(2);
+    expect((await policyStatus(deps)).notices.retrying).toBe(2);
     deps.mailer = createMailer({ smtp_url: smtp.url, from: "no-reply@kriora.example" }, deps.log);
     expect(await sendPolicyNotices(deps)).toEqual({ sent: 0, failed: 0 });
     clock.t += 61_000;
@@ -91,7 +87,7 @@ describe("§16 policy changes: a material version change is announced by email t
     await jobs.stop();
     expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
     const quiet = await setUp({ material: false });
-    expect(queuePolicyNotices(quiet.deps, "cli")).toBe(0);
+    expect(await queuePolicyNotices(quiet.deps, "cli")).toBe(0);
   });
 
   test("acceptance of the version in force is recorded per account; `policy notify|status` report it", async () => {
@@ -99,7 +95,7 @@ describe("§16 policy changes: a material version change is announced by email t
     const key = (await makeKey(deps, people.ann.id)).key;
     const accepted = await json(await call(createApp(deps), "POST", "/account/policy/accept", { key }));
     expect([accepted.policy_version, accepted.policy_accepted_at]).toEqual([NEW, new Date(clock.t).toISOString()]);
-    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "policy.accept", target: people.ann.id });
+    expect((await deps.audit.tail(1))[0]).toMatchObject({ action: "policy.accept", target: people.ann.id });
 
     const cli = async (...args: string[]) => {
       let out = "";

@@ -17,7 +17,7 @@ async function setUp() {
     clock,
   );
   const deps = env.deps;
-  const ann = makeAccount(deps, "ann@example.com");
+  const ann = await makeAccount(deps, "ann@example.com");
   return { env, deps, app: createApp(deps), smtp: env.smtp, ann, key: (await makeKey(deps, ann.id)).key };
 }
 
@@ -31,7 +31,7 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
     const mail = await smtp.next();
     expect(mail.to).toEqual(["ann.new@example.com"]);
     expect((await json(await call(app, "GET", "/account", { key }))).email).toBe("ann@example.com");
-    expect(listRequests(deps)[0]).toMatchObject({ kind: "rectify", completed_at: null });
+    expect((await listRequests(deps))[0]).toMatchObject({ kind: "rectify", completed_at: null });
 
     const path = linkIn(mail.text);
     const opened = await openLink(app, path);
@@ -39,11 +39,11 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
     expect((await json(opened)).email).toBe("ann.new@example.com");
     expect((await json(await call(app, "GET", "/account", { key }))).email).toBe("ann.new@example.com");
     expect((await openLink(app, path)).status).toBe(401);
-    expect(listRequests(deps)[0]).toMatchObject({ kind: "rectify", outcome: "done" });
-    const actions = deps.audit.tail(3).map((e) => [e.action, e.target]);
+    expect((await listRequests(deps))[0]).toMatchObject({ kind: "rectify", outcome: "done" });
+    const actions = (await deps.audit.tail(3)).map((e) => [e.action, e.target]);
     expect(actions).toContainEqual(["account.email_change_requested", ann.id]);
     expect(actions).toContainEqual(["account.set_email", ann.id]);
-    expect(JSON.stringify(deps.audit.tail(10))).not.toContain("@");
+    expect(JSON.stringify(await deps.audit.tail(10))).not.toContain("@");
   });
 
   test("an expired link or an address taken meanwhile changes nothing and lets the request lapse", async () => {
@@ -55,10 +55,10 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
 
     await call(app, "POST", "/account/email", { key, body: { email: "taken@example.com" } });
     const taken = linkIn((await smtp.next()).text);
-    makeAccount(deps, "taken@example.com");
+    await makeAccount(deps, "taken@example.com");
     expect((await openLink(app, taken)).status).toBe(409);
     expect((await json(await call(app, "GET", "/account", { key }))).email).toBe("ann@example.com");
-    expect(listRequests(deps, { accountId: ann.id }).map((r) => r.outcome)).toEqual(["lapsed", "lapsed"]);
+    expect((await listRequests(deps, { accountId: ann.id })).map((r) => r.outcome)).toEqual(["lapsed", "lapsed"]);
   });
 
   test("an admin's `kriora accounts set-email` is recorded in the rights ledger as a done correction", async () => {
@@ -71,7 +71,7 @@ describe("§14 correction (Art. 16): the new address is verified before it repla
       "--json",
     ]);
     expect([res.code, JSON.parse(res.out).email]).toEqual([0, "fixed@example.com"]);
-    expect(listRequests(deps)).toMatchObject([
+    expect(await listRequests(deps)).toMatchObject([
       { account_id: ann.id, kind: "rectify", channel: "admin", outcome: "done" },
     ]);
   });

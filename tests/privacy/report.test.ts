@@ -22,11 +22,11 @@ async function report(...flags: string[]) {
 
 describe("§1–§17 conformance: `kriora privacy report`", () => {
   test("names every clause once, each enforced one with a mechanism and tests that exist, with the live settings and the ledger's state", async () => {
-    env = makeTestEnv(
+    env = await makeTestEnv(
       `[retention]\nip_days = 14\n[[providers]]\nid = "eu-zdr"\nkind = "openai"\nbase_url = "http://127.0.0.1:1/v1"\nzdr = true\nregion = "eu"\n`,
     );
-    const ann = makeAccount(env.deps, "ann@example.com");
-    objectToProcessing(env.deps, ann.id, "abuse_detection", "cli");
+    const ann = await makeAccount(env.deps, "ann@example.com");
+    await objectToProcessing(env.deps, ann.id, "abuse_detection", "cli");
     const { code, out } = await report("--json");
     expect(code).toBe(0);
     const doc = JSON.parse(out);

@@ -14,6 +14,7 @@ import { json } from "../helpers/http";
 import { call } from "../helpers/identity";
 import { seedPerson } from "../helpers/privacy";
 import { mailEnvs, steppingClock, type MailEnv } from "../helpers/mailEnv";
+import { one, all } from "../../src/db/tx";
 
 const mail = mailEnvs();
 const clock = steppingClock();
@@ -27,8 +28,8 @@ async function setUp(smtpUrl?: string) {
   return { env, deps: env.deps, app: createApp(env.deps), smtp: env.smtp };
 }
 
-const statusOf = (deps: MailEnv["deps"], id: string) =>
-  deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id)).get()!.s;
+const statusOf = async (deps: MailEnv["deps"], id: string) =>
+  (await one(deps.db.select({ s: accounts.status }).from(accounts).where(eq(accounts.id, id))))!.s;
 
 describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells the person first", () => {
   test("POST /account/restrict: the key is refused on the model API at once; the person can still read and export their data; retention keeps it", async () => {
@@ -50,7 +51,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect((await call(app, "GET", "/v1/models", { key: bob.key })).status).toBe(200);
     const exported = await json(await call(app, "POST", "/account/export", { key: ann.key }));
     expect(exported.usage.events.map((e: { ip: string }) => e.ip)).toEqual([ann.ip, ann.ip]);
-    expect(listRequests(deps, { accountId: ann.id }).map((r) => [r.kind, r.outcome])).toEqual([
+    expect((await listRequests(deps, { accountId: ann.id })).map((r) => [r.kind, r.outcome])).toEqual([
       ["restrict", "done"],
       ["access", "done"],
     ]);
@@ -58,9 +59,10 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
 
     clock.t += 400 * DAY_MS;
     await runRetention(deps);
-    const rows = (id: string) => deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)).all();
-    expect(rows(ann.id).map((r) => r.ipEnc === null)).toEqual([false, false]);
-    expect(rows(bob.id)).toEqual([]);
+    const rows = async (id: string) =>
+      await all(deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)));
+    expect((await rows(ann.id)).map((r) => r.ipEnc === null)).toEqual([false, false]);
+    expect(await rows(bob.id)).toEqual([]);
   });
 
   test("suspend then unsuspend returns a restricted account to restricted (audited), and while suspended retention still keeps its data", async () => {
@@ -68,16 +70,17 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     const ann = await seedPerson(deps, "ann");
     const bob = await seedPerson(deps, "bob");
     await call(app, "POST", "/account/restrict", { key: ann.key });
-    expect(suspendAccount(deps, ann.id, "admin:root").status).toBe("suspended");
-    expect(suspendAccount(deps, bob.id, "admin:root").status).toBe("suspended");
+    expect((await suspendAccount(deps, ann.id, "admin:root")).status).toBe("suspended");
+    expect((await suspendAccount(deps, bob.id, "admin:root")).status).toBe("suspended");
     clock.t += 400 * DAY_MS;
     await runRetention(deps);
-    const rows = (id: string) => deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)).all();
-    expect(rows(ann.id).length).toBe(2);
-    expect(rows(bob.id)).toEqual([]);
+    const rows = async (id: string) =>
+      await all(deps.db.select().from(usageEvents).where(eq(usageEvents.accountId, id)));
+    expect((await rows(ann.id)).length).toBe(2);
+    expect(await rows(bob.id)).toEqual([]);
 
-    expect(unsuspendAccount(deps, ann.id, "admin:root").status).toBe("restricted");
-    expect(deps.audit.tail(1)[0]).toMatchObject({
+    expect((await unsuspendAccount(deps, ann.id, "admin:root")).status).toBe("restricted");
+    expect((await deps.audit.tail(1))[0]).toMatchObject({
       action: "account.unsuspend",
       target: ann.id,
       details: JSON.stringify({ from: "suspended", to: "restricted" }),
@@ -85,7 +88,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(403);
     expect((await call(app, "GET", "/account", { key: ann.key })).status).toBe(200);
     // Positive control: an account suspended while active comes back active.
-    expect(unsuspendAccount(deps, bob.id, "admin:root").status).toBe("active");
+    expect((await unsuspendAccount(deps, bob.id, "admin:root")).status).toBe("active");
     expect((await call(app, "GET", "/v1/models", { key: bob.key })).status).toBe(200);
   });
 
@@ -97,7 +100,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     const statusAtSend: string[] = [];
     deps.mailer = {
       async send(m) {
-        statusAtSend.push(statusOf(deps, ann.id));
+        statusAtSend.push(await statusOf(deps, ann.id));
         return real.send(m);
       },
     };
@@ -108,7 +111,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     expect(mail.to).toEqual([ann.email]);
     expect(mail.text).toContain("restriction");
     expect((await call(app, "GET", "/v1/models", { key: ann.key })).status).toBe(200);
-    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "account.unrestrict", target: ann.id });
+    expect((await deps.audit.tail(1))[0]).toMatchObject({ action: "account.unrestrict", target: ann.id });
   });
 
   test("`kriora accounts restrict|unrestrict`: with SMTP down the restriction stays (exit 1); with SMTP up it is lifted after the mail", async () => {
@@ -127,7 +130,7 @@ describe("§14 restriction (Art. 18): keys stop, data stays, lifting it tells th
     const down = await kriora("accounts", "unrestrict", ann.id);
     expect(down.code).toBe(1);
     expect(down.err).toContain("could not be notified");
-    expect(statusOf(deps, ann.id)).toBe("restricted");
+    expect(await statusOf(deps, ann.id)).toBe("restricted");
     expect(smtp.messages).toEqual([]);
 
     writeFileSync(join(env.dir, "kriora.toml"), `[mail]\nsmtp_url = "${smtp.url}"\n`);

@@ -16,9 +16,9 @@ afterEach(() => env?.close());
 const clock = steppingClock();
 
 describe("§14 rights ledger (Art. 12(3)): every request with received, due and completed dates", () => {
-  test("due one calendar month after receipt: 31 Jan → 28 Feb (29 in a leap year), 31 Mar → 30 Apr, 15 Dec → 15 Jan", () => {
-    env = makeTestEnv("", { clock });
-    const account = makeAccount(env.deps, "ann@example.com");
+  test("due one calendar month after receipt: 31 Jan → 28 Feb (29 in a leap year), 31 Mar → 30 Apr, 15 Dec → 15 Jan", async () => {
+    env = await makeTestEnv("", { clock });
+    const account = await makeAccount(env.deps, "ann@example.com");
     const cases: [string, string][] = [
       ["2027-01-31T10:00:00.000Z", "2027-02-28T10:00:00.000Z"],
       ["2027-03-31T23:30:00.000Z", "2027-04-30T23:30:00.000Z"],
@@ -27,22 +27,22 @@ describe("§14 rights ledger (Art. 12(3)): every request with received, due and 
     ];
     for (const [received] of cases) {
       clock.t = Date.parse(received);
-      objectToProcessing(env.deps, account.id, "abuse_detection", `account:${account.id}`);
+      await objectToProcessing(env.deps, account.id, "abuse_detection", `account:${account.id}`);
     }
-    expect(listRequests(env.deps).map((r) => [r.received_at, r.due_at])).toEqual(cases);
+    expect((await listRequests(env.deps)).map((r) => [r.received_at, r.due_at])).toEqual(cases);
   });
 
   test("`privacy requests --overdue` lists only open requests past their due date; the account sees its own requests", async () => {
     const now = Date.now();
-    env = makeTestEnv("", { clock });
+    env = await makeTestEnv("", { clock });
     const deps = env.deps;
-    const ann = makeAccount(deps, "ann@example.com");
-    const bob = makeAccount(deps, "bob@example.com");
+    const ann = await makeAccount(deps, "ann@example.com");
+    const bob = await makeAccount(deps, "bob@example.com");
     clock.t = now - 40 * DAY_MS;
-    const late = objectToProcessing(deps, ann.id, "abuse_detection", `account:${ann.id}`);
-    objectToProcessing(deps, ann.id, "usage_trends", `account:${ann.id}`);
+    const late = await objectToProcessing(deps, ann.id, "abuse_detection", `account:${ann.id}`);
+    await objectToProcessing(deps, ann.id, "usage_trends", `account:${ann.id}`);
     clock.t = now - 10 * DAY_MS;
-    const recent = objectToProcessing(deps, bob.id, "abuse_detection", "cli");
+    const recent = await objectToProcessing(deps, bob.id, "abuse_detection", "cli");
     clock.t = now;
 
     const data = join(env.dir, "data");
@@ -61,7 +61,7 @@ describe("§14 rights ledger (Art. 12(3)): every request with received, due and 
       await call(createApp(deps), "GET", "/account/requests", { key: (await makeKey(deps, ann.id)).key }),
     );
     expect(mine.map((r: { account_id: string }) => r.account_id)).toEqual([ann.id, ann.id]);
-    const admin = makeAccount(deps, "ops@example.com", "admin");
+    const admin = await makeAccount(deps, "ops@example.com", "admin");
     const adminKey = (await makeKey(deps, admin.id, { scopes: ["admin"] })).key;
     const viaAdmin = await json(
       await call(createApp(deps), "GET", "/admin/privacy/requests?overdue=true", { key: adminKey }),

@@ -3,8 +3,8 @@ import OpenAI from "openai";
 import { KEYS, PROVIDER_KEYS, startGateway, type Gateway } from "../helpers/gateway";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway(
+beforeAll(async () => {
+  gw = await startGateway(
     (url) =>
       `[server]\nport = 0\n[[providers]]\nid = "azure"\nkind = "azure-openai"\nbase_url = "${url}/"\napi_key_env = "FAKE_OPENAI_KEY"\napi_version = "2024-10-21"\n` +
       `[[models]]\nid = "gpt-4o"\nprovider = "azure"\nupstream = "my-gpt4o-deployment"\n`,

@@ -6,14 +6,15 @@ import { usageEvents } from "../../src/db/schema/usage";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fakeUpstream";
 import { KEYS, providerToml, tokenAuthenticator } from "../helpers/gateway";
+import { all } from "../../src/db/tx";
 
 let fake: FakeUpstream;
 let env: TestEnv;
 let server: RunningServer;
 
-beforeAll(() => {
+beforeAll(async () => {
   fake = startFakeUpstream();
-  env = makeTestEnv(
+  env = await makeTestEnv(
     "[server]\nport = 0\n[limits]\nrpm = 0\ntpm = 0\nconcurrency = 0\n" +
       providerToml({ id: "oa", kind: "openai", url: fake.url }) +
       providerToml({ id: "an", kind: "anthropic", url: fake.url }) +
@@ -30,9 +31,9 @@ afterAll(async () => {
 });
 
 /** The cost the usage row of `requestId` recorded, in micro-dollars. */
-function recordedMicros(requestId: string): number {
-  env.deps.usageWriter.flush();
-  const rows = env.deps.db.select().from(usageEvents).all();
+async function recordedMicros(requestId: string): Promise<number> {
+  await env.deps.usageWriter.flush();
+  const rows = await all(env.deps.db.select().from(usageEvents));
   return rows.find((r) => r.id === requestId)!.costMicros;
 }
 
@@ -49,7 +50,7 @@ describe("the cost of each request in USD", () => {
         .create({ model, messages: [{ role: "user", content: "hi" }] })
         .withResponse();
       expect(response.headers.get("x-kriora-cost-usd")).toBe("0.000094");
-      expect(recordedMicros(response.headers.get("x-request-id")!)).toBe(Math.round(CHAT_MICROS));
+      expect(await recordedMicros(response.headers.get("x-request-id")!)).toBe(Math.round(CHAT_MICROS));
     }
   });
 
@@ -66,7 +67,7 @@ describe("the cost of each request in USD", () => {
     let usage: Record<string, unknown> | undefined;
     for await (const chunk of stream) if (chunk.usage) usage = chunk.usage as unknown as Record<string, unknown>;
     expect(usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7, cost: 0.000094 });
-    expect(recordedMicros(response.headers.get("x-request-id")!)).toBe(94);
+    expect(await recordedMicros(response.headers.get("x-request-id")!)).toBe(94);
   });
 
   test("Anthropic: the header on JSON, and cost in the usage of the stream's message_delta", async () => {

@@ -4,8 +4,8 @@ import { KEYS, startGateway, type Gateway } from "../helpers/gateway";
 import { openRawStream } from "../helpers/rawClient";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway();
+beforeAll(async () => {
+  gw = await startGateway();
 });
 afterAll(() => gw.close());
 

@@ -55,10 +55,10 @@ describe("env-only mode: models are offered under their upstream names", () => {
     let deps: Deps;
     let app: Handler;
     let now = Date.UTC(2026, 0, 5);
-    beforeAll(() => {
+    beforeAll(async () => {
       fake = startFakeUpstream();
       process.env.KRIORA_UPSTREAM_KEY = "sk-local-server";
-      deps = openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), {
+      deps = await openDeps(envConfig({ KRIORA_UPSTREAM_URL: `${fake.url}/v1` }), {
         log: captureLog(),
         clock: { now: () => now },
       });

@@ -5,8 +5,8 @@ import { KEYS, providerToml, startGateway, type Gateway } from "../helpers/gatew
 import { json } from "../helpers/http";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway(
+beforeAll(async () => {
+  gw = await startGateway(
     (url) =>
       "[server]\nport = 0\n[limits]\nrpm = 2\ntpm = 0\nconcurrency = 0\n" +
       providerToml({ id: "oa", kind: "openai", url }) +

@@ -9,8 +9,8 @@ const model = (id: string, primary: string, upstream: string, backup?: string) =
   `[[models]]\nid = "${id}"\nprovider = "${primary}"\nupstream = "${upstream}"\n${backup ? `fallbacks = [{ provider = "backup", upstream = "${backup}" }]\n` : ""}`;
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway((fake) =>
+beforeAll(async () => {
+  gw = await startGateway((fake) =>
     [
       "[server]\nport = 0",
       provider("primary", fake),

@@ -3,8 +3,8 @@ import OpenAI from "openai";
 import { KEYS, providerToml, startGateway, type Gateway } from "../helpers/gateway";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway(
+beforeAll(async () => {
+  gw = await startGateway(
     (url) =>
       "[server]\nport = 0\n" +
       providerToml({ id: "oa", kind: "openai", url }) +

@@ -11,9 +11,9 @@ let env: TestEnv;
 let app: Handler;
 let usage: MemoryUsageSink;
 
-beforeAll(() => {
+beforeAll(async () => {
   fake = startFakeUpstream();
-  env = makeTestEnv(
+  env = await makeTestEnv(
     [
       providerToml({ id: "us-retains", kind: "openai", url: fake.url }),
       providerToml({ id: "eu-zdr", kind: "openai", url: fake.url, zdr: true, region: "eu" }),

@@ -140,7 +140,7 @@ describe("§3 zero retention: the in-process gateway's captured log and usage re
   let gw: Gateway;
   let received: string;
   beforeAll(async () => {
-    gw = startGateway();
+    gw = await startGateway();
     gw.fake.reply = `Here it is: ${RESPONSE} as asked`;
     received = await exercise(gw.url, KEYS.user, gw.fake);
     await gw.events(7);

@@ -32,10 +32,10 @@ const providers = (fake: FakeUpstream, ids: string[], extra: Partial<Parameters<
   ids.map((id) => providerToml({ id, kind: "openai", url: fake.url, ...extra })).join("");
 
 /** The in-process gateway with a stepping clock, a recorded sleep and the given random. */
-function routed(toml: string, random: () => number): Routed {
+async function routed(toml: string, random: () => number): Promise<Routed> {
   let now = Date.UTC(2026, 0, 5, 12);
   const clock = { now: () => now, advance: (ms: number) => void (now += ms) };
-  const env = makeTestEnv(noLimits + toml, { clock });
+  const env = await makeTestEnv(noLimits + toml, { clock });
   const sleeps: number[] = [];
   env.deps.retryTiming = { random, sleep: async (ms) => (sleeps.push(ms), clock.advance(ms)) };
   env.deps.auth = tokenAuthenticator;
@@ -62,9 +62,9 @@ const seen = () => fake.requests.splice(0).map((r) => r.model);
 
 describe("deployments chosen by weight", () => {
   let gw: Routed;
-  beforeAll(() => {
+  beforeAll(async () => {
     process.env.SECOND_ACCOUNT_KEY = "sk-second-account-91";
-    gw = routed(
+    gw = await routed(
       providers(fake, ["a", "b"]) +
         providerToml({ id: "eu", kind: "openai", url: fake.url, zdr: true, region: "eu" }) +
         `[[models]]\nid = "split"\naliases = ["split-alias"]\ndeployments = [{ provider = "a", upstream = "fine-a", weight = 3 }, { provider = "b", upstream = "fine-b", weight = 1, api_key_env = "SECOND_ACCOUNT_KEY" }]\n` +
@@ -108,8 +108,8 @@ describe("deployments chosen by weight", () => {
 
 describe("cooldown: a failing deployment is skipped until its cooldown ends", () => {
   let gw: Routed;
-  beforeAll(() => {
-    gw = routed(
+  beforeAll(async () => {
+    gw = await routed(
       "[routing]\ncooldown_failures = 5\ncooldown_s = 30\n" +
         providers(fake, ["a", "b"]) +
         `[[models]]\nid = "flaky"\ndeployments = [{ provider = "a", upstream = "fail-500" }, { provider = "b", upstream = "fine" }]\n`,
@@ -137,8 +137,8 @@ describe("cooldown: a failing deployment is skipped until its cooldown ends", ()
 
 describe("retries before the first byte", () => {
   let gw: Routed;
-  beforeAll(() => {
-    gw = routed(
+  beforeAll(async () => {
+    gw = await routed(
       "[routing]\nretries = 2\nbackoff_base_ms = 100\nbackoff_max_ms = 150\nmax_retry_wait_ms = 5000\ncooldown_failures = 10\n" +
         providers(fake, ["a", "b", "c"]) +
         `[[models]]\nid = "broken"\nprovider = "a"\nupstream = "fail-500"\n` +
@@ -191,8 +191,8 @@ describe("retries before the first byte", () => {
 
 describe("a retry-after longer than max_retry_wait_ms", () => {
   let gw: Routed;
-  beforeAll(() => {
-    gw = routed(
+  beforeAll(async () => {
+    gw = await routed(
       `[routing]\nretries = 3\nmax_retry_wait_ms = 1000\n${providers(fake, ["a"])}[[models]]\nid = "limited"\nprovider = "a"\nupstream = "fail-429-retry-2s"\n`,
       () => 0.5,
     );

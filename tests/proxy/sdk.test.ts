@@ -8,8 +8,8 @@ let gw: Gateway;
 let openai: OpenAI;
 let anthropic: Anthropic;
 
-beforeAll(() => {
-  gw = startGateway();
+beforeAll(async () => {
+  gw = await startGateway();
   openai = new OpenAI({ apiKey: KEYS.user, baseURL: `${gw.url}/v1`, maxRetries: 0 });
   anthropic = new Anthropic({ apiKey: KEYS.user, baseURL: gw.url, maxRetries: 0 });
 });

@@ -5,8 +5,8 @@ import { json } from "../helpers/http";
 import { openRawStream } from "../helpers/rawClient";
 
 let gw: Gateway;
-beforeAll(() => {
-  gw = startGateway();
+beforeAll(async () => {
+  gw = await startGateway();
 });
 afterAll(() => gw.close());
 beforeEach(() => {

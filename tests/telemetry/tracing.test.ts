@@ -43,12 +43,12 @@ let key: string;
 beforeAll(async () => {
   receiver = startReceiver();
   fake = startFakeUpstream();
-  env = makeTestEnv(
+  env = await makeTestEnv(
     `[telemetry]\notlp_traces_url = "${receiver.url}"\nservice_name = "kriora-test"\n${providerToml({ id: "oa", kind: "openai", url: fake.url })}[[models]]\nid = "${MODEL}"\nprovider = "oa"\nupstream = "fine"\ninput_usd_per_mtok = 1\noutput_usd_per_mtok = 2\n`,
     { env: { FAKE_OPENAI_KEY: "sk-provider-otel" } },
   );
   server = startServer(env.deps);
-  const account = makeAccount(env.deps, EMAIL);
+  const account = await makeAccount(env.deps, EMAIL);
   key = (await makeKey(env.deps, account.id)).key;
 });
 afterAll(async () => {
@@ -119,7 +119,7 @@ describe("tracing off (the default)", () => {
     const script = `
       import { makeTestEnv } from ${JSON.stringify(join(import.meta.dir, "../helpers/deps.ts"))};
       import { createApp } from ${JSON.stringify(join(import.meta.dir, "../../src/http/app.ts"))};
-      const env = makeTestEnv();
+      const env = await makeTestEnv();
       await createApp(env.deps).handle(new Request("http://localhost/healthz"));
       env.close();
       console.log(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("@opentelemetry/"))));`;
@@ -137,7 +137,10 @@ describe("tracing off (the default)", () => {
       );
     expect(run(script)).toEqual([]);
     const on = script
-      .replace("makeTestEnv()", `makeTestEnv('[telemetry]\\notlp_traces_url = "http://127.0.0.1:9/v1/traces"')`)
+      .replace(
+        "await makeTestEnv()",
+        `await makeTestEnv('[telemetry]\\notlp_traces_url = "http://127.0.0.1:9/v1/traces"')`,
+      )
       .replace("env.close();", loaded);
     expect(run(on).length).toBeGreaterThan(0);
   }, 30_000);

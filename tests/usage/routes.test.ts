@@ -17,11 +17,11 @@ const PRICED = pricedModels([
 ]);
 
 async function setup() {
-  env = makeTestEnv(PRICED);
+  env = await makeTestEnv(PRICED);
   const deps = env.deps;
-  const alice = makeAccount(deps, "alice@example.com");
-  const bob = makeAccount(deps, "bob@example.com");
-  const admin = makeAccount(deps, "admin@example.com", "admin");
+  const alice = await makeAccount(deps, "alice@example.com");
+  const bob = await makeAccount(deps, "bob@example.com");
+  const admin = await makeAccount(deps, "admin@example.com", "admin");
   const day = (d: number, h = 12) => Date.UTC(2026, 10, d, h);
   let i = 0;
   const rec = (accountId: string, at: number, model = "m", over = {}) =>
@@ -31,7 +31,7 @@ async function setup() {
   rec(alice.id, day(2));
   rec(alice.id, day(3), "m", { outcome: "upstream_error", status: 502 });
   rec(bob.id, day(2));
-  deps.usageWriter.flush();
+  await deps.usageWriter.flush();
   const app = createApp(deps);
   return {
     deps,
@@ -87,7 +87,7 @@ describe("§2 usage data: reading it back", () => {
     expect((await call(app, "GET", "/admin/accounts/acc_nobody/usage", { key: adminKey })).status).toBe(404);
     const res = await json(await call(app, "GET", `/admin/accounts/${alice.id}/usage`, { key: adminKey }));
     expect(res.totals.requests).toBe(4);
-    expect(deps.audit.tail(1)[0]).toMatchObject({ action: "usage.read", target: alice.id });
+    expect((await deps.audit.tail(1))[0]).toMatchObject({ action: "usage.read", target: alice.id });
   });
 
   test("§11 objection: trends leave out an account from the moment it objects", async () => {
@@ -95,7 +95,7 @@ describe("§2 usage data: reading it back", () => {
     const before = await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }));
     const requests = (rows: { requests: number }[]) => rows.reduce((s, r) => s + r.requests, 0);
     expect(requests(before)).toBe(5);
-    objectToTrends(deps.db, bob.id, deps.clock.now());
+    await objectToTrends(deps.db, bob.id, deps.clock.now());
     const after = await json(await call(app, "GET", "/admin/usage/trends", { key: adminKey }));
     expect(requests(after)).toBe(4);
     expect(JSON.stringify(after)).not.toContain(bob.id);

@@ -6,27 +6,28 @@ import { createRequestControls } from "../../src/requestControls";
 import { PRICED_MODEL } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { usageEvent } from "../helpers/usage";
+import { all, one } from "../../src/db/tx";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
 
 const MODELS = PRICED_MODEL;
 
-function setup() {
-  env = makeTestEnv(MODELS);
-  const m = createRequestControls({ ...env.deps });
+async function setup() {
+  env = await makeTestEnv(MODELS);
+  const m = await createRequestControls({ ...env.deps });
   return { env, m };
 }
 
 describe("§2 usage data: the batched writer", () => {
-  test("N recorded events become exactly N rows and matching daily aggregates, in one flush", () => {
-    const { env, m } = setup();
+  test("N recorded events become exactly N rows and matching daily aggregates, in one flush", async () => {
+    const { env, m } = await setup();
     for (let i = 0; i < 250; i++) m.usageWriter.record(usageEvent(i));
     m.usageWriter.record(usageEvent(250, { outcome: "upstream_error", status: 502, outputTokens: 0 }));
     expect(m.usageWriter.pending()).toBe(251);
-    m.usageWriter.flush();
+    await m.usageWriter.flush();
     expect(m.usageWriter.pending()).toBe(0);
-    const rows = env.deps.db.select().from(usageEvents).all();
+    const rows = await all(env.deps.db.select().from(usageEvents));
     expect(rows.length).toBe(251);
     expect(rows.find((r) => r.id === "req_000007")).toMatchObject({
       inputTokens: 107,
@@ -35,7 +36,7 @@ describe("§2 usage data: the batched writer", () => {
       stream: true,
       estimated: false,
     });
-    const daily = env.deps.db.select().from(usageDaily).all();
+    const daily = await all(env.deps.db.select().from(usageDaily));
     expect(daily).toEqual([
       {
         day: "2026-11-27",
@@ -51,12 +52,12 @@ describe("§2 usage data: the batched writer", () => {
     ]);
   });
 
-  test("§9 encryption at rest: the address is stored encrypted, bound to its row", () => {
-    const { env, m } = setup();
+  test("§9 encryption at rest: the address is stored encrypted, bound to its row", async () => {
+    const { env, m } = await setup();
     m.usageWriter.record(usageEvent(1, { clientIp: "198.51.100.23" }));
     m.usageWriter.record(usageEvent(2, { clientIp: null }));
-    m.usageWriter.flush();
-    const row = env.deps.db.select().from(usageEvents).all()[0]!;
+    await m.usageWriter.flush();
+    const row = (await all(env.deps.db.select().from(usageEvents)))[0]!;
     expect(row.ipEnc).not.toContain("198.51.100.23");
     expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe(
       "198.51.100.23",
@@ -69,21 +70,21 @@ describe("§2 usage data: the batched writer", () => {
   });
 
   test("rows are flushed by the timer within ~100 ms without an explicit flush", async () => {
-    const { env, m } = setup();
+    const { env, m } = await setup();
     m.usageWriter.record(usageEvent(1));
     await Bun.sleep(400);
-    expect(env.deps.db.select().from(usageEvents).all().length).toBe(1);
+    expect((await all(env.deps.db.select().from(usageEvents))).length).toBe(1);
   });
 
-  test("a locked database: the flush fails whole, rows stay queued, one alert without personal data; then it recovers", () => {
-    const { env, m } = setup();
+  test("a locked database: the flush fails whole, rows stay queued, one alert without personal data; then it recovers", async () => {
+    const { env, m } = await setup();
     const other = new Database(env.deps.config.database.path);
     other.run("PRAGMA busy_timeout = 0");
     other.run("BEGIN IMMEDIATE");
     env.deps.handle.sqlite.run("PRAGMA busy_timeout = 0");
     for (let i = 0; i < 5; i++) m.usageWriter.record(usageEvent(i));
-    m.usageWriter.flush();
-    m.usageWriter.flush();
+    await m.usageWriter.flush();
+    await m.usageWriter.flush();
     expect(m.usageWriter.pending()).toBe(5);
     const alerts = env.log.lines.filter((l) => l.includes("usage_writer_failed"));
     expect(alerts.length).toBe(1);
@@ -92,15 +93,15 @@ describe("§2 usage data: the batched writer", () => {
     expect(env.log.text()).not.toContain("acc_a");
     other.run("ROLLBACK");
     other.close();
-    m.usageWriter.flush();
+    await m.usageWriter.flush();
     expect(m.usageWriter.pending()).toBe(0);
-    expect(env.deps.db.select().from(usageEvents).all().length).toBe(5);
-    expect(env.deps.db.select().from(usageDaily).get()?.requests).toBe(5);
+    expect((await all(env.deps.db.select().from(usageEvents))).length).toBe(5);
+    expect((await one(env.deps.db.select().from(usageDaily)))?.requests).toBe(5);
     expect(env.log.text()).toContain("usage_writer_recovered");
   });
 
-  test("metrics count requests and tokens by model/provider/status", () => {
-    const { m } = setup();
+  test("metrics count requests and tokens by model/provider/status", async () => {
+    const { m } = await setup();
     m.usageWriter.record(usageEvent(1));
     m.usageWriter.record(usageEvent(2, { status: 502, outcome: "upstream_error" }));
     const text = m.metrics.registry.render();
@@ -110,21 +111,21 @@ describe("§2 usage data: the batched writer", () => {
     expect(text).toContain("kriora_usage_writer_queue_depth 2");
   });
 
-  test("the spend tracker sees usage before it is flushed, and loads flushed spend after a restart", () => {
-    const { env, m } = setup();
+  test("the spend tracker sees usage before it is flushed, and loads flushed spend after a restart", async () => {
+    const { env, m } = await setup();
     const now = Date.UTC(2026, 10, 27, 13);
     m.usageWriter.record(usageEvent(1, { inputTokens: 1_000_000, outputTokens: 0 }));
-    expect(m.spend.spent("acc_a", now)).toBe(1_000_000);
-    m.usageWriter.flush();
-    const again = createRequestControls({ ...env.deps });
-    expect(again.spend.spent("acc_a", now)).toBe(1_000_000);
-    expect(again.spend.spent("acc_a", Date.UTC(2026, 11, 1))).toBe(0);
+    expect(await m.spend.spent("acc_a", now)).toBe(1_000_000);
+    await m.usageWriter.flush();
+    const again = await createRequestControls({ ...env.deps });
+    expect(await again.spend.spent("acc_a", now)).toBe(1_000_000);
+    expect(await again.spend.spent("acc_a", Date.UTC(2026, 11, 1))).toBe(0);
   });
 });
 
 describe("§2 usage data: crash safety", () => {
   test("kill -9 under load: every row flushed before the kill is there, aggregates agree, the database opens clean", async () => {
-    env = makeTestEnv(MODELS);
+    env = await makeTestEnv(MODELS);
     env.deps.handle.close();
     const child = Bun.spawn(
       [process.execPath, `${import.meta.dir}/fixtures/writer-child.ts`, `${env.dir}/data`, `${env.dir}/kriora.toml`],

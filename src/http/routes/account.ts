@@ -14,8 +14,8 @@ export function accountRoutes(deps: Deps) {
     .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
     .get(
       "",
-      ({ principal }) => {
-        const row = getAccount(deps, principal.accountId);
+      async ({ principal }) => {
+        const row = await getAccount(deps, principal.accountId);
         if (!row) throw new KrioraError("not_found", "No such account.");
         return describeAccount(deps.cipher, row);
       },
@@ -23,12 +23,12 @@ export function accountRoutes(deps: Deps) {
     )
     .patch(
       "",
-      ({ principal, body }) => {
+      async ({ principal, body }) => {
         const regions =
           body.regions === undefined || body.regions === null ? body.regions : idList("regions", body.regions);
         return describeAccount(
           deps.cipher,
-          updateAccountSettings(
+          await updateAccountSettings(
             deps,
             principal.accountId,
             { requireZdr: body.require_zdr, regions },

@@ -8,9 +8,9 @@ import { actorOf, requireScope } from "../access";
 import { IdParams, IssuedKeyModel, KeyCreate, KeyModel, keyInput } from "./accountSchemas";
 
 /** A key mints only keys within its own settings and the scopes it may use; a session may mint any its account may hold. */
-function assertMayGrant(deps: Deps, principal: Principal, settings: KeySettings) {
+async function assertMayGrant(deps: Deps, principal: Principal, settings: KeySettings) {
   if (principal.via !== "api_key" || principal.keyId === null) return;
-  assertDelegable({ ...findKey(deps.db, principal.keyId), scopes: principal.scopes }, settings);
+  assertDelegable({ ...(await findKey(deps.db, principal.keyId)), scopes: principal.scopes }, settings);
 }
 
 /** The caller's keys. Another account's key id is 404, as if it did not exist (object-level authorization). */
@@ -20,7 +20,7 @@ export function accountKeyRoutes(deps: Deps) {
     detail: { tags: ["account"], security: [{ session: [] }, { apiKey: [] }] },
   })
     .derive(async ({ request }) => ({ principal: await requireScope(deps, request, "account") }))
-    .get("", ({ principal }) => listKeys(deps, principal.accountId).map(describeKey), {
+    .get("", async ({ principal }) => (await listKeys(deps, principal.accountId)).map(describeKey), {
       response: t.Array(KeyModel),
       detail: { summary: "Your keys" },
     })
@@ -28,21 +28,22 @@ export function accountKeyRoutes(deps: Deps) {
       "",
       async ({ principal, body, set }) => {
         const settings = keySettings(keyInput(body), deps.clock.now());
-        assertMayGrant(deps, principal, settings);
+        await assertMayGrant(deps, principal, settings);
         const { key, row } = await issueKey(deps, principal.accountId, settings, actorOf(principal));
         set.status = 201;
         return { ...describeKey(row), key };
       },
       { body: KeyCreate, response: { 201: IssuedKeyModel }, detail: { summary: "Issue a key (shown once)" } },
     )
-    .get("/:id", ({ principal, params }) => describeKey(findKey(deps.db, params.id, principal.accountId)), {
+    .get("/:id", async ({ principal, params }) => describeKey(await findKey(deps.db, params.id, principal.accountId)), {
       params: IdParams,
       response: KeyModel,
       detail: { summary: "One of your keys" },
     })
     .delete(
       "/:id",
-      ({ principal, params }) => describeKey(revokeKey(deps, params.id, actorOf(principal), principal.accountId)),
+      async ({ principal, params }) =>
+        describeKey(await revokeKey(deps, params.id, actorOf(principal), principal.accountId)),
       {
         params: IdParams,
         response: KeyModel,

@@ -12,7 +12,7 @@ import { AccountModel } from "../../accounts/accountModel";
 import { EmailBody, IdParams, IssuedKeyModel, KeyCreate, KeyModel, keyInput } from "./accountSchemas";
 
 /** Path ids are account ids only: an address in a URL would end up in proxies' access logs. */
-const accountId = (deps: Deps, id: string): string => requireAccount(deps, id).id;
+const accountId = async (deps: Deps, id: string): Promise<string> => (await requireAccount(deps, id)).id;
 
 /** `/admin/…` mirrors the CLI's accounts, keys and keyring commands; every call needs an admin (403 otherwise). */
 export function adminRoutes(deps: Deps) {
@@ -24,11 +24,11 @@ export function adminRoutes(deps: Deps) {
     })
     .post(
       "/accounts",
-      ({ admin, body, set }) => {
+      async ({ admin, body, set }) => {
         set.status = 201;
         return describeAccount(
           deps.cipher,
-          createAccount(deps, { email: body.email, role: body.admin ? "admin" : "user" }, admin),
+          await createAccount(deps, { email: body.email, role: body.admin ? "admin" : "user" }, admin),
         );
       },
       {
@@ -42,15 +42,15 @@ export function adminRoutes(deps: Deps) {
       response: AccountModel,
       detail: { summary: "Find an account by email (audited read; the address travels in the body, not the URL)" },
     })
-    .get("/accounts/:id", ({ admin, params }) => showAccount(deps, accountId(deps, params.id), admin), {
+    .get("/accounts/:id", async ({ admin, params }) => showAccount(deps, await accountId(deps, params.id), admin), {
       params: IdParams,
       response: AccountModel,
       detail: { summary: "One account (audited read)" },
     })
     .put(
       "/accounts/:id/email",
-      ({ admin, params, body }) =>
-        describeAccount(deps.cipher, correctEmail(deps, accountId(deps, params.id), body.email, admin)),
+      async ({ admin, params, body }) =>
+        describeAccount(deps.cipher, await correctEmail(deps, await accountId(deps, params.id), body.email, admin)),
       {
         params: IdParams,
         body: EmailBody,
@@ -60,7 +60,8 @@ export function adminRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/suspend",
-      ({ admin, params }) => describeAccount(deps.cipher, suspendAccount(deps, accountId(deps, params.id), admin)),
+      async ({ admin, params }) =>
+        describeAccount(deps.cipher, await suspendAccount(deps, await accountId(deps, params.id), admin)),
       {
         params: IdParams,
         response: AccountModel,
@@ -69,24 +70,29 @@ export function adminRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/unsuspend",
-      ({ admin, params }) => describeAccount(deps.cipher, unsuspendAccount(deps, accountId(deps, params.id), admin)),
+      async ({ admin, params }) =>
+        describeAccount(deps.cipher, await unsuspendAccount(deps, await accountId(deps, params.id), admin)),
       {
         params: IdParams,
         response: AccountModel,
         detail: { summary: "Lift a suspension" },
       },
     )
-    .get("/accounts/:id/keys", ({ params }) => listKeys(deps, accountId(deps, params.id)).map(describeKey), {
-      params: IdParams,
-      response: t.Array(KeyModel),
-      detail: { summary: "An account's keys" },
-    })
+    .get(
+      "/accounts/:id/keys",
+      async ({ params }) => (await listKeys(deps, await accountId(deps, params.id))).map(describeKey),
+      {
+        params: IdParams,
+        response: t.Array(KeyModel),
+        detail: { summary: "An account's keys" },
+      },
+    )
     .post(
       "/accounts/:id/keys",
       async ({ admin, params, body, set }) => {
         const { key, row } = await issueKey(
           deps,
-          accountId(deps, params.id),
+          await accountId(deps, params.id),
           keySettings(keyInput(body), deps.clock.now()),
           admin,
         );
@@ -100,7 +106,7 @@ export function adminRoutes(deps: Deps) {
         detail: { summary: "Issue a key for an account (shown once)" },
       },
     )
-    .delete("/keys/:id", ({ admin, params }) => describeKey(revokeKey(deps, params.id, admin)), {
+    .delete("/keys/:id", async ({ admin, params }) => describeKey(await revokeKey(deps, params.id, admin)), {
       params: IdParams,
       response: KeyModel,
       detail: { summary: "Revoke any key" },

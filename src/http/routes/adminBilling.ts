@@ -17,23 +17,23 @@ export function adminBillingRoutes(deps: Deps) {
     .resolve(async ({ request, params }) => {
       const admin = actorOf(await requireAdmin(deps, request), true);
       // Billing records survive erasure (legal hold), so an erased account's billing (or its tombstone's) stays readable here.
-      if (!params.id.startsWith(`${TOMBSTONE_PREFIX}_`)) requireAccount(deps, params.id);
+      if (!params.id.startsWith(`${TOMBSTONE_PREFIX}_`)) await requireAccount(deps, params.id);
       return { admin, accountId: params.id };
     })
     .get(
       "/billing",
-      ({ admin, accountId }) => {
-        deps.audit.record({ actor: admin, action: "billing.read", target: accountId });
+      async ({ admin, accountId }) => {
+        await deps.audit.record({ actor: admin, action: "billing.read", target: accountId });
         return deps.billing.summary(accountId, 200);
       },
       { params: IdParams, response: BillingModel, detail: { summary: "An account's billing (audited read)" } },
     )
     .post(
       "/credits",
-      ({ admin, accountId, body, set }) => {
+      async ({ admin, accountId, body, set }) => {
         const kind = body.kind ?? "grant";
         const amountMicros = parseUsd(body.amount_usd, { param: "amount_usd", allowNegative: kind === "adjustment" });
-        const row = deps.billing.changeCredits({ accountId, kind, amountMicros, reason: body.reason }, admin);
+        const row = await deps.billing.changeCredits({ accountId, kind, amountMicros, reason: body.reason }, admin);
         set.status = 201;
         return describeLedgerRow(row);
       },

@@ -73,8 +73,8 @@ export function adminOpsRoutes(deps: Deps) {
     .derive(async ({ request }) => ({ admin: actorOf(await requireAdmin(deps, request), true) }))
     .get(
       "/abuse",
-      () =>
-        abuse.active().map((f) => ({
+      async () =>
+        (await abuse.active()).map((f) => ({
           id: f.id,
           kind: f.kind,
           subject: f.subject,
@@ -89,8 +89,9 @@ export function adminOpsRoutes(deps: Deps) {
     )
     .post(
       "/abuse/:id/clear",
-      ({ admin, params }) => {
-        if (!abuse.clear(params.id, admin)) throw new KrioraError("not_found", "No such active abuse decision.");
+      async ({ admin, params }) => {
+        if (!(await abuse.clear(params.id, admin)))
+          throw new KrioraError("not_found", "No such active abuse decision.");
         return { id: params.id, cleared: true as const };
       },
       {
@@ -101,8 +102,8 @@ export function adminOpsRoutes(deps: Deps) {
     )
     .get(
       "/audit",
-      ({ query }) =>
-        deps.audit.tail(query.limit ?? 50).map((r) => ({
+      async ({ query }) =>
+        (await deps.audit.tail(query.limit ?? 50)).map((r) => ({
           seq: r.seq,
           at: iso(r.at),
           actor: r.actor,
@@ -118,8 +119,8 @@ export function adminOpsRoutes(deps: Deps) {
     )
     .get(
       "/audit/verify",
-      () => {
-        const v = deps.audit.verify();
+      async () => {
+        const v = await deps.audit.verify();
         return v.ok
           ? { ok: true, entries: v.entries }
           : { ok: false, entries: v.entries, first_broken: v.firstBroken, reason: v.reason };
@@ -140,16 +141,19 @@ export function adminOpsRoutes(deps: Deps) {
     })
     .get(
       "/providers",
-      () => {
+      async () => {
         const since = deps.clock.now() - HEALTH_WINDOW_MS;
-        return {
-          providers: deps.config.providers.map((p) => ({
+        const providers = [];
+        for (const p of deps.config.providers)
+          providers.push({
             id: p.id,
             kind: p.kind,
             zdr: p.zdr,
             region: p.region,
-            health: providerHealth(deps.db, p.id, since),
-          })),
+            health: await providerHealth(deps.db, p.id, since),
+          });
+        return {
+          providers,
           models: deps.config.models.map((m) => ({
             id: m.id,
             provider: m.provider,

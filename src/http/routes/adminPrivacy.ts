@@ -41,7 +41,7 @@ export function adminPrivacyRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/restrict",
-      ({ admin, params }) => describeAccount(deps.cipher, restrictAccount(deps, params.id, admin)),
+      async ({ admin, params }) => describeAccount(deps.cipher, await restrictAccount(deps, params.id, admin)),
       {
         params: IdParams,
         response: AccountModel,

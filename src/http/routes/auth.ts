@@ -31,13 +31,13 @@ export function authRoutes(deps: Deps) {
   return new Elysia({ prefix: "/auth", detail: { tags: ["auth"] } })
     .post(
       "/signup",
-      ({ body, request, server, set }) => {
+      async ({ body, request, server, set }) => {
         const consent = signupConsent(deps, {
           age_confirmed: body.age_confirmed ?? false,
           accept_policy: body.accept_policy ?? false,
         });
         const email = requireEmail(body.email);
-        requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
+        await requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
@@ -55,9 +55,9 @@ export function authRoutes(deps: Deps) {
     )
     .post(
       "/login",
-      ({ body, request, server, set }) => {
+      async ({ body, request, server, set }) => {
         const email = requireEmail(body.email);
-        requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
+        await requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },
@@ -69,12 +69,12 @@ export function authRoutes(deps: Deps) {
     )
     .post(
       "/verify",
-      ({ body, request, set }) => {
+      async ({ body, request, set }) => {
         // Only our own page may spend a link: a cross-site form cannot sign a browser into another account.
         assertSameOrigin(request, publicOrigin);
-        const accountId = redeemMagicLink(deps, body.token);
+        const accountId = await redeemMagicLink(deps, body.token);
         if (!accountId) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
-        const session = startSession(deps, accountId);
+        const session = await startSession(deps, accountId);
         set.headers["set-cookie"] = sessionCookie(session.token, SESSION_TTL_MS / 1000, secure);
         return { status: "signed_in" as const, account_id: accountId, expires_at: iso(session.expiresAt) };
       },
@@ -93,11 +93,11 @@ export function authRoutes(deps: Deps) {
     )
     .post(
       "/logout",
-      ({ request, set }) => {
+      async ({ request, set }) => {
         const token = readSessionToken(request);
         if (token) {
           assertSameOrigin(request, publicOrigin);
-          endSession(deps, token);
+          await endSession(deps, token);
         }
         set.headers["set-cookie"] = sessionCookie("", 0, secure);
         set.status = 204;
@@ -110,8 +110,8 @@ export function authRoutes(deps: Deps) {
         const principal = await requireScope(deps, request, "account");
         if (principal.via !== "session")
           throw new KrioraError("forbidden", "Signing out everywhere needs a session (a key cannot do it).");
-        const ended = endAllSessions(deps, principal.accountId);
-        deps.audit.record({
+        const ended = await endAllSessions(deps, principal.accountId);
+        await deps.audit.record({
           actor: actorOf(principal),
           action: "account.sessions_ended",
           target: principal.accountId,

@@ -14,8 +14,8 @@ const Jwk = t.Object({
 export function jwksRoutes(deps: Deps) {
   return new Elysia({ detail: { tags: ["ops"] } }).get(
     "/.well-known/jwks.json",
-    ({ set }) => {
-      deps.authView.sync();
+    async ({ set }) => {
+      await deps.authView.sync();
       set.headers["cache-control"] = "public, max-age=300";
       return {
         keys: deps.authView

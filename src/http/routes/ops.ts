@@ -1,7 +1,6 @@
 import { Elysia, t } from "elysia";
 import { readFileSync } from "node:fs";
 import type { Deps } from "../../deps";
-import { migrationStatus } from "../../db/migrate";
 import { KrioraError } from "../../lib/errors";
 import { privacySettings } from "../../privacy/report";
 import { consoleShell } from "./console";
@@ -51,9 +50,9 @@ export function opsRoutes(deps: Deps) {
     })
     .get(
       "/readyz",
-      () => {
+      async () => {
         try {
-          const status = migrationStatus(deps.handle.sqlite);
+          const status = await deps.handle.migrationStatus();
           if (status.pending > 0) throw new KrioraError("unavailable", "Database migrations are not current.");
           return { status: "ready", schema: status.version };
         } catch (err) {

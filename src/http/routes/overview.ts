@@ -36,11 +36,11 @@ export function overviewRoutes(deps: Deps) {
     async ({ request }) => {
       const { accountId } = await requireScope(deps, request, "account");
       const month = iso(deps.clock.now()).slice(0, 7);
-      const spent = accountUsage(deps.db, accountId, { from: `${month}-01` });
+      const spent = await accountUsage(deps.db, accountId, { from: `${month}-01` });
       return {
         public_url: server.public_url,
         billing_mode: deps.billing.mode,
-        balance_usd: deps.billing.mode === "off" ? null : formatUsd(deps.billing.balance(accountId)),
+        balance_usd: deps.billing.mode === "off" ? null : formatUsd(await deps.billing.balance(accountId)),
         month_to_date: {
           requests: spent.requests,
           input_tokens: spent.input_tokens,

@@ -56,7 +56,7 @@ export function privacyRoutes(deps: Deps) {
     .post(
       "/delete",
       async ({ principal, request, set }) => {
-        if (principal.via !== "session" || !signedInRecently(deps, readSessionToken(request)))
+        if (principal.via !== "session" || !(await signedInRecently(deps, readSessionToken(request))))
           throw new KrioraError(
             "forbidden",
             `Erasure needs a recent sign-in: open a new sign-in link and ask again within ${RECENT_SIGN_IN_MS / 60_000} minutes.`,
@@ -76,7 +76,8 @@ export function privacyRoutes(deps: Deps) {
     )
     .post(
       "/restrict",
-      ({ principal }) => describeAccount(deps.cipher, restrictAccount(deps, principal.accountId, actorOf(principal))),
+      async ({ principal }) =>
+        describeAccount(deps.cipher, await restrictAccount(deps, principal.accountId, actorOf(principal))),
       {
         response: AccountModel,
         detail: {
@@ -98,7 +99,8 @@ export function privacyRoutes(deps: Deps) {
     )
     .post(
       "/policy/accept",
-      ({ principal }) => describeAccount(deps.cipher, acceptPolicy(deps, principal.accountId, actorOf(principal))),
+      async ({ principal }) =>
+        describeAccount(deps.cipher, await acceptPolicy(deps, principal.accountId, actorOf(principal))),
       {
         response: AccountModel,
         detail: { summary: "Accept the privacy policy version in force" },
@@ -112,8 +114,8 @@ export function privacyRoutes(deps: Deps) {
   return new Elysia({ name: "privacy" })
     .post(
       "/account/email/verify",
-      ({ body }) => {
-        const account = confirmEmailChange(deps, body.token);
+      async ({ body }) => {
+        const account = await confirmEmailChange(deps, body.token);
         if (!account) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
         return describeAccount(deps.cipher, account);
       },

@@ -49,7 +49,7 @@ export function usageRoutes(deps: Deps) {
       "/admin/accounts/:id/usage",
       async ({ request, params, query }) => {
         const admin = await requireAdmin(deps, request);
-        requireAccount(deps, params.id);
+        await requireAccount(deps, params.id);
         return usageReportAudited(deps, actorOf(admin, true), params.id, query);
       },
       {

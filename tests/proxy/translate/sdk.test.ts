@@ -9,6 +9,7 @@ import { FAKE_USAGE, GEMINI_USAGE, TOOL_CALLS } from "../../helpers/fakeWire";
 import { PROVIDER_KEYS, providerToml } from "../../helpers/gateway";
 import { openRawStream } from "../../helpers/rawClient";
 import { startSdkGateway, type SdkGateway } from "../../helpers/sdkGateway";
+import { all } from "../../../src/db/tx";
 
 /**
  * Any client, any model, end to end: the official SDKs over real sockets, the real key verifier
@@ -366,8 +367,8 @@ describe("POST /v1/messages/count_tokens", () => {
     expect(upstream.path).toBe("/v1/messages/count_tokens");
     expect(upstream.body).toMatchObject({ model: "fine", messages, tools: anthropicTools });
     expect(upstream.headers.get("x-api-key")).toBe(PROVIDER_KEYS.anthropic);
-    env.deps.usageWriter.flush();
-    expect(env.deps.db.select().from(usageEvents).all()).toEqual([]);
+    await env.deps.usageWriter.flush();
+    expect(await all(env.deps.db.select().from(usageEvents))).toEqual([]);
   });
 
   test("any other model: the gateway's estimate, marked as one, and no provider is called", async () => {
