@@ -30,13 +30,14 @@ export function configToml(upstreamUrl: string): string {
  * Kriora as a user runs it: `kriora serve` in its own process with a fresh data dir, auth, limits
  * and metering on. The account and its key come from the CLI, as an operator would make them.
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
- * is added to its environment.
+ * is added to its environment; `wrap` goes before the command (a profiler such as valgrind), and
+ * `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
  */
 export async function startGateway(
   upstreamUrl: string,
   dir: string,
   name: string,
-  opts: { profileDir?: string; env?: Record<string, string> } = {},
+  opts: { profileDir?: string; env?: Record<string, string>; wrap?: string[]; startMs?: number; args?: string[] } = {},
 ): Promise<Gateway> {
   const { profileDir } = opts;
   const config = join(dir, `${name}.toml`);
@@ -62,13 +63,25 @@ export async function startGateway(
   const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const child = await startChild(
     name,
-    [process.execPath, ...profile, "src/main.ts", "serve", "--config", config, "--data", data],
+    [
+      ...(opts.wrap ?? []),
+      process.execPath,
+      ...profile,
+      "src/main.ts",
+      "serve",
+      "--config",
+      config,
+      "--data",
+      data,
+      ...(opts.args ?? []),
+    ],
     dir,
     /"event":"listening","url":"([^"]+)"/,
     {
       BENCH_PROVIDER_KEY: "sk-bench-not-a-secret",
       ...opts.env,
     },
+    opts.startMs,
   );
   return { ...child, key: issued.key };
 }

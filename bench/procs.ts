@@ -74,6 +74,7 @@ export async function startChild(
   dir: string,
   listening: RegExp,
   env: Record<string, string> = {},
+  startMs = 20_000,
 ): Promise<Child> {
   const out = join(dir, `${name}.out`);
   const err = join(dir, `${name}.err`);
@@ -85,7 +86,7 @@ export async function startChild(
     stderr: Bun.file(err),
   });
   running.add(proc);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + startMs;
   let url: string | undefined;
   while (!url) {
     await Bun.sleep(25);

@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: starts the fake upstream, the bare proxy and Kriora (each its own process),
- * runs the six scenarios with the three paths interleaved, profiles Kriora under load, stops
+ * runs the six scenarios with the four paths interleaved and 2 workers against 1, profiles Kriora under load, stops
  * every process, and rewrites bench/README.md. Loopback only; every load is bounded in time.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startGateway } from "./gateway";
+import { startPortkey } from "./portkey";
 import { closedLoop, streams } from "./load";
 import { foreignCpu, machine } from "./machine";
 import { fdLimits, startChild, URL_LINE, type Child } from "./procs";
@@ -18,6 +19,7 @@ import { slowReadersScenario } from "./scenarios/slowReaders";
 import { streamingScenario } from "./scenarios/streaming";
 import { throughputScenario } from "./scenarios/throughput";
 import { usageWriterScenario } from "./scenarios/usageWriter";
+import { workersScenario } from "./scenarios/workers";
 import { MODEL } from "./shape";
 import { chatRequest, type Target } from "./targets";
 
@@ -61,7 +63,7 @@ const stop = async (child: Child) => {
 };
 
 try {
-  say("starting the fake upstream, the bare proxy and kriora serve");
+  say("starting the fake upstream, the bare proxy, Portkey's gateway and kriora serve");
   const upstream = await startChild("upstream", [process.execPath, "bench/upstream.ts"], dir, URL_LINE);
   children.push(upstream);
   const bare = await startChild(
@@ -72,12 +74,15 @@ try {
     FETCH_SLOTS,
   );
   children.push(bare);
+  const portkey = await startPortkey(upstream.url, dir);
+  children.push(portkey);
   const gw = await startGateway(upstream.url, dir, "kriora", { env: FETCH_SLOTS });
   children.push(gw);
   const kriora: Target = { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid };
   const targets: Target[] = [
     { name: "direct", url: upstream.url, headers: {}, pid: null },
     { name: "bare proxy", url: bare.url, headers: {}, pid: bare.pid },
+    { name: "portkey", url: portkey.url, headers: portkey.headers, pid: portkey.pid },
     kriora,
   ];
   const fdCap = Math.floor((fdLimits().soft - 200) / 2);
@@ -97,8 +102,20 @@ try {
   const concurrency = await concurrencyScenario(targets, LADDER, kriora, fdCap);
   say("5/6 slow readers");
   const slowReaders = await slowReadersScenario(targets.slice(1), upstream.url, 200, 1024, 8_000);
-  await stop(gw);
+  await stop(portkey);
   await stop(bare);
+  say(`2 workers against 1 at ${CONNECTIONS} connections`);
+  const gw2 = await startGateway(upstream.url, dir, "kriora-2w", { env: FETCH_SLOTS, args: ["--workers", "2"] });
+  children.push(gw2);
+  const workers = await workersScenario(
+    kriora,
+    { name: "kriora, 2 workers", url: gw2.url, headers: { authorization: `Bearer ${gw2.key}` }, pid: gw2.pid },
+    CONNECTIONS,
+    3,
+    5_000,
+  );
+  await stop(gw2);
+  await stop(gw);
   say("profiling kriora under the throughput load");
   const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 8_000, 25);
   await stop(upstream);
@@ -115,6 +132,7 @@ try {
     streaming,
     concurrency,
     slowReaders,
+    workers,
     writer,
     profile,
   };

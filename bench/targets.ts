@@ -1,9 +1,9 @@
 import { postRequest } from "./http1";
 import { chatBody } from "./shape";
 
-/** One path a request can take to the fake upstream: straight, through the bare proxy, or through Kriora. */
+/** One path a request can take to the fake upstream: straight, through the bare proxy, Portkey's gateway or Kriora. */
 export interface Target {
-  name: "direct" | "bare proxy" | "kriora";
+  name: "direct" | "bare proxy" | "portkey" | "kriora" | "kriora, 2 workers";
   url: string;
   headers: Record<string, string>;
   /** The process in between (for its RSS); null for direct. */

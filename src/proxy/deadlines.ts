@@ -48,16 +48,27 @@ export class Deadlines implements Ticking {
   }
 
   /** Read the next upstream chunk; the first one stops the first-byte clock and starts the idle clock. */
-  async read(reader: ByteReader): Promise<ByteChunk> {
+  read(reader: ByteReader): Promise<ByteChunk> {
     this.waiting = true;
     if (this.firstByte) this.readFrom = performance.now();
-    try {
-      return await reader.read();
-    } finally {
-      this.waiting = false;
-      this.firstByte = true;
-    }
+    return reader.read().finally(this.readDone);
   }
+
+  /**
+   * Read a small answer whole, natively (no JS stream, see WHOLE_BODY_LIMIT in upstream.ts): its
+   * headers are in, so the first-byte clock stops and the idle clock runs until the body is.
+   */
+  readAll(response: Response): Promise<Uint8Array> {
+    this.firstByte = true;
+    this.waiting = true;
+    this.readFrom = performance.now();
+    return response.bytes().finally(this.readDone);
+  }
+
+  private readonly readDone = () => {
+    this.waiting = false;
+    this.firstByte = true;
+  };
 
   /** Called by the shared deadline wheel every few milliseconds. */
   tick(now: number): void {

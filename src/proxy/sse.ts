@@ -5,8 +5,21 @@ import type { StreamWatch } from "./watch";
 const LF = 10;
 const CR = 13;
 const SPACE = 32;
+const COLON = 58;
 const decoder = new TextDecoder();
+/** Decodes a field's value, a byte-order mark included as the whole line's decoding kept it. */
+const valueDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const encoder = new TextEncoder();
+/** `data` and `event` as bytes: a line is told apart before anything is decoded. */
+const DATA = [100, 97, 116, 97];
+const EVENT = [101, 118, 101, 110, 116];
+
+/** Whether `bytes[from…]` starts with `name` and a colon. */
+function named(bytes: Uint8Array, from: number, to: number, name: number[]): boolean {
+  if (to - from <= name.length || bytes[from + name.length] !== COLON) return false;
+  for (let i = 0; i < name.length; i++) if (bytes[from + i] !== name[i]) return false;
+  return true;
+}
 
 /**
  * Relays an upstream SSE byte stream event by event while its watcher reads it on the side.
@@ -44,9 +57,12 @@ export class SseRelay {
       if (!this.oversize && this.heldBytes + end - eventStart > this.maxEventBytes)
         eventStart = this.startOversize(chunk, eventStart, end, out);
       if (length === 0 || (length === 1 && first === CR)) {
-        this.endEvent(chunk.subarray(eventStart, end), out);
+        this.endEvent(eventStart === 0 && end === chunk.length ? chunk : chunk.subarray(eventStart, end), out);
         eventStart = end;
-      } else if (!this.oversize) this.field(chunk.subarray(lineStart, nl));
+      } else if (!this.oversize) {
+        if (this.line.length === 0) this.wholeField(chunk, lineStart, nl);
+        else this.field(chunk.subarray(lineStart, nl));
+      }
       this.line = [];
       this.lineBytes = 0;
       lineStart = end;
@@ -74,6 +90,23 @@ export class SseRelay {
     this.endEvent(new Uint8Array(0), out);
   }
 
+  /**
+   * A line that lies whole in one chunk: only a `data:` or `event:` line is decoded, and only its
+   * value (the name is ASCII, so this reads the same text as decoding the whole line). A line
+   * that starts with a byte-order mark takes the general path, which drops the mark as before.
+   */
+  private wholeField(chunk: Uint8Array, from: number, nl: number): void {
+    const to = nl > from && chunk[nl - 1] === CR ? nl - 1 : nl;
+    if (named(chunk, from, to, DATA)) {
+      const at = from + 5 + (chunk[from + 5] === SPACE ? 1 : 0);
+      const value = at < to ? valueDecoder.decode(chunk.subarray(at, to)) : "";
+      this.data = this.data === null ? value : `${this.data}\n${value}`;
+    } else if (named(chunk, from, to, EVENT)) {
+      const at = from + 6 + (chunk[from + 6] === SPACE ? 1 : 0);
+      this.name = at < to ? valueDecoder.decode(chunk.subarray(at, to)) : "";
+    } else if (chunk[from] === 0xef) this.field(chunk.subarray(from, nl));
+  }
+
   private field(piece: Uint8Array): void {
     let text = decoder.decode(this.line.length ? Buffer.concat([...this.line, piece]) : piece);
     if (text.charCodeAt(text.length - 1) === CR) text = text.slice(0, -1);
@@ -93,8 +126,10 @@ export class SseRelay {
       let verdict = this.data === null && !this.name ? "keep" : this.watch.event(this.name, this.data ?? "");
       if (verdict === "keep" && !before && this.watch.complete && this.stamp && this.watch.usage)
         verdict = this.stamp(this.name, this.data ?? "", this.watch.usage) ?? verdict;
-      if (verdict === "keep") out.push(...this.held, bytes);
-      else if (verdict !== "drop") out.push(encoder.encode(verdict.replace));
+      if (verdict === "keep") {
+        for (const part of this.held) out.push(part);
+        if (bytes.length > 0) out.push(bytes);
+      } else if (verdict !== "drop") out.push(encoder.encode(verdict.replace));
     }
     this.held = [];
     this.heldBytes = 0;

@@ -84,11 +84,19 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
         : statusFailure(response.status, type, code, retryAfterMs(response.headers, Date.now())),
     };
   }
+  if (readsWhole(response.headers)) {
+    try {
+      const whole = await deadlines.readAll(response);
+      return { ok: true, response, reader: READ_OUT, first: { done: true }, deadlines, whole };
+    } catch {
+      deadlines.done();
+      return { ok: false, failure: thrownFailure(deadlines, false) };
+    }
+  }
   const reader = response.body.getReader();
   try {
     const first = await deadlines.read(reader);
-    const whole = readsWhole(response.headers) ? await readRest(first, reader, deadlines) : null;
-    return { ok: true, response, reader, first, deadlines, whole };
+    return { ok: true, response, reader, first, deadlines, whole: null };
   } catch {
     reader.cancel().catch(() => {});
     deadlines.done();
@@ -96,19 +104,20 @@ export async function callUpstream(call: UpstreamCall): Promise<Attempt> {
   }
 }
 
+/** The reader of a body already read whole: nothing left. */
+const READ_OUT: ByteReader = {
+  read: () => Promise.resolve({ done: true }),
+  cancel: () => Promise.resolve(),
+};
+
 function readsWhole(headers: Headers): boolean {
   const length = Number(headers.get("content-length") ?? Number.NaN);
   return (
     length <= WHOLE_BODY_LIMIT &&
     !headers.has("content-encoding") &&
+    !headers.has("transfer-encoding") &&
     !headers.get("content-type")?.includes("text/event-stream")
   );
-}
-
-async function readRest(first: ByteChunk, reader: ByteReader, deadlines: Deadlines): Promise<Uint8Array> {
-  const parts = first.done ? [] : [first.value];
-  for (let next = await deadlines.read(reader); !next.done; next = await deadlines.read(reader)) parts.push(next.value);
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** What ended an attempt that threw: the client leaving, the server stopping, a deadline, or the network. */

@@ -9,7 +9,7 @@ import { costMicros, type TokenPrices } from "./cost";
 import type { UsageEvent, UsageSink } from "./sink";
 import type { SpendTracker } from "./spend";
 import { iso } from "../lib/clock";
-import { exec, transaction } from "../db/tx";
+import { preparedWrite, transaction } from "../db/tx";
 
 export interface UsageWriter extends UsageSink {
   /** Write everything queued, in one transaction. */
@@ -71,12 +71,19 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   const maxQueue = o.maxQueue ?? 200_000;
   let queue: Queued[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending timer fires (performance.now()); a sooner flush replaces it. */
+  let timerAt = 0;
   let alerting = false;
 
   // The timer writes at most SLICE_ROWS per transaction and lets requests run between slices, so
   // a burst's flush never holds the event loop for long.
   const schedule = (ms: number) => {
-    if (timer) return;
+    const at = performance.now() + ms;
+    if (timer) {
+      if (timerAt <= at) return;
+      clearTimeout(timer);
+    }
+    timerAt = at;
     timer = setTimeout(async () => {
       timer = undefined;
       await writeSlice(SLICE_ROWS);
@@ -168,13 +175,69 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
   return writer;
 }
 
-/** Rows per INSERT statement: well under SQLite's and PostgreSQL's limits on bound parameters. */
-const ROWS_PER_STATEMENT = 256;
-
 /** The daily aggregate adds a batch's totals to what is stored (both engines accept `excluded`). */
 const addToDay = (col: string) => sql.raw(`usage_daily.${col} + excluded.${col}`);
 
+const placeholders = (columns: readonly string[]) => Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+
+// One row per statement, each statement built once (see preparedWrite): building a multi-row
+// INSERT for every flush cost more than the writes themselves.
+const insertEvent = preparedWrite((tx) =>
+  tx
+    .insert(usageEvents)
+    .values(placeholders(EVENT_COLUMNS) as unknown as Row)
+    .onConflictDoNothing(),
+);
+const upsertDay = preparedWrite((tx) =>
+  tx
+    .insert(usageDaily)
+    .values(placeholders(DAILY_COLUMNS) as unknown as DailyRow)
+    .onConflictDoUpdate({
+      target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
+      set: {
+        requests: addToDay("requests"),
+        inputTokens: addToDay("input_tokens"),
+        outputTokens: addToDay("output_tokens"),
+        cachedInputTokens: addToDay("cached_input_tokens"),
+        costMicros: addToDay("cost_micros"),
+        errors: addToDay("errors"),
+      },
+    }),
+);
+
 type DailyRow = typeof usageDaily.$inferInsert;
+const EVENT_COLUMNS = [
+  "id",
+  "at",
+  "accountId",
+  "keyId",
+  "ipEnc",
+  "model",
+  "provider",
+  "endpoint",
+  "stream",
+  "status",
+  "outcome",
+  "inputTokens",
+  "outputTokens",
+  "cachedInputTokens",
+  "estimated",
+  "costMicros",
+  "latencyMs",
+  "errorType",
+  "errorCode",
+] as const satisfies readonly (keyof Row)[];
+const DAILY_COLUMNS = [
+  "day",
+  "accountId",
+  "model",
+  "requests",
+  "inputTokens",
+  "outputTokens",
+  "cachedInputTokens",
+  "costMicros",
+  "errors",
+] as const satisfies readonly (keyof DailyRow)[];
 
 async function writeBatch(db: Db, rows: Row[], onBatch: UsageBatchHook | undefined) {
   const daily = new Map<string, Required<DailyRow>>();
@@ -203,32 +266,9 @@ async function writeBatch(db: Db, rows: Row[], onBatch: UsageBatchHook | undefin
     d.costMicros += r.costMicros;
     if (r.outcome !== "ok") d.errors++;
   }
-  const days = [...daily.values()];
   await transaction(db, async (tx) => {
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT)
-      await exec(
-        tx
-          .insert(usageEvents)
-          .values(rows.slice(i, i + ROWS_PER_STATEMENT))
-          .onConflictDoNothing(),
-      );
-    for (let i = 0; i < days.length; i += ROWS_PER_STATEMENT)
-      await exec(
-        tx
-          .insert(usageDaily)
-          .values(days.slice(i, i + ROWS_PER_STATEMENT))
-          .onConflictDoUpdate({
-            target: [usageDaily.day, usageDaily.accountId, usageDaily.model],
-            set: {
-              requests: addToDay("requests"),
-              inputTokens: addToDay("input_tokens"),
-              outputTokens: addToDay("output_tokens"),
-              cachedInputTokens: addToDay("cached_input_tokens"),
-              costMicros: addToDay("cost_micros"),
-              errors: addToDay("errors"),
-            },
-          }),
-      );
+    for (const r of rows) await insertEvent(tx, { ...r, stream: r.stream ? 1 : 0, estimated: r.estimated ? 1 : 0 });
+    for (const d of daily.values()) await upsertDay(tx, d);
     await onBatch?.(tx, rows);
   });
 }

@@ -3,6 +3,7 @@ import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { usageDaily, usageEvents } from "../../src/db/schema";
 import { createRequestControls } from "../../src/requestControls";
+import { createUsageWriter } from "../../src/usage/writer";
 import { PRICED_MODEL } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
 import { usageEvent } from "../helpers/usage";
@@ -50,6 +51,27 @@ describe("§2 usage data: the batched writer", () => {
         errors: 1,
       },
     ]);
+  });
+
+  test("a full batch is written at once, even while the interval's timer is still pending", async () => {
+    const { env, m } = await setup();
+    const writer = createUsageWriter({
+      db: env.deps.db,
+      cipher: env.deps.cipher,
+      log: env.deps.log,
+      metrics: m.metrics,
+      spend: m.spend,
+      pricesFor: () => undefined,
+      intervalMs: 600_000,
+      batchRows: 10,
+    });
+    writer.record(usageEvent(0));
+    for (let i = 1; i < 10; i++) writer.record(usageEvent(i));
+    // The first row set a ten-minute timer; the tenth must not wait for it.
+    for (let waited = 0; writer.pending() > 0 && waited < 5_000; waited += 20) await Bun.sleep(20);
+    expect(writer.pending()).toBe(0);
+    await writer.close();
+    expect(await all(env.deps.db.select().from(usageEvents))).toHaveLength(10);
   });
 
   test("§9 encryption at rest: the address is stored encrypted, bound to its row", async () => {
