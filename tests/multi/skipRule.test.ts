@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { filesBelow } from "../helpers/canaryScan";
 
 const root = join(import.meta.dir, "../..");
 
@@ -30,4 +32,15 @@ describe("PostgreSQL+Redis suites without KRIORA_TEST_DATABASE_URL / KRIORA_TEST
     expect(run.code).not.toBe(0);
     expect(run.out).toContain("unset under CI: the PostgreSQL+Redis suites must run");
   }, 30_000);
+});
+
+test("every suite gated on KRIORA_TEST_DATABASE_URL or KRIORA_TEST_REDIS_URL skips through skipWithout (so never silently)", () => {
+  const silent = filesBelow(join(root, "tests"))
+    .filter((file) => file.endsWith(".ts") && !file.startsWith("helpers/"))
+    .filter((file) =>
+      /skipIf\(\s*!\s*(testDatabaseUrl|testRedisUrl|TEST_DATABASE_URL|TEST_REDIS_URL|process\.env\.KRIORA_TEST_)/.test(
+        readFileSync(join(root, "tests", file), "utf8"),
+      ),
+    );
+  expect(silent).toEqual([]);
 });
