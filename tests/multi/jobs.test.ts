@@ -71,7 +71,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
     CLUSTER_TEST_MS,
   );
 
-  test("the leader killed -9 in the middle of a send: another instance takes the outbox over, every event reaches Stripe, only the one in flight is sent twice", async () => {
+  test("the leader killed -9 in the middle of a send: another instance takes the outbox over, every event reaches Stripe, only the one in flight is sent twice; one survivor applies retention", async () => {
     const c = cluster();
     const { key } = accountWithKey(c, "leader@multi.example");
     const known = new Set(stripe.meterEvents.keys());
@@ -83,6 +83,7 @@ describeWithServices("several instances: background jobs (three kriora serve on 
     const leader = c.instances.find((i) => i.name === mine()[0]!.sender) as Instance;
     expect(leader).toBeDefined();
     const inFlight = mine().length;
+    const runsBefore = new Map(retentionRuns(c).map((r) => [r.on, r.runs]));
     await leader.kill9();
     stripe.holdMeterReplies = false;
 
@@ -95,6 +96,15 @@ describeWithServices("several instances: background jobs (three kriora serve on 
     expect(after[0]!.sender).not.toBe(leader.name);
     // Each event went out once, but those the leader had sent without an answer: sent again, deduplicated by Stripe.
     expect(mine().length).toBeLessThanOrEqual(8 + inFlight);
+
+    // The instance that took the lock over applies the retention windows (within its next minute); the other does not.
+    const survivors = () =>
+      retentionRuns(c)
+        .filter((r) => r.on !== leader.name)
+        .map((r) => ({ on: r.on, runs: r.runs - (runsBefore.get(r.on) ?? 0) }));
+    await waitFor("a retention run after the takeover", () => survivors().some((r) => r.runs > 0), 90_000);
+    await Bun.sleep(3_000);
+    expect(survivors().filter((r) => r.runs > 0)).toEqual([{ on: after[0]!.sender, runs: 1 }]);
     await leader.restart();
-  }, 120_000);
+  }, 180_000);
 });
