@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "bun:test";
+import { RedisClient, SQL } from "bun";
 import { startFakeUpstream, type FakeUpstream } from "./fakeUpstream";
 import { STRIPE_ENV, type FakeStripe } from "./fakeStripe";
 import { PROVIDER_KEYS, providerToml } from "./gateway";
@@ -112,6 +113,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   };
   mkdirSync(join(dir, "data"), { mode: 0o700 });
   cli("migrate");
+  await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
 
   const instances: Instance[] = [];
   const cluster: Cluster = {
@@ -185,7 +187,40 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     };
     instances.push(instance);
   }
+  await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
+  await expectOnRedis(opts.redisUrl);
   return cluster;
+}
+
+/**
+ * The cluster's processes keep their data in PostgreSQL: `kriora migrate` made the tables there,
+ * and nobody opened a SQLite file at `database.path` (a cluster that fell back to one shared
+ * SQLite file would pass most of these tests without testing PostgreSQL mode at all).
+ */
+async function expectOnPostgres(url: string, sqlitePath: string) {
+  const sql = new SQL(url);
+  try {
+    const [row] = await sql`SELECT count(*)::int AS n FROM information_schema.tables
+      WHERE table_schema = current_schema() AND table_name = 'accounts'`;
+    if (row.n !== 1) throw new Error("kriora migrate made no tables at database.url: the cluster is not on PostgreSQL");
+  } finally {
+    await sql.close();
+  }
+  if (existsSync(sqlitePath)) throw new Error(`a process opened SQLite at ${sqlitePath} instead of PostgreSQL`);
+}
+
+/** The instances share state through Redis: by the time they listen, one of them holds the jobs lock there. */
+async function expectOnRedis(url: string) {
+  const client = new RedisClient(url);
+  try {
+    const deadline = Date.now() + 10_000;
+    while (Number(await client.send("DBSIZE", [])) === 0) {
+      if (Date.now() > deadline) throw new Error("the instances wrote nothing to Redis: the cluster is not on Redis");
+      await Bun.sleep(100);
+    }
+  } finally {
+    client.close();
+  }
 }
 
 /** A chat completion of the cluster's model with `key`, to whichever instance `send` picks. */
