@@ -6,6 +6,10 @@ import { createFieldCipher, type FieldCipher } from "./crypto/fields";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createShutdown, type Shutdown } from "./lib/shutdown";
+import { createMemoryCoordination } from "./coord/memory";
+import type { Coordination } from "./coord/port";
+import { createRedisCoordination } from "./coord/redis";
+import { postgresJobsLock } from "./db/jobsLock";
 import { createTracing, noTracing, type Tracing } from "./telemetry/tracing";
 import { VERSION } from "./version";
 import { createAuthenticator } from "./auth/authenticate";
@@ -55,6 +59,19 @@ interface OpenOptions {
   stripe?: StripeEndpoint;
 }
 
+/**
+ * `redis.url` set: limits, spend, wallets, abuse windows, the feed and the job lock are shared
+ * through Redis. Without it everything stays in this process; on PostgreSQL the job lock is then
+ * an advisory lock, so that a second instance learns it would run without shared state.
+ */
+function openCoordination(config: Readonly<Config>, clock: Clock, log: Logger): Coordination {
+  const { url, prefix, instances } = config.redis;
+  if (url) return createRedisCoordination({ url, prefix, instances, clock, log });
+  const memory = createMemoryCoordination(clock);
+  const database = config.database.url;
+  return database ? { ...memory, leader: (name) => postgresJobsLock(database, name) } : memory;
+}
+
 /** Load the master key, open and migrate the database, and wire the services. */
 export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
   const master = loadOrCreateMasterKey(config.security.master_key_file);
@@ -64,8 +81,18 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
   const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
-  const billing = await createBilling({ config, db: handle.db, clock, log, audit, env: opts.env, stripe: opts.stripe });
-  const controls = await createRequestControls({ config, db: handle.db, cipher, audit, clock, log, billing });
+  const coord = openCoordination(config, clock, log);
+  const billing = await createBilling({
+    config,
+    db: handle.db,
+    clock,
+    log,
+    audit,
+    wallets: coord.wallets,
+    env: opts.env,
+    stripe: opts.stripe,
+  });
+  const controls = await createRequestControls({ config, db: handle.db, cipher, audit, clock, log, coord, billing });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -79,7 +106,7 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
     audit,
     clock,
     log,
-    authView: await loadAuthView(handle),
+    authView: await loadAuthView(handle, coord.kind === "redis" ? coord.feed : null),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

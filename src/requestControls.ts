@@ -1,12 +1,12 @@
 import type { AuditTrail } from "./audit/audit";
 import type { Config } from "./config/schema";
+import type { Coordination } from "./coord/port";
 import type { FieldCipher } from "./crypto/fields";
 import { memoizedIndex } from "./crypto/memoIndex";
 import type { Db } from "./db/client";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/log";
 import { createAbuseControls, type AbuseControls } from "./limits/abuse";
-import { createMemoryLimiter, type Limiter } from "./limits/limiter";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics/gateway";
 import { priceList } from "./usage/cost";
 import { createSpendTracker, type SpendTracker } from "./usage/spend";
@@ -15,7 +15,8 @@ import { createUsageWriter, type UsageBatchHook, type UsageWriter } from "./usag
 /** What each proxied request passes through: metrics, rate limits, abuse controls, spend caps and the usage writer. */
 export interface RequestControls {
   metrics: GatewayMetrics;
-  limiter: Limiter;
+  /** Shared state of the instances (limits, spend, wallets, abuse windows, feed, leader lock): memory or Redis. */
+  coord: Coordination;
   abuse: AbuseControls;
   spend: SpendTracker;
   /** The batched database writer of usage rows (the one path to flush or close it). */
@@ -33,21 +34,23 @@ export async function createRequestControls(p: {
   audit: AuditTrail;
   clock: Clock;
   log: Logger;
-  billing?: { onUsageBatch?: UsageBatchHook };
+  coord: Coordination;
+  billing?: { onUsageBatch?: UsageBatchHook; settle?: (accountId: string, requestId: string, micros: number) => void };
 }): Promise<RequestControls> {
   const pricesFor = priceList(p.config.models);
   const metrics = createGatewayMetrics();
-  const spend = createSpendTracker(p.db);
+  const spend = createSpendTracker(p.db, p.coord.spend);
   return {
     metrics,
     spend,
-    limiter: createMemoryLimiter(p.clock),
+    coord: p.coord,
     abuse: await createAbuseControls(
       p.db,
       p.audit,
       p.clock,
       p.log,
       memoizedIndex((address) => p.cipher.blindIndex("address", address)),
+      p.coord,
     ),
     usageWriter: createUsageWriter({
       db: p.db,
@@ -57,6 +60,7 @@ export async function createRequestControls(p: {
       spend,
       pricesFor,
       onBatch: p.billing?.onUsageBatch,
+      onRecord: p.billing?.settle,
     }),
   };
 }

@@ -1,35 +1,6 @@
+import type { WindowCounters } from "../coord/port";
 import type { FieldCipher } from "../crypto/fields";
-import type { Clock } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
-
-/** Fixed-window counters in memory, bounded: past `maxKeys`, finished windows are swept, then the oldest go. */
-function createThrottle(opts: { limit: number; windowMs: number; clock: Clock; maxKeys?: number }) {
-  const maxKeys = opts.maxKeys ?? 50_000;
-  const windows = new Map<string, { start: number; count: number }>();
-  return {
-    /** Count a hit; the seconds to wait when over the limit, else 0. */
-    hit(key: string): number {
-      const now = opts.clock.now();
-      let w = windows.get(key);
-      if (!w || now - w.start >= opts.windowMs) {
-        windows.delete(key);
-        if (windows.size >= maxKeys) sweep(now);
-        w = { start: now, count: 0 };
-        windows.set(key, w);
-      }
-      w.count++;
-      return w.count > opts.limit ? Math.ceil((w.start + opts.windowMs - now) / 1000) : 0;
-    },
-  };
-
-  function sweep(now: number) {
-    for (const [k, w] of windows) if (now - w.start >= opts.windowMs) windows.delete(k);
-    for (const k of windows.keys()) {
-      if (windows.size < maxKeys) break;
-      windows.delete(k);
-    }
-  }
-}
 
 const WINDOW_MS = 15 * 60_000;
 
@@ -53,21 +24,29 @@ interface SignInDecision {
  * protected by the per-address mail cap, which never refuses: over it, the answer is the same 202
  * and nothing is sent. Counters are keyed by HMACs of the IP and the address, never the values in
  * clear, and count every request whether or not the address has an account, so neither the 429
- * nor the cap reveals anything.
+ * nor the cap reveals anything. The windows are the coordination port's: with Redis every instance
+ * counts into the same ones.
  */
-export function createSignInThrottle(cipher: FieldCipher, clock: Clock) {
-  const perIp = createThrottle({ limit: 20, windowMs: WINDOW_MS, clock });
-  const perAddressAndIp = createThrottle({ limit: 5, windowMs: WINDOW_MS, clock });
-  const mailsPerAddress = createThrottle({ limit: MAILS_PER_ADDRESS, windowMs: MAIL_WINDOW_MS, clock });
-  return (ip: string | null, email: string): SignInDecision => {
+export function createSignInThrottle(cipher: FieldCipher, windows: WindowCounters) {
+  /** Count a hit; the seconds to wait when over the limit, else 0. */
+  const hit = async (key: string, limit: number, windowMs: number) => {
+    const { count, resetMs } = await windows.hit(key, windowMs);
+    return count > limit ? Math.max(1, Math.ceil(resetMs / 1000)) : 0;
+  };
+  return async (ip: string | null, email: string): Promise<SignInDecision> => {
     const from = ip ?? "unknown";
     const wait =
-      perIp.hit(cipher.blindIndex("throttle-ip", from)) ||
-      perAddressAndIp.hit(cipher.blindIndex("throttle-email-ip", `${email}\n${from}`));
+      (await hit(`signin-ip:${cipher.blindIndex("throttle-ip", from)}`, 20, WINDOW_MS)) ||
+      (await hit(`signin-email-ip:${cipher.blindIndex("throttle-email-ip", `${email}\n${from}`)}`, 5, WINDOW_MS));
     if (wait > 0)
       throw new KrioraError("rate_limited", "Too many sign-in requests; try again later.", {
         headers: { "retry-after": String(wait) },
       });
-    return { mail: mailsPerAddress.hit(cipher.blindIndex("throttle-email", email)) === 0 };
+    const mails = await hit(
+      `signin-mail:${cipher.blindIndex("throttle-email", email)}`,
+      MAILS_PER_ADDRESS,
+      MAIL_WINDOW_MS,
+    );
+    return { mail: mails === 0 };
   };
 }

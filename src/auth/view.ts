@@ -1,5 +1,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
 import { eq, isNull } from "drizzle-orm";
+import type { InvalidationFeed } from "../coord/port";
 import type { DbHandle } from "../db/client";
 import { accounts, apiKeys, signingKeys, type AccountRole, type AccountStatus } from "../db/schema";
 import { all, one } from "../db/tx";
@@ -32,11 +33,14 @@ interface PublicSigningKey {
 /**
  * What authentication consults on every request, held in memory and read synchronously: live
  * (unrevoked) keys, account status and role, and the keyring's public keys. Writers in this
- * process refresh the entries they change; a commit by another process (the CLI, another worker)
- * is seen through the handle's `dataVersion`, read at most every `SYNC_MS` (it cost ~4 µs per
- * request when read on each), and reloads everything: a revocation elsewhere takes effect within
- * `SYNC_MS`, and after a restart too. After a miss the caller may `lookAgain` at once, so what was
- * created elsewhere is usable on its first request.
+ * process refresh the entries they change. With Redis each refresh is also published on the
+ * invalidation feed, and every other instance refreshes that entry when it arrives (a feed that
+ * (re)subscribes reloads everything, since it may have missed some): the feed carries changes
+ * between instances at once. A commit by another process is also seen through the handle's
+ * `dataVersion`, read at most every `SYNC_MS` (it cost ~4 µs per request when read on each), which
+ * reloads everything: so a writer that publishes nothing (a CLI run without `redis.url`) still takes
+ * effect within `SYNC_MS`, and after a restart too. After a miss the caller may `lookAgain` at
+ * once, so what was created elsewhere is usable on its first request.
  */
 export interface AuthView {
   key(id: string): KeyGrant | undefined;
@@ -78,7 +82,10 @@ const keyGrant = (r: KeyRow): KeyGrant => ({
 
 const settled = Promise.resolve();
 
-export async function loadAuthView(handle: Pick<DbHandle, "db" | "dataVersion">): Promise<AuthView> {
+export async function loadAuthView(
+  handle: Pick<DbHandle, "db" | "dataVersion">,
+  feed: InvalidationFeed | null = null,
+): Promise<AuthView> {
   const { db } = handle;
   // Reloads build new maps and swap them in whole, so a lookup never sees a half-loaded view.
   let accountMap = new Map<string, AccountGrant>();
@@ -152,15 +159,39 @@ export async function loadAuthView(handle: Pick<DbHandle, "db" | "dataVersion">)
   let nextLook = performance.now() + SYNC_MS;
   await loadAll();
 
+  // A refresh that fails here (the database down) is caught up by the next look at dataVersion.
+  const failed = () => undefined;
+  feed?.subscribe(
+    (event) => {
+      const done =
+        event.kind === "account"
+          ? refreshAccount(event.id)
+          : event.kind === "key"
+            ? refreshKey(event.id)
+            : event.kind === "signing_keys"
+              ? readSigningKeys().then((next) => void (signing = next))
+              : settled;
+      void done.catch(failed);
+    },
+    () => void loadAll().catch(failed),
+  );
+
   return {
     key: (id) => keyMap.get(id),
     account: (id) => accountMap.get(id),
     verificationKey: (kid) => signing.get(kid)?.key,
     publicKeys: () => [...signing.values()],
-    refreshAccount,
-    refreshKey,
+    async refreshAccount(id) {
+      await refreshAccount(id);
+      feed?.publish({ kind: "account", id });
+    },
+    async refreshKey(id) {
+      await refreshKey(id);
+      feed?.publish({ kind: "key", id });
+    },
     async refreshSigningKeys() {
       signing = await readSigningKeys();
+      feed?.publish({ kind: "signing_keys" });
     },
     sync() {
       const at = performance.now();

@@ -1,5 +1,6 @@
 import type { Actor, AuditTrail } from "../audit/audit";
 import type { Config } from "../config/schema";
+import type { Wallets } from "../coord/port";
 import type { Db } from "../db/client";
 import type { Clock } from "../lib/clock";
 import { KrioraError } from "../lib/errors";
@@ -20,10 +21,16 @@ export interface Billing {
   /** The mode in force: the configured one, or `off` when a Stripe secret is missing from the environment. */
   readonly mode: BillingMode;
   /**
-   * For the proxy, before any upstream call: null lets the request through; in prepaid mode an
-   * account whose balance is used up gets `payment_required` (402). In-memory, no aggregate query.
+   * For the proxy, before any upstream call: null lets the request through; in prepaid mode the
+   * request holds its estimated cost (`micros`) under `requestId`, and an account whose balance
+   * (less what requests in flight hold) is used up gets `payment_required` (402). No aggregate query.
    */
-  admit(accountId: string): Promise<KrioraError | null>;
+  admit(accountId: string, requestId: string, micros: number): Promise<KrioraError | null>;
+  /**
+   * The request ended having cost `micros`: its hold becomes a debit (prepaid mode), once per
+   * request — the usage writer settles each record, admission each request it let through.
+   */
+  settle(accountId: string, requestId: string, micros: number): void;
   balance(accountId: string): Promise<bigint>;
   /** Billing's part of each usage flush (prepaid debits, the metered outbox); absent when billing is off. */
   onUsageBatch?: UsageBatchHook;
@@ -33,8 +40,8 @@ export interface Billing {
   changeCredits(change: CreditChange, actor: Actor): Promise<LedgerRow>;
   /** Erasure: delete the account's Stripe customer (billing rows stay under legal hold). */
   deleteCustomer(accountId: string): Promise<boolean>;
-  /** Start the metered-mode sender (the server calls this; CLI commands do not). */
-  start(): void;
+  /** Start the metered-mode sender (the server calls this; CLI commands do not); it sends while `leads()`. */
+  start(leads: () => boolean): void;
   stop(): Promise<void>;
   /** Send every due meter event now (tests, and a last flush on shutdown). */
   drainMeter(): Promise<number>;
@@ -46,6 +53,8 @@ interface BillingOptions {
   clock: Clock;
   log: Logger;
   audit: AuditTrail;
+  /** Prepaid balances as admission sees them: in this process, or shared through Redis. */
+  wallets: Wallets;
   /** Where the Stripe secrets are read (names from `billing.*_env`); process.env by default. */
   env?: Record<string, string | undefined>;
   stripe?: StripeEndpoint;
@@ -73,7 +82,12 @@ export async function createBilling(o: BillingOptions): Promise<Billing> {
           audit: o.audit,
           stripe: createStripeClient(secretKey, o.stripe),
         };
-  const view = await createBalanceView(o.db);
+  // Credits, grants and refunds reach a shared wallet from whichever instance sees them first (once
+  // per ledger row); usage debits reached it when each request settled.
+  const view = await createBalanceView(o.db, (row) => {
+    if (mode === "prepaid" && row.kind !== "usage")
+      void o.wallets.credit(row.accountId, `ledger:${row.seq}`, row.amount, row.seq);
+  });
   const sender = ctx && mode === "metered" ? createMeterSender(ctx) : null;
   const need = () => {
     if (!ctx || !webhookSecret) throw notEnabled();
@@ -82,12 +96,18 @@ export async function createBilling(o: BillingOptions): Promise<Billing> {
 
   return {
     mode,
-    async admit(accountId) {
-      if (mode !== "prepaid" || (await view.balance(accountId)) > 0n) return null;
+    async admit(accountId, requestId, micros) {
+      if (mode !== "prepaid") return null;
+      // One look at the ledger each time: it seeds the wallet, and passes new credits on to it.
+      const ledger = await view.ledger(accountId);
+      if (await o.wallets.hold(accountId, requestId, micros, () => ledger)) return null;
       return new KrioraError(
         "payment_required",
         "This account's prepaid balance is used up: add credits with POST /account/billing/checkout.",
       );
+    },
+    settle(accountId, requestId, micros) {
+      if (mode === "prepaid") void o.wallets.settle(accountId, requestId, micros);
     },
     balance: (accountId) => view.balance(accountId),
     onUsageBatch:
@@ -123,7 +143,7 @@ export async function createBilling(o: BillingOptions): Promise<Billing> {
         throw new KrioraError("unavailable", `The Stripe customer cannot be deleted while ${keyEnv} is not set.`);
       return false;
     },
-    start: () => sender?.start(),
+    start: (leads) => sender?.start(leads),
     stop: async () => sender?.stop(),
     drainMeter: async () => (sender ? sender.drain() : 0),
   };

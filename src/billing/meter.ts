@@ -36,7 +36,8 @@ export async function enqueueMeterEvents(tx: Tx, rows: readonly UsageRow[], now:
 }
 
 interface MeterSender {
-  start(): void;
+  /** Run the loop; a pass is skipped while `leads()` says another instance sends (leader lock). */
+  start(leads: () => boolean): void;
   /** Send every due row now, until a pass sends nothing; returns how many Stripe accepted. */
   drain(): Promise<number>;
   /** Stop the loop and wait for an in-flight pass (SIGTERM). Unsent rows wait in the outbox. */
@@ -59,6 +60,7 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
       .limit(BATCH);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = true;
+  let leads = () => true;
   // Passes never overlap: the loop and drain() queue behind each other.
   let last: Promise<unknown> = Promise.resolve();
 
@@ -121,7 +123,7 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
   };
   const tick = () => {
     timer = undefined;
-    runPass()
+    (leads() ? runPass() : Promise.resolve(0))
       .catch((err: unknown) => ctx.log.error("meter_sender_failed", { kind: errorKind(err) }))
       .finally(() => {
         if (!stopped) schedule();
@@ -133,9 +135,10 @@ export function createMeterSender(ctx: BillingContext, intervalMs = 1000): Meter
   };
 
   return {
-    start() {
+    start(leader) {
       if (!stopped) return;
       stopped = false;
+      leads = leader;
       schedule();
     },
     async drain() {

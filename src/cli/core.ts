@@ -5,13 +5,17 @@ import { freePort, serverUrl, startServer } from "../http/serve";
 import { hasAdmin } from "../accounts/admin";
 import { startPrivacyJobs } from "../privacy/jobs";
 import { VERSION } from "../version";
-import { stringFlag, type Command } from "./frame";
+import { CliFailure, stringFlag, type Command } from "./frame";
 import { WORKER_ENV, startWorkers, watchParent, workerCount } from "./workers";
 import { UPSTREAM_SLOTS_ENV, upstreamSlots } from "./upstreamSlots";
 
 /** The one start-up line when nobody can administer the server yet (it names no address). */
 const FIRST_ADMIN_HINT =
   "kriora accounts create --email <your address> --admin, then kriora accounts login-link <your address> and open the URL it prints";
+
+/** Why a second instance on one PostgreSQL database stops when there is no Redis. */
+const SECOND_INSTANCE =
+  "another instance already serves this database and runs its shared jobs; several instances need redis.url (KRIORA_REDIS_URL) to share limits, spend, revocations and the jobs lock";
 
 export const coreCommands: Command[] = [
   {
@@ -31,13 +35,21 @@ export const coreCommands: Command[] = [
       if (!parentPid && database.backup_before_migrate)
         backupBeforeMigrating(database.path, new Date(), createLogger());
       const deps = await ctx.deps();
+      // With Redis, of several instances only the holder of the jobs lock runs them; the others take
+      // it over when its holder stops renewing it (stopped, or killed without releasing it). Without
+      // Redis on PostgreSQL, a second instance stops here: it would not share limits or revocations.
+      const jobs = parentPid ? null : deps.coord.leader("jobs");
+      if (jobs && !(await jobs.acquire()) && deps.coord.kind === "memory") {
+        await jobs.release();
+        throw new CliFailure(SECOND_INSTANCE);
+      }
       const lock = holdServeLock(database.path);
       // Workers only serve; the retention jobs and the billing sender run once, in their parent.
       const port = count > 1 ? freePort(deps.config.server) : 0;
       const workers = count > 1 ? startWorkers(count, port) : null;
       const running = workers ? null : startServer(deps, { sharedPort: parentPid > 0 });
-      const privacy = parentPid ? null : startPrivacyJobs(deps);
-      if (!parentPid) deps.billing.start();
+      const privacy = jobs ? startPrivacyJobs(deps, jobs.held) : null;
+      if (jobs) deps.billing.start(jobs.held);
       // Signals are handled before "listening" is logged: a supervisor may stop us as soon as it reads it.
       let code = 0;
       const stopped = new Promise<void>((resolve) => {
@@ -87,6 +99,8 @@ export const coreCommands: Command[] = [
       await privacy?.stop();
       await deps.usageWriter.close();
       await deps.billing.stop();
+      await jobs?.release();
+      await deps.coord.close();
       await deps.tracing.shutdown();
       deps.handle.close();
       lock.release();
@@ -116,8 +130,26 @@ export const coreCommands: Command[] = [
     summary: "Validate the configuration and print it (secrets are read from env and never printed).",
     run(ctx) {
       const config = ctx.config();
-      ctx.emit(config);
-      ctx.say(JSON.stringify(config, null, 2));
+      // A password inside database.url or redis.url is a secret too.
+      const shown = {
+        ...config,
+        database: { ...config.database, url: withoutPassword(config.database.url) },
+        redis: { ...config.redis, url: withoutPassword(config.redis.url) },
+      };
+      ctx.emit(shown);
+      ctx.say(JSON.stringify(shown, null, 2));
     },
   },
 ];
+
+/** `redis://:secret@cache:6379/0` → `redis://:***@cache:6379/0`; anything unparsable stays as configured (it has no password to find). */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = "***";
+    return u.href;
+  } catch {
+    return url;
+  }
+}

@@ -231,7 +231,10 @@ function makeContext(
       if (json && emitted) io.out(JSON.stringify(emitted.value, null, 2) + "\n");
     },
     async close() {
-      if (deps) (await deps.catch(() => null))?.handle.close();
+      const opened = deps ? await deps.catch(() => null) : null;
+      // Invalidations this command published (a revoked key, a suspension) go out before it exits.
+      await opened?.coord.close();
+      opened?.handle.close();
     },
   };
   return ctx;

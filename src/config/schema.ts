@@ -119,7 +119,16 @@ export const ConfigSchema = t.Object(
       { ...strict, default: {} },
     ),
     /** Shared state of several instances: limits, spend, abuse, revocation feed, job lock (Redis or Valkey). */
-    redis: t.Object({ url: t.String({ default: "", pattern: "^$|^rediss?://" }) }, { ...strict, default: {} }),
+    redis: t.Object(
+      {
+        url: t.String({ default: "", pattern: "^$|^rediss?://" }),
+        /** Every key this gateway writes starts with it, so that several gateways can share one Redis. */
+        prefix: t.String({ default: "kriora:", pattern: "^[A-Za-z0-9_.:-]{1,64}$" }),
+        /** How many instances share the limits: while Redis is down each one allows rpm/tpm ÷ this. */
+        instances: int(1, 1),
+      },
+      { ...strict, default: {} },
+    ),
     security: t.Object(
       { master_key_file: t.String({ default: "./data/master.key", minLength: 1 }) },
       { ...strict, default: {} },

@@ -94,6 +94,7 @@ export function createApp(deps: Deps) {
         const err = toKrioraError(code, error, deps.log, path);
         const m = meta.get(request);
         if (m) m.status = err.status;
+        // Counted before the answer: the next attempt, on any instance, sees a block this one decided.
         if (err.code === "unauthenticated" && m?.ip) await abuse.authFailed(m.ip);
         const response = errorResponse(err, path, requestId(request));
         for (const [k, v] of Object.entries(set.headers)) if (typeof v === "string") response.headers.set(k, v);

@@ -23,6 +23,7 @@ type ErrorCode =
   | "upstream_error"
   | "upstream_timeout"
   | "unavailable"
+  | "coordination_unavailable"
   | "internal";
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -43,6 +44,7 @@ const statusByCode: Record<ErrorCode, number> = {
   upstream_error: 502,
   upstream_timeout: 504,
   unavailable: 503,
+  coordination_unavailable: 503,
   internal: 500,
 };
 
@@ -65,6 +67,7 @@ const openAITypeByCode: Record<ErrorCode, string> = {
   upstream_error: "api_error",
   upstream_timeout: "api_error",
   unavailable: "api_error",
+  coordination_unavailable: "api_error",
   internal: "api_error",
 };
 
@@ -87,6 +90,7 @@ const anthropicTypeByCode: Record<ErrorCode, string> = {
   upstream_error: "api_error",
   upstream_timeout: "timeout_error",
   unavailable: "overloaded_error",
+  coordination_unavailable: "overloaded_error",
   internal: "api_error",
 };
 

@@ -1,11 +1,12 @@
 import { and, eq, gt, isNull, or } from "drizzle-orm";
 import type { AuditTrail } from "../audit/audit";
+import type { Coordination } from "../coord/port";
 import type { Db } from "../db/client";
 import { abuseFlags } from "../db/schema";
+import { all, exec, one, transaction } from "../db/tx";
 import type { Clock } from "../lib/clock";
 import { newId } from "../lib/ids";
-import type { Logger } from "../lib/log";
-import { exec, transaction, one, all } from "../db/tx";
+import { errorKind, type Logger } from "../lib/log";
 
 /** Thresholds of the abuse controls (Policy §5: detect abuse, prevent fraud). */
 export const ABUSE = {
@@ -19,13 +20,17 @@ export const ABUSE = {
 type AbuseFlag = typeof abuseFlags.$inferSelect;
 
 /**
- * Counters live in memory, keyed by an HMAC of the address — never the address in clear.
- * Decisions (a block, a flag) are written to `abuse_flags` and the audit trail so that admins can
- * list and clear them (`kriora abuse list|clear`), also from another process.
+ * Counters live in the coordination port's windows (this process, or Redis shared by every
+ * instance), keyed by an HMAC of the address — never the address in clear. A threshold is crossed
+ * on exactly one count, so one instance decides: it writes the decision (a block, a flag) to
+ * `abuse_flags` and the audit trail so that admins can list and clear them (`kriora abuse
+ * list|clear`), and tells the other instances through the invalidation feed. Blocks are checked
+ * in memory on every request.
  */
 export interface AbuseControls {
   /** Seconds until the address may try again, or null when it is not blocked. */
   blockedFor(address: string): Promise<number | null>;
+  /** Resolves once counted (and decided); never rejects: a count that cannot be made is logged. */
   authFailed(address: string): Promise<void>;
   keyUsed(keyId: string, address: string): Promise<void>;
   active(): Promise<AbuseFlag[]>;
@@ -38,17 +43,11 @@ export async function createAbuseControls(
   clock: Clock,
   log: Logger,
   hashAddress: (address: string) => string,
-  maxTracked = 100_000,
+  coord: Pick<Coordination, "windows" | "feed">,
 ): Promise<AbuseControls> {
-  const failures = new Map<string, { start: number; count: number }>();
   const blocks = new Map<string, { id: string; until: number }>();
-  const keyAddresses = new Map<string, { start: number; seen: Set<string>; flagged: boolean }>();
+  const failed = (err: unknown) => log.error("abuse_count_failed", { kind: errorKind(err) });
 
-  const prune = <V>(m: Map<string, V>, stale: (v: V) => boolean) => {
-    if (m.size < maxTracked) return;
-    for (const [k, v] of m) if (stale(v)) m.delete(k);
-    if (m.size >= maxTracked) m.delete(m.keys().next().value!);
-  };
   const decide = async (
     id: string,
     kind: AbuseFlag["kind"],
@@ -66,9 +65,21 @@ export async function createAbuseControls(
     });
     log.warn("abuse_decision", { id, kind });
   };
+  const loadBlocks = async () => {
+    const active = await activeFlags(db, clock.now());
+    blocks.clear();
+    for (const f of active)
+      if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
+  };
 
-  for (const f of await activeFlags(db, clock.now()))
-    if (f.kind === "address_block" && f.expiresAt) blocks.set(f.subject, { id: f.id, until: f.expiresAt });
+  await loadBlocks();
+  coord.feed.subscribe(
+    (event) => {
+      if (event.kind === "block") blocks.set(event.subject, { id: event.id, until: event.until });
+      if (event.kind === "unblock") blocks.delete(event.subject);
+    },
+    () => void loadBlocks().catch(failed),
+  );
 
   return {
     async blockedFor(address) {
@@ -82,44 +93,33 @@ export async function createAbuseControls(
       )?.clearedAt;
       if (b.until <= now || cleared) {
         blocks.delete(addressHash);
-        failures.delete(addressHash);
+        void coord.windows.reset(`auth:${addressHash}`).catch(failed);
         return null;
       }
       return Math.ceil((b.until - now) / 1000);
     },
     async authFailed(address) {
       const addressHash = hashAddress(address);
-      const now = clock.now();
-      let f = failures.get(addressHash);
-      if (!f || now - f.start > ABUSE.authWindowMs) {
-        prune(failures, (v) => now - v.start > ABUSE.authWindowMs);
-        f = { start: now, count: 0 };
-        failures.set(addressHash, f);
-      }
-      f.count++;
-      if (f.count >= ABUSE.authFailures && !blocks.has(addressHash)) {
-        const until = now + ABUSE.blockMs;
-        // The block holds from now on; recording it does not delay it.
+      try {
+        const { count } = await coord.windows.hit(`auth:${addressHash}`, ABUSE.authWindowMs);
+        if (count !== ABUSE.authFailures) return;
+        const until = clock.now() + ABUSE.blockMs;
+        // The block holds from now on, here and (told at once) on the other instances; recording it does not delay it.
         const id = newId("abuse");
         blocks.set(addressHash, { id, until });
-        await decide(id, "address_block", addressHash, { failures: f.count }, until);
+        coord.feed.publish({ kind: "block", subject: addressHash, id, until });
+        await decide(id, "address_block", addressHash, { failures: count }, until);
+      } catch (err) {
+        failed(err);
       }
     },
     async keyUsed(keyId, address) {
-      const addressHash = hashAddress(address);
-      const now = clock.now();
-      let k = keyAddresses.get(keyId);
-      if (!k || now - k.start > ABUSE.keyWindowMs) {
-        prune(keyAddresses, (v) => now - v.start > ABUSE.keyWindowMs);
-        k = { start: now, seen: new Set(), flagged: false };
-        keyAddresses.set(keyId, k);
-      }
-      if (k.flagged || k.seen.has(addressHash)) return;
-      k.seen.add(addressHash);
-      if (k.seen.size > ABUSE.keyAddresses) {
-        k.flagged = true;
-        k.seen.clear();
-        await decide(newId("abuse"), "key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
+      try {
+        const seen = await coord.windows.addDistinct(`key:${keyId}`, hashAddress(address), ABUSE.keyWindowMs);
+        if (seen === ABUSE.keyAddresses + 1)
+          await decide(newId("abuse"), "key_many_addresses", keyId, { addresses: ABUSE.keyAddresses + 1 }, null);
+      } catch (err) {
+        failed(err);
       }
     },
     active: () => activeFlags(db, clock.now()),
@@ -132,7 +132,8 @@ export async function createAbuseControls(
       });
       if (row.kind === "address_block") {
         blocks.delete(row.subject);
-        failures.delete(row.subject);
+        void coord.windows.reset(`auth:${row.subject}`).catch(failed);
+        coord.feed.publish({ kind: "unblock", subject: row.subject });
       }
       return true;
     },

@@ -34,6 +34,8 @@ interface CountContext {
 export async function countTokens(ctx: CountContext, call: ProxyCall): Promise<Response> {
   const [target] = routeModel(ctx.config, call.body.model, ENDPOINTS.messages, call.principal.policy);
   const admitted = await ctx.admit({
+    requestId: call.requestId,
+    model: call.body.model,
     principal: call.principal,
     clientIp: call.clientIp,
     bodyBytes: Number(call.request.headers.get("content-length") ?? 0),
@@ -80,6 +82,6 @@ export async function countTokens(ctx: CountContext, call: ProxyCall): Promise<R
       headers: { ...admitted.headers, "content-type": "application/json" },
     });
   } finally {
-    admitted.finish(0);
+    admitted.finish(null);
   }
 }

@@ -118,7 +118,14 @@ export function createProxy(deps: ProxyDeps): Proxy {
       // The request's one usage record also ends its admission: tokens settled, slot freed.
       let admitted: Admitted | undefined;
       const sink = {
-        record: (e: UsageEvent) => (admitted?.finish(e.inputTokens + e.outputTokens), deps.usage.record(e)),
+        // Recorded first: its spend goes out before the prepaid hold is dropped.
+        record(e: UsageEvent) {
+          try {
+            deps.usage.record(e);
+          } finally {
+            admitted?.finish(e);
+          }
+        },
       };
       const recorder = startUsageEvent(sink, call, deps.clock);
       let targets: Target[];
@@ -127,6 +134,8 @@ export function createProxy(deps: ProxyDeps): Proxy {
         targets = routeModel(config, call.body.model, endpoint, call.principal.policy, random);
         plans = planAll(call, targets);
         admitted = await admit({
+          requestId,
+          model: call.body.model,
           principal: call.principal,
           clientIp: call.clientIp,
           bodyBytes: Number(request.headers.get("content-length") ?? 0),

@@ -1,65 +1,31 @@
 import { and, eq, gte, lt, sum } from "drizzle-orm";
+import type { SpendCounters } from "../coord/port";
 import type { Db } from "../db/client";
 import { usageDaily, usageEvents } from "../db/schema";
-import { iso } from "../lib/clock";
 import { one } from "../db/tx";
+import { iso } from "../lib/clock";
 
 /**
- * Each account's and each key's spend this calendar month (UTC), in micro-dollars, held in memory
- * so the spend caps cost nothing on the request path. Loaded on first use — an account's from the
- * daily aggregates, a key's from its usage rows (which carry the key) — then advanced as usage is
+ * Each account's and each key's spend this calendar month (UTC), in micro-dollars, held by the
+ * coordination port (this process's memory, or Redis shared by every instance) so the spend caps
+ * cost no aggregate query on the request path. Loaded on first use — an account's from the daily
+ * aggregates, a key's from its usage rows (which carry the key) — then advanced as usage is
  * recorded (before it is flushed), so a cap holds at once.
  */
 export interface SpendTracker {
-  add(accountId: string, keyId: string | null, at: number, micros: number): void;
+  /** `requestId` makes a retried add count once. */
+  add(accountId: string, keyId: string | null, at: number, micros: number, requestId: string): void;
   spent(accountId: string, now: number): Promise<number>;
   keySpent(accountId: string, keyId: string, now: number): Promise<number>;
 }
 
 const monthOf = (ms: number) => iso(ms).slice(0, 7);
 const monthStart = (month: string) => Date.parse(`${month}-01T00:00:00Z`);
+const accountSubject = (accountId: string) => `account:${accountId}`;
+const keySubject = (accountId: string, keyId: string) => `key:${accountId}:${keyId}`;
 
-interface MonthTotal {
-  month: string;
-  /** What was recorded in this process since the entry was made, plus the stored total once loaded. */
-  micros: number;
-  /** Settles when the stored total has been added; null once it has. */
-  loading: Promise<void> | null;
-}
-
-/** Month-to-date totals by subject, each loaded once a month by `load`. */
-function monthlyTotals(load: (subject: string, month: string) => Promise<number>) {
-  const bySubject = new Map<string, MonthTotal>();
-  return (subject: string, month: string): MonthTotal => {
-    let e = bySubject.get(subject);
-    if (!e || e.month !== month) {
-      const entry: MonthTotal = { month, micros: 0, loading: null };
-      // Additions made while the stored total is read are kept: the total is added to them.
-      entry.loading = load(subject, month).then(
-        (stored) => {
-          entry.micros += stored;
-          entry.loading = null;
-        },
-        (err: unknown) => {
-          if (bySubject.get(subject) === entry) bySubject.delete(subject);
-          throw err;
-        },
-      );
-      entry.loading.catch(() => undefined);
-      bySubject.set(subject, entry);
-      e = entry;
-    }
-    return e;
-  };
-}
-
-const settledTotal = async (e: MonthTotal) => {
-  if (e.loading) await e.loading;
-  return e.micros;
-};
-
-export function createSpendTracker(db: Db): SpendTracker {
-  const account = monthlyTotals(async (accountId, month) => {
+export function createSpendTracker(db: Db, counters: SpendCounters): SpendTracker {
+  const accountSpend = async (accountId: string, month: string) => {
     const row = await one(
       db
         .select({ total: sum(usageDaily.costMicros) })
@@ -73,10 +39,9 @@ export function createSpendTracker(db: Db): SpendTracker {
         ),
     );
     return Number(row?.total ?? 0);
-  });
-  // Keyed by account and key so the query can use the (account, at) index.
-  const key = monthlyTotals(async (subject, month) => {
-    const [accountId, keyId] = JSON.parse(subject) as [string, string];
+  };
+  // Filtered by account and key so the query can use the (account, at) index.
+  const keySpend = async (accountId: string, keyId: string, month: string) => {
     const row = await one(
       db
         .select({ total: sum(usageEvents.costMicros) })
@@ -90,16 +55,20 @@ export function createSpendTracker(db: Db): SpendTracker {
         ),
     );
     return Number(row?.total ?? 0);
-  });
-  const keySubject = (accountId: string, keyId: string) => JSON.stringify([accountId, keyId]);
+  };
   return {
-    add(accountId, keyId, at, micros) {
+    add(accountId, keyId, at, micros, requestId) {
       if (micros <= 0) return;
-      const month = monthOf(at);
-      account(accountId, month).micros += micros;
-      if (keyId !== null) key(keySubject(accountId, keyId), month).micros += micros;
+      const subjects = [accountSubject(accountId), ...(keyId === null ? [] : [keySubject(accountId, keyId)])];
+      void counters.add(subjects, monthOf(at), micros, requestId);
     },
-    spent: (accountId, now) => settledTotal(account(accountId, monthOf(now))),
-    keySpent: (accountId, keyId, now) => settledTotal(key(keySubject(accountId, keyId), monthOf(now))),
+    spent(accountId, now) {
+      const month = monthOf(now);
+      return counters.get(accountSubject(accountId), month, () => accountSpend(accountId, month));
+    },
+    keySpent(accountId, keyId, now) {
+      const month = monthOf(now);
+      return counters.get(keySubject(accountId, keyId), month, () => keySpend(accountId, keyId, month));
+    },
   };
 }

@@ -35,6 +35,8 @@ interface WriterOptions {
   maxQueue?: number;
   /** Billing's share of each flush (see UsageBatchHook). */
   onBatch?: UsageBatchHook;
+  /** Billing's share of each record, before any flush: the request's cost (prepaid wallets). */
+  onRecord?: (accountId: string, requestId: string, costMicros: number) => void;
 }
 
 export type UsageRow = typeof usageEvents.$inferInsert;
@@ -150,7 +152,8 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       const e = prices ? event : { ...event, model: UNKNOWN_MODEL };
       const cost = prices ? costMicros(e, prices) : 0;
       queue.push({ e, costMicros: cost });
-      o.spend.add(e.accountId, e.keyId, e.at, cost);
+      o.spend.add(e.accountId, e.keyId, e.at, cost, e.requestId);
+      o.onRecord?.(e.accountId, e.requestId, cost);
       const labels = { model: e.model, provider: e.provider ?? "none" };
       o.metrics.requests.inc({ ...labels, status: String(e.status) });
       o.metrics.latency.observe(e.latencyMs / 1000, labels);

@@ -18,12 +18,12 @@ async function topUp(e: BillingEnv, accountId: string, micros: number) {
 describe("§5 payments: prepaid admission", () => {
   test("an account at zero balance gets 402 payment_required; a top-up restores access; usage spends it again", async () => {
     env = await makeBillingEnv("prepaid");
-    const refused = await env.deps.billing.admit("acc_a");
+    const refused = await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0);
     expect(refused?.code).toBe("payment_required");
     expect(refused?.status).toBe(402);
 
     expect(await topUp(env, "acc_a", 1_000_000)).toBe("applied");
-    expect(await env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).toBeNull();
 
     // 1 USD/Mtok input: 1,000,000 input tokens cost exactly the 1 USD bought.
     const controls = await createRequestControls({ ...env.deps });
@@ -31,13 +31,13 @@ describe("§5 payments: prepaid admission", () => {
     controls.usageWriter.record(usageEvent(2, { accountId: "acc_a", inputTokens: 400_000, outputTokens: 0 }));
     await controls.usageWriter.flush();
     expect(await env.deps.billing.balance("acc_a")).toBe(0n);
-    expect((await env.deps.billing.admit("acc_a"))?.code).toBe("payment_required");
-    expect((await env.deps.billing.admit("acc_b"))?.code).toBe("payment_required");
+    expect((await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0))?.code).toBe("payment_required");
+    expect((await env.deps.billing.admit("acc_b", crypto.randomUUID(), 0))?.code).toBe("payment_required");
   });
 
   test("a grant written by another process (the CLI) is seen by the running view at the next admission", async () => {
     env = await makeBillingEnv("prepaid");
-    expect(await env.deps.billing.admit("acc_a")).not.toBeNull();
+    expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).not.toBeNull();
     const cli = await openDeps(loadConfig({ file: `${env.dir}/kriora.toml`, dataDir: `${env.dir}/data`, env: {} }), {
       env: {},
     });
@@ -46,14 +46,14 @@ describe("§5 payments: prepaid admission", () => {
       "cli",
     );
     cli.handle.close();
-    expect(await env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).toBeNull();
     expect(await env.deps.billing.balance("acc_a")).toBe(1n);
   });
 
   test("off and metered modes never refuse for balance", async () => {
     for (const mode of ["off", "metered"] as const) {
       const e = await makeBillingEnv(mode);
-      expect([mode, await e.deps.billing.admit("acc_a")]).toEqual([mode, null]);
+      expect([mode, await e.deps.billing.admit("acc_a", crypto.randomUUID(), 0)]).toEqual([mode, null]);
       e.close();
     }
   });

@@ -47,7 +47,7 @@ describe("billing start-up", () => {
   test("a missing Stripe secret turns billing off with one warning that names the variable and carries no secret", async () => {
     env = await makeBillingEnv("prepaid", { env: { STRIPE_SECRET_KEY: STRIPE_ENV.STRIPE_SECRET_KEY } });
     expect(env.deps.billing.mode).toBe("off");
-    expect(await env.deps.billing.admit("acc_a")).toBeNull();
+    expect(await env.deps.billing.admit("acc_a", crypto.randomUUID(), 0)).toBeNull();
     const warnings = env.log.lines.filter((l) => l.includes("billing_disabled"));
     expect(warnings).toHaveLength(1);
     expect(JSON.parse(warnings[0]!)).toMatchObject({

@@ -145,7 +145,7 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
 
   test("the background sender sends on its own and stops cleanly with nothing in flight", async () => {
     env = await makeBillingEnv("metered");
-    env.deps.billing.start();
+    env.deps.billing.start(() => true);
     await recordRequests(env, 3);
     const deadline = Date.now() + 5_000;
     while ((await outbox(env)).length > 0 && Date.now() < deadline) await Bun.sleep(20);
@@ -154,5 +154,19 @@ describe("§5 payments, §10 processors: metered usage to Stripe Billing Meters"
     await recordRequests(env, 1);
     await Bun.sleep(1_200);
     expect(await outbox(env)).toHaveLength(1);
+  });
+
+  test("an instance that does not hold the jobs lock leaves the outbox to the one that does", async () => {
+    env = await makeBillingEnv("metered");
+    let leads = false;
+    env.deps.billing.start(() => leads);
+    await recordRequests(env, 2);
+    await Bun.sleep(1_200); // a pass is due every second
+    expect(env.fake.meterEvents.size).toBe(0);
+    leads = true;
+    const deadline = Date.now() + 5_000;
+    while ((await outbox(env)).length > 0 && Date.now() < deadline) await Bun.sleep(20);
+    await env.deps.billing.stop();
+    expect(env.fake.meterEvents.size).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ import { createApp } from "../../src/http/app";
 import { captureLog, type CapturedLog } from "./deps";
 import { makeAccount, makeKey } from "./identity";
 import { STRIPE_ENV, startFakeStripe, type FakeStripe } from "./fakeStripe";
+import { redisModeEnv } from "./redisMode";
 
 /** `[[models]]` at one unreachable provider, priced per million tokens: `[id, input, output, cached input]`. */
 export function pricedModels(models: [string, number, number, number?][]): string {
@@ -52,7 +53,8 @@ export async function makeBillingEnv(
     file,
     `[server]\npublic_url = "https://gw.example.test"\n${opts.server ?? ""}\n[billing]\nmode = "${mode}"\n${opts.toml ?? PRICED_MODEL}`,
   );
-  const config = loadConfig({ file, dataDir: join(dir, "data"), env: {} });
+  const redis = redisModeEnv();
+  const config = loadConfig({ file, dataDir: join(dir, "data"), env: redis.env });
   const fake = startFakeStripe();
   const log = captureLog();
   const open = () => openDeps(config, { log, clock: opts.clock, env: opts.env ?? STRIPE_ENV, stripe: fake.endpoint });
@@ -62,11 +64,13 @@ export async function makeBillingEnv(
     log,
     deps: await open(),
     async restart() {
+      void env.deps.coord.close();
       env.deps.handle.close();
       env.deps = await open();
       return env.deps;
     },
     close() {
+      void env.deps.coord.close().then(redis.drop);
       env.deps.handle.close();
       fake.stop();
       rmSync(dir, { recursive: true, force: true });

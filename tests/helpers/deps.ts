@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config/load";
 import type { Config } from "../../src/config/schema";
 import { openDeps, type Deps } from "../../src/deps";
 import type { Logger, LogFields } from "../../src/lib/log";
+import { redisModeEnv } from "./redisMode";
 
 export interface CapturedLog extends Logger {
   lines: string[];
@@ -40,7 +41,9 @@ export async function makeTestEnv(
   const dir = mkdtempSync(join(tmpdir(), "kriora-test-"));
   const file = join(dir, "kriora.toml");
   writeFileSync(file, toml);
-  const config: Readonly<Config> = loadConfig({ file, dataDir: join(dir, "data"), env: overrides.env ?? {} });
+  const redis = redisModeEnv();
+  const env = { ...redis.env, ...overrides.env };
+  const config: Readonly<Config> = loadConfig({ file, dataDir: join(dir, "data"), env });
   const log = captureLog();
   const deps = await openDeps(config, { log, clock: overrides.clock });
   return {
@@ -48,6 +51,7 @@ export async function makeTestEnv(
     deps,
     log,
     close() {
+      void deps.coord.close().then(redis.drop);
       deps.handle.close();
       rmSync(dir, { recursive: true, force: true });
     },

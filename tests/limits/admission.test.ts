@@ -12,6 +12,7 @@ import { providerToml } from "../helpers/gateway";
 import { json } from "../helpers/http";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { parsePrometheus } from "../helpers/prometheus";
+import { createMemoryCoordination } from "../../src/coord/memory";
 import { createSpendTracker } from "../../src/usage/spend";
 import { all } from "../../src/db/tx";
 
@@ -203,7 +204,7 @@ describe("§5 availability: limits at the model API", () => {
     const r = await start("", { monthlyBudgetUsd: 0.01 });
     await (await r.chat()).text();
     await r.env.deps.usageWriter.flush();
-    const fresh = createSpendTracker(r.env.deps.db);
+    const fresh = createSpendTracker(r.env.deps.db, createMemoryCoordination(r.env.deps.clock).spend);
     expect(await fresh.keySpent(r.accountId, r.keyId, Date.now())).toBe(18_000);
     expect(await fresh.spent(r.accountId, Date.now())).toBe(18_000);
   });

@@ -83,11 +83,32 @@ describe("§16 policy changes: a material version change is announced by email t
 
   test("the server queues and sends the notices when it starts; a version that is not material notifies no one", async () => {
     const { deps, smtp } = await setUp();
-    const jobs = startPrivacyJobs(deps);
+    const jobs = startPrivacyJobs(deps, () => true);
     await jobs.stop();
     expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
     const quiet = await setUp({ material: false });
     expect(await queuePolicyNotices(quiet.deps, "cli")).toBe(0);
+  });
+
+  test("an instance that does not hold the jobs lock queues and sends nothing (another instance does)", async () => {
+    const { deps, smtp } = await setUp();
+    const jobs = startPrivacyJobs(deps, () => false);
+    await jobs.stop();
+    expect(smtp.messages).toEqual([]);
+    expect((await policyStatus(deps)).notices).toMatchObject({ sent: 0, pending: 0 });
+  });
+
+  test("an instance that takes the jobs lock over queues and sends the notices at its next minute", async () => {
+    const { deps, smtp } = await setUp();
+    let leads = false;
+    const jobs = startPrivacyJobs(deps, () => leads, { retentionMs: 3_600_000, noticesMs: 50 });
+    await Bun.sleep(120);
+    expect(smtp.messages).toEqual([]);
+    leads = true;
+    const deadline = Date.now() + 3_000;
+    while (smtp.messages.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    await jobs.stop();
+    expect(smtp.messages.flatMap((m) => m.to).sort()).toEqual(["ann@example.com", "bob@example.com"]);
   });
 
   test("acceptance of the version in force is recorded per account; `policy notify|status` report it", async () => {

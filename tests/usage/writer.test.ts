@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
 import { usageDaily, usageEvents } from "../../src/db/schema";
+import { createMemoryCoordination } from "../../src/coord/memory";
 import { createRequestControls } from "../../src/requestControls";
 import { createUsageWriter } from "../../src/usage/writer";
 import { PRICED_MODEL } from "../helpers/billing";
@@ -136,10 +137,12 @@ describe("§2 usage data: the batched writer", () => {
   test("the spend tracker sees usage before it is flushed, and loads flushed spend after a restart", async () => {
     const { env, m } = await setup();
     const now = Date.UTC(2026, 10, 27, 13);
+    // Admission reads the month's spend before the request, so its usage lands on a loaded counter.
+    expect(await m.spend.spent("acc_a", now)).toBe(0);
     m.usageWriter.record(usageEvent(1, { inputTokens: 1_000_000, outputTokens: 0 }));
     expect(await m.spend.spent("acc_a", now)).toBe(1_000_000);
     await m.usageWriter.flush();
-    const again = await createRequestControls({ ...env.deps });
+    const again = await createRequestControls({ ...env.deps, coord: createMemoryCoordination(env.deps.clock) });
     expect(await again.spend.spent("acc_a", now)).toBe(1_000_000);
     expect(await again.spend.spent("acc_a", Date.UTC(2026, 11, 1))).toBe(0);
   });

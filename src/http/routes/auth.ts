@@ -23,7 +23,7 @@ const accepted = {
  * not the address has an account.
  */
 export function authRoutes(deps: Deps) {
-  const throttle = createSignInThrottle(deps.cipher, deps.clock);
+  const throttle = createSignInThrottle(deps.cipher, deps.coord.windows);
   const { public_url } = deps.config.server;
   const secure = public_url.startsWith("https://");
   const publicOrigin = new URL(public_url).origin;
@@ -37,7 +37,8 @@ export function authRoutes(deps: Deps) {
           accept_policy: body.accept_policy ?? false,
         });
         const email = requireEmail(body.email);
-        await requestSignupLink(deps, email, consent, throttle(clientIp(request, server, deps.config.server), email));
+        const decision = await throttle(clientIp(request, server, deps.config.server), email);
+        await requestSignupLink(deps, email, consent, decision);
         set.status = 202;
         return accepted;
       },
@@ -57,7 +58,7 @@ export function authRoutes(deps: Deps) {
       "/login",
       async ({ body, request, server, set }) => {
         const email = requireEmail(body.email);
-        await requestLoginLink(deps, email, throttle(clientIp(request, server, deps.config.server), email));
+        await requestLoginLink(deps, email, await throttle(clientIp(request, server, deps.config.server), email));
         set.status = 202;
         return accepted;
       },

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { createMemoryLimiter, formatDuration, type LimitSpec } from "../../src/limits/limiter";
+import { createMemoryLimiter } from "../../src/coord/memoryLimiter";
+import type { LimitSpec } from "../../src/coord/port";
+import { formatDuration } from "../../src/coord/rateHeaders";
 
 function steppingClock() {
   let t = 1_000_000;
