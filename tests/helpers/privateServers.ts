@@ -113,10 +113,11 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
 }
 
 /**
- * A redis-server of its own. It keeps an append-only file (fsync on every write), so a restart
- * brings back what it held, as a production Redis with persistence does.
+ * A redis-server of its own. By default it keeps an append-only file (fsync on every write), so a
+ * restart brings back what it held, as a production Redis with persistence does; `persist: false`
+ * gives a Redis that comes back empty.
  */
-export async function startPrivateRedis(): Promise<PrivateServer> {
+export async function startPrivateRedis({ persist = true } = {}): Promise<PrivateServer> {
   const dir = mkdtempSync(join(tmpdir(), "kriora-redis-"));
   mkdirSync(join(dir, "data"));
   const port = freePort();
@@ -137,7 +138,7 @@ export async function startPrivateRedis(): Promise<PrivateServer> {
           "--save",
           "",
           "--appendonly",
-          "yes",
+          persist ? "yes" : "no",
           "--appendfsync",
           "always",
           "--logfile",
