@@ -9,7 +9,8 @@ import { PROVIDER_KEYS, providerToml } from "./gateway";
 import { startServe, type Served } from "./process";
 import { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./privateServers";
 import { createTestSchema } from "./pg";
-import { claimRedisDb } from "./services";
+import { dropPrefix, uniquePrefix } from "./redisMode";
+import { TEST_REDIS_URL } from "./services";
 
 const root = join(import.meta.dir, "../..");
 
@@ -33,9 +34,10 @@ export interface Instance {
 
 export interface Cluster {
   dir: string;
-  /** What the instances were given as `database.url` and `redis.url`. */
+  /** What the instances were given as `database.url`, `redis.url` and `redis.prefix`. */
   databaseUrl: string;
   redisUrl: string;
+  redisPrefix: string;
   fake: FakeUpstream;
   instances: Instance[];
   /** The instances in turn, one request each: A, B, C, A, … */
@@ -54,6 +56,8 @@ interface ClusterOptions {
   instances: number;
   databaseUrl: string;
   redisUrl: string;
+  /** Every Redis key of the cluster starts with it (`redis.prefix`; Kriora's default otherwise). */
+  redisPrefix?: string;
   /** Further TOML (tables after the cluster's own: [billing], [limits] …). */
   toml?: string;
   /** Further lines of the `[server]` table. */
@@ -73,6 +77,7 @@ interface ClusterOptions {
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "kriora-cluster-"));
   const fake = startFakeUpstream();
+  const redisPrefix = opts.redisPrefix ?? "kriora:";
   const config = join(dir, "kriora.toml");
   writeFileSync(
     config,
@@ -91,6 +96,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const env = {
     KRIORA_DATABASE_URL: opts.databaseUrl,
     KRIORA_REDIS_URL: opts.redisUrl,
+    KRIORA_REDIS_PREFIX: redisPrefix,
+    // While Redis is down each instance allows rpm/tpm ÷ this.
+    KRIORA_REDIS_INSTANCES: String(opts.instances),
     FAKE_OPENAI_KEY: PROVIDER_KEYS.openai,
     TMPDIR: dir,
     // Billing modes other than off need the Stripe secrets (prepaid's checkout, metered's meter).
@@ -120,6 +128,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     dir,
     databaseUrl: opts.databaseUrl,
     redisUrl: opts.redisUrl,
+    redisPrefix,
     fake,
     instances,
     next: () => {
@@ -188,7 +197,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     instances.push(instance);
   }
   await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
-  await expectOnRedis(opts.redisUrl);
+  await expectOnRedis(opts.redisUrl, redisPrefix);
   return cluster;
 }
 
@@ -210,11 +219,13 @@ async function expectOnPostgres(url: string, sqlitePath: string) {
 }
 
 /** The instances share state through Redis: by the time they listen, one of them holds the jobs lock there. */
-async function expectOnRedis(url: string) {
+async function expectOnRedis(url: string, prefix: string) {
   const client = new RedisClient(url);
+  const keys = async () =>
+    ((await client.send("SCAN", ["0", "MATCH", `${prefix}*`, "COUNT", "10000"])) as [string, string[]])[1];
   try {
     const deadline = Date.now() + 10_000;
-    while (Number(await client.send("DBSIZE", [])) === 0) {
+    while ((await keys()).length === 0) {
       if (Date.now() > deadline) throw new Error("the instances wrote nothing to Redis: the cluster is not on Redis");
       await Bun.sleep(100);
     }
@@ -244,8 +255,8 @@ export function accountWithKey(
 }
 
 /**
- * A cluster for the tests of one file, on a schema of its own on the shared PostgreSQL and a
- * database number of its own on the shared Redis; all of it goes after the file's tests.
+ * A cluster for the tests of one file, on a schema of its own on the shared PostgreSQL and a key
+ * prefix of its own on the shared Redis; all of it goes after the file's tests.
  */
 export function useCluster(opts: Omit<ClusterOptions, "databaseUrl" | "redisUrl">): () => Cluster {
   const got = useFaultCluster(opts);
@@ -256,7 +267,7 @@ export interface FaultCluster {
   cluster: Cluster;
   /** The test's own PostgreSQL, when asked for (else a schema of the shared one). */
   postgres: PrivateServer | null;
-  /** The test's own Redis, when asked for (else a database number of the shared one). */
+  /** The test's own Redis, when asked for (else a key prefix on the shared one). */
   redis: PrivateServer | null;
 }
 
@@ -274,6 +285,7 @@ export function useFaultCluster(
     let redis: PrivateServer | null = null;
     let databaseUrl: string;
     let redisUrl: string;
+    let redisPrefix: string | undefined;
     if (opts.privatePostgres) {
       const server = await startPrivatePostgres();
       postgres = server;
@@ -290,11 +302,12 @@ export function useFaultCluster(
       cleanup.push(() => server.destroy());
       redisUrl = server.url;
     } else {
-      const db = await claimRedisDb();
-      cleanup.push(() => db.release());
-      redisUrl = db.url;
+      redisPrefix = uniquePrefix("multi");
+      const prefix = redisPrefix;
+      cleanup.push(() => dropPrefix(TEST_REDIS_URL, prefix));
+      redisUrl = TEST_REDIS_URL;
     }
-    const cluster = await startCluster({ ...opts, databaseUrl, redisUrl });
+    const cluster = await startCluster({ ...opts, databaseUrl, redisUrl, redisPrefix });
     cleanup.push(() => cluster.stop());
     got = { cluster, postgres, redis };
   }, 60_000);

@@ -1,5 +1,4 @@
 import { describe } from "bun:test";
-import { randomBytes } from "node:crypto";
 import { RedisClient } from "bun";
 
 /**
@@ -43,75 +42,20 @@ export function describeWithServices(title: string, body: () => void): void {
   describe.skipIf(skipWithout("postgres", "redis"))(title, body);
 }
 
-export interface TestRedisDb {
-  /** The shared Redis URL with a database number of its own (`redis://…/N`). */
-  url: string;
-  /** Empty that database and give the claim back. */
-  release(): Promise<void>;
-}
-
-/** Databases 8–15 of the shared Redis are handed out to test files, one at a time each. */
-const FIRST_DB = 8;
-const LAST_DB = 15;
-const CLAIM_S = 1_800;
-
 /**
- * One Redis database number of the shared server for this test file alone: claimed with
- * `SET … NX` in database 0 (so two runs at once never share one), emptied before and after use.
+ * Every key under `prefix` with its value(s), read by type (strings, hashes, lists, sets, sorted
+ * sets, streams) as text: a scan of what Redis holds. (An RDB file would not do: it compresses
+ * long strings.)
  */
-export async function claimRedisDb(): Promise<TestRedisDb> {
-  const token = randomBytes(8).toString("hex");
-  const control = new RedisClient(TEST_REDIS_URL);
-  const deadline = Date.now() + 60_000;
-  try {
-    while (Date.now() < deadline) {
-      for (let db = FIRST_DB; db <= LAST_DB; db++) {
-        const claimed = await control.send("SET", [`kriora:test:redis-db:${db}`, token, "NX", "EX", String(CLAIM_S)]);
-        if (claimed !== "OK") continue;
-        const url = withDb(TEST_REDIS_URL, db);
-        await flush(url);
-        return {
-          url,
-          async release() {
-            await flush(url);
-            const again = new RedisClient(TEST_REDIS_URL);
-            if ((await again.get(`kriora:test:redis-db:${db}`)) === token)
-              await again.del(`kriora:test:redis-db:${db}`);
-            again.close();
-          },
-        };
-      }
-      await Bun.sleep(500);
-    }
-    throw new Error(`no free Redis database among ${FIRST_DB}–${LAST_DB} of the shared server`);
-  } finally {
-    control.close();
-  }
-}
-
-function withDb(base: string, db: number): string {
-  const url = new URL(base);
-  url.pathname = `/${db}`;
-  return url.toString();
-}
-
-async function flush(url: string) {
-  const client = new RedisClient(url);
-  await client.send("FLUSHDB", []);
-  client.close();
-}
-
-/**
- * Every key of one Redis database with its value(s), read by type (strings, hashes, lists, sets,
- * sorted sets, streams) as text: a scan of what Redis holds. (An RDB file would not do: it
- * compresses long strings.)
- */
-export async function redisContents(url: string): Promise<string> {
+export async function redisContents(url: string, prefix: string): Promise<string> {
   const client = new RedisClient(url);
   const parts: string[] = [];
   let cursor = "0";
   do {
-    const [next, keys] = (await client.send("SCAN", [cursor, "COUNT", "1000"])) as [string, string[]];
+    const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [
+      string,
+      string[],
+    ];
     cursor = next;
     for (const key of keys) {
       const type = (await client.send("TYPE", [key])) as string;

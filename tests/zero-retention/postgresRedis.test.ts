@@ -136,7 +136,7 @@ describeWithServices(
     });
     const state = async (c: Cluster) => ({
       dump: pgDump(new URL(c.databaseUrl).searchParams.get("search_path")!),
-      redis: await redisContents(c.redisUrl),
+      redis: await redisContents(c.redisUrl, c.redisPrefix),
       outputs: c.outputs(),
     });
 
@@ -229,8 +229,8 @@ describeWithServices(
         }
         await sql.close();
         const redis = new RedisClient(c.redisUrl);
-        await redis.set("zr:control:string", `x${CONTROL}.`);
-        await redis.send("HSET", ["zr:control:hash", "field", `xx${CONTROL}.`]);
+        await redis.set(`${c.redisPrefix}zr:control:string`, `x${CONTROL}.`);
+        await redis.send("HSET", [`${c.redisPrefix}zr:control:hash`, "field", `xx${CONTROL}.`]);
         redis.close();
         for (const [i, encoding] of ENCODINGS.entries())
           writeFileSync(join(c.dir, `control-${encoding}.bin`), embed(CONTROL, encoding, i % 3));
