@@ -1,13 +1,16 @@
 import type { Config } from "./config/schema";
 import { createAuditTrail, type AuditTrail } from "./audit/audit";
 import { openDatabase, type Db, type DbHandle } from "./db/client";
-import { loadOrCreateMasterKey } from "./crypto/masterKey";
+import { loadOrCreateMasterKey, masterKeyring } from "./crypto/masterKey";
 import { createFieldCipher, type FieldCipher } from "./crypto/fields";
+import { createKeyWrap } from "./crypto/dataKeys";
+import { createDataKeys, type DataKeys } from "./db/dataKeys";
+import { adoptDataKeys } from "./privacy/dataKeyAdoption";
 import { systemClock, type Clock } from "./lib/clock";
 import { createLogger, type Logger } from "./lib/log";
 import { createShutdown, type Shutdown } from "./lib/shutdown";
 import { createMemoryCoordination } from "./coord/memory";
-import type { Coordination } from "./coord/port";
+import type { Coordination, InvalidationFeed } from "./coord/port";
 import { createRedisCoordination } from "./coord/redis";
 import { postgresJobsLock } from "./db/jobsLock";
 import { createTracing, noTracing, type Tracing } from "./telemetry/tracing";
@@ -31,6 +34,11 @@ export interface Deps extends RequestControls {
   handle: DbHandle;
   db: Db;
   cipher: FieldCipher;
+  /**
+   * Per-account data keys (crypto-shredding). `dataKeys.forget(accountId)` drops a key from this
+   * process's cache: the hook for another instance's erasure.
+   */
+  dataKeys: DataKeys;
   audit: AuditTrail;
   clock: Clock;
   log: Logger;
@@ -72,15 +80,35 @@ function openCoordination(config: Readonly<Config>, clock: Clock, log: Logger): 
   return database ? { ...memory, leader: (name) => postgresJobsLock(database, name) } : memory;
 }
 
-/** Load the master key, open and migrate the database, and wire the services. */
+/**
+ * The feed as the auth view subscribes to it, also telling the data keys: an account changed on
+ * another instance (an erasure among others) drops its unwrapped key here, read again if still there.
+ */
+function forgettingDataKeys(feed: InvalidationFeed, dataKeys: DataKeys): InvalidationFeed {
+  return {
+    publish: (event) => feed.publish(event),
+    subscribe: (handler, resync) =>
+      feed.subscribe((event) => {
+        if (event.kind === "account") dataKeys.forget(event.id);
+        handler(event);
+      }, resync),
+  };
+}
+
+/**
+ * Load the master keyring, open and migrate the database (moving fields still under the master
+ * key to per-account data keys), and wire the services.
+ */
 export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {}): Promise<Deps> {
-  const master = loadOrCreateMasterKey(config.security.master_key_file);
+  const ring = masterKeyring(loadOrCreateMasterKey(config.security.master_key_file));
   const handle = openDatabase(config.database.path);
   await handle.migrate();
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const audit = createAuditTrail(handle.db, clock);
-  const cipher = createFieldCipher({ keys: [{ id: "k1", key: master }] });
+  const cipher = createFieldCipher(ring);
+  const dataKeys = createDataKeys(createKeyWrap(ring));
+  await adoptDataKeys({ db: handle.db, cipher, dataKeys, clock, log, ipDays: config.retention.ip_days });
   const coord = openCoordination(config, clock, log);
   const billing = await createBilling({
     config,
@@ -92,7 +120,17 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
     env: opts.env,
     stripe: opts.stripe,
   });
-  const controls = await createRequestControls({ config, db: handle.db, cipher, audit, clock, log, coord, billing });
+  const controls = await createRequestControls({
+    config,
+    db: handle.db,
+    cipher,
+    dataKeys,
+    audit,
+    clock,
+    log,
+    coord,
+    billing,
+  });
   const tracing = createTracing(config, VERSION, log);
   const usage: UsageSink =
     tracing === noTracing
@@ -103,10 +141,11 @@ export async function openDeps(config: Readonly<Config>, opts: OpenOptions = {})
     handle,
     db: handle.db,
     cipher,
+    dataKeys,
     audit,
     clock,
     log,
-    authView: await loadAuthView(handle, coord.kind === "redis" ? coord.feed : null),
+    authView: await loadAuthView(handle, coord.kind === "redis" ? forgettingDataKeys(coord.feed, dataKeys) : null),
     mailer: createMailer(config.mail, log),
     billing,
     ...controls,

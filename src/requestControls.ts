@@ -4,6 +4,7 @@ import type { Coordination } from "./coord/port";
 import type { FieldCipher } from "./crypto/fields";
 import { memoizedIndex } from "./crypto/memoIndex";
 import type { Db } from "./db/client";
+import type { DataKeys } from "./db/dataKeys";
 import type { Clock } from "./lib/clock";
 import type { Logger } from "./lib/log";
 import { createAbuseControls, type AbuseControls } from "./limits/abuse";
@@ -31,6 +32,7 @@ export async function createRequestControls(p: {
   config: Readonly<Config>;
   db: Db;
   cipher: FieldCipher;
+  dataKeys: DataKeys;
   audit: AuditTrail;
   clock: Clock;
   log: Logger;
@@ -54,7 +56,7 @@ export async function createRequestControls(p: {
     ),
     usageWriter: createUsageWriter({
       db: p.db,
-      cipher: p.cipher,
+      dataKeys: p.dataKeys,
       log: p.log,
       metrics,
       spend,

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createAccount } from "../../src/accounts/accounts";
 import { loadConfig } from "../../src/config/load";
 import { openDeps } from "../../src/deps";
 import { silentLogger } from "../../src/lib/log";
@@ -26,11 +27,11 @@ export interface UsageWriterResult {
 
 const ACCOUNTS = 50;
 
-function event(i: number, at: number): UsageEvent {
+function event(i: number, at: number, accounts: string[]): UsageEvent {
   return {
     requestId: `req_bench_${i}`,
     at,
-    accountId: `acc_bench_${i % ACCOUNTS}`,
+    accountId: accounts[i % ACCOUNTS]!,
     keyId: `key_bench_${i % ACCOUNTS}`,
     clientIp: `10.0.${(i >> 8) & 255}.${i & 255}`,
     model: MODEL,
@@ -51,20 +52,24 @@ function event(i: number, at: number): UsageEvent {
 
 /**
  * Scenario 6: the metering issue's usage writer, in-process, exactly as `openDeps` wires it
- * (IP encryption, prices, spend tracking, metrics, daily aggregates): `rows` rows recorded and
- * flushed in batches of `batch` (the writer's own flush size), record and flush timed apart.
+ * (IP encryption under each account's data key, prices, spend tracking, metrics, daily aggregates):
+ * `rows` rows of 50 real accounts recorded and flushed in batches of `batch` (the writer's own
+ * flush size), record and flush timed apart.
  */
 export async function usageWriterScenario(dir: string, rows: number, batch: number): Promise<UsageWriterResult> {
   const file = join(dir, "writer.toml");
   writeFileSync(file, configToml("http://127.0.0.1:9"));
   const deps = await openDeps(loadConfig({ file, dataDir: join(dir, "writer-data"), env: {} }), { log: silentLogger });
   const writer = deps.usageWriter;
+  const accounts: string[] = [];
+  for (let i = 0; i < ACCOUNTS; i++)
+    accounts.push((await createAccount(deps, { email: `bench${i}@example.com` }, "cli")).id);
   let recording = 0;
   let flushing = 0;
   let maxFlushMs = 0;
   try {
     for (let i = 0; i < rows; i += batch) {
-      const events = Array.from({ length: Math.min(batch, rows - i) }, (_, j) => event(i + j, Date.now()));
+      const events = Array.from({ length: Math.min(batch, rows - i) }, (_, j) => event(i + j, Date.now(), accounts));
       const t0 = performance.now();
       for (const e of events) writer.record(e);
       const t1 = performance.now();
@@ -75,7 +80,7 @@ export async function usageWriterScenario(dir: string, rows: number, batch: numb
       maxFlushMs = Math.max(maxFlushMs, t2 - t1);
     }
     const written = deps.handle.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM usage_events").get()!.n;
-    const longestHoldMs = await longestHold(writer, batch, rows);
+    const longestHoldMs = await longestHold(writer, batch, rows, accounts);
     return {
       rows,
       batch,
@@ -97,8 +102,13 @@ export async function usageWriterScenario(dir: string, rows: number, batch: numb
  * zero-delay timers measures the longest gap between two turns of the event loop: how long a
  * request arriving meanwhile could wait (an upper bound: it includes the timer's own delay).
  */
-async function longestHold(writer: { record(e: UsageEvent): void; pending(): number }, batch: number, from: number) {
-  for (let j = 0; j < batch; j++) writer.record(event(from + j, Date.now()));
+async function longestHold(
+  writer: { record(e: UsageEvent): void; pending(): number },
+  batch: number,
+  from: number,
+  accounts: string[],
+) {
+  for (let j = 0; j < batch; j++) writer.record(event(from + j, Date.now(), accounts));
   let longest = 0;
   let last = performance.now();
   while (writer.pending() > 0) {

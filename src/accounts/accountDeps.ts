@@ -2,6 +2,7 @@ import type { AuditTrail } from "../audit/audit";
 import type { Config } from "../config/schema";
 import type { FieldCipher } from "../crypto/fields";
 import type { Db } from "../db/client";
+import type { DataKeys } from "../db/dataKeys";
 import type { Clock } from "../lib/clock";
 import type { Mailer } from "../mail/mailer";
 
@@ -9,7 +10,10 @@ import type { Mailer } from "../mail/mailer";
 export interface AccountDeps {
   config: Readonly<Config>;
   db: Db;
+  /** Blind indexes (lookups by email) under the master key. */
   cipher: FieldCipher;
+  /** Per-account data keys: the email and other personal fields are encrypted under them. */
+  dataKeys: DataKeys;
   audit: AuditTrail;
   clock: Clock;
   mailer: Mailer;

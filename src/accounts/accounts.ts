@@ -3,7 +3,7 @@ import { iso, isoOrNull } from "../lib/clock";
 import type { AccountDeps } from "./accountDeps";
 import type { AccountInfo } from "./accountModel";
 import type { Actor } from "../audit/audit";
-import type { FieldCipher } from "../crypto/fields";
+import { readingLegacy, type DataKey } from "../crypto/dataKeys";
 import { accounts, type AccountRole, magicLinks } from "../db/schema";
 import type { Tx } from "../db/tx";
 import { KrioraError } from "../lib/errors";
@@ -13,12 +13,30 @@ import { one, all, transaction, exec } from "../db/tx";
 
 export type AccountRow = typeof accounts.$inferSelect;
 
-const emailAt = (rowId: string) => ({ table: "accounts", column: "email_enc", rowId });
+export const emailAt = (rowId: string) => ({ table: "accounts", column: "email_enc", rowId });
 
-export function describeAccount(cipher: FieldCipher, row: AccountRow): AccountInfo {
+/**
+ * The account's data key. Missing only for an erased account, or one whose erasure has destroyed
+ * its key and not yet removed its rows: nothing personal can be read or written for it any more.
+ */
+export async function accountKey(
+  deps: Pick<AccountDeps, "dataKeys" | "cipher">,
+  tx: Tx,
+  accountId: string,
+): Promise<DataKey> {
+  const key = await deps.dataKeys.get(tx, accountId);
+  if (!key) throw new KrioraError("conflict", "The account has been erased.");
+  return readingLegacy(key, deps.cipher);
+}
+
+export async function describeAccount(
+  deps: Pick<AccountDeps, "db" | "dataKeys" | "cipher">,
+  row: AccountRow,
+): Promise<AccountInfo> {
   return {
     id: row.id,
-    email: row.emailEnc === null ? null : cipher.decrypt(row.emailEnc, emailAt(row.id)),
+    email:
+      row.emailEnc === null ? null : (await accountKey(deps, deps.db, row.id)).decrypt(row.emailEnc, emailAt(row.id)),
     status: row.status,
     role: row.role,
     verified_at: isoOrNull(row.verifiedAt),
@@ -81,7 +99,7 @@ interface NewAccount {
 
 /** Create an account inside the caller's transaction; the email must be free. */
 export async function insertAccount(
-  deps: Pick<AccountDeps, "cipher" | "clock" | "audit">,
+  deps: Pick<AccountDeps, "cipher" | "dataKeys" | "clock" | "audit">,
   tx: Tx,
   input: NewAccount,
   actor: Actor | ((id: string) => Actor),
@@ -92,12 +110,13 @@ export async function insertAccount(
     throw new KrioraError("conflict", "An account with this email already exists.", { param: "email" });
   const id = newId("acc");
   const now = deps.clock.now();
+  const minted = deps.dataKeys.mint(id, now);
   const row = await one(
     tx
       .insert(accounts)
       .values({
         id,
-        emailEnc: deps.cipher.encrypt(email, emailAt(id)),
+        emailEnc: minted.key.encrypt(email, emailAt(id)),
         emailIndex: index,
         role: input.role ?? "user",
         ageConfirmedAt: input.consent?.ageConfirmedAt ?? null,
@@ -108,6 +127,7 @@ export async function insertAccount(
       })
       .returning(),
   );
+  await minted.save(tx);
   await deps.audit.record(
     {
       actor: typeof actor === "function" ? actor(id) : actor,
@@ -147,7 +167,11 @@ export async function setAccountEmail(
     const row = (await one(
       tx
         .update(accounts)
-        .set({ emailEnc: deps.cipher.encrypt(email, emailAt(id)), emailIndex: index, updatedAt: deps.clock.now() })
+        .set({
+          emailEnc: (await accountKey(deps, tx, id)).encrypt(email, emailAt(id)),
+          emailIndex: index,
+          updatedAt: deps.clock.now(),
+        })
         .where(eq(accounts.id, id))
         .returning(),
     ))!;

@@ -1,4 +1,4 @@
-import { eq, lt } from "drizzle-orm";
+import { and, eq, isNotNull, lt, or, type SQL } from "drizzle-orm";
 import type { AccountDeps } from "./accountDeps";
 import type { Config } from "../config/schema";
 import { accounts, magicLinks } from "../db/schema";
@@ -10,7 +10,7 @@ import type { Actor } from "../audit/audit";
 import { iso } from "../lib/clock";
 import { emailIndex } from "./email";
 import { publicUrls } from "../lib/publicUrls";
-import { exec, transaction, one } from "../db/tx";
+import { all, exec, transaction, one } from "../db/tx";
 
 const MAGIC_LINK_TTL_MS = 15 * 60_000;
 
@@ -39,7 +39,7 @@ export function signupConsent(
   return { ageConfirmedAt: deps.clock.now(), policyVersion: version };
 }
 
-const signupEmailAt = (rowId: string) => ({ table: "magic_links", column: "email_enc", rowId });
+export const signupEmailAt = (rowId: string) => ({ table: "magic_links", column: "email_enc", rowId });
 const canSignIn = (status: string) => status === "active" || status === "restricted";
 
 /**
@@ -98,17 +98,47 @@ export async function requestLoginLink(
 type LinkFields = Omit<typeof magicLinks.$inferInsert, "secretHash" | "purpose" | "createdAt" | "expiresAt">;
 type LinkRow = typeof magicLinks.$inferInsert;
 
-/** Stores a link (none: `row` null) and runs `audit` in the same transaction; expired links are swept on the way. */
+/**
+ * Delete the links that `where` matches, and first the data keys of the sign-up links among them
+ * (each pending sign-up's address is under a key of its own). Returns how many links went.
+ */
+export async function deleteLinks(deps: Pick<AccountDeps, "dataKeys">, tx: Tx, where: SQL): Promise<number> {
+  const signups = await all(
+    tx
+      .select({ id: magicLinks.id })
+      .from(magicLinks)
+      .where(and(where, isNotNull(magicLinks.emailEnc))),
+  );
+  await deps.dataKeys.destroy(
+    tx,
+    signups.map((l) => l.id),
+  );
+  return await exec(tx.delete(magicLinks).where(where));
+}
+
+/** The links of an account, and the pending sign-ups for its address (found by blind index). */
+export const linksOf = (accountId: string, index: string | null): SQL =>
+  index
+    ? or(eq(magicLinks.accountId, accountId), eq(magicLinks.emailIndex, index))!
+    : eq(magicLinks.accountId, accountId);
+
+/**
+ * Stores a link (none: `row` null) with its data key and runs `audit`, in one transaction;
+ * expired links are swept on the way.
+ */
 async function storeLink(
   deps: AccountDeps,
   now: number,
   row: LinkRow | null,
-  audit?: (tx: Tx) => Promise<unknown>,
+  opts: { key?: { save(tx: Tx): Promise<unknown> }; audit?: (tx: Tx) => Promise<unknown> } = {},
 ): Promise<void> {
   await transaction(deps.db, async (tx) => {
-    await exec(tx.delete(magicLinks).where(lt(magicLinks.expiresAt, now)));
-    if (row) await exec(tx.insert(magicLinks).values(row));
-    await audit?.(tx);
+    await deleteLinks(deps, tx, lt(magicLinks.expiresAt, now));
+    if (row) {
+      await exec(tx.insert(magicLinks).values(row));
+      await opts.key?.save(tx);
+    }
+    await opts.audit?.(tx);
   });
 }
 
@@ -127,12 +157,13 @@ async function issueLink(
 ): Promise<void> {
   const now = deps.clock.now();
   const { id, token, secretHash } = newOpaqueToken("mlk");
-  const emailEnc = deps.cipher.encrypt(email, signupEmailAt(id));
+  const minted = deps.dataKeys.mint(id, now);
+  const emailEnc = minted.key.encrypt(email, signupEmailAt(id));
   const row =
     fields && mail
       ? { ...fields(id, emailEnc), secretHash, purpose, createdAt: now, expiresAt: now + MAGIC_LINK_TTL_MS }
       : null;
-  await storeLink(deps, now, row);
+  await storeLink(deps, now, row, { key: row?.emailEnc ? minted : undefined });
   const message = { kind: `magic_link_${purpose}`, to: email, ...linkMessage(deps.config, purpose, token) };
   // Not awaited: the answer must not wait on (or reveal) the mail delivery; the mailer logs failures.
   if (row) void deps.mailer.send(message);
@@ -157,7 +188,7 @@ export async function issueLoginLink(
     deps,
     now,
     { id, accountId: account.id, secretHash, purpose: "login", createdAt: now, expiresAt },
-    (tx) => deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx),
+    { audit: (tx) => deps.audit.record({ actor, action: "account.login_link_issued", target: account.id }, tx) },
   );
   return { url: publicUrls(deps.config.server.public_url).signIn(token), expires_at: iso(expiresAt) };
 }
@@ -187,8 +218,13 @@ export async function redeemMagicLink(deps: AccountDeps, token: string): Promise
       async (id) => await one(tx.select().from(magicLinks).where(eq(magicLinks.id, id))),
       async (id) => await exec(tx.delete(magicLinks).where(eq(magicLinks.id, id))),
     );
-    if (!link || link.expiresAt <= now) return null;
+    if (!link) return null;
+    if (link.expiresAt <= now) {
+      await deps.dataKeys.destroy(tx, [link.id]);
+      return null;
+    }
     const id = link.accountId ?? (await accountForSignup(deps, tx, link));
+    if (id === null) return null;
     const account = await one(tx.select().from(accounts).where(eq(accounts.id, id)));
     if (!account || !canSignIn(account.status)) return null;
     if (account.verifiedAt === null)
@@ -199,12 +235,21 @@ export async function redeemMagicLink(deps: AccountDeps, token: string): Promise
   return accountId;
 }
 
-async function accountForSignup(deps: AccountDeps, tx: Tx, link: typeof magicLinks.$inferSelect): Promise<string> {
+/** The account a sign-up link opens (created now unless the address has one), or null if its key is gone. */
+async function accountForSignup(
+  deps: AccountDeps,
+  tx: Tx,
+  link: typeof magicLinks.$inferSelect,
+): Promise<string | null> {
   const existing = link.emailIndex
     ? await one(tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.emailIndex, link.emailIndex)))
     : undefined;
+  const key = await deps.dataKeys.get(tx, link.id);
+  // The link's own key goes with it: from here the address lives under the account's key.
+  await deps.dataKeys.destroy(tx, [link.id]);
   if (existing) return existing.id;
-  const email = deps.cipher.decrypt(link.emailEnc!, signupEmailAt(link.id));
+  if (!key) return null;
+  const email = key.decrypt(link.emailEnc!, signupEmailAt(link.id));
   const consent = { ageConfirmedAt: link.ageConfirmedAt!, policyVersion: link.policyVersion! };
   return (await insertAccount(deps, tx, { email, consent }, (id) => `account:${id}`)).id;
 }

@@ -40,8 +40,8 @@ function statusCommand(name: string, summary: string, change: typeof suspendAcco
       const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(
-          deps.cipher,
+        await describeAccount(
+          deps,
           await change(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
         ),
         verb,
@@ -83,7 +83,7 @@ export const accountCommands: Command[] = [
         { email: requireFlag(ctx, "email"), role: ctx.flags.admin === true ? "admin" : "user" },
         ACTOR,
       );
-      report(ctx, describeAccount(deps.cipher, row), "created");
+      report(ctx, await describeAccount(deps, row), "created");
     },
   },
   {
@@ -96,7 +96,7 @@ export const accountCommands: Command[] = [
       const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(deps.cipher, await correctEmail(deps, (await resolveAccount(deps, ref)).id, email, ACTOR)),
+        await describeAccount(deps, await correctEmail(deps, (await resolveAccount(deps, ref)).id, email, ACTOR)),
         "updated",
       );
     },

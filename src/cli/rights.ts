@@ -75,8 +75,8 @@ export const rightsCommands: Command[] = [
       const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(
-          deps.cipher,
+        await describeAccount(
+          deps,
           await restrictAccount(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
         ),
         "restricted",
@@ -91,8 +91,8 @@ export const rightsCommands: Command[] = [
       const deps = await ctx.deps();
       report(
         ctx,
-        describeAccount(
-          deps.cipher,
+        await describeAccount(
+          deps,
           await liftRestriction(deps, (await resolveAccount(deps, oneArg(ctx, "<email|id>"))).id, ACTOR),
         ),
         "unrestricted",

@@ -11,6 +11,7 @@ import { abuseCommands } from "./abuse";
 import { auditCommands } from "./audit";
 import { coreCommands } from "./core";
 import { creditCommands } from "./credits";
+import { dataKeyCommands } from "./dataKeys";
 import { backupCommands } from "./backup";
 import { usageCommands } from "./usage";
 import { keyCommands } from "./keys";
@@ -30,6 +31,7 @@ export const commands: Command[] = [
   ...rightsCommands,
   ...privacyCommands,
   ...backupCommands,
+  ...dataKeyCommands,
 ];
 
 const globalFlags: Record<string, FlagSpec> = {

@@ -16,7 +16,7 @@ export interface FieldCipher {
   deriveKey(purpose: string): Buffer;
 }
 
-interface FieldLocation {
+export interface FieldLocation {
   table: string;
   column: string;
   rowId: string;
@@ -30,7 +30,7 @@ export class DecryptError extends Error {
 }
 
 /** Master keys by id; the newest (last) encrypts, every one still decrypts. */
-interface MasterKeyring {
+export interface MasterKeyring {
   keys: ReadonlyArray<{ id: string; key: Uint8Array }>;
 }
 

@@ -12,9 +12,11 @@ import m0004 from "../../drizzle/0004_billing.sql" with { type: "text" };
 import m0005 from "../../drizzle/0005_privacy.sql" with { type: "text" };
 import m0006 from "../../drizzle/0006_key_budget.sql" with { type: "text" };
 import m0007 from "../../drizzle/0007_suspended_from.sql" with { type: "text" };
+import m0008 from "../../drizzle/0008_data_keys.sql" with { type: "text" };
 import pgJournal from "../../drizzle-pg/meta/_journal.json" with { type: "json" };
 import pg0000 from "../../drizzle-pg/0000_init.sql" with { type: "text" };
 import pg0001 from "../../drizzle-pg/0001_audit_append_only.sql" with { type: "text" };
+import pg0002 from "../../drizzle-pg/0002_data_keys.sql" with { type: "text" };
 
 type Journal = { entries: { idx: number; when: number; tag: string }[] };
 
@@ -29,6 +31,7 @@ export const embeddedSql: Record<string, string> = {
   "0005_privacy": m0005,
   "0006_key_budget": m0006,
   "0007_suspended_from": m0007,
+  "0008_data_keys": m0008,
 };
 
 export const embeddedPgJournal: Journal = pgJournal;
@@ -36,4 +39,5 @@ export const embeddedPgJournal: Journal = pgJournal;
 export const embeddedPgSql: Record<string, string> = {
   "0000_init": pg0000,
   "0001_audit_append_only": pg0001,
+  "0002_data_keys": pg0002,
 };

@@ -77,10 +77,12 @@ export const CLAUSES: readonly ClauseConformance[] = [
     mechanisms: [
       "retention run (hourly and `kriora retention run`): IPs, usage detail, expired sessions and links, billing after billing_years with a carry-forward, audit after audit_years behind an anchor",
       "erasure with billing under legal hold at a tombstone, secure_delete and a WAL checkpoint",
+      "crypto-shredding: the person's data key is destroyed first, so earlier copies of their ciphertexts no longer decrypt",
     ],
     tests: [
       "tests/privacy/retention.test.ts",
       "tests/privacy/erasure.test.ts",
+      "tests/privacy/cryptoShredding.test.ts",
       "tests/billing/erasure.test.ts",
       "tests/billing/ledger.test.ts",
     ],
@@ -90,12 +92,13 @@ export const CLAUSES: readonly ClauseConformance[] = [
     title: "Security measures",
     status: "enforced",
     mechanisms: [
-      "field encryption under a master key",
+      "field encryption: personal fields under per-account data keys wrapped by the master key (`kriora datakeys rotate` re-wraps)",
       "scoped keys and admin-only routes",
       "append-only hash-chained audit trail, admin reads audited",
     ],
     tests: [
       "tests/crypto/fields.test.ts",
+      "tests/crypto/dataKeyRotation.test.ts",
       "tests/audit/audit.test.ts",
       "tests/accounts/admin.test.ts",
       "tests/privacy/export.test.ts",

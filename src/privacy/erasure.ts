@@ -3,11 +3,12 @@ import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
 import { requireLiveAccount } from "../accounts/accounts";
 import { liveSession } from "../accounts/sessions";
-import { apiKeys } from "../db/schema";
+import { accounts, apiKeys } from "../db/schema";
+import { personalKeyOwners } from "../accounts/erasure";
 import { errorKind } from "../lib/log";
 import { eraseRows, type ErasedCounts } from "./eraseRows";
 import { recordRequest } from "./rights";
-import { all, transaction } from "../db/tx";
+import { all, one, transaction } from "../db/tx";
 
 /** Why an account is erased: the person asked, a child's account is removed (Policy §15), or an operator decided. */
 export const ERASURE_REASONS = ["request", "child", "admin"] as const;
@@ -42,7 +43,10 @@ export async function signedInRecently(
  * mode the meter is drained first so usage already served is still invoiced; then the Stripe
  * customer is deleted through billing. If Stripe cannot be reached the local erasure goes ahead
  * anyway and the customer link moves to the tombstone, where the retention run retries it.
- * Locally, in one transaction: the email, keys, sessions, links, usage rows with their IPs,
+ * Locally, first the account's data key is destroyed, in a transaction of its own (crypto-
+ * shredding: from its commit on, no copy of the person's ciphertexts — WAL, dead tuples, a backup
+ * taken earlier — decrypts with the current keys, even if what follows fails). Then, in one
+ * transaction: the email, keys, sessions, links, usage rows with their IPs,
  * aggregates and every other row about the person go; billing rows stay under legal hold,
  * repointed at a random tombstone id of which no mapping is kept; the account row stays as a bare
  * id with status `erased`, so the audit chain (ids only) stays intact. Afterwards the WAL is
@@ -68,6 +72,15 @@ export async function eraseAccount(
   const keyIds = (
     await all(deps.db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.accountId, accountId)))
   ).map((k) => k.id);
+  await transaction(deps.db, async (tx) => {
+    const account = await one(
+      tx.select({ emailIndex: accounts.emailIndex }).from(accounts).where(eq(accounts.id, accountId)),
+    );
+    await deps.dataKeys.destroy(
+      tx,
+      await personalKeyOwners(tx, { accountId, emailIndex: account?.emailIndex ?? null }),
+    );
+  });
   const { removed, held, requestId } = await transaction(deps.db, async (tx) => {
     await requireLiveAccount(tx, accountId);
     const request = await recordRequest(deps, tx, { accountId, kind: "erase", actor, scope: reason, done: true });

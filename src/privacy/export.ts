@@ -2,7 +2,7 @@ import { asc, eq, inArray, like, or } from "drizzle-orm";
 import { iso, isoOrNull } from "../lib/clock";
 import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
-import { describeAccount, requireLiveAccount } from "../accounts/accounts";
+import { accountKey, describeAccount, requireLiveAccount } from "../accounts/accounts";
 import { customerOf } from "../billing/customers";
 import { describeLedgerRow, ledgerBalance } from "../billing/ledger";
 import {
@@ -19,7 +19,7 @@ import {
 } from "../db/schema";
 import { describeKey, listKeys } from "../keys/apiKeys";
 import { formatUsd, jsonMicros } from "../lib/money";
-import { changeAddress } from "./rectify";
+import { changeAt } from "./rectify";
 import { listRequests, markRequestFailed, recordRequest } from "./rights";
 import { usageIpLocation } from "../usage/writer";
 import { all, one, transaction } from "../db/tx";
@@ -41,10 +41,11 @@ async function buildExport(deps: PrivacyDeps, accountId: string) {
   const pending = await all(db.select().from(emailChanges).where(eq(emailChanges.accountId, accountId)));
   const objection = await one(db.select().from(trendObjections).where(eq(trendObjections.accountId, accountId)));
   const balance = await ledgerBalance(db, accountId);
+  const key = await accountKey(deps, db, accountId);
   return {
     schema: EXPORT_SCHEMA,
     generated_at: iso(deps.clock.now()),
-    account: describeAccount(deps.cipher, account),
+    account: await describeAccount(deps, account),
     consents: {
       age_confirmed_at: isoOrNull(account.ageConfirmedAt),
       minimum_age: deps.config.policy.minimum_age,
@@ -58,7 +59,7 @@ async function buildExport(deps: PrivacyDeps, accountId: string) {
       await all(db.select().from(sessions).where(eq(sessions.accountId, accountId)).orderBy(asc(sessions.createdAt)))
     ).map((s) => ({ id: s.id, created_at: iso(s.createdAt), expires_at: iso(s.expiresAt) })),
     pending_email_changes: pending.map((c) => ({
-      email: changeAddress(deps.cipher, c),
+      email: key.decrypt(c.emailEnc, changeAt(c.id)),
       requested_at: iso(c.createdAt),
       expires_at: iso(c.expiresAt),
     })),
@@ -75,7 +76,7 @@ async function buildExport(deps: PrivacyDeps, accountId: string) {
         id: e.id,
         at: iso(e.at),
         key_id: e.keyId,
-        ip: e.ipEnc === null ? null : deps.cipher.decrypt(e.ipEnc, usageIpLocation(e.id)),
+        ip: e.ipEnc === null ? null : key.decrypt(e.ipEnc, usageIpLocation(e.id)),
         model: e.model,
         provider: e.provider,
         endpoint: e.endpoint,

@@ -90,7 +90,7 @@ export async function sendPolicyNotices(deps: PrivacyDeps): Promise<{ sent: numb
       }
       const ok = await deps.mailer.send({
         kind: "policy_notice",
-        to: describeAccount(deps.cipher, account).email!,
+        to: (await describeAccount(deps, account)).email!,
         ...noticeMessage(notice.version, urls),
       });
       const done = deps.clock.now();

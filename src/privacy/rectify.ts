@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import type { PrivacyDeps } from "./privacyDeps";
 import type { Actor } from "../audit/audit";
-import { requireEmail, requireLiveAccount, setAccountEmail, type AccountRow } from "../accounts/accounts";
-import type { FieldCipher } from "../crypto/fields";
+import { accountKey, requireEmail, requireLiveAccount, setAccountEmail, type AccountRow } from "../accounts/accounts";
+import type { Tx } from "../db/tx";
 import { emailChanges } from "../db/schema";
 import { newOpaqueToken, parseOpaqueToken, takeSingleUse } from "../lib/opaqueToken";
 import { completeRequest, recordRequest } from "./rights";
@@ -14,9 +14,11 @@ const EMAIL_CHANGE_TTL_MS = 24 * 3_600_000;
 
 type ChangeRow = typeof emailChanges.$inferSelect;
 
-const changeAt = (rowId: string) => ({ table: "email_changes", column: "email_enc", rowId });
+export const changeAt = (rowId: string) => ({ table: "email_changes", column: "email_enc", rowId });
 
-export const changeAddress = (cipher: FieldCipher, row: ChangeRow) => cipher.decrypt(row.emailEnc, changeAt(row.id));
+/** The new address of a pending change, under its account's data key. */
+const changeAddress = async (deps: Pick<PrivacyDeps, "dataKeys" | "cipher">, tx: Tx, row: ChangeRow) =>
+  (await accountKey(deps, tx, row.accountId)).decrypt(row.emailEnc, changeAt(row.id));
 
 /**
  * Correction of the address (Policy §14, Art. 16), asked by the account holder: the new address
@@ -43,7 +45,7 @@ export async function requestEmailChange(
       tx.insert(emailChanges).values({
         id,
         accountId,
-        emailEnc: deps.cipher.encrypt(email, changeAt(id)),
+        emailEnc: (await accountKey(deps, tx, accountId)).encrypt(email, changeAt(id)),
         secretHash,
         requestId: request.id,
         createdAt: now,
@@ -91,7 +93,7 @@ export async function confirmEmailChange(deps: PrivacyDeps, token: string): Prom
     const account = await setAccountEmail(
       deps,
       change.accountId,
-      changeAddress(deps.cipher, change),
+      await changeAddress(deps, deps.db, change),
       `account:${change.accountId}`,
     );
     await completeRequest(deps, deps.db, change.requestId, "done");

@@ -45,7 +45,7 @@ export async function liftRestriction(deps: PrivacyDeps, accountId: string, acto
   if (account.status !== "restricted") throw new KrioraError("conflict", "The account is not restricted.");
   const sent = await deps.mailer.send({
     kind: "restriction_lifted",
-    to: describeAccount(deps.cipher, account).email!,
+    to: (await describeAccount(deps, account)).email!,
     subject: "The restriction on your Kriora account is being lifted",
     text:
       "You asked us to restrict the processing of your data (GDPR Art. 18). That restriction is being lifted now:\n" +

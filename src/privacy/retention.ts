@@ -21,6 +21,7 @@ import { addMonthsUtc, DAY_MS } from "../lib/clock";
 import { errorKind } from "../lib/log";
 import { pruneAudit } from "./auditRetention";
 import { TOMBSTONE_PREFIX } from "../lib/ids";
+import { deleteLinks } from "../accounts/magicLinks";
 import { completeRequest } from "./rights";
 import { deleteUsage } from "../usage/erasure";
 
@@ -116,7 +117,7 @@ async function applyWindows(deps: PrivacyDeps, tx: Tx): Promise<Omit<RetentionCo
       ),
   );
   const sessionCount = await exec(tx.delete(sessions).where(lte(sessions.expiresAt, now)));
-  const links = await exec(tx.delete(magicLinks).where(lte(magicLinks.expiresAt, now)));
+  const links = await deleteLinks(deps, tx, lte(magicLinks.expiresAt, now));
   const lapsed = await all(tx.select().from(emailChanges).where(lte(emailChanges.expiresAt, now)));
   for (const c of lapsed) await completeRequest(deps, tx, c.requestId, "lapsed");
   await exec(tx.delete(emailChanges).where(lte(emailChanges.expiresAt, now)));

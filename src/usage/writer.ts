@@ -1,6 +1,8 @@
 import { sql } from "drizzle-orm";
-import type { FieldCipher } from "../crypto/fields";
+import type { DataKey } from "../crypto/dataKeys";
+import { DecryptError } from "../crypto/fields";
 import type { Db } from "../db/client";
+import type { DataKeys } from "../db/dataKeys";
 import type { Tx } from "../db/tx";
 import { usageDaily, usageEvents } from "../db/schema";
 import { errorKind, type Logger } from "../lib/log";
@@ -21,7 +23,8 @@ export interface UsageWriter extends UsageSink {
 
 interface WriterOptions {
   db: Db;
-  cipher: FieldCipher;
+  /** The client address is encrypted under its account's data key (cached in memory after the first row). */
+  dataKeys: Pick<DataKeys, "get">;
   log: Logger;
   metrics: GatewayMetrics;
   spend: SpendTracker;
@@ -106,7 +109,12 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     const batch = queue.splice(0, limit);
     const started = performance.now();
     try {
-      await writeBatch(o.db, batch.map(toRow), o.onBatch);
+      const keys = await keysOf(batch);
+      await writeBatch(
+        o.db,
+        batch.map((q) => toRow(q, keys)),
+        o.onBatch,
+      );
       o.metrics.writerFlushSeconds.observe((performance.now() - started) / 1000);
       if (alerting) o.log.warn("usage_writer_recovered", { rows: batch.length });
       alerting = false;
@@ -121,13 +129,33 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     o.metrics.writerQueueDepth.set(queue.length);
   };
 
-  // Runs at flush time, off the request path: the address is encrypted here.
-  const toRow = ({ e, costMicros }: Queued): Row => ({
+  // Runs at flush time, off the request path: the addresses are encrypted here, each under its
+  // account's data key (served from memory after the first row). An account without a key has
+  // been erased (its key destroyed) while the request ran: its address is not kept. A key that
+  // cannot be unwrapped (a master key this process lacks) costs the address, never the row: usage
+  // is what billing counts.
+  let keyTrouble = false;
+  const keysOf = async (batch: Queued[]) => {
+    const keys = new Map<string, DataKey | null>();
+    for (const { e } of batch) {
+      if (!e.clientIp || keys.has(e.accountId)) continue;
+      try {
+        keys.set(e.accountId, await o.dataKeys.get(o.db, e.accountId));
+      } catch (err) {
+        if (!(err instanceof DecryptError)) throw err;
+        if (!keyTrouble) o.log.warn("usage_ip_key_unavailable", { kind: errorKind(err), account: e.accountId });
+        keyTrouble = true;
+        keys.set(e.accountId, null);
+      }
+    }
+    return keys;
+  };
+  const toRow = ({ e, costMicros }: Queued, keys: Map<string, DataKey | null>): Row => ({
     id: e.requestId,
     at: e.at,
     accountId: e.accountId,
     keyId: e.keyId,
-    ipEnc: e.clientIp ? o.cipher.encrypt(e.clientIp, usageIpLocation(e.requestId)) : null,
+    ipEnc: e.clientIp ? (keys.get(e.accountId)?.encrypt(e.clientIp, usageIpLocation(e.requestId)) ?? null) : null,
     model: e.model,
     provider: e.provider,
     endpoint: e.endpoint,

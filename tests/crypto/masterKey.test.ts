@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MasterKeyError, loadOrCreateMasterKey } from "../../src/crypto/masterKey";
+import { addMasterKey, MasterKeyError, loadOrCreateMasterKey, masterKeyring } from "../../src/crypto/masterKey";
 
 const dir = () => mkdtempSync(join(tmpdir(), "kriora-key-"));
 
@@ -27,7 +27,21 @@ describe("§9 encryption at rest: master key", () => {
   test("a key file of the wrong length is refused", () => {
     const path = join(dir(), "master.key");
     writeFileSync(path, "short", { mode: 0o600 });
-    expect(() => loadOrCreateMasterKey(path)).toThrow("exactly 32 bytes");
+    expect(() => loadOrCreateMasterKey(path)).toThrow("32 bytes per key");
     expect(readFileSync(path, "utf8")).toBe("short");
+    writeFileSync(path, Buffer.alloc(48), { mode: 0o600 });
+    expect(() => loadOrCreateMasterKey(path)).toThrow("32 bytes per key");
+  });
+
+  test("the file is a keyring: adding a key keeps the older ones, in order, mode 0600", () => {
+    const path = join(dir(), "master.key");
+    const first = loadOrCreateMasterKey(path);
+    expect(addMasterKey(path)).toBe("k2");
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const ring = masterKeyring(loadOrCreateMasterKey(path));
+    expect(ring.keys.map((k) => k.id)).toEqual(["k1", "k2"]);
+    expect(Buffer.from(ring.keys[0]!.key).equals(Buffer.from(first))).toBe(true);
+    expect(Buffer.from(ring.keys[1]!.key).equals(Buffer.from(first))).toBe(false);
+    expect(ring.keys[1]!.key.length).toBe(32);
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { readFileSync } from "node:fs";
+import { createAccount } from "../../src/accounts/accounts";
+import { DecryptError } from "../../src/crypto/fields";
 import { usageDaily, usageEvents } from "../../src/db/schema";
 import { createMemoryCoordination } from "../../src/coord/memory";
 import { createRequestControls } from "../../src/requestControls";
@@ -58,7 +60,7 @@ describe("§2 usage data: the batched writer", () => {
     const { env, m } = await setup();
     const writer = createUsageWriter({
       db: env.deps.db,
-      cipher: env.deps.cipher,
+      dataKeys: env.deps.dataKeys,
       log: env.deps.log,
       metrics: m.metrics,
       spend: m.spend,
@@ -75,21 +77,43 @@ describe("§2 usage data: the batched writer", () => {
     expect(await all(env.deps.db.select().from(usageEvents))).toHaveLength(10);
   });
 
-  test("§9 encryption at rest: the address is stored encrypted, bound to its row", async () => {
+  test("§9 encryption at rest: the address is stored encrypted under its account's data key, bound to its row", async () => {
     const { env, m } = await setup();
-    m.usageWriter.record(usageEvent(1, { clientIp: "198.51.100.23" }));
-    m.usageWriter.record(usageEvent(2, { clientIp: null }));
+    const account = await createAccount(env.deps, { email: "writer@example.com" }, "cli");
+    m.usageWriter.record(usageEvent(1, { accountId: account.id, clientIp: "198.51.100.23" }));
+    m.usageWriter.record(usageEvent(2, { accountId: account.id, clientIp: null }));
     await m.usageWriter.flush();
     const row = (await all(env.deps.db.select().from(usageEvents)))[0]!;
     expect(row.ipEnc).not.toContain("198.51.100.23");
-    expect(env.deps.cipher.decrypt(row.ipEnc!, { table: "usage_events", column: "ip", rowId: row.id })).toBe(
-      "198.51.100.23",
-    );
+    const where = { table: "usage_events", column: "ip", rowId: row.id };
+    const key = (await env.deps.dataKeys.get(env.deps.db, account.id))!;
+    expect(key.decrypt(row.ipEnc!, where)).toBe("198.51.100.23");
+    expect(() => env.deps.cipher.decrypt(row.ipEnc!, where)).toThrow(DecryptError);
+    expect(() => key.decrypt(row.ipEnc!, { ...where, rowId: "req_000002" })).toThrow(DecryptError);
     env.deps.handle.sqlite.run("PRAGMA wal_checkpoint(TRUNCATE)");
     const file = readFileSync(env.deps.config.database.path);
     expect(file.includes("198.51.100.23")).toBe(false);
     // Positive control: the same scan finds a value that is stored in clear.
     expect(file.includes("req_000001")).toBe(true);
+  });
+
+  test("an account without a data key (erased while its request ran) gets its row, without the address", async () => {
+    const { env, m } = await setup();
+    m.usageWriter.record(usageEvent(1, { accountId: "acc_gone", clientIp: "198.51.100.24" }));
+    await m.usageWriter.flush();
+    expect(await all(env.deps.db.select().from(usageEvents))).toMatchObject([{ id: "req_000001", ipEnc: null }]);
+  });
+
+  test("a data key that cannot be unwrapped costs the address, not the row: one warning without the address", async () => {
+    const { env, m } = await setup();
+    const account = await createAccount(env.deps, { email: "unwrap@example.com" }, "cli");
+    env.deps.handle.sqlite.query("UPDATE data_keys SET wrapped = 'w1.k9.AAAA' WHERE owner_id = ?").run(account.id);
+    for (const i of [1, 2]) m.usageWriter.record(usageEvent(i, { accountId: account.id, clientIp: "198.51.100.25" }));
+    await m.usageWriter.flush();
+    expect((await all(env.deps.db.select().from(usageEvents))).map((r) => r.ipEnc)).toEqual([null, null]);
+    const warnings = env.log.lines.filter((l) => l.includes("usage_ip_key_unavailable"));
+    expect(warnings).toHaveLength(1);
+    expect(env.log.text()).not.toContain("198.51.100.25");
   });
 
   test("rows are flushed by the timer within ~100 ms without an explicit flush", async () => {

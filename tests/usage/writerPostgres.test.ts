@@ -32,7 +32,7 @@ describe.skipIf(skipWithout("postgres"))("§2 usage data: the batched writer on 
     const db = pg.db as unknown as Db;
     const writer = createUsageWriter({
       db,
-      cipher: env.deps.cipher,
+      dataKeys: env.deps.dataKeys,
       log: env.deps.log,
       metrics: m.metrics,
       spend: m.spend,

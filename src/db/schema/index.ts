@@ -5,3 +5,4 @@ export * from "./keys";
 export * from "./usage";
 export * from "./billing";
 export * from "./privacy";
+export * from "./dataKeys";

@@ -17,7 +17,7 @@ export function accountRoutes(deps: Deps) {
       async ({ principal }) => {
         const row = await getAccount(deps, principal.accountId);
         if (!row) throw new KrioraError("not_found", "No such account.");
-        return describeAccount(deps.cipher, row);
+        return await describeAccount(deps, row);
       },
       { response: AccountModel, detail: { summary: "Your account" } },
     )
@@ -26,8 +26,8 @@ export function accountRoutes(deps: Deps) {
       async ({ principal, body }) => {
         const regions =
           body.regions === undefined || body.regions === null ? body.regions : idList("regions", body.regions);
-        return describeAccount(
-          deps.cipher,
+        return await describeAccount(
+          deps,
           await updateAccountSettings(
             deps,
             principal.accountId,

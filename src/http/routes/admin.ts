@@ -26,8 +26,8 @@ export function adminRoutes(deps: Deps) {
       "/accounts",
       async ({ admin, body, set }) => {
         set.status = 201;
-        return describeAccount(
-          deps.cipher,
+        return await describeAccount(
+          deps,
           await createAccount(deps, { email: body.email, role: body.admin ? "admin" : "user" }, admin),
         );
       },
@@ -50,7 +50,7 @@ export function adminRoutes(deps: Deps) {
     .put(
       "/accounts/:id/email",
       async ({ admin, params, body }) =>
-        describeAccount(deps.cipher, await correctEmail(deps, await accountId(deps, params.id), body.email, admin)),
+        await describeAccount(deps, await correctEmail(deps, await accountId(deps, params.id), body.email, admin)),
       {
         params: IdParams,
         body: EmailBody,
@@ -61,7 +61,7 @@ export function adminRoutes(deps: Deps) {
     .post(
       "/accounts/:id/suspend",
       async ({ admin, params }) =>
-        describeAccount(deps.cipher, await suspendAccount(deps, await accountId(deps, params.id), admin)),
+        await describeAccount(deps, await suspendAccount(deps, await accountId(deps, params.id), admin)),
       {
         params: IdParams,
         response: AccountModel,
@@ -71,7 +71,7 @@ export function adminRoutes(deps: Deps) {
     .post(
       "/accounts/:id/unsuspend",
       async ({ admin, params }) =>
-        describeAccount(deps.cipher, await unsuspendAccount(deps, await accountId(deps, params.id), admin)),
+        await describeAccount(deps, await unsuspendAccount(deps, await accountId(deps, params.id), admin)),
       {
         params: IdParams,
         response: AccountModel,

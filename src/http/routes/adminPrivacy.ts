@@ -41,7 +41,7 @@ export function adminPrivacyRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/restrict",
-      async ({ admin, params }) => describeAccount(deps.cipher, await restrictAccount(deps, params.id, admin)),
+      async ({ admin, params }) => await describeAccount(deps, await restrictAccount(deps, params.id, admin)),
       {
         params: IdParams,
         response: AccountModel,
@@ -50,7 +50,7 @@ export function adminPrivacyRoutes(deps: Deps) {
     )
     .post(
       "/accounts/:id/unrestrict",
-      async ({ admin, params }) => describeAccount(deps.cipher, await liftRestriction(deps, params.id, admin)),
+      async ({ admin, params }) => await describeAccount(deps, await liftRestriction(deps, params.id, admin)),
       {
         params: IdParams,
         response: AccountModel,

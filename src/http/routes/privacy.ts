@@ -77,7 +77,7 @@ export function privacyRoutes(deps: Deps) {
     .post(
       "/restrict",
       async ({ principal }) =>
-        describeAccount(deps.cipher, await restrictAccount(deps, principal.accountId, actorOf(principal))),
+        await describeAccount(deps, await restrictAccount(deps, principal.accountId, actorOf(principal))),
       {
         response: AccountModel,
         detail: {
@@ -100,7 +100,7 @@ export function privacyRoutes(deps: Deps) {
     .post(
       "/policy/accept",
       async ({ principal }) =>
-        describeAccount(deps.cipher, await acceptPolicy(deps, principal.accountId, actorOf(principal))),
+        await describeAccount(deps, await acceptPolicy(deps, principal.accountId, actorOf(principal))),
       {
         response: AccountModel,
         detail: { summary: "Accept the privacy policy version in force" },
@@ -117,7 +117,7 @@ export function privacyRoutes(deps: Deps) {
       async ({ body }) => {
         const account = await confirmEmailChange(deps, body.token);
         if (!account) throw new KrioraError("unauthenticated", "The link is invalid, expired or already used.");
-        return describeAccount(deps.cipher, account);
+        return await describeAccount(deps, account);
       },
       {
         body: TokenBody,
