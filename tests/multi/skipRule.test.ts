@@ -38,7 +38,7 @@ test("every suite gated on KRIORA_TEST_DATABASE_URL or KRIORA_TEST_REDIS_URL ski
   const silent = filesBelow(join(root, "tests"))
     .filter((file) => file.endsWith(".ts") && !file.startsWith("helpers/"))
     .filter((file) =>
-      /skipIf\(\s*!\s*(testDatabaseUrl|testRedisUrl|TEST_DATABASE_URL|TEST_REDIS_URL|process\.env\.KRIORA_TEST_)/.test(
+      /skipIf\(\s*!\s*(testDatabaseUrl|testRedisUrl|TEST_DATABASE_URL|TEST_REDIS_URL|process\.env\.KRIORA_TEST_)|(testDatabaseUrl|testRedisUrl|TEST_DATABASE_URL|TEST_REDIS_URL)\s*\?\s*(describe|test)\b/.test(
         readFileSync(join(root, "tests", file), "utf8"),
       ),
     );
