@@ -120,8 +120,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     return out ? JSON.parse(out) : null;
   };
   mkdirSync(join(dir, "data"), { mode: 0o700 });
-  cli("migrate");
-  await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
 
   const instances: Instance[] = [];
   const cluster: Cluster = {
@@ -163,41 +161,49 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       dir,
       { ...env, KRIORA_TEST_INSTANCE: name },
     );
-  for (let i = 0; i < opts.instances; i++) {
-    const name = String.fromCharCode(65 + i);
-    let served = await spawn(name);
-    let earlier = "";
-    let running = true;
-    const instance: Instance = {
-      name,
-      get url() {
-        return served.url;
-      },
-      get served() {
-        return served;
-      },
-      output: () => earlier + served.stdout() + served.stderr(),
-      async kill9() {
-        served.proc.kill("SIGKILL");
-        await served.stop();
-        running = false;
-      },
-      async stop() {
-        if (!running) return 0;
-        running = false;
-        return served.stop();
-      },
-      async restart() {
-        if (running) await instance.stop();
-        earlier = instance.output();
-        served = await spawn(name);
-        running = true;
-      },
-    };
-    instances.push(instance);
+  // A cluster that cannot start (or is not on PostgreSQL and Redis) leaves nothing behind.
+  try {
+    cli("migrate");
+    await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
+    for (let i = 0; i < opts.instances; i++) {
+      const name = String.fromCharCode(65 + i);
+      let served = await spawn(name);
+      let earlier = "";
+      let running = true;
+      const instance: Instance = {
+        name,
+        get url() {
+          return served.url;
+        },
+        get served() {
+          return served;
+        },
+        output: () => earlier + served.stdout() + served.stderr(),
+        async kill9() {
+          served.proc.kill("SIGKILL");
+          await served.stop();
+          running = false;
+        },
+        async stop() {
+          if (!running) return 0;
+          running = false;
+          return served.stop();
+        },
+        async restart() {
+          if (running) await instance.stop();
+          earlier = instance.output();
+          served = await spawn(name);
+          running = true;
+        },
+      };
+      instances.push(instance);
+    }
+    await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
+    await expectOnRedis(opts.redisUrl, redisPrefix);
+  } catch (err) {
+    await cluster.stop();
+    throw err;
   }
-  await expectOnPostgres(opts.databaseUrl, join(dir, "data", "kriora.db"));
-  await expectOnRedis(opts.redisUrl, redisPrefix);
   return cluster;
 }
 
