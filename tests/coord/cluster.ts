@@ -54,39 +54,3 @@ export async function startCluster(n: number, toml: string): Promise<Cluster> {
     },
   };
 }
-
-/** A private redis-server on a free port, to stop and start again (never the shared one). */
-export async function startPrivateRedis(): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void> }> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  let proc: ReturnType<typeof Bun.spawn> | null = null;
-  const start = async () => {
-    proc = Bun.spawn(
-      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
-        stdout: "ignore",
-        stderr: "ignore",
-      },
-    );
-    for (let i = 0; i < 100; i++) {
-      const ok = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } }).then(
-        (s) => (s.end(), true),
-        () => false,
-      );
-      if (ok) return;
-      await Bun.sleep(20);
-    }
-    throw new Error("redis-server did not start");
-  };
-  await start();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    start,
-    async stop() {
-      proc?.kill(9);
-      await proc?.exited;
-      proc = null;
-    },
-  };
-}

@@ -6,18 +6,19 @@ import { startFakeUpstream } from "../helpers/fakeUpstream";
 import { providerToml } from "../helpers/gateway";
 import { revokeKey } from "../../src/keys/apiKeys";
 import { makeAccount, makeKey } from "../helpers/identity";
-import { startCluster, startPrivateRedis, type Cluster } from "./cluster";
-import { testRedisUrl } from "./redisTest";
+import { startPrivateRedis } from "../helpers/privateServers";
+import { skipWithout } from "../helpers/services";
+import { startCluster, type Cluster } from "./cluster";
 
 // Redis stopped under the gateway (a private redis-server on a free port, never the shared one):
 // budgets fail closed with 503 coordination_unavailable in the route's wire format, rpm falls
 // back to limit/N per instance (logged once), and everything recovers without a restart.
 const fake = startFakeUpstream();
-const redis = testRedisUrl ? await startPrivateRedis() : null;
+const redis = skipWithout("redis") ? null : await startPrivateRedis({ persist: false });
 const clusters: Cluster[] = [];
 afterAll(async () => {
   for (const c of clusters) await c.close();
-  await redis?.stop();
+  await redis?.destroy();
   await fake.stop();
 });
 
@@ -46,7 +47,7 @@ async function start(toml: string) {
   return { c, deps, account, chat, messages, log: c.instances[0]!.log };
 }
 
-describe.skipIf(!redis)("Redis unreachable", () => {
+describe.skipIf(redis === null)("Redis unreachable", () => {
   test("a request that needs a budget gets 503 coordination_unavailable in its route's format; recovery needs no restart and counts nothing twice", async () => {
     const g = await start("[limits]\nmonthly_budget_usd = 100");
     expect((await g.chat()).status).toBe(200);

@@ -9,6 +9,7 @@ import { providerToml } from "../helpers/gateway";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { startCluster, type Cluster } from "./cluster";
 import { dropPrefix, testRedisUrl, uniquePrefix } from "./redisTest";
+import { skipWithout } from "../helpers/services";
 
 // Three gateway instances on one database and one Redis, requests spread round-robin.
 const prefix = uniquePrefix("gateway");
@@ -55,7 +56,7 @@ async function wave(c: Cluster, n: number, key: string, body: Record<string, unk
   );
 }
 
-describe.skipIf(!testRedisUrl)("several instances on one Redis", () => {
+describe.skipIf(skipWithout("redis"))("several instances on one Redis", () => {
   test("an account rpm of 6 admits exactly 6 of 30 concurrent requests spread over three instances", async () => {
     const c = await start("[limits]\nrpm = 6");
     const account = await makeAccount(c.instances[0]!.deps, "rpm-user@example.com");

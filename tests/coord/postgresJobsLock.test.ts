@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { postgresJobsLock } from "../../src/db/jobsLock";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 // PostgreSQL without Redis: one instance only may run the shared jobs.
 const schemas: TestSchema[] = [];
@@ -8,7 +9,7 @@ afterAll(async () => {
   for (const s of schemas) await s.drop();
 });
 
-describe.skipIf(!testDatabaseUrl)("the jobs lock on PostgreSQL", () => {
+describe.skipIf(skipWithout("postgres"))("the jobs lock on PostgreSQL", () => {
   test("a second session is refused while the first holds it, and gets it once the first is gone", async () => {
     const schema = await createTestSchema();
     schemas.push(schema);

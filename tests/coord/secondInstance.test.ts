@@ -2,8 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/run";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
 import { serveWorkspace, startServe, type Served } from "../helpers/process";
+import { skipWithout } from "../helpers/services";
 
 // PostgreSQL without Redis is for one instance: a second `serve` on the same database stops and says why.
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -15,7 +16,7 @@ afterAll(async () => {
   await schema?.drop();
 });
 
-describe.skipIf(!testDatabaseUrl)("a second instance without Redis", () => {
+describe.skipIf(skipWithout("postgres"))("a second instance without Redis", () => {
   test("is refused with the reason while the first serves (the first still stops cleanly)", async () => {
     schema = await createTestSchema();
     writeFileSync(ws.config, "");

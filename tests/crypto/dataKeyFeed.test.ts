@@ -7,6 +7,7 @@ import { dropPrefix, testRedisUrl, uniquePrefix } from "../helpers/redisMode";
 import { exec } from "../../src/db/tx";
 import { dataKeys } from "../../src/db/schema";
 import { eq } from "drizzle-orm";
+import { skipWithout } from "../helpers/services";
 
 // Two instances on one database and one Redis: an erasure on one drops the other's cached data
 // key through the invalidation feed, long before the cache's 60 s limit.
@@ -31,7 +32,7 @@ const within = async (ms: number, ok: () => Promise<boolean>) => {
   return false;
 };
 
-describe.skipIf(!testRedisUrl)("data keys and the invalidation feed (issue 14)", () => {
+describe.skipIf(skipWithout("redis"))("data keys and the invalidation feed (issue 14)", () => {
   test("an account erased on one instance leaves the other's key cache within a second", async () => {
     env = await makeTestEnv("", { env: { KRIORA_REDIS_URL: testRedisUrl, KRIORA_REDIS_PREFIX: prefix } });
     other = await openDeps(env.deps.config, { log: captureLog() });

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { migratePostgres } from "../../src/db/migrate";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 /**
  * The append-only triggers of the SQLite migrations, ported to PostgreSQL (drizzle-pg/0001): the
  * database refuses to edit or delete the audit trail (Policy §9), to edit or delete its anchors,
  * and to change a billing ledger row except for re-pointing its account (Policy §5, §8).
  */
-describe.skipIf(!testDatabaseUrl)("PostgreSQL: append-only tables", () => {
+describe.skipIf(skipWithout("postgres"))("PostgreSQL: append-only tables", () => {
   let pg: TestSchema;
 
   beforeAll(async () => {

@@ -8,7 +8,8 @@ import { openDatabase, openPostgres, type Db, type PgHandle, type SqliteHandle }
 import { migrate } from "../../src/db/migrate";
 import { accounts, billingLedger, usageDaily, usageEvents } from "../../src/db/schema";
 import { schemaTables } from "../../scripts/pgSchema";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 const BIG = 1_764_590_000_123; // a millisecond timestamp: past int4, as PostgreSQL's int8 returns it (a string)
 
@@ -115,7 +116,7 @@ async function exercise(db: Db) {
   };
 }
 
-describe.skipIf(!testDatabaseUrl)("rows are identical in SQLite and PostgreSQL", () => {
+describe.skipIf(skipWithout("postgres"))("rows are identical in SQLite and PostgreSQL", () => {
   let dir: string;
   let lite: SqliteHandle;
   let schema: TestSchema;

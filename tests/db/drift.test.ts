@@ -7,7 +7,8 @@ import { migrate, migratePostgres } from "../../src/db/migrate";
 import { pgSchemaOf } from "../../scripts/pgSchema";
 import { diffSchemas, readSnapshot } from "../../scripts/pgMigrations";
 import { drizzleShape, postgresShape, postgresTriggers, sqliteShape, sqliteTriggers } from "../helpers/dbShape";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 /**
  * One definition per table (src/db/schema), two dialects' migrations (drizzle/ by drizzle-kit,
@@ -15,7 +16,7 @@ import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/p
  * the tables, columns, keys, indexes and checks the definitions ask for. A schema change that
  * reached only one dialect's migrations fails here.
  */
-describe.skipIf(!testDatabaseUrl)("schema drift between SQLite, PostgreSQL and the drizzle definitions", () => {
+describe.skipIf(skipWithout("postgres"))("schema drift between SQLite, PostgreSQL and the drizzle definitions", () => {
   let dir: string;
   let sqlite: SqliteHandle;
   let pg: TestSchema;

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { migrate, migratePostgres, migrationStatus, migrationStatusPostgres } from "../../src/db/migrate";
 import { embeddedJournal, embeddedPgJournal, embeddedPgSql, embeddedSql } from "../../src/db/migrations";
 import { makeTestEnv, onPostgres, sqliteOf, type TestEnv } from "../helpers/deps";
-import { createTestSchema, testDatabaseUrl } from "../helpers/pg";
+import { createTestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 let env: TestEnv | undefined;
 afterEach(() => env?.close());
@@ -50,7 +51,7 @@ describe("embedded migrations", () => {
     expect(Number(pragma("busy_timeout"))).toBeGreaterThan(0);
   });
 
-  test.skipIf(!testDatabaseUrl)(
+  test.skipIf(skipWithout("postgres"))(
     "PostgreSQL: migrations apply once, are recorded, and migrating again changes nothing",
     async () => {
       const pg = await createTestSchema();

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { SQL } from "bun";
 import { migratePostgres } from "../../src/db/migrate";
-import { createTestSchema, pgDump, requireTestDatabaseUrl, restoreDump, testDatabaseUrl } from "../helpers/pg";
+import { createTestSchema, pgDump, requireTestDatabaseUrl, restoreDump } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 /** tests/helpers/pg.ts: a schema per test, dropped after; pg_dump of it, and restoring that dump. */
-describe.skipIf(!testDatabaseUrl)("PostgreSQL test helper", () => {
+describe.skipIf(skipWithout("postgres"))("PostgreSQL test helper", () => {
   const schemaExists = async (name: string) => {
     const admin = new SQL(requireTestDatabaseUrl());
     try {

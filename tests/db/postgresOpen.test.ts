@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { openPostgres } from "../../src/db/client";
 import { KrioraError } from "../../src/lib/errors";
-import { createTestSchema, requireTestDatabaseUrl, testDatabaseUrl } from "../helpers/pg";
+import { createTestSchema, requireTestDatabaseUrl } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 
 const PASSWORD = "pw-canary-7f3a9c";
 
@@ -17,7 +18,7 @@ async function openError(url: string): Promise<KrioraError> {
   throw new Error(`openPostgres(${url}) did not fail`);
 }
 
-describe.skipIf(!testDatabaseUrl)("opening PostgreSQL (database.url)", () => {
+describe.skipIf(skipWithout("postgres"))("opening PostgreSQL (database.url)", () => {
   test("an unreachable server: one line naming host:port/database, never the password", async () => {
     const err = await openError(`postgres://kriora:${PASSWORD}@127.0.0.1:1/kriora_prod`);
     expect(err.message).toBe(

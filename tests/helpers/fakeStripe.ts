@@ -12,6 +12,8 @@ export interface FakeRequest {
   path: string;
   form: Record<string, any>;
   idempotencyKey: string | null;
+  /** The `kriora serve` instance that sent it, in cluster tests (tests/helpers/stripeRedirect.ts); "" otherwise. */
+  sender: string;
 }
 
 export interface FakeStripe {
@@ -30,6 +32,8 @@ export interface FakeStripe {
   holdMeterReplies: boolean;
   /** Record the next `n` meter events, then answer 500 as if the reply were lost on the way. */
   loseMeterReplies: number;
+  /** Answer each meter event this many ms late (a slow Stripe: a sender's pass then spans other senders' ticks). */
+  meterReplyDelayMs: number;
   stop(): void;
 }
 
@@ -62,7 +66,7 @@ export function startFakeStripe(): FakeStripe {
   const failures: { path: string; n: number; status: number; code: string }[] = [];
   const held: (() => void)[] = [];
 
-  const route = (req: FakeRequest): Response | Promise<Response> => {
+  const route = async (req: FakeRequest): Promise<Response> => {
     const now = Math.floor(Date.now() / 1000);
     if (req.method === "POST" && req.path === "/v1/customers") {
       const c = {
@@ -130,6 +134,7 @@ export function startFakeStripe(): FakeStripe {
       }
       if (fake.holdMeterReplies)
         return new Promise((resolve) => held.push(() => resolve(error(503, "api_error", "shutting_down"))));
+      if (fake.meterReplyDelayMs > 0) await Bun.sleep(fake.meterReplyDelayMs);
       return Response.json(fake.meterEvents.get(e.identifier));
     }
     if (req.method === "GET" && req.path === "/v1/invoices")
@@ -151,6 +156,7 @@ export function startFakeStripe(): FakeStripe {
         path: url.pathname,
         form: parseForm(body),
         idempotencyKey: request.headers.get("idempotency-key"),
+        sender: request.headers.get("x-kriora-test-instance") ?? "",
       };
       fake.requests.push(req);
       const failure = failures.find((f) => f.path === req.path && f.n > 0);
@@ -182,6 +188,7 @@ export function startFakeStripe(): FakeStripe {
     invoices: [],
     holdMeterReplies: false,
     loseMeterReplies: 0,
+    meterReplyDelayMs: 0,
     failNext(path, n, status, code = status >= 500 ? "api_error" : "invalid_request") {
       failures.push({ path, n, status, code });
     },

@@ -20,7 +20,8 @@ import { createRequestControls } from "../../src/requestControls";
 import { usageIpLocation } from "../../src/usage/writer";
 import { captureLog } from "../helpers/deps";
 import { cellsOfPgSchema, recoverWithCurrentKeys } from "../helpers/oldCopy";
-import { createTestSchema, pgDump, restoreDump, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, pgDump, restoreDump, type TestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 import { usageEvent } from "../helpers/usage";
 
 /**
@@ -61,7 +62,7 @@ async function postgresDeps(pg: PgHandle, dir: string) {
   } as unknown as Deps;
 }
 
-const run = testDatabaseUrl ? describe : describe.skip;
+const run = skipWithout("postgres") ? describe.skip : describe;
 
 run("§8 erasure by crypto-shredding on PostgreSQL (issue 14)", () => {
   let schema: TestSchema;

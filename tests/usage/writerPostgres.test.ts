@@ -6,10 +6,11 @@ import { createRequestControls } from "../../src/requestControls";
 import { createUsageWriter } from "../../src/usage/writer";
 import { PRICED_MODEL } from "../helpers/billing";
 import { makeTestEnv, type TestEnv } from "../helpers/deps";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
+import { skipWithout } from "../helpers/services";
 import { usageEvent } from "../helpers/usage";
 
-describe.skipIf(!testDatabaseUrl)("§2 usage data: the batched writer on PostgreSQL", () => {
+describe.skipIf(skipWithout("postgres"))("§2 usage data: the batched writer on PostgreSQL", () => {
   let schema: TestSchema;
   let pg: PgHandle;
   let env: TestEnv;
