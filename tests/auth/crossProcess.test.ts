@@ -1,3 +1,4 @@
+import { skipWithout } from "../helpers/services";
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,7 +10,7 @@ import { makeTestEnv } from "../helpers/deps";
 import { providerToml } from "../helpers/gateway";
 import { makeAccount, makeKey } from "../helpers/identity";
 import { usageEvent } from "../helpers/usage";
-import { testDatabaseUrl, databaseEnv } from "../helpers/pg";
+import { databaseEnv } from "../helpers/pg";
 import { serveWorkspace, startServe } from "../helpers/process";
 
 const MAIN = join(import.meta.dir, "../../src/main.ts");
@@ -19,7 +20,7 @@ const MAIN = join(import.meta.dir, "../../src/main.ts");
  * commit through data_version; on PostgreSQL through the auth version that only writes to accounts,
  * keys and the keyring bump (drizzle-pg/0003_auth_version): usage flushes leave it alone.
  */
-describe.skipIf(!testDatabaseUrl)("PostgreSQL: what moves the auth version", () => {
+describe.skipIf(skipWithout("postgres"))("PostgreSQL: what moves the auth version", () => {
   test("accounts, keys and the keyring do; usage flushes, billing and audit writes do not", async () => {
     const env = await makeTestEnv(PRICED_MODEL);
     try {
@@ -46,7 +47,7 @@ describe.skipIf(!testDatabaseUrl)("PostgreSQL: what moves the auth version", () 
   });
 });
 
-describe.skipIf(!testDatabaseUrl)("PostgreSQL: a key revoked by another process", () => {
+describe.skipIf(skipWithout("postgres"))("PostgreSQL: a key revoked by another process", () => {
   const { dir, fake, config, data } = serveWorkspace("kriora-cross-process-");
 
   /** `kriora <args>` as its own process on the workspace's database. */

@@ -1,3 +1,4 @@
+import { skipWithout } from "../helpers/services";
 import { describe, expect, test } from "bun:test";
 import { RedisClient, SQL } from "bun";
 import { openBackends } from "../../bench/backends";
@@ -52,7 +53,7 @@ describe("bench: the PostgreSQL + Redis scenario's own schema and prefix", () =>
   });
 
   // The real servers the PostgreSQL/Redis suites use; without them only the cases above run.
-  describe.skipIf(!testDatabaseUrl || !testRedisUrl)("on the test servers", () => {
+  describe.skipIf(skipWithout("postgres", "redis"))("on the test servers", () => {
     const schemaOf = (toml: string) => /search_path=(kriora_bench_[0-9a-f]+)/.exec(toml)![1]!;
     const prefixOf = (toml: string) => /prefix = "(kriora_bench_[0-9a-f]+:)"/.exec(toml)![1]!;
     const schemaExists = async (name: string) => {

@@ -1,10 +1,11 @@
+import { skipWithout } from "../helpers/services";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServe } from "../helpers/process";
 import { embeddedPgJournal } from "../../src/db/migrations";
-import { createTestSchema, testDatabaseUrl } from "../helpers/pg";
+import { createTestSchema } from "../helpers/pg";
 
 const root = join(import.meta.dir, "../..");
 const CANARY = "CANARY-binary-4c1d-prompt";
@@ -195,7 +196,7 @@ describe("the compiled binary, alone in an empty folder", () => {
   });
 });
 
-describe.skipIf(!testDatabaseUrl)("the compiled binary on PostgreSQL (database.url)", () => {
+describe.skipIf(skipWithout("postgres"))("the compiled binary on PostgreSQL (database.url)", () => {
   test("`migrate` applies the embedded drizzle-pg/ migrations to the schema, once; no SQLite file is made", async () => {
     const dir = lonelyCopy();
     const schema = await createTestSchema();

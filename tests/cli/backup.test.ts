@@ -1,3 +1,4 @@
+import { skipWithout } from "../helpers/services";
 import { afterAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -9,7 +10,7 @@ import { openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 import { captureLog } from "../helpers/deps";
 import { startServe } from "../helpers/process";
-import { databaseEnv, dropDatabase, testDatabaseUrl } from "../helpers/pg";
+import { databaseEnv, dropDatabase } from "../helpers/pg";
 
 const root = mkdtempSync(join(tmpdir(), "kriora-backup-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -129,7 +130,7 @@ describe("database.backup_before_migrate", () => {
   });
 });
 
-describe.skipIf(!testDatabaseUrl)("kriora backup / restore on PostgreSQL (database.url)", () => {
+describe.skipIf(skipWithout("postgres"))("kriora backup / restore on PostgreSQL (database.url)", () => {
   test("both refuse, pointing to pg_dump; nothing is written or replaced", async () => {
     const data = join(root, "pg");
     const env = await databaseEnv(data);

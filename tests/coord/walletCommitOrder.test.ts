@@ -1,3 +1,4 @@
+import { skipWithout } from "../helpers/services";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { openPostgres, type Db, type PgHandle } from "../../src/db/client";
 import { PRICED_MODEL } from "../helpers/billing";
 import { captureLog } from "../helpers/deps";
 import { STRIPE_ENV, startFakeStripe } from "../helpers/fakeStripe";
-import { createTestSchema, testDatabaseUrl, type TestSchema } from "../helpers/pg";
+import { createTestSchema, type TestSchema } from "../helpers/pg";
 import { IMPLEMENTATIONS, dropPrefix, manualClock, testRedisUrl, uniquePrefix } from "./redisTest";
 
 // PostgreSQL hands out `seq` when a row is inserted, not when it commits: the prepaid wallet
@@ -24,7 +25,7 @@ const ledgerRow = (sql: PgHandle["sql"], id: string, kind: string, micros: numbe
   sql`INSERT INTO billing_ledger (id, account_id, at, kind, amount_micros, reason)
       VALUES (${id}, 'acct_p', ${Date.now()}, ${kind}, ${micros}, 'test') RETURNING seq`;
 
-describe.skipIf(!testDatabaseUrl)("the prepaid wallet on PostgreSQL, rows committing out of seq order", () => {
+describe.skipIf(skipWithout("postgres"))("the prepaid wallet on PostgreSQL, rows committing out of seq order", () => {
   for (const impl of IMPLEMENTATIONS) {
     test(`${impl.name}: a credit with a lower seq committed after the wallet read a higher one is admitted, once`, async () => {
       const schema: TestSchema = await createTestSchema();

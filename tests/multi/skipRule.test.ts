@@ -6,12 +6,12 @@ import { filesBelow } from "../helpers/canaryScan";
 const root = join(import.meta.dir, "../..");
 
 /** Suites that need PostgreSQL and Redis (or PostgreSQL alone), run in their own `bun test` with both variables unset. */
-function runWithoutServices(ci: boolean) {
+function runWithoutServices(ci: boolean, extra: Record<string, string> = {}) {
   const run = Bun.spawnSync(
     [process.execPath, "test", "tests/multi/keys.test.ts", "tests/multi/erasure.test.ts", "tests/db/pgHelper.test.ts"],
     {
       cwd: root,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, ...(ci ? { CI: "true" } : {}) },
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? root, ...(ci ? { CI: "true" } : {}), ...extra },
     },
   );
   return { code: run.exitCode, out: run.stdout.toString() + run.stderr.toString() };
@@ -31,6 +31,12 @@ describe("PostgreSQL+Redis suites without KRIORA_TEST_DATABASE_URL / KRIORA_TEST
     const run = runWithoutServices(true);
     expect(run.code).not.toBe(0);
     expect(run.out).toContain("unset under CI: the PostgreSQL+Redis suites must run");
+  }, 30_000);
+
+  test("under CI=true in .ci/run's SQLite pass (KRIORA_TEST_SQLITE_PASS=1, after its PostgreSQL+Redis pass): skipped, with the line", () => {
+    const run = runWithoutServices(true, { KRIORA_TEST_SQLITE_PASS: "1" });
+    expect(run.code).toBe(0);
+    expect(run.out.match(/PostgreSQL\+Redis suites skipped/g)).toHaveLength(1);
   }, 30_000);
 });
 
