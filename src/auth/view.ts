@@ -81,6 +81,7 @@ const keyGrant = (r: KeyRow): KeyGrant => ({
 });
 
 const settled = Promise.resolve();
+const nothing = () => undefined;
 
 export async function loadAuthView(
   handle: Pick<DbHandle, "db" | "dataVersion">,
@@ -146,8 +147,9 @@ export async function loadAuthView(
       try {
         const now = await handle.dataVersion();
         if (now === seen) return false;
-        seen = now;
         await loadAll();
+        // Only once the reload is in: a reload that failed is tried again at the next look.
+        seen = now;
         return true;
       } finally {
         looking = null;
@@ -160,7 +162,7 @@ export async function loadAuthView(
   await loadAll();
 
   // A refresh that fails here (the database down) is caught up by the next look at dataVersion.
-  const failed = () => undefined;
+  const failed = nothing;
   feed?.subscribe(
     (event) => {
       const done =
@@ -195,11 +197,12 @@ export async function loadAuthView(
     },
     sync() {
       // A request that comes while a look is reading waits for it: what it read may be a revocation.
-      if (looking) return looking.then(() => undefined);
+      // With the database out of reach the view serves what it holds, and looks again in SYNC_MS.
+      if (looking) return looking.then(nothing, nothing);
       const at = performance.now();
       if (at < nextLook) return settled;
       nextLook = at + SYNC_MS;
-      return look().then(() => undefined);
+      return look().then(nothing, nothing);
     },
     lookAgain: look,
   };

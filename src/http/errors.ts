@@ -1,6 +1,6 @@
 import { KrioraError, anthropicErrorBody, openAIErrorBody } from "../lib/errors";
 import { errorKind, type Logger } from "../lib/log";
-import { isUnstorableText } from "../db/failures";
+import { isDatabaseUnreachable, isUnstorableText } from "../db/failures";
 
 /** `/v1/messages` speaks Anthropic's error shape; every other route speaks OpenAI's. */
 export function usesAnthropicShape(path: string): boolean {
@@ -22,15 +22,22 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
       return new KrioraError("invalid_request", INVALID_FIELD, { param: validationParam(error) });
     case "PARSE": {
       // Elysia wraps what the body reader (http/body.ts) throws — 401, 408, 413, 415 — as the cause: it stays what it is.
+      // Any other cause (the database out of reach while the credential is checked) is no fault of the body.
       const cause = (error as { cause?: unknown }).cause;
-      return cause instanceof KrioraError
-        ? cause
-        : new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+      if (cause instanceof KrioraError) return cause;
+      if (cause === undefined) return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
+      return toKrioraError("", cause, log, route);
     }
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");
     case "INVALID_COOKIE_SIGNATURE":
       return new KrioraError("unauthenticated", "Invalid session.");
+  }
+  if (isDatabaseUnreachable(error)) {
+    log.error("database_unreachable", { route, kind: errorKind(error) });
+    return new KrioraError("unavailable", "The service is briefly unavailable; retry shortly.", {
+      headers: { "retry-after": "1" },
+    });
   }
   log.error("unhandled_error", { route, kind: errorKind(error) });
   return new KrioraError("internal", "Internal error.");
