@@ -33,6 +33,7 @@ export interface RedisLink {
 const RETRY_MS = 500;
 const CLOSE_WAIT_MS = 2_000;
 const MAX_PENDING = 100_000;
+const DRAIN_BATCH = 512;
 
 /**
  * Marks this Redis's data set: the same value after a reconnect means nothing was lost. Kept for
@@ -105,8 +106,14 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
       if (down) {
         log.info("coordination_recovered", {});
         generation++;
+        down = false;
+        // What waited for Redis goes now, not at the next retry: operations queue behind it.
+        if (pending.length > 0 && retrying) {
+          clearTimeout(retrying);
+          retrying = setTimeout(() => void drain(), 0);
+          retrying.unref();
+        }
       }
-      down = false;
       return result;
     } catch (err) {
       if (isRedisReply(err)) throw err;
@@ -137,19 +144,23 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
       retrying.unref();
       return;
     }
+    // Sent DRAIN_BATCH at a time without waiting between them: one connection runs them in the
+    // order sent, and a backlog left by an outage clears in a few round trips, not one per operation
+    // (new operations queue behind it meanwhile, and a prepaid hold stays held until its settle).
     while (pending.length > 0) {
-      const op = pending[0]!;
-      try {
-        await run(op.script, op.keys, op.args);
-      } catch (err) {
-        if (err instanceof KrioraError) {
-          retrying = setTimeout(() => void drain(), RETRY_MS);
-          retrying.unref();
-          return;
-        }
-        log.error("coordination_op_failed", { kind: errorKind(err) });
+      const batch = pending.slice(0, DRAIN_BATCH);
+      const results = await Promise.allSettled(batch.map((op) => run(op.script, op.keys, op.args)));
+      const stopped = results.findIndex((r) => r.status === "rejected" && r.reason instanceof KrioraError);
+      for (const r of results.slice(0, stopped === -1 ? results.length : stopped))
+        if (r.status === "rejected") log.error("coordination_op_failed", { kind: errorKind(r.reason) });
+      // Each operation is safe to send again (an id Redis remembers, or a removal): from the first
+      // one Redis did not answer, all are kept for the next try.
+      pending.splice(0, stopped === -1 ? batch.length : stopped);
+      if (stopped !== -1) {
+        retrying = setTimeout(() => void drain(), RETRY_MS);
+        retrying.unref();
+        return;
       }
-      pending.shift();
     }
   };
   const queue = (op: (typeof pending)[number]) => {

@@ -113,7 +113,13 @@ export function createAdmission(
       deps.billing.settle(accountId, requestId, 0);
       throw err;
     });
-    await counted;
+    // What was reserved above is given back when the count fails (Redis gone in between): a hold
+    // or a slot left behind would refuse the account's next requests until its lease ran out.
+    await counted?.catch((err) => {
+      deps.billing.settle(accountId, requestId, 0);
+      if (admission.ok) admission.lease.release();
+      throw err;
+    });
     if (!admission.ok) {
       deps.billing.settle(accountId, requestId, 0);
       metrics.limitsHit.inc({ status: admission.reason });

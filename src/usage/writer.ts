@@ -180,8 +180,12 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       const e = prices ? event : { ...event, model: UNKNOWN_MODEL };
       const cost = prices ? costMicros(e, prices) : 0;
       queue.push({ e, costMicros: cost });
-      o.spend.add(e.accountId, e.keyId, e.at, cost, e.requestId);
-      o.onRecord?.(e.accountId, e.requestId, cost);
+      // A refused request spent nothing and holds nothing (admission gave back what it reserved):
+      // no shared counter to touch, which keeps a Redis outage's refusals out of its replay queue.
+      if (e.outcome !== "refused") {
+        o.spend.add(e.accountId, e.keyId, e.at, cost, e.requestId);
+        o.onRecord?.(e.accountId, e.requestId, cost);
+      }
       const labels = { model: e.model, provider: e.provider ?? "none" };
       o.metrics.requests.inc({ ...labels, status: String(e.status) });
       o.metrics.latency.observe(e.latencyMs / 1000, labels);

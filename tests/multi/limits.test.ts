@@ -34,7 +34,8 @@ describeWithServices("several instances: limits (three kriora serve on one Postg
       const c = cluster();
       for (const instance of c.instances) expect(instance.output()).toContain('"billing":"prepaid"');
       const { accountId, key } = accountWithKey(c, "rpm@multi.example");
-      c.cli("credits", "grant", "--account", accountId, "--amount", "100", "--reason", "test");
+      // Enough for every request's hold (its cost at the model's default output cap) at once.
+      c.cli("credits", "grant", "--account", accountId, "--amount", "10000", "--reason", "test");
       const { statuses, ms } = await burst(c, key, 90);
       const admitted = statuses.filter((s) => s.status === 200).length;
       const refused = statuses.filter((s) => s.status === 429);
@@ -76,7 +77,7 @@ describeWithServices("several instances: limits (three kriora serve on one Postg
       expect(admitted).toBeGreaterThan(0);
       expect(admitted).toBeLessThanOrEqual(N);
       expect(new Set(statuses.filter((s) => s.status !== 200).map((s) => `${s.status} ${s.code}`))).toEqual(
-        new Set(["402 payment_required"]),
+        new Set(["402 insufficient_quota"]),
       );
 
       // Once every instance has written its usage (the refusals are usage rows too), the ledger
