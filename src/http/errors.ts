@@ -22,11 +22,11 @@ export function toKrioraError(code: string | number, error: unknown, log: Logger
       return new KrioraError("invalid_request", INVALID_FIELD, { param: validationParam(error) });
     case "PARSE": {
       // Elysia wraps what the body reader (http/body.ts) throws — 401, 408, 413, 415 — as the cause: it stays what it is.
-      // Any other cause (the database out of reach while the credential is checked) is no fault of the body.
+      // The database out of reach while the credential is checked is no fault of the body.
       const cause = (error as { cause?: unknown }).cause;
       if (cause instanceof KrioraError) return cause;
-      if (cause === undefined) return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
-      return toKrioraError("", cause, log, route);
+      if (isDatabaseUnreachable(cause)) return toKrioraError("", cause, log, route);
+      return new KrioraError("invalid_json", "The request body could not be parsed as JSON.");
     }
     case "NOT_FOUND":
       return new KrioraError("not_found", "No such route.");
