@@ -9,8 +9,7 @@ import { PROVIDER_KEYS, providerToml } from "./gateway";
 import { startServe, type Served } from "./process";
 import { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "./privateServers";
 import { createTestSchema } from "./pg";
-import { dropPrefix, uniquePrefix } from "./redisMode";
-import { TEST_REDIS_URL } from "./services";
+import { dropPrefix, testRedisUrl, uniquePrefix } from "./redisMode";
 
 const root = join(import.meta.dir, "../..");
 
@@ -310,8 +309,8 @@ export function useFaultCluster(
     } else {
       redisPrefix = uniquePrefix("multi");
       const prefix = redisPrefix;
-      cleanup.push(() => dropPrefix(TEST_REDIS_URL, prefix));
-      redisUrl = TEST_REDIS_URL;
+      cleanup.push(() => dropPrefix(testRedisUrl, prefix));
+      redisUrl = testRedisUrl;
     }
     const cluster = await startCluster({ ...opts, databaseUrl, redisUrl, redisPrefix });
     cleanup.push(() => cluster.stop());

@@ -6,9 +6,12 @@ export const testRedisUrl = process.env.KRIORA_TEST_REDIS_URL ?? "";
 /** A key prefix no other test file, env or run uses. */
 export const uniquePrefix = (name: string) => `kriora_t_${name}_${crypto.randomUUID().slice(0, 8)}:`;
 
-/** Delete every key under `prefix`. */
-export async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const client = new RedisClient(url);
+/** Every key under `prefix`, a SCAN batch at a time. */
+export async function scanKeys(
+  client: RedisClient,
+  prefix: string,
+  each: (keys: string[]) => Promise<unknown>,
+): Promise<void> {
   let cursor = "0";
   do {
     const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [
@@ -16,8 +19,14 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
       string[],
     ];
     cursor = next;
-    if (keys.length > 0) await client.send("DEL", keys);
+    if (keys.length > 0) await each(keys);
   } while (cursor !== "0");
+}
+
+/** Delete every key under `prefix`. */
+export async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const client = new RedisClient(url);
+  await scanKeys(client, prefix, (keys) => client.send("DEL", keys));
   client.close();
 }
 

@@ -1,16 +1,16 @@
 import { describe } from "bun:test";
 import { RedisClient } from "bun";
+import { testDatabaseUrl } from "./pg";
+import { scanKeys, testRedisUrl } from "./redisMode";
 
 /**
  * The shared PostgreSQL and Redis of this machine, named by the environment (`.ci/run` sets both):
  * `KRIORA_TEST_DATABASE_URL` (e.g. `postgres://postgres@127.0.0.1:5432/test`) and
  * `KRIORA_TEST_REDIS_URL` (e.g. `redis://127.0.0.1:6379`). Unset → SQLite and in-process only.
  */
-export const TEST_DATABASE_URL = process.env.KRIORA_TEST_DATABASE_URL ?? "";
-export const TEST_REDIS_URL = process.env.KRIORA_TEST_REDIS_URL ?? "";
 
 const VARIABLES = { postgres: "KRIORA_TEST_DATABASE_URL", redis: "KRIORA_TEST_REDIS_URL" } as const;
-const URLS = { postgres: TEST_DATABASE_URL, redis: TEST_REDIS_URL };
+const URLS = { postgres: testDatabaseUrl ?? "", redis: testRedisUrl };
 type Service = keyof typeof VARIABLES;
 
 /**
@@ -53,13 +53,7 @@ export function describeWithServices(title: string, body: () => void): void {
 export async function redisContents(url: string, prefix: string): Promise<string> {
   const client = new RedisClient(url);
   const parts: string[] = [];
-  let cursor = "0";
-  do {
-    const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [
-      string,
-      string[],
-    ];
-    cursor = next;
+  await scanKeys(client, prefix, async (keys) => {
     for (const key of keys) {
       const type = (await client.send("TYPE", [key])) as string;
       const read: Record<string, [string, string[]]> = {
@@ -73,7 +67,7 @@ export async function redisContents(url: string, prefix: string): Promise<string
       const command = read[type];
       parts.push(key, command ? JSON.stringify(await client.send(command[0], command[1])) : `(${type})`);
     }
-  } while (cursor !== "0");
+  });
   client.close();
   return parts.join("\n");
 }

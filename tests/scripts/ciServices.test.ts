@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { freePort } from "../helpers/privateServers";
-import { skipWithout, TEST_DATABASE_URL, TEST_REDIS_URL } from "../helpers/services";
+import { testDatabaseUrl } from "../helpers/pg";
+import { testRedisUrl } from "../helpers/redisMode";
+import { skipWithout } from "../helpers/services";
 
 const script = join(import.meta.dir, "../../scripts/ciServices.ts");
 
@@ -34,7 +36,7 @@ describe("scripts/ciServices.ts (run by .ci/run before npm test)", () => {
   test.skipIf(skipWithout("postgres", "redis"))(
     "the servers named by the environment answer: CI goes on",
     () => {
-      const run = check({ KRIORA_TEST_DATABASE_URL: TEST_DATABASE_URL, KRIORA_TEST_REDIS_URL: TEST_REDIS_URL });
+      const run = check({ KRIORA_TEST_DATABASE_URL: testDatabaseUrl ?? "", KRIORA_TEST_REDIS_URL: testRedisUrl });
       expect(run.out).toContain("reachable");
       expect(run.code).toBe(0);
     },
