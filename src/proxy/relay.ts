@@ -78,10 +78,9 @@ export function createProxy(deps: ProxyDeps): Proxy {
   };
 
   /** The request as `target` takes it; throws a 400 naming the field when it cannot be translated for it. */
-  function plan(call: ProxyCall, target: Target): Plan {
+  function plan(call: ProxyCall, target: Target, maxTokensDefault: number): Plan {
     const wire = WIRES[target.provider.kind];
     const path = pathTo(call.endpoint, wire.format, target.provider.native_responses)!;
-    const maxTokensDefault = findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT;
     const options = {
       upstreamModel: target.upstream,
       clientModel: call.body.model,
@@ -96,12 +95,12 @@ export function createProxy(deps: ProxyDeps): Proxy {
    * Every target's plan. A target the request cannot be translated for is left out; when that is
    * every target, the first one's refusal (naming the field) is the answer.
    */
-  function planAll(call: ProxyCall, targets: Target[]): Map<Target, Plan> {
+  function planAll(call: ProxyCall, targets: Target[], maxTokensDefault: number): Map<Target, Plan> {
     const plans = new Map<Target, Plan>();
     let refusal: unknown = null;
     for (const target of targets) {
       try {
-        plans.set(target, plan(call, target));
+        plans.set(target, plan(call, target, maxTokensDefault));
       } catch (err) {
         if (!(err instanceof KrioraError)) throw err;
         refusal ??= err;
@@ -132,17 +131,16 @@ export function createProxy(deps: ProxyDeps): Proxy {
       let plans: Map<Target, Plan>;
       try {
         targets = routeModel(config, call.body.model, endpoint, call.principal.policy, random);
-        plans = planAll(call, targets);
+        // The model's output cap: what translations send when the client set none, and what admission holds.
+        const maxTokensDefault = findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT;
+        plans = planAll(call, targets, maxTokensDefault);
         admitted = await admit({
           requestId,
           model: call.body.model,
           principal: call.principal,
           clientIp: call.clientIp,
           bodyBytes: Number(request.headers.get("content-length") ?? 0),
-          // Without a cap from the client, the model's default output cap is what a request may cost.
-          maxOutputTokens:
-            requestedOutputTokens(call.body) ||
-            (findModel(config, call.body.model)?.max_tokens_default ?? MAX_TOKENS_DEFAULT),
+          maxOutputTokens: requestedOutputTokens(call.body) || maxTokensDefault,
         });
       } catch (err) {
         if (err instanceof KrioraError) {
