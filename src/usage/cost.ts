@@ -2,12 +2,12 @@ import type { ModelConfig } from "../config/schema";
 
 /** A price in pico-dollars per token: `usd_per_mtok × 10⁶`, exact for prices with up to six decimals. */
 export interface TokenPrices {
-  input: bigint;
-  output: bigint;
-  cachedInput: bigint;
+  input: number;
+  output: number;
+  cachedInput: number;
 }
 
-const PICO_PER_MICRO = 1_000_000n;
+const PICO_PER_MICRO = 1_000_000;
 /** The prices of a model called by its id or any of its aliases; undefined for a name not configured (env-only mode). */
 export function priceList(models: readonly ModelConfig[]): (model: string) => TokenPrices | undefined {
   const prices = new Map(models.flatMap((m) => [m.id, ...m.aliases].map((name) => [name, pricesOf(m)] as const)));
@@ -17,7 +17,7 @@ export function priceList(models: readonly ModelConfig[]): (model: string) => To
 export function pricesOf(
   model: Pick<ModelConfig, "input_usd_per_mtok" | "output_usd_per_mtok" | "cached_input_usd_per_mtok">,
 ): TokenPrices {
-  const pico = (usdPerMtok: number) => BigInt(Math.round(usdPerMtok * 1e6));
+  const pico = (usdPerMtok: number) => Math.round(usdPerMtok * 1e6);
   const input = pico(model.input_usd_per_mtok);
   // An unset (zero) cached-input price means cached tokens cost what other input tokens cost.
   const cachedInput = model.cached_input_usd_per_mtok > 0 ? pico(model.cached_input_usd_per_mtok) : input;
@@ -26,14 +26,26 @@ export function pricesOf(
 
 /**
  * A request's cost in integer micro-dollars, rounded half up once per request. Money never
- * passes through a float: prices are integers, arithmetic is BigInt.
+ * passes through a fraction: prices and token counts are integers, and so is every step. A total
+ * below 2⁵³ pico-dollars (about $9,000 a request) is exact in a double; a larger one is redone in
+ * BigInt.
  */
 export function costMicros(
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
   prices: TokenPrices,
 ): number {
-  const cached = BigInt(Math.min(usage.cachedInputTokens, usage.inputTokens));
-  const fresh = BigInt(usage.inputTokens) - cached;
-  const pico = fresh * prices.input + cached * prices.cachedInput + BigInt(usage.outputTokens) * prices.output;
-  return Number((pico + PICO_PER_MICRO / 2n) / PICO_PER_MICRO);
+  const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
+  const fresh = usage.inputTokens - cached;
+  // Each product and the sum are exact while the sum stays a safe integer: one that is not
+  // rounds to 2⁵³ or more, which the check sends to the BigInt path.
+  const pico = fresh * prices.input + cached * prices.cachedInput + usage.outputTokens * prices.output;
+  if (Number.isSafeInteger(pico) && Number.isSafeInteger(pico + PICO_PER_MICRO / 2)) {
+    const halfUp = pico + PICO_PER_MICRO / 2;
+    return (halfUp - (halfUp % PICO_PER_MICRO)) / PICO_PER_MICRO;
+  }
+  const big =
+    BigInt(fresh) * BigInt(prices.input) +
+    BigInt(cached) * BigInt(prices.cachedInput) +
+    BigInt(usage.outputTokens) * BigInt(prices.output);
+  return Number((big + BigInt(PICO_PER_MICRO / 2)) / BigInt(PICO_PER_MICRO));
 }

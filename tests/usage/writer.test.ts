@@ -79,6 +79,34 @@ describe("§2 usage data: the batched writer", () => {
     expect(await all(env.deps.db.select().from(usageEvents))).toHaveLength(10);
   });
 
+  test("the timer drains a full batch in transactions of at most 32 rows, letting other work run between them", async () => {
+    const { env, m } = await setup();
+    const writer = createUsageWriter({
+      db: env.deps.db,
+      dataKeys: env.deps.dataKeys,
+      log: env.deps.log,
+      metrics: m.metrics,
+      spend: m.spend,
+      pricesFor: () => undefined,
+      intervalMs: 600_000,
+      batchRows: 1_000,
+    });
+    for (let i = 0; i < 1_000; i++) writer.record(usageEvent(i));
+    // Each tick of a steady timer stands for a request waiting for the loop: it sees the rows
+    // still queued, which fall one slice at a time.
+    const seen: number[] = [];
+    const tick = setInterval(() => seen.push(writer.pending()), 0);
+    for (let waited = 0; writer.pending() > 0 && waited < 5_000; waited += 5) await Bun.sleep(5);
+    clearInterval(tick);
+    expect(writer.pending()).toBe(0);
+    const draining = seen.filter((n) => n > 0 && n < 1_000);
+    // At most 32 rows (~0.3 ms) between two chances for a waiting request.
+    expect(draining.length).toBeGreaterThanOrEqual(15);
+    for (let i = 1; i < draining.length; i++) expect(draining[i - 1]! - draining[i]!).toBeLessThanOrEqual(32);
+    await writer.close();
+    expect(await all(env.deps.db.select().from(usageEvents))).toHaveLength(1_000);
+  });
+
   test("§9 encryption at rest: the address is stored encrypted under its account's data key, bound to its row", async () => {
     const { env, m } = await setup();
     const account = await createAccount(env.deps, { email: "writer@example.com" }, "cli");

@@ -36,7 +36,7 @@ describe.skipIf(skipWithout("postgres"))("§2 usage data: the batched writer on 
       log: env.deps.log,
       metrics: m.metrics,
       spend: m.spend,
-      pricesFor: () => ({ input: 1_000_000n, output: 2_000_000n, cachedInput: 1_000_000n }),
+      pricesFor: () => ({ input: 1_000_000, output: 2_000_000, cachedInput: 1_000_000 }),
     });
     for (let i = 0; i < 5; i++) writer.record(usageEvent(i));
     await writer.flush();
