@@ -32,8 +32,8 @@ export function configToml(upstreamUrl: string): string {
  * Kriora as a user runs it: `kriora serve` in its own process with a fresh data dir, auth, limits
  * and metering on. The account and its key come from the CLI, as an operator would make them.
  * `profileDir` runs it under `bun --cpu-prof`, the profile written there when it stops; `env`
- * is added to its environment; `wrap` goes before the command (a profiler such as valgrind), and
- * `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
+ * is added to its environment; `wrap` goes before the command (a profiler such as valgrind),
+ * `command` replaces it (the compiled binary), and `startMs` is how long it may take to listen; `args` are added to `serve` (`--workers 2`).
  * `toml` is added to its config (`[database]`, `[redis]`); `sameAs` shares a running gateway's data
  * dir and key (another instance on the same database) instead of making an account of its own.
  */
@@ -45,6 +45,8 @@ export async function startGateway(
     profileDir?: string;
     env?: Record<string, string>;
     wrap?: string[];
+    /** What runs `serve` (default: this Bun on src/main.ts, as `npm start` does), e.g. a compiled binary. */
+    command?: string[];
     startMs?: number;
     args?: string[];
     toml?: string;
@@ -61,9 +63,7 @@ export async function startGateway(
     name,
     [
       ...(opts.wrap ?? []),
-      process.execPath,
-      ...profile,
-      "src/main.ts",
+      ...(opts.command ?? [process.execPath, ...profile, "src/main.ts"]),
       "serve",
       "--config",
       config,

@@ -29,15 +29,29 @@ process.on("exit", () => {
   for (const proc of running) proc.kill("SIGKILL");
 });
 
-/** Resident set size of a process, in bytes (0 once it is gone). */
-export function rssOf(pid: number): number {
+/**
+ * A process's resident set in bytes (all 0 once it is gone): `anon` is its own memory (heap,
+ * stacks, JIT code), `file` the pages of mapped files it has touched, almost all of them its
+ * executable's code: shared with every process running that file, and given back under pressure.
+ */
+export interface RssParts {
+  rss: number;
+  anon: number;
+  file: number;
+}
+
+export function rssParts(pid: number): RssParts {
   try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) * 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0) * 1024;
+    return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile") };
   } catch {
-    return 0;
+    return { rss: 0, anon: 0, file: 0 };
   }
 }
+
+/** Resident set size of a process, in bytes (0 once it is gone). */
+export const rssOf = (pid: number): number => rssParts(pid).rss;
 
 /**
  * CPU a process has used, in clock ticks (USER_HZ, 100 a second): user + system, plus with

@@ -17,6 +17,7 @@ import { foreignCpu, machine } from "./machine";
 import { fdLimits, startChild, URL_LINE, type Child } from "./procs";
 import { goals, postgresRedisGoal, postgresRedisSection, renderReport, type Goal } from "./report";
 import { concurrencyScenario } from "./scenarios/concurrency";
+import { idleScenario } from "./scenarios/idle";
 import { latencyScenario } from "./scenarios/latency";
 import { postgresRedisScenario, type PostgresRedisResult } from "./scenarios/postgresRedis";
 import { profileScenario } from "./scenarios/profile";
@@ -26,6 +27,7 @@ import { throughputScenario } from "./scenarios/throughput";
 import { usageWriterScenario } from "./scenarios/usageWriter";
 import { workersScenario } from "./scenarios/workers";
 import { MODEL } from "./shape";
+import { readSoak } from "./soakResult";
 import { chatRequest, type Target } from "./targets";
 
 const CONNECTIONS = 64;
@@ -130,6 +132,8 @@ async function all() {
   ];
   const fdCap = Math.floor((fdLimits().soft - 200) / 2);
 
+  say("idle RSS right after start, and of the compiled binary");
+  const idle = await idleScenario(targets, upstream.url, dir);
   say("warm-up");
   for (const t of targets) {
     await closedLoop(t.url, chatRequest(t, MODEL, false), CONNECTIONS, 1_500);
@@ -180,6 +184,7 @@ async function all() {
     date: new Date().toISOString(),
     wallSeconds: (performance.now() - started) / 1000,
     foreignCpu: foreign.share(),
+    idle,
     latency,
     throughput,
     streaming,
@@ -189,6 +194,7 @@ async function all() {
     writer,
     profile,
     postgresRedis,
+    soak: readSoak(),
   };
   writeFileSync(join(import.meta.dir, "README.md"), renderReport(results));
   for (const g of goals(results)) printGoal(g);

@@ -4,17 +4,19 @@
  * time: instant JSON on 8 keep-alive connections, 10 paced streams started every second, 4
  * streams a second that the client abandons after 200 ms, and 10 slow readers (1 KB/s) replaced
  * every 30 s. After a warm-up (a tenth of the run, at least a minute or half of a short run) and at the end, the load
- * pauses until the gateway is idle and its RSS and open file descriptors are read. Prints a table;
- * exits 1 if RSS grew more than 5%, descriptors grew, or any request failed. Loopback only.
+ * pauses until the gateway is idle and its RSS and open file descriptors are read. Prints a table
+ * and writes the result to bench/soak.json, which `npm run bench` shows in its goals table; exits 1
+ * if RSS grew more than 5%, descriptors grew, or any request failed. Loopback only.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startGateway } from "./gateway";
 import type { ResponseSink } from "./http1";
 import { connectMany, slowReaders, StreamWatch } from "./load";
-import { startChild, URL_LINE } from "./procs";
+import { runCommand, startChild, URL_LINE } from "./procs";
+import { SOAK_FILE, type SoakResult } from "./soakResult";
 import { FLOOD_MODEL, MODEL, STREAM_EVENTS } from "./shape";
 import { mb } from "./stats";
 import { chatRequest, type Target } from "./targets";
@@ -131,6 +133,18 @@ try {
       `errors ${failed} (goal 0): ${counts.json} JSON (${counts.jsonFailed} failed), ${counts.streams} streams (${counts.streamsFailed} failed), ` +
       `${counts.abandoned} abandoned by the client, ${counts.slowReaders} slow readers. ${ok ? "met" : "MISSED"}`,
   );
+  const result: SoakResult = {
+    date: new Date().toISOString(),
+    commit: (await runCommand(["git", "rev-parse", "--short", "HEAD"])).trim(),
+    minutes: totalMs / 60_000,
+    warmupMinutes: warmupMs / 60_000,
+    idle,
+    warm,
+    end,
+    counts,
+    met: ok,
+  };
+  writeFileSync(SOAK_FILE, `${JSON.stringify(result, null, 2)}\n`);
   process.exitCode = ok ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -109,7 +109,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
     writing = writing.catch(() => undefined).then(() => writeSliceNow(limit));
     return writing;
   };
-  const writeSliceNow = async (limit: number) => {
+  async function writeSliceNow(limit: number) {
     if (queue.length === 0) return;
     const batch = queue.splice(0, limit);
     const started = performance.now();
@@ -132,7 +132,7 @@ export function createUsageWriter(o: WriterOptions): UsageWriter {
       schedule(Math.max(intervalMs, 1000));
     }
     o.metrics.writerQueueDepth.set(queue.length);
-  };
+  }
 
   // Runs at flush time, off the request path: the addresses are encrypted here, each under its
   // account's data key (served from memory after the first row). An account without a key has
