@@ -44,7 +44,7 @@ export function clientIp(request: Request, peer: Peer, server: ServerConfig): st
 
 function resolve(request: Request, peer: string | null, trusted: Cidr[]): string | null {
   const isTrusted = (bytes: Uint8Array | null) => bytes !== null && trusted.some((block) => inCidr(bytes, block));
-  if (peer === null || !isTrusted(parseAddress(peer))) return peer;
+  if (peer === null || trusted.length === 0 || !isTrusted(parseAddress(peer))) return peer;
   let hop = peer;
   const entries = (request.headers.get("x-forwarded-for") ?? "").split(",").reverse();
   for (const entry of entries) {
