@@ -1,6 +1,7 @@
 import type { Machine } from "./machine";
 import type { HotSpot } from "./profile";
 import type { ConcurrencyResult } from "./scenarios/concurrency";
+import type { ChunkCpuResult } from "./scenarios/chunkCpu";
 import { BINARY, type IdleResult } from "./scenarios/idle";
 import type { LatencyResult } from "./scenarios/latency";
 import { PG, PG_ONLY, type PostgresRedisResult, type PostgresRedisRun } from "./scenarios/postgresRedis";
@@ -24,11 +25,14 @@ export interface BenchResults {
   latency: LatencyResult;
   throughput: ThroughputResult;
   streaming: StreamingResult;
+  chunkCpu: ChunkCpuResult;
   concurrency: ConcurrencyResult;
   slowReaders: SlowReadersResult;
   workers: WorkersResult;
   writer: UsageWriterResult;
   profile: ProfileResult;
+  /** The same under paced streams: where the per-chunk CPU goes. */
+  streamProfile: ProfileResult;
   postgresRedis: PostgresRedisResult;
   /** The last `npm run bench:soak` (bench/soak.json), if one has run. */
   soak: SoakResult | null;
@@ -380,7 +384,8 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
       return line(
         g,
         `each chunk is pulled through the relay's ReadableStream and the SSE side-parser; its one-way delay (upstream send → client) is ${ms(st[GW]!.chunkDelayP50)} p50 through Kriora, ` +
-          `${ms(st["bare proxy"]!.chunkDelayP50)} through the bare proxy, ${ms(st.direct!.chunkDelayP50)} direct. One stream writes one usage row, so flushes are not the cause here.`,
+          `${ms(st["bare proxy"]!.chunkDelayP50)} through the bare proxy, ${ms(st.direct!.chunkDelayP50)} direct. One stream writes one usage row, so flushes are not the cause here. ` +
+          `Relaying an event costs Kriora ${r.chunkCpu.byTarget[GW]!.microsPerEvent.toFixed(1)} µs of CPU, the bare proxy ${r.chunkCpu.byTarget["bare proxy"]!.microsPerEvent.toFixed(1)} µs (scenario 3b).`,
       );
     }
     if (g.name.startsWith("Concurrent streams")) {
@@ -574,6 +579,24 @@ chunk delay is upstream send → client for every chunk. Gap jitter is each rece
 upstream's timer noise cancels out; the two parts of the first-chunk time show whether a path adds
 its time before the upstream is called or while relaying.
 
+## 3b. CPU per relayed chunk (${r.chunkCpu.concurrent} paced streams at once)
+
+${table(
+  ["path", "streams", "events relayed", "incomplete", "CPU per stream", "CPU per event, net of the request"],
+  Object.entries(r.chunkCpu.byTarget).map(([name, c]) => [
+    name,
+    int(c.streams),
+    int(c.events),
+    c.incomplete,
+    `${int(c.microsPerStream)} µs`,
+    `${c.microsPerEvent.toFixed(1)} µs`,
+  ]),
+)}
+
+Each stream is one request and ${STREAM_CHUNKS + 2} events; the proxy's CPU is read from /proc around each of
+${r.chunkCpu.rounds} rounds. The request's share is what one instant JSON request cost that proxy in scenario 2;
+the rest, spread over the events, is what relaying one costs. Where Kriora's goes is in the streaming profile at the end.
+
 ## 4. Concurrent streams
 
 ${table(
@@ -696,5 +719,15 @@ Self time by origin: ${r.profile.origins.map((o) => `${o.origin} ${o.selfPct}%`)
 ${table(["function (self time)", "self", "stack"], spotRows(r.profile.self))}
 
 ${table(["Kriora function (time on the stack)", "self", "stack"], spotRows(r.profile.inclusive))}
+
+## Profile of Kriora under ${r.streamProfile.connections} paced streams at once
+
+The same, driven by rounds of ${r.streamProfile.connections} streams (${STREAM_CHUNKS} chunks, ${PACE_MS} ms apart): ${r.streamProfile.rps.toFixed(0)} streams/s, ${r.streamProfile.busyPct}% of one core sampled.
+
+Self time by origin: ${r.streamProfile.origins.map((o) => `${o.origin} ${o.selfPct}%`).join(", ")}.
+
+${table(["function (self time)", "self", "stack"], spotRows(r.streamProfile.self))}
+
+${table(["Kriora function (time on the stack)", "self", "stack"], spotRows(r.streamProfile.inclusive))}
 `;
 }

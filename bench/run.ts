@@ -16,6 +16,7 @@ import { closedLoop, streams } from "./load";
 import { foreignCpu, machine } from "./machine";
 import { fdLimits, startChild, URL_LINE, type Child } from "./procs";
 import { goals, postgresRedisGoal, postgresRedisSection, renderReport, type Goal } from "./report";
+import { chunkCpuScenario } from "./scenarios/chunkCpu";
 import { concurrencyScenario } from "./scenarios/concurrency";
 import { idleScenario } from "./scenarios/idle";
 import { latencyScenario } from "./scenarios/latency";
@@ -31,6 +32,8 @@ import { readSoak } from "./soakResult";
 import { chatRequest, type Target } from "./targets";
 
 const CONNECTIONS = 64;
+/** Paced streams at once when CPU per relayed chunk is measured and profiled. */
+const CHUNK_STREAMS = 200;
 const LADDER = [250, 500, 1_000, 2_000, 3_000, 4_000, 5_000];
 const RAISED = "KRIORA_BENCH_FDS_RAISED";
 /**
@@ -145,6 +148,13 @@ async function all() {
   const throughput = await throughputScenario(targets, upstream.pid, CONNECTIONS, 3, 5_000);
   say("3/6 streaming at concurrency 1");
   const streaming = await streamingScenario(targets, 8);
+  say(`CPU per relayed chunk, ${CHUNK_STREAMS} streams at once`);
+  const chunkCpu = await chunkCpuScenario(
+    targets,
+    CHUNK_STREAMS,
+    3,
+    Object.fromEntries(Object.entries(throughput.byTarget).map(([name, t]) => [name, t.proxyMicrosPerRequest])),
+  );
   say(`4/6 concurrent streams, ladder ${LADDER.join(", ")}`);
   const concurrency = await concurrencyScenario(targets, LADDER, kriora, fdCap);
   say("5/6 slow readers");
@@ -174,7 +184,9 @@ async function all() {
   sayPostgresRedis(postgresRedis);
   await stop(gw);
   say("profiling kriora under the throughput load");
-  const profile = await profileScenario(upstream.url, dir, CONNECTIONS, 8_000, 25);
+  const profile = await profileScenario(upstream.url, dir, "json", CONNECTIONS, 8_000, 25);
+  say(`profiling kriora under ${CHUNK_STREAMS} streams at once`);
+  const streamProfile = await profileScenario(upstream.url, dir, "streams", CHUNK_STREAMS, 8_000, 25);
   await stop(upstream);
   say("6/6 usage writer");
   const writer = await usageWriterScenario(dir, 100_000, 1_000);
@@ -188,11 +200,13 @@ async function all() {
     latency,
     throughput,
     streaming,
+    chunkCpu,
     concurrency,
     slowReaders,
     workers,
     writer,
     profile,
+    streamProfile,
     postgresRedis,
     soak: readSoak(),
   };

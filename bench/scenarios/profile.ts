@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startGateway } from "../gateway";
-import { closedLoop } from "../load";
+import { closedLoop, streams } from "../load";
 import { hotSpots, profileIn, type HotSpot, type Origin } from "../profile";
 import { MODEL } from "../shape";
-import { chatRequest } from "../targets";
+import { chatRequest, type Target } from "../targets";
 
 export interface ProfileResult {
   connections: number;
@@ -18,27 +18,33 @@ export interface ProfileResult {
 }
 
 /**
- * Where Kriora's CPU goes under the throughput load: a second gateway under `bun --cpu-prof`,
- * driven by `connections` connections for `ms`, its profile read when it stops.
+ * Where Kriora's CPU goes under load: a gateway of its own under `bun --cpu-prof`, its profile
+ * read when it stops. `json` drives it with `connections` connections of instant JSON for `ms`;
+ * `streams` with rounds of `connections` paced streams at once until `ms` have passed (`rps` is
+ * then streams per second).
  */
 export async function profileScenario(
   upstreamUrl: string,
   dir: string,
+  load: "json" | "streams",
   connections: number,
   ms: number,
   top: number,
 ): Promise<ProfileResult> {
-  const profileDir = join(dir, "profile");
+  const profileDir = join(dir, `profile-${load}`);
   mkdirSync(profileDir, { recursive: true });
-  const gw = await startGateway(upstreamUrl, dir, "kriora-profiled", { profileDir });
+  const gw = await startGateway(upstreamUrl, dir, `kriora-profiled-${load}`, { profileDir });
   let rps = 0;
   try {
-    const request = chatRequest(
-      { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid },
-      MODEL,
-      false,
-    );
-    rps = (await closedLoop(gw.url, request, connections, ms)).rps;
+    const target: Target = { name: "kriora", url: gw.url, headers: { authorization: `Bearer ${gw.key}` }, pid: gw.pid };
+    if (load === "json") rps = (await closedLoop(gw.url, chatRequest(target, MODEL, false), connections, ms)).rps;
+    else {
+      const started = performance.now();
+      let done = 0;
+      while (performance.now() - started < ms)
+        done += (await streams(gw.url, chatRequest(target, MODEL, true), connections)).length;
+      rps = done / ((performance.now() - started) / 1000);
+    }
   } finally {
     await gw.stop();
   }
