@@ -18,6 +18,7 @@ import { fdLimits, startChild, URL_LINE, type Child } from "./procs";
 import { goals, postgresRedisGoal, postgresRedisSection, renderReport, type Goal } from "./report";
 import { chunkCpuScenario } from "./scenarios/chunkCpu";
 import { concurrencyScenario } from "./scenarios/concurrency";
+import { gcPausesScenario } from "./scenarios/gcPauses";
 import { idleScenario } from "./scenarios/idle";
 import { latencyScenario } from "./scenarios/latency";
 import { postgresRedisScenario, type PostgresRedisResult } from "./scenarios/postgresRedis";
@@ -187,6 +188,8 @@ async function all() {
   const profile = await profileScenario(upstream.url, dir, "json", CONNECTIONS, 8_000, 25);
   say(`profiling kriora under ${CHUNK_STREAMS} streams at once`);
   const streamProfile = await profileScenario(upstream.url, dir, "streams", CHUNK_STREAMS, 8_000, 25);
+  say("garbage-collector pauses at concurrency 1");
+  const gcPauses = await gcPausesScenario(upstream.url, dir, 5_000);
   await stop(upstream);
   say("6/6 usage writer");
   const writer = await usageWriterScenario(dir, 100_000, 1_000);
@@ -207,6 +210,7 @@ async function all() {
     writer,
     profile,
     streamProfile,
+    gcPauses,
     postgresRedis,
     soak: readSoak(),
   };
