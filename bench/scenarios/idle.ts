@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startGateway } from "../gateway";
 import { rssParts, runCommand, type RssParts } from "../procs";
@@ -12,6 +13,15 @@ export interface IdleResult {
 export const BINARY = "kriora (binary)";
 const SETTLE_MS = 2_000;
 
+/** `npm run build`'s own command (package.json), writing the binary to `outfile`. */
+function buildCommand(outfile: string): string[] {
+  const pkg = JSON.parse(readFileSync("package.json", "utf8")) as { scripts: { build: string } };
+  const [bun, ...args] = pkg.scripts.build.split(/\s+/);
+  if (bun !== "bun" || !args.includes("--outfile")) throw new Error(`unexpected build script: ${pkg.scripts.build}`);
+  args[args.indexOf("--outfile") + 1] = outfile;
+  return [process.execPath, ...args];
+}
+
 /**
  * RSS right after start, before the first request: every target with a process, and `kriora`
  * once more as the compiled binary users are given (`npm run build`'s command, built into `dir`,
@@ -22,16 +32,7 @@ export async function idleScenario(targets: Target[], upstreamUrl: string, dir: 
   const byTarget: Record<string, RssParts> = {};
   for (const t of targets) if (t.pid !== null) byTarget[t.name] = rssParts(t.pid);
   const binary = join(dir, "kriora-binary");
-  await runCommand([
-    process.execPath,
-    "build",
-    "src/main.ts",
-    "--compile",
-    "--minify-whitespace",
-    "--minify-syntax",
-    "--outfile",
-    binary,
-  ]);
+  await runCommand(buildCommand(binary));
   const gw = await startGateway(upstreamUrl, dir, "kriora-binary-serve", {
     command: [binary],
     env: { BUN_CONFIG_MAX_HTTP_REQUESTS: "65336" },

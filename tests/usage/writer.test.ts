@@ -25,6 +25,22 @@ async function setup() {
   return { env, m };
 }
 
+/** A writer whose interval timer (ten minutes) never fires in a test: only a full batch of `batchRows` starts a flush. */
+async function batchWriter(batchRows: number) {
+  const { env, m } = await setup();
+  const writer = createUsageWriter({
+    db: env.deps.db,
+    dataKeys: env.deps.dataKeys,
+    log: env.deps.log,
+    metrics: m.metrics,
+    spend: m.spend,
+    pricesFor: () => undefined,
+    intervalMs: 600_000,
+    batchRows,
+  });
+  return { env, writer };
+}
+
 describe("§2 usage data: the batched writer", () => {
   test("N recorded events become exactly N rows and matching daily aggregates, in one flush", async () => {
     const { env, m } = await setup();
@@ -59,17 +75,7 @@ describe("§2 usage data: the batched writer", () => {
   });
 
   test("a full batch is written at once, even while the interval's timer is still pending", async () => {
-    const { env, m } = await setup();
-    const writer = createUsageWriter({
-      db: env.deps.db,
-      dataKeys: env.deps.dataKeys,
-      log: env.deps.log,
-      metrics: m.metrics,
-      spend: m.spend,
-      pricesFor: () => undefined,
-      intervalMs: 600_000,
-      batchRows: 10,
-    });
+    const { env, writer } = await batchWriter(10);
     writer.record(usageEvent(0));
     for (let i = 1; i < 10; i++) writer.record(usageEvent(i));
     // The first row set a ten-minute timer; the tenth must not wait for it.
@@ -80,17 +86,7 @@ describe("§2 usage data: the batched writer", () => {
   });
 
   test("the timer drains a full batch in transactions of at most 32 rows, letting other work run between them", async () => {
-    const { env, m } = await setup();
-    const writer = createUsageWriter({
-      db: env.deps.db,
-      dataKeys: env.deps.dataKeys,
-      log: env.deps.log,
-      metrics: m.metrics,
-      spend: m.spend,
-      pricesFor: () => undefined,
-      intervalMs: 600_000,
-      batchRows: 1_000,
-    });
+    const { env, writer } = await batchWriter(1_000);
     for (let i = 0; i < 1_000; i++) writer.record(usageEvent(i));
     // Each tick of a steady timer stands for a request waiting for the loop: it sees the rows
     // still queued, which fall one slice at a time.
