@@ -58,6 +58,14 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
   let closed = false;
   const subscribers = new Set<RedisClient>();
   const shas = new Map<string, string>();
+  /**
+   * The scripts this connection has sent whole. The first use of a script on a connection is an
+   * EVAL, which also caches it in Redis; later uses are EVALSHA. Answering a NOSCRIPT with an EVAL
+   * would send that operation again after the ones made behind it (a top-up's credit landing after
+   * the hold it should have funded), so a connection, new or to a restarted Redis, never relies
+   * on a cache it has not filled itself.
+   */
+  let loaded = new Set<string>();
   /** Counts recoveries: what was queued before the last one may belong to a data set Redis lost. */
   let generation = 0;
   const pending: { script: string; keys: readonly string[]; args: Args; generation: number }[] = [];
@@ -70,6 +78,7 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
     lastAttempt = performance.now();
     client.close();
     client = new RedisClient(url, options);
+    loaded = new Set();
     connecting = client.connect().finally(() => {
       connecting = null;
     });
@@ -90,11 +99,16 @@ export function openRedisLink(url: string, log: Logger, epochKey: string): Redis
       shas.set(script, sha);
     }
     // One command sent before the first await: calls reach Redis in the order they were made.
+    if (!loaded.has(script)) {
+      loaded.add(script);
+      return await client.send("EVAL", [script, ...argv]);
+    }
     try {
       return await client.send("EVALSHA", [sha, ...argv]);
     } catch (err) {
-      // A Redis restarted without its script cache: EVAL loads it again.
+      // The cache was emptied under a live connection (SCRIPT FLUSH): every script goes whole again.
       if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
+      loaded = new Set([script]);
       return await client.send("EVAL", [script, ...argv]);
     }
   };
