@@ -385,8 +385,8 @@ function bounds(r: BenchResults, missed: Goal[]): string[] {
         `the slowest 1% of requests at concurrency 1 wait for something else the process or the machine does. Garbage collection is part of it: ` +
           `JavaScriptCore's GC log (section "Garbage-collector pauses") shows ${gc.collections} collections in ${int(gc.requests)} requests, stopping the process ` +
           `${gc.pauses.length} times (median ${ms(quantile(gc.pauses, 0.5))}, longest ${ms(Math.max(0, ...gc.pauses))}), so ${hit.toFixed(1)}% of requests meet a pause` +
-          `${hit < 1 ? ", fewer than the 1% p99 looks at" : ""}. The usage writer writes 32 rows to a transaction between requests, ~${int(rate / 32)} short holds a second at ${int(rate)} req/s ` +
-          `(draining ${w.batch} rows held the loop at most ${ms(w.longestHoldMs)} at a time, a zero-delay timer's own wait included). ` +
+          `${hit < 1 ? ", fewer than the 1% p99 looks at" : ""}. The usage writer flushes every 100 ms in transactions of at most 256 rows, here ${Math.ceil(rate / 10 / 256)} of ~${int(Math.min(256, rate / 10))} rows ` +
+          `per flush at ${int(rate)} req/s (draining ${w.batch} rows held the loop at most ${ms(w.longestHoldMs)} at a time, a zero-delay timer's own wait included). ` +
           `The rest is not broken down here: the gateway's own threads (Bun's HTTP client, JIT and GC helpers) share ${r.machine.cores} cores with the load generator and the upstream; ` +
           `the bare proxy's p99 in the same run is ${ms(lat["bare proxy"]!.p99)}, Portkey's ${ms(lat[PORTKEY]!.p99)}.`,
       );

@@ -55,11 +55,12 @@ type Row = UsageRow;
 export type UsageBatchHook = (tx: Tx, rows: readonly UsageRow[]) => Promise<void>;
 
 /**
- * Rows per transaction when the timer drains the queue. A row costs ~10 µs to write, so a slice
- * holds the event loop ~0.3 ms; a request that arrives meanwhile waits at most that long, where a
- * whole 100 ms interval's rows (~350 at one connection) held it ~4 ms and set the p99.
+ * Rows per transaction when the timer drains the queue (~2.7 ms of the loop at ~10 µs a row).
+ * 32-row slices were tried: the p99 at one connection did not move (it is not set by the writer,
+ * see bench/README.md), and each slice is a transaction, which `--workers` processes on one SQLite
+ * file contend for.
  */
-const SLICE_ROWS = 32;
+const SLICE_ROWS = 256;
 
 /** The model recorded for a request that named no configured model. */
 const UNKNOWN_MODEL = "unknown";
