@@ -13,7 +13,7 @@ import type { ThroughputResult } from "./scenarios/throughput";
 import type { UsageWriterResult } from "./scenarios/usageWriter";
 import type { WorkersResult } from "./scenarios/workers";
 import { FLOOD_BYTES, PACE_MS, STREAM_CHUNKS } from "./shape";
-import type { SoakResult } from "./soakResult";
+import { censusText, type SoakResult } from "./soakResult";
 import { mb, quantile } from "./stats";
 
 export interface BenchResults {
@@ -210,11 +210,11 @@ abandoned by the client after 200 ms, and 10 slow readers (1 KB/s) replaced ever
 paused and the gateway idle.
 
 ${table(
-  ["reading", "RSS", "open fds"],
+  ["reading", "RSS", "open fds", "of them"],
   [
-    ["idle after start", mib(soak.idle.rss), soak.idle.fds],
-    ["after warm-up (load paused)", mib(soak.warm.rss), soak.warm.fds],
-    ["at the end (load stopped)", mib(soak.end.rss), soak.end.fds],
+    ["idle after start", mib(soak.idle.rss), soak.idle.fds, censusText(soak.idle.census)],
+    ["after warm-up (load paused)", mib(soak.warm.rss), soak.warm.fds, censusText(soak.warm.census)],
+    ["at the end (load stopped)", mib(soak.end.rss), soak.end.fds, censusText(soak.end.census)],
   ],
 )}
 

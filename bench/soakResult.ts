@@ -7,7 +7,18 @@ export const SOAK_FILE = join(import.meta.dir, "soak.json");
 interface Reading {
   rss: number;
   fds: number;
+  /** The open descriptors by kind (sockets by peer, files, pipes); absent in results of older soaks. */
+  census?: Record<string, number>;
 }
+
+/** `to the upstream 12, from clients 0, files 5, …` */
+export const censusText = (census: Record<string, number> | undefined): string =>
+  census
+    ? Object.entries(census)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(", ")
+    : "—";
 
 export interface SoakResult {
   date: string;
