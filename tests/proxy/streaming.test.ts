@@ -62,7 +62,10 @@ describe("streaming passthrough (§2/§3: content only in memory, in flight)", (
     const grewBy = process.memoryUsage().rss - rssBefore;
     // An unthrottled flood produces gigabytes in two seconds; with backpressure only socket buffers fill.
     expect(gw.fake.produced - producedBefore).toBeLessThan(16 * 1024 * 1024);
-    expect(grewBy).toBeLessThan(48 * 1024 * 1024);
+    // This process also runs the upstream and the client, and its RSS moves with their heaps and JIT
+    // (53 MB seen in a loaded CI run while the upstream produced under 16 MB): the bound is far
+    // below what a buffered flood would add, and clear of that noise.
+    expect(grewBy).toBeLessThan(96 * 1024 * 1024);
     client.close();
     await gw.events(1);
   }, 10_000);
