@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { InsertionOrderedMap } from "../lib/insertionOrderedMap";
 
 /**
  * Remembers successful signature checks (an Ed25519 verify costs about as much as a whole proxied
@@ -12,7 +13,7 @@ interface VerifiedCache<T> {
 }
 
 export function createVerifiedCache<T>(maxEntries: number): VerifiedCache<T> {
-  const entries = new Map<string, { value: T; until: number }>();
+  const entries = new InsertionOrderedMap<string, { value: T; until: number }>();
   const keyOf = (token: string) => createHash("sha256").update(token).digest("base64url");
   return {
     get(token, nowMs) {
@@ -24,7 +25,7 @@ export function createVerifiedCache<T>(maxEntries: number): VerifiedCache<T> {
       return undefined;
     },
     set(token, value, untilMs) {
-      if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
+      if (entries.size >= maxEntries) entries.deleteOldest();
       entries.set(keyOf(token), { value, until: untilMs });
     },
   };

@@ -1,23 +1,15 @@
 import type { Clock } from "../lib/clock";
+import { InsertionOrderedMap } from "../lib/insertionOrderedMap";
 import { createMemoryLimiter } from "./memoryLimiter";
 import type { Coordination, SpendCounters, Wallets, WindowCounters } from "./port";
 
-/**
- * Remembers the last `max` ids, so that an add or a settle repeated with one id counts once. The
- * oldest id is found in a ring, not through the Set's iterator: a Set that deletes at its front
- * keeps the deleted entries until it rehashes, and its iterator walks over every one of them.
- */
+/** Remembers the last `max` ids, so that an add or a settle repeated with one id counts once. */
 export function recentIds(max = 10_000) {
-  const seen = new Set<string>();
-  const ring: (string | undefined)[] = new Array(max);
-  let next = 0;
+  const seen = new InsertionOrderedMap<string, true>();
   return (id: string): boolean => {
     if (seen.has(id)) return false;
-    const oldest = ring[next];
-    if (oldest !== undefined) seen.delete(oldest);
-    ring[next] = id;
-    next = (next + 1) % max;
-    seen.add(id);
+    if (seen.size >= max) seen.deleteOldest();
+    seen.set(id, true);
     return true;
   };
 }

@@ -2,6 +2,7 @@ import { eq, inArray } from "drizzle-orm";
 import { dataKey, newDataKey, type DataKey, type KeyWrap } from "../crypto/dataKeys";
 import { dataKeys } from "./schema";
 import { all, exec, one, type Tx } from "./tx";
+import { InsertionOrderedMap } from "../lib/insertionOrderedMap";
 
 /**
  * The data keys of accounts (and of pending sign-ups), stored wrapped in `data_keys` and kept
@@ -52,7 +53,7 @@ export function createDataKeys(
   wrap: KeyWrap,
   { max = 10_000, ttlMs = 60_000, now = () => performance.now() }: CacheOptions = {},
 ): DataKeys {
-  const cache = new Map<string, { key: DataKey; until: number }>();
+  const cache = new InsertionOrderedMap<string, { key: DataKey; until: number }>();
   // Bumped by every forget: a read that was in flight meanwhile (it may have read a key that is
   // now destroyed) uses what it read but does not cache it.
   let generation = 0;
@@ -62,7 +63,7 @@ export function createDataKeys(
   };
   const remember = (ownerId: string, entry: { key: DataKey; until: number }) => {
     cache.delete(ownerId);
-    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    if (cache.size >= max) cache.deleteOldest();
     cache.set(ownerId, entry);
   };
   return {

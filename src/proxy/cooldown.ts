@@ -1,5 +1,6 @@
 import type { RoutingConfig } from "../config/schema";
 import type { Clock } from "../lib/clock";
+import { InsertionOrderedMap } from "../lib/insertionOrderedMap";
 
 /** How an attempt at a deployment went, for its circuit. */
 export type AttemptResult = "ok" | "failed" | "neutral";
@@ -36,7 +37,7 @@ const MAX_TRACKED = 10_000;
  * `retry-after` alone also skips the deployment until then.
  */
 export function createCooldowns(routing: RoutingConfig, clock: Clock): Cooldowns {
-  const health = new Map<string, Health>();
+  const health = new InsertionOrderedMap<string, Health>();
   const cooldownMs = routing.cooldown_s * 1000;
   return {
     acquire(key) {
@@ -71,7 +72,7 @@ export function createCooldowns(routing: RoutingConfig, clock: Clock): Cooldowns
   };
 
   function track(key: string, h: Health) {
-    if (health.size >= MAX_TRACKED) health.delete(health.keys().next().value!);
+    if (health.size >= MAX_TRACKED) health.deleteOldest();
     health.set(key, h);
   }
 }

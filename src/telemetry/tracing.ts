@@ -3,6 +3,7 @@ import { errorKind, type Logger } from "../lib/log";
 import { priceList, costMicros } from "../usage/cost";
 import type { UsageEvent } from "../usage/sink";
 import type { SpanExport } from "./otlp";
+import { InsertionOrderedMap } from "../lib/insertionOrderedMap";
 
 /** What the request log knows of a finished request. */
 interface FinishedRequest {
@@ -44,11 +45,11 @@ export function createTracing(config: Readonly<Config>, version: string, log: Lo
       return null;
     });
   const pricesFor = priceList(config.models);
-  const pending = new Map<string, UsageEvent>();
+  const pending = new InsertionOrderedMap<string, UsageEvent>();
 
   return {
     usage(event) {
-      if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value!);
+      if (pending.size >= MAX_PENDING) pending.deleteOldest();
       pending.set(event.requestId, event);
     },
     request(r) {
