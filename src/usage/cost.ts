@@ -8,6 +8,8 @@ export interface TokenPrices {
 }
 
 const PICO_PER_MICRO = 1_000_000;
+const BIG_PICO_PER_MICRO = BigInt(PICO_PER_MICRO);
+const BIG_HALF = BIG_PICO_PER_MICRO / 2n;
 /** The prices of a model called by its id or any of its aliases; undefined for a name not configured (env-only mode). */
 export function priceList(models: readonly ModelConfig[]): (model: string) => TokenPrices | undefined {
   const prices = new Map(models.flatMap((m) => [m.id, ...m.aliases].map((name) => [name, pricesOf(m)] as const)));
@@ -36,16 +38,14 @@ export function costMicros(
 ): number {
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
   const fresh = usage.inputTokens - cached;
-  // Each product and the sum are exact while the sum stays a safe integer: one that is not
+  // Each product and the sum are exact while the total stays a safe integer: one that is not
   // rounds to 2⁵³ or more, which the check sends to the BigInt path.
-  const pico = fresh * prices.input + cached * prices.cachedInput + usage.outputTokens * prices.output;
-  if (Number.isSafeInteger(pico) && Number.isSafeInteger(pico + PICO_PER_MICRO / 2)) {
-    const halfUp = pico + PICO_PER_MICRO / 2;
-    return (halfUp - (halfUp % PICO_PER_MICRO)) / PICO_PER_MICRO;
-  }
+  const halfUp =
+    fresh * prices.input + cached * prices.cachedInput + usage.outputTokens * prices.output + PICO_PER_MICRO / 2;
+  if (Number.isSafeInteger(halfUp)) return (halfUp - (halfUp % PICO_PER_MICRO)) / PICO_PER_MICRO;
   const big =
     BigInt(fresh) * BigInt(prices.input) +
     BigInt(cached) * BigInt(prices.cachedInput) +
     BigInt(usage.outputTokens) * BigInt(prices.output);
-  return Number((big + BigInt(PICO_PER_MICRO / 2)) / BigInt(PICO_PER_MICRO));
+  return Number((big + BIG_HALF) / BIG_PICO_PER_MICRO);
 }
